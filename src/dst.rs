@@ -1,0 +1,91 @@
+//! Every domain-separation tag of blindmatch, in one place.
+//!
+//! Each use of a hash in the project has its own tag; all start with `blindmatch-v1-` (or,
+//! for the RFC 9497 suites, the RFC's own context string) and carry the version, so a value
+//! computed for one purpose can never be mistaken for one computed for another, and a future
+//! `v2` never collides with `v1`. `protocol-spec/01-suite.md` lists them byte for byte; the
+//! test at the bottom keeps them distinct.
+
+/// Protocol version carried in every handshake and in every tag below.
+pub const PROTOCOL_VERSION: u16 = 1;
+
+/// Hash-to-group of DH-PSI items: RFC 9380 `hash_to_ristretto255` with
+/// `expand_message_xof(SHAKE256)`. The message is `session_id || item`.
+pub const DH_PSI_HASH_TO_GROUP: &[u8] =
+    b"blindmatch-v1-DHPSI-ristretto255_XOF:SHAKE256_R255MAP_RO_";
+
+/// Identifier of blindmatch's SHA3 OPRF suite (RFC 9497 structure, SHAKE256 hashing).
+pub const OPRF_SHA3_SUITE_ID: &[u8] = b"ristretto255-SHAKE256-blindmatch-v1";
+
+/// Identifier of the RFC 9497 `ristretto255-SHA512` suite, exactly as in the RFC.
+pub const OPRF_RFC9497_SUITE_ID: &[u8] = b"ristretto255-SHA512";
+
+/// Derivation of the session id from the handshake transcript (SHA3-256).
+pub const SESSION_ID: &[u8] = b"blindmatch-v1-session-id";
+
+/// The handshake transcript hash (SHA3-256).
+pub const TRANSCRIPT: &[u8] = b"blindmatch-v1-transcript";
+
+/// Label for the TLS exporter (RFC 8446 section 7.5) that binds a session to its connection.
+pub const TLS_EXPORTER_LABEL: &[u8] = b"EXPORTER-blindmatch-v1-channel-binding";
+
+/// Canonical digest of a policy file (SHA3-256).
+pub const POLICY_DIGEST: &[u8] = b"blindmatch-v1-policy-digest";
+
+/// Hash chain of the audit log (SHA3-256 of the previous entry).
+pub const AUDIT_CHAIN: &[u8] = b"blindmatch-v1-audit-chain";
+
+/// Ed25519 signature context of an audit log entry.
+pub const AUDIT_SIGNATURE: &[u8] = b"blindmatch-v1-audit-signature";
+
+/// Ed25519 signature context of a session receipt exchanged at the end of a session.
+pub const SESSION_RECEIPT: &[u8] = b"blindmatch-v1-session-receipt";
+
+/// OPRF-PSI: the tag the sender sends for each of its items, derived from the OPRF output.
+pub const OPRF_PSI_TAG: &[u8] = b"blindmatch-v1-oprf-psi-tag";
+
+/// OPRF-PSI labeled mode: the AEAD key derived from the OPRF output.
+pub const OPRF_PSI_LABEL_KEY: &[u8] = b"blindmatch-v1-oprf-psi-label-key";
+
+/// Unbalanced mode: the key that encrypts a precomputed index's OPRF key at rest.
+pub const INDEX_KEY_WRAP: &[u8] = b"blindmatch-v1-index-key-wrap";
+
+/// Test-vector generation seeds (never used outside the committed vector generator).
+pub const TEST_VECTOR_SEED: &[u8] = b"blindmatch-v1-test-vector-seed";
+
+/// All tags above, for the distinctness test and for the spec.
+pub const ALL: &[(&str, &[u8])] = &[
+    ("DH_PSI_HASH_TO_GROUP", DH_PSI_HASH_TO_GROUP),
+    ("OPRF_SHA3_SUITE_ID", OPRF_SHA3_SUITE_ID),
+    ("OPRF_RFC9497_SUITE_ID", OPRF_RFC9497_SUITE_ID),
+    ("SESSION_ID", SESSION_ID),
+    ("TRANSCRIPT", TRANSCRIPT),
+    ("TLS_EXPORTER_LABEL", TLS_EXPORTER_LABEL),
+    ("POLICY_DIGEST", POLICY_DIGEST),
+    ("AUDIT_CHAIN", AUDIT_CHAIN),
+    ("AUDIT_SIGNATURE", AUDIT_SIGNATURE),
+    ("SESSION_RECEIPT", SESSION_RECEIPT),
+    ("OPRF_PSI_TAG", OPRF_PSI_TAG),
+    ("OPRF_PSI_LABEL_KEY", OPRF_PSI_LABEL_KEY),
+    ("INDEX_KEY_WRAP", INDEX_KEY_WRAP),
+    ("TEST_VECTOR_SEED", TEST_VECTOR_SEED),
+];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tags_are_distinct_versioned_and_short_enough() {
+        for (i, (name_a, a)) in ALL.iter().enumerate() {
+            assert!(a.len() <= 255, "{name_a} is longer than RFC 9380 allows");
+            assert!(
+                a.windows(2).any(|w| w == b"v1" || w == b"V1"),
+                "{name_a} carries no version"
+            );
+            for (name_b, b) in &ALL[i + 1..] {
+                assert_ne!(a, b, "{name_a} and {name_b} are equal");
+            }
+        }
+    }
+}

@@ -1,0 +1,9 @@
+//! blindmatch: privacy-preserving matching of identifier lists between two agencies.
+//!
+//! (Crate docs are completed with the protocol layer.)
+
+pub mod dst;
+pub mod error;
+pub mod group;
+
+pub use error::{ElementError, Error, Result};
