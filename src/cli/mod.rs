@@ -1,0 +1,44 @@
+//! The command line, thin: each subcommand lives in its own file with a clap `Args` struct and
+//! a `run(args) -> Result<()>` that calls the library. Nothing below `cli` prints or reads
+//! files on its own account.
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+use crate::error::Result;
+
+/// Privacy-preserving matching of identifier lists between two agencies.
+#[derive(Debug, Parser)]
+#[command(name = "blindmatch", version, about, long_about = None)]
+pub struct Cli {
+    /// Print nothing but errors and the requested output.
+    #[arg(long, global = true)]
+    pub quiet: bool,
+
+    /// The subcommand.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The subcommands. Each variant's `Args` lives in the module of the same name.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    // One variant per subcommand, each `Name(name::Args)`, dispatched in `run` below.
+}
+
+/// Parses the command line, runs the subcommand, prints a one-line reason on failure.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("blindmatch: error: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(cli: Cli) -> Result<()> {
+    match cli.command {}
+}
