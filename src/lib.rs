@@ -5,6 +5,9 @@
 pub mod cli;
 pub mod dst;
 pub mod error;
+pub mod generate;
 pub mod group;
+pub mod identifiers;
+pub mod records;
 
 pub use error::{ElementError, Error, Result};
