@@ -9,8 +9,8 @@
 //!
 //! | kind | clause | candidate |
 //! |---|---|---|
-//! | `imo_ship` | contains `IMO` followed by 7 digits, and not `Company Number` | the 7 digits |
-//! | `imo_company` | contains `Company Number IMO` and 7 digits | the 7 digits |
+//! | `imo_ship` | contains `Vessel Registration Identification IMO`, or starts with `IMO` | the 7 digits after `IMO` |
+//! | `imo_company` | contains `Company Number IMO` or `Identification Number IMO` (OFAC's labels for company numbers) | the 7 digits after `IMO` |
 //! | `lei` | starts with `Legal Entity Number` | the next word |
 //! | `passport` | starts with `Passport` (also `Passport No.`, `Passport Number`) | up to `(` or the end |
 //! | `date_of_birth` | starts with `DOB` | the rest of the clause |
@@ -49,10 +49,17 @@ pub fn extract(kind: IdentifierKind, text: &str) -> Result<Vec<String>> {
         let clause = clause.trim().trim_end_matches('.').trim();
         let upper = clause.to_ascii_uppercase();
         match kind {
-            IdentifierKind::ImoShip if !upper.contains("COMPANY NUMBER") => {
+            IdentifierKind::ImoShip
+                if upper.contains("VESSEL REGISTRATION IDENTIFICATION IMO")
+                    || upper.starts_with("IMO") =>
+            {
                 out.extend(imo_digits(&upper));
             }
-            IdentifierKind::ImoCompany if upper.contains("COMPANY NUMBER IMO") => {
+            IdentifierKind::ImoCompany
+                if (upper.contains("COMPANY NUMBER IMO")
+                    || upper.contains("IDENTIFICATION NUMBER IMO"))
+                    && !upper.contains("VESSEL REGISTRATION") =>
+            {
                 out.extend(imo_digits(&upper));
             }
             IdentifierKind::Lei => {
@@ -83,14 +90,15 @@ pub fn extract(kind: IdentifierKind, text: &str) -> Result<Vec<String>> {
     Ok(out)
 }
 
-/// Every `IMO` followed (after optional spaces or `:`) by exactly 7 digits.
+/// Every `IMO` followed (after optional spaces or `:`) by exactly 7 digits; a longer or
+/// shorter run of digits is returned as is, so the parser rejects it visibly.
 fn imo_digits(upper: &str) -> Vec<String> {
     let mut found = Vec::new();
     let mut rest = upper;
     while let Some(i) = rest.find("IMO") {
         let after = rest[i + 3..].trim_start_matches([' ', ':']);
         let digits: String = after.chars().take_while(char::is_ascii_digit).collect();
-        if digits.len() == 7 {
+        if !digits.is_empty() {
             found.push(digits);
         }
         rest = &rest[i + 3..];
@@ -121,12 +129,12 @@ fn after_label(clause: &str, upper: &str, labels: &[&str], word: bool) -> Option
 mod tests {
     use super::*;
 
-    const REMARKS: &str = "DOB 17 Dec 1984; POB Cairo; Passport 1084010 (Egypt); Passport No. A123 (Syria); Vessel Registration Identification IMO 9187629; Company Number IMO 5283413; Legal Entity Number 253400V1H6ART1UQ0N98; alt. DOB 1985.";
+    const REMARKS: &str = "DOB 17 Dec 1984; POB Cairo; Passport 1084010 (Egypt); Passport No. A123 (Syria); Vessel Registration Identification IMO 9187629; Company Number IMO 5283413; IMO 9074729; Legal Entity Number 253400V1H6ART1UQ0N98; alt. DOB 1985.";
 
     #[test]
     fn sdn_style_remarks() {
         let x = |k| extract(k, REMARKS).unwrap_or_default();
-        assert_eq!(x(IdentifierKind::ImoShip), ["9187629"]);
+        assert_eq!(x(IdentifierKind::ImoShip), ["9187629", "9074729"]);
         assert_eq!(x(IdentifierKind::ImoCompany), ["5283413"]);
         assert_eq!(x(IdentifierKind::Passport), ["1084010", "A123"]);
         assert_eq!(x(IdentifierKind::Lei), ["253400V1H6ART1UQ0N98"]);

@@ -7,7 +7,9 @@ const KIND: &str = "LEI (ISO 17442)";
 
 /// An ISO 17442 Legal Entity Identifier: 18 alphanumerics and two check digits such that the
 /// whole, read with A = 10 .. Z = 35, is 1 modulo 97 (ISO 7064 MOD 97-10). Canonically 20
-/// upper-case characters. MOD 97-10 detects every single-character substitution.
+/// upper-case characters. MOD 97-10 detects every substitution of a digit by a digit or a
+/// letter by a letter; a letter put for a digit (or the reverse) changes the length of the
+/// digit expansion and goes unnoticed about once in 97: a property of the standard.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Lei(String);
 
