@@ -60,6 +60,8 @@ pub enum InitiatorAfterReblinded {
 }
 
 /// After [`InitiatorAwaitingPeerSet::handle`].
+// A state moves once per chunk of thousands of elements: boxing it would buy nothing.
+#[allow(clippy::large_enum_variant)]
 pub enum InitiatorAfterPeerSet {
     /// More of the responder's set is due.
     AwaitingPeerSet(InitiatorAwaitingPeerSet),
@@ -158,7 +160,7 @@ impl InitiatorAwaitingPeerSet {
         self.tally.accept(elements.len())?;
         let doubly = batch::reblind(self.own.key(), &elements).map_err(|e| shift(e, offset))?;
         self.peer_doubly.extend(doubly.iter().copied());
-        let reply = (self.params.mode == Mode::Mutual).then(|| DhMessage::Reblinded(doubly));
+        let reply = (self.params.mode == Mode::Mutual).then_some(DhMessage::Reblinded(doubly));
         if !self.tally.is_complete() {
             return Ok((InitiatorAfterPeerSet::AwaitingPeerSet(self), reply));
         }

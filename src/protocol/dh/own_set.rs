@@ -37,7 +37,7 @@ impl Slot {
 /// The party's own set, key and randomness for one session.
 pub(crate) struct OwnSet {
     key: SessionKey,
-    rng: ChaCha20Rng,
+    rng: Box<ChaCha20Rng>,
     items: ItemSet,
     /// Sent position -> what it carries, in the shuffled order of sending.
     slots: Vec<Slot>,
@@ -82,7 +82,7 @@ impl OwnSet {
         slots.shuffle(&mut rng);
         Ok(OwnSet {
             key,
-            rng,
+            rng: Box::new(rng),
             items,
             slots,
             sent: 0,
@@ -158,5 +158,46 @@ impl OwnSet {
 
     pub(crate) fn items(&self) -> &ItemSet {
         &self.items
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The order of sending hides the order of the input: over many sessions every item lands
+    /// in every position about equally often.
+    #[test]
+    fn shuffling_hides_order() {
+        const N: usize = 4;
+        const TRIALS: usize = 2000;
+        let mut rng = ChaCha20Rng::seed_from_u64(42);
+        let mut first_item_at = [0usize; N];
+        for _ in 0..TRIALS {
+            let own = OwnSet::new(ItemSet::new(["a", "b", "c", "d"]), N, &mut rng).expect("fits");
+            let pos = own
+                .slots
+                .iter()
+                .position(|s| matches!(s, Slot::Item(0)))
+                .expect("item 0 is sent");
+            first_item_at[pos] += 1;
+        }
+        // Expected 500 per position, standard deviation ~19: 150 is over 7 deviations.
+        for count in first_item_at {
+            assert!((350..=650).contains(&count), "{first_item_at:?}");
+        }
+    }
+
+    #[test]
+    fn dummies_fill_up_to_the_agreed_count() {
+        let mut rng = ChaCha20Rng::seed_from_u64(1);
+        let own = OwnSet::new(ItemSet::new(["a"]), 5, &mut rng).expect("fits");
+        assert_eq!(own.count(), 5);
+        let dummies = own
+            .slots
+            .iter()
+            .filter(|s| matches!(s, Slot::Dummy(_)))
+            .count();
+        assert_eq!(dummies, 4);
     }
 }

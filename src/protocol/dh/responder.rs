@@ -66,6 +66,8 @@ pub enum ResponderAfterChunk {
 }
 
 /// After [`ResponderAwaitingReblinded::handle`].
+// A state moves once per chunk of thousands of elements: boxing it would buy nothing.
+#[allow(clippy::large_enum_variant)]
 pub enum ResponderAfterReblinded {
     /// More re-blinded chunks are due.
     AwaitingReblinded(ResponderAwaitingReblinded),
