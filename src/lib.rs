@@ -49,7 +49,10 @@
 pub mod cli;
 pub mod dst;
 pub mod error;
+pub mod generate;
 pub mod group;
+pub mod identifiers;
 pub mod protocol;
+pub mod records;
 
 pub use error::{ElementError, Error, Result};
