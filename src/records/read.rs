@@ -53,7 +53,10 @@ pub fn read_table(path: &Path, format: InputFormat) -> Result<Table> {
             let tsv = path
                 .extension()
                 .is_some_and(|e| e.eq_ignore_ascii_case("tsv"));
-            read_csv(path, file, if tsv { b'\t' } else { b',' })
+            let mut bytes = Vec::new();
+            std::io::Read::read_to_end(&mut BufReader::new(file), &mut bytes)
+                .map_err(|e| Error::io(format!("reading {}", path.display()), e))?;
+            read_csv(path, &bytes, if tsv { b'\t' } else { b',' })
         }
     }
 }
@@ -89,12 +92,48 @@ fn read_lines(path: &Path, reader: impl BufRead) -> Result<Table> {
     Ok(table)
 }
 
-fn read_csv(path: &Path, file: File, delimiter: u8) -> Result<Table> {
+/// Line numbers from byte offsets: csv's own line counter lags behind on CRLF files, so lines
+/// are counted here from the bytes.
+struct LineCounter<'a> {
+    bytes: &'a [u8],
+    offset: usize,
+    line: u64,
+}
+
+impl LineCounter<'_> {
+    /// The 1-based line of the record the reader is about to read from byte `offset`
+    /// (offsets must not decrease).
+    fn line_at(&mut self, offset: u64) -> u64 {
+        let mut offset = usize::try_from(offset)
+            .unwrap_or(usize::MAX)
+            .min(self.bytes.len());
+        // After a CRLF terminator csv stops between `\r` and `\n`, and it skips blank lines:
+        // the record starts at the next byte that ends no line.
+        while offset < self.bytes.len() && matches!(self.bytes[offset], b'\r' | b'\n') {
+            offset += 1;
+        }
+        if offset > self.offset {
+            self.line += self.bytes[self.offset..offset]
+                .iter()
+                .filter(|&&b| b == b'\n')
+                .count() as u64;
+            self.offset = offset;
+        }
+        self.line
+    }
+}
+
+fn read_csv(path: &Path, bytes: &[u8], delimiter: u8) -> Result<Table> {
     let mut reader = csv::ReaderBuilder::new()
         .delimiter(delimiter)
         .has_headers(true)
         .flexible(true)
-        .from_reader(BufReader::new(file));
+        .from_reader(bytes);
+    let mut lines = LineCounter {
+        bytes,
+        offset: 0,
+        line: 1,
+    };
     let header = reader
         .headers()
         .map_err(|e| Error::Input(format!("{}:1: cannot read the header: {e}", path.display())))?
@@ -128,11 +167,11 @@ fn read_csv(path: &Path, file: File, delimiter: u8) -> Result<Table> {
     };
     let mut record = csv::ByteRecord::new();
     loop {
-        let line = reader.position().line();
+        // The reader's position before a record is where the record starts.
+        let line = lines.line_at(reader.position().byte());
         match reader.read_byte_record(&mut record) {
             Ok(false) => break,
             Ok(true) => {
-                let line = record.position().map_or(line, |p| p.line());
                 let text = || {
                     record
                         .iter()

@@ -1,0 +1,239 @@
+//! Loading records: keys, composite keys, several keys per record, rejects with line numbers,
+//! strict mode, plain-text input, and writing matches atomically.
+
+use std::path::{Path, PathBuf};
+
+use blindmatch::identifiers::IdentifierKind;
+use blindmatch::records::{self, InputFormat, InputSpec, Records};
+use blindmatch::Error;
+
+fn file(dir: &Path, name: &str, body: &[u8]) -> PathBuf {
+    let p = dir.join(name);
+    std::fs::write(&p, body).expect("write");
+    p
+}
+
+fn spec(path: &Path, keys: &[&str]) -> InputSpec {
+    InputSpec::new(path, keys.iter().map(|k| k.parse().expect("key")).collect())
+}
+
+fn item(kind: IdentifierKind, v: &str) -> Vec<u8> {
+    kind.parse(v).expect("valid").to_item()
+}
+
+const SHIPMENTS: &[u8] = b"id,container,imo,note\r\n\
+1,msc u 123456-6,IMO 9187629,first\r\n\
+2,MSCU1234567,9187629,bad check digit\r\n\
+3,,9074729,no container\r\n\
+4,MSCU 123456 6,,duplicate container\r\n\
+5,CSQU3054383,9074728,bad imo\r\n\
+6,too,many,fields,here\r\n\
+7,CSQU3054383,9074729,\"quoted, note\"\r\n";
+
+#[test]
+fn rejects_carry_line_column_value_and_reason_and_summary_counts() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let p = file(dir.path(), "shipments.csv", SHIPMENTS);
+    let r = records::load(&spec(&p, &["container:container", "imo:imo_ship"])).expect("load");
+    assert_eq!(r.header(), ["id", "container", "imo", "note"]);
+    assert_eq!(r.rows().len(), 6);
+    assert_eq!(r.rows()[5].fields[3], "quoted, note");
+    let rejects: Vec<(u64, &str, &str)> = r
+        .rejects()
+        .iter()
+        .map(|x| (x.line, x.column.as_str(), x.value.as_str()))
+        .collect();
+    assert_eq!(
+        rejects,
+        [
+            (3, "container", "MSCU1234567"),
+            (6, "imo", "9074728"),
+            (7, "", "6,too,many,fields,here")
+        ]
+    );
+    assert!(
+        r.rejects()[0]
+            .reason
+            .contains("check digit is 7, expected 6"),
+        "{}",
+        r.rejects()[0].reason
+    );
+    assert!(r.rejects()[2].reason.contains("5 fields"));
+    let s = r.summary();
+    assert_eq!((s.rows, s.unreadable_rows, s.unique_items), (7, 1, 4));
+    let c = &s.keys[0];
+    assert_eq!(
+        (c.accepted, c.rejected, c.duplicates, c.empty),
+        (4, 1, 2, 1)
+    );
+    let i = &s.keys[1];
+    assert_eq!(
+        (i.accepted, i.rejected, i.duplicates, i.empty),
+        (4, 1, 2, 1)
+    );
+    assert_eq!(s.rejected(), 3);
+    // Item 0 (MSCU1234566) came from rows 0 and 2 (lines 2 and 5) on key 0.
+    let msc = r
+        .index_of(&item(IdentifierKind::Container, "MSCU1234566"))
+        .expect("item");
+    let lines: Vec<u64> = r
+        .origins(msc)
+        .iter()
+        .map(|o| r.rows()[o.row].line)
+        .collect();
+    assert_eq!(lines, [2, 5]);
+    assert_eq!(r.item_text(msc), Some("MSCU1234566"));
+
+    // The rejects file is what the caller needs to fix the input.
+    let out = dir.path().join("rejects.csv");
+    records::write_rejects(&out, r.rejects()).expect("write");
+    let text = std::fs::read_to_string(&out).expect("read");
+    assert!(
+        text.starts_with("line,column,value,reason\n3,container,MSCU1234567,"),
+        "{text}"
+    );
+}
+
+#[test]
+fn strict_fails_on_the_first_invalid_value_naming_where() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let p = file(dir.path(), "shipments.csv", SHIPMENTS);
+    let mut s = spec(&p, &["container:container"]);
+    s.strict = true;
+    match records::load(&s) {
+        Err(Error::Input(m)) => {
+            assert!(m.contains("shipments.csv:3:"), "{m}");
+            assert!(
+                m.contains("`container`") && m.contains("MSCU1234567"),
+                "{m}"
+            );
+        }
+        other => panic!("expected an input error, got {other:?}"),
+    }
+    // Unreadable rows too.
+    let mut s = spec(&p, &["id"]);
+    s.strict = true;
+    assert!(matches!(records::load(&s), Err(Error::Input(m)) if m.contains(":7:")));
+}
+
+#[test]
+fn composite_and_several_keys_and_write_matches() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let body = "name,dob,passport,matched_values\n\
+Müller; Hans,11 Mar 1957,C01X00T47,a\n\
+Hans Muller,1957-03-12,X1,b\n\
+\"MULLER, Hans\",,C01X00T47,c\n\
+Anna Schmidt,02.01.1980,,d\n";
+    let p = file(dir.path(), "people.csv", body.as_bytes());
+    let r = records::load(&spec(
+        &p,
+        &["name:person_name+dob:date_of_birth", "passport:passport"],
+    ))
+    .expect("load");
+    assert_eq!(r.summary().keys[0].empty, 1);
+    assert_eq!(r.summary().keys[1].empty, 1);
+    let hans = IdentifierKind::PersonName
+        .parse("hans muller")
+        .expect("name");
+    let dob = IdentifierKind::DateOfBirth
+        .parse("1957-03-11")
+        .expect("dob");
+    let composite = blindmatch::identifiers::encode_item(&[hans.clone(), dob]);
+    assert!(r.index_of(&composite).is_some());
+    // A name alone or a date alone is not the composite item.
+    assert!(r.index_of(&hans.to_item()).is_none());
+    let pass = item(IdentifierKind::Passport, "C01X00T47");
+    let out = dir.path().join("matches.csv");
+    let m = records::write_matches(&out, &r, &[composite.clone(), pass.clone()]).expect("write");
+    assert_eq!((m.matched_items, m.matched_rows), (2, 2));
+    assert_eq!(
+        m.rows_per_key,
+        [
+            ("name:person_name+dob:date_of_birth".to_string(), 1),
+            ("passport:passport".to_string(), 2)
+        ]
+    );
+    let text = std::fs::read_to_string(&out).expect("read");
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(
+        lines[0],
+        "name,dob,passport,matched_values,blindmatch_matched_values,matched_keys"
+    );
+    assert_eq!(
+        lines[1],
+        "Müller; Hans,11 Mar 1957,C01X00T47,a,HANS MULLER + 1957-03-11; C01X00T47,name:person_name+dob:date_of_birth; passport:passport"
+    );
+    assert_eq!(
+        lines[2],
+        "\"MULLER, Hans\",,C01X00T47,c,C01X00T47,passport:passport"
+    );
+    assert_eq!(lines.len(), 3);
+}
+
+#[test]
+fn write_matches_is_atomic_and_refuses_foreign_items() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let p = file(
+        dir.path(),
+        "list.txt",
+        b"\xEF\xBB\xBFalpha\r\n\r\nbeta\n  gamma  \nalpha\n",
+    );
+    let r: Records = records::load(&InputSpec::new(&p, vec![])).expect("load");
+    assert_eq!(r.items().len(), 3);
+    assert_eq!(r.summary().keys[0].duplicates, 1);
+    assert_eq!(
+        r.rows().iter().map(|x| x.line).collect::<Vec<_>>(),
+        [1, 3, 4, 5]
+    );
+    let out = dir.path().join("out.csv");
+    std::fs::write(&out, "previous complete result\n").expect("write");
+    let foreign = item(IdentifierKind::Raw, "delta");
+    assert!(records::write_matches(&out, &r, &[foreign]).is_err());
+    assert_eq!(
+        std::fs::read_to_string(&out).expect("read"),
+        "previous complete result\n"
+    );
+    assert!(records::write_matches_by_index(&out, &r, &[7]).is_err());
+    let gamma = item(IdentifierKind::Raw, "gamma");
+    records::write_matches(&out, &r, &[gamma]).expect("write");
+    assert_eq!(
+        std::fs::read_to_string(&out).expect("read"),
+        "value,matched_values,matched_keys\n  gamma  ,gamma,value:raw\n"
+    );
+    // No temporary file is left behind.
+    let names: Vec<String> = std::fs::read_dir(dir.path())
+        .expect("dir")
+        .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(names.len(), 2, "{names:?}");
+}
+
+#[test]
+fn configuration_errors_say_what_to_do() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let p = file(dir.path(), "s.csv", SHIPMENTS);
+    assert!(
+        matches!(records::load(&spec(&p, &["cont:container"])), Err(Error::Config(m)) if m.contains("id, container, imo, note"))
+    );
+    assert!(matches!(records::load(&spec(&p, &[])), Err(Error::Config(m)) if m.contains("--key")));
+    let mut s = spec(&p, &[]);
+    s.column = Some("id".into());
+    assert_eq!(records::load(&s).map(|r| r.items().len()).ok(), Some(6));
+    s.format = InputFormat::Lines;
+    assert_eq!(
+        records::load(&s)
+            .err()
+            .map(|e| matches!(e, Error::Config(_))),
+        Some(true)
+    );
+    let bad_utf8 = file(dir.path(), "b.csv", b"a,b\n1,\xff\n2,ok\n");
+    let r = records::load(&spec(&bad_utf8, &["b"])).expect("load");
+    assert_eq!(r.rejects().len(), 1);
+    assert_eq!(r.rejects()[0].line, 2);
+    assert!(r.rejects()[0].reason.contains("UTF-8"));
+    let no_header = file(dir.path(), "e.csv", b"");
+    assert!(matches!(
+        records::load(&spec(&no_header, &["a"])),
+        Err(Error::Input(_))
+    ));
+}
