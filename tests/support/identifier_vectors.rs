@@ -1,0 +1,77 @@
+//! The generator of the published identifier vectors (`protocol-spec/vectors/identifiers.json`).
+//! Shared by `examples/gen_identifier_vectors.rs`, which writes the file, and
+//! `tests/identifiers_vectors.rs`, which checks the committed file is exactly what this
+//! produces and that `protocol-spec/05-identifiers.md` shows every vector.
+
+use blindmatch::identifiers::{encode_item, IdentifierKind, RULES_VERSION};
+use serde_json::{json, Value};
+
+/// (kind, input) of each single-value vector.
+pub const VALID: &[(&str, &str)] = &[
+    ("raw", "  ABC 123 "),
+    ("container", "msc u 123456-6"),
+    ("imo_ship", "IMO 9187629"),
+    ("imo_company", "IMO 5283413"),
+    ("lei", "5067 00GE 1G29 325Q X363"),
+    ("passport", "l898902c3"),
+    ("passport_mrz", "AB12345<<6"),
+    ("awb", "176-1234567 5"),
+    ("eori", "de 123456789012345"),
+    ("hs", "8471.30.00"),
+    ("locode", "DE HAM"),
+    ("bill_of_lading", "maeu-123 456 789"),
+    ("person_name", "Müller, Hans"),
+    ("company_name", "Acme Trading Co., Ltd."),
+    ("date_of_birth", "11 Mar 1957"),
+];
+
+/// (kind, input) of each value that every implementation must reject.
+pub const INVALID: &[(&str, &str)] = &[
+    ("container", "MSCU1234567"),
+    ("container", "MSCX1234566"),
+    ("imo_ship", "IMO 9187628"),
+    ("lei", "506700GE1G29325QX364"),
+    ("passport_mrz", "L898902C37"),
+    ("awb", "17612345676"),
+    ("eori", "XX123"),
+    ("hs", "7701.10"),
+    ("locode", "DEHA1"),
+    ("date_of_birth", "1957"),
+    ("person_name", " .,; "),
+];
+
+fn kind(name: &str) -> IdentifierKind {
+    name.parse().expect("known kind")
+}
+
+/// The vectors.
+pub fn generate() -> Value {
+    let valid: Vec<Value> = VALID
+        .iter()
+        .map(|(k, input)| {
+            let c = kind(k).parse(input).expect("vector input is valid");
+            json!({ "kind": k, "tag": kind(k).tag(), "input": input, "canonical": c.value(), "item": hex::encode(c.to_item()) })
+        })
+        .collect();
+    let name = kind("person_name").parse("Müller, Hans").expect("valid");
+    let dob = kind("date_of_birth").parse("11 Mar 1957").expect("valid");
+    let composite = json!({
+        "key": "name:person_name+dob:date_of_birth",
+        "inputs": ["Müller, Hans", "11 Mar 1957"],
+        "canonical": [name.value(), dob.value()],
+        "item": hex::encode(encode_item(&[name, dob])),
+    });
+    let invalid: Vec<Value> = INVALID
+        .iter()
+        .map(|(k, input)| {
+            assert!(kind(k).parse(input).is_err(), "{k} {input} must be invalid");
+            json!({ "kind": k, "input": input })
+        })
+        .collect();
+    json!({
+        "rules_version": RULES_VERSION,
+        "valid": valid,
+        "composite": [composite],
+        "invalid": invalid,
+    })
+}
