@@ -72,6 +72,14 @@ fn rejects_carry_line_column_value_and_reason_and_summary_counts() {
         (4, 1, 2, 1)
     );
     assert_eq!(s.rejected(), 3);
+    let by_kind = s.by_kind(r.keys());
+    assert_eq!(
+        by_kind
+            .iter()
+            .map(|k| (k.key.as_str(), k.accepted))
+            .collect::<Vec<_>>(),
+        [("container", 4), ("imo_ship", 4)]
+    );
     // Item 0 (MSCU1234566) came from rows 0 and 2 (lines 2 and 5) on key 0.
     let msc = r
         .index_of(&item(IdentifierKind::Container, "MSCU1234566"))

@@ -57,6 +57,15 @@ pub fn run(args: Args, quiet: bool) -> Result<()> {
     }
     if !quiet {
         print!("{}: {}", spec.path.display(), recs.summary());
+        if recs.keys().len() > 1 {
+            println!("per kind:");
+            for k in recs.summary().by_kind(recs.keys()) {
+                println!(
+                    "  {}: {} accepted, {} rejected, {} duplicates, {} empty",
+                    k.key, k.accepted, k.rejected, k.duplicates, k.empty
+                );
+            }
+        }
         let n = recs.rejects().len();
         if n > 0 && args.rejects.is_none() {
             println!(

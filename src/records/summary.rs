@@ -31,6 +31,37 @@ pub struct Summary {
 }
 
 impl Summary {
+    /// The counts per kind rather than per key: keys of the same kind(s) are added together,
+    /// and `key` holds the kind name (`imo_ship`, or `person_name+date_of_birth` for a
+    /// composite). `keys` gives the kinds of each key, in order (as [`Summary::keys`]).
+    pub fn by_kind(&self, keys: &[super::KeySpec]) -> Vec<KeySummary> {
+        let mut out: Vec<KeySummary> = Vec::new();
+        for (k, spec) in self.keys.iter().zip(keys) {
+            let kind = spec
+                .parts()
+                .iter()
+                .map(|p| p.kind.name())
+                .collect::<Vec<_>>()
+                .join("+");
+            let slot = match out.iter().position(|s| s.key == kind) {
+                Some(i) => &mut out[i],
+                None => {
+                    out.push(KeySummary {
+                        key: kind,
+                        ..KeySummary::default()
+                    });
+                    let last = out.len() - 1;
+                    &mut out[last]
+                }
+            };
+            slot.accepted += k.accepted;
+            slot.duplicates += k.duplicates;
+            slot.rejected += k.rejected;
+            slot.empty += k.empty;
+        }
+        out
+    }
+
     /// Total rejects: invalid values plus unreadable rows.
     pub fn rejected(&self) -> usize {
         self.unreadable_rows + self.keys.iter().map(|k| k.rejected).sum::<usize>()

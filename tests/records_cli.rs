@@ -1,0 +1,114 @@
+//! The `check` and `generate` subcommands, run as a user would.
+
+use std::process::Command;
+
+fn blindmatch(args: &[&str]) -> (bool, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_blindmatch"))
+        .args(args)
+        .output()
+        .expect("run");
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn generate_then_check_reports_every_record_valid() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out = dir.path().to_str().expect("utf8 path");
+    let (ok, stdout, stderr) = blindmatch(&[
+        "generate",
+        "--kind",
+        "container",
+        "--count",
+        "40",
+        "--overlap",
+        "7",
+        "--seed",
+        "5",
+        "--out",
+        out,
+    ]);
+    assert!(ok, "{stderr}");
+    assert!(stdout.contains("7 shared"), "{stdout}");
+    let truth = std::fs::read_to_string(dir.path().join("truth.csv")).expect("truth");
+    assert_eq!(truth.lines().count(), 8);
+    let a = dir.path().join("a.csv");
+    let mapping = dir.path().join("mapping.toml");
+    let (ok, stdout, stderr) = blindmatch(&[
+        "check",
+        "--input",
+        a.to_str().expect("utf8"),
+        "--mapping",
+        mapping.to_str().expect("utf8"),
+        "--strict",
+    ]);
+    assert!(ok, "{stderr}");
+    assert!(
+        stdout.contains("40 rows (0 unreadable), 40 unique items"),
+        "{stdout}"
+    );
+    // Same seed, same bytes.
+    let first = std::fs::read(&a).expect("a");
+    let again = tempfile::tempdir().expect("tempdir");
+    let (ok, _, _) = blindmatch(&[
+        "generate",
+        "--kind",
+        "container",
+        "--count",
+        "40",
+        "--overlap",
+        "7",
+        "--seed",
+        "5",
+        "--out",
+        again.path().to_str().expect("utf8"),
+    ]);
+    assert!(ok);
+    assert_eq!(std::fs::read(again.path().join("a.csv")).expect("a"), first);
+}
+
+#[test]
+fn check_writes_rejects_and_strict_fails_with_the_line() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let input = dir.path().join("in.csv");
+    std::fs::write(&input, "imo\nIMO 9187629\n9187628\n").expect("write");
+    let rejects = dir.path().join("rejects.csv");
+    let (ok, stdout, stderr) = blindmatch(&[
+        "check",
+        "-i",
+        input.to_str().expect("utf8"),
+        "-k",
+        "imo:imo_ship",
+        "--rejects",
+        rejects.to_str().expect("utf8"),
+    ]);
+    assert!(ok, "{stderr}");
+    assert!(stdout.contains("imo:imo_ship"), "{stdout}");
+    let r = std::fs::read_to_string(&rejects).expect("rejects");
+    assert!(r.contains("3,imo,9187628,"), "{r}");
+    let (ok, _, stderr) = blindmatch(&[
+        "check",
+        "-i",
+        input.to_str().expect("utf8"),
+        "-k",
+        "imo:imo_ship",
+        "--strict",
+    ]);
+    assert!(!ok);
+    assert!(stderr.contains("in.csv:3:"), "{stderr}");
+    let (ok, _, stderr) = blindmatch(&[
+        "check",
+        "-i",
+        input.to_str().expect("utf8"),
+        "-k",
+        "imo:ship",
+    ]);
+    assert!(!ok);
+    assert!(
+        stderr.contains("imo_ship"),
+        "the error lists the kinds: {stderr}"
+    );
+}
