@@ -163,10 +163,17 @@ pub fn load(spec: &InputSpec) -> Result<Records> {
         } else {
             format!(" column `{column}`:")
         };
+        // Parse errors already quote the value.
+        let shown = if reason.contains(value) {
+            String::new()
+        } else {
+            format!(" `{value}`:")
+        };
         Error::Input(format!(
-            "{path}:{line}:{at} `{value}`: {reason} (fix the value, or run without --strict to collect invalid values in a rejects file)"
+            "{path}:{line}:{at}{shown} {reason} (fix the value, or run without --strict to collect invalid values in a rejects file)"
         ))
     };
+    let keys = rec.keys.clone();
     for row in table.rows {
         while let Some(u) = unreadable.next_if(|u| u.line < row.line) {
             if strict {
@@ -181,8 +188,7 @@ pub fn load(spec: &InputSpec) -> Result<Records> {
         }
         let row_index = rec.rows.len();
         for (key_index, cols) in columns.iter().enumerate() {
-            let key = rec.keys[key_index].clone();
-            let values = key_values(&key, cols, &row);
+            let values = key_values(&keys[key_index], cols, &row);
             let stats = &mut rec.summary.keys[key_index];
             match values {
                 KeyValues::Empty => stats.empty += 1,
