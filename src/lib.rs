@@ -6,5 +6,7 @@ pub mod cli;
 pub mod dst;
 pub mod error;
 pub mod group;
+pub mod identity;
+pub mod transport;
 
 pub use error::{ElementError, Error, Result};
