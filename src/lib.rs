@@ -7,6 +7,7 @@ pub mod dst;
 pub mod error;
 pub mod group;
 pub mod identity;
+pub mod protocol;
 pub mod transport;
 
 pub use error::{ElementError, Error, Result};
