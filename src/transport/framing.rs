@@ -9,8 +9,8 @@ use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 
 use crate::error::{Error, Result};
 
-/// The largest frame accepted (kind byte + payload): room for a chunk of 16384 elements.
-pub const MAX_FRAME_LEN: usize = 16384 * 32 + 1024;
+/// The largest frame accepted (kind byte + payload): room for a message of 65536 elements.
+pub const MAX_FRAME_LEN: usize = 65536 * 32 + 1024;
 
 /// What a frame carries.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

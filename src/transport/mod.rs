@@ -7,8 +7,13 @@
 //! * [`handshake`]: hellos, transcript, TLS exporter, session id.
 //! * [`timeouts`]: connect, handshake, read and session deadlines.
 
+pub mod client;
+pub mod driver;
 pub mod framing;
 pub mod handshake;
+pub mod progress;
+pub mod server;
+pub mod session;
 pub mod timeouts;
 pub mod tls;
 pub mod verifier;
