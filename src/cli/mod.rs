@@ -8,6 +8,13 @@ use clap::{Parser, Subcommand};
 
 use crate::error::Result;
 
+pub mod demo;
+pub mod identity;
+pub mod input;
+pub mod match_cmd;
+pub mod serve;
+pub mod session_args;
+
 /// Privacy-preserving matching of identifier lists between two agencies.
 #[derive(Debug, Parser)]
 #[command(name = "blindmatch", version, about, long_about = None)]
@@ -25,6 +32,14 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     // One variant per subcommand, each `Name(name::Args)`, dispatched in `run` below.
+    /// Create or show an agency identity (key and certificate).
+    Identity(identity::Args),
+    /// Wait for peers and match as the responder.
+    Serve(serve::Args),
+    /// Connect to a peer and match as the initiator.
+    Match(match_cmd::Args),
+    /// Two agencies on loopback matching bundled public data.
+    Demo(demo::Args),
 }
 
 /// Parses the command line, runs the subcommand, prints a one-line reason on failure.
@@ -40,5 +55,11 @@ pub fn main() -> ExitCode {
 }
 
 fn run(cli: Cli) -> Result<()> {
-    match cli.command {}
+    let quiet = cli.quiet;
+    match cli.command {
+        Command::Identity(a) => identity::run(a, quiet),
+        Command::Serve(a) => serve::run(a, quiet),
+        Command::Match(a) => match_cmd::run(a, quiet),
+        Command::Demo(a) => demo::run(a, quiet),
+    }
 }
