@@ -52,7 +52,9 @@ pub mod error;
 pub mod generate;
 pub mod group;
 pub mod identifiers;
+pub mod identity;
 pub mod protocol;
 pub mod records;
+pub mod transport;
 
 pub use error::{ElementError, Error, Result};
