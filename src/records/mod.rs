@@ -10,6 +10,38 @@
 //!
 //! Nothing is dropped silently: a value that does not parse and a row that cannot be read
 //! become a [`Reject`] (line, column, value, reason), or, with `strict`, fail the load.
+//!
+//! ```
+//! use blindmatch::protocol::{memory::run_dh_psi, ItemSet, Mode};
+//! use blindmatch::records::{self, InputSpec};
+//!
+//! # fn main() -> blindmatch::Result<()> {
+//! let dir = tempfile::tempdir().map_err(|e| blindmatch::Error::io("tempdir", e))?;
+//! let ours = dir.path().join("ours.csv");
+//! let theirs = dir.path().join("theirs.txt");
+//! std::fs::write(&ours, "ref,container\nA1,MSCU 123456-6\nA2,CSQU3054383\nA3,MSCU1234567\n")
+//!     .map_err(|e| blindmatch::Error::io("writing", e))?;
+//! std::fs::write(&theirs, "mscu1234566\nHLXU1234560\n").map_err(|e| blindmatch::Error::io("writing", e))?;
+//!
+//! let a = records::load(&InputSpec::new(&ours, vec!["container:container".parse()?]))?;
+//! let b = records::load(&InputSpec::new(&theirs, vec!["value:container".parse()?]))?;
+//! assert_eq!(a.rejects()[0].line, 4); // MSCU1234567: wrong check digit, not dropped silently
+//!
+//! let (mine, _) = run_dh_psi(
+//!     Mode::Intersection,
+//!     ItemSet::new(a.items().iter().cloned()),
+//!     ItemSet::new(b.items().iter().cloned()),
+//!     None,
+//! )?;
+//! let matched: Vec<Vec<u8>> = mine.matches().unwrap_or(&[]).iter().map(|m| m.item.clone()).collect();
+//! let out = dir.path().join("matches.csv");
+//! let summary = records::write_matches(&out, &a, &matched)?;
+//! assert_eq!(summary.matched_rows, 1);
+//! let written = std::fs::read_to_string(&out).map_err(|e| blindmatch::Error::io("reading", e))?;
+//! assert_eq!(written, "ref,container,matched_values,matched_keys\nA1,MSCU 123456-6,MSCU1234566,container:container\n");
+//! # Ok(())
+//! # }
+//! ```
 
 mod load;
 mod output;
