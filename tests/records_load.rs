@@ -245,3 +245,26 @@ fn configuration_errors_say_what_to_do() {
         Err(Error::Input(_))
     ));
 }
+
+#[test]
+fn format_follows_the_extension() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let csv_body = b"imo,name\n9187629,A\n";
+    let plain = file(dir.path(), "vessels", csv_body);
+    // Without a .csv extension the file is one value per line: a CSV key fails loudly.
+    assert!(
+        matches!(records::load(&spec(&plain, &["imo:imo_ship"])), Err(Error::Config(m)) if m.contains("value"))
+    );
+    let r = records::load(&InputSpec::new(&plain, vec![])).expect("lines");
+    assert_eq!(r.items().len(), 2);
+    let mut s = spec(&plain, &["imo:imo_ship"]);
+    s.format = InputFormat::Csv;
+    assert_eq!(records::load(&s).map(|r| r.items().len()).ok(), Some(1));
+    let tsv = file(dir.path(), "v.tsv", b"imo\tname\n9187629\tA\n");
+    assert_eq!(
+        records::load(&spec(&tsv, &["imo:imo_ship"]))
+            .map(|r| r.items().len())
+            .ok(),
+        Some(1)
+    );
+}

@@ -12,8 +12,9 @@ use crate::identifiers::{extract, IdentifierKind};
 /// How the input file is laid out.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum InputFormat {
-    /// `.txt` and `.lst` files are [`InputFormat::Lines`], `.tsv` files tab-separated CSV,
-    /// anything else CSV.
+    /// `.csv` files are CSV, `.tsv` files tab-separated CSV, anything else
+    /// [`InputFormat::Lines`] (a key naming a column other than `value` then fails with the
+    /// list of columns, so a CSV file with another extension is never misread silently).
     #[default]
     Auto,
     /// CSV with a header row (RFC 4180, comma-separated; tab-separated for `.tsv`).
@@ -238,8 +239,8 @@ impl InputSpec {
                     .and_then(|e| e.to_str())
                     .map(str::to_ascii_lowercase);
                 match ext.as_deref() {
-                    Some("txt" | "lst") => InputFormat::Lines,
-                    _ => InputFormat::Csv,
+                    Some("csv" | "tsv") => InputFormat::Csv,
+                    _ => InputFormat::Lines,
                 }
             }
             f => f,
