@@ -2,7 +2,8 @@
 //! SDN list: `DOB 17 Dec 1984; Passport 1084010 (Egypt); Vessel Registration Identification
 //! IMO 9187629;`.
 //!
-//! The text is split into clauses at `;` (and a final `.`), and each clause is read on its own.
+//! The text is split into clauses at `;` (and a final `.`), and each clause is read on its own,
+//! after removing a leading `alt.` (OFAC's mark for a further value of the same field).
 //! An extractor returns the raw text of each candidate; the caller parses it as the kind, so a
 //! candidate that fails validation is reported as a reject, never dropped. What each kind
 //! recognises, in a clause (labels are matched case-insensitively):
@@ -47,6 +48,11 @@ pub fn extract(kind: IdentifierKind, text: &str) -> Result<Vec<String>> {
     let mut out = Vec::new();
     for clause in text.split(';') {
         let clause = clause.trim().trim_end_matches('.').trim();
+        // OFAC marks further values of a field with `alt.`: `alt. Passport 6067015 (Comoros)`.
+        let clause = clause
+            .strip_prefix("alt.")
+            .or_else(|| clause.strip_prefix("ALT."))
+            .map_or(clause, str::trim_start);
         let upper = clause.to_ascii_uppercase();
         match kind {
             IdentifierKind::ImoShip
@@ -129,16 +135,16 @@ fn after_label(clause: &str, upper: &str, labels: &[&str], word: bool) -> Option
 mod tests {
     use super::*;
 
-    const REMARKS: &str = "DOB 17 Dec 1984; POB Cairo; Passport 1084010 (Egypt); Passport No. A123 (Syria); Vessel Registration Identification IMO 9187629; Company Number IMO 5283413; IMO 9074729; Legal Entity Number 253400V1H6ART1UQ0N98; alt. DOB 1985.";
+    const REMARKS: &str = "DOB 17 Dec 1984; POB Cairo; Passport 1084010 (Egypt); Passport No. A123 (Syria); alt. Passport 6067015 (Comoros); Vessel Registration Identification IMO 9187629; Company Number IMO 5283413; IMO 9074729; Legal Entity Number 253400V1H6ART1UQ0N98; alt. DOB 1985.";
 
     #[test]
     fn sdn_style_remarks() {
         let x = |k| extract(k, REMARKS).unwrap_or_default();
         assert_eq!(x(IdentifierKind::ImoShip), ["9187629", "9074729"]);
         assert_eq!(x(IdentifierKind::ImoCompany), ["5283413"]);
-        assert_eq!(x(IdentifierKind::Passport), ["1084010", "A123"]);
+        assert_eq!(x(IdentifierKind::Passport), ["1084010", "A123", "6067015"]);
         assert_eq!(x(IdentifierKind::Lei), ["253400V1H6ART1UQ0N98"]);
-        assert_eq!(x(IdentifierKind::DateOfBirth), ["17 Dec 1984"]);
+        assert_eq!(x(IdentifierKind::DateOfBirth), ["17 Dec 1984", "1985"]);
         assert!(extract(IdentifierKind::Container, REMARKS).is_err());
     }
 }
