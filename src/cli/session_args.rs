@@ -72,7 +72,10 @@ impl SessionArgs {
 
 /// The digest of the policy both sides must share. Until the policy module lands: SHA3-256
 /// over `POLICY_DIGEST` and the policy file's bytes (or a fixed default-policy text).
-pub(crate) fn policy_digest(path: Option<&Path>) -> Result<[u8; 32]> {
+///
+/// # Errors
+/// [`Error::Config`] if the file cannot be read.
+pub fn policy_digest(path: Option<&Path>) -> Result<[u8; 32]> {
     use sha3::{Digest, Sha3_256};
     const DEFAULT_POLICY: &str =
         "blindmatch default policy v1: modes = intersection, mutual, cardinality\n";
