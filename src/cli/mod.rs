@@ -8,7 +8,9 @@ use clap::{Parser, Subcommand};
 
 use crate::error::Result;
 
+pub mod check;
 pub mod demo;
+pub mod generate;
 pub mod identity;
 pub mod input;
 pub mod match_cmd;
@@ -32,6 +34,10 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     // One variant per subcommand, each `Name(name::Args)`, dispatched in `run` below.
+    /// Validate a file's identifiers and print what a run would match and reject.
+    Check(check::Args),
+    /// Generate two realistic files sharing exactly K records, and the ground truth.
+    Generate(generate::Args),
     /// Create or show an agency identity (key and certificate).
     Identity(identity::Args),
     /// Wait for peers and match as the responder.
@@ -57,6 +63,8 @@ pub fn main() -> ExitCode {
 fn run(cli: Cli) -> Result<()> {
     let quiet = cli.quiet;
     match cli.command {
+        Command::Check(a) => check::run(a, quiet),
+        Command::Generate(a) => generate::run(a, quiet),
         Command::Identity(a) => identity::run(a, quiet),
         Command::Serve(a) => serve::run(a, quiet),
         Command::Match(a) => match_cmd::run(a, quiet),
