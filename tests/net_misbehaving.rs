@@ -1,4 +1,5 @@
 //! A misbehaving initiator, written with the library's transport pieces, against a real
+#![allow(clippy::unwrap_used)]
 //! `blindmatch serve` process: each misbehaviour ends the session on both sides with a clear
 //! error, no output file and no panic.
 
