@@ -124,7 +124,7 @@ async fn handle(
     json: bool,
     quiet: bool,
 ) -> Result<()> {
-    let report = session::run_dh(conn?, Role::Responder, config, input::items(&input)).await?;
+    let report = session::run_dh(conn?, Role::Responder, config, input::items(input)).await?;
     let mut written = None;
     if let (Some(base), Some(matches)) = (output, report.output.matches()) {
         let path = output_path(base, &report.session_id, once);
