@@ -185,3 +185,40 @@ fn misbehaving_initiator_ends_the_session_on_both_sides() {
         }
     }
 }
+
+#[test]
+fn client_without_certificate_refused() {
+    use std::sync::Arc;
+    let root = tempfile::tempdir().unwrap();
+    let (_a_dir, a_fp) = identity(root.path(), "agency-a");
+    let (b_dir, b_fp) = identity(root.path(), "agency-b");
+    let input = root.path().join("items.txt");
+    write_items(&input, &["x".to_string()]);
+    let out = root.path().join("out.csv");
+    let server = Server::start(&b_dir, &a_fp, &input, &["--mode", "mutual", "--output", out.to_str().unwrap()]);
+    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap();
+    let client_result = rt.block_on(async {
+        let verifier = blindmatch::transport::verifier::PeerVerifier::new(&PeerAuth::pinned(b_fp.parse().unwrap())).unwrap();
+        let config = rustls::ClientConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
+            .with_protocol_versions(&[&rustls::version::TLS13])
+            .unwrap()
+            .dangerous()
+            .with_custom_certificate_verifier(verifier)
+            .with_no_client_auth();
+        let tcp = tokio::net::TcpStream::connect(&server.addr).await.unwrap();
+        let mut s = tokio_rustls::TlsConnector::from(Arc::new(config))
+            .connect(tls::server_name(), tcp)
+            .await?;
+        // TLS 1.3: the refusal arrives on the first read; the server must send no hello.
+        let mut buf = [0u8; 1];
+        tokio::io::AsyncReadExt::read(&mut s, &mut buf).await
+    });
+    let (ok, _, err) = server.finish();
+    assert!(!ok);
+    assert!(err.contains("certificate"), "server said {err}");
+    assert!(!out.exists());
+    match client_result {
+        Err(_) | Ok(0) => {}
+        Ok(n) => panic!("the server sent {n} bytes to an unauthenticated client"),
+    }
+}
