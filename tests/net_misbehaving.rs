@@ -195,16 +195,29 @@ fn client_without_certificate_refused() {
     let input = root.path().join("items.txt");
     write_items(&input, &["x".to_string()]);
     let out = root.path().join("out.csv");
-    let server = Server::start(&b_dir, &a_fp, &input, &["--mode", "mutual", "--output", out.to_str().unwrap()]);
-    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap();
+    let server = Server::start(
+        &b_dir,
+        &a_fp,
+        &input,
+        &["--mode", "mutual", "--output", out.to_str().unwrap()],
+    );
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .unwrap();
     let client_result = rt.block_on(async {
-        let verifier = blindmatch::transport::verifier::PeerVerifier::new(&PeerAuth::pinned(b_fp.parse().unwrap())).unwrap();
-        let config = rustls::ClientConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
-            .with_protocol_versions(&[&rustls::version::TLS13])
-            .unwrap()
-            .dangerous()
-            .with_custom_certificate_verifier(verifier)
-            .with_no_client_auth();
+        let verifier = blindmatch::transport::verifier::PeerVerifier::new(&PeerAuth::pinned(
+            b_fp.parse().unwrap(),
+        ))
+        .unwrap();
+        let config = rustls::ClientConfig::builder_with_provider(Arc::new(
+            rustls::crypto::ring::default_provider(),
+        ))
+        .with_protocol_versions(&[&rustls::version::TLS13])
+        .unwrap()
+        .dangerous()
+        .with_custom_certificate_verifier(verifier)
+        .with_no_client_auth();
         let tcp = tokio::net::TcpStream::connect(&server.addr).await.unwrap();
         let mut s = tokio_rustls::TlsConnector::from(Arc::new(config))
             .connect(tls::server_name(), tcp)
@@ -220,5 +233,95 @@ fn client_without_certificate_refused() {
     match client_result {
         Err(_) | Ok(0) => {}
         Ok(n) => panic!("the server sent {n} bytes to an unauthenticated client"),
+    }
+}
+
+/// A misbehaving responder against a real `blindmatch match`: it answers the initiator's first
+/// chunk, then sends a set holding an invalid element, or stalls after the handshake.
+#[test]
+fn misbehaving_responder_ends_the_session_on_both_sides() {
+    let root = tempfile::tempdir().unwrap();
+    let (a_dir, a_fp) = identity(root.path(), "agency-a");
+    let (b_dir, b_fp) = identity(root.path(), "agency-b");
+    let input = root.path().join("items.txt");
+    write_items(
+        &input,
+        &(0..10).map(|i| format!("item{i}")).collect::<Vec<_>>(),
+    );
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    for (stall, expected) in [(false, "canonical"), (true, "timed out")] {
+        let out = root.path().join(format!("out-{stall}.csv"));
+        let b = Identity::load(&b_dir).unwrap();
+        let config = tls::server_config(&b, &PeerAuth::pinned(a_fp.parse().unwrap())).unwrap();
+        let listener = rt
+            .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
+            .unwrap();
+        let addr = listener.local_addr().unwrap().to_string();
+        let peer = rt.spawn(async move {
+            let (tcp, _) = listener.accept().await.unwrap();
+            let mut s = tokio_rustls::TlsAcceptor::from(config)
+                .accept(tcp)
+                .await
+                .unwrap();
+            let exporter = blindmatch::transport::handshake::exporter(s.get_ref().1).unwrap();
+            let t = Timeouts::default().with_read_secs(20);
+            let hello = Hello::new(
+                Side::Responder,
+                &String::from_utf8_lossy(blindmatch::dst::DH_PSI_HASH_TO_GROUP),
+                "dh",
+                "intersection",
+                16,
+                policy_digest(None).unwrap(),
+                5,
+            );
+            exchange(&mut s, hello, &exporter, &t).await.unwrap();
+            if stall {
+                // Say nothing; the initiator must give up and tell us.
+            } else {
+                let first = read_frame(&mut s, MAX_FRAME_LEN).await.unwrap().unwrap();
+                let n = match DhMessage::decode(&first.payload).unwrap() {
+                    DhMessage::Blinded(e) => e.len(),
+                    other => panic!("unexpected {other:?}"),
+                };
+                // Reblinded elements are compared as bytes (spec 1.2): the invalid element goes
+                // into our own Blinded set, which the initiator must decode.
+                let reply: Vec<WireElement> = (0..n as u64).map(element).collect();
+                let frame = Frame::new(FrameKind::Protocol, DhMessage::Reblinded(reply).encode());
+                write_frame(&mut s, &frame).await.unwrap();
+                let mut own: Vec<WireElement> = (50..55).map(element).collect();
+                own[2] = WireElement([0xff; 32]);
+                let frame = Frame::new(FrameKind::Protocol, DhMessage::Blinded(own).encode());
+                write_frame(&mut s, &frame).await.unwrap();
+            }
+            loop {
+                match read_frame(&mut s, MAX_FRAME_LEN).await {
+                    Ok(Some(f)) if f.kind == FrameKind::Abort => return "abort".to_string(),
+                    Ok(Some(_)) => continue,
+                    Ok(None) => return "closed".to_string(),
+                    Err(e) => return format!("error: {e}"),
+                }
+            }
+        });
+        let res = run_match(
+            &a_dir,
+            &b_fp,
+            &addr,
+            &input,
+            &out,
+            &["--chunk-size", "16", "--read-timeout", "1"],
+        );
+        let seen = rt.block_on(peer).unwrap();
+        let err = String::from_utf8_lossy(&res.stderr).to_string();
+        assert!(!res.status.success(), "stall={stall}");
+        assert!(err.contains(expected), "stall={stall}: match said {err}");
+        assert!(!err.contains("panicked"), "{err}");
+        assert!(!out.exists());
+        assert_eq!(
+            seen, "abort",
+            "stall={stall}: the responder must be told the session failed"
+        );
     }
 }
