@@ -20,8 +20,11 @@ pub struct SessionArgs {
     #[arg(long)]
     pub identity: PathBuf,
     /// SHA-256 fingerprint of the peer's certificate (repeat to accept several peers).
-    #[arg(long = "peer", required = true)]
+    #[arg(long = "peer", required_unless_present = "peer_ca")]
     pub peers: Vec<String>,
+    /// A PEM file of CA certificates: also accept a peer whose certificate chains to one.
+    #[arg(long)]
+    pub peer_ca: Option<PathBuf>,
     /// What the parties learn: intersection, mutual or cardinality.
     #[arg(long, default_value = "intersection")]
     pub mode: Mode,
@@ -54,10 +57,18 @@ impl SessionArgs {
             .iter()
             .map(|p| p.parse::<Fingerprint>())
             .collect::<Result<Vec<_>>>()?;
-        let auth = PeerAuth {
-            pinned,
-            ca: Vec::new(),
+        let ca = match &self.peer_ca {
+            None => Vec::new(),
+            Some(path) => {
+                use rustls::pki_types::pem::PemObject;
+                let bad = |e: String| Error::Config(format!("{}: {e}", path.display()));
+                rustls::pki_types::CertificateDer::pem_file_iter(path)
+                    .map_err(|e| bad(e.to_string()))?
+                    .collect::<std::result::Result<Vec<_>, _>>()
+                    .map_err(|e| bad(e.to_string()))?
+            }
         };
+        let auth = PeerAuth { pinned, ca };
         let config = SessionConfig {
             mode: self.mode,
             policy_digest: policy_digest(self.policy.as_deref())?,
