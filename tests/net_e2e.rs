@@ -175,3 +175,64 @@ fn policy_and_mode_mismatch_refused_on_both_sides() {
         assert!(!out_file.exists());
     }
 }
+
+#[test]
+fn serve_handles_several_sessions_then_shuts_down_on_ctrl_c() {
+    let root = tempfile::tempdir().unwrap();
+    let (a_dir, a_fp) = identity(root.path(), "agency-a");
+    let (b_dir, b_fp) = identity(root.path(), "agency-b");
+    let (a, b, expected) = sets();
+    let a_in = root.path().join("a.txt");
+    let b_in = root.path().join("b.txt");
+    write_items(&a_in, &a);
+    write_items(&b_in, &b);
+    let b_out = root.path().join("b.csv");
+    let server = Server::start_with(
+        &b_dir,
+        &a_fp,
+        &b_in,
+        &["--mode", "mutual", "--output", b_out.to_str().unwrap()],
+        false,
+    );
+    let addr = server.addr.clone();
+    // Two concurrent sessions.
+    let runs: Vec<_> = (0..2)
+        .map(|i| {
+            let (a_dir, b_fp, addr, a_in) =
+                (a_dir.clone(), b_fp.clone(), addr.clone(), a_in.clone());
+            let out = root.path().join(format!("a{i}.csv"));
+            std::thread::spawn(move || {
+                let r = run_match(&a_dir, &b_fp, &addr, &a_in, &out, &["--mode", "mutual"]);
+                (r, out)
+            })
+        })
+        .collect();
+    for h in runs {
+        let (r, out) = h.join().unwrap();
+        assert!(r.status.success(), "{}", String::from_utf8_lossy(&r.stderr));
+        assert_eq!(lines(&out), expected);
+    }
+    // One output per session, named after the session id.
+    let per_session = std::fs::read_dir(root.path())
+        .unwrap()
+        .filter(|e| {
+            let name = e
+                .as_ref()
+                .unwrap()
+                .file_name()
+                .to_string_lossy()
+                .to_string();
+            name.starts_with("b.") && name.ends_with(".csv")
+        })
+        .count();
+    assert_eq!(per_session, 2);
+    let pid = server.child.id().to_string();
+    let kill = std::process::Command::new("kill")
+        .args(["-INT", &pid])
+        .status()
+        .unwrap();
+    assert!(kill.success());
+    let (ok, _, err) = server.finish();
+    assert!(ok, "{err}");
+    assert!(err.contains("shutting down"), "{err}");
+}

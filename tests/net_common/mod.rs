@@ -40,15 +40,22 @@ pub struct Server {
 impl Server {
     /// Starts `blindmatch serve --once --listen 127.0.0.1:0 ...extra`.
     pub fn start(identity: &Path, peer: &str, input: &Path, extra: &[&str]) -> Server {
+        Server::start_with(identity, peer, input, extra, true)
+    }
+
+    /// As [`Server::start`]; without `once`, it serves until interrupted.
+    pub fn start_with(
+        identity: &Path,
+        peer: &str,
+        input: &Path,
+        extra: &[&str],
+        once: bool,
+    ) -> Server {
+        let once_arg: &[&str] = if once { &["--once"] } else { &[] };
         let mut child = Command::new(BIN)
-            .args([
-                "--quiet",
-                "serve",
-                "--once",
-                "--listen",
-                "127.0.0.1:0",
-                "--identity",
-            ])
+            .args(["--quiet", "serve"])
+            .args(once_arg)
+            .args(["--listen", "127.0.0.1:0", "--identity"])
             .arg(identity)
             .args(["--peer", peer, "--input"])
             .arg(input)
