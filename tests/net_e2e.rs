@@ -236,3 +236,27 @@ fn serve_handles_several_sessions_then_shuts_down_on_ctrl_c() {
     assert!(ok, "{err}");
     assert!(err.contains("shutting down"), "{err}");
 }
+
+#[test]
+fn demo_finds_the_sdn_vessels_in_the_register() {
+    let out = std::process::Command::new(BIN)
+        .arg("demo")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8_lossy(&out.stdout);
+    // 27 measured independently (data/README.md); both sides learn it in mutual mode.
+    assert!(
+        text.contains("Agency A learned that 27 of its 862 items"),
+        "{text}"
+    );
+    assert!(
+        text.contains("Agency B learned that 27 of its 12376 items"),
+        "{text}"
+    );
+    assert!(text.contains("IMO 9328900"), "{text}"); // TOUSKA, on both lists
+}
