@@ -111,6 +111,7 @@ pub fn run(_args: Args, quiet: bool) -> Result<()> {
         padded_count: None,
         timeouts: Timeouts::default().with_read_secs(30),
         quiet: true,
+        gate: None,
     };
     let a_items = sdn.items();
     let b_items = register.items();

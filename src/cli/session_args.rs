@@ -76,6 +76,7 @@ impl SessionArgs {
             padded_count: self.pad_to,
             timeouts: Timeouts::default().with_read_secs(self.read_timeout),
             quiet: quiet || self.json,
+            gate: None,
         };
         Ok((identity, auth, config))
     }
