@@ -25,7 +25,10 @@ pub const PROTOCOL_DH: &str = "dh";
 /// `check_session` on the agreed mode and the peer's set size). An error refuses the session:
 /// the peer receives `Abort`.
 #[derive(Clone)]
-pub struct SessionGate(pub Arc<dyn Fn(&Agreed, &Fingerprint) -> Result<()> + Send + Sync>);
+pub struct SessionGate(pub Arc<GateFn>);
+
+/// The function behind a [`SessionGate`]: the agreed handshake and the peer's fingerprint.
+pub type GateFn = dyn Fn(&Agreed, &Fingerprint) -> Result<()> + Send + Sync;
 
 impl std::fmt::Debug for SessionGate {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
