@@ -258,6 +258,7 @@ fn write_atomic(path: &Path, bytes: &[u8], private: bool) -> Result<()> {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 

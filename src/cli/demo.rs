@@ -8,6 +8,7 @@ use crate::error::{Error, Result};
 use crate::identity::Identity;
 use crate::protocol::dh::Learned;
 use crate::protocol::{ItemSet, Mode, Role};
+use crate::records::{self, InputSpec, KeySpec, Records};
 use crate::transport::server::{serve, ServeOptions};
 use crate::transport::session::{run_dh, SessionConfig, SessionReport};
 use crate::transport::timeouts::Timeouts;
@@ -21,17 +22,49 @@ const REGISTER: &str = include_str!("../../data/vessel_register.csv");
 #[derive(Debug, clap::Args)]
 pub struct Args {}
 
-/// One bundled table: `(imo, description)` per row.
-fn table(text: &str, describe: &[usize]) -> Result<Vec<(String, String)>> {
-    let mut rows = Vec::new();
-    let mut reader = csv::Reader::from_reader(text.as_bytes());
-    for (i, rec) in reader.records().enumerate() {
-        let rec = rec.map_err(|e| Error::Input(format!("bundled data, row {}: {e}", i + 2)))?;
-        let imo = rec.get(0).unwrap_or_default().to_string();
-        let desc: Vec<&str> = describe.iter().filter_map(|&c| rec.get(c)).collect();
-        rows.push((imo, desc.join(", ")));
+/// One bundled table, loaded through [`crate::records`] with its `imo` column parsed as an
+/// IMO ship number; `describe` names the columns shown for a match.
+struct Table {
+    records: Records,
+    describe: Vec<usize>,
+}
+
+impl Table {
+    fn load(dir: &std::path::Path, name: &str, text: &str, describe: &[&str]) -> Result<Table> {
+        let path = dir.join(name);
+        std::fs::write(&path, text)
+            .map_err(|e| Error::io(format!("writing {}", path.display()), e))?;
+        let key: KeySpec = "imo:imo_ship".parse()?;
+        let records = records::load(&InputSpec::new(&path, vec![key]))?;
+        let describe = describe
+            .iter()
+            .filter_map(|c| records.header().iter().position(|h| h == c))
+            .collect();
+        Ok(Table { records, describe })
     }
-    Ok(rows)
+
+    fn items(&self) -> ItemSet {
+        ItemSet::new(self.records.items())
+    }
+
+    /// The text of item `i` and the described columns of its first row.
+    fn describe(&self, i: usize) -> (String, String) {
+        let text = self.records.item_text(i).unwrap_or_default().to_string();
+        let desc = self
+            .records
+            .origins(i)
+            .first()
+            .and_then(|o| self.records.rows().get(o.row))
+            .map(|row| {
+                self.describe
+                    .iter()
+                    .filter_map(|&c| row.fields.get(c).map(String::as_str))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            })
+            .unwrap_or_default();
+        (text, desc)
+    }
 }
 
 /// Runs the demo.
@@ -40,9 +73,19 @@ fn table(text: &str, describe: &[usize]) -> Result<Vec<(String, String)>> {
 /// Any failure of the two sessions (which would be a bug).
 pub fn run(_args: Args, quiet: bool) -> Result<()> {
     let start = Instant::now();
-    let sdn = table(SDN_VESSELS, &[2, 3, 4])?;
-    let register = table(REGISTER, &[1, 3, 5])?;
     let dir = tempfile::tempdir().map_err(|e| Error::io("creating a temporary directory", e))?;
+    let sdn = Table::load(
+        dir.path(),
+        "ofac_sdn_vessels.csv",
+        SDN_VESSELS,
+        &["name", "vessel_type", "flag"],
+    )?;
+    let register = Table::load(
+        dir.path(),
+        "vessel_register.csv",
+        REGISTER,
+        &["vessel_name", "type", "flag"],
+    )?;
     let a_dir = dir.path().join("agency-a");
     let b_dir = dir.path().join("agency-b");
     Identity::create(&a_dir, "Agency A (sanctions screening)", false)?;
@@ -52,12 +95,12 @@ pub fn run(_args: Args, quiet: bool) -> Result<()> {
     println!("blindmatch demo: two agencies, mutual TLS 1.3 on 127.0.0.1, DH-PSI in mutual mode");
     println!(
         "  Agency A holds the {} IMO numbers of the OFAC SDN vessels (certificate {})",
-        sdn.len(),
+        sdn.records.items().len(),
         a.fingerprint
     );
     println!(
         "  Agency B holds a public register of {} vessels (certificate {})",
-        register.len(),
+        register.records.items().len(),
         b.fingerprint
     );
 
@@ -68,9 +111,10 @@ pub fn run(_args: Args, quiet: bool) -> Result<()> {
         padded_count: None,
         timeouts: Timeouts::default().with_read_secs(30),
         quiet: true,
+        gate: None,
     };
-    let a_items = ItemSet::new(sdn.iter().map(|(imo, _)| imo.as_bytes()));
-    let b_items = ItemSet::new(register.iter().map(|(imo, _)| imo.as_bytes()));
+    let a_items = sdn.items();
+    let b_items = register.items();
     let client_config = tls::client_config(&a, &PeerAuth::pinned(b.fingerprint))?;
     let server_config = tls::server_config(&b, &PeerAuth::pinned(a.fingerprint))?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -134,7 +178,7 @@ pub fn run(_args: Args, quiet: bool) -> Result<()> {
     Ok(())
 }
 
-fn print_side(name: &str, r: &SessionReport, rows: &[(String, String)], quiet: bool) {
+fn print_side(name: &str, r: &SessionReport, table: &Table, quiet: bool) {
     match &r.output.learned {
         Learned::Matches(m) => {
             println!(
@@ -145,13 +189,11 @@ fn print_side(name: &str, r: &SessionReport, rows: &[(String, String)], quiet: b
             );
             if !quiet {
                 for mt in m {
-                    let imo = String::from_utf8_lossy(&mt.item);
-                    let desc = mt
+                    let (imo, desc) = mt
                         .input_indices
                         .first()
-                        .and_then(|&i| rows.get(i))
-                        .map(|(_, d)| d.as_str())
-                        .unwrap_or("");
+                        .map(|&i| table.describe(i))
+                        .unwrap_or_default();
                     println!("    IMO {imo}  {desc}");
                 }
             }

@@ -1,71 +1,72 @@
-//! Reading the items of `--input` and writing the matched rows, for `serve` and `match`.
-//!
-//! INTERIM until `records` (the identifiers engineer's module) is merged: plain text, one item
-//! per line; the output holds the matched values. Swap the two functions for `records::load`
-//! and `records::write_matches`.
+//! Reading the items of `--input` and writing the matched rows, for `serve` and `match`:
+//! thin wrappers around [`crate::records`].
 
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::protocol::dh::Match;
 use crate::protocol::ItemSet;
+use crate::records::{self, InputSpec, KeySpec, Records};
 
-/// A loaded input.
-#[derive(Debug, Clone)]
-pub struct Input {
-    /// Where it came from.
-    pub path: PathBuf,
-    /// The lines, in order.
-    pub lines: Vec<String>,
+/// Input options shared by `serve` and `match`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct InputArgs {
+    /// Input file: CSV with a header, or plain text (`.txt`) with one item per line.
+    #[arg(long)]
+    pub input: PathBuf,
+    /// A column holding opaque identifiers (matched byte for byte after trimming).
+    #[arg(long)]
+    pub column: Option<String>,
+    /// A key to match on, `column:kind` (for example `imo:imo_ship`); repeat to match on any.
+    #[arg(long = "key")]
+    pub keys: Vec<KeySpec>,
+    /// Fail on the first unreadable row or invalid value instead of reporting it.
+    #[arg(long)]
+    pub strict: bool,
 }
 
-impl Input {
-    /// The items to match.
-    pub fn items(&self) -> ItemSet {
-        ItemSet::new(self.lines.iter().map(|l| l.as_bytes()))
-    }
-}
-
-/// Loads `path`.
+/// Loads the input; reports rejected rows on stderr unless `quiet` (nothing is dropped
+/// silently).
 ///
 /// # Errors
-/// [`Error::Input`] if it cannot be read.
-pub fn load(path: &Path, _column: Option<&str>) -> Result<Input> {
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| Error::Input(format!("cannot read {}: {e}", path.display())))?;
-    let lines = text
-        .lines()
-        .map(str::trim)
-        .filter(|l| !l.is_empty())
-        .map(str::to_string)
+/// As [`records::load`].
+pub fn load(args: &InputArgs, quiet: bool) -> Result<Records> {
+    let spec = InputSpec {
+        column: args.column.clone(),
+        strict: args.strict,
+        ..InputSpec::new(&args.input, args.keys.clone())
+    };
+    let recs = records::load(&spec)?;
+    if !quiet {
+        for r in recs.rejects() {
+            eprintln!(
+                "blindmatch: {}:{}: column `{}`: value `{}` skipped: {}",
+                recs.path(),
+                r.line,
+                r.column,
+                r.value,
+                r.reason
+            );
+        }
+    }
+    Ok(recs)
+}
+
+/// The items to match.
+pub fn items(recs: &Records) -> ItemSet {
+    ItemSet::new(recs.items())
+}
+
+/// Writes our matched rows (all original columns plus the matched value) to `out`,
+/// atomically.
+///
+/// # Errors
+/// As [`records::write_matches_by_index`].
+pub fn write_matches(out: &Path, recs: &Records, matches: &[Match]) -> Result<()> {
+    let indices: Vec<usize> = matches
+        .iter()
+        .flat_map(|m| m.input_indices.iter().copied())
         .collect();
-    Ok(Input {
-        path: path.to_path_buf(),
-        lines,
-    })
-}
-
-/// Writes the matched values to `out` atomically (temporary file, then rename).
-///
-/// # Errors
-/// [`Error::Io`] if the file cannot be written.
-pub fn write_matches(out: &Path, _input: &Input, matches: &[Match]) -> Result<()> {
-    let dir = out
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    let mut tmp = tempfile::NamedTempFile::new_in(dir)
-        .map_err(|e| Error::io(format!("creating a file in {}", dir.display()), e))?;
-    let mut text = String::from("matched_value\n");
-    for m in matches {
-        text.push_str(&String::from_utf8_lossy(&m.item));
-        text.push('\n');
-    }
-    tmp.write_all(text.as_bytes())
-        .and_then(|()| tmp.as_file().sync_all())
-        .map_err(|e| Error::io(format!("writing {}", out.display()), e))?;
-    tmp.persist(out)
-        .map_err(|e| Error::io(format!("writing {}", out.display()), e.error))?;
+    records::write_matches_by_index(out, recs, &indices)?;
     Ok(())
 }

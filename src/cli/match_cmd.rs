@@ -17,12 +17,9 @@ pub struct Args {
     /// The peer's address, host:port.
     #[arg(long)]
     pub connect: String,
-    /// Input file: CSV with a header, or plain text with one item per line.
-    #[arg(long)]
-    pub input: PathBuf,
-    /// The column holding the identifiers.
-    #[arg(long)]
-    pub column: Option<String>,
+    /// Input options.
+    #[command(flatten)]
+    pub input: input::InputArgs,
     /// Where to write our matched rows (CSV); written only if the session succeeds.
     #[arg(long)]
     pub output: PathBuf,
@@ -34,7 +31,7 @@ pub struct Args {
 /// Any input, configuration, TLS, handshake or protocol error; no output file is written.
 pub fn run(args: Args, quiet: bool) -> Result<()> {
     let (identity, auth, config) = args.session.resolve(quiet)?;
-    let input = input::load(&args.input, args.column.as_deref())?;
+    let input = input::load(&args.input, quiet || args.session.json)?;
     let client_config = tls::client_config(&identity, &auth)?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -43,7 +40,7 @@ pub fn run(args: Args, quiet: bool) -> Result<()> {
     let report = runtime.block_on(async {
         let conn = client::connect(&args.connect, client_config, &config.timeouts).await?;
         tokio::select! {
-            r = session::run_dh(conn, Role::Initiator, &config, input.items()) => r,
+            r = session::run_dh(conn, Role::Initiator, &config, input::items(&input)) => r,
             _ = tokio::signal::ctrl_c() => Err(Error::Cancelled("interrupted (Ctrl-C)".into())),
         }
     })?;

@@ -3,10 +3,11 @@
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
-use super::input::{self, Input};
+use super::input;
 use super::session_args::{SessionArgs, Summary};
 use crate::error::{Error, Result};
 use crate::protocol::Role;
+use crate::records::Records;
 use crate::transport::server::{serve, ServeOptions};
 use crate::transport::session::{self, SessionConfig};
 use crate::transport::tls;
@@ -20,12 +21,9 @@ pub struct Args {
     /// Address to listen on, host:port (port 0 picks a free port, printed on stderr).
     #[arg(long)]
     pub listen: String,
-    /// Input file: CSV with a header, or plain text with one item per line.
-    #[arg(long)]
-    pub input: PathBuf,
-    /// The column holding the identifiers.
-    #[arg(long)]
-    pub column: Option<String>,
+    /// Input options.
+    #[command(flatten)]
+    pub input: input::InputArgs,
     /// Where to write our matched rows (mutual mode). With several sessions, the session id
     /// is inserted before the extension.
     #[arg(long)]
@@ -60,7 +58,7 @@ fn output_path(base: &Path, session_id: &[u8; 32], once: bool) -> PathBuf {
 /// Configuration errors; with `--once`, the session's error.
 pub fn run(args: Args, quiet: bool) -> Result<()> {
     let (identity, auth, config) = args.session.resolve(quiet)?;
-    let input = Arc::new(input::load(&args.input, args.column.as_deref())?);
+    let input = Arc::new(input::load(&args.input, quiet || args.session.json)?);
     let server_config = tls::server_config(&identity, &auth)?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -120,13 +118,13 @@ pub fn run(args: Args, quiet: bool) -> Result<()> {
 async fn handle(
     conn: Result<crate::transport::client::Connected<crate::transport::server::ServerStream>>,
     config: &SessionConfig,
-    input: &Input,
+    input: &Records,
     output: Option<&Path>,
     once: bool,
     json: bool,
     quiet: bool,
 ) -> Result<()> {
-    let report = session::run_dh(conn?, Role::Responder, config, input.items()).await?;
+    let report = session::run_dh(conn?, Role::Responder, config, input::items(input)).await?;
     let mut written = None;
     if let (Some(base), Some(matches)) = (output, report.output.matches()) {
         let path = output_path(base, &report.session_id, once);

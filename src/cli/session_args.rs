@@ -20,8 +20,11 @@ pub struct SessionArgs {
     #[arg(long)]
     pub identity: PathBuf,
     /// SHA-256 fingerprint of the peer's certificate (repeat to accept several peers).
-    #[arg(long = "peer", required = true)]
+    #[arg(long = "peer", required_unless_present = "peer_ca")]
     pub peers: Vec<String>,
+    /// A PEM file of CA certificates: also accept a peer whose certificate chains to one.
+    #[arg(long)]
+    pub peer_ca: Option<PathBuf>,
     /// What the parties learn: intersection, mutual or cardinality.
     #[arg(long, default_value = "intersection")]
     pub mode: Mode,
@@ -54,10 +57,18 @@ impl SessionArgs {
             .iter()
             .map(|p| p.parse::<Fingerprint>())
             .collect::<Result<Vec<_>>>()?;
-        let auth = PeerAuth {
-            pinned,
-            ca: Vec::new(),
+        let ca = match &self.peer_ca {
+            None => Vec::new(),
+            Some(path) => {
+                use rustls::pki_types::pem::PemObject;
+                let bad = |e: String| Error::Config(format!("{}: {e}", path.display()));
+                rustls::pki_types::CertificateDer::pem_file_iter(path)
+                    .map_err(|e| bad(e.to_string()))?
+                    .collect::<std::result::Result<Vec<_>, _>>()
+                    .map_err(|e| bad(e.to_string()))?
+            }
         };
+        let auth = PeerAuth { pinned, ca };
         let config = SessionConfig {
             mode: self.mode,
             policy_digest: policy_digest(self.policy.as_deref())?,
@@ -65,6 +76,7 @@ impl SessionArgs {
             padded_count: self.pad_to,
             timeouts: Timeouts::default().with_read_secs(self.read_timeout),
             quiet: quiet || self.json,
+            gate: None,
         };
         Ok((identity, auth, config))
     }
@@ -72,7 +84,10 @@ impl SessionArgs {
 
 /// The digest of the policy both sides must share. Until the policy module lands: SHA3-256
 /// over `POLICY_DIGEST` and the policy file's bytes (or a fixed default-policy text).
-pub(crate) fn policy_digest(path: Option<&Path>) -> Result<[u8; 32]> {
+///
+/// # Errors
+/// [`Error::Config`] if the file cannot be read.
+pub fn policy_digest(path: Option<&Path>) -> Result<[u8; 32]> {
     use sha3::{Digest, Sha3_256};
     const DEFAULT_POLICY: &str =
         "blindmatch default policy v1: modes = intersection, mutual, cardinality\n";

@@ -359,6 +359,7 @@ pub async fn exchange<S: AsyncRead + AsyncWrite + Unpin>(
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
     use proptest::prelude::*;

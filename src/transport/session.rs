@@ -1,13 +1,14 @@
 //! One DH-PSI session over an authenticated connection: the handshake, the parameters it
 //! fixes, then the driver (`protocol-spec/04-transport-and-handshake.md` sections 2 and 3).
 
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use tokio::io::{AsyncRead, AsyncWrite};
 
 use super::client::Connected;
 use super::driver::{drive, DriveLimits, DriveStats};
-use super::framing::MAX_FRAME_LEN;
+use super::framing::{write_frame, Frame, FrameKind, MAX_FRAME_LEN};
 use super::handshake::{exchange, Agreed, Hello, Side};
 use super::progress::Progress;
 use super::timeouts::{deadline, Timeouts};
@@ -19,6 +20,21 @@ use crate::protocol::{ItemSet, Mode, Role};
 
 /// The protocol name carried in the hello.
 pub const PROTOCOL_DH: &str = "dh";
+
+/// A check run after the handshake and before any element is sent (for example the policy's
+/// `check_session` on the agreed mode and the peer's set size). An error refuses the session:
+/// the peer receives `Abort`.
+#[derive(Clone)]
+pub struct SessionGate(pub Arc<GateFn>);
+
+/// The function behind a [`SessionGate`]: the agreed handshake and the peer's fingerprint.
+pub type GateFn = dyn Fn(&Agreed, &Fingerprint) -> Result<()> + Send + Sync;
+
+impl std::fmt::Debug for SessionGate {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("SessionGate(..)")
+    }
+}
 
 /// What one side brings to a session.
 #[derive(Debug, Clone)]
@@ -35,6 +51,8 @@ pub struct SessionConfig {
     pub timeouts: Timeouts,
     /// No progress bars.
     pub quiet: bool,
+    /// Run after the handshake, before any element (policy checks).
+    pub gate: Option<SessionGate>,
 }
 
 /// The outcome of a session, for the summary, the output file and the audit log.
@@ -120,6 +138,12 @@ where
         exchange(&mut stream, hello, &exporter, &t),
     )
     .await?;
+    if let Some(gate) = &config.gate {
+        if let Err(e) = (gate.0)(&agreed, &peer_fingerprint) {
+            let _ = write_frame(&mut stream, &Frame::new(FrameKind::Abort, Vec::new())).await;
+            return Err(e);
+        }
+    }
     let peer_count = usize::try_from(agreed.theirs.set_size)
         .map_err(|_| Error::PeerMisbehaved("the peer announced an impossible set size".into()))?;
     let (initiator_count, responder_count) = match role {

@@ -94,6 +94,7 @@ pub async fn read_frame_timed<R: AsyncRead + Unpin>(
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
     use crate::transport::framing::MAX_FRAME_LEN;

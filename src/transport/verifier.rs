@@ -212,3 +212,76 @@ impl ClientCertVerifier for PeerVerifier {
         self.algs.supported_schemes()
     }
 }
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    fn ca_and_leaf() -> (
+        CertificateDer<'static>,
+        CertificateDer<'static>,
+        CertificateDer<'static>,
+    ) {
+        let ca_key = rcgen::KeyPair::generate_for(&rcgen::PKCS_ED25519).unwrap();
+        let mut ca_params = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
+        ca_params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+        let ca_cert = ca_params.self_signed(&ca_key).unwrap();
+        let issuer = rcgen::Issuer::new(ca_params, ca_key);
+        let leaf_key = rcgen::KeyPair::generate_for(&rcgen::PKCS_ED25519).unwrap();
+        let leaf_params =
+            rcgen::CertificateParams::new(vec!["blindmatch-peer".to_string()]).unwrap();
+        let leaf = leaf_params.signed_by(&leaf_key, &issuer).unwrap();
+        let other_key = rcgen::KeyPair::generate_for(&rcgen::PKCS_ED25519).unwrap();
+        let other = rcgen::CertificateParams::new(vec!["blindmatch-peer".to_string()])
+            .unwrap()
+            .self_signed(&other_key)
+            .unwrap();
+        (
+            ca_cert.der().clone(),
+            leaf.der().clone(),
+            other.der().clone(),
+        )
+    }
+
+    #[test]
+    fn pinned_or_ca_accepted_anything_else_refused_naming_the_fingerprint() {
+        let (ca, leaf, other) = ca_and_leaf();
+        let now = UnixTime::now();
+        let name = super::super::tls::server_name();
+
+        let by_ca = PeerVerifier::new(&PeerAuth {
+            pinned: vec![],
+            ca: vec![ca],
+        })
+        .unwrap();
+        assert!(by_ca.verify_client_cert(&leaf, &[], now).is_ok());
+        assert!(by_ca
+            .verify_server_cert(&leaf, &[], &name, &[], now)
+            .is_ok());
+        let err = by_ca
+            .verify_client_cert(&other, &[], now)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains(&Fingerprint::of_der(&other).to_string()),
+            "{err}"
+        );
+
+        let pinned = PeerVerifier::new(&PeerAuth::pinned(Fingerprint::of_der(&other))).unwrap();
+        assert!(pinned.verify_client_cert(&other, &[], now).is_ok());
+        assert!(pinned
+            .verify_server_cert(&other, &[], &name, &[], now)
+            .is_ok());
+        let err = pinned
+            .verify_server_cert(&leaf, &[], &name, &[], now)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains(&Fingerprint::of_der(&leaf).to_string()),
+            "{err}"
+        );
+
+        assert!(PeerVerifier::new(&PeerAuth::default()).is_err());
+    }
+}

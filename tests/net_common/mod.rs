@@ -1,0 +1,126 @@
+//! Helpers for the network tests: identities, a `serve` process on 127.0.0.1:0, `match` runs.
+#![allow(dead_code)]
+
+use std::io::{BufRead, BufReader, Read};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::sync::mpsc;
+
+pub const BIN: &str = env!("CARGO_BIN_EXE_blindmatch");
+
+/// Creates an identity with the binary and returns (dir, fingerprint).
+pub fn identity(root: &Path, name: &str) -> (PathBuf, String) {
+    let dir = root.join(name);
+    let out = Command::new(BIN)
+        .args(["--quiet", "identity", "new", "--name", name, "--out"])
+        .arg(&dir)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let fp = String::from_utf8(out.stdout).unwrap().trim().to_string();
+    assert_eq!(fp.len(), 64, "{fp}");
+    (dir, fp)
+}
+
+pub fn write_items(path: &Path, items: &[String]) {
+    std::fs::write(path, items.join("\n") + "\n").unwrap();
+}
+
+/// A running `serve --once`.
+pub struct Server {
+    pub child: Child,
+    pub addr: String,
+    stderr_rest: mpsc::Receiver<String>,
+}
+
+impl Server {
+    /// Starts `blindmatch serve --once --listen 127.0.0.1:0 ...extra`.
+    pub fn start(identity: &Path, peer: &str, input: &Path, extra: &[&str]) -> Server {
+        Server::start_with(identity, peer, input, extra, true)
+    }
+
+    /// As [`Server::start`]; without `once`, it serves until interrupted.
+    pub fn start_with(
+        identity: &Path,
+        peer: &str,
+        input: &Path,
+        extra: &[&str],
+        once: bool,
+    ) -> Server {
+        let once_arg: &[&str] = if once { &["--once"] } else { &[] };
+        let mut child = Command::new(BIN)
+            .args(["--quiet", "serve"])
+            .args(once_arg)
+            .args(["--listen", "127.0.0.1:0", "--identity"])
+            .arg(identity)
+            .args(["--peer", peer, "--input"])
+            .arg(input)
+            .args(extra)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let stderr = child.stderr.take().unwrap();
+        let (addr_tx, addr_rx) = mpsc::channel();
+        let (rest_tx, rest_rx) = mpsc::channel();
+        std::thread::spawn(move || {
+            let mut r = BufReader::new(stderr);
+            let mut rest = String::new();
+            let mut line = String::new();
+            while r.read_line(&mut line).unwrap_or(0) > 0 {
+                if let Some(a) = line.trim().strip_prefix("blindmatch: listening on ") {
+                    let _ = addr_tx.send(a.to_string());
+                } else {
+                    rest.push_str(&line);
+                }
+                line.clear();
+            }
+            let _ = rest_tx.send(rest);
+        });
+        let addr = addr_rx.recv().expect("serve did not start");
+        Server {
+            child,
+            addr,
+            stderr_rest: rest_rx,
+        }
+    }
+
+    /// Waits for the process: (success, stdout, stderr).
+    pub fn finish(mut self) -> (bool, String, String) {
+        let status = self.child.wait().unwrap();
+        let mut out = String::new();
+        self.child
+            .stdout
+            .take()
+            .unwrap()
+            .read_to_string(&mut out)
+            .unwrap();
+        let err = self.stderr_rest.recv().unwrap_or_default();
+        (status.success(), out, err)
+    }
+}
+
+/// Runs `blindmatch match ...` to completion.
+pub fn run_match(
+    identity: &Path,
+    peer: &str,
+    addr: &str,
+    input: &Path,
+    output: &Path,
+    extra: &[&str],
+) -> Output {
+    Command::new(BIN)
+        .args(["--quiet", "match", "--connect", addr, "--identity"])
+        .arg(identity)
+        .args(["--peer", peer, "--input"])
+        .arg(input)
+        .arg("--output")
+        .arg(output)
+        .args(extra)
+        .output()
+        .unwrap()
+}

@@ -1,0 +1,262 @@
+//! End to end over 127.0.0.1 with two real processes (`serve` and `match`).
+#![allow(clippy::unwrap_used)]
+
+mod net_common;
+
+use std::collections::BTreeSet;
+
+use net_common::*;
+
+fn sets() -> (Vec<String>, Vec<String>, BTreeSet<String>) {
+    let a: Vec<String> = (0..300)
+        .map(|i| format!("IMO{:07}", 9_000_000 + i * 3))
+        .collect();
+    let mut b: Vec<String> = (0..500)
+        .map(|i| format!("IMO{:07}", 9_000_000 + i * 5))
+        .collect();
+    b.push(b[0].clone()); // a duplicate
+    let sa: BTreeSet<String> = a.iter().cloned().collect();
+    let sb: BTreeSet<String> = b.iter().cloned().collect();
+    let both = sa.intersection(&sb).cloned().collect();
+    (a, b, both)
+}
+
+/// The first column (the original value) of the matched rows written.
+fn lines(path: &std::path::Path) -> BTreeSet<String> {
+    let mut r = csv::Reader::from_path(path).unwrap();
+    r.records().map(|rec| rec.unwrap()[0].to_string()).collect()
+}
+
+fn json(s: &str) -> serde_json::Value {
+    serde_json::from_str(s.lines().last().unwrap_or("")).unwrap_or_else(|e| panic!("{e}: {s}"))
+}
+
+#[test]
+fn every_mode_end_to_end() {
+    let root = tempfile::tempdir().unwrap();
+    let (a_dir, a_fp) = identity(root.path(), "agency-a");
+    let (b_dir, b_fp) = identity(root.path(), "agency-b");
+    let (a, b, expected) = sets();
+    assert!(expected.len() > 10);
+    let a_in = root.path().join("a.txt");
+    let b_in = root.path().join("b.txt");
+    write_items(&a_in, &a);
+    write_items(&b_in, &b);
+    for mode in ["intersection", "mutual", "cardinality"] {
+        let a_out = root.path().join(format!("a-{mode}.csv"));
+        let b_out = root.path().join(format!("b-{mode}.csv"));
+        let b_out_s = b_out.to_str().unwrap();
+        let server = Server::start(
+            &b_dir,
+            &a_fp,
+            &b_in,
+            &[
+                "--mode",
+                mode,
+                "--json",
+                "--output",
+                b_out_s,
+                "--chunk-size",
+                "64",
+            ],
+        );
+        let out = run_match(
+            &a_dir,
+            &b_fp,
+            &server.addr,
+            &a_in,
+            &a_out,
+            &["--mode", mode, "--json", "--chunk-size", "64"],
+        );
+        let (ok, s_out, s_err) = server.finish();
+        assert!(
+            out.status.success(),
+            "{mode}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(ok, "{mode}: {s_err}");
+        let ja = json(&String::from_utf8_lossy(&out.stdout));
+        let jb = json(&s_out);
+        assert_eq!(ja["session_id"], jb["session_id"]);
+        assert_eq!(ja["peer_fingerprint"], b_fp.as_str());
+        assert_eq!(jb["peer_fingerprint"], a_fp.as_str());
+        assert_eq!(ja["peer_sent"], 500);
+        assert_eq!(jb["peer_sent"], 300);
+        assert_eq!(jb["own_unique"], 500); // 501 rows, one duplicate
+        match mode {
+            "intersection" => {
+                assert_eq!(lines(&a_out), expected);
+                assert_eq!(ja["matches"], expected.len());
+                assert!(jb["matches"].is_null() && jb["cardinality"].is_null());
+                assert!(!b_out.exists());
+            }
+            "mutual" => {
+                assert_eq!(lines(&a_out), expected);
+                assert_eq!(lines(&b_out), expected);
+            }
+            _ => {
+                assert_eq!(ja["cardinality"], expected.len());
+                assert!(ja["matches"].is_null());
+                assert!(!a_out.exists() && !b_out.exists());
+            }
+        }
+    }
+}
+
+#[test]
+fn wrong_or_unpinned_certificate_refused_on_both_sides() {
+    let root = tempfile::tempdir().unwrap();
+    let (a_dir, a_fp) = identity(root.path(), "agency-a");
+    let (b_dir, b_fp) = identity(root.path(), "agency-b");
+    let (_c_dir, c_fp) = identity(root.path(), "agency-c");
+    let input = root.path().join("items.txt");
+    write_items(&input, &["x".to_string(), "y".to_string()]);
+    let out_file = root.path().join("out.csv");
+
+    // The server pins C, A connects.
+    let server = Server::start(&b_dir, &c_fp, &input, &[]);
+    let out = run_match(&a_dir, &b_fp, &server.addr, &input, &out_file, &[]);
+    let (ok, _, s_err) = server.finish();
+    assert!(!out.status.success());
+    assert!(!ok);
+    assert!(
+        s_err.contains(&a_fp),
+        "server must name the fingerprint seen: {s_err}"
+    );
+    assert!(!String::from_utf8_lossy(&out.stderr).is_empty());
+    assert!(!out_file.exists());
+
+    // The client pins C, B serves.
+    let server = Server::start(&b_dir, &a_fp, &input, &[]);
+    let out = run_match(&a_dir, &c_fp, &server.addr, &input, &out_file, &[]);
+    let (ok, _, _) = server.finish();
+    let err = String::from_utf8_lossy(&out.stderr).to_string();
+    assert!(!out.status.success());
+    assert!(!ok);
+    assert!(
+        err.contains(&b_fp),
+        "client must name the fingerprint seen: {err}"
+    );
+    assert!(!out_file.exists());
+}
+
+#[test]
+fn policy_and_mode_mismatch_refused_on_both_sides() {
+    let root = tempfile::tempdir().unwrap();
+    let (a_dir, a_fp) = identity(root.path(), "agency-a");
+    let (b_dir, b_fp) = identity(root.path(), "agency-b");
+    let input = root.path().join("items.txt");
+    write_items(&input, &["x".to_string(), "y".to_string()]);
+    let p1 = root.path().join("p1.toml");
+    let p2 = root.path().join("p2.toml");
+    std::fs::write(&p1, "name = \"one\"\n").unwrap();
+    std::fs::write(&p2, "name = \"two\"\n").unwrap();
+    let out_file = root.path().join("out.csv");
+    let cases: [(&[&str], &[&str], &str); 2] = [
+        (
+            &["--policy", p1.to_str().unwrap()],
+            &["--policy", p2.to_str().unwrap()],
+            "policy digest",
+        ),
+        (
+            &["--mode", "mutual"],
+            &["--mode", "cardinality"],
+            "mode: ours",
+        ),
+    ];
+    for (server_args, client_args, what) in cases {
+        let server = Server::start(&b_dir, &a_fp, &input, server_args);
+        let out = run_match(&a_dir, &b_fp, &server.addr, &input, &out_file, client_args);
+        let (ok, _, s_err) = server.finish();
+        let c_err = String::from_utf8_lossy(&out.stderr).to_string();
+        assert!(!out.status.success() && !ok);
+        assert!(c_err.contains(what), "client: {c_err}");
+        assert!(s_err.contains(what), "server: {s_err}");
+        assert!(!out_file.exists());
+    }
+}
+
+#[test]
+fn serve_handles_several_sessions_then_shuts_down_on_ctrl_c() {
+    let root = tempfile::tempdir().unwrap();
+    let (a_dir, a_fp) = identity(root.path(), "agency-a");
+    let (b_dir, b_fp) = identity(root.path(), "agency-b");
+    let (a, b, expected) = sets();
+    let a_in = root.path().join("a.txt");
+    let b_in = root.path().join("b.txt");
+    write_items(&a_in, &a);
+    write_items(&b_in, &b);
+    let b_out = root.path().join("b.csv");
+    let server = Server::start_with(
+        &b_dir,
+        &a_fp,
+        &b_in,
+        &["--mode", "mutual", "--output", b_out.to_str().unwrap()],
+        false,
+    );
+    let addr = server.addr.clone();
+    // Two concurrent sessions.
+    let runs: Vec<_> = (0..2)
+        .map(|i| {
+            let (a_dir, b_fp, addr, a_in) =
+                (a_dir.clone(), b_fp.clone(), addr.clone(), a_in.clone());
+            let out = root.path().join(format!("a{i}.csv"));
+            std::thread::spawn(move || {
+                let r = run_match(&a_dir, &b_fp, &addr, &a_in, &out, &["--mode", "mutual"]);
+                (r, out)
+            })
+        })
+        .collect();
+    for h in runs {
+        let (r, out) = h.join().unwrap();
+        assert!(r.status.success(), "{}", String::from_utf8_lossy(&r.stderr));
+        assert_eq!(lines(&out), expected);
+    }
+    // One output per session, named after the session id.
+    let per_session = std::fs::read_dir(root.path())
+        .unwrap()
+        .filter(|e| {
+            let name = e
+                .as_ref()
+                .unwrap()
+                .file_name()
+                .to_string_lossy()
+                .to_string();
+            name.starts_with("b.") && name.ends_with(".csv")
+        })
+        .count();
+    assert_eq!(per_session, 2);
+    let pid = server.child.id().to_string();
+    let kill = std::process::Command::new("kill")
+        .args(["-INT", &pid])
+        .status()
+        .unwrap();
+    assert!(kill.success());
+    let (ok, _, err) = server.finish();
+    assert!(ok, "{err}");
+    assert!(err.contains("shutting down"), "{err}");
+}
+
+#[test]
+fn demo_finds_the_sdn_vessels_in_the_register() {
+    let out = std::process::Command::new(BIN)
+        .arg("demo")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8_lossy(&out.stdout);
+    // 27 measured independently (data/README.md); both sides learn it in mutual mode.
+    assert!(
+        text.contains("Agency A learned that 27 of its 862 items"),
+        "{text}"
+    );
+    assert!(
+        text.contains("Agency B learned that 27 of its 12376 items"),
+        "{text}"
+    );
+    assert!(text.contains("IMO 9328900"), "{text}"); // TOUSKA, on both lists
+}
