@@ -8,6 +8,8 @@ use clap::{Parser, Subcommand};
 
 use crate::error::Result;
 
+pub mod policy;
+
 /// Privacy-preserving matching of identifier lists between two agencies.
 #[derive(Debug, Parser)]
 #[command(name = "blindmatch", version, about, long_about = None)]
@@ -25,6 +27,8 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     // One variant per subcommand, each `Name(name::Args)`, dispatched in `run` below.
+    /// Validate a policy file and print its digest.
+    Policy(policy::Args),
 }
 
 /// Parses the command line, runs the subcommand, prints a one-line reason on failure.
@@ -40,5 +44,7 @@ pub fn main() -> ExitCode {
 }
 
 fn run(cli: Cli) -> Result<()> {
-    match cli.command {}
+    match cli.command {
+        Command::Policy(args) => policy::run(args, cli.quiet),
+    }
 }
