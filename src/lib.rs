@@ -2,6 +2,7 @@
 //!
 //! (Crate docs are completed with the protocol layer.)
 
+pub mod audit;
 pub mod cli;
 pub mod dst;
 pub mod error;

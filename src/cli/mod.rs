@@ -8,6 +8,7 @@ use clap::{Parser, Subcommand};
 
 use crate::error::Result;
 
+pub mod audit;
 pub mod policy;
 
 /// Privacy-preserving matching of identifier lists between two agencies.
@@ -29,6 +30,8 @@ pub enum Command {
     // One variant per subcommand, each `Name(name::Args)`, dispatched in `run` below.
     /// Validate a policy file and print its digest.
     Policy(policy::Args),
+    /// Verify a signed audit log.
+    Audit(audit::Args),
 }
 
 /// Parses the command line, runs the subcommand, prints a one-line reason on failure.
@@ -46,5 +49,6 @@ pub fn main() -> ExitCode {
 fn run(cli: Cli) -> Result<()> {
     match cli.command {
         Command::Policy(args) => policy::run(args, cli.quiet),
+        Command::Audit(args) => audit::run(args, cli.quiet),
     }
 }
