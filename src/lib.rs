@@ -3,6 +3,7 @@
 //! (Crate docs are completed with the protocol layer.)
 
 pub mod audit;
+pub mod budget;
 pub mod cli;
 pub mod dst;
 pub mod error;
