@@ -9,5 +9,6 @@ pub mod dst;
 pub mod error;
 pub mod group;
 pub mod policy;
+pub mod report;
 
 pub use error::{ElementError, Error, Result};

@@ -10,6 +10,7 @@ use crate::error::Result;
 
 pub mod audit;
 pub mod policy;
+pub mod report;
 
 /// Privacy-preserving matching of identifier lists between two agencies.
 #[derive(Debug, Parser)]
@@ -32,6 +33,8 @@ pub enum Command {
     Policy(policy::Args),
     /// Verify a signed audit log.
     Audit(audit::Args),
+    /// Render a disclosure report from an audit log.
+    Report(report::Args),
 }
 
 /// Parses the command line, runs the subcommand, prints a one-line reason on failure.
@@ -50,5 +53,6 @@ fn run(cli: Cli) -> Result<()> {
     match cli.command {
         Command::Policy(args) => policy::run(args, cli.quiet),
         Command::Audit(args) => audit::run(args, cli.quiet),
+        Command::Report(args) => report::run(args, cli.quiet),
     }
 }
