@@ -18,7 +18,9 @@ pub(crate) fn svg(sessions: &[SessionReport]) -> String {
         .map(|s| s.own_matches())
         .max()
         .unwrap_or(0)
-        .max(1);
+        .max(1)
+        .div_ceil(4)
+        * 4; // four gridlines at whole numbers
     let mut out = String::new();
     let _ = write!(
         out,
@@ -27,9 +29,9 @@ pub(crate) fn svg(sessions: &[SessionReport]) -> String {
          <title id=\"chart-title\">Matches per session over time</title>"
     );
     // Axes and gridlines.
-    for i in 0..=4 {
+    for i in 0..=4u32 {
         let y = top + plot_h - plot_h * f64::from(i) / 4.0;
-        let v = (max as f64 * f64::from(i) / 4.0).round();
+        let v = max / 4 * u64::from(i);
         let _ = write!(
             out,
             "<line x1=\"{left}\" y1=\"{y:.1}\" x2=\"{:.1}\" y2=\"{y:.1}\" class=\"grid\"/>\
