@@ -9,8 +9,16 @@ use clap::{Parser, Subcommand};
 use crate::error::Result;
 
 pub mod audit;
+pub mod check;
+pub mod demo;
+pub mod generate;
+pub mod identity;
+pub mod input;
+pub mod match_cmd;
 pub mod policy;
 pub mod report;
+pub mod serve;
+pub mod session_args;
 
 /// Privacy-preserving matching of identifier lists between two agencies.
 #[derive(Debug, Parser)]
@@ -29,6 +37,18 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     // One variant per subcommand, each `Name(name::Args)`, dispatched in `run` below.
+    /// Validate a file's identifiers and print what a run would match and reject.
+    Check(check::Args),
+    /// Generate two realistic files sharing exactly K records, and the ground truth.
+    Generate(generate::Args),
+    /// Create or show an agency identity (key and certificate).
+    Identity(identity::Args),
+    /// Wait for peers and match as the responder.
+    Serve(serve::Args),
+    /// Connect to a peer and match as the initiator.
+    Match(match_cmd::Args),
+    /// Two agencies on loopback matching bundled public data.
+    Demo(demo::Args),
     /// Validate a policy file and print its digest.
     Policy(policy::Args),
     /// Verify a signed audit log.
@@ -50,9 +70,16 @@ pub fn main() -> ExitCode {
 }
 
 fn run(cli: Cli) -> Result<()> {
+    let quiet = cli.quiet;
     match cli.command {
-        Command::Policy(args) => policy::run(args, cli.quiet),
-        Command::Audit(args) => audit::run(args, cli.quiet),
-        Command::Report(args) => report::run(args, cli.quiet),
+        Command::Check(a) => check::run(a, quiet),
+        Command::Generate(a) => generate::run(a, quiet),
+        Command::Identity(a) => identity::run(a, quiet),
+        Command::Serve(a) => serve::run(a, quiet),
+        Command::Match(a) => match_cmd::run(a, quiet),
+        Command::Demo(a) => demo::run(a, quiet),
+        Command::Policy(args) => policy::run(args, quiet),
+        Command::Audit(args) => audit::run(args, quiet),
+        Command::Report(args) => report::run(args, quiet),
     }
 }
