@@ -45,6 +45,16 @@ pub enum Learned {
 }
 
 impl Learned {
+    /// What a DH-PSI session's output learned, as logged: counts only, never the items.
+    pub fn from_dh(learned: &crate::protocol::dh::Learned) -> Learned {
+        use crate::protocol::dh::Learned as Dh;
+        match learned {
+            Dh::Nothing => Learned::Nothing,
+            Dh::Cardinality(n) => Learned::Cardinality(*n as u64),
+            Dh::Matches(m) => Learned::Matches(m.len() as u64),
+        }
+    }
+
     /// The number of matches learned (0 for [`Learned::Nothing`]).
     pub fn count(&self) -> Option<u64> {
         match self {
