@@ -294,3 +294,36 @@ fn public_keys_parse_from_hex_and_identity_dirs() {
     );
     assert!(audit::parse_public_key("nothing-here").is_err());
 }
+
+mod props {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #[test]
+        fn receipt_decode_never_panics(bytes in proptest::collection::vec(any::<u8>(), 0..400)) {
+            let _ = SessionReceipt::decode(&bytes);
+        }
+
+        #[test]
+        fn verify_never_panics_and_rejects_garbage(
+            bytes in proptest::collection::vec(any::<u8>(), 1..600),
+            head in proptest::option::of(proptest::collection::vec(any::<u8>(), 0..200)),
+        ) {
+            let r = audit::verify_bytes(&bytes, head.as_deref(), &[key(1).verifying_key()]);
+            prop_assert!(!r.is_ok());
+        }
+
+        #[test]
+        fn any_single_byte_flip_in_a_log_is_detected(pos in 0usize..4000, bit in 0u8..8) {
+            let dir = tempfile::tempdir().expect("tmp");
+            let path = sample_log(dir.path());
+            let mut bytes = std::fs::read(&path).expect("read");
+            let head = std::fs::read(dir.path().join("audit.jsonl.head")).expect("head");
+            let i = pos % bytes.len();
+            bytes[i] ^= 1 << bit;
+            let r = audit::verify_bytes(&bytes, Some(&head), &[key(1).verifying_key()]);
+            prop_assert!(!r.is_ok(), "flip at byte {} went unnoticed", i);
+        }
+    }
+}
