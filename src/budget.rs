@@ -1,5 +1,8 @@
 //! Query budgets: how many sessions each peer may run with us in any 24 hours.
 //!
+//! [`admit_session`] is the one call the transport needs before sending any element: policy
+//! check, budget check, durable count, refusal logged.
+//!
 //! The counts live in durable local state, a small JSON file replaced atomically (written to a
 //! temporary file in the same directory, fsynced, renamed, directory fsynced) on every change,
 //! so a crash never loses or corrupts a count. The transport calls [`BudgetStore::admit`]
@@ -167,5 +170,35 @@ impl BudgetStore {
             d.sync_all().map_err(io)?;
         }
         Ok(())
+    }
+}
+
+/// Everything the transport calls before sending any element: checks `req` against the
+/// policy (with `prior_cardinality_run` taken from the store), then the budget, records the
+/// admitted session durably, and logs a refusal to `log` if there is one.
+///
+/// # Errors
+/// [`Error::PolicyRefused`] naming the rule (already logged); [`Error::Io`] if the budget
+/// state or the log cannot be written (the session must then not run).
+pub fn admit_session(
+    policy: &Policy,
+    store: &mut BudgetStore,
+    log: Option<&crate::audit::AuditLog>,
+    req: &crate::policy::SessionRequest,
+    now: i64,
+) -> Result<()> {
+    let mut req = req.clone();
+    req.prior_cardinality_run |= store.cardinality_run_done(&req.peer_fingerprint);
+    let verdict = policy
+        .check_session(&req)
+        .and_then(|()| store.admit(policy, &req.peer_fingerprint, now));
+    match verdict {
+        Err(refusal @ Error::PolicyRefused { .. }) => {
+            if let Some(log) = log {
+                log.session_refused(&req.peer_fingerprint, &req.mode, &refusal)?;
+            }
+            Err(refusal)
+        }
+        other => other,
     }
 }

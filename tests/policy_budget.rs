@@ -96,3 +96,58 @@ fn a_budget_refusal_is_logged() {
         other => panic!("expected a refusal entry, got {other:?}"),
     }
 }
+
+#[test]
+fn admit_session_checks_policy_then_budget_and_logs_refusals() {
+    use blindmatch::budget::admit_session;
+    use blindmatch::policy::SessionRequest;
+    let policy = Policy::parse(EXAMPLE, "p").expect("policy"); // 4/day, count first
+    let dir = tempfile::tempdir().expect("tmp");
+    let mut store = BudgetStore::open(&dir.path().join("budget.json")).expect("open");
+    let key = ed25519_dalek::SigningKey::from_bytes(&[4; 32]);
+    let log_path = dir.path().join("audit.jsonl");
+    let log = AuditLog::open(&log_path, key.clone()).expect("log");
+    let req = |mode: &str| SessionRequest {
+        mode: mode.into(),
+        own_count: 100,
+        peer_count: Some(5000),
+        kinds: vec!["imo".into()],
+        peer_fingerprint: "peer-a".into(),
+        revealed_columns: vec![],
+        prior_cardinality_run: false,
+    };
+    // A revealing run before any count-only run: refused and logged, budget untouched.
+    let e =
+        admit_session(&policy, &mut store, Some(&log), &req("mutual"), T0).expect_err("refused");
+    assert!(
+        matches!(e, Error::PolicyRefused { ref rule, .. } if rule == "cardinality_before_reveal")
+    );
+    assert_eq!(store.sessions_in_window("peer-a", T0), 0);
+    // Count first, then the revealing run is allowed.
+    admit_session(&policy, &mut store, Some(&log), &req("cardinality"), T0).expect("count");
+    store
+        .record_cardinality_run("peer-a", T0 + 1)
+        .expect("record");
+    for t in 2..5 {
+        admit_session(&policy, &mut store, Some(&log), &req("mutual"), T0 + t).expect("mutual");
+    }
+    let e =
+        admit_session(&policy, &mut store, Some(&log), &req("mutual"), T0 + 9).expect_err("budget");
+    assert!(
+        matches!(e, Error::PolicyRefused { ref rule, .. } if rule == "max_sessions_per_peer_per_day")
+    );
+    let report = audit::verify(&log_path, &[key.verifying_key()]).expect("verify");
+    assert!(report.is_ok());
+    let rules: Vec<&str> = report
+        .entries
+        .iter()
+        .filter_map(|e| match &e.event {
+            Event::SessionRefused { rule, .. } => Some(rule.as_str()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        rules,
+        ["cardinality_before_reveal", "max_sessions_per_peer_per_day"]
+    );
+}
