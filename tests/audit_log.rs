@@ -314,6 +314,11 @@ mod props {
             prop_assert!(!r.is_ok());
         }
 
+    }
+
+    proptest! {
+        // Each case writes and fsyncs a fresh log: fewer cases keep the run short.
+        #![proptest_config(ProptestConfig::with_cases(48))]
         #[test]
         fn any_single_byte_flip_in_a_log_is_detected(pos in 0usize..4000, bit in 0u8..8) {
             let dir = tempfile::tempdir().expect("tmp");
