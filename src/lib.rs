@@ -46,6 +46,8 @@
 //! Semi-honest parties, DDH in ristretto255, random oracle; what each party learns in each mode
 //! is tabulated in `protocol-spec/02-security-model.md` and the README.
 
+pub mod audit;
+pub mod budget;
 pub mod cli;
 pub mod dst;
 pub mod error;
@@ -53,8 +55,10 @@ pub mod generate;
 pub mod group;
 pub mod identifiers;
 pub mod identity;
+pub mod policy;
 pub mod protocol;
 pub mod records;
+pub mod report;
 pub mod transport;
 
 pub use error::{ElementError, Error, Result};

@@ -7,7 +7,7 @@ mod net_common;
 
 use std::path::Path;
 
-use blindmatch::cli::session_args::policy_digest;
+use blindmatch::policy::Policy;
 use blindmatch::group::WireElement;
 use blindmatch::identity::{Fingerprint, Identity};
 use blindmatch::protocol::dh::DhMessage;
@@ -56,7 +56,7 @@ async fn bad_initiator(id_dir: &Path, server_fp: &str, addr: &str, how: Misbehav
         "dh",
         "mutual",
         CHUNK,
-        policy_digest(None).unwrap(),
+        Policy::default_policy().digest(),
         ANNOUNCED,
     );
     exchange(&mut stream, hello, &conn.exporter, &t)
@@ -274,7 +274,7 @@ fn misbehaving_responder_ends_the_session_on_both_sides() {
                 "dh",
                 "intersection",
                 16,
-                policy_digest(None).unwrap(),
+                Policy::default_policy().digest(),
                 5,
             );
             exchange(&mut s, hello, &exporter, &t).await.unwrap();

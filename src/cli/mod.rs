@@ -8,12 +8,15 @@ use clap::{Parser, Subcommand};
 
 use crate::error::Result;
 
+pub mod audit;
 pub mod check;
 pub mod demo;
 pub mod generate;
 pub mod identity;
 pub mod input;
 pub mod match_cmd;
+pub mod policy;
+pub mod report;
 pub mod serve;
 pub mod session_args;
 
@@ -46,6 +49,12 @@ pub enum Command {
     Match(match_cmd::Args),
     /// Two agencies on loopback matching bundled public data.
     Demo(demo::Args),
+    /// Validate a policy file and print its digest.
+    Policy(policy::Args),
+    /// Verify a signed audit log.
+    Audit(audit::Args),
+    /// Render a disclosure report from an audit log.
+    Report(report::Args),
 }
 
 /// Parses the command line, runs the subcommand, prints a one-line reason on failure.
@@ -69,5 +78,8 @@ fn run(cli: Cli) -> Result<()> {
         Command::Serve(a) => serve::run(a, quiet),
         Command::Match(a) => match_cmd::run(a, quiet),
         Command::Demo(a) => demo::run(a, quiet),
+        Command::Policy(args) => policy::run(args, quiet),
+        Command::Audit(args) => audit::run(args, quiet),
+        Command::Report(args) => report::run(args, quiet),
     }
 }

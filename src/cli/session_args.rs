@@ -82,24 +82,17 @@ impl SessionArgs {
     }
 }
 
-/// The digest of the policy both sides must share. Until the policy module lands: SHA3-256
-/// over `POLICY_DIGEST` and the policy file's bytes (or a fixed default-policy text).
+/// The digest of the policy both sides must share: [`crate::policy::Policy::digest`] of the
+/// `--policy` file, or of the default policy.
 ///
 /// # Errors
-/// [`Error::Config`] if the file cannot be read.
-pub fn policy_digest(path: Option<&Path>) -> Result<[u8; 32]> {
-    use sha3::{Digest, Sha3_256};
-    const DEFAULT_POLICY: &str =
-        "blindmatch default policy v1: modes = intersection, mutual, cardinality\n";
-    let bytes = match path {
-        Some(p) => std::fs::read(p)
-            .map_err(|e| Error::Config(format!("cannot read the policy {}: {e}", p.display())))?,
-        None => DEFAULT_POLICY.as_bytes().to_vec(),
+/// The policy file cannot be read or is invalid (the error names `file:line:column`).
+pub(crate) fn policy_digest(path: Option<&Path>) -> Result<[u8; 32]> {
+    let policy = match path {
+        Some(p) => crate::policy::Policy::load(p)?,
+        None => crate::policy::Policy::default_policy(),
     };
-    let mut h = Sha3_256::new();
-    h.update(crate::dst::POLICY_DIGEST);
-    h.update(&bytes);
-    Ok(h.finalize().into())
+    Ok(policy.digest())
 }
 
 /// The `--json` summary of a session.

@@ -1,0 +1,150 @@
+//! The records of the audit log (`protocol-spec/06-policy-and-audit.md` section 3). No field
+//! ever holds a raw identifier: only counts, digests, fingerprints and names of agencies.
+
+use serde::{Deserialize, Serialize};
+
+use super::receipt::ReceiptOutcome;
+
+/// What one session is, as logged at its start, end or abort.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SessionInfo {
+    /// Session id (hex of the 32 bytes derived in the handshake).
+    pub session_id: String,
+    /// Handshake transcript hash (hex).
+    pub transcript_hash: String,
+    /// Our role: `"initiator"` or `"responder"`.
+    pub role: String,
+    /// The session mode (`"intersection"`, `"mutual"`, `"cardinality"`, `"labeled"`).
+    pub mode: String,
+    /// Our agency's name (from our certificate).
+    pub own_agency: String,
+    /// The peer agency's name (from its certificate).
+    pub peer_agency: String,
+    /// SHA-256 fingerprint of the peer's certificate (hex).
+    pub peer_fingerprint: String,
+    /// The agreed policy digest (hex).
+    pub policy_digest: String,
+    /// Our number of unique items (our true size: stays local).
+    pub own_unique: u64,
+    /// Elements we sent (padded count).
+    pub own_sent: u64,
+    /// Elements the peer sent (padded count).
+    pub peer_sent: u64,
+}
+
+/// What a side learned in a session.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Learned {
+    /// Nothing about the other side's items.
+    Nothing,
+    /// Only the size of the intersection.
+    Cardinality(u64),
+    /// The matched items themselves (this many).
+    Matches(u64),
+}
+
+impl Learned {
+    /// What a DH-PSI session's output learned, as logged: counts only, never the items.
+    pub fn from_dh(learned: &crate::protocol::dh::Learned) -> Learned {
+        use crate::protocol::dh::Learned as Dh;
+        match learned {
+            Dh::Nothing => Learned::Nothing,
+            Dh::Cardinality(n) => Learned::Cardinality(*n as u64),
+            Dh::Matches(m) => Learned::Matches(m.len() as u64),
+        }
+    }
+
+    /// The number of matches learned (0 for [`Learned::Nothing`]).
+    pub fn count(&self) -> Option<u64> {
+        match self {
+            Learned::Nothing => None,
+            Learned::Cardinality(n) | Learned::Matches(n) => Some(*n),
+        }
+    }
+}
+
+/// How a completed session ended.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Outcome {
+    /// What we learned.
+    pub own_learned: Learned,
+    /// What the peer learned (derived from the mode and roles).
+    pub peer_learned: Learned,
+    /// Path of the output file we wrote, if any.
+    pub output_file: Option<String>,
+    /// Plain SHA3-256 of the output file's bytes (hex), if any, so a compliance officer can
+    /// check it with standard tools (`sha3sum -a 256`); see [`super::file_digest`].
+    pub output_sha3_256: Option<String>,
+}
+
+/// One event of the log.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Event {
+    /// A session passed the policy and budget checks and is about to send elements.
+    SessionStarted {
+        /// The session.
+        session: SessionInfo,
+    },
+    /// A session completed.
+    SessionEnded {
+        /// The session.
+        session: SessionInfo,
+        /// What each side learned and the output written.
+        outcome: Outcome,
+    },
+    /// A session was aborted.
+    SessionAborted {
+        /// The session.
+        session: SessionInfo,
+        /// Why (our local error message; never sent to the peer).
+        reason: String,
+    },
+    /// A session was refused by the policy or the query budget before any element was sent.
+    SessionRefused {
+        /// SHA-256 fingerprint of the peer's certificate (hex).
+        peer_fingerprint: String,
+        /// The mode asked for.
+        mode: String,
+        /// The policy rule that refused it.
+        rule: String,
+        /// Why.
+        detail: String,
+    },
+    /// The peer's signed receipt for a session, checked before logging.
+    PeerReceipt {
+        /// Session id (hex).
+        session_id: String,
+        /// The peer's identity public key (hex).
+        peer_key: String,
+        /// The outcome the peer signed.
+        outcome: ReceiptOutcome,
+        /// The full 188-byte receipt (hex), so anyone can re-verify it.
+        receipt: String,
+    },
+}
+
+/// The signed part of a log line.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Entry {
+    /// Position in the log, from 0.
+    pub seq: u64,
+    /// When the entry was written (RFC 3339, UTC, seconds).
+    pub time: String,
+    /// Hash of the previous line (hex; 64 zeros for the first entry).
+    pub prev: String,
+    /// The signer's identity public key (hex).
+    pub signer: String,
+    /// What happened.
+    pub event: Event,
+}
+
+/// A whole log line: the entry and its signature.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct Line {
+    pub(crate) entry: Entry,
+    pub(crate) sig: String,
+}

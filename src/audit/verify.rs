@@ -1,0 +1,250 @@
+//! [`verify`]: checks every line's form, sequence number, chain hash and signature, and the
+//! head file; names the first bad entry by index.
+
+use std::path::Path;
+
+use ed25519_dalek::{Signature, VerifyingKey};
+
+use super::entry::{Entry, Line};
+use super::log::head_path;
+use super::{chain_hash, entry_message, head_message};
+use crate::error::{Error, Result};
+
+/// What the head file says about the log's length.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum HeadStatus {
+    /// The head is validly signed and matches the log's last entry.
+    Matches,
+    /// The head file is missing: truncation cannot be ruled out.
+    Missing,
+    /// The head is present but wrong; the string says how.
+    Mismatch(String),
+}
+
+/// The result of verifying a log.
+#[derive(Debug, Clone)]
+pub struct Report {
+    /// The entries up to (not including) the first bad one.
+    pub entries: Vec<Entry>,
+    /// Number of lines in the file (including bad ones and a torn last line).
+    pub lines: usize,
+    /// The first bad entry: its index (0-based line number) and what is wrong.
+    pub bad: Option<(usize, String)>,
+    /// The head file check.
+    pub head: HeadStatus,
+    /// Hash of the last good line (zeros if none).
+    pub last_hash: [u8; 32],
+    /// The distinct signer keys seen (hex), in order of first appearance.
+    pub signers: Vec<String>,
+    /// Whether signers were checked against given keys (`false`: only self-consistency).
+    pub keys_pinned: bool,
+}
+
+impl Report {
+    /// True if every entry and the head check out.
+    pub fn is_ok(&self) -> bool {
+        self.first_bad().is_none()
+    }
+
+    /// The first problem: a bad entry, or (index = number of entries) a head problem.
+    pub fn first_bad(&self) -> Option<(usize, String)> {
+        if let Some(b) = &self.bad {
+            return Some(b.clone());
+        }
+        match &self.head {
+            HeadStatus::Matches => None,
+            HeadStatus::Missing => Some((
+                self.entries.len(),
+                "head file missing: truncation of the log cannot be ruled out".to_owned(),
+            )),
+            HeadStatus::Mismatch(why) => Some((self.entries.len(), why.clone())),
+        }
+    }
+
+    /// A one-line human summary.
+    pub fn summary(&self) -> String {
+        match self.first_bad() {
+            None => format!(
+                "OK: {} entries, hash chain and signatures valid{}",
+                self.entries.len(),
+                if self.keys_pinned {
+                    ""
+                } else {
+                    " (signer keys not pinned: pass --key)"
+                }
+            ),
+            Some((i, why)) => format!("FAILED at entry {i}: {why}"),
+        }
+    }
+}
+
+/// Verifies the log at `path`. With `keys` empty, signatures are checked against the key each
+/// entry names (self-consistency only); otherwise every entry must be signed by one of `keys`.
+///
+/// # Errors
+/// [`Error::Io`] if the log cannot be read. A damaged log is not an error: the [`Report`] names
+/// the first bad entry.
+pub fn verify(path: &Path, keys: &[VerifyingKey]) -> Result<Report> {
+    let bytes = std::fs::read(path)
+        .map_err(|e| Error::io(format!("reading audit log {}", path.display()), e))?;
+    let head = std::fs::read(head_path(path)).ok();
+    Ok(verify_bytes(&bytes, head.as_deref(), keys))
+}
+
+/// [`verify`] on the log's bytes and the head file's bytes (if any).
+pub fn verify_bytes(bytes: &[u8], head: Option<&[u8]>, keys: &[VerifyingKey]) -> Report {
+    let mut report = Report {
+        entries: Vec::new(),
+        lines: 0,
+        bad: None,
+        head: HeadStatus::Missing,
+        last_hash: [0u8; 32],
+        signers: Vec::new(),
+        keys_pinned: !keys.is_empty(),
+    };
+    let mut hashes: Vec<[u8; 32]> = vec![[0u8; 32]];
+    let mut rest = bytes;
+    let mut index = 0usize;
+    while !rest.is_empty() {
+        report.lines += 1;
+        let Some(nl) = rest.iter().position(|&b| b == b'\n') else {
+            report.bad = Some((
+                index,
+                "torn last line (no newline: a write was interrupted or the file was cut)"
+                    .to_owned(),
+            ));
+            break;
+        };
+        let line = &rest[..nl];
+        rest = &rest[nl + 1..];
+        match check_line(line, index, &report.last_hash, keys) {
+            Ok(entry) => {
+                if !report.signers.contains(&entry.signer) {
+                    report.signers.push(entry.signer.clone());
+                }
+                report.last_hash = chain_hash(line);
+                hashes.push(report.last_hash);
+                report.entries.push(entry);
+            }
+            Err(why) => {
+                report.bad = Some((index, why));
+                break;
+            }
+        }
+        index += 1;
+    }
+    if report.bad.is_none() {
+        report.head = match head {
+            None => HeadStatus::Missing,
+            Some(h) => check_head(h, &report, &hashes, keys),
+        };
+    }
+    report
+}
+
+fn check_line(
+    line: &[u8],
+    index: usize,
+    prev: &[u8; 32],
+    keys: &[VerifyingKey],
+) -> std::result::Result<Entry, String> {
+    let parsed: Line =
+        serde_json::from_slice(line).map_err(|e| format!("not a log entry ({e})"))?;
+    let canonical =
+        serde_json::to_vec(&parsed).map_err(|e| format!("cannot re-encode entry ({e})"))?;
+    if canonical != line {
+        return Err("not in canonical form: the line was edited".to_owned());
+    }
+    let entry = parsed.entry;
+    if entry.seq != index as u64 {
+        return Err(format!(
+            "sequence number {} at position {index}: an entry was deleted, inserted or reordered",
+            entry.seq
+        ));
+    }
+    if entry.prev != hex::encode(prev) {
+        return Err("hash chain broken: `prev` is not the hash of the previous entry".to_owned());
+    }
+    let signer = decode_key(&entry.signer).ok_or("invalid signer key")?;
+    if !keys.is_empty() && !keys.contains(&signer) {
+        return Err(format!(
+            "signed by {}, which is not one of the given keys",
+            entry.signer
+        ));
+    }
+    let sig = decode_sig(&parsed.sig).ok_or("malformed signature")?;
+    let json = serde_json::to_vec(&entry).map_err(|e| format!("cannot re-encode ({e})"))?;
+    signer
+        .verify_strict(&entry_message(&json), &sig)
+        .map_err(|_| "bad signature: the entry was edited or signed by another key".to_owned())?;
+    Ok(entry)
+}
+
+/// `hashes[i]` is the chain hash after `i` entries. A head may lag the log (a crash between
+/// the fsynced append and the head replacement) but must agree with it where it points.
+fn check_head(
+    bytes: &[u8],
+    report: &Report,
+    hashes: &[[u8; 32]],
+    keys: &[VerifyingKey],
+) -> HeadStatus {
+    #[derive(serde::Deserialize)]
+    struct Head {
+        entries: u64,
+        last_hash: String,
+        signer: String,
+        sig: String,
+    }
+    let Ok(h) = serde_json::from_slice::<Head>(bytes) else {
+        return HeadStatus::Mismatch("head file is not valid".to_owned());
+    };
+    let Some(signer) = decode_key(&h.signer) else {
+        return HeadStatus::Mismatch("head file has an invalid signer key".to_owned());
+    };
+    let allowed = if keys.is_empty() {
+        report.signers.is_empty() || report.signers.contains(&h.signer)
+    } else {
+        keys.contains(&signer)
+    };
+    let mut last = [0u8; 32];
+    let sig_ok = allowed
+        && hex::decode_to_slice(&h.last_hash, &mut last).is_ok()
+        && decode_sig(&h.sig).is_some_and(|s| {
+            signer
+                .verify_strict(&head_message(h.entries, &last), &s)
+                .is_ok()
+        });
+    if !sig_ok {
+        return HeadStatus::Mismatch("head file signature is invalid".to_owned());
+    }
+    let n = report.entries.len() as u64;
+    if h.entries > n {
+        return HeadStatus::Mismatch(format!(
+            "the log was truncated: the head records {} entries, the log holds {n}",
+            h.entries
+        ));
+    }
+    if usize::try_from(h.entries)
+        .ok()
+        .and_then(|i| hashes.get(i))
+        .is_none_or(|at| *at != last)
+    {
+        return HeadStatus::Mismatch(format!(
+            "the head records {} entries ending in another hash: entries were replaced",
+            h.entries
+        ));
+    }
+    HeadStatus::Matches
+}
+
+fn decode_key(s: &str) -> Option<VerifyingKey> {
+    let mut b = [0u8; 32];
+    hex::decode_to_slice(s, &mut b).ok()?;
+    VerifyingKey::from_bytes(&b).ok()
+}
+
+fn decode_sig(s: &str) -> Option<Signature> {
+    let mut b = [0u8; 64];
+    hex::decode_to_slice(s, &mut b).ok()?;
+    Some(Signature::from_bytes(&b))
+}

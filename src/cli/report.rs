@@ -1,0 +1,92 @@
+//! `blindmatch report --log LOG [--session ID | --since DATE] --out FILE [--format html|md]`:
+//! renders a disclosure report for a compliance officer.
+
+use std::path::PathBuf;
+
+use crate::audit;
+use crate::error::{Error, Result};
+use crate::report::{self, Disclosure, Filter};
+
+/// The report's format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    /// One self-contained HTML page.
+    Html,
+    /// Markdown.
+    Md,
+}
+
+/// Render a disclosure report from an audit log.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// The audit log.
+    #[arg(long)]
+    pub log: PathBuf,
+    /// Only this session (hex id or a unique prefix).
+    #[arg(long, conflicts_with = "since")]
+    pub session: Option<String>,
+    /// Only sessions started on or after this date (`YYYY-MM-DD` or RFC 3339, UTC).
+    #[arg(long)]
+    pub since: Option<String>,
+    /// Where to write the report.
+    #[arg(long)]
+    pub out: PathBuf,
+    /// Output format.
+    #[arg(long, value_enum, default_value = "html")]
+    pub format: Format,
+    /// The agency's public key (64 hex characters or an identity directory), repeatable.
+    #[arg(long)]
+    pub key: Vec<String>,
+    /// Show up to this many lines of each session's matched records (0: none).
+    #[arg(long, default_value_t = 50)]
+    pub records: usize,
+}
+
+/// Runs `blindmatch report`.
+///
+/// # Errors
+/// [`Error::Input`] for a malformed `--since`; [`Error::Io`] if the log cannot be read or the
+/// report cannot be written. A log that fails verification still yields a report, which says
+/// so prominently.
+pub fn run(args: Args, quiet: bool) -> Result<()> {
+    let keys = args
+        .key
+        .iter()
+        .map(|k| audit::parse_public_key(k))
+        .collect::<Result<Vec<_>>>()?;
+    let filter = match (&args.session, &args.since) {
+        (Some(id), _) => Filter::Session(id.clone()),
+        (None, Some(date)) => {
+            let ok = chrono::NaiveDate::parse_from_str(date, "%Y-%m-%d").is_ok()
+                || chrono::DateTime::parse_from_rfc3339(date).is_ok();
+            if !ok {
+                return Err(Error::Input(format!(
+                    "--since {date}: not a date; use YYYY-MM-DD or RFC 3339 (2026-11-28T04:00:00Z)"
+                )));
+            }
+            Filter::Since(date.clone())
+        }
+        (None, None) => Filter::All,
+    };
+    let verified = audit::verify(&args.log, &keys)?;
+    let mut d = Disclosure::build(&args.log.display().to_string(), &verified, &filter);
+    if args.records > 0 {
+        d.attach_outputs(args.records + 1);
+    }
+    let text = match args.format {
+        Format::Html => report::html::render(&d),
+        Format::Md => report::markdown::render(&d),
+    };
+    std::fs::write(&args.out, text)
+        .map_err(|e| Error::io(format!("writing report {}", args.out.display()), e))?;
+    if !quiet {
+        println!(
+            "{}: {} sessions, {} matches we learned; log: {}",
+            args.out.display(),
+            d.sessions.len(),
+            d.total_own_matches(),
+            d.verification
+        );
+    }
+    Ok(())
+}

@@ -1,0 +1,158 @@
+//! [`Policy::check_session`]: is this session allowed? Called before any element is sent, once
+//! locally before connecting (`peer_count: None`) and again after the handshake with the
+//! peer's announced count.
+
+use super::Policy;
+use crate::error::{Error, Result};
+
+/// What a session would do, for [`Policy::check_session`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SessionRequest {
+    /// The session mode as `protocol::Mode` displays it: `"intersection"`, `"mutual"`,
+    /// `"cardinality"` or `"labeled"`.
+    pub mode: String,
+    /// Our number of unique items (the true size, before padding).
+    pub own_count: u64,
+    /// The number of elements the peer announced in the handshake, or `None` before the
+    /// handshake.
+    pub peer_count: Option<u64>,
+    /// The identifier kinds of our input (for example `["imo"]`).
+    pub kinds: Vec<String>,
+    /// SHA-256 fingerprint of the peer's certificate (hex), for messages and budgets.
+    pub peer_fingerprint: String,
+    /// Payload columns the session would reveal (labeled mode), empty otherwise.
+    pub revealed_columns: Vec<String>,
+    /// Whether a count-only (cardinality) session with this peer has completed before (see
+    /// [`crate::budget::BudgetStore::cardinality_run_done`]).
+    pub prior_cardinality_run: bool,
+}
+
+fn refuse(rule: &str, detail: String) -> Error {
+    Error::PolicyRefused {
+        rule: rule.to_owned(),
+        detail,
+    }
+}
+
+impl Policy {
+    /// Checks a session against every rule of the policy except the query budget (which needs
+    /// local state: [`crate::budget::BudgetStore::admit`] checks both).
+    ///
+    /// # Errors
+    /// [`Error::PolicyRefused`] whose `rule` is the policy key that refused the session:
+    /// `modes`, `identifier_kinds`, `min_set_size`, `max_set_size`, `padding_bound`,
+    /// `revealable_columns` or `cardinality_before_reveal`.
+    pub fn check_session(&self, req: &SessionRequest) -> Result<()> {
+        if !self.modes.contains(&req.mode) {
+            return Err(refuse(
+                "modes",
+                format!(
+                    "mode `{}` is not allowed; the policy allows {}",
+                    req.mode,
+                    list(self.modes.iter())
+                ),
+            ));
+        }
+        if req.kinds.is_empty() {
+            return Err(refuse(
+                "identifier_kinds",
+                "the session does not say which identifier kind it matches".to_owned(),
+            ));
+        }
+        for kind in &req.kinds {
+            if !self.identifier_kinds.contains(kind) {
+                return Err(refuse(
+                    "identifier_kinds",
+                    format!(
+                        "identifier kind `{kind}` is not allowed; the policy allows {}",
+                        list(self.identifier_kinds.iter())
+                    ),
+                ));
+            }
+        }
+        self.check_size("our set", req.own_count)?;
+        if let Some(bound) = self.padding_bound {
+            if req.own_count > bound {
+                return Err(refuse(
+                    "padding_bound",
+                    format!(
+                        "our set has {} unique items, more than the padding bound {bound}",
+                        req.own_count
+                    ),
+                ));
+            }
+        }
+        if let Some(peer) = req.peer_count {
+            match self.padding_bound {
+                Some(bound) if peer != bound => {
+                    return Err(refuse(
+                        "padding_bound",
+                        format!(
+                            "peer {} announced {peer} elements; the policy requires exactly the \
+                             padding bound {bound}",
+                            req.peer_fingerprint
+                        ),
+                    ));
+                }
+                Some(_) => {}
+                None => self.check_size("the peer's set", peer)?,
+            }
+        }
+        for column in &req.revealed_columns {
+            if !self.revealable_columns.contains(column) {
+                return Err(refuse(
+                    "revealable_columns",
+                    format!(
+                        "column `{column}` may not be revealed; the policy allows {}",
+                        list(self.revealable_columns.iter())
+                    ),
+                ));
+            }
+        }
+        if self.cardinality_before_reveal
+            && Policy::is_revealing(&req.mode)
+            && !req.prior_cardinality_run
+        {
+            return Err(refuse(
+                "cardinality_before_reveal",
+                format!(
+                    "mode `{}` reveals items, and no count-only (cardinality) session with peer {} \
+                     has completed yet; run one first",
+                    req.mode, req.peer_fingerprint
+                ),
+            ));
+        }
+        Ok(())
+    }
+
+    fn check_size(&self, whose: &str, count: u64) -> Result<()> {
+        if count < self.min_set_size {
+            return Err(refuse(
+                "min_set_size",
+                format!(
+                    "{whose} has {count} unique items, fewer than the minimum {}",
+                    self.min_set_size
+                ),
+            ));
+        }
+        if count > self.max_set_size {
+            return Err(refuse(
+                "max_set_size",
+                format!(
+                    "{whose} has {count} unique items, more than the maximum {}",
+                    self.max_set_size
+                ),
+            ));
+        }
+        Ok(())
+    }
+}
+
+fn list<'a>(items: impl Iterator<Item = &'a String>) -> String {
+    let v: Vec<String> = items.map(|s| format!("`{s}`")).collect();
+    if v.is_empty() {
+        "none".to_owned()
+    } else {
+        v.join(", ")
+    }
+}

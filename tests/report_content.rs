@@ -1,0 +1,192 @@
+//! Disclosure report content, in HTML and Markdown, and the `report` / `audit verify` CLI.
+
+mod report_support;
+
+use blindmatch::audit;
+use blindmatch::report::{html, markdown, Disclosure, Filter, Records};
+use std::process::Command;
+
+fn disclosure(dir: &std::path::Path, filter: &Filter) -> Disclosure {
+    let path = report_support::build(dir);
+    let verified = audit::verify(&path, &[report_support::key().verifying_key()]).expect("verify");
+    let mut d = Disclosure::build("audit.jsonl", &verified, filter);
+    d.attach_outputs(10);
+    d
+}
+
+#[test]
+fn html_shows_sessions_counts_and_verification() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let d = disclosure(dir.path(), &Filter::All);
+    assert_eq!(d.sessions.len(), 3);
+    assert_eq!(d.total_own_matches(), 10);
+    let page = html::render(&d);
+    assert!(page.contains("id=\"total-sessions\">3<"), "sessions card");
+    assert!(page.contains("id=\"total-matches\">10<"), "matches card");
+    assert!(page.contains("id=\"refusals\">1<"));
+    assert!(page.contains("Log verification: OK: 8 entries"));
+    assert!(page.contains("the count only: 7"));
+    assert!(page.contains("3 matched items"));
+    assert!(page.contains("aborted: peer disconnected mid-stream"));
+    assert!(page.contains("max_sessions_per_peer_per_day"));
+    assert!(page.contains(&"71ccb0a4".repeat(8)), "policy digest");
+    // Matched records appear only for our side, from the digest-checked output file.
+    assert!(page.contains("IMO9354521,MV EXAMPLE TWO"));
+    assert!(page.contains("3 rows, file digest verified"));
+    // Escaping: the agency name with angle brackets is text, not markup.
+    assert!(page.contains("Customs Agency &lt;B&gt;"));
+    assert!(!page.contains("Customs Agency <B>"));
+    assert!(page.contains("<svg"), "inline chart");
+    assert_eq!(page.matches("<rect ").count(), 3, "one bar per session");
+}
+
+#[test]
+fn html_is_self_contained() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let page = html::render(&disclosure(dir.path(), &Filter::All));
+    for forbidden in [
+        "<script", "<link", "src=", "@import", "url(", "http://", "https://",
+    ] {
+        let allowed_svg_ns = forbidden == "http://" && page.matches("http://").count() == 1;
+        assert!(
+            !page.contains(forbidden) || allowed_svg_ns,
+            "found {forbidden} in a page that must load nothing"
+        );
+    }
+    assert!(page.contains("xmlns=\"http://www.w3.org/2000/svg\""));
+}
+
+#[test]
+fn a_changed_output_file_is_not_shown() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let path = report_support::build(dir.path());
+    std::fs::write(
+        dir.path().join("matches.csv"),
+        "imo,name\nIMO1111111,FORGED\n",
+    )
+    .expect("edit");
+    let verified = audit::verify(&path, &[]).expect("verify");
+    let mut d = Disclosure::build("audit.jsonl", &verified, &Filter::All);
+    d.attach_outputs(10);
+    assert!(matches!(d.sessions[1].records, Records::Unavailable(ref w) if w.contains("changed")));
+    assert!(!html::render(&d).contains("FORGED"));
+}
+
+#[test]
+fn a_tampered_log_is_reported_as_such() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let path = report_support::build(dir.path());
+    let text = std::fs::read_to_string(&path).expect("read");
+    std::fs::write(&path, text.replace("{\"matches\":3}", "{\"matches\":0}")).expect("edit");
+    let verified = audit::verify(&path, &[]).expect("verify");
+    let d = Disclosure::build("audit.jsonl", &verified, &Filter::All);
+    assert!(!d.verified);
+    let page = html::render(&d);
+    assert!(page.contains("class=\"status bad\""));
+    assert!(page.contains("FAILED at entry 3"), "{}", d.verification);
+}
+
+#[test]
+fn filters_select_sessions() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let d = disclosure(dir.path(), &Filter::Session("0202".into()));
+    assert_eq!(d.sessions.len(), 1);
+    assert_eq!(d.sessions[0].own_matches(), 3);
+    let dir = tempfile::tempdir().expect("tmp");
+    assert_eq!(
+        disclosure(dir.path(), &Filter::Since("9999-01-01".into()))
+            .sessions
+            .len(),
+        0
+    );
+    let dir = tempfile::tempdir().expect("tmp");
+    assert_eq!(
+        disclosure(dir.path(), &Filter::Since("2000-01-01".into()))
+            .sessions
+            .len(),
+        3
+    );
+}
+
+#[test]
+fn markdown_has_the_same_facts() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let md = markdown::render(&disclosure(dir.path(), &Filter::All));
+    assert!(md.starts_with("# Disclosure report"));
+    assert!(md.contains("| 3 | 2 | 10 | 1 |"), "{md}");
+    assert!(md.contains("the count only: 7"));
+    assert!(md.contains("✔ OK: 8 entries"));
+    assert!(md.contains("IMO9187629,MV EXAMPLE ONE"));
+    assert!(md.contains("| Peer receipt | completed |"));
+}
+
+#[test]
+fn the_cli_writes_reports_and_verifies_logs() {
+    let bin = env!("CARGO_BIN_EXE_blindmatch");
+    let dir = tempfile::tempdir().expect("tmp");
+    let log = report_support::build(dir.path());
+    let key = hex::encode(report_support::key().verifying_key().as_bytes());
+    let out = dir.path().join("r.md");
+    let status = Command::new(bin)
+        .args(["report", "--log"])
+        .arg(&log)
+        .args(["--format", "md", "--key", &key, "--out"])
+        .arg(&out)
+        .status()
+        .expect("run");
+    assert!(status.success());
+    assert!(std::fs::read_to_string(&out)
+        .expect("report")
+        .contains("| 3 | 2 | 10 | 1 |"));
+
+    let ok = Command::new(bin)
+        .args(["audit", "verify"])
+        .arg(&log)
+        .args(["--key", &key])
+        .output()
+        .expect("run");
+    assert!(
+        ok.status.success(),
+        "{}",
+        String::from_utf8_lossy(&ok.stderr)
+    );
+    let lines: Vec<String> = std::fs::read_to_string(&log)
+        .expect("read")
+        .lines()
+        .map(str::to_owned)
+        .collect();
+    let mut swapped = lines.clone();
+    swapped.swap(4, 5);
+    std::fs::write(&log, swapped.join("\n") + "\n").expect("write");
+    let bad = Command::new(bin)
+        .args(["audit", "verify"])
+        .arg(&log)
+        .args(["--key", &key])
+        .output()
+        .expect("run");
+    assert!(!bad.status.success());
+    let err = String::from_utf8_lossy(&bad.stderr);
+    assert!(err.contains("entry 4"), "{err}");
+}
+
+#[test]
+fn policy_check_cli_prints_the_digest() {
+    let bin = env!("CARGO_BIN_EXE_blindmatch");
+    let out = Command::new(bin)
+        .args(["--quiet", "policy", "check", "examples/policy.toml"])
+        .output()
+        .expect("run");
+    assert!(out.status.success());
+    let p = blindmatch::policy::Policy::load("examples/policy.toml".as_ref()).expect("load");
+    assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), p.digest_hex());
+    let dir = tempfile::tempdir().expect("tmp");
+    let bad = dir.path().join("bad.toml");
+    std::fs::write(&bad, "version = 1\nnmae = \"x\"\n").expect("write");
+    let out = Command::new(bin)
+        .args(["policy", "check"])
+        .arg(&bad)
+        .output()
+        .expect("run");
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("bad.toml:2:"));
+}
