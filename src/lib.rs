@@ -6,5 +6,6 @@ pub mod cli;
 pub mod dst;
 pub mod error;
 pub mod group;
+pub mod oprf;
 
 pub use error::{ElementError, Error, Result};
