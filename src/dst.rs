@@ -79,8 +79,9 @@ mod tests {
     fn tags_are_distinct_versioned_and_short_enough() {
         for (i, (name_a, a)) in ALL.iter().enumerate() {
             assert!(a.len() <= 255, "{name_a} is longer than RFC 9380 allows");
+            // The RFC 9497 suite id is the RFC's; its context string "OPRFV1-..." is versioned.
             assert!(
-                a.windows(2).any(|w| w == b"v1" || w == b"V1"),
+                *name_a == "OPRF_RFC9497_SUITE_ID" || a.windows(2).any(|w| w == b"v1"),
                 "{name_a} carries no version"
             );
             for (name_b, b) in &ALL[i + 1..] {

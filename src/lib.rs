@@ -7,5 +7,6 @@ pub mod dst;
 pub mod error;
 pub mod group;
 pub mod oprf;
+pub mod protocol;
 
 pub use error::{ElementError, Error, Result};

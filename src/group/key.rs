@@ -48,11 +48,6 @@ impl SessionKey {
     pub(crate) fn mul_half(&self, point: &RistrettoPoint) -> RistrettoPoint {
         self.half * point
     }
-
-    /// The scalar, for the RFC 9497 OPRF code that needs `1/k` or to check vectors.
-    pub(crate) fn scalar(&self) -> &Scalar {
-        &self.scalar
-    }
 }
 
 impl Zeroize for SessionKey {

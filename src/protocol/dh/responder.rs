@@ -1,0 +1,229 @@
+//! The responder's states (`protocol-spec/03-dh-psi.md`, "Responder").
+//!
+//! ```text
+//! ResponderAwaitingPeerSet ──handle(Blinded)──▶ … ──▶ ResponderBlinding ──next_chunk──▶ …
+//!   ──▶ DhOutput                                   (intersection, cardinality)
+//!   ──▶ ResponderAwaitingReblinded ──handle(Reblinded)──▶ … ──▶ DhOutput   (mutual)
+//! ```
+
+use std::collections::HashSet;
+
+use rand::seq::SliceRandom;
+use rand_core::CryptoRng;
+
+use crate::error::Result;
+use crate::group::{batch, WireElement};
+use crate::protocol::dh::initiator::{reject_identity, shift, unexpected};
+use crate::protocol::dh::message::DhMessage;
+use crate::protocol::dh::output::{DhOutput, Learned};
+use crate::protocol::dh::own_set::OwnSet;
+use crate::protocol::dh::params::DhParams;
+use crate::protocol::dh::tally::Tally;
+use crate::protocol::{ItemSet, Mode, Role};
+
+/// Step 1: the responder receives the initiator's blinded set and returns it re-blinded.
+pub struct ResponderAwaitingPeerSet {
+    params: DhParams,
+    own: OwnSet,
+    tally: Tally,
+    /// Mutual mode: the initiator's doubly-blinded set, to compare against.
+    /// Cardinality mode: the re-blinded set, held back to be shuffled.
+    kept: Vec<WireElement>,
+}
+
+/// Step 2: the responder sends its blinded set, one chunk per call.
+pub struct ResponderBlinding {
+    params: DhParams,
+    own: OwnSet,
+    peer_doubly: HashSet<WireElement>,
+}
+
+/// Step 3 (mutual mode): the responder receives its own set back, re-blinded.
+pub struct ResponderAwaitingReblinded {
+    params: DhParams,
+    own: OwnSet,
+    tally: Tally,
+    peer_doubly: HashSet<WireElement>,
+    matched: Vec<usize>,
+}
+
+/// After [`ResponderAwaitingPeerSet::handle`].
+pub enum ResponderAfterPeerSet {
+    /// More of the initiator's set is due.
+    AwaitingPeerSet(ResponderAwaitingPeerSet),
+    /// All of it arrived; the responder sends its own set next.
+    Blinding(ResponderBlinding),
+}
+
+/// After [`ResponderBlinding::next_chunk`].
+pub enum ResponderAfterChunk {
+    /// More chunks to send.
+    Blinding(ResponderBlinding),
+    /// Mutual mode: the whole set is sent and comes back re-blinded.
+    AwaitingReblinded(ResponderAwaitingReblinded),
+    /// The session is over for the responder.
+    Done(DhOutput),
+}
+
+/// After [`ResponderAwaitingReblinded::handle`].
+// A state moves once per chunk of thousands of elements: boxing it would buy nothing.
+#[allow(clippy::large_enum_variant)]
+pub enum ResponderAfterReblinded {
+    /// More re-blinded chunks are due.
+    AwaitingReblinded(ResponderAwaitingReblinded),
+    /// The session is over.
+    Done(DhOutput),
+}
+
+impl ResponderAwaitingPeerSet {
+    /// Starts a session: draws the key, pads and shuffles the set.
+    ///
+    /// # Errors
+    /// [`crate::Error::Config`] for parameters out of range; [`crate::Error::Input`] when
+    /// `items` has more distinct items than `params.responder_count`.
+    pub fn new<R: CryptoRng + ?Sized>(
+        params: DhParams,
+        items: ItemSet,
+        rng: &mut R,
+    ) -> Result<Self> {
+        params.validate()?;
+        let own = OwnSet::new(items, params.responder_count, rng)?;
+        let tally = Tally::new(
+            "the initiator's blinded set",
+            params.initiator_count,
+            &params,
+        );
+        let kept = if params.mode == Mode::Intersection {
+            Vec::new()
+        } else {
+            Vec::with_capacity(params.initiator_count)
+        };
+        Ok(ResponderAwaitingPeerSet {
+            params,
+            own,
+            tally,
+            kept,
+        })
+    }
+
+    /// Takes a chunk of the initiator's blinded set and answers with it re-blinded, in the
+    /// order received; in cardinality mode all answers come with the last chunk, shuffled
+    /// (spec: "Round 2").
+    ///
+    /// # Errors
+    /// [`crate::Error::PeerMisbehaved`] for a message of the wrong type or size;
+    /// [`crate::Error::InvalidElement`] for an element that does not decode or is the
+    /// identity.
+    pub fn handle(mut self, msg: DhMessage) -> Result<(ResponderAfterPeerSet, Vec<DhMessage>)> {
+        let DhMessage::Blinded(elements) = msg else {
+            return Err(unexpected(&msg, "Blinded"));
+        };
+        let offset = self.tally.elements();
+        self.tally.accept(elements.len())?;
+        let doubly = batch::reblind(self.own.key(), &elements).map_err(|e| shift(e, offset))?;
+        let mut replies = Vec::new();
+        match self.params.mode {
+            Mode::Intersection => replies.push(DhMessage::Reblinded(doubly)),
+            Mode::Mutual => {
+                self.kept.extend_from_slice(&doubly);
+                replies.push(DhMessage::Reblinded(doubly));
+            }
+            Mode::Cardinality => self.kept.extend_from_slice(&doubly),
+        }
+        if !self.tally.is_complete() {
+            return Ok((ResponderAfterPeerSet::AwaitingPeerSet(self), replies));
+        }
+        let mut kept = std::mem::take(&mut self.kept);
+        if self.params.mode.responder_shuffles_reply() {
+            kept.shuffle(self.own.rng());
+            let lengths: Vec<usize> = self.params.chunk_lengths(kept.len()).collect();
+            let mut rest = kept.as_slice();
+            for len in lengths {
+                let (chunk, tail) = rest.split_at(len);
+                replies.push(DhMessage::Reblinded(chunk.to_vec()));
+                rest = tail;
+            }
+            kept.clear();
+        }
+        let next = ResponderBlinding {
+            params: self.params,
+            own: self.own,
+            peer_doubly: kept.into_iter().collect(),
+        };
+        Ok((ResponderAfterPeerSet::Blinding(next), replies))
+    }
+}
+
+impl ResponderBlinding {
+    /// Produces the next chunk of the responder's blinded set (spec: "Round 2").
+    pub fn next_chunk(mut self) -> (ResponderAfterChunk, DhMessage) {
+        let chunk = self
+            .own
+            .next_blinded_chunk(&self.params)
+            .unwrap_or_default();
+        let msg = DhMessage::Blinded(chunk);
+        if !self.own.all_sent(&self.params) {
+            return (ResponderAfterChunk::Blinding(self), msg);
+        }
+        if self.params.mode.responder_learns() {
+            let tally = Tally::new(
+                "the responder's re-blinded set",
+                self.own.count(),
+                &self.params,
+            );
+            let next = ResponderAwaitingReblinded {
+                params: self.params,
+                own: self.own,
+                tally,
+                peer_doubly: self.peer_doubly,
+                matched: Vec::new(),
+            };
+            return (ResponderAfterChunk::AwaitingReblinded(next), msg);
+        }
+        let output = output(&self.params, &self.own, Learned::Nothing);
+        (ResponderAfterChunk::Done(output), msg)
+    }
+}
+
+impl ResponderAwaitingReblinded {
+    /// Takes a chunk of the responder's own set re-blinded by the initiator (mutual mode,
+    /// spec: "Round 3").
+    ///
+    /// # Errors
+    /// [`crate::Error::PeerMisbehaved`] for a message of the wrong type or size, or an
+    /// identity element.
+    pub fn handle(mut self, msg: DhMessage) -> Result<ResponderAfterReblinded> {
+        let DhMessage::Reblinded(elements) = msg else {
+            return Err(unexpected(&msg, "Reblinded"));
+        };
+        let offset = self.tally.elements();
+        self.tally.accept(elements.len())?;
+        reject_identity(&elements, offset)?;
+        for (i, e) in elements.iter().enumerate() {
+            if let Some(n) = self.own.match_at(offset + i, e, &self.peer_doubly) {
+                self.matched.push(n);
+            }
+        }
+        if !self.tally.is_complete() {
+            return Ok(ResponderAfterReblinded::AwaitingReblinded(self));
+        }
+        let partial = output(&self.params, &self.own, Learned::Nothing);
+        let matches = self.own.into_matches(self.matched);
+        Ok(ResponderAfterReblinded::Done(DhOutput {
+            learned: Learned::Matches(matches),
+            ..partial
+        }))
+    }
+}
+
+fn output(params: &DhParams, own: &OwnSet, learned: Learned) -> DhOutput {
+    DhOutput {
+        role: Role::Responder,
+        mode: params.mode,
+        own_unique: own.items().len(),
+        own_sent: params.responder_count,
+        peer_sent: params.initiator_count,
+        duplicates: own.items().duplicates(),
+        learned,
+    }
+}

@@ -1,0 +1,99 @@
+//! The set of items a party brings: byte strings, deduplicated before anything is hashed.
+
+use std::collections::HashMap;
+
+/// A party's items, each distinct, remembering where each one stood in the input.
+///
+/// Duplicates are removed here, before hashing (a duplicate would show on the wire as a
+/// repeated element), and counted so the caller can report them.
+#[derive(Debug, Clone, Default)]
+pub struct ItemSet {
+    items: Vec<Vec<u8>>,
+    /// Input position of the first occurrence of each item.
+    first_index: Vec<usize>,
+    /// Further input positions of items that occurred more than once.
+    repeats: HashMap<usize, Vec<usize>>,
+    input_len: usize,
+}
+
+impl ItemSet {
+    /// Deduplicates `items`, keeping the first occurrence's order.
+    pub fn new<I, T>(items: I) -> Self
+    where
+        I: IntoIterator<Item = T>,
+        T: AsRef<[u8]>,
+    {
+        let mut set = ItemSet::default();
+        let mut seen: HashMap<Vec<u8>, usize> = HashMap::new();
+        for (input_index, item) in items.into_iter().enumerate() {
+            set.input_len += 1;
+            let item = item.as_ref();
+            match seen.get(item) {
+                Some(&unique) => set.repeats.entry(unique).or_default().push(input_index),
+                None => {
+                    seen.insert(item.to_vec(), set.items.len());
+                    set.items.push(item.to_vec());
+                    set.first_index.push(input_index);
+                }
+            }
+        }
+        set
+    }
+
+    /// Number of distinct items.
+    pub fn len(&self) -> usize {
+        self.items.len()
+    }
+
+    /// True when there are no items.
+    pub fn is_empty(&self) -> bool {
+        self.items.is_empty()
+    }
+
+    /// Number of input items dropped as repeats of an earlier one.
+    pub fn duplicates(&self) -> usize {
+        self.input_len - self.items.len()
+    }
+
+    /// Number of items given to [`ItemSet::new`], repeats included.
+    pub fn input_len(&self) -> usize {
+        self.input_len
+    }
+
+    /// The distinct items, in order of first occurrence.
+    pub fn items(&self) -> &[Vec<u8>] {
+        &self.items
+    }
+
+    /// Every input position at which distinct item `unique` occurred, ascending.
+    pub fn input_indices(&self, unique: usize) -> Vec<usize> {
+        let mut all = vec![self.first_index[unique]];
+        if let Some(more) = self.repeats.get(&unique) {
+            all.extend_from_slice(more);
+        }
+        all
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn duplicates_are_removed_and_remembered() {
+        let set = ItemSet::new(["a", "b", "a", "c", "b", "a"]);
+        assert_eq!(set.items(), &[b"a".to_vec(), b"b".to_vec(), b"c".to_vec()]);
+        assert_eq!(set.duplicates(), 3);
+        assert_eq!(set.input_len(), 6);
+        assert_eq!(set.input_indices(0), vec![0, 2, 5]);
+        assert_eq!(set.input_indices(1), vec![1, 4]);
+        assert_eq!(set.input_indices(2), vec![3]);
+    }
+
+    #[test]
+    fn empty_input() {
+        let set = ItemSet::new(Vec::<Vec<u8>>::new());
+        assert!(set.is_empty());
+        assert_eq!(set.duplicates(), 0);
+    }
+}

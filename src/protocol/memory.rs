@@ -1,0 +1,108 @@
+//! Running both parties of a session in one process, for tests, benchmarks and the test
+//! vectors. The very same state machines run over the network.
+
+use rand::rngs::SysRng;
+use rand_core::{CryptoRng, Rng, UnwrapErr};
+
+use crate::error::{Error, Result};
+use crate::protocol::dh::{DhOutput, DhParams, DhSession};
+use crate::protocol::{ItemSet, Mode, Role, SansIo, WireMessage};
+
+/// Every message that crossed between the parties, as encoded bytes, in order.
+#[derive(Debug, Default, Clone)]
+pub struct Transcript {
+    /// `(sender, message bytes)` in the order sent.
+    pub messages: Vec<(Role, Vec<u8>)>,
+}
+
+impl Transcript {
+    /// Total bytes each way: `(initiator to responder, responder to initiator)`.
+    pub fn bytes(&self) -> (usize, usize) {
+        self.messages
+            .iter()
+            .fold((0, 0), |(i, r), (who, m)| match who {
+                Role::Initiator => (i + m.len(), r),
+                Role::Responder => (i, r + m.len()),
+            })
+    }
+}
+
+/// Runs a whole DH-PSI session between `initiator` and `responder` items with OS randomness.
+/// `padding` gives the element counts each side sends (each at least its distinct items);
+/// `None` sends exactly the distinct items.
+///
+/// # Errors
+/// [`Error::Input`] when a padding bound is below a side's distinct items.
+pub fn run_dh_psi(
+    mode: Mode,
+    initiator: ItemSet,
+    responder: ItemSet,
+    padding: Option<(usize, usize)>,
+) -> Result<(DhOutput, DhOutput)> {
+    let mut rng = UnwrapErr(SysRng);
+    let mut session_id = [0u8; 32];
+    rng.fill_bytes(&mut session_id);
+    let counts = padding.unwrap_or((initiator.len(), responder.len()));
+    let params = DhParams::new(mode, session_id, counts.0, counts.1);
+    let (out, _) = run_dh_psi_with(params, initiator, responder, &mut rng, false)?;
+    Ok(out)
+}
+
+/// Runs a whole session with the given parameters and randomness (the initiator draws first),
+/// optionally recording the transcript. The generator of the published test vectors uses
+/// this with a seeded RNG.
+///
+/// # Errors
+/// As [`DhSession::new`], and any protocol error (which would be a bug here).
+pub fn run_dh_psi_with<R: CryptoRng + ?Sized>(
+    params: DhParams,
+    initiator: ItemSet,
+    responder: ItemSet,
+    rng: &mut R,
+    record: bool,
+) -> Result<((DhOutput, DhOutput), Transcript)> {
+    let mut a = DhSession::new(Role::Initiator, params.clone(), initiator, rng)?;
+    let mut b = DhSession::new(Role::Responder, params, responder, rng)?;
+    let mut transcript = Transcript::default();
+    pump(&mut a, &mut b, record.then_some(&mut transcript))?;
+    Ok(((a.into_output()?, b.into_output()?), transcript))
+}
+
+/// Passes messages between two sessions until both are finished, through their encodings.
+///
+/// # Errors
+/// The first error of either session, or [`Error::PeerMisbehaved`] when neither can make
+/// progress before both are finished.
+pub fn pump<A, B>(a: &mut A, b: &mut B, mut transcript: Option<&mut Transcript>) -> Result<()>
+where
+    A: SansIo,
+    B: SansIo<Message = A::Message>,
+{
+    loop {
+        let mut progressed = false;
+        while let Some(msg) = a.poll_outgoing()? {
+            let bytes = msg.encode();
+            b.handle(A::Message::decode(&bytes)?)?;
+            if let Some(t) = transcript.as_deref_mut() {
+                t.messages.push((Role::Initiator, bytes));
+            }
+            progressed = true;
+        }
+        while let Some(msg) = b.poll_outgoing()? {
+            let bytes = msg.encode();
+            a.handle(A::Message::decode(&bytes)?)?;
+            if let Some(t) = transcript.as_deref_mut() {
+                t.messages.push((Role::Responder, bytes));
+            }
+            progressed = true;
+        }
+        if a.is_finished() && b.is_finished() {
+            return Ok(());
+        }
+        if !progressed {
+            return Err(Error::PeerMisbehaved(
+                "the session stalled: neither party has anything to send".into(),
+            ));
+        }
+    }
+}
