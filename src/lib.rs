@@ -1,12 +1,60 @@
-//! blindmatch: privacy-preserving matching of identifier lists between two agencies.
+//! # blindmatch
 //!
-//! (Crate docs are completed with the protocol layer.)
+//! Privacy-preserving matching of identifier lists between two agencies: each learns the
+//! entries they share (or only how many) and nothing else about the other's list.
+//!
+//! ## How a session flows
+//!
+//! 1. **Items.** Each party turns its records into byte strings (normalised identifiers,
+//!    `protocol-spec/05-identifiers.md`) and collects them in an [`protocol::ItemSet`], which
+//!    removes duplicates.
+//! 2. **Parameters.** The parties agree a [`protocol::Mode`], a session id and how many
+//!    elements each sends ([`protocol::dh::DhParams`]); over the network the handshake does this
+//!    (`protocol-spec/04-transport-and-handshake.md`).
+//! 3. **Blinding.** Each party hashes its items to ristretto255 ([`group`]) and raises them to
+//!    a fresh secret key; each raises the other's elements to its own key. Equal items give
+//!    equal doubly-blinded elements (`protocol-spec/03-dh-psi.md`).
+//! 4. **Result.** A [`protocol::dh::DhOutput`] names the caller's own shared items, or their
+//!    count, depending on the mode.
+//!
+//! The protocol code does no I/O: [`protocol::dh::DhSession`] takes and returns messages
+//! ([`protocol::SansIo`]). The in-memory driver runs both parties in one process:
+//!
+//! ```
+//! use blindmatch::protocol::dh::Learned;
+//! use blindmatch::protocol::memory::run_dh_psi;
+//! use blindmatch::protocol::{ItemSet, Mode};
+//!
+//! # fn main() -> blindmatch::Result<()> {
+//! let ours = ItemSet::new(["IMO9187629", "IMO9321483", "IMO9187629"]);
+//! let theirs = ItemSet::new(["IMO9321483", "IMO9999999"]);
+//! let (initiator, responder) = run_dh_psi(Mode::Intersection, ours, theirs, None)?;
+//!
+//! let matches = initiator.matches().expect("the initiator learns matches");
+//! assert_eq!(matches.len(), 1);
+//! assert_eq!(matches[0].item, b"IMO9321483");
+//! assert_eq!(matches[0].input_indices, vec![1]);
+//! assert_eq!(initiator.duplicates, 1);
+//! assert_eq!(responder.learned, Learned::Nothing); // only the initiator's set size
+//! assert_eq!(responder.peer_sent, 2);
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! ## Security
+//!
+//! Semi-honest parties, DDH in ristretto255, random oracle; what each party learns in each mode
+//! is tabulated in `protocol-spec/02-security-model.md` and the README.
 
 pub mod cli;
 pub mod dst;
 pub mod error;
+pub mod generate;
 pub mod group;
+pub mod identifiers;
+pub mod index;
 pub mod oprf;
 pub mod protocol;
+pub mod records;
 
 pub use error::{ElementError, Error, Result};

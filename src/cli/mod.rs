@@ -8,6 +8,10 @@ use clap::{Parser, Subcommand};
 
 use crate::error::Result;
 
+pub mod check;
+pub mod generate;
+pub mod index;
+
 /// Privacy-preserving matching of identifier lists between two agencies.
 #[derive(Debug, Parser)]
 #[command(name = "blindmatch", version, about, long_about = None)]
@@ -25,6 +29,12 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     // One variant per subcommand, each `Name(name::Args)`, dispatched in `run` below.
+    /// Validate a file's identifiers and print what a run would match and reject.
+    Check(check::Args),
+    /// Generate two realistic files sharing exactly K records, and the ground truth.
+    Generate(generate::Args),
+    /// Precompute an OPRF-PSI index of a file (unbalanced mode); add or remove items.
+    Index(index::Args),
 }
 
 /// Parses the command line, runs the subcommand, prints a one-line reason on failure.
@@ -40,5 +50,9 @@ pub fn main() -> ExitCode {
 }
 
 fn run(cli: Cli) -> Result<()> {
-    match cli.command {}
+    match cli.command {
+        Command::Check(a) => check::run(a, cli.quiet),
+        Command::Generate(a) => generate::run(a, cli.quiet),
+        Command::Index(a) => index::run(a, cli.quiet),
+    }
 }

@@ -1,0 +1,136 @@
+//! Extractors of identifiers embedded in free text, such as the `remarks` column of the OFAC
+//! SDN list: `DOB 17 Dec 1984; Passport 1084010 (Egypt); Vessel Registration Identification
+//! IMO 9187629;`.
+//!
+//! The text is split into clauses at `;` (and a final `.`), and each clause is read on its own.
+//! An extractor returns the raw text of each candidate; the caller parses it as the kind, so a
+//! candidate that fails validation is reported as a reject, never dropped. What each kind
+//! recognises, in a clause (labels are matched case-insensitively):
+//!
+//! | kind | clause | candidate |
+//! |---|---|---|
+//! | `imo_ship` | contains `IMO` followed by 7 digits, and not `Company Number` | the 7 digits |
+//! | `imo_company` | contains `Company Number IMO` and 7 digits | the 7 digits |
+//! | `lei` | starts with `Legal Entity Number` | the next word |
+//! | `passport` | starts with `Passport` (also `Passport No.`, `Passport Number`) | up to `(` or the end |
+//! | `date_of_birth` | starts with `DOB` | the rest of the clause |
+//! | `eori` | starts with `EORI` | the next word |
+//!
+//! Other kinds have no extractor.
+
+use super::IdentifierKind;
+use crate::error::{Error, Result};
+
+/// True if `kind` has an extractor.
+pub fn supports(kind: IdentifierKind) -> bool {
+    matches!(
+        kind,
+        IdentifierKind::ImoShip
+            | IdentifierKind::ImoCompany
+            | IdentifierKind::Lei
+            | IdentifierKind::Passport
+            | IdentifierKind::DateOfBirth
+            | IdentifierKind::Eori
+    )
+}
+
+/// The candidates for `kind` found in `text`, in order of appearance (raw, not yet validated).
+///
+/// # Errors
+/// [`Error::Config`] if `kind` has no extractor (see [`supports`]).
+pub fn extract(kind: IdentifierKind, text: &str) -> Result<Vec<String>> {
+    if !supports(kind) {
+        return Err(Error::Config(format!(
+            "identifiers of kind `{kind}` cannot be extracted from free text; extractors exist for imo_ship, imo_company, lei, passport, date_of_birth and eori"
+        )));
+    }
+    let mut out = Vec::new();
+    for clause in text.split(';') {
+        let clause = clause.trim().trim_end_matches('.').trim();
+        let upper = clause.to_ascii_uppercase();
+        match kind {
+            IdentifierKind::ImoShip if !upper.contains("COMPANY NUMBER") => {
+                out.extend(imo_digits(&upper));
+            }
+            IdentifierKind::ImoCompany if upper.contains("COMPANY NUMBER IMO") => {
+                out.extend(imo_digits(&upper));
+            }
+            IdentifierKind::Lei => {
+                out.extend(after_label(clause, &upper, &["LEGAL ENTITY NUMBER"], true))
+            }
+            IdentifierKind::Eori => {
+                out.extend(after_label(clause, &upper, &["EORI NUMBER", "EORI"], true))
+            }
+            IdentifierKind::DateOfBirth => out.extend(after_label(clause, &upper, &["DOB"], false)),
+            IdentifierKind::Passport => {
+                let rest = after_label(
+                    clause,
+                    &upper,
+                    &["PASSPORT NUMBER", "PASSPORT NO", "PASSPORT"],
+                    false,
+                );
+                out.extend(
+                    rest.map(|r| {
+                        let r = r.trim_start_matches(['.', ':', ' ']);
+                        r.split('(').next().unwrap_or("").trim().to_string()
+                    })
+                    .filter(|r| !r.is_empty()),
+                );
+            }
+            _ => {}
+        }
+    }
+    Ok(out)
+}
+
+/// Every `IMO` followed (after optional spaces or `:`) by exactly 7 digits.
+fn imo_digits(upper: &str) -> Vec<String> {
+    let mut found = Vec::new();
+    let mut rest = upper;
+    while let Some(i) = rest.find("IMO") {
+        let after = rest[i + 3..].trim_start_matches([' ', ':']);
+        let digits: String = after.chars().take_while(char::is_ascii_digit).collect();
+        if digits.len() == 7 {
+            found.push(digits);
+        }
+        rest = &rest[i + 3..];
+    }
+    found
+}
+
+/// The text after the first label of `labels` that starts the clause (followed by a space or
+/// the end), either the next word only or the whole rest.
+fn after_label(clause: &str, upper: &str, labels: &[&str], word: bool) -> Option<String> {
+    let label = labels.iter().find(|l| {
+        upper.starts_with(*l)
+            && upper[l.len()..]
+                .chars()
+                .next()
+                .is_none_or(|c| !c.is_ascii_alphanumeric())
+    })?;
+    let rest = clause[label.len()..].trim();
+    let value = if word {
+        rest.split_whitespace().next()?.to_string()
+    } else {
+        rest.to_string()
+    };
+    (!value.is_empty()).then_some(value)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const REMARKS: &str = "DOB 17 Dec 1984; POB Cairo; Passport 1084010 (Egypt); Passport No. A123 (Syria); Vessel Registration Identification IMO 9187629; Company Number IMO 5283413; Legal Entity Number 253400V1H6ART1UQ0N98; alt. DOB 1985.";
+
+    #[test]
+    fn sdn_style_remarks() {
+        let x = |k| extract(k, REMARKS).unwrap_or_default();
+        assert_eq!(x(IdentifierKind::ImoShip), ["9187629"]);
+        assert_eq!(x(IdentifierKind::ImoCompany), ["5283413"]);
+        assert_eq!(x(IdentifierKind::Passport), ["1084010", "A123"]);
+        assert_eq!(x(IdentifierKind::Lei), ["253400V1H6ART1UQ0N98"]);
+        assert_eq!(x(IdentifierKind::DateOfBirth), ["17 Dec 1984"]);
+        assert!(extract(IdentifierKind::Container, REMARKS).is_err());
+    }
+}

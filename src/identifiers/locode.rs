@@ -1,0 +1,50 @@
+//! UN/LOCODE location codes.
+
+use super::{compact_upper, country, invalid};
+use crate::error::Result;
+
+const KIND: &str = "UN/LOCODE";
+
+/// A UN/LOCODE: ISO 3166-1 alpha-2 country code (or `XZ`, international waters) and a 3-character location code of letters
+/// A-Z and digits 2-9 (UNECE Recommendation 16); canonically 5 characters (`DE HAM` becomes
+/// `DEHAM`).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct UnLocode(String);
+
+impl UnLocode {
+    /// Parses a UN/LOCODE, ignoring case, white space and `-`.
+    ///
+    /// # Errors
+    /// [`Error::Input`](crate::Error::Input) if it is not 5 characters, the country is
+    /// unknown, or the location holds a character outside A-Z and 2-9.
+    pub fn parse(input: &str) -> Result<Self> {
+        let s = compact_upper(input);
+        if s.len() != 5 || !s.is_ascii() {
+            return Err(invalid(KIND, format!("`{input}` is not 5 characters")));
+        }
+        let (cc, loc) = s.split_at(2);
+        if !(country::is_iso3166_alpha2(cc) || cc == "XZ") {
+            return Err(invalid(
+                KIND,
+                format!("`{input}`: `{cc}` is not a country code"),
+            ));
+        }
+        if !loc
+            .bytes()
+            .all(|b| b.is_ascii_uppercase() || (b'2'..=b'9').contains(&b))
+        {
+            return Err(invalid(
+                KIND,
+                format!("`{input}`: the location must be letters A-Z and digits 2-9"),
+            ));
+        }
+        Ok(UnLocode(s))
+    }
+
+    /// The canonical 5 characters.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+text_impls!(UnLocode);

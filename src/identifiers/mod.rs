@@ -1,0 +1,78 @@
+//! Identifier kinds: parse, validate and canonicalise the values agencies match on.
+//!
+//! PSI finds only byte-identical items, so both parties must turn `"msc u 123456-6"`,
+//! `"MSCU1234566"` and `"MSCU 123456 6"` into the same bytes, and must reject `"MSCU1234567"`
+//! (wrong check digit) instead of silently missing it. Each family lives in its own file and
+//! exposes one type whose only constructor is `parse`, so an invalid value cannot exist past
+//! the edge of the program.
+//!
+//! [`IdentifierKind`] names a kind, dispatches parsing to the family's type and yields a
+//! [`Canonical`] value; [`encode_item`] turns one or more canonical values into the byte
+//! string that is hashed (`protocol-spec/05-identifiers.md`).
+
+/// Display (the canonical text) and `FromStr` (= `parse`) for a newtype over `String`.
+macro_rules! text_impls {
+    ($t:ty) => {
+        impl std::fmt::Display for $t {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(&self.0)
+            }
+        }
+        impl std::str::FromStr for $t {
+            type Err = crate::error::Error;
+            fn from_str(s: &str) -> crate::error::Result<Self> {
+                Self::parse(s)
+            }
+        }
+    };
+}
+
+mod awb;
+mod bill_of_lading;
+mod check;
+mod container;
+mod country;
+mod date;
+mod eori;
+pub mod extract;
+mod hs;
+mod imo;
+mod kind;
+mod lei;
+mod locode;
+mod name;
+mod passport;
+mod raw;
+
+pub use awb::AirWaybill;
+pub use bill_of_lading::BillOfLading;
+pub use container::ContainerNumber;
+pub use date::DateOfBirth;
+pub use eori::Eori;
+pub use hs::HsCode;
+pub use imo::{ImoCompanyNumber, ImoShipNumber};
+pub use kind::{encode_item, Canonical, IdentifierKind, RULES_VERSION};
+pub use lei::Lei;
+pub use locode::UnLocode;
+pub use name::{CompanyName, PersonName};
+pub use passport::PassportNumber;
+pub use raw::RawValue;
+
+pub(crate) use container::check_value as container_check_value;
+pub(crate) use imo::check_digit as imo_check_digit;
+
+use crate::error::Error;
+
+/// Builds the error of a value that failed to parse as `kind`: says what is wrong with it.
+pub(crate) fn invalid(kind: &str, reason: impl std::fmt::Display) -> Error {
+    Error::Input(format!("not a valid {kind}: {reason}"))
+}
+
+/// Upper-cases `s` and removes the separators people type inside identifiers (white space,
+/// `-`, `.`, `/`), keeping every other character so the validator can reject it.
+pub(crate) fn compact_upper(s: &str) -> String {
+    s.chars()
+        .filter(|c| !c.is_whitespace() && !matches!(c, '-' | '.' | '/'))
+        .flat_map(char::to_uppercase)
+        .collect()
+}

@@ -1,0 +1,182 @@
+//! Writing matched rows and rejects, atomically: the file appears complete or not at all.
+
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::path::Path;
+
+use crate::error::{Error, Result};
+
+use super::{Records, Reject};
+
+/// What [`write_matches`] wrote.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct MatchSummary {
+    /// Distinct matched items.
+    pub matched_items: usize,
+    /// Rows written (rows with at least one matched item).
+    pub matched_rows: usize,
+    /// For each key (label), the number of rows that matched on it.
+    pub rows_per_key: Vec<(String, usize)>,
+}
+
+/// Writes a CSV file atomically: rows go to a temporary file in the same directory, which is
+/// renamed over `path` only once complete, so an aborted run leaves no partial file.
+pub(crate) fn write_csv_atomically(
+    path: &Path,
+    header: &[String],
+    rows: impl IntoIterator<Item = Vec<String>>,
+) -> Result<()> {
+    let ctx = |what: &str| format!("{what} {}", path.display());
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
+    let tmp = tempfile::Builder::new()
+        .prefix(".blindmatch-")
+        .suffix(".partial")
+        .tempfile_in(dir)
+        .map_err(|e| Error::io(ctx("creating a temporary file next to"), e))?;
+    {
+        let mut w = csv::Writer::from_writer(std::io::BufWriter::new(tmp.as_file()));
+        let csv_err = |e: csv::Error| Error::io(ctx("writing"), std::io::Error::other(e));
+        w.write_record(header).map_err(csv_err)?;
+        for r in rows {
+            w.write_record(&r).map_err(csv_err)?;
+        }
+        let mut inner = w
+            .into_inner()
+            .map_err(|e| Error::io(ctx("writing"), std::io::Error::other(e.to_string())))?;
+        inner.flush().map_err(|e| Error::io(ctx("writing"), e))?;
+    }
+    tmp.as_file()
+        .sync_all()
+        .map_err(|e| Error::io(ctx("syncing"), e))?;
+    tmp.persist(path)
+        .map_err(|e| Error::io(ctx("renaming the temporary file to"), e.error))?;
+    Ok(())
+}
+
+/// Writes the rows that matched: every original column, then `matched_values` (the canonical
+/// matched value(s), `; `-separated) and `matched_keys` (the key(s) they matched on,
+/// `; `-separated). Rows are in file order; a row appears once even if it matched on several
+/// keys or items. If the input already has a column of either name, the new one is prefixed
+/// `blindmatch_`.
+///
+/// # Errors
+/// [`Error::Input`] if an item is not one of `records`' items; [`Error::Io`] if the file cannot
+/// be written (no partial file is left behind).
+pub fn write_matches(
+    path: &Path,
+    records: &Records,
+    matched_items: &[Vec<u8>],
+) -> Result<MatchSummary> {
+    let indices = matched_items
+        .iter()
+        .map(|item| {
+            records.index_of(item).ok_or_else(|| {
+                Error::Input(format!(
+                    "a matched item is not one of the items of {}; was it loaded from another file?",
+                    records.path()
+                ))
+            })
+        })
+        .collect::<Result<Vec<_>>>()?;
+    write_matches_by_index(path, records, &indices)
+}
+
+/// As [`write_matches`], with items given by their index in [`Records::items`] (for example
+/// the input indices of `protocol::Match`).
+///
+/// # Errors
+/// [`Error::Input`] if an index is out of range; [`Error::Io`] if the file cannot be written.
+pub fn write_matches_by_index(
+    path: &Path,
+    records: &Records,
+    matched: &[usize],
+) -> Result<MatchSummary> {
+    // Per row: (key index, item index), deduplicated and ordered.
+    let mut per_row: BTreeMap<usize, Vec<(usize, usize)>> = BTreeMap::new();
+    let mut distinct: Vec<usize> = matched.to_vec();
+    distinct.sort_unstable();
+    distinct.dedup();
+    for &i in &distinct {
+        if i >= records.items().len() {
+            return Err(Error::Input(format!(
+                "matched item index {i} is out of range ({} items in {})",
+                records.items().len(),
+                records.path()
+            )));
+        }
+        for o in records.origins(i) {
+            per_row.entry(o.row).or_default().push((o.key, i));
+        }
+    }
+    let name = |base: &str| {
+        if records.header().iter().any(|h| h == base) {
+            format!("blindmatch_{base}")
+        } else {
+            base.to_string()
+        }
+    };
+    let mut header = records.header().to_vec();
+    header.push(name("matched_values"));
+    header.push(name("matched_keys"));
+
+    let mut rows_per_key = vec![0usize; records.keys().len()];
+    let mut out_rows = Vec::with_capacity(per_row.len());
+    for (row, mut hits) in per_row {
+        hits.sort_unstable();
+        hits.dedup();
+        let mut values: Vec<&str> = hits
+            .iter()
+            .filter_map(|&(_, i)| records.item_text(i))
+            .collect();
+        values.dedup();
+        let mut keys: Vec<usize> = hits.iter().map(|&(k, _)| k).collect();
+        keys.dedup();
+        for &k in &keys {
+            rows_per_key[k] += 1;
+        }
+        let mut fields = records.rows()[row].fields.clone();
+        fields.push(values.join("; "));
+        fields.push(
+            keys.iter()
+                .map(|&k| records.keys()[k].label())
+                .collect::<Vec<_>>()
+                .join("; "),
+        );
+        out_rows.push(fields);
+    }
+    let summary = MatchSummary {
+        matched_items: distinct.len(),
+        matched_rows: out_rows.len(),
+        rows_per_key: records
+            .keys()
+            .iter()
+            .map(|k| k.label())
+            .zip(rows_per_key)
+            .collect(),
+    };
+    write_csv_atomically(path, &header, out_rows)?;
+    Ok(summary)
+}
+
+/// Writes the rejects as CSV (`line,column,value,reason`), atomically.
+///
+/// # Errors
+/// [`Error::Io`] if the file cannot be written.
+pub fn write_rejects(path: &Path, rejects: &[Reject]) -> Result<()> {
+    let header = ["line", "column", "value", "reason"].map(String::from);
+    write_csv_atomically(
+        path,
+        &header,
+        rejects.iter().map(|r| {
+            vec![
+                r.line.to_string(),
+                r.column.clone(),
+                r.value.clone(),
+                r.reason.clone(),
+            ]
+        }),
+    )
+}

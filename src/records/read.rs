@@ -1,0 +1,181 @@
+//! Reading a file into a header and rows, with line numbers; rows that cannot be read are
+//! kept as [`Unreadable`] so the caller decides whether they are rejects or errors.
+
+use std::fs::File;
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+
+use crate::error::{Error, Result};
+
+use super::InputFormat;
+
+/// One row of the file: its line number (1-based, where the row starts) and its fields.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Row {
+    /// Line number of the start of the row in the file (the header is line 1 in CSV).
+    pub line: u64,
+    /// The fields, one per header column.
+    pub fields: Vec<String>,
+}
+
+/// A row that could not be read (wrong number of fields, invalid UTF-8, broken quoting).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Unreadable {
+    /// Line number where the row starts.
+    pub line: u64,
+    /// What was read of it, lossily decoded.
+    pub text: String,
+    /// Why it cannot be used.
+    pub reason: String,
+}
+
+/// A file's header, readable rows and unreadable rows, in file order.
+#[derive(Debug, Clone, Default)]
+pub struct Table {
+    /// Column names.
+    pub header: Vec<String>,
+    /// Readable rows.
+    pub rows: Vec<Row>,
+    /// Unreadable rows.
+    pub unreadable: Vec<Unreadable>,
+}
+
+/// Reads `path` as `format` (which must not be [`InputFormat::Auto`]; resolve it first).
+///
+/// # Errors
+/// [`Error::Io`] if the file cannot be opened or read; [`Error::Input`] if a CSV file has no
+/// header, an empty or duplicated column name, or its header is not UTF-8.
+pub fn read_table(path: &Path, format: InputFormat) -> Result<Table> {
+    let file = File::open(path).map_err(|e| Error::io(format!("opening {}", path.display()), e))?;
+    match format {
+        InputFormat::Lines => read_lines(path, BufReader::new(file)),
+        InputFormat::Csv | InputFormat::Auto => {
+            let tsv = path
+                .extension()
+                .is_some_and(|e| e.eq_ignore_ascii_case("tsv"));
+            read_csv(path, file, if tsv { b'\t' } else { b',' })
+        }
+    }
+}
+
+fn read_lines(path: &Path, reader: impl BufRead) -> Result<Table> {
+    let mut table = Table {
+        header: vec!["value".into()],
+        ..Table::default()
+    };
+    for (i, line) in reader.split(b'\n').enumerate() {
+        let line_no = i as u64 + 1;
+        let bytes =
+            line.map_err(|e| Error::io(format!("reading {} line {line_no}", path.display()), e))?;
+        let bytes = bytes.strip_suffix(b"\r").unwrap_or(&bytes);
+        let bytes = if line_no == 1 {
+            bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes)
+        } else {
+            bytes
+        };
+        match std::str::from_utf8(bytes) {
+            Ok(s) if s.trim().is_empty() => {}
+            Ok(s) => table.rows.push(Row {
+                line: line_no,
+                fields: vec![s.to_string()],
+            }),
+            Err(e) => table.unreadable.push(Unreadable {
+                line: line_no,
+                text: String::from_utf8_lossy(bytes).into_owned(),
+                reason: format!("not valid UTF-8 ({e})"),
+            }),
+        }
+    }
+    Ok(table)
+}
+
+fn read_csv(path: &Path, file: File, delimiter: u8) -> Result<Table> {
+    let mut reader = csv::ReaderBuilder::new()
+        .delimiter(delimiter)
+        .has_headers(true)
+        .flexible(true)
+        .from_reader(BufReader::new(file));
+    let header = reader
+        .headers()
+        .map_err(|e| Error::Input(format!("{}:1: cannot read the header: {e}", path.display())))?
+        .iter()
+        .map(|h| h.trim().to_string())
+        .collect::<Vec<_>>();
+    if header.is_empty() || header.iter().all(String::is_empty) {
+        return Err(Error::Input(format!(
+            "{}:1: the file has no header row; a CSV input starts with column names",
+            path.display()
+        )));
+    }
+    for (i, h) in header.iter().enumerate() {
+        if h.is_empty() {
+            return Err(Error::Input(format!(
+                "{}:1: column {} has no name",
+                path.display(),
+                i + 1
+            )));
+        }
+        if header[..i].contains(h) {
+            return Err(Error::Input(format!(
+                "{}:1: column `{h}` appears twice",
+                path.display()
+            )));
+        }
+    }
+    let mut table = Table {
+        header,
+        ..Table::default()
+    };
+    let mut record = csv::ByteRecord::new();
+    loop {
+        let line = reader.position().line();
+        match reader.read_byte_record(&mut record) {
+            Ok(false) => break,
+            Ok(true) => {
+                let line = record.position().map_or(line, |p| p.line());
+                let text = || {
+                    record
+                        .iter()
+                        .map(|f| String::from_utf8_lossy(f).into_owned())
+                        .collect::<Vec<_>>()
+                        .join(",")
+                };
+                if record.len() != table.header.len() {
+                    table.unreadable.push(Unreadable {
+                        line,
+                        text: text(),
+                        reason: format!(
+                            "{} fields, but the header has {} columns",
+                            record.len(),
+                            table.header.len()
+                        ),
+                    });
+                    continue;
+                }
+                let fields: std::result::Result<Vec<String>, _> = record
+                    .iter()
+                    .map(|f| std::str::from_utf8(f).map(str::to_string))
+                    .collect();
+                match fields {
+                    Ok(fields) => table.rows.push(Row { line, fields }),
+                    Err(e) => table.unreadable.push(Unreadable {
+                        line,
+                        text: text(),
+                        reason: format!("not valid UTF-8 ({e})"),
+                    }),
+                }
+            }
+            Err(e) => {
+                if let csv::ErrorKind::Io(_) = e.kind() {
+                    return Err(Error::Input(format!("{}:{line}: {e}", path.display())));
+                }
+                table.unreadable.push(Unreadable {
+                    line,
+                    text: String::new(),
+                    reason: e.to_string(),
+                });
+            }
+        }
+    }
+    Ok(table)
+}
