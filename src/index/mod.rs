@@ -25,6 +25,7 @@ pub use wrap::{FORMAT, MIN_PASSPHRASE_LEN};
 
 use crate::error::{Error, Result};
 use crate::oprf::{OprfKey, Suite};
+use crate::protocol::oprf_psi::prepared::LabelParts;
 use crate::protocol::oprf_psi::PreparedSender;
 use crate::protocol::ItemSet;
 
@@ -188,7 +189,7 @@ fn encode_entries(set: &PreparedSender) -> Vec<u8> {
     out
 }
 
-type Parsed = (Vec<u128>, Option<(Vec<[u8; 32]>, Vec<Vec<u8>>)>);
+type Parsed = (Vec<u128>, Option<LabelParts>);
 
 fn parse_entries(bytes: &[u8], items: usize, labeled: bool) -> Option<Parsed> {
     let mut tags = Vec::with_capacity(items.min(bytes.len() / 16));

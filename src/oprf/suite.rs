@@ -31,13 +31,16 @@ pub const OUTPUT_LEN: usize = 64;
 pub type OprfOutput = [u8; OUTPUT_LEN];
 
 /// An OPRF suite: the RFC's `ristretto255-SHA512`, or blindmatch's SHA3 suite.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize,
+)]
 pub enum Suite {
     /// RFC 9497 section 4.1, exactly as the RFC defines it.
     #[serde(rename = "ristretto255-SHA512")]
     Ristretto255Sha512,
     /// blindmatch's suite: the RFC 9497 structure with SHAKE256 / SHA3-512 hashing
     /// (identifier [`dst::OPRF_SHA3_SUITE_ID`]). The default of blindmatch.
+    #[default]
     #[serde(rename = "ristretto255-SHAKE256-blindmatch-v1")]
     Ristretto255Shake256,
 }
@@ -132,12 +135,6 @@ impl Suite {
         let input_len = (input.len() as u16).to_be_bytes();
         let elem_len = 32u16.to_be_bytes();
         self.hash(&[&input_len, input, &elem_len, unblinded, b"Finalize"])
-    }
-}
-
-impl Default for Suite {
-    fn default() -> Self {
-        Suite::Ristretto255Shake256
     }
 }
 

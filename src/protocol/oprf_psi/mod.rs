@@ -30,7 +30,7 @@ mod label;
 mod message;
 mod output;
 mod params;
-mod prepared;
+pub(crate) mod prepared;
 mod receiver;
 mod sender;
 pub mod tags;

@@ -47,6 +47,9 @@ impl std::fmt::Debug for PreparedSender {
     }
 }
 
+/// Stored label material: label keys and payloads, aligned with the sorted tags.
+pub(crate) type LabelParts = (Vec<[u8; 32]>, Vec<Vec<u8>>);
+
 /// One evaluated entry before sorting.
 type Entry = (u128, Option<([u8; 32], Vec<u8>)>);
 
@@ -248,7 +251,7 @@ impl PreparedSender {
         suite: Suite,
         key: OprfKey,
         tags: Vec<u128>,
-        labels: Option<(Vec<[u8; 32]>, Vec<Vec<u8>>)>,
+        labels: Option<LabelParts>,
     ) -> Result<Self> {
         if tags.windows(2).any(|w| w[0] >= w[1]) {
             return Err(Error::Input("stored tags are not sorted".into()));

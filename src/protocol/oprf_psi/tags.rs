@@ -109,7 +109,8 @@ pub fn decode(
         out.push(t);
         *prev = t;
     }
-    if r.pos.div_ceil(8) != bytes.len() || (r.pos % 8 != 0 && bytes[r.pos / 8] << (r.pos % 8) != 0)
+    if r.pos.div_ceil(8) != bytes.len()
+        || (!r.pos.is_multiple_of(8) && bytes[r.pos / 8] << (r.pos % 8) != 0)
     {
         return Err(bad("trailing bits"));
     }
@@ -124,7 +125,7 @@ struct BitWriter {
 
 impl BitWriter {
     fn push(&mut self, bit: bool) {
-        if self.used % 8 == 0 {
+        if self.used.is_multiple_of(8) {
             self.bytes.push(0);
         }
         if bit {
