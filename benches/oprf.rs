@@ -66,11 +66,17 @@ fn bench(c: &mut Criterion) {
     )
     .expect("run");
     let (to_sender, to_receiver) = transcript.bytes();
+    let tag_bytes: usize = transcript
+        .messages
+        .iter()
+        .filter(|(_, m)| m.first() == Some(&0x13))
+        .map(|(_, m)| m.len())
+        .sum();
     eprintln!(
         "2^{log_r} vs 2^{log_s}: {} matches; bytes receiver->sender {to_sender}, sender->receiver \
-         {to_receiver} ({:.2} per sender item)",
+         {to_receiver}, of which Tags {tag_bytes} ({:.2} per sender item)",
         out.matches.len(),
-        to_receiver as f64 / n_s as f64
+        tag_bytes as f64 / n_s as f64
     );
 
     // Online phase: both roles, all messages encoded and decoded, no precomputation.
