@@ -52,9 +52,11 @@ pub mod error;
 pub mod generate;
 pub mod group;
 pub mod identifiers;
+pub mod identity;
 pub mod index;
 pub mod oprf;
 pub mod protocol;
 pub mod records;
+pub mod transport;
 
 pub use error::{ElementError, Error, Result};

@@ -9,8 +9,14 @@ use clap::{Parser, Subcommand};
 use crate::error::Result;
 
 pub mod check;
+pub mod demo;
 pub mod generate;
+pub mod identity;
 pub mod index;
+pub mod input;
+pub mod match_cmd;
+pub mod serve;
+pub mod session_args;
 
 /// Privacy-preserving matching of identifier lists between two agencies.
 #[derive(Debug, Parser)]
@@ -33,6 +39,14 @@ pub enum Command {
     Check(check::Args),
     /// Generate two realistic files sharing exactly K records, and the ground truth.
     Generate(generate::Args),
+    /// Create or show an agency identity (key and certificate).
+    Identity(identity::Args),
+    /// Wait for peers and match as the responder.
+    Serve(serve::Args),
+    /// Connect to a peer and match as the initiator.
+    Match(match_cmd::Args),
+    /// Two agencies on loopback matching bundled public data.
+    Demo(demo::Args),
     /// Precompute an OPRF-PSI index of a file (unbalanced mode); add or remove items.
     Index(index::Args),
 }
@@ -50,9 +64,14 @@ pub fn main() -> ExitCode {
 }
 
 fn run(cli: Cli) -> Result<()> {
+    let quiet = cli.quiet;
     match cli.command {
-        Command::Check(a) => check::run(a, cli.quiet),
-        Command::Generate(a) => generate::run(a, cli.quiet),
-        Command::Index(a) => index::run(a, cli.quiet),
+        Command::Check(a) => check::run(a, quiet),
+        Command::Generate(a) => generate::run(a, quiet),
+        Command::Identity(a) => identity::run(a, quiet),
+        Command::Serve(a) => serve::run(a, quiet),
+        Command::Match(a) => match_cmd::run(a, quiet),
+        Command::Demo(a) => demo::run(a, quiet),
+        Command::Index(a) => index::run(a, quiet),
     }
 }

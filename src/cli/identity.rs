@@ -1,0 +1,56 @@
+//! `blindmatch identity new|show`: create an agency identity, print its fingerprint.
+
+use std::path::PathBuf;
+
+use crate::error::Result;
+use crate::identity::Identity;
+
+/// Agency identities (an Ed25519 key and a self-signed certificate).
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// What to do.
+    #[command(subcommand)]
+    pub action: Action,
+}
+
+/// The identity actions.
+#[derive(Debug, clap::Subcommand)]
+pub enum Action {
+    /// Create a new identity and print the fingerprint the peer must pin.
+    New {
+        /// The agency's name (certificate common name), e.g. "Customs Agency A".
+        #[arg(long)]
+        name: String,
+        /// Directory to write `identity.key` (mode 0600) and `identity.crt` into.
+        #[arg(long)]
+        out: PathBuf,
+        /// Replace an existing identity (its fingerprint changes: peers must pin the new one).
+        #[arg(long)]
+        force: bool,
+    },
+    /// Print the fingerprint of an existing identity.
+    Show {
+        /// The identity directory.
+        dir: PathBuf,
+    },
+}
+
+/// Runs the subcommand.
+///
+/// # Errors
+/// As [`Identity::create`] and [`Identity::load`].
+pub fn run(args: Args, quiet: bool) -> Result<()> {
+    match args.action {
+        Action::New { name, out, force } => {
+            let created = Identity::create(&out, &name, force)?;
+            if !quiet {
+                println!("key:         {}", created.key_path.display());
+                println!("certificate: {}", created.cert_path.display());
+                println!("fingerprint (give it to the peer to pin with --peer):");
+            }
+            println!("{}", created.fingerprint);
+        }
+        Action::Show { dir } => println!("{}", Identity::load(&dir)?.fingerprint),
+    }
+    Ok(())
+}

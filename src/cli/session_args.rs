@@ -1,0 +1,189 @@
+//! Arguments shared by `serve` and `match`, and what they turn into.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use serde::Serialize;
+
+use crate::error::{Error, Result};
+use crate::identity::{Fingerprint, Identity};
+use crate::protocol::dh::{Learned, DEFAULT_CHUNK_SIZE};
+use crate::protocol::Mode;
+use crate::transport::session::{SessionConfig, SessionReport};
+use crate::transport::timeouts::Timeouts;
+use crate::transport::verifier::PeerAuth;
+
+/// Options of a networked session.
+#[derive(Debug, Clone, clap::Args)]
+pub struct SessionArgs {
+    /// Directory of this agency's identity (`blindmatch identity new`).
+    #[arg(long)]
+    pub identity: PathBuf,
+    /// SHA-256 fingerprint of the peer's certificate (repeat to accept several peers).
+    #[arg(long = "peer", required = true)]
+    pub peers: Vec<String>,
+    /// What the parties learn: intersection, mutual or cardinality.
+    #[arg(long, default_value = "intersection")]
+    pub mode: Mode,
+    /// Policy file both agencies load (default: the built-in default policy).
+    #[arg(long)]
+    pub policy: Option<PathBuf>,
+    /// Send this many elements (padding with dummies) instead of the true set size.
+    #[arg(long)]
+    pub pad_to: Option<usize>,
+    /// Elements per message (both sides must agree).
+    #[arg(long, default_value_t = DEFAULT_CHUNK_SIZE)]
+    pub chunk_size: usize,
+    /// Seconds a peer may stay silent, or take to finish a frame.
+    #[arg(long, default_value_t = 300)]
+    pub read_timeout: u64,
+    /// Print a machine-readable JSON summary on stdout.
+    #[arg(long)]
+    pub json: bool,
+}
+
+impl SessionArgs {
+    /// Loads the identity, the peer pins and the policy digest.
+    ///
+    /// # Errors
+    /// [`Error::Config`] or [`Error::Input`] naming the faulty argument or file.
+    pub fn resolve(&self, quiet: bool) -> Result<(Identity, PeerAuth, SessionConfig)> {
+        let identity = Identity::load(&self.identity)?;
+        let pinned = self
+            .peers
+            .iter()
+            .map(|p| p.parse::<Fingerprint>())
+            .collect::<Result<Vec<_>>>()?;
+        let auth = PeerAuth {
+            pinned,
+            ca: Vec::new(),
+        };
+        let config = SessionConfig {
+            mode: self.mode,
+            policy_digest: policy_digest(self.policy.as_deref())?,
+            chunk_size: self.chunk_size,
+            padded_count: self.pad_to,
+            timeouts: Timeouts::default().with_read_secs(self.read_timeout),
+            quiet: quiet || self.json,
+        };
+        Ok((identity, auth, config))
+    }
+}
+
+/// The digest of the policy both sides must share. Until the policy module lands: SHA3-256
+/// over `POLICY_DIGEST` and the policy file's bytes (or a fixed default-policy text).
+pub(crate) fn policy_digest(path: Option<&Path>) -> Result<[u8; 32]> {
+    use sha3::{Digest, Sha3_256};
+    const DEFAULT_POLICY: &str =
+        "blindmatch default policy v1: modes = intersection, mutual, cardinality\n";
+    let bytes = match path {
+        Some(p) => std::fs::read(p)
+            .map_err(|e| Error::Config(format!("cannot read the policy {}: {e}", p.display())))?,
+        None => DEFAULT_POLICY.as_bytes().to_vec(),
+    };
+    let mut h = Sha3_256::new();
+    h.update(crate::dst::POLICY_DIGEST);
+    h.update(&bytes);
+    Ok(h.finalize().into())
+}
+
+/// The `--json` summary of a session.
+#[derive(Debug, Serialize)]
+pub struct Summary {
+    /// Session id, hex.
+    pub session_id: String,
+    /// Transcript hash, hex.
+    pub transcript: String,
+    /// The peer's certificate fingerprint.
+    pub peer_fingerprint: String,
+    /// `initiator` or `responder`.
+    pub role: String,
+    /// The mode.
+    pub mode: String,
+    /// Distinct items of ours.
+    pub own_unique: usize,
+    /// Elements we sent (padded count).
+    pub own_sent: usize,
+    /// Elements the peer sent (its padded count).
+    pub peer_sent: usize,
+    /// Duplicate input items dropped.
+    pub duplicates: usize,
+    /// Items of ours in the intersection (when this side learns them).
+    pub matches: Option<usize>,
+    /// Size of the intersection (cardinality mode).
+    pub cardinality: Option<usize>,
+    /// Frame bytes sent.
+    pub bytes_sent: u64,
+    /// Frame bytes received.
+    pub bytes_received: u64,
+    /// Wall time in milliseconds.
+    pub elapsed_ms: u128,
+    /// Output file written, if any.
+    pub output: Option<String>,
+}
+
+impl Summary {
+    /// The summary of a finished session.
+    pub fn new(r: &SessionReport, output: Option<&Path>) -> Self {
+        let o = &r.output;
+        let (matches, cardinality) = match &o.learned {
+            Learned::Nothing => (None, None),
+            Learned::Cardinality(n) => (None, Some(*n)),
+            Learned::Matches(m) => (Some(m.len()), None),
+        };
+        Summary {
+            session_id: hex::encode(r.session_id),
+            transcript: hex::encode(r.transcript),
+            peer_fingerprint: r.peer_fingerprint.to_string(),
+            role: o.role.to_string(),
+            mode: o.mode.to_string(),
+            own_unique: o.own_unique,
+            own_sent: o.own_sent,
+            peer_sent: o.peer_sent,
+            duplicates: o.duplicates,
+            matches,
+            cardinality,
+            bytes_sent: r.stats.bytes_sent,
+            bytes_received: r.stats.bytes_received,
+            elapsed_ms: r.elapsed.as_millis(),
+            output: output.map(|p| p.display().to_string()),
+        }
+    }
+
+    /// Prints the summary: JSON on one line, or a few human lines.
+    pub fn print(&self, json: bool) {
+        if json {
+            match serde_json::to_string(self) {
+                Ok(s) => println!("{s}"),
+                Err(e) => eprintln!("blindmatch: cannot encode the summary: {e}"),
+            }
+            return;
+        }
+        println!(
+            "session {} with peer {} ({}, {} mode)",
+            &self.session_id[..16],
+            self.peer_fingerprint,
+            self.role,
+            self.mode
+        );
+        println!(
+            "  sent {} elements ({} distinct items), received {}; {} duplicate input items dropped",
+            self.own_sent, self.own_unique, self.peer_sent, self.duplicates
+        );
+        let learned = match (self.matches, self.cardinality) {
+            (Some(m), _) => format!("{m} of our items are in the peer's set"),
+            (None, Some(c)) => format!("the intersection has {c} items (which ones: not revealed)"),
+            (None, None) => "nothing beyond the peer's set size".to_string(),
+        };
+        println!("  learned: {learned}");
+        if let Some(o) = &self.output {
+            println!("  matches written to {o}");
+        }
+        println!(
+            "  {:.2} s, {} bytes sent, {} bytes received",
+            Duration::from_millis(self.elapsed_ms as u64).as_secs_f64(),
+            self.bytes_sent,
+            self.bytes_received
+        );
+    }
+}

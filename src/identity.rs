@@ -1,0 +1,317 @@
+//! Agency identities: an Ed25519 key and a self-signed X.509 certificate.
+//!
+//! `blindmatch identity new` creates a directory holding `identity.key` (PKCS#8 PEM, mode 0600)
+//! and `identity.crt` (PEM). The peer pins the certificate's SHA-256 [`Fingerprint`]. The same
+//! key authenticates the TLS connection and signs audit entries and session receipts.
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
+
+use ed25519_dalek::pkcs8::DecodePrivateKey;
+use rustls::pki_types::pem::PemObject;
+use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+use sha2::{Digest, Sha256};
+
+use crate::error::{Error, Result};
+
+/// File name of the private key inside an identity directory.
+pub const KEY_FILE: &str = "identity.key";
+/// File name of the certificate inside an identity directory.
+pub const CERT_FILE: &str = "identity.crt";
+
+/// The SHA-256 digest of a certificate's DER encoding, as peers pin it.
+///
+/// Displayed as 64 lowercase hex digits; parsed with or without `:` separators, any case,
+/// optionally prefixed by `sha256:`.
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Fingerprint(pub [u8; 32]);
+
+impl Fingerprint {
+    /// The fingerprint of a DER-encoded certificate.
+    pub fn of_der(der: &[u8]) -> Self {
+        Fingerprint(Sha256::digest(der).into())
+    }
+
+    /// Compares in constant time (fingerprints are public, but this costs nothing).
+    pub fn ct_eq(&self, other: &Fingerprint) -> bool {
+        use subtle::ConstantTimeEq;
+        self.0.ct_eq(&other.0).into()
+    }
+}
+
+impl fmt::Display for Fingerprint {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&hex::encode(self.0))
+    }
+}
+
+impl fmt::Debug for Fingerprint {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Fingerprint({self})")
+    }
+}
+
+impl FromStr for Fingerprint {
+    type Err = Error;
+
+    fn from_str(s: &str) -> Result<Self> {
+        let t = s.trim();
+        let t = t
+            .strip_prefix("sha256:")
+            .or_else(|| t.strip_prefix("SHA256:"))
+            .unwrap_or(t);
+        let cleaned: String = t.chars().filter(|c| *c != ':').collect();
+        let mut out = [0u8; 32];
+        hex::decode_to_slice(&cleaned, &mut out).map_err(|_| {
+            Error::Input(format!(
+                "`{s}` is not a certificate fingerprint: expected 64 hex digits (SHA-256), as \
+                 printed by `blindmatch identity new` or `blindmatch identity show`"
+            ))
+        })?;
+        Ok(Fingerprint(out))
+    }
+}
+
+/// A loaded agency identity: what TLS needs and the signing key for audit entries.
+pub struct Identity {
+    /// The certificate, DER.
+    pub cert: CertificateDer<'static>,
+    key: PrivateKeyDer<'static>,
+    /// SHA-256 fingerprint of [`Identity::cert`].
+    pub fingerprint: Fingerprint,
+    /// The Ed25519 key of the certificate (zeroized on drop by ed25519-dalek).
+    pub signing_key: ed25519_dalek::SigningKey,
+}
+
+impl fmt::Debug for Identity {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Identity")
+            .field("fingerprint", &self.fingerprint)
+            .finish_non_exhaustive()
+    }
+}
+
+/// What `Identity::create` wrote.
+#[derive(Debug, Clone)]
+pub struct Created {
+    /// Path of the key file.
+    pub key_path: PathBuf,
+    /// Path of the certificate file.
+    pub cert_path: PathBuf,
+    /// Fingerprint of the new certificate.
+    pub fingerprint: Fingerprint,
+}
+
+impl Identity {
+    /// Creates a new identity in `dir` (created if missing): an Ed25519 key (mode 0600) and a
+    /// self-signed certificate whose subject common name is `name`.
+    ///
+    /// # Errors
+    /// [`Error::Config`] if a key or certificate already exists there and `force` is false, or
+    /// if certificate generation fails; [`Error::Io`] if the files cannot be written.
+    pub fn create(dir: &Path, name: &str, force: bool) -> Result<Created> {
+        let key_path = dir.join(KEY_FILE);
+        let cert_path = dir.join(CERT_FILE);
+        if !force {
+            for p in [&key_path, &cert_path] {
+                if p.exists() {
+                    return Err(Error::Config(format!(
+                        "{} already exists; refusing to overwrite an identity (pass --force to \
+                         replace it, which changes the fingerprint peers have pinned)",
+                        p.display()
+                    )));
+                }
+            }
+        }
+        if name.trim().is_empty() {
+            return Err(Error::Input(
+                "the identity name is empty: pass --name \"Customs Agency A\"".into(),
+            ));
+        }
+        std::fs::create_dir_all(dir)
+            .map_err(|e| Error::io(format!("creating {}", dir.display()), e))?;
+        let key_pair = rcgen::KeyPair::generate_for(&rcgen::PKCS_ED25519)
+            .map_err(|e| Error::Config(format!("generating an Ed25519 key: {e}")))?;
+        let mut params = rcgen::CertificateParams::new(vec!["blindmatch-peer".to_string()])
+            .map_err(|e| Error::Config(format!("certificate parameters: {e}")))?;
+        let mut dn = rcgen::DistinguishedName::new();
+        dn.push(rcgen::DnType::CommonName, name);
+        params.distinguished_name = dn;
+        let now = std::time::SystemTime::now();
+        params.not_before = (now - std::time::Duration::from_secs(3600)).into();
+        params.not_after = (now + std::time::Duration::from_secs(5 * 365 * 24 * 3600)).into();
+        let cert = params
+            .self_signed(&key_pair)
+            .map_err(|e| Error::Config(format!("self-signing the certificate: {e}")))?;
+        write_private(&key_path, key_pair.serialize_pem().as_bytes())?;
+        write_atomic(&cert_path, cert.pem().as_bytes(), false)?;
+        Ok(Created {
+            key_path,
+            cert_path,
+            fingerprint: Fingerprint::of_der(cert.der()),
+        })
+    }
+
+    /// Loads the identity in `dir`.
+    ///
+    /// # Errors
+    /// [`Error::Config`] if a file is missing or malformed, or the key is not the certificate's
+    /// Ed25519 key.
+    pub fn load(dir: &Path) -> Result<Identity> {
+        let key_path = dir.join(KEY_FILE);
+        let cert_path = dir.join(CERT_FILE);
+        let key_pem = std::fs::read_to_string(&key_path).map_err(|e| {
+            Error::Config(format!(
+                "cannot read {}: {e} (create an identity with `blindmatch identity new --name .. --out {}`)",
+                key_path.display(),
+                dir.display()
+            ))
+        })?;
+        let cert_pem = std::fs::read(&cert_path)
+            .map_err(|e| Error::Config(format!("cannot read {}: {e}", cert_path.display())))?;
+        let cert = CertificateDer::from_pem_slice(&cert_pem).map_err(|e| {
+            Error::Config(format!(
+                "{}: not a PEM certificate: {e}",
+                cert_path.display()
+            ))
+        })?;
+        let key = PrivateKeyDer::from_pem_slice(key_pem.as_bytes()).map_err(|e| {
+            Error::Config(format!(
+                "{}: not a PEM private key: {e}",
+                key_path.display()
+            ))
+        })?;
+        let signing_key = ed25519_dalek::SigningKey::from_pkcs8_pem(&key_pem).map_err(|e| {
+            Error::Config(format!(
+                "{}: not an Ed25519 PKCS#8 key: {e}",
+                key_path.display()
+            ))
+        })?;
+        let public = cert_public_key(&cert).ok_or_else(|| {
+            Error::Config(format!(
+                "{}: the certificate does not hold an Ed25519 key",
+                cert_path.display()
+            ))
+        })?;
+        if public != signing_key.verifying_key().to_bytes() {
+            return Err(Error::Config(format!(
+                "{} is not the key of {}",
+                key_path.display(),
+                cert_path.display()
+            )));
+        }
+        let fingerprint = Fingerprint::of_der(&cert);
+        Ok(Identity {
+            cert,
+            key,
+            fingerprint,
+            signing_key,
+        })
+    }
+
+    /// A copy of the private key for a rustls configuration.
+    pub fn private_key(&self) -> PrivateKeyDer<'static> {
+        self.key.clone_key()
+    }
+}
+
+/// The Ed25519 public key of a certificate: the 32 bytes after the SubjectPublicKeyInfo prefix
+/// `30 2a 30 05 06 03 2b 65 70 03 21 00` (RFC 8410), found in the DER.
+fn cert_public_key(cert: &[u8]) -> Option<[u8; 32]> {
+    const SPKI_PREFIX: [u8; 12] = [
+        0x30, 0x2a, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x03, 0x21, 0x00,
+    ];
+    let pos = cert
+        .windows(SPKI_PREFIX.len())
+        .position(|w| w == SPKI_PREFIX)?;
+    let start = pos + SPKI_PREFIX.len();
+    cert.get(start..start + 32)?.try_into().ok()
+}
+
+fn write_private(path: &Path, bytes: &[u8]) -> Result<()> {
+    write_atomic(path, bytes, true)
+}
+
+/// Writes to a temporary file in the same directory, then renames (mode 0600 when `private`).
+fn write_atomic(path: &Path, bytes: &[u8], private: bool) -> Result<()> {
+    use std::io::Write;
+    let dir = path.parent().unwrap_or(Path::new("."));
+    let mut tmp = tempfile::NamedTempFile::new_in(dir)
+        .map_err(|e| Error::io(format!("creating a file in {}", dir.display()), e))?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = if private { 0o600 } else { 0o644 };
+        tmp.as_file()
+            .set_permissions(std::fs::Permissions::from_mode(mode))
+            .map_err(|e| Error::io(format!("setting the mode of {}", path.display()), e))?;
+    }
+    #[cfg(not(unix))]
+    let _ = private;
+    tmp.write_all(bytes)
+        .and_then(|()| tmp.as_file().sync_all())
+        .map_err(|e| Error::io(format!("writing {}", path.display()), e))?;
+    tmp.persist(path)
+        .map_err(|e| Error::io(format!("writing {}", path.display()), e.error))?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn create_load_and_refuse_overwrite() {
+        let dir = tempfile::tempdir().unwrap();
+        let created = Identity::create(dir.path(), "Customs Agency A", false).unwrap();
+        let id = Identity::load(dir.path()).unwrap();
+        assert_eq!(id.fingerprint, created.fingerprint);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(&created.key_path)
+                .unwrap()
+                .permissions()
+                .mode();
+            assert_eq!(mode & 0o777, 0o600);
+        }
+        let err = Identity::create(dir.path(), "Customs Agency A", false).unwrap_err();
+        assert!(err.to_string().contains("--force"), "{err}");
+        assert_eq!(
+            Identity::load(dir.path()).unwrap().fingerprint,
+            created.fingerprint
+        );
+        let again = Identity::create(dir.path(), "Customs Agency A", true).unwrap();
+        assert_ne!(again.fingerprint, created.fingerprint);
+        // The signing key is the certificate's key.
+        let id = Identity::load(dir.path()).unwrap();
+        assert_eq!(
+            Some(id.signing_key.verifying_key().to_bytes()),
+            cert_public_key(&id.cert)
+        );
+    }
+
+    #[test]
+    fn mismatched_key_and_cert_refused() {
+        let a = tempfile::tempdir().unwrap();
+        let b = tempfile::tempdir().unwrap();
+        Identity::create(a.path(), "A", false).unwrap();
+        Identity::create(b.path(), "B", false).unwrap();
+        std::fs::copy(b.path().join(KEY_FILE), a.path().join(KEY_FILE)).unwrap();
+        let err = Identity::load(a.path()).unwrap_err();
+        assert!(err.to_string().contains("is not the key of"), "{err}");
+    }
+
+    #[test]
+    fn fingerprint_parsing() {
+        let f = Fingerprint([0xab; 32]);
+        let s = f.to_string();
+        assert_eq!(s.parse::<Fingerprint>().unwrap(), f);
+        let colons: Vec<String> = f.0.iter().map(|b| format!("{b:02X}")).collect();
+        assert_eq!(colons.join(":").parse::<Fingerprint>().unwrap(), f);
+        assert_eq!(format!("sha256:{s}").parse::<Fingerprint>().unwrap(), f);
+        assert!("abcd".parse::<Fingerprint>().is_err());
+        assert!(s.replace('a', "g").parse::<Fingerprint>().is_err());
+    }
+}

@@ -1,0 +1,19 @@
+//! The network transport: frames over mutual TLS 1.3, the session handshake, deadlines, and
+//! the drivers that run a protocol session over a connection.
+//!
+//! * [`framing`]: length-prefixed frames with a maximum size.
+//! * [`verifier`]: who the peer may be (pinned fingerprint or CA).
+//! * [`tls`]: rustls configurations, TLS 1.3 only, mutual authentication.
+//! * [`handshake`]: hellos, transcript, TLS exporter, session id.
+//! * [`timeouts`]: connect, handshake, read and session deadlines.
+
+pub mod client;
+pub mod driver;
+pub mod framing;
+pub mod handshake;
+pub mod progress;
+pub mod server;
+pub mod session;
+pub mod timeouts;
+pub mod tls;
+pub mod verifier;

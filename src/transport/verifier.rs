@@ -1,0 +1,214 @@
+//! Who may connect: a peer is accepted only if its certificate matches a pinned SHA-256
+//! fingerprint, or chains to a configured CA. Anything else is refused during the TLS handshake,
+//! before any protocol byte, with an error that names the fingerprint seen.
+//!
+//! One [`PeerVerifier`] serves both sides: it is rustls' `ServerCertVerifier` for the initiator
+//! and `ClientCertVerifier` (client certificate mandatory) for the responder. Handshake
+//! signatures are checked with the ring provider's algorithms, TLS 1.3 only.
+
+use std::sync::Arc;
+
+use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
+use rustls::client::WebPkiServerVerifier;
+use rustls::crypto::WebPkiSupportedAlgorithms;
+use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
+use rustls::server::danger::{ClientCertVerified, ClientCertVerifier};
+use rustls::server::WebPkiClientVerifier;
+use rustls::{DigitallySignedStruct, DistinguishedName, RootCertStore, SignatureScheme};
+
+use crate::error::{Error, Result};
+use crate::identity::Fingerprint;
+
+/// How the peer is authenticated.
+#[derive(Debug, Clone, Default)]
+pub struct PeerAuth {
+    /// Accepted certificate fingerprints (SHA-256 of the DER).
+    pub pinned: Vec<Fingerprint>,
+    /// CA certificates (DER) a peer certificate may chain to instead.
+    pub ca: Vec<CertificateDer<'static>>,
+}
+
+impl PeerAuth {
+    /// Accept exactly the certificate with this fingerprint.
+    pub fn pinned(fp: Fingerprint) -> Self {
+        PeerAuth {
+            pinned: vec![fp],
+            ca: Vec::new(),
+        }
+    }
+}
+
+/// The rustls verifier for both roles.
+#[derive(Debug)]
+pub struct PeerVerifier {
+    pinned: Vec<Fingerprint>,
+    server_ca: Option<Arc<WebPkiServerVerifier>>,
+    client_ca: Option<Arc<dyn ClientCertVerifier>>,
+    algs: WebPkiSupportedAlgorithms,
+}
+
+impl PeerVerifier {
+    /// Builds the verifier.
+    ///
+    /// # Errors
+    /// [`Error::Config`] if neither a pin nor a CA is given, or a CA certificate is unusable.
+    pub fn new(auth: &PeerAuth) -> Result<Arc<Self>> {
+        if auth.pinned.is_empty() && auth.ca.is_empty() {
+            return Err(Error::Config(
+                "no peer to trust: pass --peer FINGERPRINT (the peer's `identity new` output) or a CA"
+                    .into(),
+            ));
+        }
+        let provider = Arc::new(rustls::crypto::ring::default_provider());
+        let (server_ca, client_ca) = if auth.ca.is_empty() {
+            (None, None)
+        } else {
+            let mut roots = RootCertStore::empty();
+            for c in &auth.ca {
+                roots
+                    .add(c.clone())
+                    .map_err(|e| Error::Config(format!("unusable CA certificate: {e}")))?;
+            }
+            let roots = Arc::new(roots);
+            let s = WebPkiServerVerifier::builder_with_provider(roots.clone(), provider.clone())
+                .build()
+                .map_err(|e| Error::Config(format!("CA verifier: {e}")))?;
+            let c = WebPkiClientVerifier::builder_with_provider(roots, provider.clone())
+                .build()
+                .map_err(|e| Error::Config(format!("CA verifier: {e}")))?;
+            (Some(s), Some(c))
+        };
+        Ok(Arc::new(PeerVerifier {
+            pinned: auth.pinned.clone(),
+            server_ca,
+            client_ca,
+            algs: provider.signature_verification_algorithms,
+        }))
+    }
+
+    fn is_pinned(&self, end_entity: &CertificateDer<'_>) -> bool {
+        let seen = Fingerprint::of_der(end_entity);
+        self.pinned.iter().any(|p| p.ct_eq(&seen))
+    }
+
+    fn refusal(
+        &self,
+        end_entity: &CertificateDer<'_>,
+        ca_error: Option<rustls::Error>,
+    ) -> rustls::Error {
+        let seen = Fingerprint::of_der(end_entity);
+        let ca = match ca_error {
+            Some(e) => format!(" and does not chain to a configured CA ({e})"),
+            None => String::new(),
+        };
+        rustls::Error::General(format!(
+            "peer certificate refused: its SHA-256 fingerprint {seen} is not pinned{ca}"
+        ))
+    }
+}
+
+impl ServerCertVerifier for PeerVerifier {
+    fn verify_server_cert(
+        &self,
+        end_entity: &CertificateDer<'_>,
+        intermediates: &[CertificateDer<'_>],
+        server_name: &ServerName<'_>,
+        ocsp_response: &[u8],
+        now: UnixTime,
+    ) -> std::result::Result<ServerCertVerified, rustls::Error> {
+        if self.is_pinned(end_entity) {
+            return Ok(ServerCertVerified::assertion());
+        }
+        let ca_error = match &self.server_ca {
+            Some(v) => match v.verify_server_cert(
+                end_entity,
+                intermediates,
+                server_name,
+                ocsp_response,
+                now,
+            ) {
+                Ok(ok) => return Ok(ok),
+                Err(e) => Some(e),
+            },
+            None => None,
+        };
+        Err(self.refusal(end_entity, ca_error))
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        _message: &[u8],
+        _cert: &CertificateDer<'_>,
+        _dss: &DigitallySignedStruct,
+    ) -> std::result::Result<HandshakeSignatureValid, rustls::Error> {
+        Err(rustls::Error::PeerIncompatible(
+            rustls::PeerIncompatible::Tls12NotOffered,
+        ))
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> std::result::Result<HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls13_signature(message, cert, dss, &self.algs)
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
+        self.algs.supported_schemes()
+    }
+}
+
+impl ClientCertVerifier for PeerVerifier {
+    fn client_auth_mandatory(&self) -> bool {
+        true
+    }
+
+    fn root_hint_subjects(&self) -> &[DistinguishedName] {
+        &[]
+    }
+
+    fn verify_client_cert(
+        &self,
+        end_entity: &CertificateDer<'_>,
+        intermediates: &[CertificateDer<'_>],
+        now: UnixTime,
+    ) -> std::result::Result<ClientCertVerified, rustls::Error> {
+        if self.is_pinned(end_entity) {
+            return Ok(ClientCertVerified::assertion());
+        }
+        let ca_error = match &self.client_ca {
+            Some(v) => match v.verify_client_cert(end_entity, intermediates, now) {
+                Ok(ok) => return Ok(ok),
+                Err(e) => Some(e),
+            },
+            None => None,
+        };
+        Err(self.refusal(end_entity, ca_error))
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        _message: &[u8],
+        _cert: &CertificateDer<'_>,
+        _dss: &DigitallySignedStruct,
+    ) -> std::result::Result<HandshakeSignatureValid, rustls::Error> {
+        Err(rustls::Error::PeerIncompatible(
+            rustls::PeerIncompatible::Tls12NotOffered,
+        ))
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> std::result::Result<HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls13_signature(message, cert, dss, &self.algs)
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
+        self.algs.supported_schemes()
+    }
+}
