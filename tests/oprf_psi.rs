@@ -283,3 +283,41 @@ fn tags_cost_about_40_plus_log2_nr_bits_per_sender_item() {
         "{per_item} bytes per sender item"
     );
 }
+
+mod property {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(24))]
+
+        /// Any small sets (with repeats, shared items, padding, tiny chunks): the receiver
+        /// learns exactly the plaintext intersection, with every input position.
+        #[test]
+        fn any_small_sets_give_the_plaintext_intersection(
+            a in proptest::collection::vec(0u8..40, 0..25),
+            b in proptest::collection::vec(0u8..40, 0..25),
+            pad_r in 0usize..5,
+            pad_s in 0usize..5,
+            chunk in 1usize..6,
+        ) {
+            let a: Vec<Vec<u8>> = a.into_iter().map(|x| vec![x]).collect();
+            let b: Vec<Vec<u8>> = b.into_iter().map(|x| vec![x]).collect();
+            let (ra, rb) = (ItemSet::new(&a), ItemSet::new(&b));
+            let mut r = rng(7);
+            let suite = Suite::default();
+            let set = Arc::new(PreparedSender::new(suite, OprfKey::random(&mut r), &rb, None).expect("set"));
+            let mut params = OprfPsiParams::new(suite, [2; 32], ra.len() + pad_r, rb.len() + pad_s);
+            params.chunk_size = chunk;
+            let ((out, so), _) = run_in_memory_with(params, ra.clone(), set, &mut r, false).expect("run");
+            prop_assert_eq!(matched(&out), plaintext_intersection(&a, &b));
+            for m in &out.matches {
+                let positions: Vec<usize> =
+                    a.iter().enumerate().filter(|(_, x)| **x == m.item).map(|(i, _)| i).collect();
+                prop_assert_eq!(&m.input_indices, &positions);
+            }
+            prop_assert_eq!(so.peer_sent, ra.len() + pad_r);
+            prop_assert_eq!(out.peer_sent, rb.len() + pad_s);
+        }
+    }
+}
