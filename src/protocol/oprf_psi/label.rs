@@ -115,4 +115,24 @@ mod tests {
         assert_eq!(open(&key, &sid, &tampered), None);
         assert!(seal(&key, &sid, &[0u8; 33], 32).is_err());
     }
+
+    #[test]
+    fn bad_padding_or_length_is_refused_even_when_authentic() {
+        let key = label_key(&[3u8; 64]);
+        let sid = [1u8; 32];
+        let cipher = ChaCha20Poly1305::new(Key::from_slice(&key[..]));
+        let nonce = session_nonce(&sid);
+        for plain in [&[0u8, 1, b'a', b'b'][..], &[0, 3, b'a'][..], &[0][..]] {
+            let ct = cipher
+                .encrypt(
+                    Nonce::from_slice(&nonce),
+                    Payload {
+                        msg: plain,
+                        aad: &sid,
+                    },
+                )
+                .expect("encrypt");
+            assert_eq!(open(&key, &sid, &ct), None, "{plain:?}");
+        }
+    }
 }
