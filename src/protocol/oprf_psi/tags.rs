@@ -46,13 +46,18 @@ pub fn encode(tags: &[u128], rice_bits: u32, prev: &mut u128) -> Result<Vec<u8>>
         let delta = t
             .checked_sub(*prev)
             .ok_or_else(|| Error::Input("tags to encode are not sorted".into()))?;
-        let q = delta >> rice_bits;
-        for _ in 0..q {
-            w.push(true);
+        let mut q = delta >> rice_bits;
+        while q > 0 {
+            let run = q.min(56) as u32;
+            w.put(u64::MAX, run);
+            q -= u128::from(run);
         }
-        w.push(false);
-        for i in (0..rice_bits).rev() {
-            w.push((delta >> i) & 1 == 1);
+        w.put(0, 1);
+        let mut k = rice_bits;
+        while k > 0 {
+            let take = k.min(56);
+            k -= take;
+            w.put((delta >> k) as u64, take);
         }
         *prev = t;
     }
@@ -96,11 +101,7 @@ pub fn decode(
                 None => return Err(bad("truncated")),
             }
         }
-        let mut low: u128 = 0;
-        for _ in 0..rice_bits {
-            let bit = r.next().ok_or_else(|| bad("truncated"))?;
-            low = (low << 1) | u128::from(bit);
-        }
+        let low = r.read(rice_bits).ok_or_else(|| bad("truncated"))?;
         let delta = (q << rice_bits) | low;
         let t = prev
             .checked_add(delta)
@@ -117,26 +118,31 @@ pub fn decode(
     Ok(out)
 }
 
+/// Appends bits most significant first; fewer than 8 bits wait in `acc`.
 #[derive(Default)]
 struct BitWriter {
     bytes: Vec<u8>,
-    used: u32,
+    acc: u64,
+    pending: u32,
 }
 
 impl BitWriter {
-    fn push(&mut self, bit: bool) {
-        if self.used.is_multiple_of(8) {
-            self.bytes.push(0);
+    /// Appends the low `k` bits of `v` (`k <= 56`).
+    fn put(&mut self, v: u64, k: u32) {
+        let mask = if k == 64 { u64::MAX } else { (1u64 << k) - 1 };
+        self.acc = (self.acc << k) | (v & mask);
+        self.pending += k;
+        while self.pending >= 8 {
+            self.pending -= 8;
+            self.bytes.push((self.acc >> self.pending) as u8);
         }
-        if bit {
-            if let Some(last) = self.bytes.last_mut() {
-                *last |= 0x80 >> (self.used % 8);
-            }
-        }
-        self.used = (self.used + 1) % 8;
+        self.acc &= (1u64 << self.pending) - 1;
     }
 
-    fn finish(self) -> Vec<u8> {
+    fn finish(mut self) -> Vec<u8> {
+        if self.pending > 0 {
+            self.bytes.push((self.acc << (8 - self.pending)) as u8);
+        }
         self.bytes
     }
 }
@@ -153,6 +159,25 @@ impl BitReader<'_> {
         self.pos += 1;
         Some(bit)
     }
+
+    /// The next `k <= 128` bits as an integer, most significant first.
+    fn read(&mut self, k: u32) -> Option<u128> {
+        if self.pos + k as usize > self.bytes.len() * 8 {
+            return None;
+        }
+        let mut v: u128 = 0;
+        let mut k = k;
+        while k > 0 {
+            let byte = self.bytes[self.pos / 8];
+            let avail = 8 - (self.pos % 8) as u32;
+            let take = avail.min(k);
+            let bits = (u32::from(byte) >> (avail - take)) & ((1u32 << take) - 1);
+            v = (v << take) | u128::from(bits);
+            self.pos += take as usize;
+            k -= take;
+        }
+        Some(v)
+    }
 }
 
 #[cfg(test)]
@@ -162,7 +187,7 @@ mod tests {
 
     proptest! {
         #[test]
-        fn round_trip(mut tags in proptest::collection::vec(0u128..(1 << 70), 0..200), r in 62u32..69) {
+        fn round_trip(mut tags in proptest::collection::vec(0u128..(1 << 70), 0..200), r in 58u32..69) {
             tags.sort_unstable();
             let mut p = 0;
             let bytes = encode(&tags, r, &mut p).expect("sorted");
@@ -175,6 +200,28 @@ mod tests {
             let mut p = 0;
             let _ = decode(&bytes, n, 60, 50, &mut p);
         }
+    }
+
+    #[test]
+    fn known_encoding() {
+        // r = 3: 5 = q 0, low 101; 9 - 5 = 4 = q 0, low 100; 30 - 9 = 21 = q 2, low 101.
+        let mut p = 0;
+        let bytes = encode(&[5, 9, 30], 3, &mut p).expect("sorted");
+        assert_eq!(bytes, vec![0b0101_0100, 0b1101_0100]);
+        let mut q = 0;
+        assert_eq!(
+            decode(&bytes, 3, 8, 3, &mut q).expect("valid"),
+            vec![5, 9, 30]
+        );
+        // Wide values and long runs of ones.
+        let tags = [0u128, (1 << 103) + 12345, (1 << 104) - 1];
+        let mut p = 0;
+        let bytes = encode(&tags, 100, &mut p).expect("sorted");
+        let mut q = 0;
+        assert_eq!(
+            decode(&bytes, 3, 104, 100, &mut q).expect("valid"),
+            tags.to_vec()
+        );
     }
 
     #[test]
