@@ -47,6 +47,9 @@ pub const OPRF_PSI_TAG: &[u8] = b"blindmatch-v1-oprf-psi-tag";
 /// OPRF-PSI labeled mode: the AEAD key derived from the OPRF output.
 pub const OPRF_PSI_LABEL_KEY: &[u8] = b"blindmatch-v1-oprf-psi-label-key";
 
+/// OPRF-PSI labeled mode: the AEAD nonce of a session, derived from the session id.
+pub const OPRF_PSI_LABEL_NONCE: &[u8] = b"blindmatch-v1-oprf-psi-label-nonce";
+
 /// Unbalanced mode: the key that encrypts a precomputed index's OPRF key at rest.
 pub const INDEX_KEY_WRAP: &[u8] = b"blindmatch-v1-index-key-wrap";
 
@@ -67,6 +70,7 @@ pub const ALL: &[(&str, &[u8])] = &[
     ("SESSION_RECEIPT", SESSION_RECEIPT),
     ("OPRF_PSI_TAG", OPRF_PSI_TAG),
     ("OPRF_PSI_LABEL_KEY", OPRF_PSI_LABEL_KEY),
+    ("OPRF_PSI_LABEL_NONCE", OPRF_PSI_LABEL_NONCE),
     ("INDEX_KEY_WRAP", INDEX_KEY_WRAP),
     ("TEST_VECTOR_SEED", TEST_VECTOR_SEED),
 ];

@@ -55,6 +55,8 @@ pub mod generate;
 pub mod group;
 pub mod identifiers;
 pub mod identity;
+pub mod index;
+pub mod oprf;
 pub mod policy;
 pub mod protocol;
 pub mod records;

@@ -7,9 +7,9 @@ mod net_common;
 
 use std::path::Path;
 
-use blindmatch::policy::Policy;
 use blindmatch::group::WireElement;
 use blindmatch::identity::{Fingerprint, Identity};
+use blindmatch::policy::Policy;
 use blindmatch::protocol::dh::DhMessage;
 use blindmatch::protocol::WireMessage;
 use blindmatch::transport::framing::{read_frame, write_frame, Frame, FrameKind, MAX_FRAME_LEN};

@@ -13,6 +13,7 @@ pub mod check;
 pub mod demo;
 pub mod generate;
 pub mod identity;
+pub mod index;
 pub mod input;
 pub mod match_cmd;
 pub mod policy;
@@ -55,6 +56,8 @@ pub enum Command {
     Audit(audit::Args),
     /// Render a disclosure report from an audit log.
     Report(report::Args),
+    /// Precompute an OPRF-PSI index of a file (unbalanced mode); add or remove items.
+    Index(index::Args),
 }
 
 /// Parses the command line, runs the subcommand, prints a one-line reason on failure.
@@ -81,5 +84,6 @@ fn run(cli: Cli) -> Result<()> {
         Command::Policy(args) => policy::run(args, quiet),
         Command::Audit(args) => audit::run(args, quiet),
         Command::Report(args) => report::run(args, quiet),
+        Command::Index(a) => index::run(a, quiet),
     }
 }

@@ -48,6 +48,12 @@ impl SessionKey {
     pub(crate) fn mul_half(&self, point: &RistrettoPoint) -> RistrettoPoint {
         self.half * point
     }
+
+    /// The scalar, for the OPRF key of a precomputed index, which is stored wrapped at rest
+    /// (`crate::index`). Nothing else reads it.
+    pub(crate) fn scalar(&self) -> &Scalar {
+        &self.scalar
+    }
 }
 
 impl Zeroize for SessionKey {

@@ -8,6 +8,7 @@ pub mod dh;
 mod items;
 pub mod memory;
 mod mode;
+pub mod oprf_psi;
 mod sans_io;
 
 pub use items::ItemSet;

@@ -1,0 +1,138 @@
+//! `blindmatch index`: precompute a sender's OPRF-PSI set once (unbalanced mode), store it
+//! with its key encrypted at rest, and add or remove items later.
+
+use std::path::PathBuf;
+
+use rand::rngs::SysRng;
+use rand_core::UnwrapErr;
+
+use crate::error::{Error, Result};
+use crate::index::Index;
+use crate::oprf::Suite;
+use crate::protocol::ItemSet;
+use crate::records::{self, InputFormat, InputSpec, KeySpec, Mapping};
+
+/// Precompute (or update) an OPRF-PSI index of a file's identifiers.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// The file whose identifiers to index (or to add or remove): CSV with a header, or
+    /// plain text with one value per line.
+    #[arg(long, short)]
+    pub input: PathBuf,
+    /// A key: `column:kind`, `col1:kind1+col2:kind2` or `column:kind:extract`. Repeatable.
+    #[arg(long = "key", short)]
+    pub keys: Vec<KeySpec>,
+    /// A TOML mapping file (`keys = [...]`), used in addition to `--key`.
+    #[arg(long)]
+    pub mapping: Option<PathBuf>,
+    /// Match on this column's values as opaque strings (kind `raw`).
+    #[arg(long)]
+    pub column: Option<String>,
+    /// Input layout: auto (from the extension), csv or lines.
+    #[arg(long, default_value = "auto")]
+    pub format: InputFormat,
+    /// The index directory.
+    #[arg(long)]
+    pub out: PathBuf,
+    /// A file of at least 32 random bytes; the index key is encrypted under a key derived
+    /// from it (no password stretching: do not use a memorable phrase).
+    #[arg(long)]
+    pub passphrase_file: PathBuf,
+    /// OPRF suite of a new index.
+    #[arg(long, default_value = "ristretto255-SHAKE256-blindmatch-v1")]
+    pub suite: Suite,
+    /// Labeled mode: comma-separated columns whose values become each item's payload (a
+    /// JSON object), the only columns a matching receiver can read.
+    #[arg(long, value_delimiter = ',')]
+    pub label_columns: Vec<String>,
+    /// Add the input's items to the existing index in `--out`.
+    #[arg(long, conflicts_with = "remove")]
+    pub add: bool,
+    /// Remove the input's items from the existing index in `--out`.
+    #[arg(long)]
+    pub remove: bool,
+}
+
+/// Runs `blindmatch index`.
+///
+/// # Errors
+/// Whatever reading the input, the passphrase file or the index returns.
+pub fn run(args: Args, quiet: bool) -> Result<()> {
+    let mut keys = Vec::new();
+    if let Some(m) = &args.mapping {
+        keys.extend(Mapping::load(m)?.keys);
+    }
+    keys.extend(args.keys);
+    let spec = InputSpec {
+        path: args.input,
+        format: args.format,
+        column: args.column,
+        keys,
+        strict: false,
+    };
+    let recs = records::load(&spec)?;
+    let passphrase = zeroize::Zeroizing::new(
+        std::fs::read(&args.passphrase_file)
+            .map_err(|e| Error::io(format!("reading {}", args.passphrase_file.display()), e))?,
+    );
+    let items = ItemSet::new(recs.items());
+    let payloads = if args.label_columns.is_empty() {
+        None
+    } else {
+        let cols = args
+            .label_columns
+            .iter()
+            .map(|c| {
+                recs.header().iter().position(|h| h == c).ok_or_else(|| {
+                    Error::Input(format!(
+                        "{}: no column `{c}` for --label-columns (columns: {})",
+                        recs.path(),
+                        recs.header().join(", ")
+                    ))
+                })
+            })
+            .collect::<Result<Vec<usize>>>()?;
+        let payloads = (0..recs.items().len())
+            .map(|i| {
+                let row = &recs.rows()[recs.origins(i)[0].row];
+                let obj: serde_json::Map<String, serde_json::Value> = cols
+                    .iter()
+                    .map(|&c| (recs.header()[c].clone(), row.fields[c].clone().into()))
+                    .collect();
+                serde_json::to_vec(&obj).map_err(|e| Error::Input(e.to_string()))
+            })
+            .collect::<Result<Vec<_>>>()?;
+        Some(payloads)
+    };
+    let mut rng = UnwrapErr(SysRng);
+    let (what, n, total) = if args.add || args.remove {
+        let mut index = Index::open(&args.out, &passphrase)?;
+        let n = if args.add {
+            index.add(&items, payloads.as_deref())?
+        } else {
+            index.remove(&items)?
+        };
+        index.save()?;
+        let verb = if args.add { "added" } else { "removed" };
+        (verb, n, index.prepared().len())
+    } else {
+        let index = Index::create(
+            &args.out,
+            args.suite,
+            &passphrase,
+            &items,
+            payloads.as_deref(),
+            &mut rng,
+        )?;
+        let n = index.prepared().len();
+        ("indexed", n, n)
+    };
+    if !quiet {
+        println!(
+            "{}: {what} {n} items; the index in {} now holds {total}",
+            recs.path(),
+            args.out.display()
+        );
+    }
+    Ok(())
+}

@@ -1,0 +1,118 @@
+//! `blindmatch index` end to end: build a labeled index from a CSV, add and remove items,
+//! refuse to overwrite, then serve a session from the directory.
+
+use std::process::Command;
+use std::sync::Arc;
+
+use blindmatch::index::Index;
+use blindmatch::protocol::oprf_psi::{run_in_memory_with, OprfPsiParams};
+use blindmatch::protocol::ItemSet;
+use blindmatch::records::{self, InputSpec};
+use rand_chacha::ChaCha20Rng;
+use rand_core::SeedableRng;
+
+const PASS: &str = "c2VjcmV0LXRlc3QtcGFzc3BocmFzZS0zMi1ieXRlcy1sb25n\n";
+
+fn index(dir: &std::path::Path, args: &[&str]) -> bool {
+    index_to(dir, "idx", args)
+}
+
+fn index_to(dir: &std::path::Path, out: &str, args: &[&str]) -> bool {
+    Command::new(env!("CARGO_BIN_EXE_blindmatch"))
+        .current_dir(dir)
+        .args(["--quiet", "index", "--key", "imo:imo_ship", "--out", out])
+        .args(["--passphrase-file", "pass"])
+        .args(args)
+        .status()
+        .expect("run blindmatch")
+        .success()
+}
+
+#[test]
+fn index_subcommand_builds_updates_and_serves() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let d = tmp.path();
+    std::fs::write(d.join("pass"), PASS).expect("write");
+    std::fs::write(
+        d.join("s.csv"),
+        "imo,vessel,voyage,owner\nIMO9074729,EVER GIVEN,12W,x\nIMO9321483,MSC OSCAR,3E,y\nIMO9321483,MSC OSCAR,4E,z\n",
+    )
+    .expect("write");
+    std::fs::write(
+        d.join("add.csv"),
+        "imo,vessel,voyage\nIMO9811000,EVER ACE,1W\n",
+    )
+    .expect("write");
+    assert!(index(
+        d,
+        &["--input", "s.csv", "--label-columns", "vessel,voyage"]
+    ));
+    assert!(
+        !index(d, &["--input", "s.csv", "--label-columns", "vessel,voyage"]),
+        "overwrite refused"
+    );
+    assert!(
+        !index(d, &["--input", "add.csv", "--add"]),
+        "a labeled index needs payloads"
+    );
+    assert!(index(
+        d,
+        &[
+            "--input",
+            "add.csv",
+            "--add",
+            "--label-columns",
+            "vessel,voyage"
+        ]
+    ));
+    assert!(!index_to(
+        d,
+        "idx2",
+        &["--input", "s.csv", "--label-columns", "nope"]
+    ));
+    assert!(
+        index_to(d, "idx3", &["--input", "s.csv"]),
+        "an unlabeled index"
+    );
+
+    let set = Index::open(&d.join("idx"), PASS.as_bytes())
+        .expect("open")
+        .into_prepared();
+    assert_eq!(set.len(), 3);
+    let mut params = OprfPsiParams::new(set.suite(), [1; 32], 3, 3);
+    params.payload_len = Some(64);
+    // The receiver's items go through the same identifier encoding.
+    std::fs::write(
+        d.join("r.csv"),
+        "imo\nIMO 9321483\nIMO9811000\nIMO9074728\n",
+    )
+    .expect("write");
+    let spec = InputSpec::new(d.join("r.csv"), vec!["imo:imo_ship".parse().expect("key")]);
+    let recs = records::load(&spec).expect("load");
+    assert_eq!(recs.items().len(), 2, "IMO9074728 fails its check digit");
+    let receiver = ItemSet::new(recs.items());
+    let mut rng = ChaCha20Rng::from_seed([2; 32]);
+    let ((out, _), _) =
+        run_in_memory_with(params, receiver, Arc::new(set), &mut rng, false).expect("run");
+    let got: Vec<String> = out
+        .matches
+        .iter()
+        .map(|m| String::from_utf8(m.payload.clone().expect("labeled")).expect("utf8"))
+        .collect();
+    // The owner column was not selected, so no receiver can read it.
+    assert_eq!(
+        got,
+        vec![
+            r#"{"vessel":"MSC OSCAR","voyage":"3E"}"#.to_string(),
+            r#"{"vessel":"EVER ACE","voyage":"1W"}"#.to_string(),
+        ]
+    );
+    assert!(index(d, &["--input", "add.csv", "--remove"]));
+    assert_eq!(
+        Index::open(&d.join("idx"), PASS.as_bytes())
+            .expect("open")
+            .prepared()
+            .len(),
+        2
+    );
+}

@@ -1,0 +1,147 @@
+//! The published vectors of blindmatch's SHA3 OPRF suite and of one small OPRF-PSI session
+//! (`protocol-spec/vectors/oprf-sha3.json`), shared by the generator
+//! (`examples/gen_oprf_vectors.rs`) and the test that checks the published file.
+//!
+//! Every secret is derived from `dst::TEST_VECTOR_SEED`: the key with RFC 9497
+//! `DeriveKeyPair` (written out here step by step, independently of the library), the
+//! blinds with `HashToScalar(I2OSP(i, 2), DST = TEST_VECTOR_SEED || "-blind")`, and the
+//! session's randomness from a ChaCha20 RNG seeded with the SHA3 suite's
+//! `HashToGroup`-independent `SHAKE256(TEST_VECTOR_SEED || "-session")`.
+
+#![allow(dead_code)]
+
+use std::sync::Arc;
+
+use blindmatch::dst;
+use blindmatch::oprf::{client, OprfKey, Suite};
+use blindmatch::protocol::oprf_psi::{run_in_memory_with, tags, OprfPsiParams, PreparedSender};
+use blindmatch::protocol::{ItemSet, Role};
+use curve25519_dalek::scalar::Scalar;
+use rand_chacha::ChaCha20Rng;
+use rand_core::SeedableRng;
+use serde_json::{json, Value};
+use sha3::digest::{ExtendableOutput, Update, XofReader};
+
+pub const SUITE: Suite = Suite::Ristretto255Shake256;
+pub const SEED: [u8; 32] = [0xa3; 32];
+pub const KEY_INFO: &[u8] = b"test key";
+
+fn shake(parts: &[&[u8]], out: &mut [u8]) {
+    let mut h = sha3::Shake256::default();
+    parts.iter().for_each(|p| h.update(p));
+    h.finalize_xof().read(out);
+}
+
+/// RFC 9497 `DeriveKeyPair`, written out from the RFC's pseudocode.
+pub fn derive_sk(suite: Suite, seed: &[u8; 32], info: &[u8]) -> Scalar {
+    let info_len = (info.len() as u16).to_be_bytes();
+    for counter in 0..=255u8 {
+        let sk = suite.hash_to_scalar(
+            &[seed, &info_len, info, &[counter]],
+            &suite.derive_key_pair_dst(),
+        );
+        if sk != Scalar::ZERO {
+            return sk;
+        }
+    }
+    panic!("DeriveKeyPairError")
+}
+
+pub fn blind(i: u16) -> Scalar {
+    let dst = [dst::TEST_VECTOR_SEED, b"-blind"].concat();
+    SUITE.hash_to_scalar(&[&i.to_be_bytes()], &dst)
+}
+
+fn hexes<T: AsRef<[u8]>>(v: &[T]) -> Value {
+    v.iter().map(|x| Value::from(hex::encode(x))).collect()
+}
+
+fn oprf_case(name: &str, inputs: &[Vec<u8>], first_blind: u16, key: &OprfKey) -> Value {
+    let blinds: Vec<Scalar> = (0..inputs.len() as u16)
+        .map(|i| blind(first_blind + i))
+        .collect();
+    let (state, blinded) = client::blind_with(SUITE, inputs, blinds.clone()).expect("blind");
+    let evaluated = key.blind_evaluate(&blinded).expect("evaluate");
+    let outputs = state.finalize(inputs, &evaluated).expect("finalize");
+    json!({
+        "name": name,
+        "input": hexes(inputs),
+        "blind": hexes(&blinds.iter().map(|b| b.to_bytes()).collect::<Vec<_>>()),
+        "blinded_element": hexes(&blinded.iter().map(|e| e.0).collect::<Vec<_>>()),
+        "evaluation_element": hexes(&evaluated.iter().map(|e| e.0).collect::<Vec<_>>()),
+        "output": hexes(&outputs),
+        "full_tag": hexes(&outputs.iter().map(|o| tags::full_tag(o).to_be_bytes()).collect::<Vec<_>>()),
+        "label_key": hexes(&outputs.iter().map(|o| *blindmatch::protocol::oprf_psi::label_key(o)).collect::<Vec<_>>()),
+    })
+}
+
+fn session() -> Value {
+    let mut seed = [0u8; 32];
+    shake(&[dst::TEST_VECTOR_SEED, b"-session"], &mut seed);
+    let mut rng = ChaCha20Rng::from_seed(seed);
+    let key = OprfKey::derive(SUITE, &SEED, KEY_INFO).expect("key");
+    let receiver = ["MSCU1234565", "TGHU0000001", "IMO9074729"];
+    let sender = ["IMO9074729", "CSQU3054383", "MSCU1234565", "IMO9321483"];
+    let payloads: Vec<Vec<u8>> = [
+        "vessel=EVER GIVEN",
+        "voyage=3E",
+        "consignee=ACME",
+        "vessel=MSC OSCAR",
+    ]
+    .iter()
+    .map(|p| p.as_bytes().to_vec())
+    .collect();
+    let set = PreparedSender::new(SUITE, key, &ItemSet::new(sender), Some(&payloads)).expect("set");
+    let mut params = OprfPsiParams::new(SUITE, [0x5e; 32], 4, 6);
+    params.chunk_size = 2;
+    params.payload_len = Some(24);
+    let ((r, _), transcript) = run_in_memory_with(
+        params.clone(),
+        ItemSet::new(receiver),
+        Arc::new(set),
+        &mut rng,
+        true,
+    )
+    .expect("session");
+    json!({
+        "description": "receiver = initiator; the randomness is a ChaCha20 RNG seeded with SHAKE256(TEST_VECTOR_SEED || \"-session\")[0..32], drawn by the receiver (blinds with Scalar::random, then padding elements) then the sender (padding tags, then a 32-byte seed for its dummy ciphertexts)",
+        "session_id": hex::encode(params.session_id),
+        "receiver_count": params.receiver_count,
+        "sender_count": params.sender_count,
+        "chunk_size": params.chunk_size,
+        "payload_len": params.payload_len,
+        "tag_bits": params.tag_bits(),
+        "rice_bits": params.rice_bits(),
+        "receiver_items": receiver,
+        "sender_items": sender,
+        "sender_payloads": payloads.iter().map(|p| String::from_utf8_lossy(p).into_owned()).collect::<Vec<_>>(),
+        "messages": transcript.messages.iter().map(|(who, m)| json!({
+            "from": if *who == Role::Initiator { "receiver" } else { "sender" },
+            "bytes": hex::encode(m),
+        })).collect::<Vec<_>>(),
+        "receiver_learns": r.matches.iter().map(|m| json!({
+            "item": String::from_utf8_lossy(&m.item),
+            "payload": m.payload.as_ref().map(|p| String::from_utf8_lossy(p).into_owned()),
+        })).collect::<Vec<_>>(),
+    })
+}
+
+pub fn generate() -> Value {
+    let sk = derive_sk(SUITE, &SEED, KEY_INFO);
+    let key = OprfKey::derive(SUITE, &SEED, KEY_INFO).expect("key");
+    json!({
+        "source": "blindmatch ristretto255-SHAKE256-blindmatch-v1, OPRF mode (protocol-spec/07-oprf-psi.md); generated by examples/gen_oprf_vectors.rs",
+        "suite": SUITE.to_string(),
+        "context_string": hex::encode(SUITE.context_string()),
+        "seed": hex::encode(SEED),
+        "key_info": hex::encode(KEY_INFO),
+        "skSm": hex::encode(sk.to_bytes()),
+        "pkSm": hex::encode(key.public_key().0),
+        "cases": [
+            oprf_case("Test Vector 1, Batch Size 1", &[vec![0x00]], 0, &key),
+            oprf_case("Test Vector 2, Batch Size 1", &[vec![0x5a; 17]], 1, &key),
+            oprf_case("Test Vector 3, Batch Size 3", &[b"MSCU1234565".to_vec(), vec![], vec![0xff; 300]], 2, &key),
+        ],
+        "oprf_psi_session": session(),
+    })
+}
