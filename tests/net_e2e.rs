@@ -149,8 +149,11 @@ fn policy_and_mode_mismatch_refused_on_both_sides() {
     write_items(&input, &["x".to_string(), "y".to_string()]);
     let p1 = root.path().join("p1.toml");
     let p2 = root.path().join("p2.toml");
-    std::fs::write(&p1, "name = \"one\"\n").unwrap();
-    std::fs::write(&p2, "name = \"two\"\n").unwrap();
+    // Two valid policies that differ only in their name: the digests differ.
+    let default = std::fs::read_to_string("examples/policy-default.toml").unwrap();
+    assert!(default.contains("name = \"blindmatch default policy\""));
+    std::fs::write(&p1, default.replace("default policy", "policy one")).unwrap();
+    std::fs::write(&p2, default.replace("default policy", "policy two")).unwrap();
     let out_file = root.path().join("out.csv");
     let cases: [(&[&str], &[&str], &str); 2] = [
         (
