@@ -6,6 +6,10 @@
 //! number of cores. The ratio session / floor is what blindmatch adds on top (shuffling,
 //! matching, message encoding, scheduling). Also reports peak memory (VmHWM).
 //!
+//! Also: the floor before and after the session (load drifts on shared machines), the same
+//! operations as a plain rayon loop over bare dalek calls, and the session's CPU time against
+//! the one-core floor (not skewed by other processes' load).
+//!
 //! `cargo bench --bench floor` (BLINDMATCH_BENCH_LOG2=16 for a quick run).
 
 use std::time::{Duration, Instant};
@@ -84,48 +88,143 @@ fn peak_rss_mib() -> Option<f64> {
     Some(kib / 1024.0)
 }
 
+/// CPU seconds (user + system) this process has used so far, from `/proc/self/stat` (clock
+/// ticks of 1/100 s). Other processes' load does not count here, so the CPU-time ratio holds
+/// on a busy machine where the wall-time ratio drifts.
+fn cpu_seconds() -> Option<f64> {
+    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
+    // Fields after the parenthesised command name; utime and stime are fields 14 and 15.
+    let rest = stat.rsplit_once(')')?.1;
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    let utime: f64 = fields.get(11)?.parse().ok()?;
+    let stime: f64 = fields.get(12)?.parse().ok()?;
+    Some((utime + stime) / 100.0)
+}
+
+impl Floor {
+    /// One core's seconds for the operations a mutual session on `n` items per side must do.
+    fn one_core_seconds(&self, n: f64) -> f64 {
+        2.0 * n * self.hash
+            + 4.0 * n * self.mul
+            + 2.0 * n * self.decompress
+            + 4.0 * n * self.batch_compress
+    }
+
+    fn print(&self, when: &str) {
+        println!(
+            "floor per element, 1 core, {when}: hash {:.2} us, mul {:.2} us, decompress {:.2} us, batched compress {:.2} us",
+            self.hash * 1e6,
+            self.mul * 1e6,
+            self.decompress * 1e6,
+            self.batch_compress * 1e6
+        );
+    }
+}
+
+/// The same work as the floor done as a plain rayon loop over bare dalek calls on all cores
+/// (no shuffling, no messages, no matching), in chunks of 1024 so compression is batched as in
+/// the floor: wall seconds per item index, i.e. for the two hashes, four multiplications, two
+/// decompressions and four batched compressions that one item of each side costs.
+fn plain_rayon_per_element() -> f64 {
+    use rayon::prelude::*;
+    let n = 4 * FLOOR_SAMPLE;
+    let k = Scalar::from(0x1234_5678_9abc_def1u64);
+    let items: Vec<Vec<u8>> = (0..n).map(|i| format!("item-{i}").into_bytes()).collect();
+    let start = Instant::now();
+    let out: Vec<u8> = items
+        .par_chunks(1024)
+        .map(|chunk| {
+            let mut acc = 0u8;
+            for side in 0..2u8 {
+                let hashed: Vec<RistrettoPoint> = chunk
+                    .iter()
+                    .map(|item| {
+                        let mut u = [0u8; 64];
+                        expand_message_xof(
+                            Xof::Shake256,
+                            &[&[side; 32], item],
+                            dst::DH_PSI_HASH_TO_GROUP,
+                            &mut u,
+                        );
+                        RistrettoPoint::from_uniform_bytes(&u)
+                    })
+                    .collect();
+                let once: Vec<RistrettoPoint> = hashed.iter().map(|p| k * p).collect();
+                let sent = RistrettoPoint::double_and_compress_batch(&once);
+                let received: Vec<RistrettoPoint> = sent
+                    .iter()
+                    .map(|c| k * c.decompress().expect("a valid encoding"))
+                    .collect();
+                let twice = RistrettoPoint::double_and_compress_batch(&received);
+                acc ^= twice[0].as_bytes()[0];
+            }
+            acc
+        })
+        .collect();
+    std::hint::black_box(out);
+    start.elapsed().as_secs_f64() / n as f64
+}
+
 fn main() {
     let log2: u32 = std::env::var("BLINDMATCH_BENCH_LOG2")
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(20);
     let n = 1usize << log2;
+    let nf = n as f64;
     let cores = rayon::current_num_threads();
     let a = ItemSet::new((0..n).map(|i| format!("item-{i}")));
     let b = ItemSet::new((n / 2..n + n / 2).map(|i| format!("item-{i}")));
     let rss_before = peak_rss_mib().unwrap_or(0.0);
 
+    // The floor is measured right before and right after the session, and the plain rayon loop
+    // after that: on a shared machine the load can change between phases, so both floors are
+    // shown and the ratio is taken against their mean.
+    let before = measure_floor();
+    let cpu_start = cpu_seconds();
     let start = Instant::now();
     let (init, resp) = run_dh_psi(Mode::Mutual, a, b, None).expect("session");
     let session = start.elapsed();
+    let session_cpu = cpu_start.zip(cpu_seconds()).map(|(s, e)| e - s);
     let peak = peak_rss_mib().unwrap_or(0.0);
     assert_eq!(init.match_count(), Some(n / 2));
     assert_eq!(resp.match_count(), Some(n / 2));
+    let after = measure_floor();
+    let rayon_loop = plain_rayon_per_element() * nf;
 
-    let f = measure_floor();
-    let nf = n as f64;
-    let floor_s = (2.0 * nf * f.hash
-        + 4.0 * nf * f.mul
-        + 2.0 * nf * f.decompress
-        + 4.0 * nf * f.batch_compress)
-        / cores as f64;
-    let floor = Duration::from_secs_f64(floor_s);
+    let floor_one_core = (before.one_core_seconds(nf) + after.one_core_seconds(nf)) / 2.0;
+    let floor = Duration::from_secs_f64(floor_one_core / cores as f64);
     println!(
         "backend: {}  cores: {cores}  n: 2^{log2} per side",
         blindmatch::group::backend()
     );
+    before.print("before the session");
+    after.print("after the session");
+    println!("mutual session:      {:.2} s wall", session.as_secs_f64());
     println!(
-        "floor per element (1 core): hash {:.2} us, mul {:.2} us, decompress {:.2} us, batched compress {:.2} us",
-        f.hash * 1e6,
-        f.mul * 1e6,
-        f.decompress * 1e6,
-        f.batch_compress * 1e6
+        "floor / {cores} cores:     {:.2} s (before {:.2} s, after {:.2} s)",
+        floor.as_secs_f64(),
+        before.one_core_seconds(nf) / cores as f64,
+        after.one_core_seconds(nf) / cores as f64
     );
-    println!("mutual session: {:.2} s", session.as_secs_f64());
-    println!("floor:          {:.2} s", floor.as_secs_f64());
+    println!("plain rayon loop:    {rayon_loop:.2} s wall (same operations, bare dalek calls, all cores)");
     println!(
-        "ratio session / floor: {:.3}",
+        "ratio session / floor (wall):            {:.3}",
         session.as_secs_f64() / floor.as_secs_f64()
     );
+    println!(
+        "ratio plain rayon loop / floor (wall):   {:.3}",
+        rayon_loop / floor.as_secs_f64()
+    );
+    println!(
+        "ratio session / plain rayon loop (wall): {:.3}",
+        session.as_secs_f64() / rayon_loop
+    );
+    if let Some(cpu) = session_cpu {
+        println!(
+            "ratio session CPU time / floor one-core time: {:.3} ({cpu:.1} CPU-s vs {floor_one_core:.1} s)",
+            cpu / floor_one_core
+        );
+    }
     println!("peak RSS: {peak:.0} MiB (inputs built: {rss_before:.0} MiB)");
 }

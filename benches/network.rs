@@ -1,0 +1,209 @@
+//! The networked mutual DH-PSI session (two `blindmatch` processes over loopback mutual TLS)
+//! beside the in-memory session of the same sets, measured in one run.
+//!
+//! The in-memory session runs before and after the networked one (the machine is shared and
+//! its load drifts); the ratio is taken against their mean. The networked time is the
+//! session's own `elapsed_ms` from the `--json` summary of `match` (handshake to end, the same
+//! span as the in-memory session), and the wall time of the whole `match` process (reading and
+//! parsing the input, writing the output) is shown beside it. Peak RSS of each process is read
+//! from `/proc/PID/status` (`VmHWM`) while it runs.
+//!
+//! `cargo bench --bench network` (`BLINDMATCH_BENCH_LOG2=16` for a quick run, 22 for the
+//! memory bound of issue 3).
+
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::Instant;
+
+use blindmatch::protocol::memory::run_dh_psi;
+use blindmatch::protocol::{ItemSet, Mode};
+
+const BIN: &str = env!("CARGO_BIN_EXE_blindmatch");
+
+fn items(range: std::ops::Range<usize>) -> Vec<String> {
+    range.map(|i| format!("item-{i}")).collect()
+}
+
+fn in_memory(a: &[String], b: &[String]) -> f64 {
+    let (a, b) = (ItemSet::new(a), ItemSet::new(b));
+    let start = Instant::now();
+    let (init, resp) = run_dh_psi(Mode::Mutual, a, b, None).expect("in-memory session");
+    let t = start.elapsed().as_secs_f64();
+    assert!(init.match_count().is_some() && resp.match_count().is_some());
+    t
+}
+
+fn vm_hwm_mib(pid: u32) -> Option<f64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    Some(line.split_whitespace().nth(1)?.parse::<f64>().ok()? / 1024.0)
+}
+
+/// Waits for `child`, polling its peak RSS; returns (stdout, stderr, success, peak MiB).
+fn wait_with_peak(mut child: Child) -> (String, String, bool, f64) {
+    use std::io::Read;
+    let pid = child.id();
+    let mut out = String::new();
+    let mut err = String::new();
+    let mut stdout = child.stdout.take().expect("stdout");
+    let mut stderr = child.stderr.take().expect("stderr");
+    let reader = std::thread::spawn(move || {
+        let mut e = String::new();
+        let _ = stderr.read_to_string(&mut e);
+        e
+    });
+    let out_reader = std::thread::spawn(move || {
+        let mut o = String::new();
+        let _ = stdout.read_to_string(&mut o);
+        o
+    });
+    let mut peak: f64 = 0.0;
+    let status = loop {
+        if let Some(p) = vm_hwm_mib(pid) {
+            peak = peak.max(p);
+        }
+        match child.try_wait().expect("wait") {
+            Some(status) => break status,
+            None => std::thread::sleep(std::time::Duration::from_millis(50)),
+        }
+    };
+    out.push_str(&out_reader.join().expect("stdout reader"));
+    err.push_str(&reader.join().expect("stderr reader"));
+    (out, err, status.success(), peak)
+}
+
+fn identity(root: &Path, name: &str) -> String {
+    let out = Command::new(BIN)
+        .args(["--quiet", "identity", "new", "--name", name, "--out"])
+        .arg(root.join(name))
+        .output()
+        .expect("run blindmatch identity new");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).trim().to_string()
+}
+
+fn main() {
+    let log2: u32 = std::env::var("BLINDMATCH_BENCH_LOG2")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(20);
+    let n = 1usize << log2;
+    let a = items(0..n);
+    let b = items(n / 2..n + n / 2);
+    let dir = tempfile::tempdir().expect("temp dir");
+    let root = dir.path();
+    let (a_in, b_in) = (root.join("a.txt"), root.join("b.txt"));
+    std::fs::write(&a_in, a.join("\n") + "\n").expect("write a");
+    std::fs::write(&b_in, b.join("\n") + "\n").expect("write b");
+    let a_fp = identity(root, "agency-a");
+    let b_fp = identity(root, "agency-b");
+    println!(
+        "n: 2^{log2} per side, mutual mode; backend {}, {} cores",
+        blindmatch::group::backend(),
+        rayon::current_num_threads()
+    );
+
+    let mem_before = in_memory(&a, &b);
+
+    let mut server = Command::new(BIN)
+        .args([
+            "--quiet",
+            "serve",
+            "--once",
+            "--listen",
+            "127.0.0.1:0",
+            "--mode",
+            "mutual",
+        ])
+        .args(["--json", "--identity"])
+        .arg(root.join("agency-b"))
+        .args(["--peer", &a_fp, "--input"])
+        .arg(&b_in)
+        .arg("--output")
+        .arg(root.join("b-matches.csv"))
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start serve");
+    // The address is the first stderr line; the rest is read after the session.
+    let mut server_err = server.stderr.take().expect("serve stderr");
+    let addr = {
+        use std::io::Read;
+        let mut line = Vec::new();
+        let mut byte = [0u8; 1];
+        while server_err.read(&mut byte).expect("read serve stderr") == 1 && byte[0] != b'\n' {
+            line.push(byte[0]);
+        }
+        let line = String::from_utf8_lossy(&line).to_string();
+        line.strip_prefix("blindmatch: listening on ")
+            .unwrap_or_else(|| panic!("serve did not start: {line}"))
+            .to_string()
+    };
+    server.stderr = None;
+    let server_watch = std::thread::spawn(move || {
+        let pid = server.id();
+        let mut peak: f64 = 0.0;
+        loop {
+            if let Some(p) = vm_hwm_mib(pid) {
+                peak = peak.max(p);
+            }
+            if server.try_wait().expect("wait serve").is_some() {
+                break;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+        peak
+    });
+    let start = Instant::now();
+    let client = Command::new(BIN)
+        .args([
+            "--quiet",
+            "match",
+            "--mode",
+            "mutual",
+            "--json",
+            "--connect",
+            &addr,
+        ])
+        .arg("--identity")
+        .arg(root.join("agency-a"))
+        .args(["--peer", &b_fp, "--input"])
+        .arg(&a_in)
+        .arg("--output")
+        .arg(root.join("a-matches.csv"))
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start match");
+    let (out, err, ok, client_peak) = wait_with_peak(client);
+    let process_wall = start.elapsed().as_secs_f64();
+    let server_peak = server_watch.join().expect("serve watcher");
+    assert!(ok, "match failed: {err}");
+    let summary: serde_json::Value = serde_json::from_str(out.trim()).expect("match --json");
+    assert_eq!(
+        summary["matches"].as_u64(),
+        Some((n / 2) as u64),
+        "{summary}"
+    );
+    let session = summary["elapsed_ms"].as_f64().expect("elapsed_ms") / 1000.0;
+    let sent = summary["bytes_sent"].as_f64().expect("bytes_sent");
+    let received = summary["bytes_received"].as_f64().expect("bytes_received");
+
+    let mem_after = in_memory(&a, &b);
+    let mem = (mem_before + mem_after) / 2.0;
+    println!("in-memory session:  {mem:.2} s (before {mem_before:.2} s, after {mem_after:.2} s)");
+    println!("networked session:  {session:.2} s (handshake to end, from match --json)");
+    println!("match process wall: {process_wall:.2} s (with reading 2^{log2} lines and writing the output)");
+    println!("ratio networked / in-memory: {:.3}", session / mem);
+    println!(
+        "bytes on the wire: {:.0} sent + {:.0} received by match = {:.1} bytes per item (both sides' items)",
+        sent,
+        received,
+        (sent + received) / (2 * n) as f64
+    );
+    println!("peak RSS: match {client_peak:.0} MiB, serve {server_peak:.0} MiB");
+}
