@@ -8,6 +8,12 @@
 //! parsing the input, writing the output) is shown beside it. Peak RSS of each process is read
 //! from `/proc/PID/status` (`VmHWM`) while it runs.
 //!
+//! The two agencies' files come from blindmatch's generator (`blindmatch generate --kind
+//! container`): container numbers written differently in the two files, half of them shared,
+//! matched on `--key container_number:container`, so the networked run includes the real
+//! parsing and normalisation (outside the session time) and the in-memory run hashes the same
+//! canonical items.
+//!
 //! `cargo bench --bench network` (`BLINDMATCH_BENCH_LOG2=16` for a quick run, 22 for the
 //! memory bound of issue 3).
 
@@ -15,16 +21,25 @@ use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::Instant;
 
+use blindmatch::generate::{generate, write_dataset, GenKind, GenSpec};
 use blindmatch::protocol::memory::run_dh_psi;
 use blindmatch::protocol::{ItemSet, Mode};
+use blindmatch::records::{load, InputSpec};
 
 const BIN: &str = env!("CARGO_BIN_EXE_blindmatch");
 
-fn items(range: std::ops::Range<usize>) -> Vec<String> {
-    range.map(|i| format!("item-{i}")).collect()
+/// The canonical items of a generated file, as `serve` and `match` load them.
+fn items(path: &Path) -> Vec<Vec<u8>> {
+    let key = GenKind::Container.key_spec().expect("built-in key");
+    let records = load(&InputSpec::new(path, vec![key])).expect("load the generated file");
+    assert!(
+        records.rejects().is_empty(),
+        "generated values must all be valid"
+    );
+    records.items().to_vec()
 }
 
-fn in_memory(a: &[String], b: &[String]) -> f64 {
+fn in_memory(a: &[Vec<u8>], b: &[Vec<u8>]) -> f64 {
     let (a, b) = (ItemSet::new(a), ItemSet::new(b));
     let start = Instant::now();
     let (init, resp) = run_dh_psi(Mode::Mutual, a, b, None).expect("in-memory session");
@@ -92,13 +107,18 @@ fn main() {
         .and_then(|v| v.parse().ok())
         .unwrap_or(20);
     let n = 1usize << log2;
-    let a = items(0..n);
-    let b = items(n / 2..n + n / 2);
     let dir = tempfile::tempdir().expect("temp dir");
     let root = dir.path();
-    let (a_in, b_in) = (root.join("a.txt"), root.join("b.txt"));
-    std::fs::write(&a_in, a.join("\n") + "\n").expect("write a");
-    std::fs::write(&b_in, b.join("\n") + "\n").expect("write b");
+    let spec = GenSpec {
+        kind: GenKind::Container,
+        count: n,
+        overlap: n / 2,
+        seed: 1,
+    };
+    let files = write_dataset(&generate(&spec).expect("generate"), root).expect("write files");
+    let (a_in, b_in) = (files.a, files.b);
+    let (a, b) = (items(&a_in), items(&b_in));
+    assert_eq!((a.len(), b.len()), (n, n));
     let a_fp = identity(root, "agency-a");
     let b_fp = identity(root, "agency-b");
     println!(
@@ -123,6 +143,7 @@ fn main() {
         .arg(root.join("agency-b"))
         .args(["--peer", &a_fp, "--input"])
         .arg(&b_in)
+        .args(["--key", GenKind::Container.key()])
         .arg("--output")
         .arg(root.join("b-matches.csv"))
         .stdout(Stdio::piped())
@@ -173,6 +194,7 @@ fn main() {
         .arg(root.join("agency-a"))
         .args(["--peer", &b_fp, "--input"])
         .arg(&a_in)
+        .args(["--key", GenKind::Container.key()])
         .arg("--output")
         .arg(root.join("a-matches.csv"))
         .stdout(Stdio::piped())
@@ -197,7 +219,7 @@ fn main() {
     let mem = (mem_before + mem_after) / 2.0;
     println!("in-memory session:  {mem:.2} s (before {mem_before:.2} s, after {mem_after:.2} s)");
     println!("networked session:  {session:.2} s (handshake to end, from match --json)");
-    println!("match process wall: {process_wall:.2} s (with reading 2^{log2} lines and writing the output)");
+    println!("match process wall: {process_wall:.2} s (with reading, validating and normalising 2^{log2} records, writing the output)");
     println!("ratio networked / in-memory: {:.3}", session / mem);
     println!(
         "bytes on the wire: {:.0} sent + {:.0} received by match = {:.1} bytes per item (both sides' items)",
