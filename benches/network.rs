@@ -15,7 +15,7 @@
 //! canonical items.
 //!
 //! `cargo bench --bench network` (`BLINDMATCH_BENCH_LOG2=16` for a quick run, 22 for the
-//! memory bound of issue 3).
+//! memory bound of issue 3; `BLINDMATCH_BENCH_NETWORK_ONLY=1` skips the in-memory sessions).
 
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
@@ -36,7 +36,7 @@ fn items(path: &Path) -> Vec<Vec<u8>> {
         records.rejects().is_empty(),
         "generated values must all be valid"
     );
-    records.items().to_vec()
+    records.items().iter().map(<[u8]>::to_vec).collect()
 }
 
 fn in_memory(a: &[Vec<u8>], b: &[Vec<u8>]) -> f64 {
@@ -127,7 +127,12 @@ fn main() {
         rayon::current_num_threads()
     );
 
-    let mem_before = in_memory(&a, &b);
+    let network_only = std::env::var_os("BLINDMATCH_BENCH_NETWORK_ONLY").is_some();
+    let mem_before = if network_only {
+        f64::NAN
+    } else {
+        in_memory(&a, &b)
+    };
 
     let mut server = Command::new(BIN)
         .args([
@@ -215,7 +220,11 @@ fn main() {
     let sent = summary["bytes_sent"].as_f64().expect("bytes_sent");
     let received = summary["bytes_received"].as_f64().expect("bytes_received");
 
-    let mem_after = in_memory(&a, &b);
+    let mem_after = if network_only {
+        f64::NAN
+    } else {
+        in_memory(&a, &b)
+    };
     let mem = (mem_before + mem_after) / 2.0;
     println!("in-memory session:  {mem:.2} s (before {mem_before:.2} s, after {mem_after:.2} s)");
     println!("networked session:  {session:.2} s (handshake to end, from match --json)");

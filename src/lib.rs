@@ -57,6 +57,7 @@ pub mod identifiers;
 pub mod identity;
 pub mod index;
 pub mod oprf;
+pub mod packed;
 pub mod policy;
 pub mod protocol;
 pub mod records;

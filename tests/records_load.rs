@@ -37,7 +37,10 @@ fn rejects_carry_line_column_value_and_reason_and_summary_counts() {
     let r = records::load(&spec(&p, &["container:container", "imo:imo_ship"])).expect("load");
     assert_eq!(r.header(), ["id", "container", "imo", "note"]);
     assert_eq!(r.rows().len(), 6);
-    assert_eq!(r.rows()[5].fields[3], "quoted, note");
+    assert_eq!(
+        r.rows().get(5).and_then(|row| row.field(3)),
+        Some("quoted, note")
+    );
     let rejects: Vec<(u64, &str, &str)> = r
         .rejects()
         .iter()
@@ -87,7 +90,7 @@ fn rejects_carry_line_column_value_and_reason_and_summary_counts() {
     let lines: Vec<u64> = r
         .origins(msc)
         .iter()
-        .map(|o| r.rows()[o.row].line)
+        .map(|o| r.rows().get(o.row).expect("row").line())
         .collect();
     assert_eq!(lines, [2, 5]);
     assert_eq!(r.item_text(msc), Some("MSCU1234566"));
@@ -190,7 +193,7 @@ fn write_matches_is_atomic_and_refuses_foreign_items() {
     assert_eq!(r.items().len(), 3);
     assert_eq!(r.summary().keys[0].duplicates, 1);
     assert_eq!(
-        r.rows().iter().map(|x| x.line).collect::<Vec<_>>(),
+        r.rows().iter().map(|x| x.line()).collect::<Vec<_>>(),
         [1, 3, 4, 5]
     );
     let out = dir.path().join("out.csv");

@@ -58,7 +58,7 @@ impl Table {
             .map(|row| {
                 self.describe
                     .iter()
-                    .filter_map(|&c| row.fields.get(c).map(String::as_str))
+                    .filter_map(|&c| row.field(c))
                     .collect::<Vec<_>>()
                     .join(", ")
             })

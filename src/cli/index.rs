@@ -94,10 +94,16 @@ pub fn run(args: Args, quiet: bool) -> Result<()> {
             .collect::<Result<Vec<usize>>>()?;
         let payloads = (0..recs.items().len())
             .map(|i| {
-                let row = &recs.rows()[recs.origins(i)[0].row];
+                let row = recs.origins(i).first().and_then(|o| recs.rows().get(o.row));
+                let row = row.ok_or_else(|| Error::Input(format!("item {i} has no row")))?;
                 let obj: serde_json::Map<String, serde_json::Value> = cols
                     .iter()
-                    .map(|&c| (recs.header()[c].clone(), row.fields[c].clone().into()))
+                    .map(|&c| {
+                        (
+                            recs.header()[c].clone(),
+                            row.field(c).unwrap_or_default().into(),
+                        )
+                    })
                     .collect();
                 serde_json::to_vec(&obj).map_err(|e| Error::Input(e.to_string()))
             })

@@ -2,13 +2,15 @@
 
 use std::collections::HashMap;
 
+use crate::packed::{DistinctBytes, PackedBytes};
+
 /// A party's items, each distinct, remembering where each one stood in the input.
 ///
 /// Duplicates are removed here, before hashing (a duplicate would show on the wire as a
 /// repeated element), and counted so the caller can report them.
 #[derive(Debug, Clone, Default)]
 pub struct ItemSet {
-    items: Vec<Vec<u8>>,
+    items: PackedBytes,
     /// Input position of the first occurrence of each item.
     first_index: Vec<usize>,
     /// Further input positions of items that occurred more than once.
@@ -24,19 +26,17 @@ impl ItemSet {
         T: AsRef<[u8]>,
     {
         let mut set = ItemSet::default();
-        let mut seen: HashMap<Vec<u8>, usize> = HashMap::new();
+        let mut seen = DistinctBytes::new();
         for (input_index, item) in items.into_iter().enumerate() {
             set.input_len += 1;
-            let item = item.as_ref();
-            match seen.get(item) {
-                Some(&unique) => set.repeats.entry(unique).or_default().push(input_index),
-                None => {
-                    seen.insert(item.to_vec(), set.items.len());
-                    set.items.push(item.to_vec());
-                    set.first_index.push(input_index);
-                }
+            match seen.insert(item.as_ref()) {
+                (unique, false) => set.repeats.entry(unique).or_default().push(input_index),
+                (_, true) => set.first_index.push(input_index),
             }
         }
+        set.items = seen.into_strings();
+        set.items.shrink_to_fit();
+        set.first_index.shrink_to_fit();
         set
     }
 
@@ -61,7 +61,7 @@ impl ItemSet {
     }
 
     /// The distinct items, in order of first occurrence.
-    pub fn items(&self) -> &[Vec<u8>] {
+    pub fn items(&self) -> &PackedBytes {
         &self.items
     }
 
@@ -82,7 +82,10 @@ mod tests {
     #[test]
     fn duplicates_are_removed_and_remembered() {
         let set = ItemSet::new(["a", "b", "a", "c", "b", "a"]);
-        assert_eq!(set.items(), &[b"a".to_vec(), b"b".to_vec(), b"c".to_vec()]);
+        assert!(set
+            .items()
+            .iter()
+            .eq([b"a", b"b", b"c"].map(|i| i.as_slice())));
         assert_eq!(set.duplicates(), 3);
         assert_eq!(set.input_len(), 6);
         assert_eq!(set.input_indices(0), vec![0, 2, 5]);

@@ -1,11 +1,11 @@
 //! Turning rows into items.
 
-use std::collections::HashMap;
-
 use crate::error::{Error, Result};
 use crate::identifiers::{encode_item, extract, Canonical};
+use crate::packed::{DistinctBytes, PackedBytes};
 
-use super::read::{read_table, Row};
+use super::read::read_table;
+use super::rows::{Row, Rows};
 use super::{InputSpec, KeySpec, KeySummary, Summary};
 
 /// Where an item came from: a row and a key.
@@ -32,16 +32,21 @@ pub struct Reject {
 
 /// A loaded file: its rows, the items to match, where each item came from, and what was
 /// rejected.
+///
+/// Everything is packed (rows in one string, items and their texts back to back, origins in
+/// one list), so a file of 2^22 records costs about twice its size in memory.
 #[derive(Debug, Clone)]
 pub struct Records {
     path: String,
     header: Vec<String>,
-    rows: Vec<Row>,
+    rows: Rows,
     keys: Vec<KeySpec>,
-    items: Vec<Vec<u8>>,
-    texts: Vec<String>,
-    origins: Vec<Vec<Origin>>,
-    index: HashMap<Vec<u8>, usize>,
+    items: DistinctBytes,
+    texts: PackedBytes,
+    /// Origins of every item, item after item; item `i`'s are
+    /// `origins[origin_starts[i]..origin_starts[i + 1]]`.
+    origins: Vec<Origin>,
+    origin_starts: Vec<usize>,
     rejects: Vec<Reject>,
     summary: Summary,
 }
@@ -58,7 +63,7 @@ impl Records {
     }
 
     /// Readable rows, in file order, with every original field.
-    pub fn rows(&self) -> &[super::read::Row] {
+    pub fn rows(&self) -> &Rows {
         &self.rows
     }
 
@@ -69,23 +74,26 @@ impl Records {
 
     /// The distinct items, in order of first appearance: the byte strings to hash (give them
     /// to `protocol::ItemSet::new`).
-    pub fn items(&self) -> &[Vec<u8>] {
-        &self.items
+    pub fn items(&self) -> &PackedBytes {
+        self.items.strings()
     }
 
     /// The canonical text of item `i` (composite parts joined by ` + `).
     pub fn item_text(&self, i: usize) -> Option<&str> {
-        self.texts.get(i).map(String::as_str)
+        self.texts.get(i).and_then(|t| std::str::from_utf8(t).ok())
     }
 
     /// The (row, key) pairs item `i` came from, in file order.
     pub fn origins(&self, i: usize) -> &[Origin] {
-        self.origins.get(i).map_or(&[], Vec::as_slice)
+        match (self.origin_starts.get(i), self.origin_starts.get(i + 1)) {
+            (Some(&start), Some(&end)) => &self.origins[start..end],
+            _ => &[],
+        }
     }
 
     /// The index of an item in [`Records::items`], if it is one of them.
     pub fn index_of(&self, item: &[u8]) -> Option<usize> {
-        self.index.get(item).copied()
+        self.items.index_of(item)
     }
 
     /// The values that were not used, in file order.
@@ -134,12 +142,12 @@ pub fn load(spec: &InputSpec) -> Result<Records> {
     let mut rec = Records {
         path: path.clone(),
         header: table.header,
-        rows: Vec::with_capacity(table.rows.len()),
+        rows: table.rows,
         keys,
-        items: Vec::new(),
-        texts: Vec::new(),
+        items: DistinctBytes::new(),
+        texts: PackedBytes::new(),
         origins: Vec::new(),
-        index: HashMap::new(),
+        origin_starts: Vec::new(),
         rejects: Vec::new(),
         summary: Summary::default(),
     };
@@ -151,7 +159,7 @@ pub fn load(spec: &InputSpec) -> Result<Records> {
             ..KeySummary::default()
         })
         .collect();
-    rec.summary.rows = table.rows.len() + table.unreadable.len();
+    rec.summary.rows = rec.rows.len() + table.unreadable.len();
     rec.summary.unreadable_rows = table.unreadable.len();
 
     // Merge readable and unreadable rows back into file order so rejects come out sorted.
@@ -174,8 +182,10 @@ pub fn load(spec: &InputSpec) -> Result<Records> {
         ))
     };
     let keys = rec.keys.clone();
-    for row in table.rows {
-        while let Some(u) = unreadable.next_if(|u| u.line < row.line) {
+    // (item, origin) in file order; grouped by item at the end.
+    let mut found_at: Vec<(usize, Origin)> = Vec::new();
+    for (row_index, row) in rec.rows.iter().enumerate() {
+        while let Some(u) = unreadable.next_if(|u| u.line < row.line()) {
             if strict {
                 return Err(fail(u.line, "", &u.text, &u.reason));
             }
@@ -186,20 +196,19 @@ pub fn load(spec: &InputSpec) -> Result<Records> {
                 reason: u.reason,
             });
         }
-        let row_index = rec.rows.len();
         for (key_index, cols) in columns.iter().enumerate() {
-            let values = key_values(&keys[key_index], cols, &row);
+            let values = key_values(&keys[key_index], cols, row);
             let stats = &mut rec.summary.keys[key_index];
             match values {
                 KeyValues::Empty => stats.empty += 1,
                 KeyValues::Invalid(bad) => {
                     for (column, value, reason) in bad {
                         if strict {
-                            return Err(fail(row.line, &column, &value, &reason));
+                            return Err(fail(row.line(), &column, &value, &reason));
                         }
                         stats.rejected += 1;
                         rec.rejects.push(Reject {
-                            line: row.line,
+                            line: row.line(),
                             column,
                             value,
                             reason,
@@ -209,11 +218,11 @@ pub fn load(spec: &InputSpec) -> Result<Records> {
                 KeyValues::Valid(found, bad) => {
                     for (column, value, reason) in bad {
                         if strict {
-                            return Err(fail(row.line, &column, &value, &reason));
+                            return Err(fail(row.line(), &column, &value, &reason));
                         }
                         stats.rejected += 1;
                         rec.rejects.push(Reject {
-                            line: row.line,
+                            line: row.line(),
                             column,
                             value,
                             reason,
@@ -226,31 +235,22 @@ pub fn load(spec: &InputSpec) -> Result<Records> {
                             row: row_index,
                             key: key_index,
                         };
-                        match rec.index.get(&item) {
-                            Some(&i) => {
-                                stats.duplicates += 1;
-                                if !rec.origins[i].contains(&origin) {
-                                    rec.origins[i].push(origin);
-                                }
-                            }
-                            None => {
-                                rec.index.insert(item.clone(), rec.items.len());
-                                rec.items.push(item);
-                                rec.texts.push(
-                                    parts
-                                        .iter()
-                                        .map(Canonical::value)
-                                        .collect::<Vec<_>>()
-                                        .join(" + "),
-                                );
-                                rec.origins.push(vec![origin]);
-                            }
+                        let (i, new) = rec.items.insert(&item);
+                        if new {
+                            let text = parts
+                                .iter()
+                                .map(Canonical::value)
+                                .collect::<Vec<_>>()
+                                .join(" + ");
+                            rec.texts.push(text.as_bytes());
+                        } else {
+                            stats.duplicates += 1;
                         }
+                        found_at.push((i, origin));
                     }
                 }
             }
         }
-        rec.rows.push(row);
     }
     for u in unreadable {
         if strict {
@@ -264,6 +264,21 @@ pub fn load(spec: &InputSpec) -> Result<Records> {
         });
     }
     rec.summary.unique_items = rec.items.len();
+    // Group origins by item, keeping file order within an item (the sort is stable), and drop
+    // a (row, key) seen twice for one item (an extractor finding one value twice in a cell).
+    found_at.sort_by_key(|&(i, _)| i);
+    found_at.dedup();
+    rec.origin_starts = Vec::with_capacity(rec.items.len() + 1);
+    rec.origins = Vec::with_capacity(found_at.len());
+    for (i, origin) in found_at {
+        while rec.origin_starts.len() <= i {
+            rec.origin_starts.push(rec.origins.len());
+        }
+        rec.origins.push(origin);
+    }
+    rec.origin_starts.push(rec.origins.len());
+    rec.items.shrink_to_fit();
+    rec.texts.shrink_to_fit();
     Ok(rec)
 }
 
@@ -284,11 +299,11 @@ fn reason(e: Error) -> String {
     }
 }
 
-fn key_values(key: &KeySpec, cols: &[usize], row: &Row) -> KeyValues {
+fn key_values(key: &KeySpec, cols: &[usize], row: Row<'_>) -> KeyValues {
     let parts = key.parts();
     if let [part] = parts {
         if part.extract {
-            let text = &row.fields[cols[0]];
+            let text = row.field(cols[0]).unwrap_or_default();
             let candidates = extract::extract(part.kind, text).unwrap_or_default();
             if candidates.is_empty() {
                 return KeyValues::Empty;
@@ -304,7 +319,10 @@ fn key_values(key: &KeySpec, cols: &[usize], row: &Row) -> KeyValues {
             return KeyValues::Valid(good, bad);
         }
     }
-    let cells: Vec<&str> = cols.iter().map(|&c| row.fields[c].trim()).collect();
+    let cells: Vec<&str> = cols
+        .iter()
+        .map(|&c| row.field(c).unwrap_or_default().trim())
+        .collect();
     if cells.iter().any(|c| c.is_empty()) {
         return KeyValues::Empty;
     }

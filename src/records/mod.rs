@@ -29,8 +29,8 @@
 //!
 //! let (mine, _) = run_dh_psi(
 //!     Mode::Intersection,
-//!     ItemSet::new(a.items().iter().cloned()),
-//!     ItemSet::new(b.items().iter().cloned()),
+//!     ItemSet::new(a.items()),
+//!     ItemSet::new(b.items()),
 //!     None,
 //! )?;
 //! let matched: Vec<Vec<u8>> = mine.matches().unwrap_or(&[]).iter().map(|m| m.item.clone()).collect();
@@ -46,11 +46,13 @@
 mod load;
 mod output;
 pub mod read;
+mod rows;
 mod spec;
 mod summary;
 
 pub use load::{load, Origin, Records, Reject};
 pub(crate) use output::write_csv_atomically;
 pub use output::{write_matches, write_matches_by_index, write_rejects, MatchSummary};
+pub use rows::{Row, Rows};
 pub use spec::{InputFormat, InputSpec, KeyPart, KeySpec, Mapping};
 pub use summary::{KeySummary, Summary};

@@ -137,7 +137,11 @@ pub fn write_matches_by_index(
         for &k in &keys {
             rows_per_key[k] += 1;
         }
-        let mut fields = records.rows()[row].fields.clone();
+        let mut fields: Vec<String> = records
+            .rows()
+            .get(row)
+            .map(|r| r.fields().map(str::to_string).collect())
+            .unwrap_or_default();
         fields.push(values.join("; "));
         fields.push(
             keys.iter()

@@ -7,16 +7,8 @@ use std::path::Path;
 
 use crate::error::{Error, Result};
 
+use super::rows::Rows;
 use super::InputFormat;
-
-/// One row of the file: its line number (1-based, where the row starts) and its fields.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Row {
-    /// Line number of the start of the row in the file (the header is line 1 in CSV).
-    pub line: u64,
-    /// The fields, one per header column.
-    pub fields: Vec<String>,
-}
 
 /// A row that could not be read (wrong number of fields, invalid UTF-8, broken quoting).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -35,7 +27,7 @@ pub struct Table {
     /// Column names.
     pub header: Vec<String>,
     /// Readable rows.
-    pub rows: Vec<Row>,
+    pub rows: Rows,
     /// Unreadable rows.
     pub unreadable: Vec<Unreadable>,
 }
@@ -64,7 +56,8 @@ pub fn read_table(path: &Path, format: InputFormat) -> Result<Table> {
 fn read_lines(path: &Path, reader: impl BufRead) -> Result<Table> {
     let mut table = Table {
         header: vec!["value".into()],
-        ..Table::default()
+        rows: Rows::new(1),
+        unreadable: Vec::new(),
     };
     for (i, line) in reader.split(b'\n').enumerate() {
         let line_no = i as u64 + 1;
@@ -78,10 +71,7 @@ fn read_lines(path: &Path, reader: impl BufRead) -> Result<Table> {
         };
         match std::str::from_utf8(bytes) {
             Ok(s) if s.trim().is_empty() => {}
-            Ok(s) => table.rows.push(Row {
-                line: line_no,
-                fields: vec![s.to_string()],
-            }),
+            Ok(s) => table.rows.push(line_no, [s]),
             Err(e) => table.unreadable.push(Unreadable {
                 line: line_no,
                 text: String::from_utf8_lossy(bytes).into_owned(),
@@ -89,6 +79,7 @@ fn read_lines(path: &Path, reader: impl BufRead) -> Result<Table> {
             }),
         }
     }
+    table.rows.shrink_to_fit();
     Ok(table)
 }
 
@@ -162,8 +153,9 @@ fn read_csv(path: &Path, bytes: &[u8], delimiter: u8) -> Result<Table> {
         }
     }
     let mut table = Table {
+        rows: Rows::new(header.len()),
         header,
-        ..Table::default()
+        unreadable: Vec::new(),
     };
     let mut record = csv::ByteRecord::new();
     loop {
@@ -191,12 +183,10 @@ fn read_csv(path: &Path, bytes: &[u8], delimiter: u8) -> Result<Table> {
                     });
                     continue;
                 }
-                let fields: std::result::Result<Vec<String>, _> = record
-                    .iter()
-                    .map(|f| std::str::from_utf8(f).map(str::to_string))
-                    .collect();
+                let fields: std::result::Result<Vec<&str>, _> =
+                    record.iter().map(std::str::from_utf8).collect();
                 match fields {
-                    Ok(fields) => table.rows.push(Row { line, fields }),
+                    Ok(fields) => table.rows.push(line, fields),
                     Err(e) => table.unreadable.push(Unreadable {
                         line,
                         text: text(),
@@ -216,5 +206,6 @@ fn read_csv(path: &Path, bytes: &[u8], delimiter: u8) -> Result<Table> {
             }
         }
     }
+    table.rows.shrink_to_fit();
     Ok(table)
 }

@@ -6,12 +6,11 @@
 //! ```
 //! Each step consumes the state and returns the next one, with the message to send if any.
 
-use std::collections::HashSet;
-
 use rand_core::CryptoRng;
 
 use crate::error::{Error, Result};
 use crate::group::{batch, WireElement};
+use crate::protocol::dh::element_set::ElementSet;
 use crate::protocol::dh::message::DhMessage;
 use crate::protocol::dh::output::{DhOutput, Learned};
 use crate::protocol::dh::own_set::OwnSet;
@@ -40,7 +39,8 @@ pub struct InitiatorAwaitingPeerSet {
     own: OwnSet,
     tally: Tally,
     own_doubly: Vec<WireElement>,
-    peer_doubly: HashSet<WireElement>,
+    /// The responder's set re-blinded by us, as received (tested against at the end).
+    peer_doubly: Vec<WireElement>,
 }
 
 /// After [`InitiatorBlinding::next_chunk`].
@@ -135,7 +135,7 @@ impl InitiatorAwaitingReblinded {
         );
         Ok(InitiatorAfterReblinded::AwaitingPeerSet(
             InitiatorAwaitingPeerSet {
-                peer_doubly: HashSet::with_capacity(self.params.responder_count),
+                peer_doubly: Vec::with_capacity(self.params.responder_count),
                 params: self.params,
                 own: self.own,
                 tally,
@@ -159,7 +159,7 @@ impl InitiatorAwaitingPeerSet {
         let offset = self.tally.elements();
         self.tally.accept(elements.len())?;
         let doubly = batch::reblind(self.own.key(), &elements).map_err(|e| shift(e, offset))?;
-        self.peer_doubly.extend(doubly.iter().copied());
+        self.peer_doubly.extend_from_slice(&doubly);
         let reply = (self.params.mode == Mode::Mutual).then_some(DhMessage::Reblinded(doubly));
         if !self.tally.is_complete() {
             return Ok((InitiatorAfterPeerSet::AwaitingPeerSet(self), reply));
@@ -170,11 +170,12 @@ impl InitiatorAwaitingPeerSet {
     fn finish(self) -> DhOutput {
         let items = self.own.items();
         let (own_unique, duplicates) = (items.len(), items.duplicates());
+        let peer_doubly = ElementSet::new(self.peer_doubly);
         let learned = match self.params.mode {
             Mode::Cardinality => Learned::Cardinality(
                 self.own_doubly
                     .iter()
-                    .filter(|e| self.peer_doubly.contains(e))
+                    .filter(|e| peer_doubly.contains(e))
                     .count(),
             ),
             Mode::Intersection | Mode::Mutual => {
@@ -182,7 +183,7 @@ impl InitiatorAwaitingPeerSet {
                     .own_doubly
                     .iter()
                     .enumerate()
-                    .filter_map(|(pos, e)| self.own.match_at(pos, e, &self.peer_doubly))
+                    .filter_map(|(pos, e)| self.own.match_at(pos, e, &peer_doubly))
                     .collect();
                 Learned::Matches(self.own.into_matches(matched))
             }

@@ -12,6 +12,7 @@
 //! [`ResponderAwaitingReblinded`]). [`DhSession`] wraps both roles behind
 //! [`crate::protocol::SansIo`].
 
+mod element_set;
 mod initiator;
 mod message;
 mod output;

@@ -1,8 +1,6 @@
 //! A party's own side of a DH-PSI session: its key, its items in the shuffled order they are
 //! sent, padding dummies, and the matching of its doubly-blinded elements at the end.
 
-use std::collections::HashSet;
-
 use rand::seq::SliceRandom;
 use rand::SeedableRng;
 use rand_chacha::ChaCha20Rng;
@@ -11,36 +9,23 @@ use rand_core::{CryptoRng, Rng};
 use crate::dst;
 use crate::error::{Error, Result};
 use crate::group::{batch, SessionKey, WireElement};
+use crate::protocol::dh::element_set::ElementSet;
 use crate::protocol::dh::output::Match;
 use crate::protocol::dh::params::DhParams;
 use crate::protocol::ItemSet;
-
-/// What one sent position carries.
-#[derive(Clone)]
-enum Slot {
-    /// Distinct item number `n` of the [`ItemSet`].
-    Item(u32),
-    /// A padding dummy: 32 random bytes hashed exactly like an item, so its element is
-    /// indistinguishable from a real one, and it matches nothing with overwhelming probability.
-    Dummy([u8; 32]),
-}
-
-impl Slot {
-    fn bytes<'a>(&'a self, items: &'a ItemSet) -> &'a [u8] {
-        match self {
-            Slot::Item(n) => &items.items()[*n as usize],
-            Slot::Dummy(bytes) => bytes,
-        }
-    }
-}
 
 /// The party's own set, key and randomness for one session.
 pub(crate) struct OwnSet {
     key: SessionKey,
     rng: Box<ChaCha20Rng>,
     items: ItemSet,
-    /// Sent position -> what it carries, in the shuffled order of sending.
-    slots: Vec<Slot>,
+    /// Sent position -> what it carries, in the shuffled order of sending: `n` below
+    /// `items.len()` is distinct item `n`, anything else is padding dummy
+    /// `n - items.len()` (4 bytes a position, whatever the padding).
+    slots: Vec<u32>,
+    /// Padding dummies: 32 random bytes each, hashed exactly like an item, so their elements
+    /// are indistinguishable from real ones and match nothing with overwhelming probability.
+    dummies: Vec<[u8; 32]>,
     /// Positions sent so far.
     sent: usize,
     /// Messages sent so far.
@@ -63,28 +48,30 @@ impl OwnSet {
                 items.len()
             )));
         }
-        if items.len() > u32::MAX as usize {
+        if count > u32::MAX as usize {
             return Err(Error::Input(format!(
-                "{} items exceed 2^32 - 1",
-                items.len()
+                "a set size of {count} exceeds 2^32 - 1"
             )));
         }
         let key = SessionKey::random(rng);
         let mut seed = [0u8; 32];
         rng.fill_bytes(&mut seed);
         let mut rng = ChaCha20Rng::from_seed(seed);
-        let mut slots: Vec<Slot> = (0..items.len() as u32).map(Slot::Item).collect();
-        for _ in items.len()..count {
-            let mut dummy = [0u8; 32];
-            rng.fill_bytes(&mut dummy);
-            slots.push(Slot::Dummy(dummy));
-        }
+        let dummies: Vec<[u8; 32]> = (items.len()..count)
+            .map(|_| {
+                let mut dummy = [0u8; 32];
+                rng.fill_bytes(&mut dummy);
+                dummy
+            })
+            .collect();
+        let mut slots: Vec<u32> = (0..count as u32).collect();
         slots.shuffle(&mut rng);
         Ok(OwnSet {
             key,
             rng: Box::new(rng),
             items,
             slots,
+            dummies,
             sent: 0,
             messages: 0,
         })
@@ -113,7 +100,7 @@ impl OwnSet {
         let len = params.expected_chunk(self.slots.len(), self.sent);
         let chunk: Vec<&[u8]> = self.slots[self.sent..self.sent + len]
             .iter()
-            .map(|slot| slot.bytes(&self.items))
+            .map(|&slot| self.slot_bytes(slot))
             .collect();
         let blinded = batch::hash_and_blind(
             &self.key,
@@ -126,6 +113,15 @@ impl OwnSet {
         Some(blinded)
     }
 
+    /// What sent position `slot` carries: an item's bytes or a dummy's.
+    fn slot_bytes(&self, slot: u32) -> &[u8] {
+        let n = slot as usize;
+        match n.checked_sub(self.items.len()) {
+            None => &self.items.items()[n],
+            Some(d) => &self.dummies[d],
+        }
+    }
+
     /// True when the whole blinded set has been produced.
     pub(crate) fn all_sent(&self, params: &DhParams) -> bool {
         self.messages == self.slots.len().div_ceil(params.chunk_size).max(1)
@@ -136,12 +132,10 @@ impl OwnSet {
         &self,
         position: usize,
         doubly: &WireElement,
-        peer: &HashSet<WireElement>,
+        peer: &ElementSet,
     ) -> Option<usize> {
-        match self.slots[position] {
-            Slot::Item(n) if peer.contains(doubly) => Some(n as usize),
-            _ => None,
-        }
+        let n = self.slots[position] as usize;
+        (n < self.items.len() && peer.contains(doubly)).then_some(n)
     }
 
     /// Turns distinct-item numbers into matches ordered by first input position.
@@ -150,7 +144,7 @@ impl OwnSet {
         matched
             .into_iter()
             .map(|n| Match {
-                item: self.items.items()[n].clone(),
+                item: self.items.items()[n].to_vec(),
                 input_indices: self.items.input_indices(n),
             })
             .collect()
@@ -178,7 +172,7 @@ mod tests {
             let pos = own
                 .slots
                 .iter()
-                .position(|s| matches!(s, Slot::Item(0)))
+                .position(|&s| s == 0)
                 .expect("item 0 is sent");
             first_item_at[pos] += 1;
         }
@@ -193,11 +187,8 @@ mod tests {
         let mut rng = ChaCha20Rng::seed_from_u64(1);
         let own = OwnSet::new(ItemSet::new(["a"]), 5, &mut rng).expect("fits");
         assert_eq!(own.count(), 5);
-        let dummies = own
-            .slots
-            .iter()
-            .filter(|s| matches!(s, Slot::Dummy(_)))
-            .count();
+        let dummies = own.slots.iter().filter(|&&s| s >= 1).count();
         assert_eq!(dummies, 4);
+        assert_eq!(own.dummies.len(), 4);
     }
 }

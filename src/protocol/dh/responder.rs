@@ -6,13 +6,12 @@
 //!   ──▶ ResponderAwaitingReblinded ──handle(Reblinded)──▶ … ──▶ DhOutput   (mutual)
 //! ```
 
-use std::collections::HashSet;
-
 use rand::seq::SliceRandom;
 use rand_core::CryptoRng;
 
 use crate::error::Result;
 use crate::group::{batch, WireElement};
+use crate::protocol::dh::element_set::ElementSet;
 use crate::protocol::dh::initiator::{reject_identity, shift, unexpected};
 use crate::protocol::dh::message::DhMessage;
 use crate::protocol::dh::output::{DhOutput, Learned};
@@ -35,7 +34,7 @@ pub struct ResponderAwaitingPeerSet {
 pub struct ResponderBlinding {
     params: DhParams,
     own: OwnSet,
-    peer_doubly: HashSet<WireElement>,
+    peer_doubly: ElementSet,
 }
 
 /// Step 3 (mutual mode): the responder receives its own set back, re-blinded.
@@ -43,7 +42,7 @@ pub struct ResponderAwaitingReblinded {
     params: DhParams,
     own: OwnSet,
     tally: Tally,
-    peer_doubly: HashSet<WireElement>,
+    peer_doubly: ElementSet,
     matched: Vec<usize>,
 }
 
@@ -148,7 +147,7 @@ impl ResponderAwaitingPeerSet {
         let next = ResponderBlinding {
             params: self.params,
             own: self.own,
-            peer_doubly: kept.into_iter().collect(),
+            peer_doubly: ElementSet::new(kept),
         };
         Ok((ResponderAfterPeerSet::Blinding(next), replies))
     }

@@ -108,7 +108,9 @@ impl PreparedSender {
                 )));
             }
         }
-        let outputs = self.key.evaluate(self.suite, items.items())?;
+        let outputs = self
+            .key
+            .evaluate(self.suite, &items.items().slice(0..items.len()))?;
         let mut new: Vec<Entry> = outputs
             .par_iter()
             .enumerate()
@@ -133,7 +135,9 @@ impl PreparedSender {
     /// # Errors
     /// [`Error::Input`] if an item is longer than 65535 bytes.
     pub fn remove(&mut self, items: &ItemSet) -> Result<usize> {
-        let outputs = self.key.evaluate(self.suite, items.items())?;
+        let outputs = self
+            .key
+            .evaluate(self.suite, &items.items().slice(0..items.len()))?;
         let mut gone: Vec<u128> = outputs.iter().map(full_tag).collect();
         gone.sort_unstable();
         let keep: Vec<bool> = self

@@ -117,7 +117,7 @@ impl OprfReceiver {
         let real = self.real_range(i);
         let (state, mut elements) = client::blind_with(
             self.params.suite,
-            &self.items.items()[real.clone()],
+            &self.items.items().slice(real.clone()),
             self.blinds[real.clone()].to_vec(),
         )?;
         let len = self.params.chunk_len(self.params.receiver_count, i);
@@ -147,8 +147,10 @@ impl OprfReceiver {
         let state = self.states[i]
             .take()
             .ok_or_else(|| Error::PeerMisbehaved("Evaluated message replayed".into()))?;
-        let outputs =
-            state.finalize(&self.items.items()[real.clone()], &evaluated[..real.len()])?;
+        let outputs = state.finalize(
+            &self.items.items().slice(real.clone()),
+            &evaluated[..real.len()],
+        )?;
         // Dummy positions are not decoded: their evaluations are never used.
         let bits = self.params.tag_bits();
         for (u, out) in real.zip(outputs) {
@@ -260,7 +262,7 @@ impl SansIo for OprfReceiver {
         let mut matches: Vec<OprfMatch> = matches
             .into_iter()
             .map(|(u, payload)| OprfMatch {
-                item: self.items.items()[u].clone(),
+                item: self.items.items()[u].to_vec(),
                 input_indices: self.items.input_indices(u),
                 payload,
             })

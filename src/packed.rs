@@ -1,0 +1,229 @@
+//! Many small byte strings in one allocation, and a set of distinct ones.
+//!
+//! A set of 2^22 items held as `Vec<Vec<u8>>` costs a heap allocation per item (24 bytes of
+//! `Vec` plus the allocator's overhead, about 56 bytes for a 12-byte container number), and a
+//! `HashMap<Vec<u8>, _>` to find repeats copies every item once more. [`PackedBytes`] keeps
+//! the bytes back to back with one end offset each, and [`DistinctBytes`] finds repeats with a
+//! hash table of indices into it, so an item is stored once, in about its own length plus 8
+//! bytes (plus 8 more for the index).
+
+use std::hash::BuildHasher;
+use std::ops::Index;
+
+use hashbrown::HashTable;
+
+/// Byte strings stored back to back: `get(i)` is the `i`-th one pushed.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PackedBytes {
+    data: Vec<u8>,
+    ends: Vec<usize>,
+}
+
+impl PackedBytes {
+    /// No strings.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Appends `bytes`; returns its index.
+    pub fn push(&mut self, bytes: &[u8]) -> usize {
+        self.data.extend_from_slice(bytes);
+        self.ends.push(self.data.len());
+        self.ends.len() - 1
+    }
+
+    /// The `i`-th string, if there is one.
+    pub fn get(&self, i: usize) -> Option<&[u8]> {
+        let end = *self.ends.get(i)?;
+        let start = if i == 0 { 0 } else { self.ends[i - 1] };
+        Some(&self.data[start..end])
+    }
+
+    /// Number of strings.
+    pub fn len(&self) -> usize {
+        self.ends.len()
+    }
+
+    /// True when there are no strings.
+    pub fn is_empty(&self) -> bool {
+        self.ends.is_empty()
+    }
+
+    /// The strings in order.
+    pub fn iter(&self) -> Iter<'_> {
+        Iter {
+            packed: self,
+            range: 0..self.len(),
+        }
+    }
+
+    /// References to strings `range`, for the batch operations that take a slice.
+    ///
+    /// # Panics
+    /// If `range` is out of bounds, like slice indexing.
+    pub fn slice(&self, range: std::ops::Range<usize>) -> Vec<&[u8]> {
+        range.map(|i| &self[i]).collect()
+    }
+
+    /// Releases spare capacity (after loading).
+    pub fn shrink_to_fit(&mut self) {
+        self.data.shrink_to_fit();
+        self.ends.shrink_to_fit();
+    }
+}
+
+impl Index<usize> for PackedBytes {
+    type Output = [u8];
+
+    /// # Panics
+    /// If `i` is out of range, like slice indexing.
+    fn index(&self, i: usize) -> &[u8] {
+        let start = if i == 0 { 0 } else { self.ends[i - 1] };
+        &self.data[start..self.ends[i]]
+    }
+}
+
+/// The strings of a [`PackedBytes`], in order.
+#[derive(Debug, Clone)]
+pub struct Iter<'a> {
+    packed: &'a PackedBytes,
+    range: std::ops::Range<usize>,
+}
+
+impl<'a> Iterator for Iter<'a> {
+    type Item = &'a [u8];
+
+    fn next(&mut self) -> Option<&'a [u8]> {
+        self.range.next().map(|i| &self.packed[i])
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        self.range.size_hint()
+    }
+}
+
+impl ExactSizeIterator for Iter<'_> {}
+
+impl<'a> IntoIterator for &'a PackedBytes {
+    type Item = &'a [u8];
+    type IntoIter = Iter<'a>;
+
+    fn into_iter(self) -> Iter<'a> {
+        self.iter()
+    }
+}
+
+impl<T: AsRef<[u8]>> FromIterator<T> for PackedBytes {
+    fn from_iter<I: IntoIterator<Item = T>>(iter: I) -> Self {
+        let mut packed = PackedBytes::new();
+        for item in iter {
+            packed.push(item.as_ref());
+        }
+        packed
+    }
+}
+
+/// Distinct byte strings, in order of first insertion, with lookup by value.
+#[derive(Debug, Clone, Default)]
+pub struct DistinctBytes {
+    strings: PackedBytes,
+    table: HashTable<usize>,
+    hasher: std::collections::hash_map::RandomState,
+}
+
+impl DistinctBytes {
+    /// An empty set.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// The index of `bytes`, inserting it first if it is new: `(index, inserted)`.
+    pub fn insert(&mut self, bytes: &[u8]) -> (usize, bool) {
+        let hash = self.hasher.hash_one(bytes);
+        let strings = &self.strings;
+        if let Some(&i) = self.table.find(hash, |&i| &strings[i] == bytes) {
+            return (i, false);
+        }
+        let i = self.strings.push(bytes);
+        let (strings, hasher) = (&self.strings, &self.hasher);
+        self.table
+            .insert_unique(hash, i, |&j| hasher.hash_one(&strings[j]));
+        (i, true)
+    }
+
+    /// The index of `bytes`, if present.
+    pub fn index_of(&self, bytes: &[u8]) -> Option<usize> {
+        let hash = self.hasher.hash_one(bytes);
+        self.table
+            .find(hash, |&i| &self.strings[i] == bytes)
+            .copied()
+    }
+
+    /// The strings, in order of first insertion.
+    pub fn strings(&self) -> &PackedBytes {
+        &self.strings
+    }
+
+    /// Number of distinct strings.
+    pub fn len(&self) -> usize {
+        self.strings.len()
+    }
+
+    /// True when empty.
+    pub fn is_empty(&self) -> bool {
+        self.strings.is_empty()
+    }
+
+    /// Drops the lookup table and keeps the strings.
+    pub fn into_strings(self) -> PackedBytes {
+        self.strings
+    }
+
+    /// Releases spare capacity (after loading).
+    pub fn shrink_to_fit(&mut self) {
+        self.strings.shrink_to_fit();
+        let (strings, hasher) = (&self.strings, &self.hasher);
+        self.table.shrink_to_fit(|&j| hasher.hash_one(&strings[j]));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #[test]
+        fn packed_returns_what_was_pushed(items in proptest::collection::vec(proptest::collection::vec(any::<u8>(), 0..20), 0..50)) {
+            let packed: PackedBytes = items.iter().collect();
+            prop_assert_eq!(packed.len(), items.len());
+            for (i, item) in items.iter().enumerate() {
+                prop_assert_eq!(&packed[i], item.as_slice());
+                prop_assert_eq!(packed.get(i), Some(item.as_slice()));
+            }
+            prop_assert_eq!(packed.get(items.len()), None);
+            prop_assert!(packed.iter().eq(items.iter().map(Vec::as_slice)));
+        }
+
+        #[test]
+        fn distinct_keeps_first_occurrences_in_order(items in proptest::collection::vec(proptest::collection::vec(0u8..3, 0..3), 0..60)) {
+            let mut set = DistinctBytes::new();
+            let mut expected: Vec<&[u8]> = Vec::new();
+            for item in &items {
+                let (i, inserted) = set.insert(item);
+                match expected.iter().position(|e| *e == item.as_slice()) {
+                    Some(p) => prop_assert_eq!((i, inserted), (p, false)),
+                    None => {
+                        expected.push(item);
+                        prop_assert_eq!((i, inserted), (expected.len() - 1, true));
+                    }
+                }
+            }
+            prop_assert!(set.strings().iter().eq(expected.iter().copied()));
+            for (i, e) in expected.iter().enumerate() {
+                prop_assert_eq!(set.index_of(e), Some(i));
+            }
+            prop_assert_eq!(set.index_of(b"not there"), None);
+        }
+    }
+}
