@@ -215,20 +215,27 @@ fn serve_handles_several_sessions_then_shuts_down_on_ctrl_c() {
         assert!(r.status.success(), "{}", String::from_utf8_lossy(&r.stderr));
         assert_eq!(lines(&out), expected);
     }
-    // One output per session, named after the session id.
-    let per_session = std::fs::read_dir(root.path())
-        .unwrap()
-        .filter(|e| {
-            let name = e
-                .as_ref()
-                .unwrap()
-                .file_name()
-                .to_string_lossy()
-                .to_string();
-            name.starts_with("b.") && name.ends_with(".csv")
-        })
-        .count();
-    assert_eq!(per_session, 2);
+    // One output per session, named after the session id. The server writes it after its
+    // side of the session ends, which may be just after the client's: wait for it a little.
+    let count_outputs = || {
+        std::fs::read_dir(root.path())
+            .unwrap()
+            .filter(|e| {
+                let name = e
+                    .as_ref()
+                    .unwrap()
+                    .file_name()
+                    .to_string_lossy()
+                    .to_string();
+                name.starts_with("b.") && name.ends_with(".csv")
+            })
+            .count()
+    };
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while count_outputs() < 2 && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    assert_eq!(count_outputs(), 2);
     let pid = server.child.id().to_string();
     let kill = std::process::Command::new("kill")
         .args(["-INT", &pid])
