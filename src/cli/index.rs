@@ -79,30 +79,7 @@ pub fn run(args: Args, quiet: bool) -> Result<()> {
     let payloads = if args.label_columns.is_empty() {
         None
     } else {
-        let cols = args
-            .label_columns
-            .iter()
-            .map(|c| {
-                recs.header().iter().position(|h| h == c).ok_or_else(|| {
-                    Error::Input(format!(
-                        "{}: no column `{c}` for --label-columns (columns: {})",
-                        recs.path(),
-                        recs.header().join(", ")
-                    ))
-                })
-            })
-            .collect::<Result<Vec<usize>>>()?;
-        let payloads = (0..recs.items().len())
-            .map(|i| {
-                let row = &recs.rows()[recs.origins(i)[0].row];
-                let obj: serde_json::Map<String, serde_json::Value> = cols
-                    .iter()
-                    .map(|&c| (recs.header()[c].clone(), row.fields[c].clone().into()))
-                    .collect();
-                serde_json::to_vec(&obj).map_err(|e| Error::Input(e.to_string()))
-            })
-            .collect::<Result<Vec<_>>>()?;
-        Some(payloads)
+        Some(super::input::label_payloads(&recs, &args.label_columns)?)
     };
     let mut rng = UnwrapErr(SysRng);
     let (what, n, total) = if args.add || args.remove {
@@ -112,11 +89,14 @@ pub fn run(args: Args, quiet: bool) -> Result<()> {
         } else {
             index.remove(&items)?
         };
+        if !args.label_columns.is_empty() && index.label_columns().is_empty() {
+            index.set_label_columns(args.label_columns.clone());
+        }
         index.save()?;
         let verb = if args.add { "added" } else { "removed" };
         (verb, n, index.prepared().len())
     } else {
-        let index = Index::create(
+        let mut index = Index::create(
             &args.out,
             args.suite,
             &passphrase,
@@ -124,6 +104,10 @@ pub fn run(args: Args, quiet: bool) -> Result<()> {
             payloads.as_deref(),
             &mut rng,
         )?;
+        if !args.label_columns.is_empty() {
+            index.set_label_columns(args.label_columns.clone());
+            index.save()?;
+        }
         let n = index.prepared().len();
         ("indexed", n, n)
     };

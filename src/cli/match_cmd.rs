@@ -1,4 +1,5 @@
-//! `blindmatch match`: connect to a peer's `serve` and match as the initiator.
+//! `blindmatch match`: connect to a peer's `serve` and match as the initiator (in OPRF-PSI,
+//! the receiver: it learns its matched items and, in labeled mode, their payload columns).
 
 use std::path::PathBuf;
 
@@ -6,7 +7,9 @@ use super::input;
 use super::session_args::{SessionArgs, Summary};
 use crate::error::{Error, Result};
 use crate::protocol::Role;
-use crate::transport::{client, session, tls};
+use crate::transport::dispatch::{run_session, Outcome};
+use crate::transport::oprf_body::OprfOutcome;
+use crate::transport::{client, tls};
 
 /// Connect to a peer and match.
 #[derive(Debug, clap::Args)]
@@ -31,6 +34,7 @@ pub struct Args {
 /// Any input, configuration, TLS, handshake or protocol error; no output file is written.
 pub fn run(args: Args, quiet: bool) -> Result<()> {
     let (identity, auth, config) = args.session.resolve(quiet)?;
+    let (_policy, setup) = args.session.protocol_setup()?;
     let input = input::load(&args.input, quiet || args.session.json)?;
     let client_config = tls::client_config(&identity, &auth)?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -40,15 +44,24 @@ pub fn run(args: Args, quiet: bool) -> Result<()> {
     let report = runtime.block_on(async {
         let conn = client::connect(&args.connect, client_config, &config.timeouts).await?;
         tokio::select! {
-            r = session::run_dh(conn, Role::Initiator, &config, input::items(&input)) => r,
+            r = run_session(conn, Role::Initiator, &config, &setup, input::items(&input)) => r,
             _ = tokio::signal::ctrl_c() => Err(Error::Cancelled("interrupted (Ctrl-C)".into())),
         }
     })?;
-    let matches = report.output.matches().unwrap_or(&[]);
-    let wrote = report.output.matches().is_some();
-    if wrote {
-        input::write_matches(&args.output, &input, matches)?;
-    }
+    let wrote = match &report.outcome {
+        Outcome::Dh(o) => match o.matches() {
+            Some(matches) => {
+                input::write_matches(&args.output, &input, matches)?;
+                true
+            }
+            None => false,
+        },
+        Outcome::Oprf(OprfOutcome::Receiver { output, columns }) => {
+            input::write_oprf_matches(&args.output, &input, &output.matches, columns)?;
+            true
+        }
+        Outcome::Oprf(OprfOutcome::Sender(_)) => false,
+    };
     if !quiet || args.session.json {
         Summary::new(&report, wrote.then_some(args.output.as_path())).print(args.session.json);
     }

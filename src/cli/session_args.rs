@@ -9,7 +9,13 @@ use crate::error::{Error, Result};
 use crate::identity::{Fingerprint, Identity};
 use crate::protocol::dh::{Learned, DEFAULT_CHUNK_SIZE};
 use crate::protocol::Mode;
-use crate::transport::session::{SessionConfig, SessionReport};
+use crate::oprf::Suite;
+use crate::policy::Policy;
+use crate::protocol::oprf_psi::ReceiverOutput;
+use crate::transport::dispatch::{Outcome, ProtocolSetup, Report};
+use crate::transport::negotiate::{ProtocolChoice, LABELED_MODE};
+use crate::transport::oprf_body::OprfOutcome;
+use crate::transport::session::SessionConfig;
 use crate::transport::timeouts::Timeouts;
 use crate::transport::verifier::PeerAuth;
 
@@ -25,9 +31,17 @@ pub struct SessionArgs {
     /// A PEM file of CA certificates: also accept a peer whose certificate chains to one.
     #[arg(long)]
     pub peer_ca: Option<PathBuf>,
-    /// What the parties learn: intersection, mutual or cardinality.
+    /// What the parties learn: intersection, mutual or cardinality (DH-PSI), or labeled
+    /// (OPRF-PSI: the initiator also learns the responder's payload columns of each match).
     #[arg(long, default_value = "intersection")]
-    pub mode: Mode,
+    pub mode: String,
+    /// The protocol: dh, oprf, or auto (OPRF-PSI when one announced set is more than 8 times
+    /// the other, or in labeled mode; both sides decide the same way from the handshake).
+    #[arg(long, default_value = "auto")]
+    pub protocol: ProtocolChoice,
+    /// OPRF suite for OPRF-PSI (both sides must agree).
+    #[arg(long, default_value = "ristretto255-SHAKE256-blindmatch-v1")]
+    pub oprf_suite: Suite,
     /// Policy file both agencies load (default: the built-in default policy).
     #[arg(long)]
     pub policy: Option<PathBuf>,
@@ -70,7 +84,7 @@ impl SessionArgs {
         };
         let auth = PeerAuth { pinned, ca };
         let config = SessionConfig {
-            mode: self.mode,
+            mode: self.dh_mode()?,
             policy_digest: policy_digest(self.policy.as_deref())?,
             chunk_size: self.chunk_size,
             padded_count: self.pad_to,
@@ -79,6 +93,56 @@ impl SessionArgs {
             gate: None,
         };
         Ok((identity, auth, config))
+    }
+}
+
+impl SessionArgs {
+    /// True for `--mode labeled`.
+    pub fn labeled(&self) -> bool {
+        self.mode == LABELED_MODE
+    }
+
+    /// The DH-PSI mode (`labeled` runs as OPRF-PSI, whose receiver learns the intersection).
+    ///
+    /// # Errors
+    /// [`Error::Input`] for an unknown mode.
+    pub fn dh_mode(&self) -> Result<Mode> {
+        if self.labeled() {
+            return Ok(Mode::Intersection);
+        }
+        self.mode.parse().map_err(|_| {
+            Error::Input(format!(
+                "unknown mode `{}`: expected intersection, mutual, cardinality or labeled",
+                self.mode
+            ))
+        })
+    }
+
+    /// The loaded policy and the protocol settings of this side (the responder adds its
+    /// OPRF-PSI set). Labeled mode must be among the policy's modes.
+    ///
+    /// # Errors
+    /// The policy file is invalid; [`Error::PolicyRefused`] (rule `modes`) for a labeled
+    /// session the policy does not allow.
+    pub fn protocol_setup(&self) -> Result<(Policy, ProtocolSetup)> {
+        let policy = match &self.policy {
+            Some(p) => Policy::load(p)?,
+            None => Policy::default_policy(),
+        };
+        if self.labeled() && !policy.modes().contains(LABELED_MODE) {
+            return Err(Error::PolicyRefused {
+                rule: "modes".into(),
+                detail: "mode `labeled` is not among the policy's modes".into(),
+            });
+        }
+        let setup = ProtocolSetup {
+            choice: self.protocol,
+            labeled: self.labeled(),
+            suite: self.oprf_suite,
+            revealable_columns: policy.revealable_columns().clone(),
+            sender: None,
+        };
+        Ok((policy, setup))
     }
 }
 
@@ -106,6 +170,8 @@ pub struct Summary {
     pub peer_fingerprint: String,
     /// `initiator` or `responder`.
     pub role: String,
+    /// The protocol that ran: `dh` or `oprf`.
+    pub protocol: String,
     /// The mode.
     pub mode: String,
     /// Distinct items of ours.
@@ -120,6 +186,8 @@ pub struct Summary {
     pub matches: Option<usize>,
     /// Size of the intersection (cardinality mode).
     pub cardinality: Option<usize>,
+    /// Labeled OPRF-PSI receiver: matching tags whose payload did not open (not reported).
+    pub label_failures: Option<usize>,
     /// Frame bytes sent.
     pub bytes_sent: u64,
     /// Frame bytes received.
@@ -132,30 +200,58 @@ pub struct Summary {
 
 impl Summary {
     /// The summary of a finished session.
-    pub fn new(r: &SessionReport, output: Option<&Path>) -> Self {
-        let o = &r.output;
-        let (matches, cardinality) = match &o.learned {
-            Learned::Nothing => (None, None),
-            Learned::Cardinality(n) => (None, Some(*n)),
-            Learned::Matches(m) => (Some(m.len()), None),
+    pub fn new(r: &Report, output: Option<&Path>) -> Self {
+        let role = match r.agreed.ours.side {
+            crate::transport::handshake::Side::Initiator => "initiator",
+            crate::transport::handshake::Side::Responder => "responder",
         };
-        Summary {
+        let mut s = Summary {
             session_id: hex::encode(r.session_id),
             transcript: hex::encode(r.transcript),
             peer_fingerprint: r.peer_fingerprint.to_string(),
-            role: o.role.to_string(),
-            mode: o.mode.to_string(),
-            own_unique: o.own_unique,
-            own_sent: o.own_sent,
-            peer_sent: o.peer_sent,
-            duplicates: o.duplicates,
-            matches,
-            cardinality,
+            role: role.to_string(),
+            protocol: r.protocol.to_string(),
+            mode: r.agreed.ours.mode.clone(),
+            own_unique: 0,
+            own_sent: 0,
+            peer_sent: 0,
+            duplicates: 0,
+            matches: None,
+            cardinality: None,
+            label_failures: None,
             bytes_sent: r.stats.bytes_sent,
             bytes_received: r.stats.bytes_received,
             elapsed_ms: r.elapsed.as_millis(),
             output: output.map(|p| p.display().to_string()),
+        };
+        match &r.outcome {
+            Outcome::Dh(o) => {
+                (s.matches, s.cardinality) = match &o.learned {
+                    Learned::Nothing => (None, None),
+                    Learned::Cardinality(n) => (None, Some(*n)),
+                    Learned::Matches(m) => (Some(m.len()), None),
+                };
+                (s.own_unique, s.own_sent, s.peer_sent, s.duplicates) =
+                    (o.own_unique, o.own_sent, o.peer_sent, o.duplicates);
+            }
+            Outcome::Oprf(OprfOutcome::Receiver { output: o, .. }) => {
+                let ReceiverOutput {
+                    own_unique,
+                    own_sent,
+                    peer_sent,
+                    duplicates,
+                    ..
+                } = *o;
+                (s.own_unique, s.own_sent, s.peer_sent, s.duplicates) =
+                    (own_unique, own_sent, peer_sent, duplicates);
+                s.matches = Some(o.matches.len());
+                s.label_failures = (r.agreed.ours.mode == LABELED_MODE).then_some(o.label_failures);
+            }
+            Outcome::Oprf(OprfOutcome::Sender(o)) => {
+                (s.own_unique, s.own_sent, s.peer_sent) = (o.own_unique, o.own_sent, o.peer_sent);
+            }
         }
+        s
     }
 
     /// Prints the summary: JSON on one line, or a few human lines.
@@ -168,11 +264,16 @@ impl Summary {
             return;
         }
         println!(
-            "session {} with peer {} ({}, {} mode)",
+            "session {} with peer {} ({}, {} mode, {})",
             &self.session_id[..16],
             self.peer_fingerprint,
             self.role,
-            self.mode
+            self.mode,
+            if self.protocol == "oprf" {
+                "OPRF-PSI"
+            } else {
+                "DH-PSI"
+            }
         );
         println!(
             "  sent {} elements ({} distinct items), received {}; {} duplicate input items dropped",
