@@ -4,6 +4,7 @@
 //! sides, a precomputed index is served only where the policy allows key reuse, and a sender
 //! announcing fewer tags than it sends is rejected.
 
+#[allow(clippy::unwrap_used)]
 mod net_common;
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -32,7 +33,9 @@ fn column(path: &Path, col: &str) -> Vec<String> {
 }
 
 fn ints(from: usize, n: usize, step: usize) -> Vec<String> {
-    (0..n).map(|i| format!("item-{}", from + i * step)).collect()
+    (0..n)
+        .map(|i| format!("item-{}", from + i * step))
+        .collect()
 }
 
 fn intersection(a: &[String], b: &[String]) -> BTreeSet<String> {
@@ -169,8 +172,16 @@ fn labeled_mode_yields_exactly_the_matched_rows_payload_columns() {
         &p,
         "--json",
     ];
-    let matcher = ["--mode", "labeled", "--column", "imo", "--policy", &p, "--json"];
-    let r = session(d, (&d.join("r.csv"), &d.join("s.csv")), &out, &serve, &matcher);
+    let matcher = [
+        "--mode", "labeled", "--column", "imo", "--policy", &p, "--json",
+    ];
+    let r = session(
+        d,
+        (&d.join("r.csv"), &d.join("s.csv")),
+        &out,
+        &serve,
+        &matcher,
+    );
     assert!(r.ok_match && r.ok_serve, "{}\n{}", r.match_err, r.serve_err);
     let ja = json(&r.match_out);
     assert_eq!(ja["protocol"], "oprf");
@@ -213,7 +224,10 @@ fn labeled_mode_yields_exactly_the_matched_rows_payload_columns() {
         .expect("run serve");
     assert!(!refused.status.success());
     let err = String::from_utf8_lossy(&refused.stderr);
-    assert!(err.contains("revealable_columns") && err.contains("owner"), "{err}");
+    assert!(
+        err.contains("revealable_columns") && err.contains("owner"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -293,13 +307,23 @@ fn serving_a_precomputed_index_needs_key_reuse_in_the_policy() {
     let p = policy(d, "reuse.toml", "", "allow_key_reuse = true\n");
     let server = Server::from_command(serve_index(Some(&p)));
     let out = d.join("out.csv");
-    let m = run_match(&a_dir, &b_fp, &server.addr, &a_in, &out, &["--policy", &p, "--json"]);
+    let m = run_match(
+        &a_dir,
+        &b_fp,
+        &server.addr,
+        &a_in,
+        &out,
+        &["--policy", &p, "--json"],
+    );
     let (ok, s_out, s_err) = server.finish();
     assert!(m.status.success(), "{}", String::from_utf8_lossy(&m.stderr));
     assert!(ok, "{s_err}");
     let got: BTreeSet<String> = column(&out, "matched_values").into_iter().collect();
     assert_eq!(got, expected);
-    assert_eq!(json(&String::from_utf8_lossy(&m.stdout))["protocol"], "oprf");
+    assert_eq!(
+        json(&String::from_utf8_lossy(&m.stdout))["protocol"],
+        "oprf"
+    );
     assert_eq!(json(&s_out)["own_sent"], 2000);
 
     // A peer insisting on DH-PSI cannot use the index.
@@ -314,5 +338,8 @@ fn serving_a_precomputed_index_needs_key_reuse_in_the_policy() {
     );
     let (ok, _, s_err) = server.finish();
     assert!(!m.status.success() && !ok);
-    assert!(s_err.contains("protocol: ours `oprf`, peer's `dh`"), "{s_err}");
+    assert!(
+        s_err.contains("protocol: ours `oprf`, peer's `dh`"),
+        "{s_err}"
+    );
 }

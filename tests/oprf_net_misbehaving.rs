@@ -2,6 +2,7 @@
 //! `blindmatch match`: a sender that sends more tags than it announced in the handshake, or
 //! more Tags messages, is rejected; the receiver writes no output and tells the sender.
 
+#[allow(clippy::unwrap_used)]
 mod net_common;
 
 use blindmatch::identity::Identity;
@@ -56,8 +57,8 @@ fn a_sender_sending_more_tags_than_announced_is_rejected() {
     for lie in [Lie::MoreTagsThanAnnounced, Lie::ExtraTagsMessage] {
         let out = root.path().join(format!("out-{lie:?}.csv"));
         let b = Identity::load(&b_dir).expect("identity");
-        let config = tls::server_config(&b, &PeerAuth::pinned(a_fp.parse().expect("fp")))
-            .expect("config");
+        let config =
+            tls::server_config(&b, &PeerAuth::pinned(a_fp.parse().expect("fp"))).expect("config");
         let listener = rt
             .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
             .expect("bind");
@@ -136,7 +137,14 @@ fn a_sender_sending_more_tags_than_announced_is_rejected() {
             &addr,
             &input,
             &out,
-            &["--protocol", "oprf", "--chunk-size", "16", "--read-timeout", "5"],
+            &[
+                "--protocol",
+                "oprf",
+                "--chunk-size",
+                "16",
+                "--read-timeout",
+                "5",
+            ],
         );
         let seen = rt.block_on(peer).expect("peer task");
         let err = String::from_utf8_lossy(&res.stderr).to_string();
@@ -146,7 +154,10 @@ fn a_sender_sending_more_tags_than_announced_is_rejected() {
         let (expected, told): (&[&str], &[&str]) = match lie {
             Lie::MoreTagsThanAnnounced => (&["carries 11 tags"], &["abort"]),
             Lie::ExtraTagsMessage => (
-                &["more Tags messages than agreed", "after the session was complete"],
+                &[
+                    "more Tags messages than agreed",
+                    "after the session was complete",
+                ],
                 &["abort", "closed"],
             ),
         };
@@ -154,7 +165,10 @@ fn a_sender_sending_more_tags_than_announced_is_rejected() {
             expected.iter().any(|e| err.contains(e)),
             "{lie:?}: match said {err}"
         );
-        assert!(told.contains(&seen.as_str()), "{lie:?}: the sender saw {seen}");
+        assert!(
+            told.contains(&seen.as_str()),
+            "{lie:?}: the sender saw {seen}"
+        );
         assert!(!err.contains("panicked"), "{err}");
         assert!(!out.exists(), "{lie:?}: an output file was written");
     }

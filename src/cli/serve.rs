@@ -85,7 +85,9 @@ fn sender_source(
         columns
     } else {
         let payloads = match (input, args.label_columns.is_empty()) {
-            (Some(recs), false) => Some(Arc::new(input::label_payloads(recs, &args.label_columns)?)),
+            (Some(recs), false) => {
+                Some(Arc::new(input::label_payloads(recs, &args.label_columns)?))
+            }
             _ => None,
         };
         setup.sender = Some(SenderSource::Fresh {
@@ -106,7 +108,9 @@ fn sender_source(
         {
             return Err(Error::PolicyRefused {
                 rule: "revealable_columns".into(),
-                detail: format!("payload column `{c}` is not among the policy's revealable columns"),
+                detail: format!(
+                    "payload column `{c}` is not among the policy's revealable columns"
+                ),
             });
         }
     }
@@ -138,7 +142,10 @@ pub fn run(args: Args, quiet: bool) -> Result<()> {
     let (policy, mut setup) = args.session.protocol_setup()?;
     let input = match args.index {
         Some(_) => None,
-        None => Some(Arc::new(input::load(&args.input, quiet || args.session.json)?)),
+        None => Some(Arc::new(input::load(
+            &args.input,
+            quiet || args.session.json,
+        )?)),
     };
     sender_source(&args, &policy, input.as_deref(), &mut setup)?;
     let setup = Arc::new(setup);

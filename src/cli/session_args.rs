@@ -7,11 +7,11 @@ use serde::Serialize;
 
 use crate::error::{Error, Result};
 use crate::identity::{Fingerprint, Identity};
-use crate::protocol::dh::{Learned, DEFAULT_CHUNK_SIZE};
-use crate::protocol::Mode;
 use crate::oprf::Suite;
 use crate::policy::Policy;
+use crate::protocol::dh::{Learned, DEFAULT_CHUNK_SIZE};
 use crate::protocol::oprf_psi::ReceiverOutput;
+use crate::protocol::Mode;
 use crate::transport::dispatch::{Outcome, ProtocolSetup, Report};
 use crate::transport::negotiate::{ProtocolChoice, LABELED_MODE};
 use crate::transport::oprf_body::OprfOutcome;

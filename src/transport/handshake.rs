@@ -290,8 +290,9 @@ impl Agreed {
     /// [`Error::Incompatible`] if the hellos do not agree on one (never after a successful
     /// [`exchange`], which checks it).
     pub fn protocol(&self) -> Result<super::negotiate::Protocol> {
-        super::negotiate::resolve(&self.ours, &self.theirs)
-            .map_err(|d| Error::Incompatible(format!("the handshake did not match: {}", d.join("; "))))
+        super::negotiate::resolve(&self.ours, &self.theirs).map_err(|d| {
+            Error::Incompatible(format!("the handshake did not match: {}", d.join("; ")))
+        })
     }
 }
 

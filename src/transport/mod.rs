@@ -11,12 +11,12 @@
 //! * [`dispatch`]: one session, either protocol, from the hello to the result.
 
 pub mod client;
+pub mod dispatch;
 pub mod driver;
 pub mod framing;
 pub mod handshake;
 pub mod negotiate;
 pub mod oprf_body;
-pub mod dispatch;
 pub mod progress;
 pub mod server;
 pub mod session;

@@ -195,7 +195,10 @@ mod tests {
         assert_eq!(resolve(&i("auto", 10), &r("auto", 80)), Ok(Protocol::Dh));
         assert_eq!(resolve(&i("auto", 10), &r("auto", 81)), Ok(Protocol::Oprf));
         assert_eq!(resolve(&r("auto", 81), &i("auto", 10)), Ok(Protocol::Oprf));
-        assert_eq!(resolve(&i("auto", 810), &r("auto", 100)), Ok(Protocol::Oprf));
+        assert_eq!(
+            resolve(&i("auto", 810), &r("auto", 100)),
+            Ok(Protocol::Oprf)
+        );
         assert!(resolve(&i("nope", 1), &r("auto", 1)).is_err());
     }
 

@@ -232,27 +232,7 @@ where
     let mut rng = rand_core::UnwrapErr(rand::rngs::SysRng);
     match party {
         OprfParty::Sender(sender) => {
-            let prepared = (|| {
-                if labeled && !sender.set.is_labeled() {
-                    return Err(Error::Config(
-                        "labeled mode needs payloads: serve with --label-columns, or from a \
-                         labeled index"
-                            .into(),
-                    ));
-                }
-                let payload_len = labeled.then(|| sender.set.max_payload_len());
-                let p = params(agreed, opts.suite, payload_len)?;
-                let msg = SenderParams {
-                    payload_len,
-                    columns: if labeled {
-                        sender.columns.clone()
-                    } else {
-                        Vec::new()
-                    },
-                };
-                let session = OprfSender::new(p.clone(), sender.set.clone(), &mut rng)?;
-                Ok((p, msg, session))
-            })();
+            let prepared = prepare_sender(agreed, opts, &sender, labeled, &mut rng);
             let (p, msg, session) = match prepared {
                 Ok(x) => x,
                 Err(e) => {
@@ -332,6 +312,34 @@ where
             ))
         }
     }
+}
+
+/// The sender's parameters, first message and session, before anything is sent.
+fn prepare_sender<R: rand_core::CryptoRng + ?Sized>(
+    agreed: &Agreed,
+    opts: &BodyOptions,
+    sender: &SenderSet,
+    labeled: bool,
+    rng: &mut R,
+) -> Result<(OprfPsiParams, SenderParams, OprfSender)> {
+    if labeled && !sender.set.is_labeled() {
+        return Err(Error::Config(
+            "labeled mode needs payloads: serve with --label-columns, or from a labeled index"
+                .into(),
+        ));
+    }
+    let payload_len = labeled.then(|| sender.set.max_payload_len());
+    let p = params(agreed, opts.suite, payload_len)?;
+    let msg = SenderParams {
+        payload_len,
+        columns: if labeled {
+            sender.columns.clone()
+        } else {
+            Vec::new()
+        },
+    };
+    let session = OprfSender::new(p.clone(), sender.set.clone(), rng)?;
+    Ok((p, msg, session))
 }
 
 /// Reads the sender's first frame; returns it and its size on the wire.
