@@ -77,6 +77,7 @@ impl SessionArgs {
             timeouts: Timeouts::default().with_read_secs(self.read_timeout),
             quiet: quiet || self.json,
             gate: None,
+            compliance: None,
         };
         Ok((identity, auth, config))
     }
