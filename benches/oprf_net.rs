@@ -19,7 +19,7 @@ use blindmatch::identity::Identity;
 use blindmatch::index::Index;
 use blindmatch::oprf::Suite;
 use blindmatch::protocol::{ItemSet, Mode, Role};
-use blindmatch::transport::dispatch::{run_session, Outcome, ProtocolSetup, Report, SenderSource};
+use blindmatch::transport::dispatch::{run_psi, Outcome, ProtocolSetup, Report, SenderSource};
 use blindmatch::transport::negotiate::ProtocolChoice;
 use blindmatch::transport::oprf_body::OprfOutcome;
 use blindmatch::transport::server::{serve, ServeOptions};
@@ -99,11 +99,12 @@ fn main() -> Result<(), Error> {
         timeouts: Timeouts::default().with_read_secs(60),
         quiet: true,
         gate: None,
+        compliance: None,
     };
-    let receiver_setup = ProtocolSetup {
+    let receiver_setup = Arc::new(ProtocolSetup {
         choice: ProtocolChoice::Auto,
         ..ProtocolSetup::default()
-    };
+    });
     let sender_setup = Arc::new(ProtocolSetup {
         choice: ProtocolChoice::Oprf,
         sender: Some(SenderSource::Index {
@@ -148,7 +149,8 @@ fn main() -> Result<(), Error> {
                         let r = match conn {
                             Ok(c) => {
                                 let empty = ItemSet::new(Vec::<Vec<u8>>::new());
-                                run_session(c, Role::Responder, &cfg, &setup, empty).await
+                                run_psi(c, Role::Responder, &cfg, setup, empty, |_, _| Ok(None))
+                                    .await
                             }
                             Err(e) => Err(e),
                         };
@@ -160,12 +162,13 @@ fn main() -> Result<(), Error> {
             ));
             let start = Instant::now();
             let conn = client::connect(&addr, client_config.clone(), &config.timeouts).await?;
-            let ra = run_session(
+            let ra = run_psi(
                 conn,
                 Role::Initiator,
                 &config,
-                &receiver_setup,
+                receiver_setup.clone(),
                 receiver.clone(),
+                |_, _| Ok(None),
             )
             .await?;
             let elapsed = start.elapsed();
@@ -181,7 +184,7 @@ fn main() -> Result<(), Error> {
     let Some((ra, rb)) = last else {
         return Err(Error::Cancelled("no run".into()));
     };
-    let matches = match &ra.outcome {
+    let matches = match &ra.output {
         Outcome::Oprf(OprfOutcome::Receiver { output, .. }) => output.matches.len(),
         _ => return Err(Error::Config("the session did not run OPRF-PSI".into())),
     };

@@ -22,6 +22,7 @@ fn config(gate: Option<SessionGate>) -> SessionConfig {
         timeouts: Timeouts::default().with_read_secs(10),
         quiet: true,
         gate,
+        compliance: None,
     }
 }
 

@@ -22,10 +22,10 @@ fn allow_key_reuse_defaults_to_false_and_refuses_by_name() {
 #[test]
 fn allow_key_reuse_true_changes_the_digest_and_false_does_not() {
     let base = Policy::parse(&default_text(), "p.toml").expect("parses");
-    let on = Policy::parse(&(default_text() + "allow_key_reuse = true\n"), "p.toml")
-        .expect("parses");
-    let off = Policy::parse(&(default_text() + "allow_key_reuse = false\n"), "p.toml")
-        .expect("parses");
+    let on =
+        Policy::parse(&(default_text() + "allow_key_reuse = true\n"), "p.toml").expect("parses");
+    let off =
+        Policy::parse(&(default_text() + "allow_key_reuse = false\n"), "p.toml").expect("parses");
     assert!(on.allow_key_reuse() && on.check_key_reuse().is_ok());
     assert_ne!(on.digest(), base.digest());
     assert_eq!(off.digest(), base.digest());
@@ -41,5 +41,8 @@ fn allow_key_reuse_of_the_wrong_type_is_refused_with_its_line() {
     let text = default_text() + "allow_key_reuse = \"yes\"\n";
     let line = text.lines().count();
     let err = Policy::parse(&text, "p.toml").expect_err("a string is not a boolean");
-    assert!(err.to_string().contains(&format!("p.toml:{line}:")), "{err}");
+    assert!(
+        err.to_string().contains(&format!("p.toml:{line}:")),
+        "{err}"
+    );
 }

@@ -112,6 +112,7 @@ pub fn run(_args: Args, quiet: bool) -> Result<()> {
         timeouts: Timeouts::default().with_read_secs(30),
         quiet: true,
         gate: None,
+        compliance: None,
     };
     let a_items = sdn.items();
     let b_items = register.items();

@@ -2,12 +2,13 @@
 //! the receiver: it learns its matched items and, in labeled mode, their payload columns).
 
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use super::input;
 use super::session_args::{SessionArgs, Summary};
 use crate::error::{Error, Result};
 use crate::protocol::Role;
-use crate::transport::dispatch::{run_session, Outcome};
+use crate::transport::dispatch::{run_psi, Outcome};
 use crate::transport::oprf_body::OprfOutcome;
 use crate::transport::{client, tls};
 
@@ -41,29 +42,31 @@ pub fn run(args: Args, quiet: bool) -> Result<()> {
         .enable_all()
         .build()
         .map_err(|e| Error::io("starting the runtime", e))?;
+    let setup = Arc::new(setup);
+    // Written inside the session, after the receipts and before the end entry of the log.
+    let finish = |outcome: &Outcome, _: &[u8; 32]| -> Result<Option<PathBuf>> {
+        match outcome {
+            Outcome::Dh(o) => match o.matches() {
+                Some(matches) => input::write_matches(&args.output, &input, matches)?,
+                None => return Ok(None),
+            },
+            Outcome::Oprf(OprfOutcome::Receiver { output, columns }) => {
+                input::write_oprf_matches(&args.output, &input, &output.matches, columns)?
+            }
+            Outcome::Oprf(OprfOutcome::Sender(_)) => return Ok(None),
+        }
+        Ok(Some(args.output.clone()))
+    };
     let report = runtime.block_on(async {
         let conn = client::connect(&args.connect, client_config, &config.timeouts).await?;
+        let items = input::items(&input);
         tokio::select! {
-            r = run_session(conn, Role::Initiator, &config, &setup, input::items(&input)) => r,
+            r = run_psi(conn, Role::Initiator, &config, setup, items, finish) => r,
             _ = tokio::signal::ctrl_c() => Err(Error::Cancelled("interrupted (Ctrl-C)".into())),
         }
     })?;
-    let wrote = match &report.outcome {
-        Outcome::Dh(o) => match o.matches() {
-            Some(matches) => {
-                input::write_matches(&args.output, &input, matches)?;
-                true
-            }
-            None => false,
-        },
-        Outcome::Oprf(OprfOutcome::Receiver { output, columns }) => {
-            input::write_oprf_matches(&args.output, &input, &output.matches, columns)?;
-            true
-        }
-        Outcome::Oprf(OprfOutcome::Sender(_)) => false,
-    };
     if !quiet || args.session.json {
-        Summary::new(&report, wrote.then_some(args.output.as_path())).print(args.session.json);
+        Summary::new(&report, report.output_file.as_deref()).print(args.session.json);
     }
     Ok(())
 }

@@ -11,7 +11,7 @@ use crate::index::Index;
 use crate::policy::Policy;
 use crate::protocol::{ItemSet, Role};
 use crate::records::Records;
-use crate::transport::dispatch::{run_session, Outcome, ProtocolSetup, SenderSource};
+use crate::transport::dispatch::{run_psi, Outcome, ProtocolSetup, SenderSource};
 use crate::transport::negotiate::ProtocolChoice;
 use crate::transport::server::{serve, ServeOptions};
 use crate::transport::session::SessionConfig;
@@ -187,7 +187,7 @@ pub fn run(args: Args, quiet: bool) -> Result<()> {
                 let r = handle(
                     conn,
                     &config,
-                    &setup,
+                    setup,
                     input.as_deref(),
                     output.as_deref(),
                     (once, json, quiet),
@@ -217,23 +217,25 @@ pub fn run(args: Args, quiet: bool) -> Result<()> {
 async fn handle(
     conn: Result<crate::transport::client::Connected<crate::transport::server::ServerStream>>,
     config: &SessionConfig,
-    setup: &ProtocolSetup,
+    setup: Arc<ProtocolSetup>,
     input: Option<&Records>,
     output: Option<&Path>,
     (once, json, quiet): (bool, bool, bool),
 ) -> Result<()> {
     let items = input.map_or_else(|| ItemSet::new(Vec::<Vec<u8>>::new()), input::items);
-    let report = run_session(conn?, Role::Responder, config, setup, items).await?;
-    let mut written = None;
-    if let (Some(base), Some(input), Outcome::Dh(o)) = (output, input, &report.outcome) {
-        if let Some(matches) = o.matches() {
-            let path = output_path(base, &report.session_id, once);
-            input::write_matches(&path, input, matches)?;
-            written = Some(path);
+    let finish = |outcome: &Outcome, session_id: &[u8; 32]| -> Result<Option<PathBuf>> {
+        if let (Some(base), Some(input), Outcome::Dh(o)) = (output, input, outcome) {
+            if let Some(matches) = o.matches() {
+                let path = output_path(base, session_id, once);
+                input::write_matches(&path, input, matches)?;
+                return Ok(Some(path));
+            }
         }
-    }
+        Ok(None)
+    };
+    let report = run_psi(conn?, Role::Responder, config, setup, items, finish).await?;
     if !quiet || json {
-        Summary::new(&report, written.as_deref()).print(json);
+        Summary::new(&report, report.output_file.as_deref()).print(json);
     }
     Ok(())
 }

@@ -91,6 +91,7 @@ impl SessionArgs {
             timeouts: Timeouts::default().with_read_secs(self.read_timeout),
             quiet: quiet || self.json,
             gate: None,
+            compliance: None,
         };
         Ok((identity, auth, config))
     }
@@ -210,7 +211,7 @@ impl Summary {
             transcript: hex::encode(r.transcript),
             peer_fingerprint: r.peer_fingerprint.to_string(),
             role: role.to_string(),
-            protocol: r.protocol.to_string(),
+            protocol: r.output.protocol().to_string(),
             mode: r.agreed.ours.mode.clone(),
             own_unique: 0,
             own_sent: 0,
@@ -224,7 +225,7 @@ impl Summary {
             elapsed_ms: r.elapsed.as_millis(),
             output: output.map(|p| p.display().to_string()),
         };
-        match &r.outcome {
+        match &r.output {
             Outcome::Dh(o) => {
                 (s.matches, s.cardinality) = match &o.learned {
                     Learned::Nothing => (None, None),

@@ -26,6 +26,9 @@ pub enum FrameKind {
     Done = 4,
     /// This side gives up. Carries no reason: the peer is told only that the session failed.
     Abort = 5,
+    /// This side's signed session receipt, after both `Done` (section 4.4.1; the receipt's
+    /// 188 bytes are `protocol-spec/06-policy-and-audit.md` section 5).
+    Receipt = 6,
 }
 
 impl FrameKind {
@@ -36,6 +39,7 @@ impl FrameKind {
             3 => FrameKind::Protocol,
             4 => FrameKind::Done,
             5 => FrameKind::Abort,
+            6 => FrameKind::Receipt,
             _ => return None,
         })
     }

@@ -6,11 +6,16 @@
 //! * [`tls`]: rustls configurations, TLS 1.3 only, mutual authentication.
 //! * [`handshake`]: hellos, transcript, TLS exporter, session id.
 //! * [`timeouts`]: connect, handshake, read and session deadlines.
+//! * [`session`]: the session envelope (handshake, gate, audit entries, receipts) around a
+//!   [`session::ProtocolBody`]; [`dh_body`] is DH-PSI's, [`oprf_body`] OPRF-PSI's.
 //! * [`negotiate`]: which protocol (`dh`, `oprf`, `auto`) a session runs.
-//! * [`oprf_body`]: the OPRF-PSI body of a session, after the handshake.
-//! * [`dispatch`]: one session, either protocol, from the hello to the result.
+//! * [`dispatch`]: the body that runs whichever protocol the handshake picked.
+//! * [`compliance`]: policy, budget, audit log and receipt key as a session uses them.
+//! * [`receipts`]: the signed receipt exchange at the end of a session.
 
 pub mod client;
+pub mod compliance;
+pub mod dh_body;
 pub mod dispatch;
 pub mod driver;
 pub mod framing;
@@ -18,6 +23,7 @@ pub mod handshake;
 pub mod negotiate;
 pub mod oprf_body;
 pub mod progress;
+pub mod receipts;
 pub mod server;
 pub mod session;
 pub mod timeouts;

@@ -209,8 +209,9 @@ async fn abort<S: AsyncWrite + Unpin>(stream: &mut S) {
     let _ = write_frame(stream, &Frame::new(FrameKind::Abort, Vec::new())).await;
 }
 
-/// Runs the OPRF-PSI body over `stream` after the handshake `agreed` (the caller applies the
-/// whole-session deadline).
+/// Runs the OPRF-PSI body over `stream` after the handshake `agreed` and hands the stream back
+/// once both sides sent `Done` (the envelope, [`super::session::run_session`], applies the
+/// whole-session deadline and exchanges receipts on it).
 ///
 /// # Errors
 /// [`Error::PolicyRefused`] (rule `revealable_columns`) when the sender announces a payload
@@ -223,7 +224,7 @@ pub async fn run<S>(
     agreed: &Agreed,
     party: OprfParty,
     opts: &BodyOptions,
-) -> Result<(OprfOutcome, DriveStats)>
+) -> Result<(OprfOutcome, DriveStats, S)>
 where
     S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
@@ -254,9 +255,9 @@ where
                 8 * p.sender_count as u64 + 32 * p.receiver_count as u64,
                 32 * p.receiver_count as u64,
             );
-            let (out, mut stats) = drive(stream, session, limits, progress).await?;
+            let (out, mut stats, stream) = drive(stream, session, limits, progress).await?;
             stats.bytes_sent += first;
-            Ok((OprfOutcome::Sender(out), stats))
+            Ok((OprfOutcome::Sender(out), stats, stream))
         }
         OprfParty::Receiver(items) => {
             let first = read_params(&mut stream, &t).await;
@@ -301,7 +302,7 @@ where
                 32 * p.receiver_count as u64,
                 32 * p.receiver_count as u64 + 8 * p.sender_count as u64,
             );
-            let (output, mut stats) = drive(stream, session, limits, progress).await?;
+            let (output, mut stats, stream) = drive(stream, session, limits, progress).await?;
             stats.bytes_received += n;
             Ok((
                 OprfOutcome::Receiver {
@@ -309,6 +310,7 @@ where
                     columns: msg.columns,
                 },
                 stats,
+                stream,
             ))
         }
     }
