@@ -6,7 +6,8 @@ use super::input;
 use super::session_args::{SessionArgs, Summary};
 use crate::error::{Error, Result};
 use crate::protocol::Role;
-use crate::transport::{client, session, tls};
+use crate::transport::session::{self, DhBody};
+use crate::transport::{client, tls};
 
 /// Connect to a peer and match.
 #[derive(Debug, clap::Args)]
@@ -30,8 +31,9 @@ pub struct Args {
 /// # Errors
 /// Any input, configuration, TLS, handshake or protocol error; no output file is written.
 pub fn run(args: Args, quiet: bool) -> Result<()> {
-    let (identity, auth, config) = args.session.resolve(quiet)?;
     let input = input::load(&args.input, quiet || args.session.json)?;
+    let items = input::items(&input);
+    let (identity, auth, config) = args.session.resolve(quiet, &input, items.len())?;
     let client_config = tls::client_config(&identity, &auth)?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -40,17 +42,18 @@ pub fn run(args: Args, quiet: bool) -> Result<()> {
     let report = runtime.block_on(async {
         let conn = client::connect(&args.connect, client_config, &config.timeouts).await?;
         tokio::select! {
-            r = session::run_dh(conn, Role::Initiator, &config, input::items(&input)) => r,
+            r = session::run_session(conn, Role::Initiator, &config, DhBody::new(items), |out, _| {
+                // Written only once both sides finished and the receipts were exchanged.
+                match out.matches() {
+                    Some(m) => input::write_matches(&args.output, &input, m).map(|()| Some(args.output.clone())),
+                    None => Ok(None),
+                }
+            }) => r,
             _ = tokio::signal::ctrl_c() => Err(Error::Cancelled("interrupted (Ctrl-C)".into())),
         }
     })?;
-    let matches = report.output.matches().unwrap_or(&[]);
-    let wrote = report.output.matches().is_some();
-    if wrote {
-        input::write_matches(&args.output, &input, matches)?;
-    }
     if !quiet || args.session.json {
-        Summary::new(&report, wrote.then_some(args.output.as_path())).print(args.session.json);
+        Summary::new(&report, report.output_file.as_deref()).print(args.session.json);
     }
     Ok(())
 }

@@ -9,7 +9,7 @@ use crate::error::{Error, Result};
 use crate::protocol::Role;
 use crate::records::Records;
 use crate::transport::server::{serve, ServeOptions};
-use crate::transport::session::{self, SessionConfig};
+use crate::transport::session::{self, DhBody, SessionConfig};
 use crate::transport::tls;
 
 /// Serve matching sessions to pinned peers.
@@ -57,8 +57,9 @@ fn output_path(base: &Path, session_id: &[u8; 32], once: bool) -> PathBuf {
 /// # Errors
 /// Configuration errors; with `--once`, the session's error.
 pub fn run(args: Args, quiet: bool) -> Result<()> {
-    let (identity, auth, config) = args.session.resolve(quiet)?;
     let input = Arc::new(input::load(&args.input, quiet || args.session.json)?);
+    let own_unique = input::items(&input).len();
+    let (identity, auth, config) = args.session.resolve(quiet, &input, own_unique)?;
     let server_config = tls::server_config(&identity, &auth)?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -124,15 +125,21 @@ async fn handle(
     json: bool,
     quiet: bool,
 ) -> Result<()> {
-    let report = session::run_dh(conn?, Role::Responder, config, input::items(input)).await?;
-    let mut written = None;
-    if let (Some(base), Some(matches)) = (output, report.output.matches()) {
-        let path = output_path(base, &report.session_id, once);
-        input::write_matches(&path, input, matches)?;
-        written = Some(path);
-    }
+    let body = DhBody::new(input::items(input));
+    let report = session::run_session(conn?, Role::Responder, config, body, |out, sid| {
+        // Written only once both sides finished and the receipts were exchanged.
+        match (output, out.matches()) {
+            (Some(base), Some(matches)) => {
+                let path = output_path(base, sid, once);
+                input::write_matches(&path, input, matches)?;
+                Ok(Some(path))
+            }
+            _ => Ok(None),
+        }
+    })
+    .await?;
     if !quiet || json {
-        Summary::new(&report, written.as_deref()).print(json);
+        Summary::new(&report, report.output_file.as_deref()).print(json);
     }
     Ok(())
 }

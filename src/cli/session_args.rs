@@ -1,6 +1,7 @@
 //! Arguments shared by `serve` and `match`, and what they turn into.
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::Duration;
 
 use serde::Serialize;
@@ -9,6 +10,8 @@ use crate::error::{Error, Result};
 use crate::identity::{Fingerprint, Identity};
 use crate::protocol::dh::{Learned, DEFAULT_CHUNK_SIZE};
 use crate::protocol::Mode;
+use crate::records::Records;
+use crate::transport::compliance::{policy_kinds, Compliance};
 use crate::transport::session::{SessionConfig, SessionReport};
 use crate::transport::timeouts::Timeouts;
 use crate::transport::verifier::PeerAuth;
@@ -31,9 +34,17 @@ pub struct SessionArgs {
     /// Policy file both agencies load (default: the built-in default policy).
     #[arg(long)]
     pub policy: Option<PathBuf>,
-    /// Send this many elements (padding with dummies) instead of the true set size.
+    /// Send this many elements (padding with dummies) instead of the true set size. With a
+    /// policy `padding_bound`, the default is the bound and any other value is refused.
     #[arg(long)]
     pub pad_to: Option<usize>,
+    /// The signed audit log to append to (default: `audit.jsonl` in the identity directory).
+    /// One process at a time uses a log; a second waits, then fails.
+    #[arg(long)]
+    pub audit_log: Option<PathBuf>,
+    /// The query-budget state file (default: `budget.json` in the identity directory).
+    #[arg(long)]
+    pub budget_state: Option<PathBuf>,
     /// Elements per message (both sides must agree).
     #[arg(long, default_value_t = DEFAULT_CHUNK_SIZE)]
     pub chunk_size: usize,
@@ -46,11 +57,34 @@ pub struct SessionArgs {
 }
 
 impl SessionArgs {
-    /// Loads the identity, the peer pins and the policy digest.
+    /// The audit log path: `--audit-log`, or `audit.jsonl` in the identity directory.
+    pub fn audit_log_path(&self) -> PathBuf {
+        self.audit_log
+            .clone()
+            .unwrap_or_else(|| self.identity.join(AUDIT_LOG_FILE))
+    }
+
+    /// The budget state path: `--budget-state`, or `budget.json` in the identity directory.
+    pub fn budget_state_path(&self) -> PathBuf {
+        self.budget_state
+            .clone()
+            .unwrap_or_else(|| self.identity.join(BUDGET_STATE_FILE))
+    }
+
+    /// Loads the identity, the peer pins and the policy, opens the audit log and the budget
+    /// ([`Compliance`]), checks our own true size (`own_unique` distinct items of `input`)
+    /// against the policy before any connection, and takes the padding from the policy.
     ///
     /// # Errors
-    /// [`Error::Config`] or [`Error::Input`] naming the faulty argument or file.
-    pub fn resolve(&self, quiet: bool) -> Result<(Identity, PeerAuth, SessionConfig)> {
+    /// [`Error::Config`] or [`Error::Input`] naming the faulty argument or file;
+    /// [`Error::PolicyRefused`] naming the rule (logged); [`Error::Audit`] if the existing
+    /// log fails verification.
+    pub fn resolve(
+        &self,
+        quiet: bool,
+        input: &Records,
+        own_unique: usize,
+    ) -> Result<(Identity, PeerAuth, SessionConfig)> {
         let identity = Identity::load(&self.identity)?;
         let pinned = self
             .peers
@@ -69,31 +103,51 @@ impl SessionArgs {
             }
         };
         let auth = PeerAuth { pinned, ca };
+        let policy = load_policy(self.policy.as_deref())?;
+        let input_kinds: Vec<&str> = input
+            .keys()
+            .iter()
+            .flat_map(|k| k.parts().iter().map(|p| p.kind.name()))
+            .collect();
+        let kinds = policy_kinds(&policy, &input_kinds);
+        let policy_digest = policy.digest();
+        let compliance = Compliance::open(
+            policy,
+            kinds,
+            &identity,
+            &self.audit_log_path(),
+            &self.budget_state_path(),
+        )?;
+        compliance.precheck(self.mode.as_str(), own_unique)?;
+        let padded_count = compliance.padded_count(self.pad_to)?;
         let config = SessionConfig {
             mode: self.mode,
-            policy_digest: policy_digest(self.policy.as_deref())?,
+            policy_digest,
             chunk_size: self.chunk_size,
-            padded_count: self.pad_to,
+            padded_count,
             timeouts: Timeouts::default().with_read_secs(self.read_timeout),
             quiet: quiet || self.json,
             gate: None,
-            compliance: None,
+            compliance: Some(Arc::new(compliance)),
         };
         Ok((identity, auth, config))
     }
 }
 
-/// The digest of the policy both sides must share: [`crate::policy::Policy::digest`] of the
-/// `--policy` file, or of the default policy.
+/// Default file name of the audit log inside an identity directory.
+pub const AUDIT_LOG_FILE: &str = "audit.jsonl";
+/// Default file name of the budget state inside an identity directory.
+pub const BUDGET_STATE_FILE: &str = "budget.json";
+
+/// The `--policy` file, or the default policy.
 ///
 /// # Errors
 /// The policy file cannot be read or is invalid (the error names `file:line:column`).
-pub(crate) fn policy_digest(path: Option<&Path>) -> Result<[u8; 32]> {
-    let policy = match path {
-        Some(p) => crate::policy::Policy::load(p)?,
-        None => crate::policy::Policy::default_policy(),
-    };
-    Ok(policy.digest())
+pub(crate) fn load_policy(path: Option<&Path>) -> Result<crate::policy::Policy> {
+    match path {
+        Some(p) => crate::policy::Policy::load(p),
+        None => Ok(crate::policy::Policy::default_policy()),
+    }
 }
 
 /// The `--json` summary of a session.
@@ -129,6 +183,8 @@ pub struct Summary {
     pub elapsed_ms: u128,
     /// Output file written, if any.
     pub output: Option<String>,
+    /// Whether the peer's signed session receipt was received, checked and logged.
+    pub peer_receipt: bool,
 }
 
 impl Summary {
@@ -156,6 +212,7 @@ impl Summary {
             bytes_received: r.stats.bytes_received,
             elapsed_ms: r.elapsed.as_millis(),
             output: output.map(|p| p.display().to_string()),
+            peer_receipt: r.peer_receipt.is_some(),
         }
     }
 
@@ -187,6 +244,9 @@ impl Summary {
         println!("  learned: {learned}");
         if let Some(o) = &self.output {
             println!("  matches written to {o}");
+        }
+        if self.peer_receipt {
+            println!("  the peer's signed receipt was checked and logged");
         }
         println!(
             "  {:.2} s, {} bytes sent, {} bytes received",

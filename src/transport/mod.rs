@@ -8,9 +8,11 @@
 //! * [`timeouts`]: connect, handshake, read and session deadlines.
 //! * [`session`]: the session envelope (handshake, gate, audit entries, receipts) around a
 //!   [`session::ProtocolBody`]; [`dh_body`] is DH-PSI's.
+//! * [`admission`]: both sides' verdict after the handshake, before any element.
 //! * [`compliance`]: policy, budget, audit log and receipt key as a session uses them.
 //! * [`receipts`]: the signed receipt exchange at the end of a session.
 
+pub mod admission;
 pub mod client;
 pub mod compliance;
 pub mod dh_body;
