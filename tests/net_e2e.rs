@@ -204,8 +204,12 @@ fn serve_handles_several_sessions_then_shuts_down_on_ctrl_c() {
             let (a_dir, b_fp, addr, a_in) =
                 (a_dir.clone(), b_fp.clone(), addr.clone(), a_in.clone());
             let out = root.path().join(format!("a{i}.csv"));
+            // One audit log per process (a log has one writer at a time); the budget state
+            // is shared, under its lock.
+            let log = root.path().join(format!("a{i}.jsonl"));
             std::thread::spawn(move || {
-                let r = run_match(&a_dir, &b_fp, &addr, &a_in, &out, &["--mode", "mutual"]);
+                let extra = ["--mode", "mutual", "--audit-log", log.to_str().unwrap()];
+                let r = run_match(&a_dir, &b_fp, &addr, &a_in, &out, &extra);
                 (r, out)
             })
         })
@@ -215,7 +219,17 @@ fn serve_handles_several_sessions_then_shuts_down_on_ctrl_c() {
         assert!(r.status.success(), "{}", String::from_utf8_lossy(&r.stderr));
         assert_eq!(lines(&out), expected);
     }
-    // One output per session, named after the session id.
+    let pid = server.child.id().to_string();
+    let kill = std::process::Command::new("kill")
+        .args(["-INT", &pid])
+        .status()
+        .unwrap();
+    assert!(kill.success());
+    let (ok, _, err) = server.finish();
+    assert!(ok, "{err}");
+    assert!(err.contains("shutting down"), "{err}");
+    // One output per session, named after the session id (serve finishes its sessions,
+    // whose outputs are written after the receipt exchange, before it exits).
     let per_session = std::fs::read_dir(root.path())
         .unwrap()
         .filter(|e| {
@@ -229,15 +243,6 @@ fn serve_handles_several_sessions_then_shuts_down_on_ctrl_c() {
         })
         .count();
     assert_eq!(per_session, 2);
-    let pid = server.child.id().to_string();
-    let kill = std::process::Command::new("kill")
-        .args(["-INT", &pid])
-        .status()
-        .unwrap();
-    assert!(kill.success());
-    let (ok, _, err) = server.finish();
-    assert!(ok, "{err}");
-    assert!(err.contains("shutting down"), "{err}");
 }
 
 #[test]

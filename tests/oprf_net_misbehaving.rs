@@ -14,8 +14,8 @@ use blindmatch::transport::framing::{read_frame, write_frame, Frame, FrameKind, 
 use blindmatch::transport::handshake::{exchange, Hello, Side};
 use blindmatch::transport::oprf_body::SenderParams;
 use blindmatch::transport::timeouts::Timeouts;
-use blindmatch::transport::tls;
 use blindmatch::transport::verifier::PeerAuth;
+use blindmatch::transport::{admission, tls};
 use net_common::*;
 
 const CHUNK: usize = 16;
@@ -84,6 +84,9 @@ fn a_sender_sending_more_tags_than_announced_is_rejected() {
             let agreed = exchange(&mut s, hello, &exporter, &t)
                 .await
                 .expect("handshake");
+            admission::exchange(&mut s, Ok(()), &t)
+                .await
+                .expect("admission");
             let n_r = agreed.theirs.set_size as usize;
             let mut p = OprfPsiParams::new(Suite::default(), agreed.session_id, n_r, ANNOUNCED);
             p.chunk_size = CHUNK;

@@ -104,10 +104,15 @@ pub fn run(args: Args, quiet: bool) -> Result<()> {
             payloads.as_deref(),
             &mut rng,
         )?;
-        if !args.label_columns.is_empty() {
-            index.set_label_columns(args.label_columns.clone());
-            index.save()?;
-        }
+        index.set_label_columns(args.label_columns.clone());
+        let mut kinds: Vec<String> = super::session_args::input_kinds(&recs)
+            .into_iter()
+            .map(String::from)
+            .collect();
+        kinds.sort();
+        kinds.dedup();
+        index.set_kinds(kinds);
+        index.save()?;
         let n = index.prepared().len();
         ("indexed", n, n)
     };

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use super::input;
-use super::session_args::{SessionArgs, Summary};
+use super::session_args::{self, SessionArgs, Summary};
 use crate::error::{Error, Result};
 use crate::protocol::Role;
 use crate::transport::dispatch::{run_psi, Outcome};
@@ -34,9 +34,11 @@ pub struct Args {
 /// # Errors
 /// Any input, configuration, TLS, handshake or protocol error; no output file is written.
 pub fn run(args: Args, quiet: bool) -> Result<()> {
-    let (identity, auth, config) = args.session.resolve(quiet)?;
-    let (_policy, setup) = args.session.protocol_setup()?;
     let input = input::load(&args.input, quiet || args.session.json)?;
+    let items = input::items(&input);
+    let kinds = session_args::input_kinds(&input);
+    let (identity, auth, config) = args.session.resolve(quiet, &kinds, items.len())?;
+    let (_policy, setup) = args.session.protocol_setup()?;
     let client_config = tls::client_config(&identity, &auth)?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()

@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
 use super::input;
-use super::session_args::{SessionArgs, Summary};
+use super::session_args::{self, SessionArgs, Summary};
 use crate::error::{Error, Result};
 use crate::index::Index;
 use crate::policy::Policy;
@@ -54,12 +54,22 @@ pub struct Args {
 }
 
 /// The responder's OPRF-PSI material: an opened index, or payloads of the input's items.
+/// Returns the identifier kinds served (for the policy): the input's, or those the index
+/// recorded (`raw` for an index that recorded none).
 fn sender_source(
     args: &Args,
     policy: &Policy,
     input: Option<&Records>,
     setup: &mut ProtocolSetup,
-) -> Result<()> {
+) -> Result<Vec<String>> {
+    let mut kinds: Vec<String> = input
+        .map(|r| {
+            session_args::input_kinds(r)
+                .into_iter()
+                .map(String::from)
+                .collect()
+        })
+        .unwrap_or_default();
     let columns = if let Some(dir) = &args.index {
         policy.check_key_reuse()?;
         if setup.choice == ProtocolChoice::Dh {
@@ -78,6 +88,10 @@ fn sender_source(
             setup.suite = index.prepared().suite();
         }
         let columns = index.label_columns().to_vec();
+        kinds = index.kinds().to_vec();
+        if kinds.is_empty() {
+            kinds.push("raw".into());
+        }
         setup.sender = Some(SenderSource::Index {
             set: Arc::new(index.into_prepared()),
             columns: columns.clone(),
@@ -114,7 +128,7 @@ fn sender_source(
             });
         }
     }
-    Ok(())
+    Ok(kinds)
 }
 
 fn output_path(base: &Path, session_id: &[u8; 32], once: bool) -> PathBuf {
@@ -138,8 +152,6 @@ fn output_path(base: &Path, session_id: &[u8; 32], once: bool) -> PathBuf {
 /// # Errors
 /// Configuration errors; with `--once`, the session's error.
 pub fn run(args: Args, quiet: bool) -> Result<()> {
-    let (identity, auth, config) = args.session.resolve(quiet)?;
-    let (policy, mut setup) = args.session.protocol_setup()?;
     let input = match args.index {
         Some(_) => None,
         None => Some(Arc::new(input::load(
@@ -147,7 +159,15 @@ pub fn run(args: Args, quiet: bool) -> Result<()> {
             quiet || args.session.json,
         )?)),
     };
-    sender_source(&args, &policy, input.as_deref(), &mut setup)?;
+    let (policy, mut setup) = args.session.protocol_setup()?;
+    let kinds = sender_source(&args, &policy, input.as_deref(), &mut setup)?;
+    let own_unique = match (&setup.sender, &input) {
+        (Some(SenderSource::Index { set, .. }), _) => set.len(),
+        (_, Some(recs)) => input::items(recs).len(),
+        _ => 0,
+    };
+    let kind_refs: Vec<&str> = kinds.iter().map(String::as_str).collect();
+    let (identity, auth, config) = args.session.resolve(quiet, &kind_refs, own_unique)?;
     let setup = Arc::new(setup);
     let server_config = tls::server_config(&identity, &auth)?;
     let runtime = tokio::runtime::Builder::new_multi_thread()

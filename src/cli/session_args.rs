@@ -1,6 +1,7 @@
 //! Arguments shared by `serve` and `match`, and what they turn into.
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::Duration;
 
 use serde::Serialize;
@@ -12,6 +13,8 @@ use crate::policy::Policy;
 use crate::protocol::dh::{Learned, DEFAULT_CHUNK_SIZE};
 use crate::protocol::oprf_psi::ReceiverOutput;
 use crate::protocol::Mode;
+use crate::records::Records;
+use crate::transport::compliance::{policy_kinds, Compliance};
 use crate::transport::dispatch::{Outcome, ProtocolSetup, Report};
 use crate::transport::negotiate::{ProtocolChoice, LABELED_MODE};
 use crate::transport::oprf_body::OprfOutcome;
@@ -45,9 +48,17 @@ pub struct SessionArgs {
     /// Policy file both agencies load (default: the built-in default policy).
     #[arg(long)]
     pub policy: Option<PathBuf>,
-    /// Send this many elements (padding with dummies) instead of the true set size.
+    /// Send this many elements (padding with dummies) instead of the true set size. With a
+    /// policy `padding_bound`, the default is the bound and any other value is refused.
     #[arg(long)]
     pub pad_to: Option<usize>,
+    /// The signed audit log to append to (default: `audit.jsonl` in the identity directory).
+    /// One process at a time uses a log; a second waits, then fails.
+    #[arg(long)]
+    pub audit_log: Option<PathBuf>,
+    /// The query-budget state file (default: `budget.json` in the identity directory).
+    #[arg(long)]
+    pub budget_state: Option<PathBuf>,
     /// Elements per message (both sides must agree).
     #[arg(long, default_value_t = DEFAULT_CHUNK_SIZE)]
     pub chunk_size: usize,
@@ -60,11 +71,35 @@ pub struct SessionArgs {
 }
 
 impl SessionArgs {
-    /// Loads the identity, the peer pins and the policy digest.
+    /// The audit log path: `--audit-log`, or `audit.jsonl` in the identity directory.
+    pub fn audit_log_path(&self) -> PathBuf {
+        self.audit_log
+            .clone()
+            .unwrap_or_else(|| self.identity.join(AUDIT_LOG_FILE))
+    }
+
+    /// The budget state path: `--budget-state`, or `budget.json` in the identity directory.
+    pub fn budget_state_path(&self) -> PathBuf {
+        self.budget_state
+            .clone()
+            .unwrap_or_else(|| self.identity.join(BUDGET_STATE_FILE))
+    }
+
+    /// Loads the identity, the peer pins and the policy, opens the audit log and the budget
+    /// ([`Compliance`]), checks our own true size (`own_unique` distinct items, of the
+    /// identifier kinds `input_kinds`, see [`input_kinds`]) against the policy before any
+    /// connection, and takes the padding from the policy.
     ///
     /// # Errors
-    /// [`Error::Config`] or [`Error::Input`] naming the faulty argument or file.
-    pub fn resolve(&self, quiet: bool) -> Result<(Identity, PeerAuth, SessionConfig)> {
+    /// [`Error::Config`] or [`Error::Input`] naming the faulty argument or file;
+    /// [`Error::PolicyRefused`] naming the rule (logged); [`Error::Audit`] if the existing
+    /// log fails verification.
+    pub fn resolve(
+        &self,
+        quiet: bool,
+        input_kinds: &[&str],
+        own_unique: usize,
+    ) -> Result<(Identity, PeerAuth, SessionConfig)> {
         let identity = Identity::load(&self.identity)?;
         let pinned = self
             .peers
@@ -83,15 +118,27 @@ impl SessionArgs {
             }
         };
         let auth = PeerAuth { pinned, ca };
+        let policy = load_policy(self.policy.as_deref())?;
+        let kinds = policy_kinds(&policy, input_kinds);
+        let policy_digest = policy.digest();
+        let compliance = Compliance::open(
+            policy,
+            kinds,
+            &identity,
+            &self.audit_log_path(),
+            &self.budget_state_path(),
+        )?;
+        compliance.precheck(&self.mode, own_unique)?;
+        let padded_count = compliance.padded_count(self.pad_to)?;
         let config = SessionConfig {
             mode: self.dh_mode()?,
-            policy_digest: policy_digest(self.policy.as_deref())?,
+            policy_digest,
             chunk_size: self.chunk_size,
-            padded_count: self.pad_to,
+            padded_count,
             timeouts: Timeouts::default().with_read_secs(self.read_timeout),
             quiet: quiet || self.json,
             gate: None,
-            compliance: None,
+            compliance: Some(Arc::new(compliance)),
         };
         Ok((identity, auth, config))
     }
@@ -126,10 +173,7 @@ impl SessionArgs {
     /// The policy file is invalid; [`Error::PolicyRefused`] (rule `modes`) for a labeled
     /// session the policy does not allow.
     pub fn protocol_setup(&self) -> Result<(Policy, ProtocolSetup)> {
-        let policy = match &self.policy {
-            Some(p) => Policy::load(p)?,
-            None => Policy::default_policy(),
-        };
+        let policy = load_policy(self.policy.as_deref())?;
         if self.labeled() && !policy.modes().contains(LABELED_MODE) {
             return Err(Error::PolicyRefused {
                 rule: "modes".into(),
@@ -147,17 +191,29 @@ impl SessionArgs {
     }
 }
 
-/// The digest of the policy both sides must share: [`crate::policy::Policy::digest`] of the
-/// `--policy` file, or of the default policy.
+/// The identifier kinds of an input's keys, as [`SessionArgs::resolve`] takes them.
+pub fn input_kinds(input: &Records) -> Vec<&str> {
+    input
+        .keys()
+        .iter()
+        .flat_map(|k| k.parts().iter().map(|p| p.kind.name()))
+        .collect()
+}
+
+/// Default file name of the audit log inside an identity directory.
+pub const AUDIT_LOG_FILE: &str = "audit.jsonl";
+/// Default file name of the budget state inside an identity directory.
+pub const BUDGET_STATE_FILE: &str = "budget.json";
+
+/// The `--policy` file, or the default policy.
 ///
 /// # Errors
 /// The policy file cannot be read or is invalid (the error names `file:line:column`).
-pub(crate) fn policy_digest(path: Option<&Path>) -> Result<[u8; 32]> {
-    let policy = match path {
-        Some(p) => crate::policy::Policy::load(p)?,
-        None => crate::policy::Policy::default_policy(),
-    };
-    Ok(policy.digest())
+pub(crate) fn load_policy(path: Option<&Path>) -> Result<Policy> {
+    match path {
+        Some(p) => Policy::load(p),
+        None => Ok(Policy::default_policy()),
+    }
 }
 
 /// The `--json` summary of a session.
@@ -197,6 +253,8 @@ pub struct Summary {
     pub elapsed_ms: u128,
     /// Output file written, if any.
     pub output: Option<String>,
+    /// Whether the peer's signed session receipt was received, checked and logged.
+    pub peer_receipt: bool,
 }
 
 impl Summary {
@@ -224,6 +282,7 @@ impl Summary {
             bytes_received: r.stats.bytes_received,
             elapsed_ms: r.elapsed.as_millis(),
             output: output.map(|p| p.display().to_string()),
+            peer_receipt: r.peer_receipt.is_some(),
         };
         match &r.output {
             Outcome::Dh(o) => {
@@ -288,6 +347,9 @@ impl Summary {
         println!("  learned: {learned}");
         if let Some(o) = &self.output {
             println!("  matches written to {o}");
+        }
+        if self.peer_receipt {
+            println!("  the peer's signed receipt was checked and logged");
         }
         println!(
             "  {:.2} s, {} bytes sent, {} bytes received",

@@ -2,7 +2,7 @@
 //! with its OPRF key encrypted at rest (`protocol-spec/07-oprf-psi.md` section 8).
 //!
 //! ```text
-//! DIR/index.json   {"format", "suite", "items", "labeled", "salt", ["label_columns"]}
+//! DIR/index.json   {"format", "suite", "items", "labeled", "salt", ["label_columns"], ["kinds"]}
 //! DIR/key.wrapped  the OPRF key, wrapped (see `wrap`)
 //! DIR/tags.bin     per item, ascending by tag: tag (16 bytes, big-endian)
 //!                  [labeled: label key (32) || payload length (2, BE) || payload]
@@ -39,6 +39,9 @@ struct Meta {
     /// Names of the payload columns (labeled index); announced to receivers.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     label_columns: Vec<String>,
+    /// The identifier kinds of the indexed keys (for the policy's `identifier_kinds`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    kinds: Vec<String>,
 }
 
 /// A precomputed sender set in a directory.
@@ -49,6 +52,7 @@ pub struct Index {
     wrapped: Vec<u8>,
     set: PreparedSender,
     label_columns: Vec<String>,
+    kinds: Vec<String>,
 }
 
 impl Index {
@@ -83,6 +87,7 @@ impl Index {
             wrapped,
             set,
             label_columns: Vec::new(),
+            kinds: Vec::new(),
         };
         index.save()?;
         Ok(index)
@@ -123,6 +128,7 @@ impl Index {
             wrapped,
             set,
             label_columns: meta.label_columns,
+            kinds: meta.kinds,
         })
     }
 
@@ -156,6 +162,7 @@ impl Index {
             labeled: self.set.is_labeled(),
             salt: hex::encode(self.salt),
             label_columns: self.label_columns.clone(),
+            kinds: self.kinds.clone(),
         };
         let json = serde_json::to_vec_pretty(&meta)
             .map_err(|e| Error::Config(format!("serialising index.json: {e}")))?;
@@ -181,6 +188,17 @@ impl Index {
     /// The names of the payload columns (empty for an unlabeled index).
     pub fn label_columns(&self) -> &[String] {
         &self.label_columns
+    }
+
+    /// Records the identifier kinds of the indexed keys (for the policy when serving). Call
+    /// [`Index::save`] to persist.
+    pub fn set_kinds(&mut self, kinds: Vec<String>) {
+        self.kinds = kinds;
+    }
+
+    /// The identifier kinds recorded with [`Index::set_kinds`] (empty if none).
+    pub fn kinds(&self) -> &[String] {
+        &self.kinds
     }
 
     /// The precomputed set, to serve sessions from (wrap it in an `Arc`).

@@ -174,28 +174,19 @@ impl Compliance {
         SessionReceipt::sign(body, &self.key)
     }
 
-    /// The rules that need only our own set, checked before connecting: mode, identifier
-    /// kinds, our unique count against the size bounds and the padding bound. A refusal is
-    /// logged (the peer is not known yet).
+    /// The rules on our own true (unpadded) size, checked before connecting
+    /// ([`Policy::check_own_size`]): a refusal here needs no peer and is logged. Every other
+    /// rule is checked after the handshake ([`Compliance::admit`]), where both sides see a
+    /// refusal.
     ///
     /// # Errors
     /// [`Error::PolicyRefused`] naming the rule; [`Error::Io`] if the refusal cannot be
     /// logged.
     pub fn precheck(&self, mode: &str, own_unique: usize) -> Result<()> {
-        let req = SessionRequest {
-            mode: mode.to_owned(),
-            own_count: own_unique as u64,
-            peer_count: None,
-            kinds: self.kinds.clone(),
-            peer_fingerprint: "(not connected)".to_owned(),
-            revealed_columns: Vec::new(),
-            // Needs the peer: checked after the handshake.
-            prior_cardinality_run: true,
-        };
-        match self.policy.check_session(&req) {
+        match self.policy.check_own_size(own_unique as u64) {
             Err(refusal @ Error::PolicyRefused { .. }) => {
                 self.log
-                    .session_refused(&req.peer_fingerprint, mode, &refusal)?;
+                    .session_refused("(not connected)", mode, &refusal)?;
                 Err(refusal)
             }
             other => other,

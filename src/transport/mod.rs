@@ -10,9 +10,11 @@
 //!   [`session::ProtocolBody`]; [`dh_body`] is DH-PSI's, [`oprf_body`] OPRF-PSI's.
 //! * [`negotiate`]: which protocol (`dh`, `oprf`, `auto`) a session runs.
 //! * [`dispatch`]: the body that runs whichever protocol the handshake picked.
+//! * [`admission`]: both sides' verdict after the handshake, before any element.
 //! * [`compliance`]: policy, budget, audit log and receipt key as a session uses them.
 //! * [`receipts`]: the signed receipt exchange at the end of a session.
 
+pub mod admission;
 pub mod client;
 pub mod compliance;
 pub mod dh_body;

@@ -5,7 +5,9 @@
 //! In order:
 //! 1. the handshake ([`super::handshake`]), which fixes the session id and both set sizes;
 //! 2. the gate, before any element: the caller's [`SessionGate`], then the policy and the
-//!    per-peer budget ([`Compliance::admit`]; a refusal is logged and the peer gets `Abort`);
+//!    per-peer budget ([`Compliance::admit`]; a refusal is logged), and the admission
+//!    exchange ([`super::admission`]): both verdicts cross, so a refusal on either side ends
+//!    the session on both, naming the rule;
 //! 3. the `session_started` audit entry;
 //! 4. the protocol body ([`ProtocolBody`]: DH-PSI is [`super::dh_body::DhBody`]; the command
 //!    line runs [`super::dispatch::PsiBody`], DH-PSI or OPRF-PSI as the handshake picked),
@@ -26,6 +28,7 @@ use std::time::{Duration, Instant};
 
 use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt};
 
+use super::admission;
 use super::client::Connected;
 use super::compliance::{now, Compliance};
 use super::driver::DriveStats;
@@ -215,10 +218,23 @@ where
         exchange(&mut stream, hello, &exporter, &t),
     )
     .await?;
-    // 2. Gate (section 4.3.2 step 5), before any element.
-    if let Err(e) = gate(config, &agreed, &peer_fingerprint, own_unique) {
-        let _ = write_frame(&mut stream, &Frame::new(FrameKind::Abort, Vec::new())).await;
-        let _ = tokio::time::timeout(t.frame, stream.shutdown()).await;
+    // 2. Gate and admission (section 4.3.4), before any element.
+    let verdict = gate(config, &agreed, &peer_fingerprint, own_unique);
+    let ours_refused = verdict.is_err();
+    if let Err(e) = deadline(
+        t.handshake,
+        "the admission of the session",
+        admission::exchange(&mut stream, verdict, &t),
+    )
+    .await
+    {
+        if let (Some(c), false, Error::PolicyRefused { .. }) =
+            (&config.compliance, ours_refused, &e)
+        {
+            // The peer refused: our log records it too (we logged our own refusals already).
+            c.log()
+                .session_refused(&peer_fingerprint.to_string(), &agreed.ours.mode, &e)?;
+        }
         return Err(e);
     }
     let peer_count = usize::try_from(agreed.theirs.set_size)
