@@ -2,6 +2,7 @@
 //! signed audit logs and the receipts of a session, policy and budget refusals before any
 //! element, and padding taken from the policy.
 
+#[allow(clippy::unwrap_used)]
 mod net_common;
 
 use std::path::{Path, PathBuf};
