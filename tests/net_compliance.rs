@@ -1,6 +1,7 @@
 //! Compliance end to end over 127.0.0.1 with two real processes (`serve` and `match`): the
 //! signed audit logs and the receipts of a session, policy and budget refusals before any
 //! element, and padding taken from the policy.
+#![allow(clippy::unwrap_used)] // the shared net_common helpers unwrap
 
 mod net_common;
 
