@@ -1,6 +1,7 @@
 //! Compliance end to end over 127.0.0.1 with two real processes (`serve` and `match`): the
 //! signed audit logs and the receipts of a session, policy and budget refusals before any
 //! element, and padding taken from the policy.
+#![allow(clippy::unwrap_used)] // the shared net_common helpers unwrap
 
 #[allow(clippy::unwrap_used)]
 mod net_common;
@@ -334,4 +335,36 @@ fn padding_comes_from_the_policy_bound() {
         err.contains("refused by policy rule `padding_bound`"),
         "{err}"
     );
+}
+
+#[test]
+fn a_revealing_run_needs_a_prior_count_only_run_recorded_across_processes() {
+    let t = two(30, 50);
+    let p = policy(
+        t.root.path(),
+        "count-first.toml",
+        &[(
+            "cardinality_before_reveal = false",
+            "cardinality_before_reveal = true",
+        )],
+    );
+    let p = p.to_str().expect("utf-8");
+    let out = |n: &str| t.root.path().join(n);
+    let mutual = ["--mode", "mutual", "--policy", p];
+    let (a_ok, _, a_err, b_ok, _, b_err) =
+        run(&t, &out("a1.csv"), &out("b1.csv"), &mutual, &mutual);
+    assert!(!a_ok && !b_ok);
+    for err in [&a_err, &b_err] {
+        assert!(
+            err.contains("refused by policy rule `cardinality_before_reveal`"),
+            "{err}"
+        );
+    }
+    let count = ["--mode", "cardinality", "--policy", p];
+    let (a_ok, _, a_err, b_ok, _, b_err) = run(&t, &out("a2.csv"), &out("b2.csv"), &count, &count);
+    assert!(a_ok && b_ok, "{a_err}\n{b_err}");
+    let (a_ok, _, a_err, b_ok, _, b_err) =
+        run(&t, &out("a3.csv"), &out("b3.csv"), &mutual, &mutual);
+    assert!(a_ok && b_ok, "{a_err}\n{b_err}");
+    assert!(out("a3.csv").exists() && out("b3.csv").exists());
 }

@@ -171,6 +171,15 @@ fn misbehaving_initiator_ends_the_session_on_both_sides() {
         assert!(err.contains(expected), "{how:?}: server said {err}");
         assert!(!err.contains("panicked"), "{how:?}: {err}");
         assert!(!out.exists(), "{how:?}: an output file was written");
+        // The server's audit log records the abort, with its local reason.
+        let log = std::fs::read_to_string(b_dir.join("audit.jsonl")).unwrap();
+        let last: serde_json::Value = serde_json::from_str(log.lines().last().unwrap()).unwrap();
+        let event = &last["entry"]["event"];
+        assert_eq!(event["kind"], "session_aborted", "{how:?}: {log}");
+        assert!(
+            event["reason"].as_str().unwrap().contains(expected),
+            "{how:?}: {event}"
+        );
         assert!(
             seen == "abort" || seen == "closed" || seen.starts_with("error"),
             "{how:?}: {seen}"

@@ -1,6 +1,6 @@
 //! The protocol body the command line runs inside the session envelope
 //! ([`super::session::run_session`]): it announces the protocol this side asks for (`dh`,
-//! `oprf` or `auto`), and once the handshake has picked one (section 4.3.4 of
+//! `oprf` or `auto`), and once the handshake has picked one (section 4.3.5 of
 //! `protocol-spec/04-transport-and-handshake.md`) runs the DH-PSI body
 //! ([`super::dh_body::DhBody`]) or the OPRF-PSI body ([`super::oprf_body`]).
 

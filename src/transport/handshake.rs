@@ -197,7 +197,7 @@ pub fn check_compatible(ours: &Hello, theirs: &Hello) -> Result<()> {
             ours.version, theirs.version
         ));
     }
-    // Protocol and suite (section 4.3.4): `auto` meets an explicit protocol, and the suite
+    // Protocol and suite (section 4.3.5): `auto` meets an explicit protocol, and the suite
     // compared is the one of the protocol picked.
     if let Err(d) = super::negotiate::resolve(ours, theirs) {
         diffs.extend(d);
@@ -284,7 +284,7 @@ pub struct Agreed {
 }
 
 impl Agreed {
-    /// The protocol both sides run (section 4.3.4), computed from the two hellos.
+    /// The protocol both sides run (section 4.3.5), computed from the two hellos.
     ///
     /// # Errors
     /// [`Error::Incompatible`] if the hellos do not agree on one (never after a successful

@@ -1,4 +1,4 @@
-//! Which protocol a session runs (`protocol-spec/04-transport-and-handshake.md` section 4.3.4).
+//! Which protocol a session runs (`protocol-spec/04-transport-and-handshake.md` section 4.3.5).
 //!
 //! Each hello names `dh`, `oprf` or `auto`. Two explicit names must be equal; `auto` meets an
 //! explicit name by taking it; two `auto`s pick by the announced set sizes and the mode, the
