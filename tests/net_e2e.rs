@@ -267,4 +267,10 @@ fn demo_finds_the_sdn_vessels_in_the_register() {
         "{text}"
     );
     assert!(text.contains("IMO 9328900"), "{text}"); // TOUSKA, on both lists
+                                                     // Both agencies' signed logs verify: start, peer receipt, end.
+    assert!(
+        text.contains("audit logs verify (3 entries for A, 3 for B")
+            && text.contains("receipts were exchanged"),
+        "{text}"
+    );
 }

@@ -169,7 +169,7 @@ fn side(role: Role) -> Side {
 /// [`Error::Input`] if the padding bound is below the distinct items; any handshake error
 /// (mismatches are [`Error::Incompatible`]); [`Error::PolicyRefused`] naming the rule; a
 /// protocol, receipt or transport error; `finish`'s error. The peer is told only that the
-/// session failed.
+/// session failed, or, for a policy refusal at admission, the name of the rule.
 pub async fn run_session<S, B, F>(
     conn: Connected<S>,
     role: Role,
