@@ -13,7 +13,9 @@
 //! A session counts when it is admitted (not when it completes), so aborting sessions cannot be
 //! used to probe without limit. The store also remembers when a count-only (cardinality)
 //! session with each peer last completed, for the policy's `cardinality_before_reveal` rule.
-//! One process owns a state file: wrap the store in a `Mutex` to share it between sessions.
+//! A `BudgetStore` is a snapshot: the networked session
+//! ([`crate::transport::compliance::Compliance`]) opens it fresh under an exclusive lock file
+//! at every admission, so several processes may share one state file.
 //!
 //! ```
 //! # fn main() -> blindmatch::Result<()> {

@@ -216,17 +216,85 @@ impl Identity {
     }
 }
 
-/// The Ed25519 public key of a certificate: the 32 bytes after the SubjectPublicKeyInfo prefix
-/// `30 2a 30 05 06 03 2b 65 70 03 21 00` (RFC 8410), found in the DER.
+/// The SubjectPublicKeyInfo of an Ed25519 key (RFC 8410 section 4): the fixed DER prefix
+/// before the 32 key bytes.
+const ED25519_SPKI_PREFIX: [u8; 12] = [
+    0x30, 0x2a, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x03, 0x21, 0x00,
+];
+
+/// The Ed25519 public key of a certificate, read from its parsed SubjectPublicKeyInfo
+/// (rustls-webpki parses the certificate, the same parse TLS used to check the peer's
+/// handshake signature), which must be exactly the RFC 8410 Ed25519 encoding.
 fn cert_public_key(cert: &[u8]) -> Option<[u8; 32]> {
-    const SPKI_PREFIX: [u8; 12] = [
-        0x30, 0x2a, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x03, 0x21, 0x00,
-    ];
-    let pos = cert
-        .windows(SPKI_PREFIX.len())
-        .position(|w| w == SPKI_PREFIX)?;
-    let start = pos + SPKI_PREFIX.len();
-    cert.get(start..start + 32)?.try_into().ok()
+    let der = CertificateDer::from(cert);
+    let parsed = webpki::EndEntityCert::try_from(&der).ok()?;
+    let spki = parsed.subject_public_key_info();
+    let key = spki.strip_prefix(&ED25519_SPKI_PREFIX[..])?;
+    key.try_into().ok()
+}
+
+/// The Ed25519 identity key bound to a certificate: its subject public key. The same key
+/// authenticated the TLS connection, so a signature under it (a session receipt) comes from
+/// the party on the other end of the connection.
+///
+/// # Errors
+/// [`Error::PeerMisbehaved`] if the certificate does not parse or its key is not Ed25519.
+pub fn cert_identity_key(cert: &[u8]) -> Result<ed25519_dalek::VerifyingKey> {
+    let bytes = cert_public_key(cert).ok_or_else(|| {
+        Error::PeerMisbehaved("the peer's certificate does not hold an Ed25519 key".into())
+    })?;
+    ed25519_dalek::VerifyingKey::from_bytes(&bytes).map_err(|_| {
+        Error::PeerMisbehaved("the peer's certificate holds an invalid Ed25519 key".into())
+    })
+}
+
+/// The subject common name of a certificate (the agency name given to `identity new`), if it
+/// has one: for display and the audit log, never for authentication.
+pub fn cert_common_name(cert: &[u8]) -> Option<String> {
+    let der = CertificateDer::from(cert);
+    let parsed = webpki::EndEntityCert::try_from(&der).ok()?;
+    let mut name = Der(parsed.subject());
+    // Name ::= SEQUENCE OF SET OF SEQUENCE { type OID, value ANY } (contents only here).
+    while let Some((0x31, mut rdn)) = name.tlv() {
+        while let Some((0x30, mut atv)) = rdn.tlv() {
+            let oid = atv.tlv();
+            let value = atv.tlv();
+            if let (Some((0x06, oid)), Some((0x0c | 0x13 | 0x16, value))) = (oid, value) {
+                if oid.0 == [0x55, 0x04, 0x03] {
+                    return String::from_utf8(value.0.to_vec()).ok();
+                }
+            }
+        }
+    }
+    None
+}
+
+/// A minimal DER reader over already-parsed certificate fields: one tag-length-value at a
+/// time, lengths in short form or long form of up to 4 bytes.
+struct Der<'a>(&'a [u8]);
+
+impl<'a> Der<'a> {
+    fn tlv(&mut self) -> Option<(u8, Der<'a>)> {
+        let (&tag, rest) = self.0.split_first()?;
+        let (&first, mut rest) = rest.split_first()?;
+        let len = if first < 0x80 {
+            first as usize
+        } else {
+            let n = (first & 0x7f) as usize;
+            if n == 0 || n > 4 || rest.len() < n {
+                return None;
+            }
+            let len = rest[..n].iter().fold(0usize, |a, &b| (a << 8) | b as usize);
+            rest = &rest[n..];
+            len
+        };
+        if rest.len() < len {
+            return None;
+        }
+        let (value, rest) = rest.split_at(len);
+        self.0 = rest;
+        Some((tag, Der(value)))
+    }
 }
 
 fn write_private(path: &Path, bytes: &[u8]) -> Result<()> {
@@ -291,6 +359,16 @@ mod tests {
             Some(id.signing_key.verifying_key().to_bytes()),
             cert_public_key(&id.cert)
         );
+        assert_eq!(
+            cert_identity_key(&id.cert).unwrap(),
+            id.signing_key.verifying_key()
+        );
+        assert_eq!(
+            cert_common_name(&id.cert).as_deref(),
+            Some("Customs Agency A")
+        );
+        assert!(cert_identity_key(b"not a certificate").is_err());
+        assert_eq!(cert_common_name(b"junk"), None);
     }
 
     #[test]

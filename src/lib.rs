@@ -17,6 +17,12 @@
 //! 4. **Result.** A [`protocol::dh::DhOutput`] names the caller's own shared items, or their
 //!    count, depending on the mode.
 //!
+//! Over the network ([`transport::session::run_session`]) the protocol runs inside an
+//! envelope: the handshake, then the policy and query-budget gate with both verdicts exchanged
+//! before any element ([`policy`], [`budget`]), then the protocol body, then signed session
+//! receipts both ways, each step recorded in the agency's signed [`audit`] log
+//! (`protocol-spec/06-policy-and-audit.md` section 7).
+//!
 //! The protocol code does no I/O: [`protocol::dh::DhSession`] takes and returns messages
 //! ([`protocol::SansIo`]). The in-memory driver runs both parties in one process:
 //!

@@ -204,8 +204,12 @@ fn serve_handles_several_sessions_then_shuts_down_on_ctrl_c() {
             let (a_dir, b_fp, addr, a_in) =
                 (a_dir.clone(), b_fp.clone(), addr.clone(), a_in.clone());
             let out = root.path().join(format!("a{i}.csv"));
+            // One audit log per process (a log has one writer at a time); the budget state
+            // is shared, under its lock.
+            let log = root.path().join(format!("a{i}.jsonl"));
             std::thread::spawn(move || {
-                let r = run_match(&a_dir, &b_fp, &addr, &a_in, &out, &["--mode", "mutual"]);
+                let extra = ["--mode", "mutual", "--audit-log", log.to_str().unwrap()];
+                let r = run_match(&a_dir, &b_fp, &addr, &a_in, &out, &extra);
                 (r, out)
             })
         })
@@ -215,27 +219,6 @@ fn serve_handles_several_sessions_then_shuts_down_on_ctrl_c() {
         assert!(r.status.success(), "{}", String::from_utf8_lossy(&r.stderr));
         assert_eq!(lines(&out), expected);
     }
-    // One output per session, named after the session id. The server writes it after its
-    // side of the session ends, which may be just after the client's: wait for it a little.
-    let count_outputs = || {
-        std::fs::read_dir(root.path())
-            .unwrap()
-            .filter(|e| {
-                let name = e
-                    .as_ref()
-                    .unwrap()
-                    .file_name()
-                    .to_string_lossy()
-                    .to_string();
-                name.starts_with("b.") && name.ends_with(".csv")
-            })
-            .count()
-    };
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
-    while count_outputs() < 2 && std::time::Instant::now() < deadline {
-        std::thread::sleep(std::time::Duration::from_millis(50));
-    }
-    assert_eq!(count_outputs(), 2);
     let pid = server.child.id().to_string();
     let kill = std::process::Command::new("kill")
         .args(["-INT", &pid])
@@ -245,6 +228,21 @@ fn serve_handles_several_sessions_then_shuts_down_on_ctrl_c() {
     let (ok, _, err) = server.finish();
     assert!(ok, "{err}");
     assert!(err.contains("shutting down"), "{err}");
+    // One output per session, named after the session id (serve finishes its sessions,
+    // whose outputs are written after the receipt exchange, before it exits).
+    let per_session = std::fs::read_dir(root.path())
+        .unwrap()
+        .filter(|e| {
+            let name = e
+                .as_ref()
+                .unwrap()
+                .file_name()
+                .to_string_lossy()
+                .to_string();
+            name.starts_with("b.") && name.ends_with(".csv")
+        })
+        .count();
+    assert_eq!(per_session, 2);
 }
 
 #[test]
@@ -269,4 +267,10 @@ fn demo_finds_the_sdn_vessels_in_the_register() {
         "{text}"
     );
     assert!(text.contains("IMO 9328900"), "{text}"); // TOUSKA, on both lists
+                                                     // Both agencies' signed logs verify: start, peer receipt, end.
+    assert!(
+        text.contains("audit logs verify (3 entries for A, 3 for B")
+            && text.contains("receipts were exchanged"),
+        "{text}"
+    );
 }

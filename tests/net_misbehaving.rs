@@ -16,7 +16,7 @@ use blindmatch::transport::framing::{read_frame, write_frame, Frame, FrameKind, 
 use blindmatch::transport::handshake::{exchange, Hello, Side};
 use blindmatch::transport::timeouts::Timeouts;
 use blindmatch::transport::verifier::PeerAuth;
-use blindmatch::transport::{client, tls};
+use blindmatch::transport::{admission, client, tls};
 use net_common::*;
 use tokio::io::AsyncWriteExt;
 
@@ -62,6 +62,7 @@ async fn bad_initiator(id_dir: &Path, server_fp: &str, addr: &str, how: Misbehav
     exchange(&mut stream, hello, &conn.exporter, &t)
         .await
         .unwrap();
+    admission::exchange(&mut stream, Ok(()), &t).await.unwrap();
     let good: Vec<WireElement> = (0..CHUNK as u64).map(element).collect();
     let send = |m: DhMessage| Frame::new(FrameKind::Protocol, m.encode());
     match how {
@@ -170,6 +171,15 @@ fn misbehaving_initiator_ends_the_session_on_both_sides() {
         assert!(err.contains(expected), "{how:?}: server said {err}");
         assert!(!err.contains("panicked"), "{how:?}: {err}");
         assert!(!out.exists(), "{how:?}: an output file was written");
+        // The server's audit log records the abort, with its local reason.
+        let log = std::fs::read_to_string(b_dir.join("audit.jsonl")).unwrap();
+        let last: serde_json::Value = serde_json::from_str(log.lines().last().unwrap()).unwrap();
+        let event = &last["entry"]["event"];
+        assert_eq!(event["kind"], "session_aborted", "{how:?}: {log}");
+        assert!(
+            event["reason"].as_str().unwrap().contains(expected),
+            "{how:?}: {event}"
+        );
         assert!(
             seen == "abort" || seen == "closed" || seen.starts_with("error"),
             "{how:?}: {seen}"
@@ -278,6 +288,7 @@ fn misbehaving_responder_ends_the_session_on_both_sides() {
                 5,
             );
             exchange(&mut s, hello, &exporter, &t).await.unwrap();
+            admission::exchange(&mut s, Ok(()), &t).await.unwrap();
             if stall {
                 // Say nothing; the initiator must give up and tell us.
             } else {

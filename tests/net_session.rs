@@ -22,6 +22,7 @@ fn config(gate: Option<SessionGate>) -> SessionConfig {
         timeouts: Timeouts::default().with_read_secs(10),
         quiet: true,
         gate,
+        compliance: None,
     }
 }
 
@@ -107,9 +108,10 @@ fn gate_refusal_ends_the_session_on_both_sides_before_any_element() {
         b.contains("max_set_size") && b.contains("30 elements"),
         "{b}"
     );
+    // The initiator learns the rule (admission, spec 04 4.3.4), not the detail.
     let a = a.unwrap_err();
     assert!(
-        a.contains("peer ended the session") || a.contains("lost"),
+        a.contains("refused by policy rule `max_set_size`") && !a.contains("30 elements"),
         "{a}"
     );
 }

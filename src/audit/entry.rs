@@ -42,6 +42,10 @@ pub enum Learned {
     Cardinality(u64),
     /// The matched items themselves (this many).
     Matches(u64),
+    /// Something we are not told the size of: what the peer learned when the mode reveals the
+    /// matches or their count to the peer only (the responder's view of `intersection` and
+    /// `cardinality` sessions).
+    Undisclosed,
 }
 
 impl Learned {
@@ -55,10 +59,11 @@ impl Learned {
         }
     }
 
-    /// The number of matches learned (0 for [`Learned::Nothing`]).
+    /// The number of matches learned (`None` for [`Learned::Nothing`] and
+    /// [`Learned::Undisclosed`]).
     pub fn count(&self) -> Option<u64> {
         match self {
-            Learned::Nothing => None,
+            Learned::Nothing | Learned::Undisclosed => None,
             Learned::Cardinality(n) | Learned::Matches(n) => Some(*n),
         }
     }

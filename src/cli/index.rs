@@ -79,36 +79,7 @@ pub fn run(args: Args, quiet: bool) -> Result<()> {
     let payloads = if args.label_columns.is_empty() {
         None
     } else {
-        let cols = args
-            .label_columns
-            .iter()
-            .map(|c| {
-                recs.header().iter().position(|h| h == c).ok_or_else(|| {
-                    Error::Input(format!(
-                        "{}: no column `{c}` for --label-columns (columns: {})",
-                        recs.path(),
-                        recs.header().join(", ")
-                    ))
-                })
-            })
-            .collect::<Result<Vec<usize>>>()?;
-        let payloads = (0..recs.items().len())
-            .map(|i| {
-                let row = recs.origins(i).first().and_then(|o| recs.rows().get(o.row));
-                let row = row.ok_or_else(|| Error::Input(format!("item {i} has no row")))?;
-                let obj: serde_json::Map<String, serde_json::Value> = cols
-                    .iter()
-                    .map(|&c| {
-                        (
-                            recs.header()[c].clone(),
-                            row.field(c).unwrap_or_default().into(),
-                        )
-                    })
-                    .collect();
-                serde_json::to_vec(&obj).map_err(|e| Error::Input(e.to_string()))
-            })
-            .collect::<Result<Vec<_>>>()?;
-        Some(payloads)
+        Some(super::input::label_payloads(&recs, &args.label_columns)?)
     };
     let mut rng = UnwrapErr(SysRng);
     let (what, n, total) = if args.add || args.remove {
@@ -118,11 +89,14 @@ pub fn run(args: Args, quiet: bool) -> Result<()> {
         } else {
             index.remove(&items)?
         };
+        if !args.label_columns.is_empty() && index.label_columns().is_empty() {
+            index.set_label_columns(args.label_columns.clone());
+        }
         index.save()?;
         let verb = if args.add { "added" } else { "removed" };
         (verb, n, index.prepared().len())
     } else {
-        let index = Index::create(
+        let mut index = Index::create(
             &args.out,
             args.suite,
             &passphrase,
@@ -130,6 +104,15 @@ pub fn run(args: Args, quiet: bool) -> Result<()> {
             payloads.as_deref(),
             &mut rng,
         )?;
+        index.set_label_columns(args.label_columns.clone());
+        let mut kinds: Vec<String> = super::session_args::input_kinds(&recs)
+            .into_iter()
+            .map(String::from)
+            .collect();
+        kinds.sort();
+        kinds.dedup();
+        index.set_kinds(kinds);
+        index.save()?;
         let n = index.prepared().len();
         ("indexed", n, n)
     };

@@ -1,19 +1,22 @@
 //! Reading the items of `--input` and writing the matched rows, for `serve` and `match`:
 //! thin wrappers around [`crate::records`].
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::protocol::dh::Match;
+use crate::protocol::oprf_psi::OprfMatch;
 use crate::protocol::ItemSet;
 use crate::records::{self, InputSpec, KeySpec, Records};
 
 /// Input options shared by `serve` and `match`.
 #[derive(Debug, Clone, clap::Args)]
 pub struct InputArgs {
-    /// Input file: CSV with a header, or plain text (`.txt`) with one item per line.
+    /// Input file: CSV with a header, or plain text (`.txt`) with one item per line
+    /// (`serve --index DIR` needs none).
     #[arg(long)]
-    pub input: PathBuf,
+    pub input: Option<PathBuf>,
     /// A column holding opaque identifiers (matched byte for byte after trimming).
     #[arg(long)]
     pub column: Option<String>,
@@ -31,10 +34,14 @@ pub struct InputArgs {
 /// # Errors
 /// As [`records::load`].
 pub fn load(args: &InputArgs, quiet: bool) -> Result<Records> {
+    let path = args
+        .input
+        .as_ref()
+        .ok_or_else(|| Error::Input("--input FILE is required".into()))?;
     let spec = InputSpec {
         column: args.column.clone(),
         strict: args.strict,
-        ..InputSpec::new(&args.input, args.keys.clone())
+        ..InputSpec::new(path, args.keys.clone())
     };
     let recs = records::load(&spec)?;
     if !quiet {
@@ -68,5 +75,77 @@ pub fn write_matches(out: &Path, recs: &Records, matches: &[Match]) -> Result<()
         .flat_map(|m| m.input_indices.iter().copied())
         .collect();
     records::write_matches_by_index(out, recs, &indices)?;
+    Ok(())
+}
+
+/// Labeled mode: each item's payload, a JSON object of the given columns of its first row
+/// (one payload per item of [`Records::items`]).
+///
+/// # Errors
+/// [`Error::Input`] naming a column the file does not have.
+pub fn label_payloads(recs: &Records, columns: &[String]) -> Result<Vec<Vec<u8>>> {
+    let cols = columns
+        .iter()
+        .map(|c| {
+            recs.header().iter().position(|h| h == c).ok_or_else(|| {
+                Error::Input(format!(
+                    "{}: no column `{c}` for --label-columns (columns: {})",
+                    recs.path(),
+                    recs.header().join(", ")
+                ))
+            })
+        })
+        .collect::<Result<Vec<usize>>>()?;
+    (0..recs.items().len())
+        .map(|i| {
+            let row = recs.origins(i).first().and_then(|o| recs.rows().get(o.row));
+            let row = row.ok_or_else(|| Error::Input(format!("item {i} has no row")))?;
+            let obj: serde_json::Map<String, serde_json::Value> = cols
+                .iter()
+                .map(|&c| {
+                    (
+                        recs.header()[c].clone(),
+                        row.field(c).unwrap_or_default().into(),
+                    )
+                })
+                .collect();
+            serde_json::to_vec(&obj).map_err(|e| Error::Input(e.to_string()))
+        })
+        .collect()
+}
+
+/// Writes the receiver's matched rows of an OPRF-PSI session, atomically: as
+/// [`write_matches`], plus (labeled mode) one column per payload column the sender announced,
+/// holding the sender's value for the match.
+///
+/// # Errors
+/// As [`records::write_matches_with_columns`].
+pub fn write_oprf_matches(
+    out: &Path,
+    recs: &Records,
+    matches: &[OprfMatch],
+    columns: &[String],
+) -> Result<()> {
+    let mut extra = BTreeMap::new();
+    let mut indices = Vec::new();
+    for m in matches {
+        indices.extend(m.input_indices.iter().copied());
+        if let Some(p) = &m.payload {
+            let obj: serde_json::Map<String, serde_json::Value> =
+                serde_json::from_slice(p).unwrap_or_default();
+            let values: Vec<String> = columns
+                .iter()
+                .map(|c| match obj.get(c) {
+                    Some(serde_json::Value::String(s)) => s.clone(),
+                    Some(v) => v.to_string(),
+                    None => String::new(),
+                })
+                .collect();
+            for &i in &m.input_indices {
+                extra.insert(i, values.clone());
+            }
+        }
+    }
+    records::write_matches_with_columns(out, recs, &indices, columns, &extra)?;
     Ok(())
 }

@@ -1,15 +1,20 @@
-//! `blindmatch serve`: wait for peers and match as the responder, until Ctrl-C.
+//! `blindmatch serve`: wait for peers and match as the responder (DH-PSI, or OPRF-PSI as the
+//! sender, from `--input` or a precomputed `--index`), until Ctrl-C.
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
 use super::input;
-use super::session_args::{SessionArgs, Summary};
+use super::session_args::{self, SessionArgs, Summary};
 use crate::error::{Error, Result};
-use crate::protocol::Role;
+use crate::index::Index;
+use crate::policy::Policy;
+use crate::protocol::{ItemSet, Role};
 use crate::records::Records;
+use crate::transport::dispatch::{run_psi, Outcome, ProtocolSetup, SenderSource};
+use crate::transport::negotiate::ProtocolChoice;
 use crate::transport::server::{serve, ServeOptions};
-use crate::transport::session::{self, SessionConfig};
+use crate::transport::session::SessionConfig;
 use crate::transport::tls;
 
 /// Serve matching sessions to pinned peers.
@@ -34,6 +39,96 @@ pub struct Args {
     /// Sessions running at once.
     #[arg(long, default_value_t = 4)]
     pub max_sessions: usize,
+    /// Serve OPRF-PSI from a precomputed index (`blindmatch index`) instead of `--input`: the
+    /// online phase evaluates only the receiver's elements. Every session uses the index's
+    /// key, which the policy must allow (`allow_key_reuse = true`).
+    #[arg(long, conflicts_with = "input", requires = "passphrase_file")]
+    pub index: Option<PathBuf>,
+    /// The passphrase file of `--index`.
+    #[arg(long)]
+    pub passphrase_file: Option<PathBuf>,
+    /// Labeled mode with `--input`: comma-separated columns whose values become each item's
+    /// payload (each must be among the policy's `revealable_columns`).
+    #[arg(long, value_delimiter = ',')]
+    pub label_columns: Vec<String>,
+}
+
+/// The responder's OPRF-PSI material: an opened index, or payloads of the input's items.
+/// Returns the identifier kinds served (for the policy): the input's, or those the index
+/// recorded (`raw` for an index that recorded none).
+fn sender_source(
+    args: &Args,
+    policy: &Policy,
+    input: Option<&Records>,
+    setup: &mut ProtocolSetup,
+) -> Result<Vec<String>> {
+    let mut kinds: Vec<String> = input
+        .map(|r| {
+            session_args::input_kinds(r)
+                .into_iter()
+                .map(String::from)
+                .collect()
+        })
+        .unwrap_or_default();
+    let columns = if let Some(dir) = &args.index {
+        policy.check_key_reuse()?;
+        if setup.choice == ProtocolChoice::Dh {
+            return Err(Error::Config(
+                "--index serves OPRF-PSI only: use --protocol oprf or auto".into(),
+            ));
+        }
+        setup.choice = ProtocolChoice::Oprf;
+        let pass_path = args.passphrase_file.as_deref().unwrap_or(Path::new(""));
+        let passphrase = zeroize::Zeroizing::new(
+            std::fs::read(pass_path)
+                .map_err(|e| Error::io(format!("reading {}", pass_path.display()), e))?,
+        );
+        let index = Index::open(dir, &passphrase)?;
+        if index.prepared().suite() != setup.suite {
+            setup.suite = index.prepared().suite();
+        }
+        let columns = index.label_columns().to_vec();
+        kinds = index.kinds().to_vec();
+        if kinds.is_empty() {
+            kinds.push("raw".into());
+        }
+        setup.sender = Some(SenderSource::Index {
+            set: Arc::new(index.into_prepared()),
+            columns: columns.clone(),
+        });
+        columns
+    } else {
+        let payloads = match (input, args.label_columns.is_empty()) {
+            (Some(recs), false) => {
+                Some(Arc::new(input::label_payloads(recs, &args.label_columns)?))
+            }
+            _ => None,
+        };
+        setup.sender = Some(SenderSource::Fresh {
+            payloads,
+            columns: args.label_columns.clone(),
+        });
+        args.label_columns.clone()
+    };
+    if setup.labeled {
+        if columns.is_empty() {
+            return Err(Error::Config(
+                "--mode labeled needs --label-columns, or a labeled index".into(),
+            ));
+        }
+        if let Some(c) = columns
+            .iter()
+            .find(|c| !policy.revealable_columns().contains(*c))
+        {
+            return Err(Error::PolicyRefused {
+                rule: "revealable_columns".into(),
+                detail: format!(
+                    "payload column `{c}` is not among the policy's revealable columns"
+                ),
+            });
+        }
+    }
+    Ok(kinds)
 }
 
 fn output_path(base: &Path, session_id: &[u8; 32], once: bool) -> PathBuf {
@@ -57,8 +152,23 @@ fn output_path(base: &Path, session_id: &[u8; 32], once: bool) -> PathBuf {
 /// # Errors
 /// Configuration errors; with `--once`, the session's error.
 pub fn run(args: Args, quiet: bool) -> Result<()> {
-    let (identity, auth, config) = args.session.resolve(quiet)?;
-    let input = Arc::new(input::load(&args.input, quiet || args.session.json)?);
+    let input = match args.index {
+        Some(_) => None,
+        None => Some(Arc::new(input::load(
+            &args.input,
+            quiet || args.session.json,
+        )?)),
+    };
+    let (policy, mut setup) = args.session.protocol_setup()?;
+    let kinds = sender_source(&args, &policy, input.as_deref(), &mut setup)?;
+    let own_unique = match (&setup.sender, &input) {
+        (Some(SenderSource::Index { set, .. }), _) => set.len(),
+        (_, Some(recs)) => input::items(recs).len(),
+        _ => 0,
+    };
+    let kind_refs: Vec<&str> = kinds.iter().map(String::as_str).collect();
+    let (identity, auth, config) = args.session.resolve(quiet, &kind_refs, own_unique)?;
+    let setup = Arc::new(setup);
     let server_config = tls::server_config(&identity, &auth)?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -90,10 +200,19 @@ pub fn run(args: Args, quiet: bool) -> Result<()> {
         serve(listener, server_config, options, shutdown, move |conn| {
             let input = input.clone();
             let config = config.clone();
+            let setup = setup.clone();
             let output = output.clone();
             let last = last2.clone();
             async move {
-                let r = handle(conn, &config, &input, output.as_deref(), once, json, quiet).await;
+                let r = handle(
+                    conn,
+                    &config,
+                    setup,
+                    input.as_deref(),
+                    output.as_deref(),
+                    (once, json, quiet),
+                )
+                .await;
                 if let Err(e) = &r {
                     eprintln!("blindmatch: session failed: {e}");
                 }
@@ -118,21 +237,25 @@ pub fn run(args: Args, quiet: bool) -> Result<()> {
 async fn handle(
     conn: Result<crate::transport::client::Connected<crate::transport::server::ServerStream>>,
     config: &SessionConfig,
-    input: &Records,
+    setup: Arc<ProtocolSetup>,
+    input: Option<&Records>,
     output: Option<&Path>,
-    once: bool,
-    json: bool,
-    quiet: bool,
+    (once, json, quiet): (bool, bool, bool),
 ) -> Result<()> {
-    let report = session::run_dh(conn?, Role::Responder, config, input::items(input)).await?;
-    let mut written = None;
-    if let (Some(base), Some(matches)) = (output, report.output.matches()) {
-        let path = output_path(base, &report.session_id, once);
-        input::write_matches(&path, input, matches)?;
-        written = Some(path);
-    }
+    let items = input.map_or_else(|| ItemSet::new(Vec::<Vec<u8>>::new()), input::items);
+    let finish = |outcome: &Outcome, session_id: &[u8; 32]| -> Result<Option<PathBuf>> {
+        if let (Some(base), Some(input), Outcome::Dh(o)) = (output, input, outcome) {
+            if let Some(matches) = o.matches() {
+                let path = output_path(base, session_id, once);
+                input::write_matches(&path, input, matches)?;
+                return Ok(Some(path));
+            }
+        }
+        Ok(None)
+    };
+    let report = run_psi(conn?, Role::Responder, config, setup, items, finish).await?;
     if !quiet || json {
-        Summary::new(&report, written.as_deref()).print(json);
+        Summary::new(&report, report.output_file.as_deref()).print(json);
     }
     Ok(())
 }

@@ -2,7 +2,7 @@
 //! with its OPRF key encrypted at rest (`protocol-spec/07-oprf-psi.md` section 8).
 //!
 //! ```text
-//! DIR/index.json   {"format", "suite", "items", "labeled", "salt"}
+//! DIR/index.json   {"format", "suite", "items", "labeled", "salt", ["label_columns"], ["kinds"]}
 //! DIR/key.wrapped  the OPRF key, wrapped (see `wrap`)
 //! DIR/tags.bin     per item, ascending by tag: tag (16 bytes, big-endian)
 //!                  [labeled: label key (32) || payload length (2, BE) || payload]
@@ -36,6 +36,12 @@ struct Meta {
     items: usize,
     labeled: bool,
     salt: String,
+    /// Names of the payload columns (labeled index); announced to receivers.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    label_columns: Vec<String>,
+    /// The identifier kinds of the indexed keys (for the policy's `identifier_kinds`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    kinds: Vec<String>,
 }
 
 /// A precomputed sender set in a directory.
@@ -45,6 +51,8 @@ pub struct Index {
     salt: [u8; 16],
     wrapped: Vec<u8>,
     set: PreparedSender,
+    label_columns: Vec<String>,
+    kinds: Vec<String>,
 }
 
 impl Index {
@@ -78,6 +86,8 @@ impl Index {
             salt,
             wrapped,
             set,
+            label_columns: Vec::new(),
+            kinds: Vec::new(),
         };
         index.save()?;
         Ok(index)
@@ -117,6 +127,8 @@ impl Index {
             salt,
             wrapped,
             set,
+            label_columns: meta.label_columns,
+            kinds: meta.kinds,
         })
     }
 
@@ -149,6 +161,8 @@ impl Index {
             items: self.set.len(),
             labeled: self.set.is_labeled(),
             salt: hex::encode(self.salt),
+            label_columns: self.label_columns.clone(),
+            kinds: self.kinds.clone(),
         };
         let json = serde_json::to_vec_pretty(&meta)
             .map_err(|e| Error::Config(format!("serialising index.json: {e}")))?;
@@ -163,6 +177,28 @@ impl Index {
         fs::write(&tmp, bytes)
             .and_then(|()| fs::rename(&tmp, &path))
             .map_err(|e| Error::io(format!("writing {}", path.display()), e))
+    }
+
+    /// Records the names of the payload columns (labeled index). Call [`Index::save`] to
+    /// persist.
+    pub fn set_label_columns(&mut self, columns: Vec<String>) {
+        self.label_columns = columns;
+    }
+
+    /// The names of the payload columns (empty for an unlabeled index).
+    pub fn label_columns(&self) -> &[String] {
+        &self.label_columns
+    }
+
+    /// Records the identifier kinds of the indexed keys (for the policy when serving). Call
+    /// [`Index::save`] to persist.
+    pub fn set_kinds(&mut self, kinds: Vec<String>) {
+        self.kinds = kinds;
+    }
+
+    /// The identifier kinds recorded with [`Index::set_kinds`] (empty if none).
+    pub fn kinds(&self) -> &[String] {
+        &self.kinds
     }
 
     /// The precomputed set, to serve sessions from (wrap it in an `Arc`).

@@ -38,6 +38,12 @@ pub(super) fn encode(p: &Policy) -> Vec<u8> {
     key(&mut out, "cardinality_before_reveal");
     out.push(u8::from(p.cardinality_before_reveal));
     integer(&mut out, "output_retention_days", p.output_retention_days);
+    // Optional, default false: present only when true, so the digests of policies written
+    // before the key existed do not change.
+    if p.allow_key_reuse {
+        key(&mut out, "allow_key_reuse");
+        out.push(1);
+    }
     out
 }
 

@@ -70,18 +70,7 @@ impl Policy {
                 ));
             }
         }
-        self.check_size("our set", req.own_count)?;
-        if let Some(bound) = self.padding_bound {
-            if req.own_count > bound {
-                return Err(refuse(
-                    "padding_bound",
-                    format!(
-                        "our set has {} unique items, more than the padding bound {bound}",
-                        req.own_count
-                    ),
-                ));
-            }
-        }
+        self.check_own_size(req.own_count)?;
         if let Some(peer) = req.peer_count {
             match self.padding_bound {
                 Some(bound) if peer != bound => {
@@ -121,6 +110,27 @@ impl Policy {
                     req.mode, req.peer_fingerprint
                 ),
             ));
+        }
+        Ok(())
+    }
+
+    /// The rules on our own true size alone, which need no peer and can be checked before
+    /// connecting: `min_set_size`, `max_set_size` and `padding_bound` for `own_count` unique
+    /// items. [`Policy::check_session`] applies them too.
+    ///
+    /// # Errors
+    /// [`Error::PolicyRefused`] naming the rule.
+    pub fn check_own_size(&self, own_count: u64) -> Result<()> {
+        self.check_size("our set", own_count)?;
+        if let Some(bound) = self.padding_bound {
+            if own_count > bound {
+                return Err(refuse(
+                    "padding_bound",
+                    format!(
+                        "our set has {own_count} unique items, more than the padding bound {bound}"
+                    ),
+                ));
+            }
         }
         Ok(())
     }

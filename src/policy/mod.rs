@@ -16,6 +16,7 @@
 //! | `max_sessions_per_peer_per_day` | the query budget, enforced by [`crate::budget`] |
 //! | `cardinality_before_reveal` | a count-only run must precede a run that reveals items |
 //! | `output_retention_days` | how long match outputs may be kept |
+//! | `allow_key_reuse` | optional, default `false`: an OPRF-PSI sender may serve many sessions under one key (a precomputed index) |
 //!
 //! Parsing is strict: an unknown key, a wrong type, a duplicate list entry or contradictory
 //! bounds are rejected with `file:line:column`. Its [`Policy::digest`] (SHA3-256 under
@@ -77,6 +78,7 @@ pub struct Policy {
     max_sessions_per_peer_per_day: u64,
     cardinality_before_reveal: bool,
     output_retention_days: u64,
+    allow_key_reuse: bool,
 }
 
 impl Policy {
@@ -116,6 +118,7 @@ impl Policy {
             max_sessions_per_peer_per_day: 10,
             cardinality_before_reveal: false,
             output_retention_days: 30,
+            allow_key_reuse: false,
         }
     }
 
@@ -190,6 +193,29 @@ impl Policy {
     /// How many days match outputs may be kept.
     pub fn output_retention_days(&self) -> u64 {
         self.output_retention_days
+    }
+
+    /// Whether an OPRF-PSI sender may use one key across sessions (serve a precomputed
+    /// index). A receiver querying twice under one key sees which of its items changed status
+    /// in between (`protocol-spec/07-oprf-psi.md` section 7.9).
+    pub fn allow_key_reuse(&self) -> bool {
+        self.allow_key_reuse
+    }
+
+    /// Refuses serving a precomputed index (one OPRF key across sessions) unless the policy
+    /// allows key reuse.
+    ///
+    /// # Errors
+    /// [`Error::PolicyRefused`] with rule `allow_key_reuse`.
+    pub fn check_key_reuse(&self) -> Result<()> {
+        if self.allow_key_reuse {
+            return Ok(());
+        }
+        Err(Error::PolicyRefused {
+            rule: "allow_key_reuse".into(),
+            detail: "serving a precomputed index uses one OPRF key in every session, which lets                      a receiver see which of its items changed status between sessions; the                      policy does not allow it (set `allow_key_reuse = true` in both agencies'                      policy, or serve --input with a fresh key per session)"
+                .into(),
+        })
     }
 
     /// True if `mode` reveals items (not only a count) to at least one side.

@@ -24,6 +24,8 @@ struct RawPolicy {
     max_sessions_per_peer_per_day: Spanned<u64>,
     cardinality_before_reveal: bool,
     output_retention_days: Spanned<u64>,
+    #[serde(default)]
+    allow_key_reuse: bool,
 }
 
 /// Turns byte offsets into `origin:line:column` messages.
@@ -157,6 +159,7 @@ pub(super) fn parse(text: &str, origin: &str) -> Result<Policy> {
         max_sessions_per_peer_per_day: budget,
         cardinality_before_reveal: raw.cardinality_before_reveal,
         output_retention_days: *raw.output_retention_days.get_ref(),
+        allow_key_reuse: raw.allow_key_reuse,
     })
 }
 

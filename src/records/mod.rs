@@ -52,7 +52,9 @@ mod summary;
 
 pub use load::{load, Origin, Records, Reject};
 pub(crate) use output::write_csv_atomically;
-pub use output::{write_matches, write_matches_by_index, write_rejects, MatchSummary};
+pub use output::{
+    write_matches, write_matches_by_index, write_matches_with_columns, write_rejects, MatchSummary,
+};
 pub use rows::{Row, Rows};
 pub use spec::{InputFormat, InputSpec, KeyPart, KeySpec, Mapping};
 pub use summary::{KeySummary, Summary};

@@ -94,6 +94,22 @@ pub fn write_matches_by_index(
     records: &Records,
     matched: &[usize],
 ) -> Result<MatchSummary> {
+    write_matches_with_columns(path, records, matched, &[], &BTreeMap::new())
+}
+
+/// As [`write_matches_by_index`], with extra columns (`extra_header`) after the matched
+/// columns: a row gets the values `extra` holds for the first of its matched items that has
+/// some (labeled OPRF-PSI: the sender's payload columns), empty fields otherwise.
+///
+/// # Errors
+/// As [`write_matches_by_index`].
+pub fn write_matches_with_columns(
+    path: &Path,
+    records: &Records,
+    matched: &[usize],
+    extra_header: &[String],
+    extra: &BTreeMap<usize, Vec<String>>,
+) -> Result<MatchSummary> {
     // Per row: (key index, item index), deduplicated and ordered.
     let mut per_row: BTreeMap<usize, Vec<(usize, usize)>> = BTreeMap::new();
     let mut distinct: Vec<usize> = matched.to_vec();
@@ -121,6 +137,7 @@ pub fn write_matches_by_index(
     let mut header = records.header().to_vec();
     header.push(name("matched_values"));
     header.push(name("matched_keys"));
+    header.extend(extra_header.iter().map(|h| name(h)));
 
     let mut rows_per_key = vec![0usize; records.keys().len()];
     let mut out_rows = Vec::with_capacity(per_row.len());
@@ -149,6 +166,12 @@ pub fn write_matches_by_index(
                 .collect::<Vec<_>>()
                 .join("; "),
         );
+        if !extra_header.is_empty() {
+            let values = hits.iter().find_map(|(_, i)| extra.get(i));
+            for c in 0..extra_header.len() {
+                fields.push(values.and_then(|v| v.get(c)).cloned().unwrap_or_default());
+            }
+        }
         out_rows.push(fields);
     }
     let summary = MatchSummary {

@@ -104,6 +104,9 @@ fn learned_text(status: &Status, own: bool) -> String {
     match status {
         Status::Completed(o) => match if own { o.own_learned } else { o.peer_learned } {
             Learned::Nothing => "nothing".to_owned(),
+            Learned::Undisclosed => {
+                "what the mode reveals to it (how much is not disclosed to us)".to_owned()
+            }
             Learned::Cardinality(n) => format!("the count only: {n}"),
             Learned::Matches(n) => format!("{n} matched items"),
         },

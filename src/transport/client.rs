@@ -7,7 +7,7 @@ use tokio_rustls::TlsConnector;
 
 use super::handshake::{exporter, HASH_LEN};
 use super::timeouts::{deadline, Timeouts};
-use super::tls::{peer_fingerprint, server_name, tls_error};
+use super::tls::{peer_certificate, server_name, tls_error};
 use crate::error::{Error, Result};
 use crate::identity::Fingerprint;
 
@@ -20,6 +20,9 @@ pub struct Connected<S> {
     pub exporter: [u8; HASH_LEN],
     /// The fingerprint of the peer's certificate (already checked by the verifier).
     pub peer_fingerprint: Fingerprint,
+    /// The peer's end-entity certificate (DER): its Ed25519 key verifies the peer's session
+    /// receipt, its subject names the peer agency in the audit log.
+    pub peer_cert: rustls::pki_types::CertificateDer<'static>,
 }
 
 /// Connects to `addr` and completes TLS 1.3 with mutual authentication.
@@ -48,11 +51,12 @@ pub async fn connect(
     })
     .await?;
     let conn = stream.get_ref().1;
-    let peer = peer_fingerprint(conn)
+    let (peer, peer_cert) = peer_certificate(conn)
         .ok_or_else(|| Error::Tls("the peer presented no certificate".into()))?;
     Ok(Connected {
         exporter: exporter(conn)?,
         peer_fingerprint: peer,
+        peer_cert,
         stream,
     })
 }

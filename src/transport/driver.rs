@@ -10,8 +10,10 @@
 //!   runs in `spawn_blocking`, pushing each message to the writer as soon as it is ready.
 //!
 //! When the session is finished each side sends `Done` and waits for the peer's: a side
-//! writes its output only once both finished. On any error the driver sends `Abort` (no
-//! reason: the peer learns only that the session failed) and returns the error.
+//! writes its output only once both finished. The reader stops after the peer's `Done`, and
+//! [`drive`] hands the connection back so the session envelope can exchange receipts on it
+//! ([`super::session`]). On any error the driver sends `Abort` (no reason: the peer learns
+//! only that the session failed), closes the connection and returns the error.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
@@ -56,13 +58,14 @@ enum Incoming {
     Failed(Error),
 }
 
+/// Reads frames until the peer's `Done` or a terminal item, then returns the read half.
 fn reader_task<R: AsyncRead + Unpin + Send + 'static>(
     mut rd: R,
     limits: DriveLimits,
     tx: mpsc::UnboundedSender<Incoming>,
     progress: Progress,
     counter: Arc<AtomicU64>,
-) -> tokio::task::JoinHandle<()> {
+) -> tokio::task::JoinHandle<R> {
     tokio::spawn(async move {
         let mut total: u64 = 0;
         loop {
@@ -92,9 +95,10 @@ fn reader_task<R: AsyncRead + Unpin + Send + 'static>(
                 Ok(None) => Incoming::Closed,
                 Err(e) => Incoming::Failed(e),
             };
-            let last = !matches!(item, Incoming::Message(_) | Incoming::Done);
+            // After `Done` the next frame (a receipt) belongs to the envelope: stop reading.
+            let last = !matches!(item, Incoming::Message(_));
             if tx.send(item).is_err() || last {
-                return;
+                return rd;
             }
         }
     })
@@ -163,18 +167,20 @@ fn handle_batch<S: SansIo>(
     Ok(())
 }
 
-/// Runs `session` to completion over `stream` (after the handshake). The caller applies the
-/// whole-session deadline around this future.
+/// Runs `session` to completion over `stream` (after the handshake) and hands the stream back
+/// once both sides sent `Done` (nothing after the peer's `Done` has been read). The caller
+/// applies the whole-session deadline around this future and closes the stream.
 ///
 /// # Errors
 /// The session's error, [`Error::PeerMisbehaved`] if the peer aborted, closed early or sent
-/// too much, [`Error::Timeout`] or [`Error::Io`] from the connection. The peer is sent `Abort`.
+/// too much, [`Error::Timeout`] or [`Error::Io`] from the connection. The peer is sent `Abort`
+/// and the connection is closed.
 pub async fn drive<S, IO>(
     stream: IO,
     session: S,
     limits: DriveLimits,
     progress: Progress,
-) -> Result<(S::Output, DriveStats)>
+) -> Result<(S::Output, DriveStats, IO)>
 where
     S: SansIo + Send + 'static,
     S::Output: Send + 'static,
@@ -202,24 +208,39 @@ where
             .map(|()| out),
         Err(e) => Err(e),
     };
-    reader.abort();
-    let (wr, written) = match writer.await {
+    let (mut wr, written) = match writer.await {
         Ok(x) => x,
-        Err(e) => return Err(Error::PeerMisbehaved(format!("writer task failed: {e}"))),
+        Err(e) => {
+            reader.abort();
+            return Err(Error::PeerMisbehaved(format!("writer task failed: {e}")));
+        }
     };
-    let mut wr = wr;
-    // close_notify; the peer may already be gone.
-    let _ = tokio::time::timeout(limits.timeouts.frame, wr.shutdown()).await;
     let received = counter.load(Ordering::Relaxed);
     progress.finish();
-    let out = result?;
-    let bytes_sent = written?;
+    let done = match (result, written) {
+        (Ok(out), Ok(sent)) => Ok((out, sent)),
+        (Err(e), _) | (_, Err(e)) => Err(e),
+    };
+    let (out, bytes_sent) = match done {
+        Ok(x) => x,
+        Err(e) => {
+            reader.abort();
+            // close_notify; the peer may already be gone.
+            let _ = tokio::time::timeout(limits.timeouts.frame, wr.shutdown()).await;
+            return Err(e);
+        }
+    };
+    // The peer's `Done` arrived, so the reader has stopped and returns the read half.
+    let rd = reader
+        .await
+        .map_err(|e| Error::PeerMisbehaved(format!("reader task failed: {e}")))?;
     Ok((
         out,
         DriveStats {
             bytes_sent,
             bytes_received: received,
         },
+        rd.unsplit(wr),
     ))
 }
 

@@ -26,6 +26,14 @@ pub enum FrameKind {
     Done = 4,
     /// This side gives up. Carries no reason: the peer is told only that the session failed.
     Abort = 5,
+    /// This side's signed session receipt, after both `Done` (section 4.4.1; the receipt's
+    /// 188 bytes are `protocol-spec/06-policy-and-audit.md` section 5).
+    Receipt = 6,
+    /// This side admitted the session after the handshake (section 4.3.4; empty).
+    Admitted = 7,
+    /// This side refused the session after the handshake; the payload is the name of the
+    /// policy rule that refused it (section 4.3.4).
+    Refused = 8,
 }
 
 impl FrameKind {
@@ -36,6 +44,9 @@ impl FrameKind {
             3 => FrameKind::Protocol,
             4 => FrameKind::Done,
             5 => FrameKind::Abort,
+            6 => FrameKind::Receipt,
+            7 => FrameKind::Admitted,
+            8 => FrameKind::Refused,
             _ => return None,
         })
     }

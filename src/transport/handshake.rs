@@ -197,17 +197,10 @@ pub fn check_compatible(ours: &Hello, theirs: &Hello) -> Result<()> {
             ours.version, theirs.version
         ));
     }
-    if ours.suite != theirs.suite {
-        diffs.push(format!(
-            "suite: ours `{}`, peer's `{}`",
-            ours.suite, theirs.suite
-        ));
-    }
-    if ours.protocol != theirs.protocol {
-        diffs.push(format!(
-            "protocol: ours `{}`, peer's `{}`",
-            ours.protocol, theirs.protocol
-        ));
+    // Protocol and suite (section 4.3.5): `auto` meets an explicit protocol, and the suite
+    // compared is the one of the protocol picked.
+    if let Err(d) = super::negotiate::resolve(ours, theirs) {
+        diffs.extend(d);
     }
     if ours.mode != theirs.mode {
         diffs.push(format!(
@@ -288,6 +281,19 @@ pub struct Agreed {
     pub transcript: [u8; HASH_LEN],
     /// The session id derived from it.
     pub session_id: [u8; HASH_LEN],
+}
+
+impl Agreed {
+    /// The protocol both sides run (section 4.3.5), computed from the two hellos.
+    ///
+    /// # Errors
+    /// [`Error::Incompatible`] if the hellos do not agree on one (never after a successful
+    /// [`exchange`], which checks it).
+    pub fn protocol(&self) -> Result<super::negotiate::Protocol> {
+        super::negotiate::resolve(&self.ours, &self.theirs).map_err(|d| {
+            Error::Incompatible(format!("the handshake did not match: {}", d.join("; ")))
+        })
+    }
 }
 
 /// Reads the next frame, which must be of `kind`.

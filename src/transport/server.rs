@@ -13,7 +13,7 @@ use tokio_rustls::TlsAcceptor;
 use super::client::Connected;
 use super::handshake::exporter;
 use super::timeouts::{deadline, Timeouts};
-use super::tls::{peer_fingerprint, tls_error};
+use super::tls::{peer_certificate, tls_error};
 use crate::error::{Error, Result};
 
 /// A server-side TLS stream.
@@ -106,11 +106,12 @@ async fn accept_one(
     )
     .await?;
     let conn = stream.get_ref().1;
-    let peer = peer_fingerprint(conn)
+    let (peer, peer_cert) = peer_certificate(conn)
         .ok_or_else(|| Error::Tls(format!("{from} presented no certificate")))?;
     Ok(Connected {
         exporter: exporter(conn)?,
         peer_fingerprint: peer,
+        peer_cert,
         stream,
     })
 }

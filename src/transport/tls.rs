@@ -58,6 +58,15 @@ pub fn peer_fingerprint<D>(conn: &rustls::ConnectionCommon<D>) -> Option<Fingerp
         .map(|c| Fingerprint::of_der(c))
 }
 
+/// The fingerprint and DER of the peer's end-entity certificate on an established connection.
+pub fn peer_certificate<D>(
+    conn: &rustls::ConnectionCommon<D>,
+) -> Option<(Fingerprint, rustls::pki_types::CertificateDer<'static>)> {
+    conn.peer_certificates()
+        .and_then(|c| c.first())
+        .map(|c| (Fingerprint::of_der(c), c.clone().into_owned()))
+}
+
 /// Maps a TLS-level I/O error into [`Error::Tls`], keeping rustls' explanation (which names
 /// the refused fingerprint when the verifier refused the peer).
 pub fn tls_error(what: &str, e: std::io::Error) -> Error {

@@ -52,14 +52,20 @@ impl Server {
         once: bool,
     ) -> Server {
         let once_arg: &[&str] = if once { &["--once"] } else { &[] };
-        let mut child = Command::new(BIN)
-            .args(["--quiet", "serve"])
+        let mut cmd = Command::new(BIN);
+        cmd.args(["--quiet", "serve"])
             .args(once_arg)
             .args(["--listen", "127.0.0.1:0", "--identity"])
             .arg(identity)
             .args(["--peer", peer, "--input"])
             .arg(input)
-            .args(extra)
+            .args(extra);
+        Server::from_command(cmd)
+    }
+
+    /// Starts a `serve` command built by the caller (it must listen on 127.0.0.1:0).
+    pub fn from_command(mut cmd: Command) -> Server {
+        let mut child = cmd
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .spawn()

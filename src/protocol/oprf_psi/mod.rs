@@ -12,6 +12,11 @@
 //! The sender's evaluated set is a [`PreparedSender`]: computed once, it serves every session
 //! that uses the same key (unbalanced mode, [`crate::index`]).
 //!
+//! Over the network, [`crate::transport::dispatch::run_psi`] runs these roles after the
+//! handshake (`--protocol oprf`, or `auto`): the initiator (`blindmatch match`) is the
+//! receiver, the responder (`blindmatch serve`, from `--input` with a fresh key or from a
+//! precomputed `--index`) the sender ([`crate::transport::oprf_body`], spec section 7.11).
+//!
 //! ```
 //! use blindmatch::oprf::Suite;
 //! use blindmatch::protocol::oprf_psi::run_in_memory;
