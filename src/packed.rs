@@ -9,6 +9,7 @@
 
 use std::hash::BuildHasher;
 use std::ops::Index;
+use std::sync::Arc;
 
 use hashbrown::HashTable;
 
@@ -126,7 +127,8 @@ impl<T: AsRef<[u8]>> FromIterator<T> for PackedBytes {
 /// Distinct byte strings, in order of first insertion, with lookup by value.
 #[derive(Debug, Clone, Default)]
 pub struct DistinctBytes {
-    strings: PackedBytes,
+    /// Shared (copy-free) with the item sets made from it once loading is over.
+    strings: Arc<PackedBytes>,
     table: HashTable<usize>,
     hasher: std::collections::hash_map::RandomState,
 }
@@ -144,7 +146,7 @@ impl DistinctBytes {
         if let Some(&i) = self.table.find(hash, |&i| &strings[i] == bytes) {
             return (i, false);
         }
-        let i = self.strings.push(bytes);
+        let i = Arc::make_mut(&mut self.strings).push(bytes);
         let (strings, hasher) = (&self.strings, &self.hasher);
         self.table
             .insert_unique(hash, i, |&j| hasher.hash_one(&strings[j]));
@@ -174,14 +176,19 @@ impl DistinctBytes {
         self.strings.is_empty()
     }
 
+    /// The strings, shared rather than copied.
+    pub fn shared_strings(&self) -> Arc<PackedBytes> {
+        Arc::clone(&self.strings)
+    }
+
     /// Drops the lookup table and keeps the strings.
-    pub fn into_strings(self) -> PackedBytes {
+    pub fn into_strings(self) -> Arc<PackedBytes> {
         self.strings
     }
 
     /// Releases spare capacity (after loading).
     pub fn shrink_to_fit(&mut self) {
-        self.strings.shrink_to_fit();
+        Arc::make_mut(&mut self.strings).shrink_to_fit();
         let (strings, hasher) = (&self.strings, &self.hasher);
         self.table.shrink_to_fit(|&j| hasher.hash_one(&strings[j]));
     }

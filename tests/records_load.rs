@@ -93,7 +93,7 @@ fn rejects_carry_line_column_value_and_reason_and_summary_counts() {
         .map(|o| r.rows().get(o.row).expect("row").line())
         .collect();
     assert_eq!(lines, [2, 5]);
-    assert_eq!(r.item_text(msc), Some("MSCU1234566"));
+    assert_eq!(r.item_text(msc).as_deref(), Some("MSCU1234566"));
 
     // The rejects file is what the caller needs to fix the input.
     let out = dir.path().join("rejects.csv");

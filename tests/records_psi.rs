@@ -94,8 +94,8 @@ fn sdn_vessels_against_vessel_registers_find_exactly_the_plain_intersection() {
     let register = load(&data("vessel_register.csv"), "imo:imo_ship");
     let (oa, _) = run_dh_psi(
         Mode::Intersection,
-        ItemSet::new(sdn.items()),
-        ItemSet::new(register.items()),
+        sdn.item_set(),
+        register.item_set(),
         None,
     )
     .expect("session");
@@ -161,13 +161,15 @@ fn round_trip(kind: GenKind, count: usize, overlap: usize, seed: u64) {
     assert_eq!(lb, truth, "{kind}");
     // Truth line numbers point at the matched rows.
     for t in &data.truth {
-        let i = (0..a.items().len()).find(|&i| a.item_text(i) == Some(t.canonical.as_str()));
+        let i =
+            (0..a.items().len()).find(|&i| a.item_text(i).as_deref() == Some(t.canonical.as_str()));
         let i = i.expect("truth item is in A");
         assert_eq!(
             a.rows().get(a.origins(i)[0].row).expect("row").line(),
             t.line_a
         );
-        let j = (0..b.items().len()).find(|&j| b.item_text(j) == Some(t.canonical.as_str()));
+        let j =
+            (0..b.items().len()).find(|&j| b.item_text(j).as_deref() == Some(t.canonical.as_str()));
         let j = j.expect("truth item is in B");
         assert_eq!(
             b.rows().get(b.origins(j)[0].row).expect("row").line(),

@@ -47,7 +47,7 @@ impl Table {
     }
 
     fn items(&self) -> ItemSet {
-        ItemSet::new(self.records.items())
+        self.records.item_set()
     }
 
     /// The text of item `i` and the described columns of its first row.

@@ -9,7 +9,6 @@ use rand_core::UnwrapErr;
 use crate::error::{Error, Result};
 use crate::index::Index;
 use crate::oprf::Suite;
-use crate::protocol::ItemSet;
 use crate::records::{self, InputFormat, InputSpec, KeySpec, Mapping};
 
 /// Precompute (or update) an OPRF-PSI index of a file's identifiers.
@@ -75,7 +74,7 @@ pub fn run(args: Args, quiet: bool) -> Result<()> {
         std::fs::read(&args.passphrase_file)
             .map_err(|e| Error::io(format!("reading {}", args.passphrase_file.display()), e))?,
     );
-    let items = ItemSet::new(recs.items());
+    let items = recs.item_set();
     let payloads = if args.label_columns.is_empty() {
         None
     } else {

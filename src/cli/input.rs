@@ -61,7 +61,7 @@ pub fn load(args: &InputArgs, quiet: bool) -> Result<Records> {
 
 /// The items to match.
 pub fn items(recs: &Records) -> ItemSet {
-    ItemSet::new(recs.items())
+    recs.item_set()
 }
 
 /// Writes our matched rows (all original columns plus the matched value) to `out`,

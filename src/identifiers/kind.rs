@@ -226,9 +226,44 @@ pub fn encode_item(parts: &[Canonical]) -> Vec<u8> {
     out
 }
 
+/// The canonical values of the parts of an item made by [`encode_item`], in order; `None`
+/// when `item` is not such an encoding (or a value is not UTF-8).
+pub fn item_values(item: &[u8]) -> Option<Vec<&str>> {
+    let (&count, mut rest) = item.split_first()?;
+    let mut values = Vec::with_capacity(usize::from(count));
+    for _ in 0..count {
+        let (header, tail) = rest.split_at_checked(6)?;
+        let len = u32::from_be_bytes([header[2], header[3], header[4], header[5]]);
+        let (value, tail) = tail.split_at_checked(usize::try_from(len).ok()?)?;
+        values.push(std::str::from_utf8(value).ok()?);
+        rest = tail;
+    }
+    rest.is_empty().then_some(values)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn item_values_undo_encode_item() {
+        let k = IdentifierKind::ImoShip.parse("IMO 9187629").expect("valid");
+        let d = IdentifierKind::DateOfBirth
+            .parse("1970-01-02")
+            .expect("valid");
+        let item = encode_item(&[k.clone(), d.clone()]);
+        assert_eq!(item_values(&item), Some(vec![k.value(), d.value()]));
+        assert_eq!(
+            item_values(&encode_item(&[k.clone()])),
+            Some(vec![k.value()])
+        );
+        for cut in 0..item.len() {
+            assert_eq!(item_values(&item[..cut]), None, "cut at {cut}");
+        }
+        let mut longer = item.clone();
+        longer.push(0);
+        assert_eq!(item_values(&longer), None);
+    }
 
     #[test]
     fn names_round_trip_and_tags_are_distinct() {

@@ -1,6 +1,7 @@
 //! The set of items a party brings: byte strings, deduplicated before anything is hashed.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use crate::packed::{DistinctBytes, PackedBytes};
 
@@ -10,9 +11,10 @@ use crate::packed::{DistinctBytes, PackedBytes};
 /// repeated element), and counted so the caller can report them.
 #[derive(Debug, Clone, Default)]
 pub struct ItemSet {
-    items: PackedBytes,
-    /// Input position of the first occurrence of each item.
-    first_index: Vec<usize>,
+    items: Arc<PackedBytes>,
+    /// Input position of the first occurrence of each item; `None` when the input had no
+    /// repeats, so item `i` stood at position `i`.
+    first_index: Option<Vec<usize>>,
     /// Further input positions of items that occurred more than once.
     repeats: HashMap<usize, Vec<usize>>,
     input_len: usize,
@@ -26,18 +28,31 @@ impl ItemSet {
         T: AsRef<[u8]>,
     {
         let mut set = ItemSet::default();
+        let mut first_index = Vec::new();
         let mut seen = DistinctBytes::new();
         for (input_index, item) in items.into_iter().enumerate() {
             set.input_len += 1;
             match seen.insert(item.as_ref()) {
                 (unique, false) => set.repeats.entry(unique).or_default().push(input_index),
-                (_, true) => set.first_index.push(input_index),
+                (_, true) => first_index.push(input_index),
             }
         }
+        seen.shrink_to_fit();
         set.items = seen.into_strings();
-        set.items.shrink_to_fit();
-        set.first_index.shrink_to_fit();
+        first_index.shrink_to_fit();
+        set.first_index = Some(first_index);
         set
+    }
+
+    /// The set of `items` known to be distinct (as [`crate::records::Records`] holds them),
+    /// shared rather than copied, each at its own input position.
+    pub(crate) fn from_distinct(items: Arc<PackedBytes>) -> Self {
+        ItemSet {
+            input_len: items.len(),
+            items,
+            first_index: None,
+            repeats: HashMap::new(),
+        }
     }
 
     /// Number of distinct items.
@@ -67,7 +82,8 @@ impl ItemSet {
 
     /// Every input position at which distinct item `unique` occurred, ascending.
     pub fn input_indices(&self, unique: usize) -> Vec<usize> {
-        let mut all = vec![self.first_index[unique]];
+        let first = self.first_index.as_ref().map_or(unique, |f| f[unique]);
+        let mut all = vec![first];
         if let Some(more) = self.repeats.get(&unique) {
             all.extend_from_slice(more);
         }

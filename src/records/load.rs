@@ -1,8 +1,11 @@
 //! Turning rows into items.
 
 use crate::error::{Error, Result};
-use crate::identifiers::{encode_item, extract, Canonical};
+use std::borrow::Cow;
+
+use crate::identifiers::{encode_item, extract, item_values, Canonical};
 use crate::packed::{DistinctBytes, PackedBytes};
+use crate::protocol::ItemSet;
 
 use super::read::read_table;
 use super::rows::{Row, Rows};
@@ -33,8 +36,8 @@ pub struct Reject {
 /// A loaded file: its rows, the items to match, where each item came from, and what was
 /// rejected.
 ///
-/// Everything is packed (rows in one string, items and their texts back to back, origins in
-/// one list), so a file of 2^22 records costs about twice its size in memory.
+/// Everything is packed (rows in one string, items back to back, origins in one list), so a
+/// file of 2^22 records costs about twice its size in memory.
 #[derive(Debug, Clone)]
 pub struct Records {
     path: String,
@@ -42,7 +45,6 @@ pub struct Records {
     rows: Rows,
     keys: Vec<KeySpec>,
     items: DistinctBytes,
-    texts: PackedBytes,
     /// Origins of every item, item after item; item `i`'s are
     /// `origins[origin_starts[i]..origin_starts[i + 1]]`.
     origins: Vec<Origin>,
@@ -78,9 +80,13 @@ impl Records {
         self.items.strings()
     }
 
-    /// The canonical text of item `i` (composite parts joined by ` + `).
-    pub fn item_text(&self, i: usize) -> Option<&str> {
-        self.texts.get(i).and_then(|t| std::str::from_utf8(t).ok())
+    /// The canonical text of item `i` (composite parts joined by ` + `), read back from the
+    /// item's encoding.
+    pub fn item_text(&self, i: usize) -> Option<Cow<'_, str>> {
+        match item_values(self.items.strings().get(i)?)?.as_slice() {
+            [one] => Some(Cow::Borrowed(one)),
+            parts => Some(Cow::Owned(parts.join(" + "))),
+        }
     }
 
     /// The (row, key) pairs item `i` came from, in file order.
@@ -89,6 +95,12 @@ impl Records {
             (Some(&start), Some(&end)) => &self.origins[start..end],
             _ => &[],
         }
+    }
+
+    /// The distinct items as a protocol item set, shared rather than copied (item `i` is
+    /// input position `i`).
+    pub fn item_set(&self) -> ItemSet {
+        ItemSet::from_distinct(self.items.shared_strings())
     }
 
     /// The index of an item in [`Records::items`], if it is one of them.
@@ -145,7 +157,6 @@ pub fn load(spec: &InputSpec) -> Result<Records> {
         rows: table.rows,
         keys,
         items: DistinctBytes::new(),
-        texts: PackedBytes::new(),
         origins: Vec::new(),
         origin_starts: Vec::new(),
         rejects: Vec::new(),
@@ -182,8 +193,12 @@ pub fn load(spec: &InputSpec) -> Result<Records> {
         ))
     };
     let keys = rec.keys.clone();
-    // (item, origin) in file order; grouped by item at the end.
-    let mut found_at: Vec<(usize, Origin)> = Vec::new();
+    // (item, row, key) in file order, 12 bytes each; grouped by item at the end.
+    let mut found_at: Vec<(u32, u32, u32)> = Vec::new();
+    let narrow = |n: usize, what: &str| {
+        u32::try_from(n)
+            .map_err(|_| Error::Input(format!("{path}: more than 2^32 - 1 {what}; split the file")))
+    };
     for (row_index, row) in rec.rows.iter().enumerate() {
         while let Some(u) = unreadable.next_if(|u| u.line < row.line()) {
             if strict {
@@ -231,22 +246,15 @@ pub fn load(spec: &InputSpec) -> Result<Records> {
                     for parts in found {
                         let item = encode_item(&parts);
                         stats.accepted += 1;
-                        let origin = Origin {
-                            row: row_index,
-                            key: key_index,
-                        };
                         let (i, new) = rec.items.insert(&item);
-                        if new {
-                            let text = parts
-                                .iter()
-                                .map(Canonical::value)
-                                .collect::<Vec<_>>()
-                                .join(" + ");
-                            rec.texts.push(text.as_bytes());
-                        } else {
+                        if !new {
                             stats.duplicates += 1;
                         }
-                        found_at.push((i, origin));
+                        found_at.push((
+                            narrow(i, "distinct items")?,
+                            narrow(row_index, "rows")?,
+                            narrow(key_index, "keys")?,
+                        ));
                     }
                 }
             }
@@ -264,21 +272,24 @@ pub fn load(spec: &InputSpec) -> Result<Records> {
         });
     }
     rec.summary.unique_items = rec.items.len();
-    // Group origins by item, keeping file order within an item (the sort is stable), and drop
-    // a (row, key) seen twice for one item (an extractor finding one value twice in a cell).
-    found_at.sort_by_key(|&(i, _)| i);
+    // Group origins by item, in file order within an item ((row, key) ascending is file
+    // order), and drop a (row, key) seen twice for one item (an extractor finding one value
+    // twice in a cell).
+    found_at.sort_unstable();
     found_at.dedup();
     rec.origin_starts = Vec::with_capacity(rec.items.len() + 1);
     rec.origins = Vec::with_capacity(found_at.len());
-    for (i, origin) in found_at {
-        while rec.origin_starts.len() <= i {
+    for (i, row, key) in found_at {
+        while rec.origin_starts.len() <= i as usize {
             rec.origin_starts.push(rec.origins.len());
         }
-        rec.origins.push(origin);
+        rec.origins.push(Origin {
+            row: row as usize,
+            key: key as usize,
+        });
     }
     rec.origin_starts.push(rec.origins.len());
     rec.items.shrink_to_fit();
-    rec.texts.shrink_to_fit();
     Ok(rec)
 }
 

@@ -3,7 +3,7 @@
 //!
 //! Data flows one way: a file ([`InputSpec`]) is read into rows ([`read`]); each row's key
 //! columns ([`KeySpec`]) are parsed as identifiers ([`crate::identifiers`]) and encoded as items;
-//! [`load`] returns the rows, the unique items (for `protocol::ItemSet::new`), for each item the
+//! [`load`] returns the rows, the unique items (as a protocol item set: `Records::item_set`), for each item the
 //! (row, key) pairs it came from, the rejected values and a [`Summary`]. After a run,
 //! [`write_matches`] writes the matched rows with all their original columns, the matched
 //! value(s) and the key(s) they matched on.
@@ -29,8 +29,8 @@
 //!
 //! let (mine, _) = run_dh_psi(
 //!     Mode::Intersection,
-//!     ItemSet::new(a.items()),
-//!     ItemSet::new(b.items()),
+//!     a.item_set(),
+//!     b.item_set(),
 //!     None,
 //! )?;
 //! let matched: Vec<Vec<u8>> = mine.matches().unwrap_or(&[]).iter().map(|m| m.item.clone()).collect();

@@ -144,7 +144,7 @@ pub fn write_matches_with_columns(
     for (row, mut hits) in per_row {
         hits.sort_unstable();
         hits.dedup();
-        let mut values: Vec<&str> = hits
+        let mut values: Vec<std::borrow::Cow<'_, str>> = hits
             .iter()
             .filter_map(|&(_, i)| records.item_text(i))
             .collect();
