@@ -254,7 +254,7 @@ mod tests {
         let item = encode_item(&[k.clone(), d.clone()]);
         assert_eq!(item_values(&item), Some(vec![k.value(), d.value()]));
         assert_eq!(
-            item_values(&encode_item(&[k.clone()])),
+            item_values(&encode_item(std::slice::from_ref(&k))),
             Some(vec![k.value()])
         );
         for cut in 0..item.len() {
