@@ -37,8 +37,8 @@ impl ItemSet {
                 (_, true) => first_index.push(input_index),
             }
         }
-        seen.shrink_to_fit();
         set.items = seen.into_strings();
+        Arc::make_mut(&mut set.items).shrink_to_fit();
         first_index.shrink_to_fit();
         set.first_index = Some(first_index);
         set

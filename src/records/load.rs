@@ -1,8 +1,8 @@
 //! Turning rows into items.
 
-use crate::error::{Error, Result};
 use std::borrow::Cow;
 
+use crate::error::{Error, Result};
 use crate::identifiers::{encode_item, extract, item_values, Canonical};
 use crate::packed::{DistinctBytes, PackedBytes};
 use crate::protocol::ItemSet;

@@ -3,16 +3,16 @@
 //!
 //! Data flows one way: a file ([`InputSpec`]) is read into rows ([`read`]); each row's key
 //! columns ([`KeySpec`]) are parsed as identifiers ([`crate::identifiers`]) and encoded as items;
-//! [`load`] returns the rows, the unique items (as a protocol item set: `Records::item_set`), for each item the
-//! (row, key) pairs it came from, the rejected values and a [`Summary`]. After a run,
-//! [`write_matches`] writes the matched rows with all their original columns, the matched
-//! value(s) and the key(s) they matched on.
+//! [`load`] returns the rows, the unique items (as a protocol item set: [`Records::item_set`]),
+//! for each item the (row, key) pairs it came from, the rejected values and a [`Summary`].
+//! After a run, [`write_matches`] writes the matched rows with all their original columns, the
+//! matched value(s) and the key(s) they matched on.
 //!
 //! Nothing is dropped silently: a value that does not parse and a row that cannot be read
 //! become a [`Reject`] (line, column, value, reason), or, with `strict`, fail the load.
 //!
 //! ```
-//! use blindmatch::protocol::{memory::run_dh_psi, ItemSet, Mode};
+//! use blindmatch::protocol::{memory::run_dh_psi, Mode};
 //! use blindmatch::records::{self, InputSpec};
 //!
 //! # fn main() -> blindmatch::Result<()> {
