@@ -17,6 +17,10 @@ pub trait WireMessage: Sized {
     /// # Errors
     /// [`crate::Error::PeerMisbehaved`] when the bytes are not a well-formed message.
     fn decode(bytes: &[u8]) -> Result<Self>;
+
+    /// For progress reporting: the message's type (each type is one phase of a session) and
+    /// the number of items it carries.
+    fn progress(&self) -> (&'static str, u64);
 }
 
 /// A protocol session as a state machine driven from outside.

@@ -9,7 +9,10 @@ use tokio::io::{AsyncRead, AsyncWrite};
 use super::client::Connected;
 use super::driver::{drive, DriveLimits, DriveStats};
 use super::framing::MAX_FRAME_LEN;
-use super::progress::Progress;
+use super::progress::{
+    Direction::{Received, Sent},
+    Phase, Progress,
+};
 use super::session::{run_session, BodyContext, ProtocolBody, SessionConfig, SessionReport};
 use crate::audit::Learned;
 use crate::dst;
@@ -75,18 +78,36 @@ where
         max_received: max_received(&params, role),
         timeouts: config.timeouts,
     };
-    // Progress totals, in bytes of elements.
-    let (sent_total, recv_total) = match role {
-        Role::Initiator => (
-            32 * (own_count + peer_count) as u64,
-            32 * (peer_count + own_count) as u64,
-        ),
-        Role::Responder => (32 * own_count as u64, 32 * peer_count as u64),
-    };
     let mut rng = rand_core::UnwrapErr(rand::rngs::SysRng);
     let session = DhSession::new(role, params, items, &mut rng)?;
-    let progress = Progress::new(config.quiet, role.as_str(), sent_total, recv_total);
+    let progress = Progress::new(
+        config.quiet,
+        role.as_str(),
+        &phases(role, config.mode, own_count, peer_count),
+    );
     drive(stream, session, limits, progress).await
+}
+
+/// The phases of a DH-PSI session as `role` sees them (`protocol-spec/03-dh-psi.md`): the
+/// responder always re-blinds the initiator's set; the initiator re-blinds the responder's set
+/// only in mutual mode.
+fn phases(role: Role, mode: Mode, own: usize, peer: usize) -> Vec<Phase> {
+    let (own, peer) = (own as u64, peer as u64);
+    let ours_out = Phase::new(Sent, "Blinded", "our set, hashed and blinded", own);
+    let ours_back = Phase::new(
+        Received,
+        "Reblinded",
+        "our set, re-blinded by the peer",
+        own,
+    );
+    let theirs_in = Phase::new(Received, "Blinded", "the peer's blinded set", peer);
+    let theirs_back = Phase::new(Sent, "Reblinded", "the peer's set, re-blinded", peer);
+    match (role, mode) {
+        (Role::Initiator, Mode::Mutual) => vec![ours_out, ours_back, theirs_in, theirs_back],
+        (Role::Initiator, _) => vec![ours_out, ours_back, theirs_in],
+        (Role::Responder, Mode::Mutual) => vec![theirs_in, theirs_back, ours_out, ours_back],
+        (Role::Responder, _) => vec![theirs_in, theirs_back, ours_out],
+    }
 }
 
 impl ProtocolBody for DhBody {

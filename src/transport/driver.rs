@@ -22,7 +22,7 @@ use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt};
 use tokio::sync::mpsc;
 
 use super::framing::{write_frame, Frame, FrameKind};
-use super::progress::Progress;
+use super::progress::{Direction, Progress};
 use super::timeouts::{read_frame_timed, Timeouts};
 use crate::error::{Error, Result};
 use crate::protocol::{SansIo, WireMessage};
@@ -63,7 +63,6 @@ fn reader_task<R: AsyncRead + Unpin + Send + 'static>(
     mut rd: R,
     limits: DriveLimits,
     tx: mpsc::UnboundedSender<Incoming>,
-    progress: Progress,
     counter: Arc<AtomicU64>,
 ) -> tokio::task::JoinHandle<R> {
     tokio::spawn(async move {
@@ -81,7 +80,6 @@ fn reader_task<R: AsyncRead + Unpin + Send + 'static>(
                                     limits.max_received
                                 )))
                             } else {
-                                progress.received.inc(frame.payload.len() as u64);
                                 Incoming::Message(frame.payload)
                             }
                         }
@@ -144,10 +142,10 @@ fn peer_error(item: Incoming, finished: bool) -> Error {
 fn drain<S: SansIo>(s: &mut S, tx: &mpsc::Sender<Frame>, progress: &Progress) -> Result<()> {
     while let Some(msg) = s.poll_outgoing()? {
         let bytes = msg.encode();
-        let n = bytes.len() as u64;
+        let (phase, items) = msg.progress();
         tx.blocking_send(Frame::new(FrameKind::Protocol, bytes))
             .map_err(|_| Error::PeerMisbehaved("the connection to the peer was lost".into()))?;
-        progress.sent.inc(n);
+        progress.advance(Direction::Sent, phase, items);
     }
     Ok(())
 }
@@ -161,7 +159,9 @@ fn handle_batch<S: SansIo>(
 ) -> Result<()> {
     for bytes in batch {
         let msg = S::Message::decode(&bytes)?;
+        let (phase, items) = msg.progress();
         s.handle(msg)?;
+        progress.advance(Direction::Received, phase, items);
         drain(s, tx, progress)?;
     }
     Ok(())
@@ -190,7 +190,7 @@ where
     let (in_tx, mut in_rx) = mpsc::unbounded_channel();
     let (out_tx, out_rx) = mpsc::channel::<Frame>(WRITE_QUEUE);
     let counter = Arc::new(AtomicU64::new(0));
-    let reader = reader_task(rd, limits, in_tx, progress.clone(), counter.clone());
+    let reader = reader_task(rd, limits, in_tx, counter.clone());
     let writer = writer_task(wr, out_rx);
 
     let result = run_session(session, &mut in_rx, out_tx.clone(), progress.clone()).await;

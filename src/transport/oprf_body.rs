@@ -17,7 +17,10 @@ use super::driver::{drive, DriveLimits, DriveStats};
 use super::framing::{write_frame, Frame, FrameKind, MAX_FRAME_LEN};
 use super::handshake::Agreed;
 use super::negotiate::LABELED_MODE;
-use super::progress::Progress;
+use super::progress::{
+    Direction::{Received, Sent},
+    Phase, Progress,
+};
 use super::timeouts::{read_frame_timed, Timeouts};
 use crate::error::{Error, Result};
 use crate::oprf::Suite;
@@ -249,11 +252,15 @@ where
                 max_received: max_received(&p, false),
                 timeouts: t,
             };
+            let (r, s) = (p.receiver_count as u64, p.sender_count as u64);
             let progress = Progress::new(
                 opts.quiet,
                 "sender",
-                8 * p.sender_count as u64 + 32 * p.receiver_count as u64,
-                32 * p.receiver_count as u64,
+                &[
+                    Phase::new(Received, "Blinded", "the receiver's blinded items", r),
+                    Phase::new(Sent, "Evaluated", "the receiver's items, evaluated", r),
+                    Phase::new(Sent, "Tags", "our set, as tags", s),
+                ],
             );
             let (out, mut stats, stream) = drive(stream, session, limits, progress).await?;
             stats.bytes_sent += first;
@@ -296,11 +303,20 @@ where
                 max_received: max_received(&p, true),
                 timeouts: t,
             };
+            let (r, s) = (p.receiver_count as u64, p.sender_count as u64);
             let progress = Progress::new(
                 opts.quiet,
                 "receiver",
-                32 * p.receiver_count as u64,
-                32 * p.receiver_count as u64 + 8 * p.sender_count as u64,
+                &[
+                    Phase::new(Sent, "Blinded", "our items, blinded", r),
+                    Phase::new(
+                        Received,
+                        "Evaluated",
+                        "our items, evaluated by the sender",
+                        r,
+                    ),
+                    Phase::new(Received, "Tags", "the sender's set, as tags", s),
+                ],
             );
             let (output, mut stats, stream) = drive(stream, session, limits, progress).await?;
             stats.bytes_received += n;

@@ -49,6 +49,10 @@ impl DhMessage {
 }
 
 impl WireMessage for DhMessage {
+    fn progress(&self) -> (&'static str, u64) {
+        (self.name(), self.elements().len() as u64)
+    }
+
     fn encode(&self) -> Vec<u8> {
         let (tag, elements) = match self {
             DhMessage::Blinded(e) => (TYPE_BLINDED, e),

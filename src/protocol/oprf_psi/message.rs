@@ -60,6 +60,14 @@ fn be32(b: &[u8]) -> usize {
 }
 
 impl WireMessage for OprfPsiMessage {
+    fn progress(&self) -> (&'static str, u64) {
+        let items = match self {
+            OprfPsiMessage::Blinded(e) | OprfPsiMessage::Evaluated(e) => e.len(),
+            OprfPsiMessage::Tags(t) => t.count,
+        };
+        (self.name(), items as u64)
+    }
+
     fn encode(&self) -> Vec<u8> {
         match self {
             OprfPsiMessage::Blinded(e) | OprfPsiMessage::Evaluated(e) => {
