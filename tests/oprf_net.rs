@@ -1,8 +1,9 @@
 //! OPRF-PSI over loopback mutual TLS with the real binary: the receiver (`match`) learns the
 //! plaintext intersection, labeled mode gives exactly the matched rows' payload columns,
 //! `--protocol auto` picks by the set sizes, explicit protocol mismatches are refused on both
-//! sides, a precomputed index is served only where the policy allows key reuse, and a sender
-//! announcing fewer tags than it sends is rejected.
+//! sides, a precomputed index is served only where the policy allows key reuse (and in labeled
+//! mode gives the same payload columns), and a sender announcing fewer tags than it sends is
+//! rejected.
 
 #[allow(clippy::unwrap_used)]
 mod net_common;
@@ -341,5 +342,92 @@ fn serving_a_precomputed_index_needs_key_reuse_in_the_policy() {
     assert!(
         s_err.contains("protocol: ours `oprf`, peer's `dh`"),
         "{s_err}"
+    );
+}
+
+/// The unbalanced labeled path of the README: `index --label-columns`, `serve --index --mode
+/// labeled`, `match --mode labeled`: the receiver gets exactly its matches' payload columns.
+#[test]
+fn labeled_mode_over_a_precomputed_index() {
+    let root = tempfile::tempdir().expect("tempdir");
+    let d = root.path();
+    std::fs::write(d.join("pass"), PASS).expect("write");
+    let mut sender = String::from("imo,vessel,voyage,owner\n");
+    let mut truth = BTreeMap::new();
+    for i in 0..300 {
+        let (imo, vessel, voyage) = (format!("IMO{i:04}"), format!("SHIP {i}"), format!("{i}E"));
+        sender.push_str(&format!("{imo},{vessel},{voyage},secret-{i}\n"));
+        truth.insert(imo, (vessel, voyage));
+    }
+    std::fs::write(d.join("s.csv"), sender).expect("write");
+    let receiver: Vec<String> = (0..25).map(|i| format!("IMO{:04}", i * 17)).collect();
+    std::fs::write(d.join("r.csv"), format!("imo\n{}\n", receiver.join("\n"))).expect("write");
+    let built = Command::new(BIN)
+        .current_dir(d)
+        .args(["--quiet", "index", "--input", "s.csv", "--column", "imo"])
+        .args(["--label-columns", "vessel,voyage"])
+        .args(["--out", "idx", "--passphrase-file", "pass"])
+        .output()
+        .expect("run index");
+    assert!(
+        built.status.success(),
+        "{}",
+        String::from_utf8_lossy(&built.stderr)
+    );
+    let p = policy(
+        d,
+        "p.toml",
+        "\"vessel\", \"voyage\"",
+        "allow_key_reuse = true\n",
+    );
+    let (a_dir, a_fp) = identity(d, "agency-a");
+    let (b_dir, b_fp) = identity(d, "agency-b");
+    let mut serve = Command::new(BIN);
+    serve
+        .args(["--quiet", "serve", "--once", "--listen", "127.0.0.1:0"])
+        .arg("--identity")
+        .arg(&b_dir)
+        .args(["--peer", &a_fp, "--json", "--mode", "labeled", "--index"])
+        .arg(d.join("idx"))
+        .arg("--passphrase-file")
+        .arg(d.join("pass"))
+        .args(["--policy", &p]);
+    let server = Server::from_command(serve);
+    let out = d.join("out.csv");
+    let m = run_match(
+        &a_dir,
+        &b_fp,
+        &server.addr,
+        &d.join("r.csv"),
+        &out,
+        &[
+            "--column", "imo", "--mode", "labeled", "--policy", &p, "--json",
+        ],
+    );
+    let (ok, _, s_err) = server.finish();
+    assert!(m.status.success(), "{}", String::from_utf8_lossy(&m.stderr));
+    assert!(ok, "{s_err}");
+    let summary = json(&String::from_utf8_lossy(&m.stdout));
+    assert_eq!(summary["protocol"], "oprf");
+    assert_eq!(summary["mode"], "labeled");
+    assert_eq!(summary["label_failures"], 0);
+    let imos = column(&out, "imo");
+    let expected: Vec<String> = receiver
+        .iter()
+        .filter(|x| truth.contains_key(*x))
+        .cloned()
+        .collect();
+    assert_eq!(imos, expected);
+    for ((imo, vessel), voyage) in imos
+        .iter()
+        .zip(column(&out, "vessel"))
+        .zip(column(&out, "voyage"))
+    {
+        assert_eq!((vessel, voyage), truth[imo].clone(), "{imo}");
+    }
+    let header = std::fs::read_to_string(&out).expect("output");
+    assert!(
+        !header.contains("owner") && !header.contains("secret"),
+        "{header}"
     );
 }
