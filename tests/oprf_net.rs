@@ -146,20 +146,62 @@ fn auto_picks_oprf_above_eight_times_and_dh_otherwise() {
     }
 }
 
-#[test]
-fn labeled_mode_yields_exactly_the_matched_rows_payload_columns() {
-    let root = tempfile::tempdir().expect("tempdir");
-    let d = root.path();
+/// A sender file `s.csv` (`imo,vessel,voyage,owner`, `n` rows) and a receiver file `r.csv`
+/// (`imo`, every `step`-th IMO up to `m` of them) in `d`: the receiver's IMOs and, per sender
+/// IMO, its (vessel, voyage).
+fn labeled_files(
+    d: &Path,
+    n: usize,
+    m: usize,
+    step: usize,
+) -> (Vec<String>, BTreeMap<String, (String, String)>) {
     let mut sender = String::from("imo,vessel,voyage,owner\n");
     let mut truth = BTreeMap::new();
-    for i in 0..200 {
+    for i in 0..n {
         let (imo, vessel, voyage) = (format!("IMO{i:04}"), format!("SHIP {i}"), format!("{i}W"));
         sender.push_str(&format!("{imo},{vessel},{voyage},secret-{i}\n"));
         truth.insert(imo, (vessel, voyage));
     }
     std::fs::write(d.join("s.csv"), sender).expect("write");
-    let receiver: Vec<String> = (0..30).map(|i| format!("IMO{:04}", i * 13)).collect();
+    let receiver: Vec<String> = (0..m).map(|i| format!("IMO{:04}", i * step)).collect();
     std::fs::write(d.join("r.csv"), format!("imo\n{}\n", receiver.join("\n"))).expect("write");
+    (receiver, truth)
+}
+
+/// The labeled output `out` holds exactly the receiver's matched rows, in order, each with the
+/// sender's vessel and voyage for it, and nothing of the sender's other columns.
+fn assert_labeled_output(
+    out: &Path,
+    receiver: &[String],
+    truth: &BTreeMap<String, (String, String)>,
+) {
+    let imos = column(out, "imo");
+    let expected: Vec<String> = receiver
+        .iter()
+        .filter(|x| truth.contains_key(*x))
+        .cloned()
+        .collect();
+    assert!(!expected.is_empty());
+    assert_eq!(imos, expected);
+    for ((imo, vessel), voyage) in imos
+        .iter()
+        .zip(column(out, "vessel"))
+        .zip(column(out, "voyage"))
+    {
+        assert_eq!((vessel, voyage), truth[imo].clone(), "{imo}");
+    }
+    let text = std::fs::read_to_string(out).expect("output");
+    assert!(
+        !text.contains("owner") && !text.contains("secret"),
+        "{text}"
+    );
+}
+
+#[test]
+fn labeled_mode_yields_exactly_the_matched_rows_payload_columns() {
+    let root = tempfile::tempdir().expect("tempdir");
+    let d = root.path();
+    let (receiver, truth) = labeled_files(d, 200, 30, 13);
     let p = policy(d, "p.toml", "\"vessel\", \"voyage\"", "");
     let out = d.join("out.csv");
     let serve = [
@@ -188,28 +230,7 @@ fn labeled_mode_yields_exactly_the_matched_rows_payload_columns() {
     assert_eq!(ja["protocol"], "oprf");
     assert_eq!(ja["mode"], "labeled");
     assert_eq!(ja["label_failures"], 0);
-    let imos = column(&out, "imo");
-    let expected: Vec<String> = receiver
-        .iter()
-        .filter(|x| truth.contains_key(*x))
-        .cloned()
-        .collect();
-    assert_eq!(imos, expected);
-    let header: Vec<String> = csv::Reader::from_path(&out)
-        .expect("csv")
-        .headers()
-        .expect("header")
-        .iter()
-        .map(String::from)
-        .collect();
-    assert!(!header.contains(&"owner".to_string()), "{header:?}");
-    for ((imo, vessel), voyage) in imos
-        .iter()
-        .zip(column(&out, "vessel"))
-        .zip(column(&out, "voyage"))
-    {
-        assert_eq!((vessel, voyage), truth[imo].clone(), "{imo}");
-    }
+    assert_labeled_output(&out, &receiver, &truth);
 
     // A payload column outside the policy's revealable columns is refused before serving.
     let (b_dir, _) = identity(d, "agency-c");
@@ -352,16 +373,7 @@ fn labeled_mode_over_a_precomputed_index() {
     let root = tempfile::tempdir().expect("tempdir");
     let d = root.path();
     std::fs::write(d.join("pass"), PASS).expect("write");
-    let mut sender = String::from("imo,vessel,voyage,owner\n");
-    let mut truth = BTreeMap::new();
-    for i in 0..300 {
-        let (imo, vessel, voyage) = (format!("IMO{i:04}"), format!("SHIP {i}"), format!("{i}E"));
-        sender.push_str(&format!("{imo},{vessel},{voyage},secret-{i}\n"));
-        truth.insert(imo, (vessel, voyage));
-    }
-    std::fs::write(d.join("s.csv"), sender).expect("write");
-    let receiver: Vec<String> = (0..25).map(|i| format!("IMO{:04}", i * 17)).collect();
-    std::fs::write(d.join("r.csv"), format!("imo\n{}\n", receiver.join("\n"))).expect("write");
+    let (receiver, truth) = labeled_files(d, 300, 25, 17);
     let built = Command::new(BIN)
         .current_dir(d)
         .args(["--quiet", "index", "--input", "s.csv", "--column", "imo"])
@@ -411,23 +423,5 @@ fn labeled_mode_over_a_precomputed_index() {
     assert_eq!(summary["protocol"], "oprf");
     assert_eq!(summary["mode"], "labeled");
     assert_eq!(summary["label_failures"], 0);
-    let imos = column(&out, "imo");
-    let expected: Vec<String> = receiver
-        .iter()
-        .filter(|x| truth.contains_key(*x))
-        .cloned()
-        .collect();
-    assert_eq!(imos, expected);
-    for ((imo, vessel), voyage) in imos
-        .iter()
-        .zip(column(&out, "vessel"))
-        .zip(column(&out, "voyage"))
-    {
-        assert_eq!((vessel, voyage), truth[imo].clone(), "{imo}");
-    }
-    let header = std::fs::read_to_string(&out).expect("output");
-    assert!(
-        !header.contains("owner") && !header.contains("secret"),
-        "{header}"
-    );
+    assert_labeled_output(&out, &receiver, &truth);
 }
