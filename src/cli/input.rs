@@ -43,7 +43,10 @@ pub fn load(args: &InputArgs, quiet: bool) -> Result<Records> {
         strict: args.strict,
         ..InputSpec::new(path, args.keys.clone())
     };
-    let recs = records::load(&spec)?;
+    let spinner = loading_spinner(quiet, path);
+    let recs = records::load(&spec);
+    spinner.finish_and_clear();
+    let recs = recs?;
     if !quiet {
         for r in recs.rejects() {
             eprintln!(
@@ -57,6 +60,25 @@ pub fn load(args: &InputArgs, quiet: bool) -> Result<Records> {
         }
     }
     Ok(recs)
+}
+
+/// A spinner on stderr while the input is read, validated and normalised (seconds for 2^22
+/// records), unless `quiet` or stderr is not a terminal.
+fn loading_spinner(quiet: bool, path: &Path) -> indicatif::ProgressBar {
+    use std::io::IsTerminal;
+    if quiet || !std::io::stderr().is_terminal() {
+        return indicatif::ProgressBar::hidden();
+    }
+    let spinner = indicatif::ProgressBar::new_spinner();
+    if let Ok(style) = indicatif::ProgressStyle::with_template("{spinner} {msg} {elapsed}") {
+        spinner.set_style(style);
+    }
+    spinner.set_message(format!(
+        "reading, validating and normalising {}",
+        path.display()
+    ));
+    spinner.enable_steady_tick(std::time::Duration::from_millis(120));
+    spinner
 }
 
 /// The items to match.
