@@ -93,15 +93,20 @@ where
 /// only in mutual mode.
 fn phases(role: Role, mode: Mode, own: usize, peer: usize) -> Vec<Phase> {
     let (own, peer) = (own as u64, peer as u64);
-    let ours_out = Phase::new(Sent, "Blinded", "our set, hashed and blinded", own);
+    let ours_out = Phase::new(Sent, DhMessage::BLINDED, "our set, hashed and blinded", own);
     let ours_back = Phase::new(
         Received,
-        "Reblinded",
+        DhMessage::REBLINDED,
         "our set, re-blinded by the peer",
         own,
     );
-    let theirs_in = Phase::new(Received, "Blinded", "the peer's blinded set", peer);
-    let theirs_back = Phase::new(Sent, "Reblinded", "the peer's set, re-blinded", peer);
+    let theirs_in = Phase::new(Received, DhMessage::BLINDED, "the peer's blinded set", peer);
+    let theirs_back = Phase::new(
+        Sent,
+        DhMessage::REBLINDED,
+        "the peer's set, re-blinded",
+        peer,
+    );
     match (role, mode) {
         (Role::Initiator, Mode::Mutual) => vec![ours_out, ours_back, theirs_in, theirs_back],
         (Role::Initiator, _) => vec![ours_out, ours_back, theirs_in],

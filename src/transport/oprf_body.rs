@@ -25,8 +25,8 @@ use super::timeouts::{read_frame_timed, Timeouts};
 use crate::error::{Error, Result};
 use crate::oprf::Suite;
 use crate::protocol::oprf_psi::{
-    OprfPsiParams, OprfReceiver, OprfSender, PreparedSender, ReceiverOutput, SenderOutput,
-    MAX_PAYLOAD_LEN,
+    OprfPsiMessage, OprfPsiParams, OprfReceiver, OprfSender, PreparedSender, ReceiverOutput,
+    SenderOutput, MAX_PAYLOAD_LEN,
 };
 use crate::protocol::ItemSet;
 
@@ -257,9 +257,19 @@ where
                 opts.quiet,
                 "sender",
                 &[
-                    Phase::new(Received, "Blinded", "the receiver's blinded items", r),
-                    Phase::new(Sent, "Evaluated", "the receiver's items, evaluated", r),
-                    Phase::new(Sent, "Tags", "our set, as tags", s),
+                    Phase::new(
+                        Received,
+                        OprfPsiMessage::BLINDED,
+                        "the receiver's blinded items",
+                        r,
+                    ),
+                    Phase::new(
+                        Sent,
+                        OprfPsiMessage::EVALUATED,
+                        "the receiver's items, evaluated",
+                        r,
+                    ),
+                    Phase::new(Sent, OprfPsiMessage::TAGS, "our set, as tags", s),
                 ],
             );
             let (out, mut stats, stream) = drive(stream, session, limits, progress).await?;
@@ -308,14 +318,19 @@ where
                 opts.quiet,
                 "receiver",
                 &[
-                    Phase::new(Sent, "Blinded", "our items, blinded", r),
+                    Phase::new(Sent, OprfPsiMessage::BLINDED, "our items, blinded", r),
                     Phase::new(
                         Received,
-                        "Evaluated",
+                        OprfPsiMessage::EVALUATED,
                         "our items, evaluated by the sender",
                         r,
                     ),
-                    Phase::new(Received, "Tags", "the sender's set, as tags", s),
+                    Phase::new(
+                        Received,
+                        OprfPsiMessage::TAGS,
+                        "the sender's set, as tags",
+                        s,
+                    ),
                 ],
             );
             let (output, mut stats, stream) = drive(stream, session, limits, progress).await?;

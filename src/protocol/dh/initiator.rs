@@ -120,7 +120,7 @@ impl InitiatorAwaitingReblinded {
     /// element.
     pub fn handle(mut self, msg: DhMessage) -> Result<InitiatorAfterReblinded> {
         let DhMessage::Reblinded(elements) = msg else {
-            return Err(unexpected(&msg, "Reblinded"));
+            return Err(unexpected(&msg, DhMessage::REBLINDED));
         };
         self.tally.accept(elements.len())?;
         reject_identity(&elements, self.tally.elements() - elements.len())?;
@@ -154,7 +154,7 @@ impl InitiatorAwaitingPeerSet {
     /// [`Error::InvalidElement`] for an element that does not decode or is the identity.
     pub fn handle(mut self, msg: DhMessage) -> Result<(InitiatorAfterPeerSet, Option<DhMessage>)> {
         let DhMessage::Blinded(elements) = msg else {
-            return Err(unexpected(&msg, "Blinded"));
+            return Err(unexpected(&msg, DhMessage::BLINDED));
         };
         let offset = self.tally.elements();
         self.tally.accept(elements.len())?;

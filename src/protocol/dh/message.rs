@@ -27,6 +27,11 @@ pub enum DhMessage {
 }
 
 impl DhMessage {
+    /// The name of [`DhMessage::Blinded`] messages (errors, progress phases).
+    pub const BLINDED: &'static str = "Blinded";
+    /// The name of [`DhMessage::Reblinded`] messages.
+    pub const REBLINDED: &'static str = "Reblinded";
+
     /// The elements carried.
     pub fn elements(&self) -> &[WireElement] {
         match self {
@@ -37,8 +42,8 @@ impl DhMessage {
     /// `"Blinded"` or `"Reblinded"`, for error messages.
     pub fn name(&self) -> &'static str {
         match self {
-            DhMessage::Blinded(_) => "Blinded",
-            DhMessage::Reblinded(_) => "Reblinded",
+            DhMessage::Blinded(_) => Self::BLINDED,
+            DhMessage::Reblinded(_) => Self::REBLINDED,
         }
     }
 

@@ -115,7 +115,7 @@ impl ResponderAwaitingPeerSet {
     /// identity.
     pub fn handle(mut self, msg: DhMessage) -> Result<(ResponderAfterPeerSet, Vec<DhMessage>)> {
         let DhMessage::Blinded(elements) = msg else {
-            return Err(unexpected(&msg, "Blinded"));
+            return Err(unexpected(&msg, DhMessage::BLINDED));
         };
         let offset = self.tally.elements();
         self.tally.accept(elements.len())?;
@@ -193,7 +193,7 @@ impl ResponderAwaitingReblinded {
     /// identity element.
     pub fn handle(mut self, msg: DhMessage) -> Result<ResponderAfterReblinded> {
         let DhMessage::Reblinded(elements) = msg else {
-            return Err(unexpected(&msg, "Reblinded"));
+            return Err(unexpected(&msg, DhMessage::REBLINDED));
         };
         let offset = self.tally.elements();
         self.tally.accept(elements.len())?;

@@ -39,12 +39,19 @@ pub enum OprfPsiMessage {
 }
 
 impl OprfPsiMessage {
+    /// The name of [`OprfPsiMessage::Blinded`] messages (errors, progress phases).
+    pub const BLINDED: &'static str = "Blinded";
+    /// The name of [`OprfPsiMessage::Evaluated`] messages.
+    pub const EVALUATED: &'static str = "Evaluated";
+    /// The name of [`OprfPsiMessage::Tags`] messages.
+    pub const TAGS: &'static str = "Tags";
+
     /// `"Blinded"`, `"Evaluated"` or `"Tags"`, for error messages.
     pub fn name(&self) -> &'static str {
         match self {
-            OprfPsiMessage::Blinded(_) => "Blinded",
-            OprfPsiMessage::Evaluated(_) => "Evaluated",
-            OprfPsiMessage::Tags(_) => "Tags",
+            OprfPsiMessage::Blinded(_) => Self::BLINDED,
+            OprfPsiMessage::Evaluated(_) => Self::EVALUATED,
+            OprfPsiMessage::Tags(_) => Self::TAGS,
         }
     }
 }
