@@ -48,6 +48,11 @@ impl Phase {
     }
 }
 
+/// True when progress should be drawn: not `quiet`, and stderr is a terminal.
+pub fn shown(quiet: bool) -> bool {
+    !quiet && std::io::stderr().is_terminal()
+}
+
 /// The bars of one session.
 #[derive(Debug, Clone, Default)]
 pub struct Progress {
@@ -63,7 +68,7 @@ impl Progress {
     /// One bar per phase on stderr, labelled `label: what`, unless `quiet` or stderr is not a
     /// terminal.
     pub fn new(quiet: bool, label: &str, phases: &[Phase]) -> Self {
-        if quiet || !std::io::stderr().is_terminal() {
+        if !shown(quiet) {
             return Progress::hidden();
         }
         let multi = MultiProgress::with_draw_target(ProgressDrawTarget::stderr());
