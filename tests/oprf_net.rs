@@ -276,22 +276,14 @@ fn explicit_protocol_mismatch_refused_on_both_sides() {
     }
 }
 
-const PASS: &str = "c2VjcmV0LXRlc3QtcGFzc3BocmFzZS0zMi1ieXRlcy1sb25n\n";
-
-#[test]
-fn serving_a_precomputed_index_needs_key_reuse_in_the_policy() {
-    let root = tempfile::tempdir().expect("tempdir");
-    let d = root.path();
+/// Runs `blindmatch index` in `d` with `args`, into `d/idx` under the passphrase `d/pass`
+/// (written here), and checks it succeeded.
+fn build_index(d: &Path, args: &[&str]) {
     std::fs::write(d.join("pass"), PASS).expect("write");
-    let big = ints(0, 2000, 1);
-    let small = ints(5, 40, 97);
-    let expected = intersection(&small, &big);
-    let (a_in, b_in) = (d.join("a.txt"), d.join("b.txt"));
-    write_items(&a_in, &small);
-    write_items(&b_in, &big);
     let built = Command::new(BIN)
         .current_dir(d)
-        .args(["--quiet", "index", "--input", "b.txt"])
+        .args(["--quiet", "index"])
+        .args(args)
         .args(["--out", "idx", "--passphrase-file", "pass"])
         .output()
         .expect("run index");
@@ -300,6 +292,21 @@ fn serving_a_precomputed_index_needs_key_reuse_in_the_policy() {
         "{}",
         String::from_utf8_lossy(&built.stderr)
     );
+}
+
+const PASS: &str = "c2VjcmV0LXRlc3QtcGFzc3BocmFzZS0zMi1ieXRlcy1sb25n\n";
+
+#[test]
+fn serving_a_precomputed_index_needs_key_reuse_in_the_policy() {
+    let root = tempfile::tempdir().expect("tempdir");
+    let d = root.path();
+    let big = ints(0, 2000, 1);
+    let small = ints(5, 40, 97);
+    let expected = intersection(&small, &big);
+    let (a_in, b_in) = (d.join("a.txt"), d.join("b.txt"));
+    write_items(&a_in, &small);
+    write_items(&b_in, &big);
+    build_index(d, &["--input", "b.txt"]);
     let (a_dir, a_fp) = identity(d, "agency-a");
     let (b_dir, b_fp) = identity(d, "agency-b");
     let idx = d.join("idx");
@@ -372,19 +379,17 @@ fn serving_a_precomputed_index_needs_key_reuse_in_the_policy() {
 fn labeled_mode_over_a_precomputed_index() {
     let root = tempfile::tempdir().expect("tempdir");
     let d = root.path();
-    std::fs::write(d.join("pass"), PASS).expect("write");
     let (receiver, truth) = labeled_files(d, 300, 25, 17);
-    let built = Command::new(BIN)
-        .current_dir(d)
-        .args(["--quiet", "index", "--input", "s.csv", "--column", "imo"])
-        .args(["--label-columns", "vessel,voyage"])
-        .args(["--out", "idx", "--passphrase-file", "pass"])
-        .output()
-        .expect("run index");
-    assert!(
-        built.status.success(),
-        "{}",
-        String::from_utf8_lossy(&built.stderr)
+    build_index(
+        d,
+        &[
+            "--input",
+            "s.csv",
+            "--column",
+            "imo",
+            "--label-columns",
+            "vessel,voyage",
+        ],
     );
     let p = policy(
         d,
