@@ -58,7 +58,7 @@ pub use sender::OprfSender;
 
 use crate::error::Result;
 use crate::oprf::{OprfKey, Suite};
-use crate::protocol::memory::{pump, Transcript};
+use crate::protocol::memory::{exchange, Transcript};
 use crate::protocol::{ItemSet, SansIo};
 
 /// Runs a whole OPRF-PSI session in one process with OS randomness and a fresh sender key.
@@ -90,7 +90,8 @@ pub fn run_in_memory(
 
 /// Runs the online phase of a session against a prepared sender set with the given
 /// parameters and randomness (the receiver draws first), optionally recording the
-/// transcript. The vector generator and the benchmarks use this.
+/// transcript (the parties then run in turn, otherwise at once: see
+/// [`crate::protocol::memory`]). The vector generator and the benchmarks use this.
 ///
 /// # Errors
 /// As [`OprfReceiver::new`] and [`OprfSender::new`], and any protocol error.
@@ -103,7 +104,6 @@ pub fn run_in_memory_with<R: CryptoRng + ?Sized>(
 ) -> Result<((ReceiverOutput, SenderOutput), Transcript)> {
     let mut r = OprfReceiver::new(params.clone(), receiver, rng)?;
     let mut s = OprfSender::new(params, set, rng)?;
-    let mut transcript = Transcript::default();
-    pump(&mut r, &mut s, record.then_some(&mut transcript))?;
+    let transcript = exchange(&mut r, &mut s, record)?;
     Ok(((r.into_output()?, s.into_output()?), transcript))
 }

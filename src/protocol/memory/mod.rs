@@ -1,12 +1,22 @@
 //! Running both parties of a session in one process, for tests, benchmarks and the test
 //! vectors. The very same state machines run over the network.
+//!
+//! Two drivers pass the messages: [`run_concurrently`] runs the parties on two threads at
+//! once, as over the network (the default); [`pump`] runs them in turn on one thread, so a
+//! recorded [`Transcript`] lists the messages in an order that never changes.
+
+mod concurrent;
+mod in_turn;
+
+pub use concurrent::run_concurrently;
+pub use in_turn::pump;
 
 use rand::rngs::SysRng;
 use rand_core::{CryptoRng, Rng, UnwrapErr};
 
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::protocol::dh::{DhOutput, DhParams, DhSession};
-use crate::protocol::{ItemSet, Mode, Role, SansIo, WireMessage};
+use crate::protocol::{ItemSet, Mode, Role, SansIo};
 
 /// Every message that crossed between the parties, as encoded bytes, in order.
 #[derive(Debug, Default, Clone)]
@@ -50,7 +60,8 @@ pub fn run_dh_psi(
 
 /// Runs a whole session with the given parameters and randomness (the initiator draws first),
 /// optionally recording the transcript. The generator of the published test vectors uses
-/// this with a seeded RNG.
+/// this with a seeded RNG. Recording runs the parties in turn ([`pump`]), so the transcript's
+/// order is reproducible; otherwise they run at once ([`run_concurrently`]).
 ///
 /// # Errors
 /// As [`DhSession::new`], and any protocol error (which would be a bug here).
@@ -63,46 +74,25 @@ pub fn run_dh_psi_with<R: CryptoRng + ?Sized>(
 ) -> Result<((DhOutput, DhOutput), Transcript)> {
     let mut a = DhSession::new(Role::Initiator, params.clone(), initiator, rng)?;
     let mut b = DhSession::new(Role::Responder, params, responder, rng)?;
-    let mut transcript = Transcript::default();
-    pump(&mut a, &mut b, record.then_some(&mut transcript))?;
+    let transcript = exchange(&mut a, &mut b, record)?;
     Ok(((a.into_output()?, b.into_output()?), transcript))
 }
 
-/// Passes messages between two sessions until both are finished, through their encodings.
+/// Runs two sessions against each other to the end: in turn and recorded when `record`,
+/// otherwise at once (the transcript is then empty).
 ///
 /// # Errors
-/// The first error of either session, or [`Error::PeerMisbehaved`] when neither can make
-/// progress before both are finished.
-pub fn pump<A, B>(a: &mut A, b: &mut B, mut transcript: Option<&mut Transcript>) -> Result<()>
+/// As [`pump`] and [`run_concurrently`].
+pub(crate) fn exchange<A, B>(a: &mut A, b: &mut B, record: bool) -> Result<Transcript>
 where
     A: SansIo,
-    B: SansIo<Message = A::Message>,
+    B: SansIo<Message = A::Message> + Send,
 {
-    loop {
-        let mut progressed = false;
-        while let Some(msg) = a.poll_outgoing()? {
-            let bytes = msg.encode();
-            b.handle(A::Message::decode(&bytes)?)?;
-            if let Some(t) = transcript.as_deref_mut() {
-                t.messages.push((Role::Initiator, bytes));
-            }
-            progressed = true;
-        }
-        while let Some(msg) = b.poll_outgoing()? {
-            let bytes = msg.encode();
-            a.handle(A::Message::decode(&bytes)?)?;
-            if let Some(t) = transcript.as_deref_mut() {
-                t.messages.push((Role::Responder, bytes));
-            }
-            progressed = true;
-        }
-        if a.is_finished() && b.is_finished() {
-            return Ok(());
-        }
-        if !progressed {
-            return Err(Error::PeerMisbehaved(
-                "the session stalled: neither party has anything to send".into(),
-            ));
-        }
+    let mut transcript = Transcript::default();
+    if record {
+        pump(a, b, Some(&mut transcript))?;
+    } else {
+        run_concurrently(a, b)?;
     }
+    Ok(transcript)
 }
