@@ -7,8 +7,9 @@
 //! matching, message encoding, scheduling). Also reports peak memory (VmHWM).
 //!
 //! Also: the floor before and after the session (load drifts on shared machines), the same
-//! operations as a plain rayon loop over bare dalek calls, and the session's CPU time against
-//! the one-core floor (not skewed by other processes' load).
+//! operations as a plain rayon loop over bare dalek calls, the floor measured on every core at
+//! once (a core is slower when the others work too: clock boost, shared resources), and the
+//! session's CPU time against the one-core floor (not skewed by other processes' load).
 //!
 //! `cargo bench --bench floor` (BLINDMATCH_BENCH_LOG2=16 for a quick run).
 
@@ -26,7 +27,10 @@ use rand_chacha::ChaCha20Rng;
 /// Elements per floor measurement (on one core).
 const FLOOR_SAMPLE: usize = 1 << 13;
 
-fn per_element<T>(f: impl FnOnce() -> T) -> f64 {
+/// Times `f` per floor element; `ready` is called right before the clock starts (a barrier
+/// when every core measures at once, so the timed loops overlap).
+fn per_element<T>(ready: &dyn Fn(), f: impl FnOnce() -> T) -> f64 {
+    ready();
     let start = Instant::now();
     std::hint::black_box(f());
     start.elapsed().as_secs_f64() / FLOOR_SAMPLE as f64
@@ -39,13 +43,14 @@ struct Floor {
     batch_compress: f64,
 }
 
-fn measure_floor() -> Floor {
+/// The floor's per-element costs on the calling thread.
+fn measure_floor(ready: &dyn Fn()) -> Floor {
     let mut rng = ChaCha20Rng::seed_from_u64(7);
     let k = Scalar::random(&mut rng);
     let items: Vec<Vec<u8>> = (0..FLOOR_SAMPLE)
         .map(|i| format!("item-{i}").into_bytes())
         .collect();
-    let hash = per_element(|| {
+    let hash = per_element(ready, || {
         items
             .iter()
             .map(|item| {
@@ -64,10 +69,12 @@ fn measure_floor() -> Floor {
         .iter()
         .map(|i| RistrettoPoint::from_uniform_bytes(&[i.len() as u8; 64]) * k)
         .collect();
-    let mul = per_element(|| points.iter().map(|p| k * p).collect::<Vec<_>>());
+    let mul = per_element(ready, || points.iter().map(|p| k * p).collect::<Vec<_>>());
     let encoded: Vec<CompressedRistretto> = points.iter().map(|p| p.compress()).collect();
-    let decompress = per_element(|| encoded.iter().map(|c| c.decompress()).collect::<Vec<_>>());
-    let batch_compress = per_element(|| {
+    let decompress = per_element(ready, || {
+        encoded.iter().map(|c| c.decompress()).collect::<Vec<_>>()
+    });
+    let batch_compress = per_element(ready, || {
         points
             .chunks(1024)
             .flat_map(RistrettoPoint::double_and_compress_batch)
@@ -78,6 +85,36 @@ fn measure_floor() -> Floor {
         mul,
         decompress,
         batch_compress,
+    }
+}
+
+/// The floor measured on every core at once, each core running the same loops on its own data
+/// in step: the per-element costs when all cores are busy, averaged over the cores. Dividing
+/// the one-core floor by the cores assumes a core runs as fast when the others work too; on
+/// this VM it does not (clock boost and shared resources), and this measures by how much.
+fn measure_floor_on_all_cores(cores: usize) -> Floor {
+    let barrier = std::sync::Barrier::new(cores);
+    let floors: Vec<Floor> = std::thread::scope(|scope| {
+        let threads: Vec<_> = (0..cores)
+            .map(|_| {
+                scope.spawn(|| {
+                    measure_floor(&|| {
+                        barrier.wait();
+                    })
+                })
+            })
+            .collect();
+        threads
+            .into_iter()
+            .map(|t| t.join().expect("a floor thread"))
+            .collect()
+    });
+    let mean = |f: fn(&Floor) -> f64| floors.iter().map(f).sum::<f64>() / floors.len() as f64;
+    Floor {
+        hash: mean(|f| f.hash),
+        mul: mean(|f| f.mul),
+        decompress: mean(|f| f.decompress),
+        batch_compress: mean(|f| f.batch_compress),
     }
 }
 
@@ -180,7 +217,7 @@ fn main() {
     // The floor is measured right before and right after the session, and the plain rayon loop
     // after that: on a shared machine the load can change between phases, so both floors are
     // shown and the ratio is taken against their mean.
-    let before = measure_floor();
+    let before = measure_floor(&|| ());
     let cpu_start = cpu_seconds();
     let start = Instant::now();
     let (init, resp) = run_dh_psi(Mode::Mutual, a, b, None).expect("session");
@@ -189,8 +226,9 @@ fn main() {
     let peak = peak_rss_mib().unwrap_or(0.0);
     assert_eq!(init.match_count(), Some(n / 2));
     assert_eq!(resp.match_count(), Some(n / 2));
-    let after = measure_floor();
+    let after = measure_floor(&|| ());
     let rayon_loop = plain_rayon_per_element() * nf;
+    let all_cores = measure_floor_on_all_cores(cores);
 
     let floor_one_core = (before.one_core_seconds(nf) + after.one_core_seconds(nf)) / 2.0;
     let floor = Duration::from_secs_f64(floor_one_core / cores as f64);
@@ -200,6 +238,7 @@ fn main() {
     );
     before.print("before the session");
     after.print("after the session");
+    all_cores.print(&format!("{cores} cores at once (mean per core)"));
     println!("mutual session:      {:.2} s wall", session.as_secs_f64());
     println!(
         "floor / {cores} cores:     {:.2} s (before {:.2} s, after {:.2} s)",
@@ -207,7 +246,11 @@ fn main() {
         before.one_core_seconds(nf) / cores as f64,
         after.one_core_seconds(nf) / cores as f64
     );
+    let floor_all_cores = all_cores.one_core_seconds(nf) / cores as f64;
     println!("plain rayon loop:    {rayon_loop:.2} s wall (same operations, bare dalek calls, all cores)");
+    println!(
+        "floor, all cores busy: {floor_all_cores:.2} s (the per-element costs with every core at work, / {cores})"
+    );
     println!(
         "ratio session / floor (wall):            {:.3}",
         session.as_secs_f64() / floor.as_secs_f64()
@@ -219,6 +262,14 @@ fn main() {
     println!(
         "ratio session / plain rayon loop (wall): {:.3}",
         session.as_secs_f64() / rayon_loop
+    );
+    println!(
+        "ratio all-cores floor / one-core floor:  {:.3} (how much slower a core runs when all work)",
+        floor_all_cores / floor.as_secs_f64()
+    );
+    println!(
+        "ratio session / all-cores floor (wall):  {:.3}",
+        session.as_secs_f64() / floor_all_cores
     );
     if let Some(cpu) = session_cpu {
         println!(
