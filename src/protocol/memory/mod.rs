@@ -42,7 +42,7 @@ impl Transcript {
 /// `None` sends exactly the distinct items.
 ///
 /// # Errors
-/// [`Error::Input`] when a padding bound is below a side's distinct items.
+/// [`crate::Error::Input`] when a padding bound is below a side's distinct items.
 pub fn run_dh_psi(
     mode: Mode,
     initiator: ItemSet,
