@@ -172,9 +172,9 @@ fn main() -> Result<(), Error> {
             )
             .await?;
             let elapsed = start.elapsed();
-            let rb = rx
-                .await
-                .map_err(|_| Error::Cancelled("the sender ended without a result".into()))??;
+            let rb = rx.await.map_err(|_| {
+                Error::LegacyCancelled("the sender ended without a result".into())
+            })??;
             let _ = server.await;
             Ok::<_, Error>((elapsed, ra, rb))
         })?;
@@ -182,14 +182,18 @@ fn main() -> Result<(), Error> {
         last = Some((ra, rb));
     }
     let Some((ra, rb)) = last else {
-        return Err(Error::Cancelled("no run".into()));
+        return Err(Error::LegacyCancelled("no run".into()));
     };
     let matches = match &ra.output {
         Outcome::Oprf(OprfOutcome::Receiver { output, .. }) => output.matches.len(),
-        _ => return Err(Error::Config("the session did not run OPRF-PSI".into())),
+        _ => {
+            return Err(Error::LegacyConfig(
+                "the session did not run OPRF-PSI".into(),
+            ))
+        }
     };
     if matches != expected {
-        return Err(Error::Config(format!(
+        return Err(Error::LegacyConfig(format!(
             "{matches} matches, expected {expected}"
         )));
     }

@@ -72,7 +72,7 @@ impl BudgetStore {
     pub fn open(path: &Path) -> Result<BudgetStore> {
         let state = match std::fs::read(path) {
             Ok(bytes) => serde_json::from_slice(&bytes).map_err(|e| {
-                Error::Config(format!(
+                Error::LegacyConfig(format!(
                     "{}:{}:{}: not a blindmatch budget state file ({e}); restore it from backup \
                      (deleting it resets every peer's budget)",
                     path.display(),
@@ -127,7 +127,7 @@ impl BudgetStore {
         let used = self.sessions_in_window(peer, now);
         let max = policy.max_sessions_per_peer_per_day();
         if used >= max {
-            return Err(Error::PolicyRefused {
+            return Err(Error::LegacyPolicyRefused {
                 rule: "max_sessions_per_peer_per_day".to_owned(),
                 detail: format!(
                     "peer {peer} already ran {used} sessions in the last 24 hours; the policy \
@@ -158,7 +158,7 @@ impl BudgetStore {
         let ctx = format!("saving budget state {}", self.path.display());
         let io = |e| Error::io(ctx.clone(), e);
         let bytes = serde_json::to_vec_pretty(&self.state)
-            .map_err(|e| Error::Config(format!("{ctx}: {e}")))?;
+            .map_err(|e| Error::LegacyConfig(format!("{ctx}: {e}")))?;
         let dir = self
             .path
             .parent()
@@ -195,7 +195,7 @@ pub fn admit_session(
         .check_session(&req)
         .and_then(|()| store.admit(policy, &req.peer_fingerprint, now));
     match verdict {
-        Err(refusal @ Error::PolicyRefused { .. }) => {
+        Err(refusal @ Error::LegacyPolicyRefused { .. }) => {
             if let Some(log) = log {
                 log.session_refused(&req.peer_fingerprint, &req.mode, &refusal)?;
             }

@@ -64,7 +64,7 @@ impl FromStr for Fingerprint {
         let cleaned: String = t.chars().filter(|c| *c != ':').collect();
         let mut out = [0u8; 32];
         hex::decode_to_slice(&cleaned, &mut out).map_err(|_| {
-            Error::Input(format!(
+            Error::LegacyInput(format!(
                 "`{s}` is not a certificate fingerprint: expected 64 hex digits (SHA-256), as \
                  printed by `blindmatch identity new` or `blindmatch identity show`"
             ))
@@ -116,7 +116,7 @@ impl Identity {
         if !force {
             for p in [&key_path, &cert_path] {
                 if p.exists() {
-                    return Err(Error::Config(format!(
+                    return Err(Error::LegacyConfig(format!(
                         "{} already exists; refusing to overwrite an identity (pass --force to \
                          replace it, which changes the fingerprint peers have pinned)",
                         p.display()
@@ -125,16 +125,16 @@ impl Identity {
             }
         }
         if name.trim().is_empty() {
-            return Err(Error::Input(
+            return Err(Error::LegacyInput(
                 "the identity name is empty: pass --name \"Customs Agency A\"".into(),
             ));
         }
         std::fs::create_dir_all(dir)
             .map_err(|e| Error::io(format!("creating {}", dir.display()), e))?;
         let key_pair = rcgen::KeyPair::generate_for(&rcgen::PKCS_ED25519)
-            .map_err(|e| Error::Config(format!("generating an Ed25519 key: {e}")))?;
+            .map_err(|e| Error::LegacyConfig(format!("generating an Ed25519 key: {e}")))?;
         let mut params = rcgen::CertificateParams::new(vec!["blindmatch-peer".to_string()])
-            .map_err(|e| Error::Config(format!("certificate parameters: {e}")))?;
+            .map_err(|e| Error::LegacyConfig(format!("certificate parameters: {e}")))?;
         let mut dn = rcgen::DistinguishedName::new();
         dn.push(rcgen::DnType::CommonName, name);
         params.distinguished_name = dn;
@@ -143,7 +143,7 @@ impl Identity {
         params.not_after = (now + std::time::Duration::from_secs(5 * 365 * 24 * 3600)).into();
         let cert = params
             .self_signed(&key_pair)
-            .map_err(|e| Error::Config(format!("self-signing the certificate: {e}")))?;
+            .map_err(|e| Error::LegacyConfig(format!("self-signing the certificate: {e}")))?;
         write_private(&key_path, key_pair.serialize_pem().as_bytes())?;
         write_atomic(&cert_path, cert.pem().as_bytes(), false)?;
         Ok(Created {
@@ -162,40 +162,41 @@ impl Identity {
         let key_path = dir.join(KEY_FILE);
         let cert_path = dir.join(CERT_FILE);
         let key_pem = std::fs::read_to_string(&key_path).map_err(|e| {
-            Error::Config(format!(
+            Error::LegacyConfig(format!(
                 "cannot read {}: {e} (create an identity with `blindmatch identity new --name .. --out {}`)",
                 key_path.display(),
                 dir.display()
             ))
         })?;
-        let cert_pem = std::fs::read(&cert_path)
-            .map_err(|e| Error::Config(format!("cannot read {}: {e}", cert_path.display())))?;
+        let cert_pem = std::fs::read(&cert_path).map_err(|e| {
+            Error::LegacyConfig(format!("cannot read {}: {e}", cert_path.display()))
+        })?;
         let cert = CertificateDer::from_pem_slice(&cert_pem).map_err(|e| {
-            Error::Config(format!(
+            Error::LegacyConfig(format!(
                 "{}: not a PEM certificate: {e}",
                 cert_path.display()
             ))
         })?;
         let key = PrivateKeyDer::from_pem_slice(key_pem.as_bytes()).map_err(|e| {
-            Error::Config(format!(
+            Error::LegacyConfig(format!(
                 "{}: not a PEM private key: {e}",
                 key_path.display()
             ))
         })?;
         let signing_key = ed25519_dalek::SigningKey::from_pkcs8_pem(&key_pem).map_err(|e| {
-            Error::Config(format!(
+            Error::LegacyConfig(format!(
                 "{}: not an Ed25519 PKCS#8 key: {e}",
                 key_path.display()
             ))
         })?;
         let public = cert_public_key(&cert).ok_or_else(|| {
-            Error::Config(format!(
+            Error::LegacyConfig(format!(
                 "{}: the certificate does not hold an Ed25519 key",
                 cert_path.display()
             ))
         })?;
         if public != signing_key.verifying_key().to_bytes() {
-            return Err(Error::Config(format!(
+            return Err(Error::LegacyConfig(format!(
                 "{} is not the key of {}",
                 key_path.display(),
                 cert_path.display()
@@ -241,10 +242,10 @@ fn cert_public_key(cert: &[u8]) -> Option<[u8; 32]> {
 /// [`Error::PeerMisbehaved`] if the certificate does not parse or its key is not Ed25519.
 pub fn cert_identity_key(cert: &[u8]) -> Result<ed25519_dalek::VerifyingKey> {
     let bytes = cert_public_key(cert).ok_or_else(|| {
-        Error::PeerMisbehaved("the peer's certificate does not hold an Ed25519 key".into())
+        Error::LegacyPeerMisbehaved("the peer's certificate does not hold an Ed25519 key".into())
     })?;
     ed25519_dalek::VerifyingKey::from_bytes(&bytes).map_err(|_| {
-        Error::PeerMisbehaved("the peer's certificate holds an invalid Ed25519 key".into())
+        Error::LegacyPeerMisbehaved("the peer's certificate holds an invalid Ed25519 key".into())
     })
 }
 

@@ -47,7 +47,7 @@ fn sample_log(dir: &Path) -> PathBuf {
     log.session_refused(
         "cd",
         "mutual",
-        &Error::PolicyRefused {
+        &Error::LegacyPolicyRefused {
             rule: "max_sessions_per_peer_per_day".into(),
             detail: "budget spent".into(),
         },
@@ -199,7 +199,7 @@ fn a_torn_last_line_is_detected_and_blocks_appending() {
     assert_eq!(i, 5);
     assert!(why.contains("torn"), "{why}");
     match AuditLog::open(&path, key(1)) {
-        Err(Error::Audit(m)) => assert!(m.contains("entry 5"), "{m}"),
+        Err(Error::LegacyAudit(m)) => assert!(m.contains("entry 5"), "{m}"),
         other => panic!("appending to a torn log must be refused, got {other:?}"),
     }
 }

@@ -101,7 +101,7 @@ fn identity_and_non_canonical_elements_are_rejected_with_their_position() {
         let mut chunk = valid_elements(4);
         chunk[2] = WireElement(bad);
         match r.handle(DhMessage::Blinded(chunk)) {
-            Err(Error::InvalidElement { index, reason: got }) => {
+            Err(Error::LegacyInvalidElement { index, reason: got }) => {
                 assert_eq!((index, got), (6, reason), "position within the whole set")
             }
             other => panic!("expected an invalid element, got {other:?}"),
@@ -123,7 +123,7 @@ fn initiator_rejects_identity_in_reblinded_set_and_excess_while_blinding() {
     let mut back = valid_elements(4);
     back[1] = WireElement([0; 32]);
     match i.handle(DhMessage::Reblinded(back)) {
-        Err(Error::InvalidElement {
+        Err(Error::LegacyInvalidElement {
             index: 1,
             reason: ElementError::Identity,
         }) => {}

@@ -213,7 +213,7 @@ fn more_items_than_the_agreed_count_is_an_input_error() {
         Ok(_) => panic!("3 items against an agreed count of 2 must be refused"),
         Err(e) => e,
     };
-    assert!(matches!(err, blindmatch::Error::Input(_)), "{err}");
+    assert!(matches!(err, blindmatch::Error::LegacyInput(_)), "{err}");
 }
 
 #[test]

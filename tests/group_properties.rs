@@ -73,14 +73,14 @@ fn reblind_names_the_first_invalid_element() {
     elements[2100] = WireElement([0xff; 32]);
     elements[2900] = WireElement([0; 32]);
     match batch::reblind(&k, &elements) {
-        Err(Error::InvalidElement { index, reason }) => {
+        Err(Error::LegacyInvalidElement { index, reason }) => {
             assert_eq!((index, reason), (2100, ElementError::NonCanonical))
         }
         other => panic!("expected an invalid element error, got {other:?}"),
     }
     elements[2100] = elements[0];
     match batch::reblind(&k, &elements) {
-        Err(Error::InvalidElement { index, reason }) => {
+        Err(Error::LegacyInvalidElement { index, reason }) => {
             assert_eq!((index, reason), (2900, ElementError::Identity))
         }
         other => panic!("expected an identity error, got {other:?}"),

@@ -91,7 +91,7 @@ fn session_without_gate_matches() {
 fn gate_refusal_ends_the_session_on_both_sides_before_any_element() {
     let gate = SessionGate(Arc::new(|agreed, _peer| {
         if agreed.theirs.set_size > 10 {
-            Err(Error::PolicyRefused {
+            Err(Error::LegacyPolicyRefused {
                 rule: "max_set_size".into(),
                 detail: format!(
                     "the peer sends {} elements, at most 10 allowed",

@@ -27,7 +27,7 @@ fn the_budget_is_enforced_survives_reopening_and_renews_after_a_day() {
     assert_eq!(store.sessions_in_window("peer-a", T0 + 10), 3);
     store.admit(&policy, "peer-a", T0 + 10).expect("fourth");
     match store.admit(&policy, "peer-a", T0 + 11) {
-        Err(Error::PolicyRefused { rule, .. }) => {
+        Err(Error::LegacyPolicyRefused { rule, .. }) => {
             assert_eq!(rule, "max_sessions_per_peer_per_day")
         }
         other => panic!("fifth session must be refused, got {other:?}"),
@@ -59,7 +59,7 @@ fn a_corrupt_state_file_is_a_config_error_with_location() {
     let path = dir.path().join("budget.json");
     std::fs::write(&path, "{\"version\":1,\n\"peers\": 3}").expect("write");
     match BudgetStore::open(&path) {
-        Err(Error::Config(m)) => assert!(m.contains("budget.json:2:"), "{m}"),
+        Err(Error::LegacyConfig(m)) => assert!(m.contains("budget.json:2:"), "{m}"),
         other => panic!("expected a config error, got {other:?}"),
     }
 }
@@ -120,7 +120,7 @@ fn admit_session_checks_policy_then_budget_and_logs_refusals() {
     let e =
         admit_session(&policy, &mut store, Some(&log), &req("mutual"), T0).expect_err("refused");
     assert!(
-        matches!(e, Error::PolicyRefused { ref rule, .. } if rule == "cardinality_before_reveal")
+        matches!(e, Error::LegacyPolicyRefused { ref rule, .. } if rule == "cardinality_before_reveal")
     );
     assert_eq!(store.sessions_in_window("peer-a", T0), 0);
     // Count first, then the revealing run is allowed.
@@ -134,7 +134,7 @@ fn admit_session_checks_policy_then_budget_and_logs_refusals() {
     let e =
         admit_session(&policy, &mut store, Some(&log), &req("mutual"), T0 + 9).expect_err("budget");
     assert!(
-        matches!(e, Error::PolicyRefused { ref rule, .. } if rule == "max_sessions_per_peer_per_day")
+        matches!(e, Error::LegacyPolicyRefused { ref rule, .. } if rule == "max_sessions_per_peer_per_day")
     );
     let report = audit::verify(&log_path, &[key.verifying_key()]).expect("verify");
     assert!(report.is_ok());

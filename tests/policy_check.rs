@@ -23,7 +23,7 @@ fn ok_request() -> SessionRequest {
 
 fn refused_rule(p: &Policy, r: &SessionRequest) -> String {
     match p.check_session(r) {
-        Err(Error::PolicyRefused { rule, detail }) => {
+        Err(Error::LegacyPolicyRefused { rule, detail }) => {
             assert!(!detail.is_empty());
             rule
         }

@@ -14,7 +14,7 @@ fn allow_key_reuse_defaults_to_false_and_refuses_by_name() {
     assert!(!p.allow_key_reuse());
     assert_eq!(p.digest(), Policy::default_policy().digest());
     match p.check_key_reuse() {
-        Err(Error::PolicyRefused { rule, .. }) => assert_eq!(rule, "allow_key_reuse"),
+        Err(Error::LegacyPolicyRefused { rule, .. }) => assert_eq!(rule, "allow_key_reuse"),
         other => panic!("expected a refusal, got {other:?}"),
     }
 }

@@ -110,6 +110,6 @@ fn a_set_larger_than_the_bound_is_refused() {
         prior_cardinality_run: false,
     });
     assert!(
-        matches!(r, Err(blindmatch::Error::PolicyRefused { ref rule, .. }) if rule == "padding_bound")
+        matches!(r, Err(blindmatch::Error::LegacyPolicyRefused { ref rule, .. }) if rule == "padding_bound")
     );
 }

@@ -9,7 +9,7 @@ const DEFAULT: &str = include_str!("../examples/policy-default.toml");
 
 fn config_message(r: blindmatch::Result<Policy>) -> String {
     match r {
-        Err(Error::Config(m)) => m,
+        Err(Error::LegacyConfig(m)) => m,
         other => panic!("expected a configuration error, got {other:?}"),
     }
 }

@@ -112,7 +112,7 @@ fn strict_fails_on_the_first_invalid_value_naming_where() {
     let mut s = spec(&p, &["container:container"]);
     s.strict = true;
     match records::load(&s) {
-        Err(Error::Input(m)) => {
+        Err(Error::LegacyInput(m)) => {
             assert!(m.contains("shipments.csv:3:"), "{m}");
             assert!(
                 m.contains("`container`") && m.contains("MSCU1234567"),
@@ -124,7 +124,7 @@ fn strict_fails_on_the_first_invalid_value_naming_where() {
     // Unreadable rows too.
     let mut s = spec(&p, &["id"]);
     s.strict = true;
-    assert!(matches!(records::load(&s), Err(Error::Input(m)) if m.contains(":7:")));
+    assert!(matches!(records::load(&s), Err(Error::LegacyInput(m)) if m.contains(":7:")));
 }
 
 #[test]
@@ -224,9 +224,11 @@ fn configuration_errors_say_what_to_do() {
     let dir = tempfile::tempdir().expect("tempdir");
     let p = file(dir.path(), "s.csv", SHIPMENTS);
     assert!(
-        matches!(records::load(&spec(&p, &["cont:container"])), Err(Error::Config(m)) if m.contains("id, container, imo, note"))
+        matches!(records::load(&spec(&p, &["cont:container"])), Err(Error::LegacyConfig(m)) if m.contains("id, container, imo, note"))
     );
-    assert!(matches!(records::load(&spec(&p, &[])), Err(Error::Config(m)) if m.contains("--key")));
+    assert!(
+        matches!(records::load(&spec(&p, &[])), Err(Error::LegacyConfig(m)) if m.contains("--key"))
+    );
     let mut s = spec(&p, &[]);
     s.column = Some("id".into());
     assert_eq!(records::load(&s).map(|r| r.items().len()).ok(), Some(6));
@@ -234,7 +236,7 @@ fn configuration_errors_say_what_to_do() {
     assert_eq!(
         records::load(&s)
             .err()
-            .map(|e| matches!(e, Error::Config(_))),
+            .map(|e| matches!(e, Error::LegacyConfig(_))),
         Some(true)
     );
     let bad_utf8 = file(dir.path(), "b.csv", b"a,b\n1,\xff\n2,ok\n");
@@ -245,7 +247,7 @@ fn configuration_errors_say_what_to_do() {
     let no_header = file(dir.path(), "e.csv", b"");
     assert!(matches!(
         records::load(&spec(&no_header, &["a"])),
-        Err(Error::Input(_))
+        Err(Error::LegacyInput(_))
     ));
 }
 
@@ -256,7 +258,7 @@ fn format_follows_the_extension() {
     let plain = file(dir.path(), "vessels", csv_body);
     // Without a .csv extension the file is one value per line: a CSV key fails loudly.
     assert!(
-        matches!(records::load(&spec(&plain, &["imo:imo_ship"])), Err(Error::Config(m)) if m.contains("value"))
+        matches!(records::load(&spec(&plain, &["imo:imo_ship"])), Err(Error::LegacyConfig(m)) if m.contains("value"))
     );
     let r = records::load(&InputSpec::new(&plain, vec![])).expect("lines");
     assert_eq!(r.items().len(), 2);

@@ -16,21 +16,22 @@ pub fn parse_public_key(value: &str) -> Result<VerifyingKey> {
     if value.len() == 64 && value.bytes().all(|b| b.is_ascii_hexdigit()) {
         let mut bytes = [0u8; 32];
         hex::decode_to_slice(value, &mut bytes)
-            .map_err(|e| Error::Config(format!("public key {value}: {e}")))?;
-        return VerifyingKey::from_bytes(&bytes)
-            .map_err(|_| Error::Config(format!("{value} is not a valid Ed25519 public key")));
+            .map_err(|e| Error::LegacyConfig(format!("public key {value}: {e}")))?;
+        return VerifyingKey::from_bytes(&bytes).map_err(|_| {
+            Error::LegacyConfig(format!("{value} is not a valid Ed25519 public key"))
+        });
     }
     let dir = Path::new(value);
     let file = dir.join("identity.key");
     if !file.is_file() {
-        return Err(Error::Config(format!(
+        return Err(Error::LegacyConfig(format!(
             "--key {value}: neither 64 hex characters nor an identity directory with identity.key"
         )));
     }
     let pem = std::fs::read_to_string(&file)
         .map_err(|e| Error::io(format!("reading {}", file.display()), e))?;
     let key = SigningKey::from_pkcs8_pem(&pem).map_err(|e| {
-        Error::Config(format!(
+        Error::LegacyConfig(format!(
             "{}: not an Ed25519 PKCS#8 PEM key ({e})",
             file.display()
         ))

@@ -57,7 +57,7 @@ impl AuditLog {
         let (next_seq, last_hash) = if path.exists() {
             let report = verify(path, &[key.verifying_key()])?;
             if let Some((index, why)) = report.first_bad() {
-                return Err(Error::Audit(format!(
+                return Err(Error::LegacyAudit(format!(
                     "{}: entry {index}: {why}; refusing to append to a damaged log \
                      (run `blindmatch audit verify`, keep the file as evidence, start a new log)",
                     path.display()
@@ -136,7 +136,7 @@ impl AuditLog {
         error: &Error,
     ) -> Result<Entry> {
         let (rule, detail) = match error {
-            Error::PolicyRefused { rule, detail } => (rule.clone(), detail.clone()),
+            Error::LegacyPolicyRefused { rule, detail } => (rule.clone(), detail.clone()),
             other => ("error".to_owned(), other.to_string()),
         };
         self.append(Event::SessionRefused {
@@ -169,7 +169,7 @@ impl AuditLog {
         let mut st = self
             .state
             .lock()
-            .map_err(|_| Error::Audit("the audit log lock is poisoned".to_owned()))?;
+            .map_err(|_| Error::LegacyAudit("the audit log lock is poisoned".to_owned()))?;
         let entry = Entry {
             seq: st.next_seq,
             time: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
@@ -178,14 +178,14 @@ impl AuditLog {
             event,
         };
         let entry_json = serde_json::to_vec(&entry)
-            .map_err(|e| Error::Audit(format!("encoding an entry: {e}")))?;
+            .map_err(|e| Error::LegacyAudit(format!("encoding an entry: {e}")))?;
         let sig = self.key.sign(&entry_message(&entry_json));
         let line = Line {
             entry: entry.clone(),
             sig: hex::encode(sig.to_bytes()),
         };
         let mut bytes = serde_json::to_vec(&line)
-            .map_err(|e| Error::Audit(format!("encoding an entry: {e}")))?;
+            .map_err(|e| Error::LegacyAudit(format!("encoding an entry: {e}")))?;
         let hash = chain_hash(&bytes);
         bytes.push(b'\n');
         let ctx = format!("appending to audit log {}", self.path.display());

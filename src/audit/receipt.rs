@@ -154,7 +154,7 @@ impl SessionReceipt {
     /// # Errors
     /// [`Error::PeerMisbehaved`] if the bytes are not a well-formed receipt.
     pub fn decode(bytes: &[u8]) -> Result<SessionReceipt> {
-        let bad = |why: &str| Error::PeerMisbehaved(format!("session receipt: {why}"));
+        let bad = |why: &str| Error::LegacyPeerMisbehaved(format!("session receipt: {why}"));
         if bytes.len() != RECEIPT_LEN {
             return Err(bad(&format!(
                 "{} bytes, expected {RECEIPT_LEN}",
@@ -208,7 +208,7 @@ impl SessionReceipt {
     /// [`Error::PeerMisbehaved`] if the signer is not `expected` or the signature is invalid.
     pub fn verify(&self, expected: &VerifyingKey) -> Result<()> {
         if self.signer != *expected {
-            return Err(Error::PeerMisbehaved(format!(
+            return Err(Error::LegacyPeerMisbehaved(format!(
                 "session receipt signed by {}, expected the peer's key {}",
                 hex::encode(self.signer.as_bytes()),
                 hex::encode(expected.as_bytes())
@@ -217,6 +217,8 @@ impl SessionReceipt {
         let msg = signed_message(&body_bytes(&self.body(), &self.signer));
         self.signer
             .verify_strict(&msg, &self.signature)
-            .map_err(|_| Error::PeerMisbehaved("session receipt signature is invalid".to_owned()))
+            .map_err(|_| {
+                Error::LegacyPeerMisbehaved("session receipt signature is invalid".to_owned())
+            })
     }
 }

@@ -50,7 +50,7 @@ pub fn run(args: Args, quiet: bool) -> Result<()> {
             }
             Ok(())
         }
-        Some((index, why)) => Err(Error::Audit(format!(
+        Some((index, why)) => Err(Error::LegacyAudit(format!(
             "{}: entry {index} (line {}) is bad: {why}; entries before it are intact",
             log.display(),
             index + 1

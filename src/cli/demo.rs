@@ -188,7 +188,7 @@ pub fn run(_args: Args, quiet: bool) -> Result<()> {
         let ra = run_dh(conn, Role::Initiator, &config, a_items).await;
         let rb = rx
             .await
-            .map_err(|_| Error::Cancelled("the responder ended without a result".into()))?;
+            .map_err(|_| Error::LegacyCancelled("the responder ended without a result".into()))?;
         let _ = server.await;
         Ok::<_, Error>((ra?, rb?))
     })?;
@@ -206,7 +206,7 @@ pub fn run(_args: Args, quiet: bool) -> Result<()> {
         let report = audit::verify(c.log().path(), &[key])?;
         match report.first_bad() {
             None => Ok(report.entries.len()),
-            Some((i, why)) => Err(Error::Audit(format!(
+            Some((i, why)) => Err(Error::LegacyAudit(format!(
                 "{}: entry {i}: {why}",
                 c.log().path().display()
             ))),
@@ -215,7 +215,7 @@ pub fn run(_args: Args, quiet: bool) -> Result<()> {
     let na = entries(&a_compliance, a.signing_key.verifying_key())?;
     let nb = entries(&b_compliance, b.signing_key.verifying_key())?;
     if ra.peer_receipt.is_none() || rb.peer_receipt.is_none() {
-        return Err(Error::Audit("a session receipt is missing".into()));
+        return Err(Error::LegacyAudit("a session receipt is missing".into()));
     }
     println!(
         "  audit logs verify ({na} entries for A, {nb} for B: hash chains and signatures valid); \

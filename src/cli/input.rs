@@ -37,7 +37,7 @@ pub fn load(args: &InputArgs, quiet: bool) -> Result<Records> {
     let path = args
         .input
         .as_ref()
-        .ok_or_else(|| Error::Input("--input FILE is required".into()))?;
+        .ok_or_else(|| Error::LegacyInput("--input FILE is required".into()))?;
     let spec = InputSpec {
         column: args.column.clone(),
         strict: args.strict,
@@ -109,7 +109,7 @@ pub fn label_payloads(recs: &Records, columns: &[String]) -> Result<Vec<Vec<u8>>
         .iter()
         .map(|c| {
             recs.header().iter().position(|h| h == c).ok_or_else(|| {
-                Error::Input(format!(
+                Error::LegacyInput(format!(
                     "{}: no column `{c}` for --label-columns (columns: {})",
                     recs.path(),
                     recs.header().join(", ")
@@ -120,7 +120,7 @@ pub fn label_payloads(recs: &Records, columns: &[String]) -> Result<Vec<Vec<u8>>
     (0..recs.items().len())
         .map(|i| {
             let row = recs.origins(i).first().and_then(|o| recs.rows().get(o.row));
-            let row = row.ok_or_else(|| Error::Input(format!("item {i} has no row")))?;
+            let row = row.ok_or_else(|| Error::LegacyInput(format!("item {i} has no row")))?;
             let obj: serde_json::Map<String, serde_json::Value> = cols
                 .iter()
                 .map(|&c| {
@@ -130,7 +130,7 @@ pub fn label_payloads(recs: &Records, columns: &[String]) -> Result<Vec<Vec<u8>>
                     )
                 })
                 .collect();
-            serde_json::to_vec(&obj).map_err(|e| Error::Input(e.to_string()))
+            serde_json::to_vec(&obj).map_err(|e| Error::LegacyInput(e.to_string()))
         })
         .collect()
 }

@@ -64,7 +64,7 @@ pub fn run(args: Args, quiet: bool) -> Result<()> {
         let items = input::items(&input);
         tokio::select! {
             r = run_psi(conn, Role::Initiator, &config, setup, items, finish) => r,
-            _ = tokio::signal::ctrl_c() => Err(Error::Cancelled("interrupted (Ctrl-C)".into())),
+            _ = tokio::signal::ctrl_c() => Err(Error::LegacyCancelled("interrupted (Ctrl-C)".into())),
         }
     })?;
     if !quiet || args.session.json {

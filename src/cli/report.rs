@@ -60,7 +60,7 @@ pub fn run(args: Args, quiet: bool) -> Result<()> {
             let ok = chrono::NaiveDate::parse_from_str(date, "%Y-%m-%d").is_ok()
                 || chrono::DateTime::parse_from_rfc3339(date).is_ok();
             if !ok {
-                return Err(Error::Input(format!(
+                return Err(Error::LegacyInput(format!(
                     "--since {date}: not a date; use YYYY-MM-DD or RFC 3339 (2026-11-28T04:00:00Z)"
                 )));
             }

@@ -73,7 +73,7 @@ fn sender_source(
     let columns = if let Some(dir) = &args.index {
         policy.check_key_reuse()?;
         if setup.choice == ProtocolChoice::Dh {
-            return Err(Error::Config(
+            return Err(Error::LegacyConfig(
                 "--index serves OPRF-PSI only: use --protocol oprf or auto".into(),
             ));
         }
@@ -112,7 +112,7 @@ fn sender_source(
     };
     if setup.labeled {
         if columns.is_empty() {
-            return Err(Error::Config(
+            return Err(Error::LegacyConfig(
                 "--mode labeled needs --label-columns, or a labeled index".into(),
             ));
         }
@@ -120,7 +120,7 @@ fn sender_source(
             .iter()
             .find(|c| !policy.revealable_columns().contains(*c))
         {
-            return Err(Error::PolicyRefused {
+            return Err(Error::LegacyPolicyRefused {
                 rule: "revealable_columns".into(),
                 detail: format!(
                     "payload column `{c}` is not among the policy's revealable columns"
@@ -228,7 +228,7 @@ pub fn run(args: Args, quiet: bool) -> Result<()> {
         return match outcome {
             Some(Err(e)) => Err(e),
             Some(Ok(())) => Ok(()),
-            None => Err(Error::Cancelled("no session was served".into())),
+            None => Err(Error::LegacyCancelled("no session was served".into())),
         };
     }
     Ok(())

@@ -110,7 +110,7 @@ impl SessionArgs {
             None => Vec::new(),
             Some(path) => {
                 use rustls::pki_types::pem::PemObject;
-                let bad = |e: String| Error::Config(format!("{}: {e}", path.display()));
+                let bad = |e: String| Error::LegacyConfig(format!("{}: {e}", path.display()));
                 rustls::pki_types::CertificateDer::pem_file_iter(path)
                     .map_err(|e| bad(e.to_string()))?
                     .collect::<std::result::Result<Vec<_>, _>>()
@@ -159,7 +159,7 @@ impl SessionArgs {
             return Ok(Mode::Intersection);
         }
         self.mode.parse().map_err(|_| {
-            Error::Input(format!(
+            Error::LegacyInput(format!(
                 "unknown mode `{}`: expected intersection, mutual, cardinality or labeled",
                 self.mode
             ))
@@ -175,7 +175,7 @@ impl SessionArgs {
     pub fn protocol_setup(&self) -> Result<(Policy, ProtocolSetup)> {
         let policy = load_policy(self.policy.as_deref())?;
         if self.labeled() && !policy.modes().contains(LABELED_MODE) {
-            return Err(Error::PolicyRefused {
+            return Err(Error::LegacyPolicyRefused {
                 rule: "modes".into(),
                 detail: "mode `labeled` is not among the policy's modes".into(),
             });

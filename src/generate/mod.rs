@@ -100,7 +100,7 @@ impl FromStr for GenKind {
             .into_iter()
             .find(|k| k.name() == s)
             .ok_or_else(|| {
-                Error::Input(format!(
+                Error::LegacyInput(format!(
                     "unknown generator kind `{s}`; use container, imo, person or company"
                 ))
             })
@@ -156,13 +156,13 @@ pub const MAX_COUNT: usize = 10_000_000;
 /// company-name sets).
 pub fn generate(spec: &GenSpec) -> Result<Dataset> {
     if spec.overlap > spec.count {
-        return Err(Error::Input(format!(
+        return Err(Error::LegacyInput(format!(
             "--overlap {} is larger than --count {}",
             spec.overlap, spec.count
         )));
     }
     if spec.count > MAX_COUNT {
-        return Err(Error::Input(format!(
+        return Err(Error::LegacyInput(format!(
             "--count {} is larger than {MAX_COUNT}",
             spec.count
         )));
@@ -175,7 +175,7 @@ pub fn generate(spec: &GenSpec) -> Result<Dataset> {
     while entities.len() < total {
         attempts += 1;
         if attempts > 20 * total + 1000 {
-            return Err(Error::Input(format!(
+            return Err(Error::LegacyInput(format!(
                 "cannot generate {total} distinct {} records: the value space is too small; ask for fewer",
                 spec.kind
             )));

@@ -86,7 +86,7 @@ pub fn reblind(key: &SessionKey, elements: &[WireElement]) -> Result<Vec<WireEle
                 match e.decode() {
                     Ok(p) => halves.push(key.mul_half(&p)),
                     Err(reason) => {
-                        return Some(Error::InvalidElement {
+                        return Some(Error::LegacyInvalidElement {
                             index: chunk * BATCH + i,
                             reason,
                         })
@@ -125,7 +125,7 @@ pub fn decode(elements: &[WireElement]) -> Result<Vec<RistrettoPoint>> {
     decoded
         .into_iter()
         .enumerate()
-        .map(|(index, r)| r.map_err(|reason| Error::InvalidElement { index, reason }))
+        .map(|(index, r)| r.map_err(|reason| Error::LegacyInvalidElement { index, reason }))
         .collect()
 }
 
@@ -167,7 +167,7 @@ pub fn reblind_single(key: &SessionKey, elements: &[WireElement]) -> Result<Vec<
         .map(|(index, e)| {
             e.decode()
                 .map(|p| WireElement::encode(&key.mul(&p)))
-                .map_err(|reason| Error::InvalidElement { index, reason })
+                .map_err(|reason| Error::LegacyInvalidElement { index, reason })
         })
         .collect()
 }

@@ -41,7 +41,7 @@ pub fn supports(kind: IdentifierKind) -> bool {
 /// [`Error::Config`] if `kind` has no extractor (see [`supports`]).
 pub fn extract(kind: IdentifierKind, text: &str) -> Result<Vec<String>> {
     if !supports(kind) {
-        return Err(Error::Config(format!(
+        return Err(Error::LegacyConfig(format!(
             "identifiers of kind `{kind}` cannot be extracted from free text; extractors exist for imo_ship, imo_company, lei, passport, date_of_birth and eori"
         )));
     }

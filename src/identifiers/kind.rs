@@ -159,7 +159,7 @@ impl FromStr for IdentifierKind {
             .find(|k| k.name() == wanted)
             .ok_or_else(|| {
                 let names: Vec<&str> = IdentifierKind::ALL.iter().map(|k| k.name()).collect();
-                Error::Input(format!(
+                Error::LegacyInput(format!(
                     "unknown identifier kind `{s}`; use one of: {}",
                     names.join(", ")
                 ))

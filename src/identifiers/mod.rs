@@ -65,7 +65,7 @@ use crate::error::Error;
 
 /// Builds the error of a value that failed to parse as `kind`: says what is wrong with it.
 pub(crate) fn invalid(kind: &str, reason: impl std::fmt::Display) -> Error {
-    Error::Input(format!("not a valid {kind}: {reason}"))
+    Error::LegacyInput(format!("not a valid {kind}: {reason}"))
 }
 
 /// Upper-cases `s` and removes the separators people type inside identifiers (white space,

@@ -71,7 +71,7 @@ impl Index {
         rng: &mut R,
     ) -> Result<Index> {
         if dir.join("index.json").exists() {
-            return Err(Error::Config(format!(
+            return Err(Error::LegacyConfig(format!(
                 "{} already holds an index; use --add/--remove to change it, or another --out",
                 dir.display()
             )));
@@ -104,9 +104,9 @@ impl Index {
             fs::read(&p).map_err(|e| Error::io(format!("reading {}", p.display()), e))
         };
         let meta: Meta = serde_json::from_slice(&read("index.json")?)
-            .map_err(|e| Error::Config(format!("{}/index.json: {e}", dir.display())))?;
+            .map_err(|e| Error::LegacyConfig(format!("{}/index.json: {e}", dir.display())))?;
         if meta.format != FORMAT {
-            return Err(Error::Config(format!(
+            return Err(Error::LegacyConfig(format!(
                 "{}/index.json has format `{}`; this blindmatch reads `{FORMAT}`",
                 dir.display(),
                 meta.format
@@ -115,13 +115,15 @@ impl Index {
         let salt: [u8; 16] = hex::decode(&meta.salt)
             .ok()
             .and_then(|s| s.try_into().ok())
-            .ok_or_else(|| Error::Config(format!("{}/index.json: bad salt", dir.display())))?;
+            .ok_or_else(|| {
+                Error::LegacyConfig(format!("{}/index.json: bad salt", dir.display()))
+            })?;
         let wrapped = read("key.wrapped")?;
         let key = wrap::unwrap(&wrapped, meta.suite, &salt, passphrase)?;
         let (tags, labels) = parse_entries(&read("tags.bin")?, meta.items, meta.labeled)
-            .ok_or_else(|| Error::Config(format!("{}/tags.bin is damaged", dir.display())))?;
+            .ok_or_else(|| Error::LegacyConfig(format!("{}/tags.bin is damaged", dir.display())))?;
         let set = PreparedSender::from_parts(meta.suite, key, tags, labels)
-            .map_err(|e| Error::Config(format!("{}/tags.bin: {e}", dir.display())))?;
+            .map_err(|e| Error::LegacyConfig(format!("{}/tags.bin: {e}", dir.display())))?;
         Ok(Index {
             dir: dir.to_path_buf(),
             salt,
@@ -165,7 +167,7 @@ impl Index {
             kinds: self.kinds.clone(),
         };
         let json = serde_json::to_vec_pretty(&meta)
-            .map_err(|e| Error::Config(format!("serialising index.json: {e}")))?;
+            .map_err(|e| Error::LegacyConfig(format!("serialising index.json: {e}")))?;
         self.write("key.wrapped", &self.wrapped)?;
         self.write("tags.bin", &encode_entries(&self.set))?;
         self.write("index.json", &json)

@@ -28,7 +28,7 @@ pub const FORMAT: &str = "blindmatch-oprf-index-v1";
 
 fn kek(salt: &[u8; 16], passphrase: &[u8]) -> Result<Zeroizing<[u8; 32]>> {
     if passphrase.len() < MIN_PASSPHRASE_LEN {
-        return Err(Error::Config(format!(
+        return Err(Error::LegacyConfig(format!(
             "the passphrase file holds {} bytes; it needs at least {MIN_PASSPHRASE_LEN} random \
              bytes (create one with `head -c 32 /dev/urandom | base64 > FILE`)",
             passphrase.len()
@@ -72,7 +72,7 @@ pub fn wrap<R: CryptoRng + ?Sized>(
                 aad: &aad(suite),
             },
         )
-        .map_err(|_| Error::Config("wrapping the index key failed".into()))?;
+        .map_err(|_| Error::LegacyConfig("wrapping the index key failed".into()))?;
     Ok([nonce.as_slice(), &ct].concat())
 }
 
@@ -83,7 +83,7 @@ pub fn wrap<R: CryptoRng + ?Sized>(
 pub fn unwrap(wrapped: &[u8], suite: Suite, salt: &[u8; 16], passphrase: &[u8]) -> Result<OprfKey> {
     let kek = kek(salt, passphrase)?;
     let wrong = || {
-        Error::Config(
+        Error::LegacyConfig(
             "cannot decrypt the index key: wrong passphrase file, or key.wrapped was altered"
                 .into(),
         )

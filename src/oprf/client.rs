@@ -60,7 +60,7 @@ pub fn blind_with<I: AsRef<[u8]> + Sync>(
 ) -> Result<(Blinded, Vec<WireElement>)> {
     let blinds = Zeroizing::new(blinds);
     if blinds.len() != inputs.len() || blinds.contains(&Scalar::ZERO) {
-        return Err(Error::Input(
+        return Err(Error::LegacyInput(
             "one non-zero blind per OPRF input is required".into(),
         ));
     }
@@ -80,7 +80,7 @@ pub fn blind_with<I: AsRef<[u8]> + Sync>(
                 })
                 .collect::<Result<Vec<RistrettoPoint>>>()?;
             encode_doubled(&halves, out);
-            Ok(())
+            Ok::<(), Error>(())
         })?;
     Ok((Blinded { suite, blinds }, out))
 }
@@ -110,12 +110,12 @@ impl Blinded {
         evaluated: &[WireElement],
     ) -> Result<Vec<OprfOutput>> {
         if inputs.len() != self.blinds.len() {
-            return Err(Error::Input(
+            return Err(Error::LegacyInput(
                 "Finalize needs the inputs that were blinded".into(),
             ));
         }
         if evaluated.len() != self.blinds.len() {
-            return Err(Error::PeerMisbehaved(format!(
+            return Err(Error::LegacyPeerMisbehaved(format!(
                 "{} evaluated elements for {} blinded ones",
                 evaluated.len(),
                 self.blinds.len()
@@ -137,7 +137,7 @@ impl Blinded {
                     .enumerate()
                     .map(|(i, (inv, z))| {
                         z.decode().map(|z| (inv * half) * z).map_err(|reason| {
-                            Error::InvalidElement {
+                            Error::LegacyInvalidElement {
                                 index: chunk * BATCH + i,
                                 reason,
                             }
@@ -148,7 +148,7 @@ impl Blinded {
                 for ((o, x), n) in out.iter_mut().zip(inputs).zip(encoded) {
                     *o = suite.finalize_hash(x.as_ref(), n.as_bytes());
                 }
-                Ok(())
+                Ok::<(), Error>(())
             })?;
         Ok(out)
     }

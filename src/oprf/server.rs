@@ -38,7 +38,7 @@ impl OprfKey {
     /// 2^-2000) if 256 counters all give zero, the RFC's `DeriveKeyPairError`.
     pub fn derive(suite: Suite, seed: &[u8; 32], info: &[u8]) -> Result<Self> {
         let info_len = u16::try_from(info.len())
-            .map_err(|_| Error::Input("OPRF key info longer than 65535 bytes".into()))?
+            .map_err(|_| Error::LegacyInput("OPRF key info longer than 65535 bytes".into()))?
             .to_be_bytes();
         let dst = suite.derive_key_pair_dst();
         for counter in 0..=255u8 {
@@ -47,7 +47,7 @@ impl OprfKey {
                 return Ok(OprfKey { key });
             }
         }
-        Err(Error::Input(
+        Err(Error::LegacyInput(
             "DeriveKeyPairError: no non-zero scalar".into(),
         ))
     }
@@ -110,7 +110,7 @@ impl OprfKey {
                 for ((o, x), n) in out.iter_mut().zip(inputs).zip(encoded) {
                     *o = suite.finalize_hash(x.as_ref(), n.as_bytes());
                 }
-                Ok(())
+                Ok::<(), Error>(())
             })?;
         Ok(out)
     }
@@ -119,7 +119,7 @@ impl OprfKey {
 /// RFC 9497 inputs are at most 65535 bytes.
 pub(crate) fn check_lengths<I: AsRef<[u8]>>(inputs: &[I]) -> Result<()> {
     match inputs.iter().position(|x| x.as_ref().len() > MAX_INPUT_LEN) {
-        Some(i) => Err(Error::Input(format!(
+        Some(i) => Err(Error::LegacyInput(format!(
             "OPRF input {i} is longer than {MAX_INPUT_LEN} bytes; shorten the identifier"
         ))),
         None => Ok(()),
@@ -130,7 +130,7 @@ pub(crate) fn check_lengths<I: AsRef<[u8]>>(inputs: &[I]) -> Result<()> {
 pub(crate) fn non_identity(p: RistrettoPoint) -> Result<RistrettoPoint> {
     use curve25519_dalek::traits::IsIdentity;
     if p.is_identity() {
-        Err(Error::Input(
+        Err(Error::LegacyInput(
             "an OPRF input hashes to the identity element (InvalidInputError)".into(),
         ))
     } else {

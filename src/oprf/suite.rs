@@ -153,7 +153,7 @@ impl std::str::FromStr for Suite {
             .into_iter()
             .find(|suite| suite.identifier() == s.as_bytes())
             .ok_or_else(|| {
-                crate::Error::Input(format!(
+                crate::Error::LegacyInput(format!(
                     "unknown OPRF suite `{s}`: use `ristretto255-SHA512` or \
                      `ristretto255-SHAKE256-blindmatch-v1`"
                 ))

@@ -28,7 +28,7 @@ pub struct SessionRequest {
 }
 
 fn refuse(rule: &str, detail: String) -> Error {
-    Error::PolicyRefused {
+    Error::LegacyPolicyRefused {
         rule: rule.to_owned(),
         detail,
     }

@@ -211,7 +211,7 @@ impl Policy {
         if self.allow_key_reuse {
             return Ok(());
         }
-        Err(Error::PolicyRefused {
+        Err(Error::LegacyPolicyRefused {
             rule: "allow_key_reuse".into(),
             detail: "serving a precomputed index uses one OPRF key in every session, which lets                      a receiver see which of its items changed status between sessions; the                      policy does not allow it (set `allow_key_reuse = true` in both agencies'                      policy, or serve --input with a fresh key per session)"
                 .into(),

@@ -44,7 +44,7 @@ impl Locator<'_> {
     }
 
     fn error(&self, span: Range<usize>, what: &str) -> Error {
-        Error::Config(format!(
+        Error::LegacyConfig(format!(
             "{}: {what} (fix the policy file; examples/policy.toml documents every key)",
             self.at(span.start)
         ))
@@ -64,7 +64,7 @@ pub(super) fn parse(text: &str, origin: &str) -> Result<Policy> {
         let message = e.message().trim_end().to_owned();
         match e.span() {
             Some(span) => loc.error(span, &message),
-            None => Error::Config(format!("{origin}: {message}")),
+            None => Error::LegacyConfig(format!("{origin}: {message}")),
         }
     })?;
 

@@ -72,7 +72,7 @@ impl FromStr for Mode {
             .into_iter()
             .find(|m| m.as_str() == s)
             .ok_or_else(|| {
-                Error::Input(format!(
+                Error::LegacyInput(format!(
                     "unknown mode `{s}`: expected intersection, mutual or cardinality"
                 ))
             })

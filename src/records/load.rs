@@ -140,7 +140,7 @@ pub fn load(spec: &InputSpec) -> Result<Records> {
                 .iter()
                 .position(|h| *h == p.column)
                 .ok_or_else(|| {
-                    Error::Config(format!(
+                    Error::LegacyConfig(format!(
                         "{path}: key `{k}` names column `{}`, but the columns are: {}",
                         p.column,
                         table.header.join(", ")
@@ -188,7 +188,7 @@ pub fn load(spec: &InputSpec) -> Result<Records> {
         } else {
             format!(" `{value}`:")
         };
-        Error::Input(format!(
+        Error::LegacyInput(format!(
             "{path}:{line}:{at}{shown} {reason} (fix the value, or run without --strict to collect invalid values in a rejects file)"
         ))
     };
@@ -196,8 +196,9 @@ pub fn load(spec: &InputSpec) -> Result<Records> {
     // (item, row, key) in file order, 12 bytes each; grouped by item at the end.
     let mut found_at: Vec<(u32, u32, u32)> = Vec::new();
     let narrow = |n: usize, what: &str| {
-        u32::try_from(n)
-            .map_err(|_| Error::Input(format!("{path}: more than 2^32 - 1 {what}; split the file")))
+        u32::try_from(n).map_err(|_| {
+            Error::LegacyInput(format!("{path}: more than 2^32 - 1 {what}; split the file"))
+        })
     };
     for (row_index, row) in rec.rows.iter().enumerate() {
         while let Some(u) = unreadable.next_if(|u| u.line < row.line()) {
@@ -305,7 +306,7 @@ enum KeyValues {
 
 fn reason(e: Error) -> String {
     match e {
-        Error::Input(m) => m,
+        Error::LegacyInput(m) => m,
         other => other.to_string(),
     }
 }

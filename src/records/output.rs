@@ -74,7 +74,7 @@ pub fn write_matches(
         .iter()
         .map(|item| {
             records.index_of(item).ok_or_else(|| {
-                Error::Input(format!(
+                Error::LegacyInput(format!(
                     "a matched item is not one of the items of {}; was it loaded from another file?",
                     records.path()
                 ))
@@ -118,7 +118,7 @@ pub fn write_matches_with_columns(
     let mut hits: Vec<(usize, usize, usize)> = Vec::new();
     for &i in &distinct {
         if i >= records.items().len() {
-            return Err(Error::Input(format!(
+            return Err(Error::LegacyInput(format!(
                 "matched item index {i} is out of range ({} items in {})",
                 records.items().len(),
                 records.path()

@@ -127,26 +127,28 @@ fn read_csv(path: &Path, bytes: &[u8], delimiter: u8) -> Result<Table> {
     };
     let header = reader
         .headers()
-        .map_err(|e| Error::Input(format!("{}:1: cannot read the header: {e}", path.display())))?
+        .map_err(|e| {
+            Error::LegacyInput(format!("{}:1: cannot read the header: {e}", path.display()))
+        })?
         .iter()
         .map(|h| h.trim().to_string())
         .collect::<Vec<_>>();
     if header.is_empty() || header.iter().all(String::is_empty) {
-        return Err(Error::Input(format!(
+        return Err(Error::LegacyInput(format!(
             "{}:1: the file has no header row; a CSV input starts with column names",
             path.display()
         )));
     }
     for (i, h) in header.iter().enumerate() {
         if h.is_empty() {
-            return Err(Error::Input(format!(
+            return Err(Error::LegacyInput(format!(
                 "{}:1: column {} has no name",
                 path.display(),
                 i + 1
             )));
         }
         if header[..i].contains(h) {
-            return Err(Error::Input(format!(
+            return Err(Error::LegacyInput(format!(
                 "{}:1: column `{h}` appears twice",
                 path.display()
             )));
@@ -196,7 +198,10 @@ fn read_csv(path: &Path, bytes: &[u8], delimiter: u8) -> Result<Table> {
             }
             Err(e) => {
                 if let csv::ErrorKind::Io(_) = e.kind() {
-                    return Err(Error::Input(format!("{}:{line}: {e}", path.display())));
+                    return Err(Error::LegacyInput(format!(
+                        "{}:{line}: {e}",
+                        path.display()
+                    )));
                 }
                 table.unreadable.push(Unreadable {
                     line,

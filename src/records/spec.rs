@@ -31,7 +31,7 @@ impl FromStr for InputFormat {
             "auto" => Ok(InputFormat::Auto),
             "csv" => Ok(InputFormat::Csv),
             "lines" | "text" => Ok(InputFormat::Lines),
-            _ => Err(Error::Input(format!(
+            _ => Err(Error::LegacyInput(format!(
                 "unknown input format `{s}`; use auto, csv or lines"
             ))),
         }
@@ -70,10 +70,10 @@ impl KeySpec {
     /// extracting part, or if a part extracts a kind that has no extractor.
     pub fn new(parts: Vec<KeyPart>) -> Result<Self> {
         if parts.is_empty() || parts.len() > 16 {
-            return Err(Error::Config("a key has 1 to 16 columns".into()));
+            return Err(Error::LegacyConfig("a key has 1 to 16 columns".into()));
         }
         if parts.len() > 1 && parts.iter().any(|p| p.extract) {
-            return Err(Error::Config(
+            return Err(Error::LegacyConfig(
                 "a composite key cannot extract from free text; extract in a key of its own".into(),
             ));
         }
@@ -120,7 +120,7 @@ impl FromStr for KeySpec {
         for part in s.split('+') {
             let fields: Vec<&str> = part.split(':').map(str::trim).collect();
             let bad = || {
-                Error::Config(format!(
+                Error::LegacyConfig(format!(
                     "key `{s}`: `{part}` is not `column`, `column:kind` or `column:kind:extract`"
                 ))
             };
@@ -145,7 +145,7 @@ impl FromStr for KeySpec {
 
 fn key_err(spec: &str, e: Error) -> Error {
     match e {
-        Error::Input(m) => Error::Config(format!("key `{spec}`: {m}")),
+        Error::LegacyInput(m) => Error::LegacyConfig(format!("key `{spec}`: {m}")),
         other => other,
     }
 }
@@ -176,17 +176,17 @@ impl Mapping {
     /// invalid.
     pub fn parse(text: &str, origin: &str) -> Result<Self> {
         let file: MappingFile =
-            toml::from_str(text).map_err(|e| Error::Config(format!("{origin}: {e}")))?;
+            toml::from_str(text).map_err(|e| Error::LegacyConfig(format!("{origin}: {e}")))?;
         let keys = file
             .keys
             .iter()
             .map(|k| {
                 k.parse()
-                    .map_err(|e: Error| Error::Config(format!("{origin}: {e}")))
+                    .map_err(|e: Error| Error::LegacyConfig(format!("{origin}: {e}")))
             })
             .collect::<Result<Vec<KeySpec>>>()?;
         if keys.is_empty() {
-            return Err(Error::Config(format!("{origin}: `keys` is empty")));
+            return Err(Error::LegacyConfig(format!("{origin}: `keys` is empty")));
         }
         Ok(Mapping { keys })
     }
@@ -270,7 +270,7 @@ impl InputSpec {
                     extract: false,
                 }])?);
             } else {
-                return Err(Error::Config(format!(
+                return Err(Error::LegacyConfig(format!(
                     "{}: say which column(s) to match on, for example --key imo:imo_ship (or --column NAME for opaque values)",
                     self.path.display()
                 )));

@@ -21,7 +21,7 @@ pub const MAX_RULE_LEN: usize = 64;
 /// any other error (sent as a plain `Abort`).
 fn refused_rule(e: &Error) -> Option<&str> {
     match e {
-        Error::PolicyRefused { rule, .. }
+        Error::LegacyPolicyRefused { rule, .. }
             if !rule.is_empty()
                 && rule.len() <= MAX_RULE_LEN
                 && rule.bytes().all(|b| b.is_ascii_lowercase() || b == b'_') =>
@@ -60,23 +60,25 @@ pub async fn exchange<S: AsyncRead + AsyncWrite + Unpin>(
                 .ok()
                 .filter(|r| !r.is_empty() && r.bytes().all(|b| b.is_ascii_lowercase() || b == b'_'))
                 .ok_or_else(|| {
-                    Error::PeerMisbehaved("the peer refused with a malformed rule name".into())
+                    Error::LegacyPeerMisbehaved(
+                        "the peer refused with a malformed rule name".into(),
+                    )
                 })?;
-            Err(Error::PolicyRefused {
+            Err(Error::LegacyPolicyRefused {
                 rule,
                 detail: "the peer refused the session under the agreed policy before any \
                          element was sent (its audit log has the details)"
                     .into(),
             })
         }
-        Some(f) if f.kind == FrameKind::Abort => Err(Error::PeerMisbehaved(
+        Some(f) if f.kind == FrameKind::Abort => Err(Error::LegacyPeerMisbehaved(
             "the peer ended the session before any element was sent (its log says why)".into(),
         )),
-        Some(f) => Err(Error::PeerMisbehaved(format!(
+        Some(f) => Err(Error::LegacyPeerMisbehaved(format!(
             "expected the peer's admission verdict, got a {:?} frame",
             f.kind
         ))),
-        None => Err(Error::PeerMisbehaved(
+        None => Err(Error::LegacyPeerMisbehaved(
             "the peer closed the connection before admitting the session".into(),
         )),
     }
@@ -100,7 +102,7 @@ mod tests {
     }
 
     fn refuse(rule: &str) -> Result<()> {
-        Err(Error::PolicyRefused {
+        Err(Error::LegacyPolicyRefused {
             rule: rule.into(),
             detail: "secret detail".into(),
         })
@@ -118,7 +120,7 @@ mod tests {
         assert!(a.unwrap_err().to_string().contains("secret detail"));
         let b = b.unwrap_err();
         assert!(
-            matches!(&b, Error::PolicyRefused { rule, .. } if rule == "max_sessions_per_peer_per_day"),
+            matches!(&b, Error::LegacyPolicyRefused { rule, .. } if rule == "max_sessions_per_peer_per_day"),
             "{b}"
         );
         assert!(!b.to_string().contains("secret"), "{b}");
@@ -126,7 +128,7 @@ mod tests {
 
     #[test]
     fn other_errors_are_a_plain_abort() {
-        let (_, b) = pair(Err(Error::Config("disk full".into())), Ok(()));
+        let (_, b) = pair(Err(Error::LegacyConfig("disk full".into())), Ok(()));
         let b = b.unwrap_err().to_string();
         assert!(
             b.contains("ended the session") && !b.contains("disk"),

@@ -52,7 +52,7 @@ pub async fn connect(
     .await?;
     let conn = stream.get_ref().1;
     let (peer, peer_cert) = peer_certificate(conn)
-        .ok_or_else(|| Error::Tls("the peer presented no certificate".into()))?;
+        .ok_or_else(|| Error::LegacyTls("the peer presented no certificate".into()))?;
     Ok(Connected {
         exporter: exporter(conn)?,
         peer_fingerprint: peer,

@@ -86,7 +86,7 @@ fn lock_exclusive(file: &File, what: &Path, wait: Duration) -> Result<()> {
                 std::thread::sleep(Duration::from_millis(50));
             }
             Err(TryLockError::WouldBlock) => {
-                return Err(Error::Config(format!(
+                return Err(Error::LegacyConfig(format!(
                     "{} is in use by another blindmatch process (waited {} s); give this \
                      process its own --audit-log, or wait for the other to finish",
                     what.display(),
@@ -184,7 +184,7 @@ impl Compliance {
     /// logged.
     pub fn precheck(&self, mode: &str, own_unique: usize) -> Result<()> {
         match self.policy.check_own_size(own_unique as u64) {
-            Err(refusal @ Error::PolicyRefused { .. }) => {
+            Err(refusal @ Error::LegacyPolicyRefused { .. }) => {
                 self.log
                     .session_refused("(not connected)", mode, &refusal)?;
                 Err(refusal)
@@ -202,13 +202,11 @@ impl Compliance {
     pub fn padded_count(&self, pad_to: Option<usize>) -> Result<Option<usize>> {
         match (self.policy.padding_bound(), pad_to) {
             (None, p) => Ok(p),
-            (Some(bound), None) => {
-                Ok(Some(usize::try_from(bound).map_err(|_| {
-                    Error::Config(format!("padding bound {bound} is too large"))
-                })?))
-            }
+            (Some(bound), None) => Ok(Some(usize::try_from(bound).map_err(|_| {
+                Error::LegacyConfig(format!("padding bound {bound} is too large"))
+            })?)),
             (Some(bound), Some(p)) if p as u64 == bound => Ok(Some(p)),
-            (Some(bound), Some(p)) => Err(Error::PolicyRefused {
+            (Some(bound), Some(p)) => Err(Error::LegacyPolicyRefused {
                 rule: "padding_bound".to_owned(),
                 detail: format!(
                     "--pad-to {p} differs from the policy's padding bound {bound}: each side \

@@ -145,7 +145,7 @@ where
         Protocol::Dh => {
             if index.is_some() {
                 abort(&mut stream).await;
-                return Err(Error::Config(
+                return Err(Error::LegacyConfig(
                     "DH-PSI was picked, but this side serves a precomputed index, which only \
                      OPRF-PSI can use"
                         .into(),
@@ -264,7 +264,7 @@ async fn fresh_sender(setup: &ProtocolSetup, items: ItemSet) -> Result<SenderSet
         PreparedSender::new(suite, key, &items, payloads.as_deref().map(Vec::as_slice))
     })
     .await
-    .map_err(|e| Error::Config(format!("evaluating the set failed: {e}")))??;
+    .map_err(|e| Error::LegacyConfig(format!("evaluating the set failed: {e}")))??;
     Ok(SenderSet {
         set: Arc::new(set),
         columns,

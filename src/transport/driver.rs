@@ -75,7 +75,7 @@ fn reader_task<R: AsyncRead + Unpin + Send + 'static>(
                     match frame.kind {
                         FrameKind::Protocol => {
                             if total > limits.max_received {
-                                Incoming::Failed(Error::PeerMisbehaved(format!(
+                                Incoming::Failed(Error::LegacyPeerMisbehaved(format!(
                                     "the peer sent more than the {} bytes the agreed set sizes allow",
                                     limits.max_received
                                 )))
@@ -85,7 +85,7 @@ fn reader_task<R: AsyncRead + Unpin + Send + 'static>(
                         }
                         FrameKind::Done => Incoming::Done,
                         FrameKind::Abort => Incoming::Abort,
-                        other => Incoming::Failed(Error::PeerMisbehaved(format!(
+                        other => Incoming::Failed(Error::LegacyPeerMisbehaved(format!(
                             "unexpected {other:?} frame after the handshake"
                         ))),
                     }
@@ -120,18 +120,18 @@ fn writer_task<W: AsyncWrite + Unpin + Send + 'static>(
 
 fn peer_error(item: Incoming, finished: bool) -> Error {
     match item {
-        Incoming::Message(_) => Error::PeerMisbehaved(
+        Incoming::Message(_) => Error::LegacyPeerMisbehaved(
             "the peer sent a protocol message after the session was complete".into(),
         ),
-        Incoming::Done if !finished => Error::PeerMisbehaved(
+        Incoming::Done if !finished => Error::LegacyPeerMisbehaved(
             "the peer declared the session complete before all agreed messages were exchanged"
                 .into(),
         ),
-        Incoming::Done => Error::PeerMisbehaved("the peer sent Done twice".into()),
-        Incoming::Abort => Error::PeerMisbehaved(
+        Incoming::Done => Error::LegacyPeerMisbehaved("the peer sent Done twice".into()),
+        Incoming::Abort => Error::LegacyPeerMisbehaved(
             "the peer ended the session (it reported a failure; its own log says why)".into(),
         ),
-        Incoming::Closed => Error::PeerMisbehaved(
+        Incoming::Closed => Error::LegacyPeerMisbehaved(
             "the peer closed the connection before the session was complete".into(),
         ),
         Incoming::Failed(e) => e,
@@ -144,7 +144,9 @@ fn drain<S: SansIo>(s: &mut S, tx: &mpsc::Sender<Frame>, progress: &Progress) ->
         let bytes = msg.encode();
         let (phase, items) = msg.progress();
         tx.blocking_send(Frame::new(FrameKind::Protocol, bytes))
-            .map_err(|_| Error::PeerMisbehaved("the connection to the peer was lost".into()))?;
+            .map_err(|_| {
+                Error::LegacyPeerMisbehaved("the connection to the peer was lost".into())
+            })?;
         progress.advance(Direction::Sent, phase, items);
     }
     Ok(())
@@ -212,7 +214,9 @@ where
         Ok(x) => x,
         Err(e) => {
             reader.abort();
-            return Err(Error::PeerMisbehaved(format!("writer task failed: {e}")));
+            return Err(Error::LegacyPeerMisbehaved(format!(
+                "writer task failed: {e}"
+            )));
         }
     };
     let received = counter.load(Ordering::Relaxed);
@@ -233,7 +237,7 @@ where
     // The peer's `Done` arrived, so the reader has stopped and returns the read half.
     let rd = reader
         .await
-        .map_err(|e| Error::PeerMisbehaved(format!("reader task failed: {e}")))?;
+        .map_err(|e| Error::LegacyPeerMisbehaved(format!("reader task failed: {e}")))?;
     Ok((
         out,
         DriveStats {
@@ -248,10 +252,10 @@ async fn wait_for_done(rx: &mut mpsc::UnboundedReceiver<Incoming>, t: Timeouts) 
     match tokio::time::timeout(t.idle, rx.recv()).await {
         Ok(Some(Incoming::Done)) => Ok(()),
         Ok(Some(other)) => Err(peer_error(other, true)),
-        Ok(None) => Err(Error::PeerMisbehaved(
+        Ok(None) => Err(Error::LegacyPeerMisbehaved(
             "the connection closed before the peer confirmed the session".into(),
         )),
-        Err(_) => Err(Error::Timeout(
+        Err(_) => Err(Error::LegacyTimeout(
             "waiting for the peer to confirm the session".into(),
         )),
     }
@@ -279,7 +283,7 @@ where
             (s, r)
         })
         .await
-        .map_err(|e| Error::PeerMisbehaved(format!("session task failed: {e}")))?;
+        .map_err(|e| Error::LegacyPeerMisbehaved(format!("session task failed: {e}")))?;
         session = s;
         r?;
         if session.is_finished() {
@@ -305,7 +309,9 @@ where
                         (s, r)
                     })
                     .await
-                    .map_err(|e| Error::PeerMisbehaved(format!("session task failed: {e}")))?;
+                    .map_err(|e| {
+                        Error::LegacyPeerMisbehaved(format!("session task failed: {e}"))
+                    })?;
                     session = s;
                     r?;
                     if session.is_finished() && matches!(other, Incoming::Done) {

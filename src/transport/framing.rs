@@ -74,7 +74,7 @@ impl Frame {
     pub fn to_bytes(&self) -> Result<Vec<u8>> {
         let len = self.payload.len() + 1;
         if len > MAX_FRAME_LEN {
-            return Err(Error::Input(format!(
+            return Err(Error::LegacyInput(format!(
                 "a {:?} frame of {len} bytes exceeds the maximum of {MAX_FRAME_LEN} (use a smaller chunk size)",
                 self.kind
             )));
@@ -118,7 +118,7 @@ pub async fn read_header<R: AsyncRead + Unpin>(r: &mut R, max: usize) -> Result<
             if got == 0 {
                 return Ok(None);
             }
-            return Err(Error::PeerMisbehaved(
+            return Err(Error::LegacyPeerMisbehaved(
                 "the connection closed in the middle of a frame header".into(),
             ));
         }
@@ -126,7 +126,7 @@ pub async fn read_header<R: AsyncRead + Unpin>(r: &mut R, max: usize) -> Result<
     }
     let len = u32::from_be_bytes(header) as usize;
     if len == 0 || len > max {
-        return Err(Error::PeerMisbehaved(format!(
+        return Err(Error::LegacyPeerMisbehaved(format!(
             "the peer announced a frame of {len} bytes (allowed: 1 to {max})"
         )));
     }
@@ -143,7 +143,7 @@ pub async fn read_body<R: AsyncRead + Unpin>(r: &mut R, len: usize) -> Result<Fr
     let mut buf = vec![0u8; len];
     r.read_exact(&mut buf).await.map_err(|e| {
         if e.kind() == std::io::ErrorKind::UnexpectedEof {
-            Error::PeerMisbehaved(format!(
+            Error::LegacyPeerMisbehaved(format!(
                 "the connection closed in the middle of a frame of {len} bytes"
             ))
         } else {
@@ -151,7 +151,7 @@ pub async fn read_body<R: AsyncRead + Unpin>(r: &mut R, len: usize) -> Result<Fr
         }
     })?;
     let kind = FrameKind::from_byte(buf[0]).ok_or_else(|| {
-        Error::PeerMisbehaved(format!("the peer sent a frame of unknown kind {}", buf[0]))
+        Error::LegacyPeerMisbehaved(format!("the peer sent a frame of unknown kind {}", buf[0]))
     })?;
     buf.remove(0);
     Ok(Frame { kind, payload: buf })

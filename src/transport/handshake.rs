@@ -116,7 +116,8 @@ impl Hello {
     /// # Errors
     /// [`Error::PeerMisbehaved`] if the bytes are not a hello.
     pub fn decode(bytes: &[u8]) -> Result<Hello> {
-        let bad = |what: &str| Error::PeerMisbehaved(format!("malformed handshake hello: {what}"));
+        let bad =
+            |what: &str| Error::LegacyPeerMisbehaved(format!("malformed handshake hello: {what}"));
         let mut r = Reader(bytes);
         let version = u16::from_be_bytes(r.array().ok_or_else(|| bad("version"))?);
         let side = match r.take(1).ok_or_else(|| bad("role"))?[0] {
@@ -180,13 +181,13 @@ impl<'a> Reader<'a> {
 /// [`Error::PeerMisbehaved`] for a peer claiming our role or echoing our nonce.
 pub fn check_compatible(ours: &Hello, theirs: &Hello) -> Result<()> {
     if theirs.side == ours.side {
-        return Err(Error::PeerMisbehaved(format!(
+        return Err(Error::LegacyPeerMisbehaved(format!(
             "the peer claims the same role as us ({:?})",
             ours.side
         )));
     }
     if theirs.nonce == ours.nonce {
-        return Err(Error::PeerMisbehaved(
+        return Err(Error::LegacyPeerMisbehaved(
             "the peer echoed our handshake nonce".into(),
         ));
     }
@@ -224,7 +225,7 @@ pub fn check_compatible(ours: &Hello, theirs: &Hello) -> Result<()> {
     if diffs.is_empty() {
         Ok(())
     } else {
-        Err(Error::Incompatible(format!(
+        Err(Error::LegacyIncompatible(format!(
             "the handshake did not match: {}",
             diffs.join("; ")
         )))
@@ -267,7 +268,7 @@ pub fn session_id(transcript: &[u8; HASH_LEN]) -> [u8; HASH_LEN] {
 /// [`Error::Tls`] if the connection cannot export (handshake not complete).
 pub fn exporter<D>(conn: &rustls::ConnectionCommon<D>) -> Result<[u8; HASH_LEN]> {
     conn.export_keying_material([0u8; HASH_LEN], dst::TLS_EXPORTER_LABEL, None)
-        .map_err(|e| Error::Tls(format!("TLS exporter: {e}")))
+        .map_err(|e| Error::LegacyTls(format!("TLS exporter: {e}")))
 }
 
 /// The outcome of a successful handshake.
@@ -291,7 +292,7 @@ impl Agreed {
     /// [`exchange`], which checks it).
     pub fn protocol(&self) -> Result<super::negotiate::Protocol> {
         super::negotiate::resolve(&self.ours, &self.theirs).map_err(|d| {
-            Error::Incompatible(format!("the handshake did not match: {}", d.join("; ")))
+            Error::LegacyIncompatible(format!("the handshake did not match: {}", d.join("; ")))
         })
     }
 }
@@ -300,14 +301,14 @@ impl Agreed {
 async fn expect<S: AsyncRead + Unpin>(s: &mut S, kind: FrameKind, t: &Timeouts) -> Result<Vec<u8>> {
     match read_frame_timed(s, MAX_FRAME_LEN, t).await? {
         Some(f) if f.kind == kind => Ok(f.payload),
-        Some(f) if f.kind == FrameKind::Abort => Err(Error::PeerMisbehaved(
+        Some(f) if f.kind == FrameKind::Abort => Err(Error::LegacyPeerMisbehaved(
             "the peer ended the session during the handshake (it reported a failure; its log says why)".into(),
         )),
-        Some(f) => Err(Error::PeerMisbehaved(format!(
+        Some(f) => Err(Error::LegacyPeerMisbehaved(format!(
             "expected a {kind:?} frame in the handshake, got {:?}",
             f.kind
         ))),
-        None => Err(Error::PeerMisbehaved(
+        None => Err(Error::LegacyPeerMisbehaved(
             "the peer closed the connection during the handshake".into(),
         )),
     }
@@ -352,7 +353,7 @@ pub async fn exchange<S: AsyncRead + AsyncWrite + Unpin>(
     let confirm = expect(stream, FrameKind::Confirm, t).await?;
     let equal: bool = subtle::ConstantTimeEq::ct_eq(&confirm[..], &transcript[..]).into();
     if !equal {
-        return Err(Error::PeerMisbehaved(
+        return Err(Error::LegacyPeerMisbehaved(
             "the handshake transcripts differ (a replayed or relayed handshake?)".into(),
         ));
     }

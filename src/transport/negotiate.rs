@@ -89,7 +89,7 @@ impl FromStr for ProtocolChoice {
             "dh" => Ok(ProtocolChoice::Dh),
             "oprf" => Ok(ProtocolChoice::Oprf),
             "auto" => Ok(ProtocolChoice::Auto),
-            _ => Err(Error::Input(format!(
+            _ => Err(Error::LegacyInput(format!(
                 "unknown protocol `{s}`: expected dh, oprf or auto"
             ))),
         }

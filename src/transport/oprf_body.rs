@@ -77,7 +77,7 @@ impl SenderParams {
     /// [`Error::PeerMisbehaved`] when the bytes are not a well-formed `SenderParams`.
     pub fn decode(bytes: &[u8]) -> Result<Self> {
         let bad = |what: &str| {
-            Error::PeerMisbehaved(format!("malformed OPRF-PSI sender parameters: {what}"))
+            Error::LegacyPeerMisbehaved(format!("malformed OPRF-PSI sender parameters: {what}"))
         };
         let (head, mut rest) = bytes
             .split_first_chunk::<5>()
@@ -164,8 +164,9 @@ pub enum OprfOutcome {
 }
 
 fn count(n: u64) -> Result<usize> {
-    usize::try_from(n)
-        .map_err(|_| Error::PeerMisbehaved("the peer announced an impossible set size".into()))
+    usize::try_from(n).map_err(|_| {
+        Error::LegacyPeerMisbehaved("the peer announced an impossible set size".into())
+    })
 }
 
 /// The session parameters of section 7.3 from the agreed hellos (initiator = receiver).
@@ -185,7 +186,7 @@ fn params(agreed: &Agreed, suite: Suite, payload_len: Option<usize>) -> Result<O
     p.validate()?;
     let worst = 1 + 9 + p.chunk_size * (14 + p.ciphertext_len()) + 1024;
     if worst > MAX_FRAME_LEN {
-        return Err(Error::Config(format!(
+        return Err(Error::LegacyConfig(format!(
             "labeled payloads of {} bytes do not fit frames of {} entries: use --chunk-size {} or less",
             payload_len.unwrap_or(0),
             p.chunk_size,
@@ -280,7 +281,7 @@ where
             let first = read_params(&mut stream, &t).await;
             let prepared = first.and_then(|(msg, n)| {
                 if msg.payload_len.is_some() != labeled {
-                    return Err(Error::PeerMisbehaved(
+                    return Err(Error::LegacyPeerMisbehaved(
                         "the sender's parameters contradict the agreed mode".into(),
                     ));
                 }
@@ -289,7 +290,7 @@ where
                     .iter()
                     .find(|c| !opts.revealable_columns.contains(*c))
                 {
-                    return Err(Error::PolicyRefused {
+                    return Err(Error::LegacyPolicyRefused {
                         rule: "revealable_columns".into(),
                         detail: format!(
                             "the sender's payloads carry column `{c}`, which the policy does \
@@ -356,7 +357,7 @@ fn prepare_sender<R: rand_core::CryptoRng + ?Sized>(
     rng: &mut R,
 ) -> Result<(OprfPsiParams, SenderParams, OprfSender)> {
     if labeled && !sender.set.is_labeled() {
-        return Err(Error::Config(
+        return Err(Error::LegacyConfig(
             "labeled mode needs payloads: serve with --label-columns, or from a labeled index"
                 .into(),
         ));
@@ -386,14 +387,14 @@ async fn read_params<S: AsyncRead + Unpin>(
             let n = 5 + f.payload.len() as u64;
             Ok((SenderParams::decode(&f.payload)?, n))
         }
-        Some(f) if f.kind == FrameKind::Abort => Err(Error::PeerMisbehaved(
+        Some(f) if f.kind == FrameKind::Abort => Err(Error::LegacyPeerMisbehaved(
             "the peer ended the session (it reported a failure; its own log says why)".into(),
         )),
-        Some(f) => Err(Error::PeerMisbehaved(format!(
+        Some(f) => Err(Error::LegacyPeerMisbehaved(format!(
             "expected the OPRF-PSI sender parameters, got a {:?} frame",
             f.kind
         ))),
-        None => Err(Error::PeerMisbehaved(
+        None => Err(Error::LegacyPeerMisbehaved(
             "the peer closed the connection before the session was complete".into(),
         )),
     }

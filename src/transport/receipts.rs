@@ -31,7 +31,7 @@ pub fn check_peer_receipt(
     let key = cert_identity_key(peer_cert)?;
     receipt.verify(&key)?;
     let bad = |what: &str| {
-        Error::PeerMisbehaved(format!(
+        Error::LegacyPeerMisbehaved(format!(
             "the peer's session receipt does not match this session: {what}"
         ))
     };
@@ -76,14 +76,14 @@ pub async fn exchange<S: AsyncRead + AsyncWrite + Unpin>(
     write_frame(stream, &Frame::new(FrameKind::Receipt, ours.encode())).await?;
     match read_frame_timed(stream, RECEIPT_LEN + 1, t).await? {
         Some(f) if f.kind == FrameKind::Receipt => check_peer_receipt(&f.payload, peer_cert, body),
-        Some(f) if f.kind == FrameKind::Abort => Err(Error::PeerMisbehaved(
+        Some(f) if f.kind == FrameKind::Abort => Err(Error::LegacyPeerMisbehaved(
             "the peer ended the session instead of sending its receipt (its log says why)".into(),
         )),
-        Some(f) => Err(Error::PeerMisbehaved(format!(
+        Some(f) => Err(Error::LegacyPeerMisbehaved(format!(
             "expected the peer's Receipt frame, got {:?}",
             f.kind
         ))),
-        None => Err(Error::PeerMisbehaved(
+        None => Err(Error::LegacyPeerMisbehaved(
             "the peer closed the connection before sending its session receipt".into(),
         )),
     }

@@ -107,7 +107,7 @@ async fn accept_one(
     .await?;
     let conn = stream.get_ref().1;
     let (peer, peer_cert) = peer_certificate(conn)
-        .ok_or_else(|| Error::Tls(format!("{from} presented no certificate")))?;
+        .ok_or_else(|| Error::LegacyTls(format!("{from} presented no certificate")))?;
     Ok(Connected {
         exporter: exporter(conn)?,
         peer_fingerprint: peer,

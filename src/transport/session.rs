@@ -186,15 +186,16 @@ where
     let own_unique = body.own_unique();
     let own_count = match config.padded_count {
         Some(p) if p < own_unique => {
-            return Err(Error::Input(format!(
+            return Err(Error::LegacyInput(format!(
                 "the padding bound {p} is below the {own_unique} distinct items to send"
             )))
         }
         Some(p) => p,
         None => own_unique,
     };
-    let chunk = u32::try_from(config.chunk_size)
-        .map_err(|_| Error::Config(format!("chunk size {} is too large", config.chunk_size)))?;
+    let chunk = u32::try_from(config.chunk_size).map_err(|_| {
+        Error::LegacyConfig(format!("chunk size {} is too large", config.chunk_size))
+    })?;
     let hello = Hello::new(
         side(role),
         &body.suite(),
@@ -228,7 +229,7 @@ where
     )
     .await
     {
-        if let (Some(c), false, Error::PolicyRefused { .. }) =
+        if let (Some(c), false, Error::LegacyPolicyRefused { .. }) =
             (&config.compliance, ours_refused, &e)
         {
             // The peer refused: our log records it too (we logged our own refusals already).
@@ -237,8 +238,9 @@ where
         }
         return Err(e);
     }
-    let peer_count = usize::try_from(agreed.theirs.set_size)
-        .map_err(|_| Error::PeerMisbehaved("the peer announced an impossible set size".into()))?;
+    let peer_count = usize::try_from(agreed.theirs.set_size).map_err(|_| {
+        Error::LegacyPeerMisbehaved("the peer announced an impossible set size".into())
+    })?;
     let info = SessionInfo {
         session_id: hex::encode(agreed.session_id),
         transcript_hash: hex::encode(agreed.transcript),

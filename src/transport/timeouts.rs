@@ -63,7 +63,7 @@ pub async fn deadline<T>(
 ) -> Result<T> {
     match tokio::time::timeout(d, fut).await {
         Ok(r) => r,
-        Err(_) => Err(Error::Timeout(format!(
+        Err(_) => Err(Error::LegacyTimeout(format!(
             "{what} (limit {} s)",
             d.as_secs_f64()
         ))),
@@ -124,7 +124,7 @@ mod tests {
             let err = read_frame_timed(&mut b, MAX_FRAME_LEN, &t)
                 .await
                 .unwrap_err();
-            assert!(matches!(err, Error::Timeout(_)), "{err}");
+            assert!(matches!(err, Error::LegacyTimeout(_)), "{err}");
             drop(b);
             writer.await.unwrap();
         });

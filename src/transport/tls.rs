@@ -27,11 +27,11 @@ pub fn client_config(identity: &Identity, auth: &PeerAuth) -> Result<Arc<ClientC
     let config =
         ClientConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
             .with_protocol_versions(&[&rustls::version::TLS13])
-            .map_err(|e| Error::Config(format!("TLS: {e}")))?
+            .map_err(|e| Error::LegacyConfig(format!("TLS: {e}")))?
             .dangerous()
             .with_custom_certificate_verifier(verifier)
             .with_client_auth_cert(vec![identity.cert.clone()], identity.private_key())
-            .map_err(|e| Error::Config(format!("TLS client identity: {e}")))?;
+            .map_err(|e| Error::LegacyConfig(format!("TLS client identity: {e}")))?;
     Ok(Arc::new(config))
 }
 
@@ -44,10 +44,10 @@ pub fn server_config(identity: &Identity, auth: &PeerAuth) -> Result<Arc<ServerC
     let config =
         ServerConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
             .with_protocol_versions(&[&rustls::version::TLS13])
-            .map_err(|e| Error::Config(format!("TLS: {e}")))?
+            .map_err(|e| Error::LegacyConfig(format!("TLS: {e}")))?
             .with_client_cert_verifier(verifier)
             .with_single_cert(vec![identity.cert.clone()], identity.private_key())
-            .map_err(|e| Error::Config(format!("TLS server identity: {e}")))?;
+            .map_err(|e| Error::LegacyConfig(format!("TLS server identity: {e}")))?;
     Ok(Arc::new(config))
 }
 
@@ -71,7 +71,7 @@ pub fn peer_certificate<D>(
 /// the refused fingerprint when the verifier refused the peer).
 pub fn tls_error(what: &str, e: std::io::Error) -> Error {
     if let Some(inner) = e.get_ref().and_then(|i| i.downcast_ref::<rustls::Error>()) {
-        return Error::Tls(format!("{what}: {inner}"));
+        return Error::LegacyTls(format!("{what}: {inner}"));
     }
-    Error::Tls(format!("{what}: {e}"))
+    Error::LegacyTls(format!("{what}: {e}"))
 }

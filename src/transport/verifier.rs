@@ -54,7 +54,7 @@ impl PeerVerifier {
     /// [`Error::Config`] if neither a pin nor a CA is given, or a CA certificate is unusable.
     pub fn new(auth: &PeerAuth) -> Result<Arc<Self>> {
         if auth.pinned.is_empty() && auth.ca.is_empty() {
-            return Err(Error::Config(
+            return Err(Error::LegacyConfig(
                 "no peer to trust: pass --peer FINGERPRINT (the peer's `identity new` output) or a CA"
                     .into(),
             ));
@@ -67,15 +67,15 @@ impl PeerVerifier {
             for c in &auth.ca {
                 roots
                     .add(c.clone())
-                    .map_err(|e| Error::Config(format!("unusable CA certificate: {e}")))?;
+                    .map_err(|e| Error::LegacyConfig(format!("unusable CA certificate: {e}")))?;
             }
             let roots = Arc::new(roots);
             let s = WebPkiServerVerifier::builder_with_provider(roots.clone(), provider.clone())
                 .build()
-                .map_err(|e| Error::Config(format!("CA verifier: {e}")))?;
+                .map_err(|e| Error::LegacyConfig(format!("CA verifier: {e}")))?;
             let c = WebPkiClientVerifier::builder_with_provider(roots, provider.clone())
                 .build()
-                .map_err(|e| Error::Config(format!("CA verifier: {e}")))?;
+                .map_err(|e| Error::LegacyConfig(format!("CA verifier: {e}")))?;
             (Some(s), Some(c))
         };
         Ok(Arc::new(PeerVerifier {

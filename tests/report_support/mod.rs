@@ -91,7 +91,7 @@ pub fn build(dir: &Path) -> PathBuf {
     log.session_refused(
         &"be".repeat(32),
         "mutual",
-        &blindmatch::Error::PolicyRefused {
+        &blindmatch::Error::LegacyPolicyRefused {
             rule: "max_sessions_per_peer_per_day".into(),
             detail: "budget of 4 sessions spent".into(),
         },

@@ -202,7 +202,7 @@ impl InitiatorAwaitingPeerSet {
 
 /// The error for a message of the wrong type in a state.
 pub(crate) fn unexpected(msg: &DhMessage, expected: &str) -> Error {
-    Error::PeerMisbehaved(format!(
+    Error::LegacyPeerMisbehaved(format!(
         "received a {} message where a {expected} message was due",
         msg.name()
     ))
@@ -211,7 +211,7 @@ pub(crate) fn unexpected(msg: &DhMessage, expected: &str) -> Error {
 /// Re-bases an element error's position from the message onto the whole set.
 pub(crate) fn shift(e: Error, offset: usize) -> Error {
     match e {
-        Error::InvalidElement { index, reason } => Error::InvalidElement {
+        Error::LegacyInvalidElement { index, reason } => Error::LegacyInvalidElement {
             index: offset + index,
             reason,
         },
@@ -223,7 +223,7 @@ pub(crate) fn shift(e: Error, offset: usize) -> Error {
 /// encoding) is still refused, as the protocol never produces it.
 pub(crate) fn reject_identity(elements: &[WireElement], offset: usize) -> Result<()> {
     match elements.iter().position(|e| e.0 == [0u8; 32]) {
-        Some(i) => Err(Error::InvalidElement {
+        Some(i) => Err(Error::LegacyInvalidElement {
             index: offset + i,
             reason: crate::ElementError::Identity,
         }),

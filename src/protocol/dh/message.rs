@@ -74,7 +74,7 @@ impl WireMessage for DhMessage {
 
     fn decode(bytes: &[u8]) -> Result<Self> {
         let malformed = |why: String| {
-            Err(Error::PeerMisbehaved(format!(
+            Err(Error::LegacyPeerMisbehaved(format!(
                 "malformed DH-PSI message: {why}"
             )))
         };

@@ -43,13 +43,13 @@ impl OwnSet {
         rng: &mut R,
     ) -> Result<Self> {
         if items.len() > count {
-            return Err(Error::Input(format!(
+            return Err(Error::LegacyInput(format!(
                 "{} distinct items do not fit the agreed set size of {count}",
                 items.len()
             )));
         }
         if count > u32::MAX as usize {
-            return Err(Error::Input(format!(
+            return Err(Error::LegacyInput(format!(
                 "a set size of {count} exceeds 2^32 - 1"
             )));
         }

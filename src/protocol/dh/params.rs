@@ -52,7 +52,7 @@ impl DhParams {
     /// [`Error::Config`] naming the parameter out of range.
     pub fn validate(&self) -> Result<()> {
         if self.chunk_size == 0 || self.chunk_size > MAX_CHUNK_SIZE {
-            return Err(Error::Config(format!(
+            return Err(Error::LegacyConfig(format!(
                 "chunk size {} is outside 1..={MAX_CHUNK_SIZE}",
                 self.chunk_size
             )));
@@ -62,7 +62,7 @@ impl DhParams {
             ("responder", self.responder_count),
         ] {
             if n > MAX_SET_SIZE {
-                return Err(Error::Config(format!(
+                return Err(Error::LegacyConfig(format!(
                     "the {who} set of {n} elements exceeds the maximum of {MAX_SET_SIZE}"
                 )));
             }

@@ -116,7 +116,7 @@ impl DhSession {
                 ResponderAfterReblinded::Done(out) => State::Done(out),
             },
             State::Done(_) => {
-                return Err(Error::PeerMisbehaved(format!(
+                return Err(Error::LegacyPeerMisbehaved(format!(
                     "a {} message after the session was complete",
                     msg.name()
                 )))
@@ -187,7 +187,7 @@ impl DhSession {
         let n = msg.elements().len();
         let (elements, messages) = self.inbox_room;
         if n > elements || messages == 0 {
-            return Err(Error::PeerMisbehaved(format!(
+            return Err(Error::LegacyPeerMisbehaved(format!(
                 "a {} message of {n} elements exceeds what the peer may still send",
                 msg.name()
             )));
@@ -199,7 +199,7 @@ impl DhSession {
 }
 
 fn failed() -> Error {
-    Error::PeerMisbehaved("the session has already failed".into())
+    Error::LegacyPeerMisbehaved("the session has already failed".into())
 }
 
 impl SansIo for DhSession {
@@ -230,7 +230,7 @@ impl SansIo for DhSession {
         match self.state {
             State::Done(out) if self.outbox.is_empty() => Ok(out),
             State::Failed => Err(failed()),
-            _ => Err(Error::PeerMisbehaved(
+            _ => Err(Error::LegacyPeerMisbehaved(
                 "the session ended before all agreed messages were exchanged".into(),
             )),
         }

@@ -31,14 +31,14 @@ impl Tally {
     /// on the message.
     pub(crate) fn accept(&mut self, len: usize) -> Result<()> {
         if self.messages == self.expected_messages {
-            return Err(Error::PeerMisbehaved(format!(
+            return Err(Error::LegacyPeerMisbehaved(format!(
                 "{}: a message of {len} elements after all {} agreed elements had arrived",
                 self.what, self.total
             )));
         }
         let expected = (self.total - self.elements).min(self.chunk_size);
         if len != expected {
-            return Err(Error::PeerMisbehaved(format!(
+            return Err(Error::LegacyPeerMisbehaved(format!(
                 "{}: a message of {len} elements where {expected} were due ({} of {} agreed elements received so far)",
                 self.what, self.elements, self.total
             )));

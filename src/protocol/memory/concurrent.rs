@@ -235,7 +235,7 @@ mod tests {
         let mut a = session(Role::Initiator, &sent, items(0..10), 1);
         let mut b = session(Role::Responder, &expected, items(0..10), 2);
         let err = run_concurrently(&mut a, &mut b).expect_err("the counts disagree");
-        assert!(matches!(err, Error::PeerMisbehaved(_)), "{err}");
+        assert!(matches!(err, Error::LegacyPeerMisbehaved(_)), "{err}");
         assert!(
             !err.to_string().contains("stalled"),
             "the refusal itself: {err}"

@@ -50,7 +50,7 @@ pub fn seal(
     payload_len: usize,
 ) -> Result<Vec<u8>> {
     if payload.len() > payload_len {
-        return Err(Error::Input(format!(
+        return Err(Error::LegacyInput(format!(
             "a payload of {} bytes exceeds the session's payload length of {payload_len}",
             payload.len()
         )));
@@ -67,7 +67,7 @@ pub fn seal(
                 aad: session_id,
             },
         )
-        .map_err(|_| Error::Input("payload encryption failed".into()))
+        .map_err(|_| Error::LegacyInput("payload encryption failed".into()))
 }
 
 /// Decrypts and unpads a payload; `None` when the key is wrong or the ciphertext was

@@ -57,7 +57,7 @@ impl OprfPsiMessage {
 }
 
 fn malformed<T>(why: String) -> Result<T> {
-    Err(Error::PeerMisbehaved(format!(
+    Err(Error::LegacyPeerMisbehaved(format!(
         "malformed OPRF-PSI message: {why}"
     )))
 }

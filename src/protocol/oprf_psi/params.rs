@@ -62,7 +62,7 @@ impl OprfPsiParams {
     /// [`Error::Config`] naming the parameter out of range.
     pub fn validate(&self) -> Result<()> {
         if self.chunk_size == 0 || self.chunk_size > MAX_CHUNK_SIZE {
-            return Err(Error::Config(format!(
+            return Err(Error::LegacyConfig(format!(
                 "chunk size {} is outside 1..={MAX_CHUNK_SIZE}",
                 self.chunk_size
             )));
@@ -72,14 +72,14 @@ impl OprfPsiParams {
             ("sender", self.sender_count),
         ] {
             if n > MAX_SET_SIZE {
-                return Err(Error::Config(format!(
+                return Err(Error::LegacyConfig(format!(
                     "the {who} set of {n} entries exceeds the maximum of {MAX_SET_SIZE}"
                 )));
             }
         }
         if let Some(len) = self.payload_len {
             if len > MAX_PAYLOAD_LEN {
-                return Err(Error::Config(format!(
+                return Err(Error::LegacyConfig(format!(
                     "payload length {len} exceeds the maximum of {MAX_PAYLOAD_LEN} bytes"
                 )));
             }

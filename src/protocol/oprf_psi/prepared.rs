@@ -88,7 +88,7 @@ impl PreparedSender {
     /// unlabeled set or missing for a labeled one.
     pub fn add(&mut self, items: &ItemSet, payloads: Option<&[Vec<u8>]>) -> Result<usize> {
         if payloads.is_some() != self.labels.is_some() {
-            return Err(Error::Input(if self.labels.is_some() {
+            return Err(Error::LegacyInput(if self.labels.is_some() {
                 "this set is labeled: every added item needs a payload".into()
             } else {
                 "this set is not labeled: items cannot carry payloads".into()
@@ -96,14 +96,14 @@ impl PreparedSender {
         }
         if let Some(p) = payloads {
             if p.len() != items.input_len() {
-                return Err(Error::Input(format!(
+                return Err(Error::LegacyInput(format!(
                     "{} payloads for {} items",
                     p.len(),
                     items.input_len()
                 )));
             }
             if let Some(i) = p.iter().position(|p| p.len() > MAX_PAYLOAD_LEN) {
-                return Err(Error::Input(format!(
+                return Err(Error::LegacyInput(format!(
                     "the payload of item {i} is longer than {MAX_PAYLOAD_LEN} bytes"
                 )));
             }
@@ -258,11 +258,13 @@ impl PreparedSender {
         labels: Option<LabelParts>,
     ) -> Result<Self> {
         if tags.windows(2).any(|w| w[0] >= w[1]) {
-            return Err(Error::Input("stored tags are not sorted".into()));
+            return Err(Error::LegacyInput("stored tags are not sorted".into()));
         }
         if let Some((k, p)) = &labels {
             if k.len() != tags.len() || p.len() != tags.len() {
-                return Err(Error::Input("stored labels do not match the tags".into()));
+                return Err(Error::LegacyInput(
+                    "stored labels do not match the tags".into(),
+                ));
             }
         }
         Ok(PreparedSender {

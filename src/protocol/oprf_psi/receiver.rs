@@ -64,7 +64,7 @@ impl OprfReceiver {
     ) -> Result<Self> {
         params.validate()?;
         if items.len() > params.receiver_count {
-            return Err(Error::Input(format!(
+            return Err(Error::LegacyInput(format!(
                 "{} distinct items exceed the agreed receiver count of {}",
                 items.len(),
                 params.receiver_count
@@ -132,13 +132,13 @@ impl OprfReceiver {
     fn on_evaluated(&mut self, evaluated: Vec<WireElement>) -> Result<()> {
         let i = self.evaluated;
         if i >= self.sent {
-            return Err(Error::PeerMisbehaved(
+            return Err(Error::LegacyPeerMisbehaved(
                 "an Evaluated message arrived before its Blinded message was sent".into(),
             ));
         }
         let len = self.params.chunk_len(self.params.receiver_count, i);
         if evaluated.len() != len {
-            return Err(Error::PeerMisbehaved(format!(
+            return Err(Error::LegacyPeerMisbehaved(format!(
                 "Evaluated message {i} carries {} elements, expected {len}",
                 evaluated.len()
             )));
@@ -146,7 +146,7 @@ impl OprfReceiver {
         let real = self.real_range(i);
         let state = self.states[i]
             .take()
-            .ok_or_else(|| Error::PeerMisbehaved("Evaluated message replayed".into()))?;
+            .ok_or_else(|| Error::LegacyPeerMisbehaved("Evaluated message replayed".into()))?;
         let outputs = state.finalize(
             &self.items.items().slice(real.clone()),
             &evaluated[..real.len()],
@@ -165,20 +165,20 @@ impl OprfReceiver {
     fn on_tags(&mut self, chunk: super::message::TagChunk) -> Result<()> {
         let chunks = self.params.chunk_count(self.params.receiver_count);
         if self.evaluated < chunks {
-            return Err(Error::PeerMisbehaved(
+            return Err(Error::LegacyPeerMisbehaved(
                 "a Tags message arrived before every Evaluated message".into(),
             ));
         }
         let i = self.tags_received;
         if i >= self.params.chunk_count(self.params.sender_count) {
-            return Err(Error::PeerMisbehaved(
+            return Err(Error::LegacyPeerMisbehaved(
                 "more Tags messages than agreed".into(),
             ));
         }
         let len = self.params.chunk_len(self.params.sender_count, i);
         let ct_len = self.params.ciphertext_len();
         if chunk.count != len || chunk.ciphertexts.len() != len * ct_len {
-            return Err(Error::PeerMisbehaved(format!(
+            return Err(Error::LegacyPeerMisbehaved(format!(
                 "Tags message {i} carries {} tags and {} ciphertext bytes, expected {len} and {}",
                 chunk.count,
                 chunk.ciphertexts.len(),
@@ -226,7 +226,7 @@ impl SansIo for OprfReceiver {
 
     fn poll_outgoing(&mut self) -> Result<Option<OprfPsiMessage>> {
         if self.failed {
-            return Err(Error::PeerMisbehaved("the session has failed".into()));
+            return Err(Error::LegacyPeerMisbehaved("the session has failed".into()));
         }
         let r = self.next_blinded();
         self.failed = r.is_err();
@@ -235,12 +235,12 @@ impl SansIo for OprfReceiver {
 
     fn handle(&mut self, msg: OprfPsiMessage) -> Result<()> {
         if self.failed {
-            return Err(Error::PeerMisbehaved("the session has failed".into()));
+            return Err(Error::LegacyPeerMisbehaved("the session has failed".into()));
         }
         let r = match msg {
             OprfPsiMessage::Evaluated(e) => self.on_evaluated(e),
             OprfPsiMessage::Tags(t) => self.on_tags(t),
-            OprfPsiMessage::Blinded(_) => Err(Error::PeerMisbehaved(
+            OprfPsiMessage::Blinded(_) => Err(Error::LegacyPeerMisbehaved(
                 "the receiver got a Blinded message".into(),
             )),
         };
@@ -254,7 +254,7 @@ impl SansIo for OprfReceiver {
 
     fn into_output(mut self) -> Result<ReceiverOutput> {
         if !self.is_finished() {
-            return Err(Error::PeerMisbehaved(
+            return Err(Error::LegacyPeerMisbehaved(
                 "the session ended before it finished".into(),
             ));
         }

@@ -62,14 +62,14 @@ impl OprfSender {
     ) -> Result<Self> {
         params.validate()?;
         if params.suite != set.suite() {
-            return Err(Error::Config(format!(
+            return Err(Error::LegacyConfig(format!(
                 "the session uses suite {} but the prepared set was computed with {}",
                 params.suite,
                 set.suite()
             )));
         }
         if set.len() > params.sender_count {
-            return Err(Error::Input(format!(
+            return Err(Error::LegacyInput(format!(
                 "{} distinct items exceed the agreed sender count of {}",
                 set.len(),
                 params.sender_count
@@ -77,12 +77,12 @@ impl OprfSender {
         }
         if let Some(len) = params.payload_len {
             if !set.is_labeled() {
-                return Err(Error::Config(
+                return Err(Error::LegacyConfig(
                     "labeled mode needs a set prepared with payloads".into(),
                 ));
             }
             if set.max_payload_len() > len {
-                return Err(Error::Input(format!(
+                return Err(Error::LegacyInput(format!(
                     "a payload of {} bytes exceeds the session's payload length of {len}",
                     set.max_payload_len()
                 )));
@@ -160,7 +160,9 @@ impl OprfSender {
                     self.dummy_pos += 1;
                 }
                 (None, None) => {
-                    return Err(Error::Input("the sender's stream ran out early".into()))
+                    return Err(Error::LegacyInput(
+                        "the sender's stream ran out early".into(),
+                    ))
                 }
             }
         }
@@ -196,13 +198,13 @@ impl OprfSender {
     fn on_blinded(&mut self, elements: Vec<WireElement>) -> Result<()> {
         let i = self.received;
         if i >= self.blinded_chunks() {
-            return Err(Error::PeerMisbehaved(
+            return Err(Error::LegacyPeerMisbehaved(
                 "more Blinded messages than agreed".into(),
             ));
         }
         let len = self.params.chunk_len(self.params.receiver_count, i);
         if elements.len() != len {
-            return Err(Error::PeerMisbehaved(format!(
+            return Err(Error::LegacyPeerMisbehaved(format!(
                 "Blinded message {i} carries {} elements, expected {len}",
                 elements.len()
             )));
@@ -219,7 +221,7 @@ impl SansIo for OprfSender {
 
     fn poll_outgoing(&mut self) -> Result<Option<OprfPsiMessage>> {
         if self.failed {
-            return Err(Error::PeerMisbehaved("the session has failed".into()));
+            return Err(Error::LegacyPeerMisbehaved("the session has failed".into()));
         }
         let r = self.next();
         self.failed = r.is_err();
@@ -228,11 +230,11 @@ impl SansIo for OprfSender {
 
     fn handle(&mut self, msg: OprfPsiMessage) -> Result<()> {
         if self.failed {
-            return Err(Error::PeerMisbehaved("the session has failed".into()));
+            return Err(Error::LegacyPeerMisbehaved("the session has failed".into()));
         }
         let r = match msg {
             OprfPsiMessage::Blinded(e) => self.on_blinded(e),
-            other => Err(Error::PeerMisbehaved(format!(
+            other => Err(Error::LegacyPeerMisbehaved(format!(
                 "the sender got a {} message",
                 other.name()
             ))),
@@ -249,7 +251,7 @@ impl SansIo for OprfSender {
 
     fn into_output(self) -> Result<SenderOutput> {
         if !self.is_finished() {
-            return Err(Error::PeerMisbehaved(
+            return Err(Error::LegacyPeerMisbehaved(
                 "the session ended before it finished".into(),
             ));
         }

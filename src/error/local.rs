@@ -1,0 +1,400 @@
+//! Typed reasons of the errors that are not the peer's: input, configuration, audit log, TLS,
+//! deadlines and cancellation.
+
+use std::fmt;
+use std::path::PathBuf;
+
+macro_rules! reason_enum {
+    ($(#[$meta:meta])* $name:ident { $($(#[$vmeta:meta])* $variant:ident => $code:literal,)* }) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        #[non_exhaustive]
+        pub enum $name {
+            $($(#[$vmeta])* $variant,)*
+        }
+
+        impl $name {
+            /// The reason in one `snake_case` word.
+            pub fn as_str(self) -> &'static str {
+                match self {
+                    $($name::$variant => $code,)*
+                }
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+    };
+}
+
+reason_enum! {
+    /// What kind of input is wrong.
+    InputReason {
+        /// A command-line or API argument has an invalid value.
+        Argument => "argument",
+        /// The CSV structure is broken (quoting, field counts, line endings).
+        Csv => "csv",
+        /// A header is missing, repeated or does not name a column.
+        Header => "header",
+        /// An identifier value is invalid for its kind.
+        Value => "value",
+        /// Bytes that are not valid text in the declared encoding.
+        Encoding => "encoding",
+        /// A value, field or file exceeds a limit.
+        TooLarge => "too_large",
+        /// Nothing to match: no item was read.
+        Empty => "empty",
+        /// More items than the agreed or padded set size.
+        SetSize => "set_size",
+        /// A labeled-mode payload cannot be built or read.
+        Payload => "payload",
+        /// An output path cannot be used (missing directory, existing file, the input itself).
+        OutputPath => "output_path",
+    }
+}
+
+reason_enum! {
+    /// What kind of configuration is wrong.
+    ConfigReason {
+        /// The identity directory, key or certificate.
+        Identity => "identity",
+        /// Who the peer may be: pins, fingerprints, CA certificates.
+        Peers => "peers",
+        /// The policy file (syntax or values).
+        Policy => "policy",
+        /// The budget state file.
+        Budget => "budget",
+        /// A precomputed OPRF index.
+        Index => "index",
+        /// A session parameter out of range (chunk size, padding, payload length).
+        Parameter => "parameter",
+        /// Settings that contradict each other.
+        Conflict => "conflict",
+        /// A file another process holds locked.
+        Busy => "busy",
+        /// Building the TLS configuration.
+        Tls => "tls",
+    }
+}
+
+reason_enum! {
+    /// Which deadline expired (`protocol-spec/04` section 4.6).
+    Deadline {
+        /// The TCP connection.
+        Connect => "connect",
+        /// The TLS handshake.
+        TlsHandshake => "tls_handshake",
+        /// The session handshake and admission.
+        Handshake => "handshake",
+        /// Waiting for the peer's next frame.
+        Idle => "idle",
+        /// Receiving the rest of a frame whose header arrived.
+        Frame => "frame",
+        /// Writing a frame to a peer that does not read.
+        Write => "write",
+        /// The whole session.
+        Session => "session",
+        /// Waiting for a free session slot on a busy server.
+        SessionSlot => "session_slot",
+    }
+}
+
+impl Deadline {
+    /// What the deadline limits, in words.
+    pub fn description(self) -> &'static str {
+        match self {
+            Deadline::Connect => "connecting to the peer",
+            Deadline::TlsHandshake => "the TLS handshake",
+            Deadline::Handshake => "the session handshake",
+            Deadline::Idle => "the peer sent nothing",
+            Deadline::Frame => "the peer is too slow sending a frame",
+            Deadline::Write => "the peer does not read what we send",
+            Deadline::Session => "the whole session",
+            Deadline::SessionSlot => "waiting for a free session slot",
+        }
+    }
+}
+
+reason_enum! {
+    /// Why a session was cancelled locally.
+    CancelReason {
+        /// Ctrl-C or SIGTERM.
+        Interrupted => "interrupted",
+        /// The server is shutting down.
+        Shutdown => "shutdown",
+        /// The caller dropped the session before it ended.
+        Dropped => "dropped",
+        /// `serve --once` ended without serving a session.
+        NoSession => "no_session",
+    }
+}
+
+impl CancelReason {
+    /// Why, in words.
+    pub fn description(self) -> &'static str {
+        match self {
+            CancelReason::Interrupted => "interrupted (Ctrl-C or SIGTERM)",
+            CancelReason::Shutdown => "the server is shutting down",
+            CancelReason::Dropped => "the session was dropped before it ended",
+            CancelReason::NoSession => "no session was served",
+        }
+    }
+}
+
+reason_enum! {
+    /// What failed in TLS.
+    TlsReason {
+        /// The peer's certificate is neither pinned nor chained to a configured CA.
+        PeerRefused => "peer_refused",
+        /// The peer presented no certificate.
+        NoPeerCertificate => "no_peer_certificate",
+        /// Any other TLS failure.
+        Handshake => "handshake",
+        /// The TLS exporter could not be computed.
+        Exporter => "exporter",
+    }
+}
+
+/// An [`crate::Error::Input`]: what kind of input is wrong, and where and why in words.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InputError {
+    /// What kind of input is wrong.
+    pub reason: InputReason,
+    /// What, where (file, line, column) and what to do.
+    pub detail: String,
+}
+
+impl InputError {
+    /// An input error.
+    pub fn new(reason: InputReason, detail: impl Into<String>) -> Self {
+        InputError {
+            reason,
+            detail: detail.into(),
+        }
+    }
+}
+
+impl fmt::Display for InputError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.detail)
+    }
+}
+
+/// A [`crate::Error::Config`]: what kind of configuration is wrong, and why in words.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConfigError {
+    /// What kind of configuration is wrong.
+    pub reason: ConfigReason,
+    /// What, where and what to do.
+    pub detail: String,
+}
+
+impl ConfigError {
+    /// A configuration error.
+    pub fn new(reason: ConfigReason, detail: impl Into<String>) -> Self {
+        ConfigError {
+            reason,
+            detail: detail.into(),
+        }
+    }
+}
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.detail)
+    }
+}
+
+/// A [`crate::Error::Tls`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TlsError {
+    /// What failed.
+    pub reason: TlsReason,
+    /// rustls' explanation, naming the fingerprint refused where there is one.
+    pub detail: String,
+}
+
+impl TlsError {
+    /// A TLS error.
+    pub fn new(reason: TlsReason, detail: impl Into<String>) -> Self {
+        TlsError {
+            reason,
+            detail: detail.into(),
+        }
+    }
+}
+
+impl fmt::Display for TlsError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.detail)
+    }
+}
+
+/// What is wrong with an audit log (`protocol-spec/06-policy-and-audit.md` section 6,
+/// "Verification"). `index` is the 0-based entry where verification stopped.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum AuditProblem {
+    /// The last line has no newline (a torn write).
+    Torn {
+        /// The entry.
+        index: usize,
+    },
+    /// A line does not parse, or does not re-encode to its own bytes.
+    Edited {
+        /// The entry.
+        index: usize,
+    },
+    /// `seq` is not the line's position (an entry deleted, inserted or moved).
+    Sequence {
+        /// The entry.
+        index: usize,
+    },
+    /// `prev` is not the previous line's chain hash.
+    Chain {
+        /// The entry.
+        index: usize,
+    },
+    /// Signed by a key that is not among those given.
+    UnknownSigner {
+        /// The entry.
+        index: usize,
+    },
+    /// The signature does not verify.
+    BadSignature {
+        /// The entry.
+        index: usize,
+    },
+    /// The head file is missing.
+    HeadMissing,
+    /// The head file does not parse or its signature does not verify.
+    HeadInvalid,
+    /// The head names more entries than the log has.
+    Truncated {
+        /// Entries the head names.
+        head: u64,
+        /// Entries in the log.
+        log: u64,
+    },
+    /// The head's last hash differs from the log's at the position it names.
+    HeadMismatch,
+    /// An entry could not be encoded.
+    Encoding,
+}
+
+impl AuditProblem {
+    /// The problem in one `snake_case` word.
+    pub fn code(&self) -> &'static str {
+        match self {
+            AuditProblem::Torn { .. } => "torn",
+            AuditProblem::Edited { .. } => "edited",
+            AuditProblem::Sequence { .. } => "sequence",
+            AuditProblem::Chain { .. } => "chain",
+            AuditProblem::UnknownSigner { .. } => "unknown_signer",
+            AuditProblem::BadSignature { .. } => "bad_signature",
+            AuditProblem::HeadMissing => "head_missing",
+            AuditProblem::HeadInvalid => "head_invalid",
+            AuditProblem::Truncated { .. } => "truncated",
+            AuditProblem::HeadMismatch => "head_mismatch",
+            AuditProblem::Encoding => "encoding",
+        }
+    }
+
+    /// The entry where verification stopped, if the problem is in an entry.
+    pub fn index(&self) -> Option<usize> {
+        match self {
+            AuditProblem::Torn { index }
+            | AuditProblem::Edited { index }
+            | AuditProblem::Sequence { index }
+            | AuditProblem::Chain { index }
+            | AuditProblem::UnknownSigner { index }
+            | AuditProblem::BadSignature { index } => Some(*index),
+            _ => None,
+        }
+    }
+}
+
+impl fmt::Display for AuditProblem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            AuditProblem::Torn { index } => write!(f, "entry {index}: torn last line (no newline)"),
+            AuditProblem::Edited { index } => {
+                write!(
+                    f,
+                    "entry {index}: edited (does not parse or re-encode to its bytes)"
+                )
+            }
+            AuditProblem::Sequence { index } => {
+                write!(
+                    f,
+                    "entry {index}: sequence number out of place (deleted, inserted or moved)"
+                )
+            }
+            AuditProblem::Chain { index } => write!(f, "entry {index}: hash chain broken"),
+            AuditProblem::UnknownSigner { index } => {
+                write!(f, "entry {index}: signer is not one of the given keys")
+            }
+            AuditProblem::BadSignature { index } => write!(f, "entry {index}: bad signature"),
+            AuditProblem::HeadMissing => f.write_str("head file missing"),
+            AuditProblem::HeadInvalid => f.write_str("head file invalid or badly signed"),
+            AuditProblem::Truncated { head, log } => {
+                write!(
+                    f,
+                    "truncated: the head names {head} entries, the log has {log}"
+                )
+            }
+            AuditProblem::HeadMismatch => f.write_str("the head disagrees with the log"),
+            AuditProblem::Encoding => f.write_str("an entry could not be encoded"),
+        }
+    }
+}
+
+/// An [`crate::Error::Audit`]: the problem and the log it is in.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuditError {
+    /// What is wrong.
+    pub problem: AuditProblem,
+    /// The log, when known.
+    pub path: Option<PathBuf>,
+    /// What to do about it, when there is advice.
+    pub advice: Option<String>,
+}
+
+impl AuditError {
+    /// An audit error of `problem`.
+    pub fn new(problem: AuditProblem) -> Self {
+        AuditError {
+            problem,
+            path: None,
+            advice: None,
+        }
+    }
+
+    /// The same, naming the log.
+    pub fn at(mut self, path: impl Into<PathBuf>) -> Self {
+        self.path = Some(path.into());
+        self
+    }
+
+    /// The same, with advice.
+    pub fn advising(mut self, advice: impl Into<String>) -> Self {
+        self.advice = Some(advice.into());
+        self
+    }
+}
+
+impl fmt::Display for AuditError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if let Some(p) = &self.path {
+            write!(f, "{}: ", p.display())?;
+        }
+        write!(f, "{}", self.problem)?;
+        if let Some(a) = &self.advice {
+            write!(f, "; {a}")?;
+        }
+        Ok(())
+    }
+}
