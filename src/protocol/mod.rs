@@ -14,3 +14,10 @@ mod sans_io;
 pub use items::ItemSet;
 pub use mode::{Mode, Role};
 pub use sans_io::{SansIo, WireMessage};
+
+/// The largest set one party may send in any protocol: 2^27 = 134,217,728 elements (more than
+/// the 10^8 records a national shipment register holds). A hello announcing more is refused at
+/// admission (rule `max_set_size`), and `policy check` refuses a policy whose `max_set_size` or
+/// `padding_bound` is above it. A session's memory grows with the elements actually received,
+/// never with the announced count.
+pub const MAX_SET_SIZE: usize = 1 << 27;

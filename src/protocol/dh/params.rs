@@ -9,8 +9,8 @@ pub const DEFAULT_CHUNK_SIZE: usize = 4096;
 /// Largest number of elements one message may carry (2 MiB of elements).
 pub const MAX_CHUNK_SIZE: usize = 65_536;
 
-/// Largest set a party may send (2^32 - 1 elements).
-pub const MAX_SET_SIZE: usize = u32::MAX as usize;
+/// Largest set a party may send: the engine's limit, [`crate::protocol::MAX_SET_SIZE`].
+pub const MAX_SET_SIZE: usize = crate::protocol::MAX_SET_SIZE;
 
 /// The parameters of one DH-PSI session, identical on both sides (the handshake agrees them).
 #[derive(Debug, Clone, PartialEq, Eq)]

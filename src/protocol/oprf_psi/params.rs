@@ -10,8 +10,8 @@ pub const DEFAULT_CHUNK_SIZE: usize = 4096;
 /// Largest number of entries one message may carry.
 pub const MAX_CHUNK_SIZE: usize = 65_536;
 
-/// Largest set a party may send (2^32 - 1 entries).
-pub const MAX_SET_SIZE: usize = u32::MAX as usize;
+/// Largest set a party may send: the engine's limit, [`crate::protocol::MAX_SET_SIZE`].
+pub const MAX_SET_SIZE: usize = crate::protocol::MAX_SET_SIZE;
 
 /// Largest labeled-mode payload, in bytes (its length is sent in two bytes).
 pub const MAX_PAYLOAD_LEN: usize = 4096;
@@ -149,7 +149,7 @@ mod tests {
         assert_eq!(p.tag_bits(), 71);
         p.receiver_count = MAX_SET_SIZE;
         p.sender_count = MAX_SET_SIZE;
-        assert_eq!(p.tag_bits(), 104);
+        assert_eq!(p.tag_bits(), 40 + 27 + 27);
         assert!(p.rice_bits() < p.tag_bits());
     }
 
