@@ -15,18 +15,17 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use blindmatch::agency::{Agency, AgencyFiles, RunOptions, SessionSpec};
 use blindmatch::identity::Identity;
 use blindmatch::index::Index;
 use blindmatch::oprf::Suite;
-use blindmatch::protocol::{ItemSet, Mode, Role};
-use blindmatch::transport::dispatch::{run_psi, Outcome, ProtocolSetup, Report, SenderSource};
-use blindmatch::transport::negotiate::ProtocolChoice;
-use blindmatch::transport::oprf_body::OprfOutcome;
-use blindmatch::transport::server::{serve, ServeOptions};
-use blindmatch::transport::session::SessionConfig;
+use blindmatch::policy::Policy;
+use blindmatch::protocol::ItemSet;
+use blindmatch::session::{BodyOutput, SenderSource, SessionMode, SessionReport};
+use blindmatch::transport::server::ServerLimits;
+use blindmatch::transport::shutdown::Shutdown;
 use blindmatch::transport::timeouts::Timeouts;
 use blindmatch::transport::verifier::PeerAuth;
-use blindmatch::transport::{client, tls};
 use blindmatch::Error;
 
 const PASSPHRASE: &[u8] = b"benchmark passphrase of at least thirty-two bytes";
@@ -89,29 +88,49 @@ fn main() -> Result<(), Error> {
     Identity::create(&a_dir, "receiver", false)?;
     Identity::create(&b_dir, "sender", false)?;
     let (a, b) = (Identity::load(&a_dir)?, Identity::load(&b_dir)?);
-    let client_config = tls::client_config(&a, &PeerAuth::pinned(b.fingerprint))?;
-    let server_config = tls::server_config(&b, &PeerAuth::pinned(a.fingerprint))?;
-    let config = SessionConfig {
-        mode: Mode::Intersection,
-        policy_digest: blindmatch::policy::Policy::default_policy().digest(),
-        chunk_size: 4096,
-        padded_count: None,
+    let (fa, fb) = (a.fingerprint, b.fingerprint);
+    // Serving an index reuses its key: the policy must allow it.
+    let policy = Policy::parse(
+        &format!(
+            "version = 1\nname = \"oprf_net bench\"\nmodes = [\"intersection\"]\n\
+             identifier_kinds = [\"raw\"]\nmin_set_size = 1\nmax_set_size = {}\n\
+             revealable_columns = []\nmax_sessions_per_peer_per_day = {}\n\
+             cardinality_before_reveal = false\noutput_retention_days = 0\n\
+             allow_key_reuse = true\n",
+            n_s.max(n_r),
+            runs + 1
+        ),
+        "bench policy",
+    )?;
+    let receiver_agency = Agency::open(
+        a,
+        policy.clone(),
+        PeerAuth::pinned(fb),
+        &AgencyFiles::in_dir(&a_dir),
+    )?;
+    let sender_agency = Agency::open(
+        b,
+        policy,
+        PeerAuth::pinned(fa),
+        &AgencyFiles::in_dir(&b_dir),
+    )?;
+    let options = RunOptions {
         timeouts: Timeouts::default().with_read_secs(60),
-        quiet: true,
-        gate: None,
-        compliance: None,
+        ..RunOptions::default()
     };
-    let receiver_setup = Arc::new(ProtocolSetup {
-        choice: ProtocolChoice::Auto,
-        ..ProtocolSetup::default()
-    });
-    let sender_setup = Arc::new(ProtocolSetup {
-        choice: ProtocolChoice::Oprf,
-        sender: Some(SenderSource::Index {
-            set,
-            columns: Vec::new(),
-        }),
-        ..ProtocolSetup::default()
+    let receiver_spec = SessionSpec::new(
+        SessionMode::Intersection,
+        receiver.clone(),
+        vec!["raw".into()],
+    );
+    let sender_spec = SessionSpec::new(
+        SessionMode::Intersection,
+        ItemSet::default(),
+        vec!["raw".into()],
+    )
+    .with_sender(SenderSource::Index {
+        set,
+        columns: Vec::new(),
     });
 
     let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -119,7 +138,7 @@ fn main() -> Result<(), Error> {
         .build()
         .map_err(|e| Error::io("runtime", e))?;
     let mut times = Vec::with_capacity(runs);
-    let mut last: Option<(Report, Report)> = None;
+    let mut last: Option<(SessionReport, SessionReport)> = None;
     for _ in 0..runs {
         let (elapsed, ra, rb) = runtime.block_on(async {
             let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
@@ -129,52 +148,39 @@ fn main() -> Result<(), Error> {
                 .local_addr()
                 .map_err(|e| Error::io("addr", e))?
                 .to_string();
-            let (tx, rx) = tokio::sync::oneshot::channel::<Result<Report, Error>>();
+            let (tx, rx) = tokio::sync::oneshot::channel::<Result<SessionReport, Error>>();
             let tx = std::sync::Mutex::new(Some(tx));
-            let (cfg, setup) = (config.clone(), sender_setup.clone());
-            let options = ServeOptions {
-                max_concurrent: 1,
+            let limits = ServerLimits {
+                max_sessions: 1,
                 max_connections: Some(1),
-                timeouts: config.timeouts,
+                timeouts: options.timeouts,
+                ..ServerLimits::default()
             };
-            let server = tokio::spawn(serve(
-                listener,
-                server_config.clone(),
-                options,
-                std::future::pending(),
-                move |conn| {
-                    let (cfg, setup) = (cfg.clone(), setup.clone());
-                    let tx = tx.lock().ok().and_then(|mut t| t.take());
-                    async move {
-                        let r = match conn {
-                            Ok(c) => {
-                                let empty = ItemSet::new(Vec::<Vec<u8>>::new());
-                                run_psi(c, Role::Responder, &cfg, setup, empty, |_, _| Ok(None))
-                                    .await
+            let (agency, spec, opts) =
+                (sender_agency.clone(), sender_spec.clone(), options.clone());
+            let server = tokio::spawn(async move {
+                agency
+                    .serve(
+                        listener,
+                        limits,
+                        Shutdown::never(),
+                        move || (spec.clone(), opts.clone()),
+                        move |r| {
+                            if let Some(tx) = tx.lock().ok().and_then(|mut t| t.take()) {
+                                let _ = tx.send(r);
                             }
-                            Err(e) => Err(e),
-                        };
-                        if let Some(tx) = tx {
-                            let _ = tx.send(r);
-                        }
-                    }
-                },
-            ));
+                        },
+                    )
+                    .await
+            });
             let start = Instant::now();
-            let conn = client::connect(&addr, client_config.clone(), &config.timeouts).await?;
-            let ra = run_psi(
-                conn,
-                Role::Initiator,
-                &config,
-                receiver_setup.clone(),
-                receiver.clone(),
-                |_, _| Ok(None),
-            )
-            .await?;
+            let ra = receiver_agency
+                .connect(&addr, receiver_spec.clone(), options.clone())
+                .await?;
             let elapsed = start.elapsed();
-            let rb = rx.await.map_err(|_| {
-                Error::LegacyCancelled("the sender ended without a result".into())
-            })??;
+            let rb = rx
+                .await
+                .map_err(|_| Error::internal("the sender ended without a result"))??;
             let _ = server.await;
             Ok::<_, Error>((elapsed, ra, rb))
         })?;
@@ -182,18 +188,14 @@ fn main() -> Result<(), Error> {
         last = Some((ra, rb));
     }
     let Some((ra, rb)) = last else {
-        return Err(Error::LegacyCancelled("no run".into()));
+        return Err(Error::internal("no run"));
     };
-    let matches = match &ra.output {
-        Outcome::Oprf(OprfOutcome::Receiver { output, .. }) => output.matches.len(),
-        _ => {
-            return Err(Error::LegacyConfig(
-                "the session did not run OPRF-PSI".into(),
-            ))
-        }
+    let matches = match &ra.outcome.output {
+        BodyOutput::Receiver(o) => o.matches.len(),
+        _ => return Err(Error::internal("the session did not run OPRF-PSI")),
     };
     if matches != expected {
-        return Err(Error::LegacyConfig(format!(
+        return Err(Error::internal(format!(
             "{matches} matches, expected {expected}"
         )));
     }
@@ -209,9 +211,9 @@ fn main() -> Result<(), Error> {
         "  of which the session after TLS (receiver's clock): {:.3} s (last run)",
         secs(ra.elapsed)
     );
-    let to_sender = ra.stats.bytes_sent;
-    let to_receiver = ra.stats.bytes_received;
-    assert_eq!(to_receiver, rb.stats.bytes_sent);
+    let to_sender = ra.traffic.bytes_sent;
+    let to_receiver = ra.traffic.bytes_received;
+    assert_eq!(to_receiver, rb.traffic.bytes_sent);
     // Evaluated frames (frame + message headers), the parameters frame and Done.
     let elements = 32 * n_r as u64 + 10 * n_r.div_ceil(4096) as u64 + 10 + 5;
     let tags = to_receiver.saturating_sub(elements);

@@ -14,7 +14,7 @@
 //! used to probe without limit. The store also remembers when a count-only (cardinality)
 //! session with each peer last completed, for the policy's `cardinality_before_reveal` rule.
 //! A `BudgetStore` is a snapshot: the networked session
-//! ([`crate::transport::compliance::Compliance`]) opens it fresh under an exclusive lock file
+//! ([`crate::agency::Agency`]) opens it fresh under an exclusive lock file
 //! at every admission, so several processes may share one state file.
 //!
 //! ```

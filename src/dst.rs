@@ -6,8 +6,11 @@
 //! `v2` never collides with `v1`. `protocol-spec/01-suite.md` lists them byte for byte; the
 //! test at the bottom keeps them distinct.
 
-/// Protocol version carried in every handshake and in every tag below.
-pub const PROTOCOL_VERSION: u16 = 1;
+/// Protocol version carried in every hello: 2, the typed hello of
+/// `protocol-spec/04-transport-and-handshake.md` 4.3.1 (version 1 carried its mode, protocol
+/// and suite as names). The tags below carry `v1`, the version of the hash constructions they
+/// separate, which have not changed.
+pub const PROTOCOL_VERSION: u16 = 2;
 
 /// Hash-to-group of DH-PSI items: RFC 9380 `hash_to_ristretto255` with
 /// `expand_message_xof(SHAKE256)`. The message is `session_id || item`.

@@ -17,7 +17,7 @@
 //! 4. **Result.** A [`protocol::dh::DhOutput`] names the caller's own shared items, or their
 //!    count, depending on the mode.
 //!
-//! Over the network ([`transport::session::run_session`]) the protocol runs inside an
+//! Over the network ([`agency::Agency`], [`session`]) the protocol runs inside an
 //! envelope: the handshake, then the policy and query-budget gate with both verdicts exchanged
 //! before any element ([`policy`], [`budget`]), then the protocol body, then signed session
 //! receipts both ways, each step recorded in the agency's signed [`audit`] log
@@ -52,6 +52,7 @@
 //! Semi-honest parties, DDH in ristretto255, random oracle; what each party learns in each mode
 //! is tabulated in `protocol-spec/02-security-model.md` and the README.
 
+pub mod agency;
 pub mod audit;
 pub mod budget;
 pub mod cli;
@@ -68,6 +69,7 @@ pub mod policy;
 pub mod protocol;
 pub mod records;
 pub mod report;
+pub mod session;
 pub mod transport;
 
 pub use error::{ElementError, Error, Result};

@@ -2,6 +2,7 @@
 //! wrong counts, wrong message types, invalid elements, messages after the end. Decoders never
 //! panic on arbitrary bytes.
 
+use blindmatch::error::PeerMisbehaved;
 use blindmatch::group::WireElement;
 use blindmatch::protocol::dh::{DhMessage, DhParams, DhSession};
 use blindmatch::protocol::{ItemSet, Mode, Role, SansIo, WireMessage};
@@ -49,7 +50,17 @@ fn responder_rejects_a_chunk_of_the_wrong_size() {
         r.handle(DhMessage::Blinded(valid_elements(5))),
         "5 where 4 are due",
     );
-    assert!(e.to_string().contains("where 4 were due"), "{e}");
+    assert!(
+        matches!(
+            e,
+            Error::PeerMisbehaved(PeerMisbehaved::WrongCount {
+                got: 5,
+                expected: 4,
+                ..
+            })
+        ),
+        "{e}"
+    );
     // A failed session stays failed.
     assert!(r.handle(DhMessage::Blinded(valid_elements(4))).is_err());
     assert!(r.poll_outgoing().is_err());
@@ -62,9 +73,13 @@ fn responder_rejects_more_elements_than_agreed() {
         .expect("the agreed 4");
     while r.poll_outgoing().expect("poll").is_some() {}
     assert!(r.is_finished());
-    expect_peer_fault(
+    let e = expect_peer_fault(
         r.handle(DhMessage::Blinded(valid_elements(1))),
         "one too many",
+    );
+    assert!(
+        matches!(e, Error::PeerMisbehaved(PeerMisbehaved::TooMuchData { .. })),
+        "{e}"
     );
 }
 
@@ -75,7 +90,10 @@ fn fewer_elements_than_agreed_leave_the_session_unfinished() {
         .expect("first chunk");
     assert!(!r.is_finished());
     assert!(
-        r.into_output().is_err(),
+        matches!(
+            r.into_output(),
+            Err(Error::PeerMisbehaved(PeerMisbehaved::EarlyDone))
+        ),
         "no output from a truncated session"
     );
 }
@@ -83,9 +101,19 @@ fn fewer_elements_than_agreed_leave_the_session_unfinished() {
 #[test]
 fn wrong_message_type_is_rejected() {
     let mut r = session(Role::Responder, Mode::Mutual, 4, 4);
-    expect_peer_fault(
+    let e = expect_peer_fault(
         r.handle(DhMessage::Reblinded(valid_elements(4))),
         "Reblinded first",
+    );
+    assert!(
+        matches!(
+            e,
+            Error::PeerMisbehaved(PeerMisbehaved::UnexpectedMessage {
+                expected: "Blinded",
+                got: "Reblinded"
+            })
+        ),
+        "{e}"
     );
 }
 
@@ -101,7 +129,7 @@ fn identity_and_non_canonical_elements_are_rejected_with_their_position() {
         let mut chunk = valid_elements(4);
         chunk[2] = WireElement(bad);
         match r.handle(DhMessage::Blinded(chunk)) {
-            Err(Error::LegacyInvalidElement { index, reason: got }) => {
+            Err(Error::PeerMisbehaved(PeerMisbehaved::InvalidElement { index, reason: got })) => {
                 assert_eq!((index, got), (6, reason), "position within the whole set")
             }
             other => panic!("expected an invalid element, got {other:?}"),
@@ -123,10 +151,10 @@ fn initiator_rejects_identity_in_reblinded_set_and_excess_while_blinding() {
     let mut back = valid_elements(4);
     back[1] = WireElement([0; 32]);
     match i.handle(DhMessage::Reblinded(back)) {
-        Err(Error::LegacyInvalidElement {
+        Err(Error::PeerMisbehaved(PeerMisbehaved::InvalidElement {
             index: 1,
             reason: ElementError::Identity,
-        }) => {}
+        })) => {}
         other => panic!("expected the identity to be refused, got {other:?}"),
     }
 }

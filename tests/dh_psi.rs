@@ -213,7 +213,13 @@ fn more_items_than_the_agreed_count_is_an_input_error() {
         Ok(_) => panic!("3 items against an agreed count of 2 must be refused"),
         Err(e) => e,
     };
-    assert!(matches!(err, blindmatch::Error::LegacyInput(_)), "{err}");
+    assert!(
+        matches!(
+            &err,
+            blindmatch::Error::Input(e) if e.reason == blindmatch::error::InputReason::SetSize
+        ),
+        "{err}"
+    );
 }
 
 #[test]

@@ -231,13 +231,16 @@ fn a_mode_the_policy_forbids_is_refused_on_both_sides_before_any_element() {
     );
     let (a_out, b_out) = (t.root.path().join("a.csv"), t.root.path().join("b.csv"));
     let args = ["--mode", "mutual", "--policy", p.to_str().expect("utf-8")];
-    let (a_ok, _, a_err, b_ok, b_stdout, b_err) = run(&t, &a_out, &b_out, &args, &args);
+    let (a_ok, a_stdout, a_err, b_ok, b_stdout, b_err) = run(&t, &a_out, &b_out, &args, &args);
     assert!(!a_ok && !b_ok);
-    for err in [&a_err, &b_err] {
-        assert!(err.contains("refused by policy rule `modes`"), "{err}");
+    for (out, err) in [(&a_stdout, &a_err), (&b_stdout, &b_err)] {
+        assert_eq!(
+            error_code(out).as_deref(),
+            Some("policy_refused.modes"),
+            "{err}"
+        );
     }
     assert!(!a_out.exists() && !b_out.exists());
-    assert!(b_stdout.is_empty(), "{b_stdout}");
     // Refused, never started: no element was sent or evaluated.
     for dir in [&t.a_dir, &t.b_dir] {
         let log = dir.join("audit.jsonl");
@@ -268,15 +271,16 @@ fn the_daily_budget_is_durable_and_a_spent_budget_refuses_on_both_sides() {
         assert!(state.contains("sessions"), "{state}");
     }
     let (a2, b2) = (t.root.path().join("a2.csv"), t.root.path().join("b2.csv"));
-    let (a_ok, _, a_err, b_ok, b_stdout, b_err) = run(&t, &a2, &b2, &args, &args);
+    let (a_ok, a_stdout, a_err, b_ok, b_stdout, b_err) = run(&t, &a2, &b2, &args, &args);
     assert!(!a_ok && !b_ok);
-    for err in [&a_err, &b_err] {
-        assert!(
-            err.contains("refused by policy rule `max_sessions_per_peer_per_day`"),
+    for (out, err) in [(&a_stdout, &a_err), (&b_stdout, &b_err)] {
+        assert_eq!(
+            error_code(out).as_deref(),
+            Some("policy_refused.max_sessions_per_peer_per_day"),
             "{err}"
         );
     }
-    assert!(!a2.exists() && !b2.exists() && b_stdout.is_empty());
+    assert!(!a2.exists() && !b2.exists());
     for dir in [&t.a_dir, &t.b_dir] {
         let log = dir.join("audit.jsonl");
         let k = kinds(&log);
@@ -327,13 +331,18 @@ fn padding_comes_from_the_policy_bound() {
         "127.0.0.1:9",
         &t.a_in,
         &t.root.path().join("x.csv"),
-        &["--policy", p.to_str().expect("utf-8"), "--pad-to", "700"],
+        &[
+            "--policy",
+            p.to_str().expect("utf-8"),
+            "--pad-to",
+            "700",
+            "--json",
+        ],
     );
-    assert!(!out.status.success());
-    let err = String::from_utf8_lossy(&out.stderr);
-    assert!(
-        err.contains("refused by policy rule `padding_bound`"),
-        "{err}"
+    assert_eq!(out.status.code(), Some(5), "policy refusals exit with 5");
+    assert_eq!(
+        error_code(&String::from_utf8_lossy(&out.stdout)).as_deref(),
+        Some("policy_refused.padding_bound")
     );
 }
 
@@ -351,12 +360,13 @@ fn a_revealing_run_needs_a_prior_count_only_run_recorded_across_processes() {
     let p = p.to_str().expect("utf-8");
     let out = |n: &str| t.root.path().join(n);
     let mutual = ["--mode", "mutual", "--policy", p];
-    let (a_ok, _, a_err, b_ok, _, b_err) =
+    let (a_ok, a_stdout, a_err, b_ok, b_stdout, b_err) =
         run(&t, &out("a1.csv"), &out("b1.csv"), &mutual, &mutual);
     assert!(!a_ok && !b_ok);
-    for err in [&a_err, &b_err] {
-        assert!(
-            err.contains("refused by policy rule `cardinality_before_reveal`"),
+    for (stdout, err) in [(&a_stdout, &a_err), (&b_stdout, &b_err)] {
+        assert_eq!(
+            error_code(stdout).as_deref(),
+            Some("policy_refused.cardinality_before_reveal"),
             "{err}"
         );
     }

@@ -114,11 +114,16 @@ fn wrong_or_unpinned_certificate_refused_on_both_sides() {
     let out_file = root.path().join("out.csv");
 
     // The server pins C, A connects.
-    let server = Server::start(&b_dir, &c_fp, &input, &[]);
+    let server = Server::start(&b_dir, &c_fp, &input, &["--json"]);
     let out = run_match(&a_dir, &b_fp, &server.addr, &input, &out_file, &[]);
-    let (ok, _, s_err) = server.finish();
+    let (ok, s_out, s_err) = server.finish();
     assert!(!out.status.success());
     assert!(!ok);
+    assert_eq!(
+        error_code(&s_out).as_deref(),
+        Some("tls.peer_refused"),
+        "{s_err}"
+    );
     assert!(
         s_err.contains(&a_fp),
         "server must name the fingerprint seen: {s_err}"
@@ -128,11 +133,16 @@ fn wrong_or_unpinned_certificate_refused_on_both_sides() {
 
     // The client pins C, B serves.
     let server = Server::start(&b_dir, &a_fp, &input, &[]);
-    let out = run_match(&a_dir, &c_fp, &server.addr, &input, &out_file, &[]);
+    let out = run_match(&a_dir, &c_fp, &server.addr, &input, &out_file, &["--json"]);
     let (ok, _, _) = server.finish();
     let err = String::from_utf8_lossy(&out.stderr).to_string();
     assert!(!out.status.success());
     assert!(!ok);
+    assert_eq!(
+        error_code(&String::from_utf8_lossy(&out.stdout)).as_deref(),
+        Some("tls.peer_refused"),
+        "{err}"
+    );
     assert!(
         err.contains(&b_fp),
         "client must name the fingerprint seen: {err}"
@@ -159,22 +169,31 @@ fn policy_and_mode_mismatch_refused_on_both_sides() {
         (
             &["--policy", p1.to_str().unwrap()],
             &["--policy", p2.to_str().unwrap()],
-            "policy digest",
+            "incompatible.policy_digest",
         ),
         (
             &["--mode", "mutual"],
             &["--mode", "cardinality"],
-            "mode: ours",
+            "incompatible.mode",
         ),
     ];
     for (server_args, client_args, what) in cases {
-        let server = Server::start(&b_dir, &a_fp, &input, server_args);
-        let out = run_match(&a_dir, &b_fp, &server.addr, &input, &out_file, client_args);
-        let (ok, _, s_err) = server.finish();
+        let server = Server::start(&b_dir, &a_fp, &input, &[server_args, &["--json"]].concat());
+        let out = run_match(
+            &a_dir,
+            &b_fp,
+            &server.addr,
+            &input,
+            &out_file,
+            &[client_args, &["--json"]].concat(),
+        );
+        let (ok, s_out, s_err) = server.finish();
         let c_err = String::from_utf8_lossy(&out.stderr).to_string();
         assert!(!out.status.success() && !ok);
-        assert!(c_err.contains(what), "client: {c_err}");
-        assert!(s_err.contains(what), "server: {s_err}");
+        assert_eq!(out.status.code(), Some(7), "incompatible peers exit with 7");
+        let c_code = error_code(&String::from_utf8_lossy(&out.stdout));
+        assert_eq!(c_code.as_deref(), Some(what), "client: {c_err}");
+        assert_eq!(error_code(&s_out).as_deref(), Some(what), "server: {s_err}");
         assert!(!out_file.exists());
     }
 }
@@ -227,7 +246,10 @@ fn serve_handles_several_sessions_then_shuts_down_on_ctrl_c() {
     assert!(kill.success());
     let (ok, _, err) = server.finish();
     assert!(ok, "{err}");
-    assert!(err.contains("shutting down"), "{err}");
+    assert!(
+        err.contains("interrupted"),
+        "serve says why it stops: {err}"
+    );
     // One output per session, named after the session id (serve finishes its sessions,
     // whose outputs are written after the receipt exchange, before it exits).
     let per_session = std::fs::read_dir(root.path())

@@ -9,14 +9,14 @@ use std::path::Path;
 
 use blindmatch::group::WireElement;
 use blindmatch::identity::{Fingerprint, Identity};
-use blindmatch::policy::Policy;
 use blindmatch::protocol::dh::DhMessage;
-use blindmatch::protocol::WireMessage;
-use blindmatch::transport::framing::{read_frame, write_frame, Frame, FrameKind, MAX_FRAME_LEN};
-use blindmatch::transport::handshake::{exchange, Hello, Side};
+use blindmatch::protocol::{Role, WireMessage};
+use blindmatch::session::{ProtocolChoice, SessionMode};
+use blindmatch::transport::framing::{write_frame, Frame, FrameKind};
 use blindmatch::transport::timeouts::Timeouts;
 use blindmatch::transport::verifier::PeerAuth;
-use blindmatch::transport::{admission, client, tls};
+use blindmatch::transport::{client, tls};
+use net_common::raw::{handshake, next, until_end, RawHello};
 use net_common::*;
 use tokio::io::AsyncWriteExt;
 
@@ -49,20 +49,18 @@ async fn bad_initiator(id_dir: &Path, server_fp: &str, addr: &str, how: Misbehav
     let config = tls::client_config(&id, &PeerAuth::pinned(fp)).unwrap();
     let t = Timeouts::default().with_read_secs(20);
     let conn = client::connect(addr, config, &t).await.unwrap();
-    let mut stream = conn.stream;
-    let hello = Hello::new(
-        Side::Initiator,
-        &String::from_utf8_lossy(blindmatch::dst::DH_PSI_HASH_TO_GROUP),
-        "dh",
-        "mutual",
-        CHUNK,
-        Policy::default_policy().digest(),
-        ANNOUNCED,
-    );
-    exchange(&mut stream, hello, &conn.exporter, &t)
-        .await
-        .unwrap();
-    admission::exchange(&mut stream, Ok(()), &t).await.unwrap();
+    let exporter = *conn.exporter();
+    let peer = conn.peer_fingerprint();
+    let mut stream = conn.into_stream();
+    let raw = RawHello {
+        role: Role::Initiator,
+        protocol: ProtocolChoice::Dh,
+        mode: SessionMode::Mutual,
+        chunk_size: CHUNK,
+        set_size: ANNOUNCED,
+        key_kinds: vec!["raw".into()],
+    };
+    handshake(&mut stream, &exporter, id.fingerprint, peer, &raw).await;
     let good: Vec<WireElement> = (0..CHUNK as u64).map(element).collect();
     let send = |m: DhMessage| Frame::new(FrameKind::Protocol, m.encode());
     match how {
@@ -115,14 +113,7 @@ async fn bad_initiator(id_dir: &Path, server_fp: &str, addr: &str, how: Misbehav
         }
     }
     // The server must end the session: an Abort frame, or the connection closing.
-    loop {
-        match read_frame(&mut stream, MAX_FRAME_LEN).await {
-            Ok(Some(f)) if f.kind == FrameKind::Abort => return "abort".into(),
-            Ok(Some(_)) => continue, // replies sent before the server noticed
-            Ok(None) => return "closed".into(),
-            Err(e) => return format!("error: {e}"),
-        }
-    }
+    until_end(&mut stream).await
 }
 
 #[test]
@@ -140,13 +131,28 @@ fn misbehaving_initiator_ends_the_session_on_both_sides() {
         .build()
         .unwrap();
     let cases = [
-        (Misbehaviour::DisconnectMidStream, "closed the connection"),
-        (Misbehaviour::OversizedFrame, "announced a frame"),
-        (Misbehaviour::TooManyElements, "elements"),
-        (Misbehaviour::IdentityElement, "identity"),
-        (Misbehaviour::InvalidEncoding, "canonical"),
-        (Misbehaviour::Stall, "timed out"),
-        (Misbehaviour::TruncatedFrame, "middle of a frame"),
+        (
+            Misbehaviour::DisconnectMidStream,
+            "peer_misbehaved.closed_early",
+        ),
+        (
+            Misbehaviour::OversizedFrame,
+            "peer_misbehaved.frame_too_large",
+        ),
+        (Misbehaviour::TooManyElements, "peer_misbehaved.wrong_count"),
+        (
+            Misbehaviour::IdentityElement,
+            "peer_misbehaved.invalid_element",
+        ),
+        (
+            Misbehaviour::InvalidEncoding,
+            "peer_misbehaved.invalid_element",
+        ),
+        (Misbehaviour::Stall, "timeout.idle"),
+        (
+            Misbehaviour::TruncatedFrame,
+            "peer_misbehaved.truncated_frame",
+        ),
     ];
     for (how, expected) in cases {
         let out = root.path().join(format!("{how:?}.csv"));
@@ -161,25 +167,23 @@ fn misbehaving_initiator_ends_the_session_on_both_sides() {
                 "16",
                 "--read-timeout",
                 "2",
+                "--json",
                 "--output",
                 out.to_str().unwrap(),
             ],
         );
         let seen = rt.block_on(bad_initiator(&a_dir, &b_fp, &server.addr, how));
-        let (ok, _, err) = server.finish();
+        let (ok, stdout, err) = server.finish();
         assert!(!ok, "{how:?}: the server succeeded");
-        assert!(err.contains(expected), "{how:?}: server said {err}");
-        assert!(!err.contains("panicked"), "{how:?}: {err}");
-        assert!(!out.exists(), "{how:?}: an output file was written");
-        // The server's audit log records the abort, with its local reason.
-        let log = std::fs::read_to_string(b_dir.join("audit.jsonl")).unwrap();
-        let last: serde_json::Value = serde_json::from_str(log.lines().last().unwrap()).unwrap();
-        let event = &last["entry"]["event"];
-        assert_eq!(event["kind"], "session_aborted", "{how:?}: {log}");
-        assert!(
-            event["reason"].as_str().unwrap().contains(expected),
-            "{how:?}: {event}"
+        assert_eq!(
+            error_code(&stdout).as_deref(),
+            Some(expected),
+            "{how:?}: server said {err}"
         );
+        assert!(!out.exists(), "{how:?}: an output file was written");
+        // The server's audit log records the abort.
+        let event = last_event(&b_dir.join("audit.jsonl"));
+        assert_eq!(event["kind"], "session_aborted", "{how:?}: {event}");
         assert!(
             seen == "abort" || seen == "closed" || seen.starts_with("error"),
             "{how:?}: {seen}"
@@ -209,7 +213,13 @@ fn client_without_certificate_refused() {
         &b_dir,
         &a_fp,
         &input,
-        &["--mode", "mutual", "--output", out.to_str().unwrap()],
+        &[
+            "--mode",
+            "mutual",
+            "--json",
+            "--output",
+            out.to_str().unwrap(),
+        ],
     );
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -236,9 +246,13 @@ fn client_without_certificate_refused() {
         let mut buf = [0u8; 1];
         tokio::io::AsyncReadExt::read(&mut s, &mut buf).await
     });
-    let (ok, _, err) = server.finish();
+    let (ok, stdout, err) = server.finish();
     assert!(!ok);
-    assert!(err.contains("certificate"), "server said {err}");
+    assert_eq!(
+        error_code(&stdout).as_deref(),
+        Some("tls.no_peer_certificate"),
+        "server said {err}"
+    );
     assert!(!out.exists());
     match client_result {
         Err(_) | Ok(0) => {}
@@ -262,7 +276,10 @@ fn misbehaving_responder_ends_the_session_on_both_sides() {
         .enable_all()
         .build()
         .unwrap();
-    for (stall, expected) in [(false, "canonical"), (true, "timed out")] {
+    for (stall, expected) in [
+        (false, "peer_misbehaved.invalid_element"),
+        (true, "timeout.idle"),
+    ] {
         let out = root.path().join(format!("out-{stall}.csv"));
         let b = Identity::load(&b_dir).unwrap();
         let config = tls::server_config(&b, &PeerAuth::pinned(a_fp.parse().unwrap())).unwrap();
@@ -270,29 +287,28 @@ fn misbehaving_responder_ends_the_session_on_both_sides() {
             .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
             .unwrap();
         let addr = listener.local_addr().unwrap().to_string();
+        let a_print: Fingerprint = a_fp.parse().unwrap();
+        let b_print = b.fingerprint;
         let peer = rt.spawn(async move {
             let (tcp, _) = listener.accept().await.unwrap();
             let mut s = tokio_rustls::TlsAcceptor::from(config)
                 .accept(tcp)
                 .await
                 .unwrap();
-            let exporter = blindmatch::transport::handshake::exporter(s.get_ref().1).unwrap();
-            let t = Timeouts::default().with_read_secs(20);
-            let hello = Hello::new(
-                Side::Responder,
-                &String::from_utf8_lossy(blindmatch::dst::DH_PSI_HASH_TO_GROUP),
-                "dh",
-                "intersection",
-                16,
-                Policy::default_policy().digest(),
-                5,
-            );
-            exchange(&mut s, hello, &exporter, &t).await.unwrap();
-            admission::exchange(&mut s, Ok(()), &t).await.unwrap();
+            let exporter = blindmatch::transport::connection::exporter(s.get_ref().1).unwrap();
+            let raw = RawHello {
+                role: Role::Responder,
+                protocol: ProtocolChoice::Dh,
+                mode: SessionMode::Intersection,
+                chunk_size: 16,
+                set_size: 5,
+                key_kinds: vec!["raw".into()],
+            };
+            handshake(&mut s, &exporter, b_print, a_print, &raw).await;
             if stall {
                 // Say nothing; the initiator must give up and tell us.
             } else {
-                let first = read_frame(&mut s, MAX_FRAME_LEN).await.unwrap().unwrap();
+                let first = next(&mut s).await.unwrap();
                 let n = match DhMessage::decode(&first.payload).unwrap() {
                     DhMessage::Blinded(e) => e.len(),
                     other => panic!("unexpected {other:?}"),
@@ -307,14 +323,7 @@ fn misbehaving_responder_ends_the_session_on_both_sides() {
                 let frame = Frame::new(FrameKind::Protocol, DhMessage::Blinded(own).encode());
                 write_frame(&mut s, &frame).await.unwrap();
             }
-            loop {
-                match read_frame(&mut s, MAX_FRAME_LEN).await {
-                    Ok(Some(f)) if f.kind == FrameKind::Abort => return "abort".to_string(),
-                    Ok(Some(_)) => continue,
-                    Ok(None) => return "closed".to_string(),
-                    Err(e) => return format!("error: {e}"),
-                }
-            }
+            until_end(&mut s).await
         });
         let res = run_match(
             &a_dir,
@@ -322,13 +331,17 @@ fn misbehaving_responder_ends_the_session_on_both_sides() {
             &addr,
             &input,
             &out,
-            &["--chunk-size", "16", "--read-timeout", "1"],
+            &["--chunk-size", "16", "--read-timeout", "1", "--json"],
         );
         let seen = rt.block_on(peer).unwrap();
         let err = String::from_utf8_lossy(&res.stderr).to_string();
         assert!(!res.status.success(), "stall={stall}");
-        assert!(err.contains(expected), "stall={stall}: match said {err}");
-        assert!(!err.contains("panicked"), "{err}");
+        assert_eq!(
+            error_code(&String::from_utf8_lossy(&res.stdout)).as_deref(),
+            Some(expected),
+            "stall={stall}: match said {err}"
+        );
+        assert_eq!(res.status.code(), Some(6), "peer faults exit with 6");
         assert!(!out.exists());
         assert_eq!(
             seen, "abort",

@@ -6,12 +6,21 @@
 use std::collections::BTreeSet;
 use std::sync::Arc;
 
+use blindmatch::error::{Error, PeerMisbehaved};
 use blindmatch::oprf::{OprfKey, Suite};
 use blindmatch::protocol::oprf_psi::{
     label_key, open_label, run_in_memory, run_in_memory_with, OprfPsiMessage, OprfPsiParams,
     OprfReceiver, OprfSender, PreparedSender,
 };
+use blindmatch::protocol::oprf_psi::{ReceiverSetup, SenderParams};
 use blindmatch::protocol::{ItemSet, SansIo, WireMessage};
+
+fn setup(params: &OprfPsiParams) -> ReceiverSetup {
+    ReceiverSetup {
+        labeled: params.payload_len.is_some(),
+        allowed_columns: None,
+    }
+}
 use rand_chacha::ChaCha20Rng;
 use rand_core::{Rng, SeedableRng};
 
@@ -87,12 +96,13 @@ fn small_chunks_and_padding() {
         (64, 1000, 64, 150)
     );
     // 64 blinded in 10 chunks, 10 evaluated, 1000 tags in 143 chunks.
-    assert_eq!(t.messages.len(), 10 + 10 + 143);
+    // The sender's parameters, 64 blinded in 10 chunks, 10 evaluated, 1000 tags in 143.
+    assert_eq!(t.messages.len(), 1 + 10 + 10 + 143);
     // A receiver set larger than agreed is refused.
     let (big, _) = random_sets(&mut r, 65, 0, 0);
-    assert!(OprfReceiver::new(params.clone(), ItemSet::new(&big), &mut r).is_err());
+    assert!(OprfReceiver::new(params.clone(), setup(&params), ItemSet::new(&big), &mut r).is_err());
     params.sender_count = 149;
-    assert!(OprfSender::new(params, set, &mut r).is_err());
+    assert!(OprfSender::new(params, set, vec![], &mut r).is_err());
 }
 
 #[test]
@@ -181,8 +191,11 @@ fn labeled_mode_fails_closed() {
     let ct_len = params.ciphertext_len();
 
     for tamper in [false, true] {
-        let mut rx = OprfReceiver::new(params.clone(), ItemSet::new(&a), &mut r).expect("rx");
-        let mut tx = OprfSender::new(params.clone(), set.clone(), &mut r).expect("tx");
+        let mut rx = OprfReceiver::new(params.clone(), setup(&params), ItemSet::new(&a), &mut r)
+            .expect("rx");
+        let mut tx = OprfSender::new(params.clone(), set.clone(), vec![], &mut r).expect("tx");
+        let announced = tx.poll_outgoing().expect("poll").expect("Params");
+        rx.handle(announced).expect("params");
         let blinded = rx.poll_outgoing().expect("poll").expect("Blinded");
         tx.handle(blinded).expect("handle");
         let evaluated = tx.poll_outgoing().expect("poll").expect("Evaluated");
@@ -236,26 +249,66 @@ fn misbehaving_peers_are_refused_before_any_work() {
     );
     let params = OprfPsiParams::new(suite, [1; 32], 2, 2);
     // Wrong count of blinded elements.
-    let mut tx = OprfSender::new(params.clone(), set.clone(), &mut r).expect("tx");
-    let mut rx = OprfReceiver::new(params.clone(), ItemSet::new(["a", "c"]), &mut r).expect("rx");
+    let mut tx = OprfSender::new(params.clone(), set.clone(), vec![], &mut r).expect("tx");
+    let mut rx = OprfReceiver::new(
+        params.clone(),
+        setup(&params),
+        ItemSet::new(["a", "c"]),
+        &mut r,
+    )
+    .expect("rx");
+    rx.handle(tx.poll_outgoing().expect("poll").expect("Params"))
+        .expect("params");
     let Some(OprfPsiMessage::Blinded(mut e)) = rx.poll_outgoing().expect("poll") else {
         panic!("expected Blinded")
     };
     e.pop();
-    assert!(tx.handle(OprfPsiMessage::Blinded(e.clone())).is_err());
+    assert!(matches!(
+        tx.handle(OprfPsiMessage::Blinded(e.clone())),
+        Err(Error::PeerMisbehaved(PeerMisbehaved::WrongCount {
+            got: 1,
+            expected: 2,
+            ..
+        }))
+    ));
     assert!(tx.poll_outgoing().is_err(), "a failed session stays failed");
     // Identity element: refused as an invalid element.
-    let mut tx = OprfSender::new(params.clone(), set.clone(), &mut r).expect("tx");
+    let mut tx = OprfSender::new(params.clone(), set.clone(), vec![], &mut r).expect("tx");
+    tx.poll_outgoing().expect("poll").expect("Params");
     e.push(blindmatch::group::WireElement([0; 32]));
     tx.handle(OprfPsiMessage::Blinded(e))
         .expect("counts are fine");
     assert!(tx.poll_outgoing().is_err());
-    // Tags before Evaluated; a Blinded message to the receiver.
-    let mut rx = OprfReceiver::new(params.clone(), ItemSet::new(["a"]), &mut r).expect("rx");
+    // Tags before the parameters; a Blinded message to the receiver.
+    let mut rx =
+        OprfReceiver::new(params.clone(), setup(&params), ItemSet::new(["a"]), &mut r).expect("rx");
     let tags = OprfPsiMessage::decode(&[0x13, 0, 0, 0, 2, 0, 0, 0, 0]).expect("well-formed");
-    assert!(rx.handle(tags).is_err());
-    let mut rx = OprfReceiver::new(params, ItemSet::new(["a"]), &mut r).expect("rx");
-    assert!(rx.handle(OprfPsiMessage::Blinded(vec![])).is_err());
+    assert!(matches!(
+        rx.handle(tags),
+        Err(Error::PeerMisbehaved(PeerMisbehaved::UnexpectedMessage {
+            expected: "Params",
+            got: "Tags"
+        }))
+    ));
+    let mut rx =
+        OprfReceiver::new(params.clone(), setup(&params), ItemSet::new(["a"]), &mut r).expect("rx");
+    assert!(matches!(
+        rx.handle(OprfPsiMessage::Blinded(vec![])),
+        Err(Error::PeerMisbehaved(
+            PeerMisbehaved::UnexpectedMessage { .. }
+        ))
+    ));
+    // Parameters that contradict the agreed mode.
+    let mut rx =
+        OprfReceiver::new(params.clone(), setup(&params), ItemSet::new(["a"]), &mut r).expect("rx");
+    let labeled = OprfPsiMessage::Params(SenderParams {
+        payload_len: Some(8),
+        columns: vec![],
+    });
+    assert!(matches!(
+        rx.handle(labeled),
+        Err(Error::PeerMisbehaved(PeerMisbehaved::ParamsContradictMode))
+    ));
 }
 
 #[test]

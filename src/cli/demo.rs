@@ -2,21 +2,20 @@
 //! data: the IMO numbers of the OFAC SDN vessels against a public vessel register
 //! (`data/README.md`).
 
-use std::sync::Arc;
 use std::time::Instant;
 
+use crate::agency::{Agency, AgencyFiles, RunOptions, SessionSpec};
 use crate::audit;
 use crate::error::{Error, Result};
 use crate::identity::Identity;
 use crate::protocol::dh::Learned;
-use crate::protocol::{ItemSet, Mode, Role};
+use crate::protocol::ItemSet;
 use crate::records::{self, InputSpec, KeySpec, Records};
-use crate::transport::compliance::{policy_kinds, Compliance};
-use crate::transport::server::{serve, ServeOptions};
-use crate::transport::session::{run_dh, SessionConfig, SessionReport};
+use crate::session::{BodyOutput, ProtocolChoice, SessionMode, SessionReport};
+use crate::transport::server::ServerLimits;
+use crate::transport::shutdown::Shutdown;
 use crate::transport::timeouts::Timeouts;
 use crate::transport::verifier::PeerAuth;
-use crate::transport::{client, tls};
 
 const SDN_VESSELS: &str = include_str!("../../data/ofac_sdn_vessels.csv");
 const REGISTER: &str = include_str!("../../data/vessel_register.csv");
@@ -106,41 +105,36 @@ pub fn run(_args: Args, quiet: bool) -> Result<()> {
         register.records.items().len(),
         b.fingerprint
     );
-
+    let (a_key, b_key) = (a.signing_key.verifying_key(), b.signing_key.verifying_key());
+    let (a_fp, b_fp) = (a.fingerprint, b.fingerprint);
     // Each agency keeps its own signed audit log and budget state under the default policy.
     let policy = super::session_args::load_policy(None)?;
-    let compliance = |id: &Identity, dir: &std::path::Path, t: &Table| {
-        let kinds: Vec<&str> = t
-            .records
-            .keys()
-            .iter()
-            .flat_map(|k| k.parts().iter().map(|p| p.kind.name()))
-            .collect();
-        Compliance::open(
-            policy.clone(),
-            policy_kinds(&policy, &kinds),
-            id,
-            &dir.join("audit.jsonl"),
-            &dir.join("budget.json"),
-        )
-        .map(Arc::new)
+    let agency_a = Agency::open(
+        a,
+        policy.clone(),
+        PeerAuth::pinned(b_fp),
+        &AgencyFiles::in_dir(&a_dir),
+    )?;
+    let agency_b = Agency::open(
+        b,
+        policy,
+        PeerAuth::pinned(a_fp),
+        &AgencyFiles::in_dir(&b_dir),
+    )?;
+    let spec = |t: &Table| {
+        let mut s = SessionSpec::new(
+            SessionMode::Mutual,
+            t.items(),
+            super::session_args::key_kinds(&t.records),
+        );
+        s.protocol = ProtocolChoice::Dh;
+        s
     };
-    let a_compliance = compliance(&a, &a_dir, &sdn)?;
-    let b_compliance = compliance(&b, &b_dir, &register)?;
-    let config = SessionConfig {
-        mode: Mode::Mutual,
-        policy_digest: policy.digest(),
-        chunk_size: crate::protocol::dh::DEFAULT_CHUNK_SIZE,
-        padded_count: None,
+    let (spec_a, spec_b) = (spec(&sdn), spec(&register));
+    let options = RunOptions {
         timeouts: Timeouts::default().with_read_secs(30),
-        quiet: true,
-        gate: None,
-        compliance: Some(a_compliance.clone()),
+        ..RunOptions::default()
     };
-    let a_items = sdn.items();
-    let b_items = register.items();
-    let client_config = tls::client_config(&a, &PeerAuth::pinned(b.fingerprint))?;
-    let server_config = tls::server_config(&b, &PeerAuth::pinned(a.fingerprint))?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -155,68 +149,59 @@ pub fn run(_args: Args, quiet: bool) -> Result<()> {
             .to_string();
         let (tx, rx) = tokio::sync::oneshot::channel::<Result<SessionReport>>();
         let tx = std::sync::Mutex::new(Some(tx));
-        let b_config = SessionConfig {
-            compliance: Some(b_compliance.clone()),
-            ..config.clone()
-        };
-        let options = ServeOptions {
-            max_concurrent: 1,
+        let limits = ServerLimits {
+            max_sessions: 1,
             max_connections: Some(1),
-            timeouts: config.timeouts,
+            timeouts: options.timeouts,
+            ..ServerLimits::default()
         };
-        let server = tokio::spawn(serve(
-            listener,
-            server_config,
-            options,
-            std::future::pending(),
-            move |conn| {
-                let items = b_items.clone();
-                let cfg = b_config.clone();
-                let tx = tx.lock().ok().and_then(|mut t| t.take());
-                async move {
-                    let r = match conn {
-                        Ok(c) => run_dh(c, Role::Responder, &cfg, items).await,
-                        Err(e) => Err(e),
-                    };
-                    if let Some(tx) = tx {
-                        let _ = tx.send(r);
-                    }
-                }
-            },
-        ));
-        let conn = client::connect(&addr, client_config, &config.timeouts).await?;
-        let ra = run_dh(conn, Role::Initiator, &config, a_items).await;
+        let b_options = options.clone();
+        let server = tokio::spawn(async move {
+            agency_b
+                .serve(
+                    listener,
+                    limits,
+                    Shutdown::never(),
+                    move || (spec_b.clone(), b_options.clone()),
+                    move |r| {
+                        if let Some(tx) = tx.lock().ok().and_then(|mut t| t.take()) {
+                            let _ = tx.send(r);
+                        }
+                    },
+                )
+                .await
+        });
+        let ra = agency_a.connect(&addr, spec_a, options).await;
         let rb = rx
             .await
-            .map_err(|_| Error::LegacyCancelled("the responder ended without a result".into()))?;
+            .map_err(|_| Error::internal("the responder ended without a result"))?;
         let _ = server.await;
-        Ok::<_, Error>((ra?, rb?))
+        Ok::<_, Error>((ra?, rb?, agency_a.audit_log().to_owned()))
+            .map(|(ra, rb, la)| ((ra, la), rb))
     })?;
+    let ((ra, a_log), rb) = (ra, rb);
     let elapsed = start.elapsed();
     print_side("Agency A", &ra, &sdn, quiet);
     print_side("Agency B", &rb, &register, quiet);
     println!(
         "  session {} ({} bytes A -> B, {} bytes B -> A), total time {:.2} s",
-        hex::encode(&ra.session_id[..8]),
-        ra.stats.bytes_sent,
-        ra.stats.bytes_received,
+        hex::encode(&ra.outcome.session_id[..8]),
+        ra.traffic.bytes_sent,
+        ra.traffic.bytes_received,
         elapsed.as_secs_f64()
     );
-    let entries = |c: &Compliance, key: ed25519_dalek::VerifyingKey| -> Result<usize> {
-        let report = audit::verify(c.log().path(), &[key])?;
+    let entries = |log: &std::path::Path, key: ed25519_dalek::VerifyingKey| -> Result<usize> {
+        let report = audit::verify(log, &[key])?;
         match report.first_bad() {
             None => Ok(report.entries.len()),
-            Some((i, why)) => Err(Error::LegacyAudit(format!(
+            Some((i, why)) => Err(Error::internal(format!(
                 "{}: entry {i}: {why}",
-                c.log().path().display()
+                log.display()
             ))),
         }
     };
-    let na = entries(&a_compliance, a.signing_key.verifying_key())?;
-    let nb = entries(&b_compliance, b.signing_key.verifying_key())?;
-    if ra.peer_receipt.is_none() || rb.peer_receipt.is_none() {
-        return Err(Error::LegacyAudit("a session receipt is missing".into()));
-    }
+    let na = entries(&a_log, a_key)?;
+    let nb = entries(&b_dir.join(crate::agency::AUDIT_LOG_FILE), b_key)?;
     println!(
         "  audit logs verify ({na} entries for A, {nb} for B: hash chains and signatures valid); \
          signed session receipts were exchanged, checked against each peer's certificate key and logged"
@@ -225,13 +210,16 @@ pub fn run(_args: Args, quiet: bool) -> Result<()> {
 }
 
 fn print_side(name: &str, r: &SessionReport, table: &Table, quiet: bool) {
-    match &r.output.learned {
+    let BodyOutput::Dh(out) = &r.outcome.output else {
+        return;
+    };
+    match &out.learned {
         Learned::Matches(m) => {
             println!(
                 "  {name} learned that {} of its {} items are held by the other agency (and the other set's size, {}):",
                 m.len(),
-                r.output.own_unique,
-                r.output.peer_sent
+                out.own_unique,
+                out.peer_sent
             );
             if !quiet {
                 for mt in m {

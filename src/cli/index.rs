@@ -104,10 +104,8 @@ pub fn run(args: Args, quiet: bool) -> Result<()> {
             &mut rng,
         )?;
         index.set_label_columns(args.label_columns.clone());
-        let mut kinds: Vec<String> = super::session_args::input_kinds(&recs)
-            .into_iter()
-            .map(String::from)
-            .collect();
+        // The kinds of each key, as the hello announces them.
+        let mut kinds: Vec<String> = super::session_args::key_kinds(&recs);
         kinds.sort();
         kinds.dedup();
         index.set_kinds(kinds);

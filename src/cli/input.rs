@@ -65,7 +65,7 @@ pub fn load(args: &InputArgs, quiet: bool) -> Result<Records> {
 /// A spinner on stderr while the input is read, validated and normalised (seconds for 2^22
 /// records), unless `quiet` or stderr is not a terminal.
 fn loading_spinner(quiet: bool, path: &Path) -> indicatif::ProgressBar {
-    if !crate::transport::progress::shown(quiet) {
+    if !super::progress::shown(quiet) {
         return indicatif::ProgressBar::hidden();
     }
     let spinner = indicatif::ProgressBar::new_spinner();

@@ -16,7 +16,9 @@ pub mod identity;
 pub mod index;
 pub mod input;
 pub mod match_cmd;
+pub mod output;
 pub mod policy;
+pub mod progress;
 pub mod report;
 pub mod serve;
 pub mod session_args;
@@ -60,14 +62,53 @@ pub enum Command {
     Index(index::Args),
 }
 
-/// Parses the command line, runs the subcommand, prints a one-line reason on failure.
+impl Command {
+    /// True when the subcommand was asked for machine-readable output.
+    fn json(&self) -> bool {
+        match self {
+            Command::Serve(a) => a.session.json,
+            Command::Match(a) => a.session.json,
+            _ => false,
+        }
+    }
+}
+
+/// The exit code of an error, by who is at fault (README, "Exit codes"): 3 input, 4
+/// configuration, 5 policy refusal, 6 peer or network, 7 incompatible peer, 8 cancelled,
+/// 70 internal. (2 is a usage error, from the argument parser.)
+pub fn exit_code(e: &crate::Error) -> u8 {
+    use crate::error::Category;
+    match e.category() {
+        Category::Input => 3,
+        Category::Config => 4,
+        Category::Policy => 5,
+        Category::Peer => 6,
+        Category::Incompatible => 7,
+        Category::Cancelled => 8,
+        _ => 70,
+    }
+}
+
+/// Parses the command line, runs the subcommand, prints a one-line reason on failure (and,
+/// with `--json`, an error object on stdout).
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
+    let json = cli.command.json();
     match run(cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("blindmatch: error: {e}");
-            ExitCode::FAILURE
+            if json {
+                let obj = serde_json::json!({
+                    "error": {
+                        "category": e.category().as_str(),
+                        "code": e.code(),
+                        "message": e.to_string(),
+                    }
+                });
+                println!("{obj}");
+            }
+            ExitCode::from(exit_code(&e))
         }
     }
 }

@@ -1,21 +1,19 @@
 //! `blindmatch serve`: wait for peers and match as the responder (DH-PSI, or OPRF-PSI as the
-//! sender, from `--input` or a precomputed `--index`), until Ctrl-C.
+//! sender, from `--input` or a precomputed `--index`), until Ctrl-C or SIGTERM.
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
 use super::input;
-use super::session_args::{self, SessionArgs, Summary};
-use crate::error::{Error, Result};
+use super::output::CsvSink;
+use super::session_args::{cancel_on_signal, key_kinds, SessionArgs, Summary};
+use crate::error::{CancelReason, Error, Result};
 use crate::index::Index;
-use crate::policy::Policy;
-use crate::protocol::{ItemSet, Role};
+use crate::protocol::ItemSet;
 use crate::records::Records;
-use crate::transport::dispatch::{run_psi, Outcome, ProtocolSetup, SenderSource};
-use crate::transport::negotiate::ProtocolChoice;
-use crate::transport::server::{serve, ServeOptions};
-use crate::transport::session::SessionConfig;
-use crate::transport::tls;
+use crate::session::{SenderSource, SessionMode};
+use crate::transport::server::ServerLimits;
+use crate::transport::shutdown;
 
 /// Serve matching sessions to pinned peers.
 #[derive(Debug, clap::Args)]
@@ -36,9 +34,15 @@ pub struct Args {
     /// Serve one connection, then exit with its outcome.
     #[arg(long)]
     pub once: bool,
-    /// Sessions running at once.
+    /// Sessions running at once; further authenticated peers wait for a slot.
     #[arg(long, default_value_t = 4)]
     pub max_sessions: usize,
+    /// Connections in the TLS handshake at once; one more drops the oldest pending one.
+    #[arg(long, default_value_t = 64)]
+    pub max_handshakes: usize,
+    /// Seconds a connection may take to complete the TLS handshake before it is dropped.
+    #[arg(long, default_value_t = 10)]
+    pub tls_timeout: u64,
     /// Serve OPRF-PSI from a precomputed index (`blindmatch index`) instead of `--input`: the
     /// online phase evaluates only the receiver's elements. Every session uses the index's
     /// key, which the policy must allow (`allow_key_reuse = true`).
@@ -53,98 +57,55 @@ pub struct Args {
     pub label_columns: Vec<String>,
 }
 
-/// The responder's OPRF-PSI material: an opened index, or payloads of the input's items.
-/// Returns the identifier kinds served (for the policy): the input's, or those the index
-/// recorded (`raw` for an index that recorded none).
-fn sender_source(
-    args: &Args,
-    policy: &Policy,
-    input: Option<&Records>,
-    setup: &mut ProtocolSetup,
-) -> Result<Vec<String>> {
-    let mut kinds: Vec<String> = input
-        .map(|r| {
-            session_args::input_kinds(r)
-                .into_iter()
-                .map(String::from)
-                .collect()
-        })
-        .unwrap_or_default();
-    let columns = if let Some(dir) = &args.index {
-        policy.check_key_reuse()?;
-        if setup.choice == ProtocolChoice::Dh {
-            return Err(Error::LegacyConfig(
-                "--index serves OPRF-PSI only: use --protocol oprf or auto".into(),
-            ));
-        }
-        setup.choice = ProtocolChoice::Oprf;
+/// What every session of this `serve` brings.
+struct Served {
+    items: ItemSet,
+    records: Option<Arc<Records>>,
+    sender: SenderSource,
+    key_kinds: Vec<String>,
+}
+
+fn served(args: &Args, quiet: bool) -> Result<Served> {
+    if let Some(dir) = &args.index {
         let pass_path = args.passphrase_file.as_deref().unwrap_or(Path::new(""));
         let passphrase = zeroize::Zeroizing::new(
             std::fs::read(pass_path)
                 .map_err(|e| Error::io(format!("reading {}", pass_path.display()), e))?,
         );
         let index = Index::open(dir, &passphrase)?;
-        if index.prepared().suite() != setup.suite {
-            setup.suite = index.prepared().suite();
-        }
         let columns = index.label_columns().to_vec();
-        kinds = index.kinds().to_vec();
+        let mut kinds = index.kinds().to_vec();
         if kinds.is_empty() {
             kinds.push("raw".into());
         }
-        setup.sender = Some(SenderSource::Index {
-            set: Arc::new(index.into_prepared()),
-            columns: columns.clone(),
+        return Ok(Served {
+            items: ItemSet::default(),
+            records: None,
+            sender: SenderSource::Index {
+                set: Arc::new(index.into_prepared()),
+                columns,
+            },
+            key_kinds: kinds,
         });
-        columns
+    }
+    let records = Arc::new(input::load(&args.input, quiet || args.session.json)?);
+    let payloads = if args.label_columns.is_empty() {
+        None
     } else {
-        let payloads = match (input, args.label_columns.is_empty()) {
-            (Some(recs), false) => {
-                Some(Arc::new(input::label_payloads(recs, &args.label_columns)?))
-            }
-            _ => None,
-        };
-        setup.sender = Some(SenderSource::Fresh {
+        Some(Arc::new(input::label_payloads(
+            &records,
+            &args.label_columns,
+        )?))
+    };
+    Ok(Served {
+        items: input::items(&records),
+        key_kinds: key_kinds(&records),
+        sender: SenderSource::Fresh {
             payloads,
             columns: args.label_columns.clone(),
-        });
-        args.label_columns.clone()
-    };
-    if setup.labeled {
-        if columns.is_empty() {
-            return Err(Error::LegacyConfig(
-                "--mode labeled needs --label-columns, or a labeled index".into(),
-            ));
-        }
-        if let Some(c) = columns
-            .iter()
-            .find(|c| !policy.revealable_columns().contains(*c))
-        {
-            return Err(Error::LegacyPolicyRefused {
-                rule: "revealable_columns".into(),
-                detail: format!(
-                    "payload column `{c}` is not among the policy's revealable columns"
-                ),
-            });
-        }
-    }
-    Ok(kinds)
-}
-
-fn output_path(base: &Path, session_id: &[u8; 32], once: bool) -> PathBuf {
-    if once {
-        return base.to_path_buf();
-    }
-    let sid = hex::encode(&session_id[..8]);
-    let stem = base
-        .file_stem()
-        .map(|s| s.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let name = match base.extension() {
-        Some(ext) => format!("{stem}.{sid}.{}", ext.to_string_lossy()),
-        None => format!("{stem}.{sid}"),
-    };
-    base.with_file_name(name)
+        },
+        records: Some(records),
+    })
 }
 
 /// Runs the subcommand.
@@ -152,33 +113,32 @@ fn output_path(base: &Path, session_id: &[u8; 32], once: bool) -> PathBuf {
 /// # Errors
 /// Configuration errors; with `--once`, the session's error.
 pub fn run(args: Args, quiet: bool) -> Result<()> {
-    let input = match args.index {
-        Some(_) => None,
-        None => Some(Arc::new(input::load(
-            &args.input,
-            quiet || args.session.json,
-        )?)),
-    };
-    let (policy, mut setup) = args.session.protocol_setup()?;
-    let kinds = sender_source(&args, &policy, input.as_deref(), &mut setup)?;
-    let own_unique = match (&setup.sender, &input) {
-        (Some(SenderSource::Index { set, .. }), _) => set.len(),
-        (_, Some(recs)) => input::items(recs).len(),
-        _ => 0,
-    };
-    let kind_refs: Vec<&str> = kinds.iter().map(String::as_str).collect();
-    let (identity, auth, config) = args.session.resolve(quiet, &kind_refs, own_unique)?;
-    let setup = Arc::new(setup);
-    let server_config = tls::server_config(&identity, &auth)?;
+    if args.output.is_some() && args.session.mode != SessionMode::Mutual && !quiet {
+        eprintln!(
+            "blindmatch: note: --output is written only in mutual mode; in {} mode the \
+             responder learns no matches, so no file will be written",
+            args.session.mode
+        );
+    }
+    let served = Arc::new(served(&args, quiet)?);
+    let agency = args.session.open_agency()?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
         .map_err(|e| Error::io("starting the runtime", e))?;
     let last: Arc<Mutex<Option<Result<()>>>> = Arc::new(Mutex::new(None));
-    let config = Arc::new(config);
     let json = args.session.json;
-    let once = args.once;
+    let session_args = args.session.clone();
     let output = args.output.clone();
+    let once = args.once;
+    let mut timeouts = args.session.timeouts();
+    timeouts.tls_handshake = std::time::Duration::from_secs(args.tls_timeout);
+    let limits = ServerLimits {
+        max_sessions: args.max_sessions,
+        max_handshakes: args.max_handshakes,
+        max_connections: once.then_some(1),
+        timeouts,
+    };
     let last2 = last.clone();
     runtime.block_on(async move {
         let listener = tokio::net::TcpListener::bind(&args.listen)
@@ -187,75 +147,52 @@ pub fn run(args: Args, quiet: bool) -> Result<()> {
         let local = listener
             .local_addr()
             .map_err(|e| Error::io("reading the listening address", e))?;
+        let (trigger, stop) = shutdown::channel();
+        cancel_on_signal(
+            trigger,
+            "no new sessions; running sessions end with an abort",
+        );
         eprintln!("blindmatch: listening on {local}");
-        let options = ServeOptions {
-            max_concurrent: args.max_sessions,
-            max_connections: once.then_some(1),
-            timeouts: config.timeouts,
-        };
-        let shutdown = async {
-            let _ = tokio::signal::ctrl_c().await;
-            eprintln!("blindmatch: shutting down after the running sessions end");
-        };
-        serve(listener, server_config, options, shutdown, move |conn| {
-            let input = input.clone();
-            let config = config.clone();
-            let setup = setup.clone();
-            let output = output.clone();
-            let last = last2.clone();
-            async move {
-                let r = handle(
-                    conn,
-                    &config,
-                    setup,
-                    input.as_deref(),
-                    output.as_deref(),
-                    (once, json, quiet),
-                )
-                .await;
-                if let Err(e) = &r {
-                    eprintln!("blindmatch: session failed: {e}");
-                }
-                if let Ok(mut slot) = last.lock() {
-                    *slot = Some(r);
-                }
+        let spec_stop = stop.clone();
+        let spec = move || {
+            let mut s = session_args.spec(served.items.clone(), served.key_kinds.clone());
+            s = s.with_sender(served.sender.clone());
+            let mut o = session_args.run_options(quiet, spec_stop.clone());
+            o.timeouts = timeouts;
+            if let (Some(path), Some(records)) = (&output, &served.records) {
+                o.sink = Arc::new(CsvSink {
+                    path: path.clone(),
+                    records: records.clone(),
+                    per_session: !once,
+                });
             }
-        })
-        .await
+            (s, o)
+        };
+        let done = move |r: Result<crate::session::SessionReport>| {
+            let r = match r {
+                Ok(report) => {
+                    if !quiet || json {
+                        Summary::new(&report).print(json);
+                    }
+                    Ok(())
+                }
+                Err(e) => {
+                    eprintln!("blindmatch: session failed: {e}");
+                    Err(e)
+                }
+            };
+            if let Ok(mut slot) = last2.lock() {
+                *slot = Some(r);
+            }
+        };
+        agency.serve(listener, limits, stop, spec, done).await
     })?;
     if once {
         let outcome = last.lock().ok().and_then(|mut s| s.take());
         return match outcome {
-            Some(Err(e)) => Err(e),
-            Some(Ok(())) => Ok(()),
-            None => Err(Error::LegacyCancelled("no session was served".into())),
+            Some(r) => r,
+            None => Err(Error::Cancelled(CancelReason::NoSession)),
         };
-    }
-    Ok(())
-}
-
-async fn handle(
-    conn: Result<crate::transport::client::Connected<crate::transport::server::ServerStream>>,
-    config: &SessionConfig,
-    setup: Arc<ProtocolSetup>,
-    input: Option<&Records>,
-    output: Option<&Path>,
-    (once, json, quiet): (bool, bool, bool),
-) -> Result<()> {
-    let items = input.map_or_else(|| ItemSet::new(Vec::<Vec<u8>>::new()), input::items);
-    let finish = |outcome: &Outcome, session_id: &[u8; 32]| -> Result<Option<PathBuf>> {
-        if let (Some(base), Some(input), Outcome::Dh(o)) = (output, input, outcome) {
-            if let Some(matches) = o.matches() {
-                let path = output_path(base, session_id, once);
-                input::write_matches(&path, input, matches)?;
-                return Ok(Some(path));
-            }
-        }
-        Ok(None)
-    };
-    let report = run_psi(conn?, Role::Responder, config, setup, items, finish).await?;
-    if !quiet || json {
-        Summary::new(&report, report.output_file.as_deref()).print(json);
     }
     Ok(())
 }

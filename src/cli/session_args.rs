@@ -1,26 +1,24 @@
-//! Arguments shared by `serve` and `match`, and what they turn into.
+//! Arguments shared by `serve` and `match`, the agency they open, and the summary they print.
 
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 use std::time::Duration;
 
 use serde::Serialize;
 
-use crate::error::{Error, Result};
+use crate::agency::{Agency, AgencyFiles, RunOptions, SessionSpec};
+use crate::error::{ConfigReason, Error, Result};
 use crate::identity::{Fingerprint, Identity};
 use crate::oprf::Suite;
 use crate::policy::Policy;
 use crate::protocol::dh::{Learned, DEFAULT_CHUNK_SIZE};
-use crate::protocol::oprf_psi::ReceiverOutput;
-use crate::protocol::Mode;
+use crate::protocol::ItemSet;
 use crate::records::Records;
-use crate::transport::compliance::{policy_kinds, Compliance};
-use crate::transport::dispatch::{Outcome, ProtocolSetup, Report};
-use crate::transport::negotiate::{ProtocolChoice, LABELED_MODE};
-use crate::transport::oprf_body::OprfOutcome;
-use crate::transport::session::SessionConfig;
+use crate::session::{BodyOutput, ProtocolChoice, SessionMode, SessionReport};
+use crate::transport::shutdown::Shutdown;
 use crate::transport::timeouts::Timeouts;
 use crate::transport::verifier::PeerAuth;
+
+pub use crate::agency::{AUDIT_LOG_FILE, BUDGET_STATE_FILE};
 
 /// Options of a networked session.
 #[derive(Debug, Clone, clap::Args)]
@@ -37,7 +35,7 @@ pub struct SessionArgs {
     /// What the parties learn: intersection, mutual or cardinality (DH-PSI), or labeled
     /// (OPRF-PSI: the initiator also learns the responder's payload columns of each match).
     #[arg(long, default_value = "intersection")]
-    pub mode: String,
+    pub mode: SessionMode,
     /// The protocol: dh, oprf, or auto (OPRF-PSI when one announced set is more than 8 times
     /// the other, or in labeled mode; both sides decide the same way from the handshake).
     #[arg(long, default_value = "auto")]
@@ -51,7 +49,7 @@ pub struct SessionArgs {
     /// Send this many elements (padding with dummies) instead of the true set size. With a
     /// policy `padding_bound`, the default is the bound and any other value is refused.
     #[arg(long)]
-    pub pad_to: Option<usize>,
+    pub pad_to: Option<u64>,
     /// The signed audit log to append to (default: `audit.jsonl` in the identity directory).
     /// One process at a time uses a log; a second waits, then fails.
     #[arg(long)]
@@ -59,48 +57,39 @@ pub struct SessionArgs {
     /// The query-budget state file (default: `budget.json` in the identity directory).
     #[arg(long)]
     pub budget_state: Option<PathBuf>,
-    /// Elements per message (both sides must agree).
-    #[arg(long, default_value_t = DEFAULT_CHUNK_SIZE)]
-    pub chunk_size: usize,
+    /// Elements per message, 1 to 65536 (both sides must agree).
+    #[arg(long, default_value_t = DEFAULT_CHUNK_SIZE as u32,
+          value_parser = clap::value_parser!(u32).range(1..=65536))]
+    pub chunk_size: u32,
     /// Seconds a peer may stay silent, or take to finish a frame.
     #[arg(long, default_value_t = 300)]
     pub read_timeout: u64,
-    /// Print a machine-readable JSON summary on stdout.
+    /// Seconds the session handshake and admission may take.
+    #[arg(long, default_value_t = 30)]
+    pub handshake_timeout: u64,
+    /// Print a machine-readable JSON summary (or error object) on stdout.
     #[arg(long)]
     pub json: bool,
 }
 
 impl SessionArgs {
-    /// The audit log path: `--audit-log`, or `audit.jsonl` in the identity directory.
-    pub fn audit_log_path(&self) -> PathBuf {
-        self.audit_log
-            .clone()
-            .unwrap_or_else(|| self.identity.join(AUDIT_LOG_FILE))
+    /// The audit log and budget paths.
+    pub fn files(&self) -> AgencyFiles {
+        let mut files = AgencyFiles::in_dir(&self.identity);
+        if let Some(p) = &self.audit_log {
+            files.audit_log = p.clone();
+        }
+        if let Some(p) = &self.budget_state {
+            files.budget_state = p.clone();
+        }
+        files
     }
 
-    /// The budget state path: `--budget-state`, or `budget.json` in the identity directory.
-    pub fn budget_state_path(&self) -> PathBuf {
-        self.budget_state
-            .clone()
-            .unwrap_or_else(|| self.identity.join(BUDGET_STATE_FILE))
-    }
-
-    /// Loads the identity, the peer pins and the policy, opens the audit log and the budget
-    /// ([`Compliance`]), checks our own true size (`own_unique` distinct items, of the
-    /// identifier kinds `input_kinds`, see [`input_kinds`]) against the policy before any
-    /// connection, and takes the padding from the policy.
+    /// Who the peer may be: the pins and the CA file.
     ///
     /// # Errors
-    /// [`Error::Config`] or [`Error::Input`] naming the faulty argument or file;
-    /// [`Error::PolicyRefused`] naming the rule (logged); [`Error::Audit`] if the existing
-    /// log fails verification.
-    pub fn resolve(
-        &self,
-        quiet: bool,
-        input_kinds: &[&str],
-        own_unique: usize,
-    ) -> Result<(Identity, PeerAuth, SessionConfig)> {
-        let identity = Identity::load(&self.identity)?;
+    /// [`Error::Config`] for a malformed fingerprint or CA file.
+    pub fn peer_auth(&self) -> Result<PeerAuth> {
         let pinned = self
             .peers
             .iter()
@@ -110,100 +99,72 @@ impl SessionArgs {
             None => Vec::new(),
             Some(path) => {
                 use rustls::pki_types::pem::PemObject;
-                let bad = |e: String| Error::LegacyConfig(format!("{}: {e}", path.display()));
+                let bad = |e: String| {
+                    Error::config(ConfigReason::Peers, format!("{}: {e}", path.display()))
+                };
                 rustls::pki_types::CertificateDer::pem_file_iter(path)
                     .map_err(|e| bad(e.to_string()))?
                     .collect::<std::result::Result<Vec<_>, _>>()
                     .map_err(|e| bad(e.to_string()))?
             }
         };
-        let auth = PeerAuth { pinned, ca };
+        Ok(PeerAuth { pinned, ca })
+    }
+
+    /// Opens the agency: identity, peers, policy, audit log (locked) and budget.
+    ///
+    /// # Errors
+    /// As [`Identity::load`], [`SessionArgs::peer_auth`], the policy file, [`Agency::open`].
+    pub fn open_agency(&self) -> Result<Agency> {
+        let identity = Identity::load(&self.identity)?;
+        let peers = self.peer_auth()?;
         let policy = load_policy(self.policy.as_deref())?;
-        let kinds = policy_kinds(&policy, input_kinds);
-        let policy_digest = policy.digest();
-        let compliance = Compliance::open(
-            policy,
-            kinds,
-            &identity,
-            &self.audit_log_path(),
-            &self.budget_state_path(),
-        )?;
-        compliance.precheck(&self.mode, own_unique)?;
-        let padded_count = compliance.padded_count(self.pad_to)?;
-        let config = SessionConfig {
-            mode: self.dh_mode()?,
-            policy_digest,
-            chunk_size: self.chunk_size,
-            padded_count,
-            timeouts: Timeouts::default().with_read_secs(self.read_timeout),
-            quiet: quiet || self.json,
-            gate: None,
-            compliance: Some(Arc::new(compliance)),
-        };
-        Ok((identity, auth, config))
+        Agency::open(identity, policy, peers, &self.files())
+    }
+
+    /// Deadlines from the options.
+    pub fn timeouts(&self) -> Timeouts {
+        let mut t = Timeouts::default().with_read_secs(self.read_timeout);
+        t.handshake = Duration::from_secs(self.handshake_timeout);
+        t
+    }
+
+    /// The session to run over `items`, keyed by `key_kinds`.
+    pub fn spec(&self, items: ItemSet, key_kinds: Vec<String>) -> SessionSpec {
+        let mut s = SessionSpec::new(self.mode, items, key_kinds);
+        s.protocol = self.protocol;
+        s.oprf_suite = self.oprf_suite;
+        s.chunk_size = self.chunk_size;
+        s.pad_to = self.pad_to;
+        s
+    }
+
+    /// Run options: deadlines, the shutdown, progress bars unless quiet.
+    pub fn run_options(&self, quiet: bool, shutdown: Shutdown) -> RunOptions {
+        RunOptions {
+            timeouts: self.timeouts(),
+            shutdown,
+            progress: super::progress::for_session(quiet || self.json),
+            ..RunOptions::default()
+        }
     }
 }
 
-impl SessionArgs {
-    /// True for `--mode labeled`.
-    pub fn labeled(&self) -> bool {
-        self.mode == LABELED_MODE
-    }
-
-    /// The DH-PSI mode (`labeled` runs as OPRF-PSI, whose receiver learns the intersection).
-    ///
-    /// # Errors
-    /// [`Error::Input`] for an unknown mode.
-    pub fn dh_mode(&self) -> Result<Mode> {
-        if self.labeled() {
-            return Ok(Mode::Intersection);
-        }
-        self.mode.parse().map_err(|_| {
-            Error::LegacyInput(format!(
-                "unknown mode `{}`: expected intersection, mutual, cardinality or labeled",
-                self.mode
-            ))
-        })
-    }
-
-    /// The loaded policy and the protocol settings of this side (the responder adds its
-    /// OPRF-PSI set). Labeled mode must be among the policy's modes.
-    ///
-    /// # Errors
-    /// The policy file is invalid; [`Error::PolicyRefused`] (rule `modes`) for a labeled
-    /// session the policy does not allow.
-    pub fn protocol_setup(&self) -> Result<(Policy, ProtocolSetup)> {
-        let policy = load_policy(self.policy.as_deref())?;
-        if self.labeled() && !policy.modes().contains(LABELED_MODE) {
-            return Err(Error::LegacyPolicyRefused {
-                rule: "modes".into(),
-                detail: "mode `labeled` is not among the policy's modes".into(),
-            });
-        }
-        let setup = ProtocolSetup {
-            choice: self.protocol,
-            labeled: self.labeled(),
-            suite: self.oprf_suite,
-            revealable_columns: policy.revealable_columns().clone(),
-            sender: None,
-        };
-        Ok((policy, setup))
-    }
-}
-
-/// The identifier kinds of an input's keys, as [`SessionArgs::resolve`] takes them.
-pub fn input_kinds(input: &Records) -> Vec<&str> {
+/// The identifier kinds of an input's keys, one entry per key (a composite key's kinds
+/// joined with `+`), as the hello announces them.
+pub fn key_kinds(input: &Records) -> Vec<String> {
     input
         .keys()
         .iter()
-        .flat_map(|k| k.parts().iter().map(|p| p.kind.name()))
+        .map(|k| {
+            k.parts()
+                .iter()
+                .map(|p| p.kind.name())
+                .collect::<Vec<_>>()
+                .join("+")
+        })
         .collect()
 }
-
-/// Default file name of the audit log inside an identity directory.
-pub const AUDIT_LOG_FILE: &str = "audit.jsonl";
-/// Default file name of the budget state inside an identity directory.
-pub const BUDGET_STATE_FILE: &str = "budget.json";
 
 /// The `--policy` file, or the default policy.
 ///
@@ -232,11 +193,11 @@ pub struct Summary {
     /// The mode.
     pub mode: String,
     /// Distinct items of ours.
-    pub own_unique: usize,
+    pub own_unique: u64,
     /// Elements we sent (padded count).
-    pub own_sent: usize,
+    pub own_sent: u64,
     /// Elements the peer sent (its padded count).
-    pub peer_sent: usize,
+    pub peer_sent: u64,
     /// Duplicate input items dropped.
     pub duplicates: usize,
     /// Items of ours in the intersection (when this side learns them).
@@ -253,63 +214,51 @@ pub struct Summary {
     pub elapsed_ms: u128,
     /// Output file written, if any.
     pub output: Option<String>,
-    /// Whether the peer's signed session receipt was received, checked and logged.
+    /// The peer's signed session receipt was received, checked and logged (always, for a
+    /// completed session).
     pub peer_receipt: bool,
 }
 
 impl Summary {
     /// The summary of a finished session.
-    pub fn new(r: &Report, output: Option<&Path>) -> Self {
-        let role = match r.agreed.ours.side {
-            crate::transport::handshake::Side::Initiator => "initiator",
-            crate::transport::handshake::Side::Responder => "responder",
-        };
+    pub fn new(r: &SessionReport) -> Self {
+        let o = &r.outcome;
         let mut s = Summary {
-            session_id: hex::encode(r.session_id),
-            transcript: hex::encode(r.transcript),
-            peer_fingerprint: r.peer_fingerprint.to_string(),
-            role: role.to_string(),
-            protocol: r.output.protocol().to_string(),
-            mode: r.agreed.ours.mode.clone(),
-            own_unique: 0,
-            own_sent: 0,
-            peer_sent: 0,
+            session_id: hex::encode(o.session_id),
+            transcript: hex::encode(o.transcript),
+            peer_fingerprint: o.peer.fingerprint.to_string(),
+            role: o.terms.role.to_string(),
+            protocol: o.terms.protocol.to_string(),
+            mode: o.terms.mode.to_string(),
+            own_unique: o.own_unique,
+            own_sent: o.terms.own_count(),
+            peer_sent: o.terms.peer_count(),
             duplicates: 0,
             matches: None,
             cardinality: None,
             label_failures: None,
-            bytes_sent: r.stats.bytes_sent,
-            bytes_received: r.stats.bytes_received,
+            bytes_sent: r.traffic.bytes_sent,
+            bytes_received: r.traffic.bytes_received,
             elapsed_ms: r.elapsed.as_millis(),
-            output: output.map(|p| p.display().to_string()),
-            peer_receipt: r.peer_receipt.is_some(),
+            output: o.output_record.as_ref().map(|rec| rec.location.clone()),
+            peer_receipt: true,
         };
-        match &r.output {
-            Outcome::Dh(o) => {
-                (s.matches, s.cardinality) = match &o.learned {
+        match &o.output {
+            BodyOutput::Dh(d) => {
+                (s.matches, s.cardinality) = match &d.learned {
                     Learned::Nothing => (None, None),
                     Learned::Cardinality(n) => (None, Some(*n)),
                     Learned::Matches(m) => (Some(m.len()), None),
                 };
-                (s.own_unique, s.own_sent, s.peer_sent, s.duplicates) =
-                    (o.own_unique, o.own_sent, o.peer_sent, o.duplicates);
+                s.duplicates = d.duplicates;
             }
-            Outcome::Oprf(OprfOutcome::Receiver { output: o, .. }) => {
-                let ReceiverOutput {
-                    own_unique,
-                    own_sent,
-                    peer_sent,
-                    duplicates,
-                    ..
-                } = *o;
-                (s.own_unique, s.own_sent, s.peer_sent, s.duplicates) =
-                    (own_unique, own_sent, peer_sent, duplicates);
-                s.matches = Some(o.matches.len());
-                s.label_failures = (r.agreed.ours.mode == LABELED_MODE).then_some(o.label_failures);
+            BodyOutput::Receiver(rx) => {
+                s.duplicates = rx.duplicates;
+                s.matches = Some(rx.matches.len());
+                s.label_failures =
+                    (o.terms.mode == SessionMode::Labeled).then_some(rx.label_failures);
             }
-            Outcome::Oprf(OprfOutcome::Sender(o)) => {
-                (s.own_unique, s.own_sent, s.peer_sent) = (o.own_unique, o.own_sent, o.peer_sent);
-            }
+            _ => {}
         }
         s
     }
@@ -348,9 +297,7 @@ impl Summary {
         if let Some(o) = &self.output {
             println!("  matches written to {o}");
         }
-        if self.peer_receipt {
-            println!("  the peer's signed receipt was checked and logged");
-        }
+        println!("  the peer's signed receipt was checked and logged");
         println!(
             "  {:.2} s, {} bytes sent, {} bytes received",
             Duration::from_millis(self.elapsed_ms as u64).as_secs_f64(),
@@ -358,4 +305,13 @@ impl Summary {
             self.bytes_received
         );
     }
+}
+
+/// Starts a task that triggers `trigger` on Ctrl-C or SIGTERM, saying so on stderr.
+pub fn cancel_on_signal(trigger: crate::transport::shutdown::ShutdownTrigger, what: &'static str) {
+    tokio::spawn(async move {
+        crate::transport::shutdown::interrupted().await;
+        eprintln!("blindmatch: interrupted: {what}");
+        trigger.trigger(crate::error::CancelReason::Interrupted);
+    });
 }

@@ -151,6 +151,8 @@ reason_enum! {
         PeerRefused => "peer_refused",
         /// The peer presented no certificate.
         NoPeerCertificate => "no_peer_certificate",
+        /// The peer refused our certificate (it has not pinned us).
+        RefusedByPeer => "refused_by_peer",
         /// Any other TLS failure.
         Handshake => "handshake",
         /// The TLS exporter could not be computed.

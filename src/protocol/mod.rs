@@ -5,12 +5,14 @@
 //! * [`SansIo`]: the interface a transport drives.
 
 pub mod dh;
+mod interrupt;
 mod items;
 pub mod memory;
 mod mode;
 pub mod oprf_psi;
 mod sans_io;
 
+pub use interrupt::Interrupt;
 pub use items::ItemSet;
 pub use mode::{Mode, Role};
 pub use sans_io::{SansIo, WireMessage};

@@ -72,9 +72,10 @@ impl FromStr for Mode {
             .into_iter()
             .find(|m| m.as_str() == s)
             .ok_or_else(|| {
-                Error::LegacyInput(format!(
-                    "unknown mode `{s}`: expected intersection, mutual or cardinality"
-                ))
+                Error::input(
+                    crate::error::InputReason::Argument,
+                    format!("unknown mode `{s}`: expected intersection, mutual or cardinality"),
+                )
             })
     }
 }

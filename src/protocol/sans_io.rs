@@ -47,12 +47,19 @@ pub trait SansIo {
     /// session expects before any work is done on it.
     ///
     /// # Errors
-    /// [`crate::Error::PeerMisbehaved`] or [`crate::Error::InvalidElement`] when the message
+    /// [`crate::Error::PeerMisbehaved`] or [`crate::error::PeerMisbehaved::InvalidElement`] when the message
     /// breaks the protocol; the session is then failed.
     fn handle(&mut self, msg: Self::Message) -> Result<()>;
 
     /// True once the session has sent and received everything.
     fn is_finished(&self) -> bool;
+
+    /// Messages queued to go out in answer to messages received and not yet polled. A driver
+    /// stops passing messages in while this is above its bound, so a peer that sends without
+    /// reading cannot make the session queue without limit.
+    fn backlog(&self) -> usize {
+        0
+    }
 
     /// The session's result.
     ///

@@ -1,327 +1,459 @@
-//! Drives any [`SansIo`] session over a framed connection
-//! (`protocol-spec/04-transport-and-handshake.md` section 3).
+//! Runs any sans-I/O [`Machine`] over a framed connection (`protocol-spec/04` section 4.5).
 //!
 //! Three activities overlap:
-//! * a reader task reads frames eagerly into a queue, so the peer's writes always progress
-//!   and neither side can block the other on full TCP buffers (the queue is bounded by the
-//!   number of bytes the peer may send in the agreed session, checked on arrival);
-//! * a writer task writes frames from a small bounded channel;
-//! * the session's CPU work (`poll_outgoing`, `handle`: batched group operations on a chunk)
-//!   runs in `spawn_blocking`, pushing each message to the writer as soon as it is ready.
+//! * a reader task reads frames eagerly, under the read deadlines, into a queue bounded in
+//!   bytes per session and (through a [`QueueBudget`] shared by a server's sessions) across
+//!   sessions: a full queue stops the reader, and TCP's flow control stops the peer;
+//! * a writer task writes frames from a queue of [`WRITE_QUEUE`] frames, each under the write
+//!   deadline, flushing when the queue is empty;
+//! * the machine's steps (handling frames, producing messages: batched group operations on a
+//!   chunk) and its effects (log appends, budget locks, signing) run on a blocking thread,
+//!   never on an async worker. A step produces frames only while the writer has room, and the
+//!   machine keeps taking frames while its own answers wait, so two honest sides never block
+//!   each other on full buffers, and a peer that sends without reading is stopped by its own
+//!   full queue.
 //!
-//! When the session is finished each side sends `Done` and waits for the peer's: a side
-//! writes its output only once both finished. The reader stops after the peer's `Done`, and
-//! [`drive`] hands the connection back so the session envelope can exchange receipts on it
-//! ([`super::session`]). On any error the driver sends `Abort` (no reason: the peer learns
-//! only that the session failed), closes the connection and returns the error.
+//! The driver adds no frame of its own: every `Abort` comes from the machine. A cancellation
+//! (the [`Shutdown`] firing) is passed to the machine, which aborts in its own way; a long step
+//! in progress sees the machine's interrupt flag and stops within a batch.
 
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
-use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt};
-use tokio::sync::mpsc;
+use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt, ReadHalf, WriteHalf};
+use tokio::sync::{mpsc, OwnedSemaphorePermit, Semaphore};
 
-use super::framing::{write_frame, Frame, FrameKind};
-use super::progress::{Direction, Progress};
-use super::timeouts::{read_frame_timed, Timeouts};
-use crate::error::{Error, Result};
-use crate::protocol::{SansIo, WireMessage};
+use super::framing::{read_header, read_payload, write_frame_unflushed, Frame};
+use super::machine::{Action, Input, Machine, Perform, Stage};
+use super::shutdown::Shutdown;
+use super::timeouts::{deadline, Timeouts};
+use crate::error::{Deadline, Error, Result};
 
-/// Frames buffered between the session and the writer task.
-const WRITE_QUEUE: usize = 4;
+/// Frames buffered between the machine and the writer task.
+pub const WRITE_QUEUE: usize = 4;
 
-/// Limits of one driven session.
-#[derive(Debug, Clone, Copy)]
-pub struct DriveLimits {
-    /// Largest frame accepted from the peer.
-    pub max_frame: usize,
-    /// Total bytes of protocol payload the peer may send in the whole session.
-    pub max_received: u64,
-    /// Read deadlines.
-    pub timeouts: Timeouts,
+/// Bytes of received frames a session may hold unprocessed.
+pub const SESSION_QUEUE_BYTES: usize = 16 << 20;
+
+/// Frames handed to the machine in one step at most.
+const BATCH: usize = 16;
+
+/// Bytes of received frames all sessions sharing it may hold unprocessed: a server gives
+/// one to all its sessions.
+#[derive(Debug, Clone)]
+pub struct QueueBudget(Arc<Semaphore>);
+
+impl QueueBudget {
+    /// A budget of `bytes`.
+    pub fn new(bytes: usize) -> Self {
+        QueueBudget(Arc::new(Semaphore::new(bytes.min(Semaphore::MAX_PERMITS))))
+    }
 }
 
-/// Byte counts of a driven session (frame payloads, excluding TLS overhead).
+/// Byte counts of a driven session (frames, headers included; TLS overhead excluded).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct DriveStats {
-    /// Bytes of frames written (headers included).
+    /// Bytes of frames written.
     pub bytes_sent: u64,
-    /// Bytes of frames read (headers included).
+    /// Bytes of frames read.
     pub bytes_received: u64,
 }
 
-enum Incoming {
-    Message(Vec<u8>),
-    Done,
-    Abort,
-    Closed,
-    Failed(Error),
+/// A received frame and the queue room it holds until the machine took it.
+struct Queued {
+    input: Input,
+    _room: Option<(OwnedSemaphorePermit, Option<OwnedSemaphorePermit>)>,
 }
 
-/// Reads frames until the peer's `Done` or a terminal item, then returns the read half.
-fn reader_task<R: AsyncRead + Unpin + Send + 'static>(
+/// What the reader needs to know of the machine's stage, to pick the read deadline.
+#[derive(Clone)]
+struct StageWatch(Arc<std::sync::atomic::AtomicBool>);
+
+impl StageWatch {
+    fn in_session(&self) -> bool {
+        self.0.load(std::sync::atomic::Ordering::Relaxed)
+    }
+}
+
+fn permits(len: usize) -> u32 {
+    u32::try_from(len.max(1)).unwrap_or(u32::MAX)
+}
+
+async fn reader_task<R: AsyncRead + Unpin + Send + 'static>(
     mut rd: R,
-    limits: DriveLimits,
-    tx: mpsc::UnboundedSender<Incoming>,
-    counter: Arc<AtomicU64>,
-) -> tokio::task::JoinHandle<R> {
-    tokio::spawn(async move {
-        let mut total: u64 = 0;
-        loop {
-            let item = match read_frame_timed(&mut rd, limits.max_frame, &limits.timeouts).await {
-                Ok(Some(frame)) => {
-                    total += 5 + frame.payload.len() as u64;
-                    counter.store(total, Ordering::Relaxed);
-                    match frame.kind {
-                        FrameKind::Protocol => {
-                            if total > limits.max_received {
-                                Incoming::Failed(Error::LegacyPeerMisbehaved(format!(
-                                    "the peer sent more than the {} bytes the agreed set sizes allow",
-                                    limits.max_received
-                                )))
-                            } else {
-                                Incoming::Message(frame.payload)
-                            }
-                        }
-                        FrameKind::Done => Incoming::Done,
-                        FrameKind::Abort => Incoming::Abort,
-                        other => Incoming::Failed(Error::LegacyPeerMisbehaved(format!(
-                            "unexpected {other:?} frame after the handshake"
-                        ))),
+    t: Timeouts,
+    stage: StageWatch,
+    session_room: Arc<Semaphore>,
+    shared_room: Option<QueueBudget>,
+    tx: mpsc::UnboundedSender<Queued>,
+    counter: Arc<std::sync::atomic::AtomicU64>,
+) {
+    loop {
+        // During the handshake the handshake deadline (applied by the driver) bounds the wait.
+        let idle = if stage.in_session() {
+            t.idle
+        } else {
+            t.handshake
+        };
+        let header = match deadline(idle, Deadline::Idle, read_header(&mut rd)).await {
+            Ok(Some(h)) => h,
+            Ok(None) => {
+                let _ = tx.send(Queued {
+                    input: Input::Closed,
+                    _room: None,
+                });
+                return;
+            }
+            Err(e) => {
+                let _ = tx.send(Queued {
+                    input: Input::Failed(e),
+                    _room: None,
+                });
+                return;
+            }
+        };
+        // Room for the frame before its bytes are read (and allocated).
+        let n = permits(header.payload_len);
+        let Ok(own) = session_room.clone().acquire_many_owned(n).await else {
+            return;
+        };
+        let shared = match &shared_room {
+            Some(b) => match b.0.clone().acquire_many_owned(n).await {
+                Ok(p) => Some(p),
+                Err(_) => return,
+            },
+            None => None,
+        };
+        let item = match deadline(t.frame, Deadline::Frame, read_payload(&mut rd, header)).await {
+            Ok(frame) => {
+                counter.fetch_add(
+                    frame.wire_len() as u64,
+                    std::sync::atomic::Ordering::Relaxed,
+                );
+                Queued {
+                    input: Input::Frame(frame),
+                    _room: Some((own, shared)),
+                }
+            }
+            Err(e) => Queued {
+                input: Input::Failed(e),
+                _room: None,
+            },
+        };
+        let last = matches!(item.input, Input::Failed(_));
+        if tx.send(item).is_err() || last {
+            return;
+        }
+    }
+}
+
+/// What the writer task is told.
+enum Outgoing {
+    Frame(Frame),
+    Close,
+}
+
+/// Where the writer leaves the error it stopped on, for the machine.
+type WriteFailure = Arc<std::sync::Mutex<Option<Error>>>;
+
+async fn writer_task<W: AsyncWrite + Unpin + Send + 'static>(
+    mut wr: W,
+    mut rx: mpsc::Receiver<Outgoing>,
+    t: Timeouts,
+    failure: WriteFailure,
+) -> u64 {
+    let mut sent = 0u64;
+    let result = async {
+        while let Some(item) = rx.recv().await {
+            match item {
+                Outgoing::Frame(f) => {
+                    deadline(t.write, Deadline::Write, write_frame_unflushed(&mut wr, &f)).await?;
+                    sent += f.wire_len() as u64;
+                    if rx.is_empty() {
+                        deadline(t.write, Deadline::Write, async {
+                            wr.flush()
+                                .await
+                                .map_err(|e| Error::io("sending to the peer", e))
+                        })
+                        .await?;
                     }
                 }
-                Ok(None) => Incoming::Closed,
-                Err(e) => Incoming::Failed(e),
-            };
-            // After `Done` the next frame (a receipt) belongs to the envelope: stop reading.
-            let last = !matches!(item, Incoming::Message(_));
-            if tx.send(item).is_err() || last {
-                return rd;
+                Outgoing::Close => break,
             }
         }
-    })
-}
-
-fn writer_task<W: AsyncWrite + Unpin + Send + 'static>(
-    mut wr: W,
-    mut rx: mpsc::Receiver<Frame>,
-) -> tokio::task::JoinHandle<(W, Result<u64>)> {
-    tokio::spawn(async move {
-        let mut total = 0u64;
-        while let Some(frame) = rx.recv().await {
-            if let Err(e) = write_frame(&mut wr, &frame).await {
-                return (wr, Err(e));
-            }
-            total += 5 + frame.payload.len() as u64;
-        }
-        (wr, Ok(total))
-    })
-}
-
-fn peer_error(item: Incoming, finished: bool) -> Error {
-    match item {
-        Incoming::Message(_) => Error::LegacyPeerMisbehaved(
-            "the peer sent a protocol message after the session was complete".into(),
-        ),
-        Incoming::Done if !finished => Error::LegacyPeerMisbehaved(
-            "the peer declared the session complete before all agreed messages were exchanged"
-                .into(),
-        ),
-        Incoming::Done => Error::LegacyPeerMisbehaved("the peer sent Done twice".into()),
-        Incoming::Abort => Error::LegacyPeerMisbehaved(
-            "the peer ended the session (it reported a failure; its own log says why)".into(),
-        ),
-        Incoming::Closed => Error::LegacyPeerMisbehaved(
-            "the peer closed the connection before the session was complete".into(),
-        ),
-        Incoming::Failed(e) => e,
+        // close_notify; the peer may already be gone.
+        let _ = tokio::time::timeout(t.frame, wr.shutdown()).await;
+        Ok::<(), Error>(())
     }
-}
-
-/// Sends every message the session has ready, from a blocking thread.
-fn drain<S: SansIo>(s: &mut S, tx: &mpsc::Sender<Frame>, progress: &Progress) -> Result<()> {
-    while let Some(msg) = s.poll_outgoing()? {
-        let bytes = msg.encode();
-        let (phase, items) = msg.progress();
-        tx.blocking_send(Frame::new(FrameKind::Protocol, bytes))
-            .map_err(|_| {
-                Error::LegacyPeerMisbehaved("the connection to the peer was lost".into())
-            })?;
-        progress.advance(Direction::Sent, phase, items);
+    .await;
+    if let Err(e) = result {
+        *failure.lock().unwrap_or_else(|p| p.into_inner()) = Some(e);
     }
-    Ok(())
+    sent
 }
 
-/// Handles a batch of received messages, then sends what they produced.
-fn handle_batch<S: SansIo>(
-    s: &mut S,
-    batch: Vec<Vec<u8>>,
-    tx: &mpsc::Sender<Frame>,
-    progress: &Progress,
-) -> Result<()> {
-    for bytes in batch {
-        let msg = S::Message::decode(&bytes)?;
-        let (phase, items) = msg.progress();
-        s.handle(msg)?;
-        progress.advance(Direction::Received, phase, items);
-        drain(s, tx, progress)?;
-    }
-    Ok(())
+/// The state a blocking step takes and gives back.
+struct Stepper<M, P> {
+    machine: M,
+    performer: Arc<P>,
+    tx: mpsc::Sender<Outgoing>,
+    failure: WriteFailure,
+    /// The writer stopped: frames are dropped from now on.
+    writer_gone: bool,
+    /// Why the writer stopped, for the machine once the frames already received are in.
+    write_error: Option<Error>,
+    closed: bool,
 }
 
-/// Runs `session` to completion over `stream` (after the handshake) and hands the stream back
-/// once both sides sent `Done` (nothing after the peer's `Done` has been read). The caller
-/// applies the whole-session deadline around this future and closes the stream.
-///
-/// # Errors
-/// The session's error, [`Error::PeerMisbehaved`] if the peer aborted, closed early or sent
-/// too much, [`Error::Timeout`] or [`Error::Io`] from the connection. The peer is sent `Abort`
-/// and the connection is closed.
-pub async fn drive<S, IO>(
-    stream: IO,
-    session: S,
-    limits: DriveLimits,
-    progress: Progress,
-) -> Result<(S::Output, DriveStats, IO)>
+impl<M, P> Stepper<M, P>
 where
-    S: SansIo + Send + 'static,
-    S::Output: Send + 'static,
+    M: Machine,
+    P: Perform<M::Effect, M::Completion>,
+{
+    /// Runs the machine's actions while the writer has room. Returns true when it stopped
+    /// because the writer was full.
+    /// The writer stopped before we closed: the machine will learn why, after the frames the
+    /// peer sent before it went away (its `Abort`, most often).
+    fn writer_stopped(&mut self) {
+        self.writer_gone = true;
+        let e = self
+            .failure
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .take()
+            .unwrap_or_else(|| {
+                Error::io(
+                    "sending to the peer",
+                    std::io::Error::from(std::io::ErrorKind::BrokenPipe),
+                )
+            });
+        self.write_error = Some(e);
+    }
+
+    fn drain(&mut self) -> bool {
+        loop {
+            if !self.writer_gone && !self.closed && self.tx.is_closed() {
+                self.writer_stopped();
+            }
+            if !self.writer_gone && !self.closed && self.tx.capacity() == 0 {
+                return true;
+            }
+            let Some(action) = self.machine.poll() else {
+                return false;
+            };
+            match action {
+                Action::Send(f) => {
+                    if self.writer_gone || self.closed {
+                        continue;
+                    }
+                    if self.tx.try_send(Outgoing::Frame(f)).is_err() {
+                        self.writer_stopped();
+                    }
+                }
+                Action::Perform(e) => {
+                    let c = self.performer.perform(e);
+                    self.machine.complete(c);
+                }
+                Action::Close => {
+                    if !self.closed {
+                        self.closed = true;
+                        let _ = self.tx.try_send(Outgoing::Close);
+                    }
+                }
+            }
+        }
+    }
+
+    fn feed(&mut self, frames: &mut std::collections::VecDeque<Queued>) -> bool {
+        let mut blocked = self.drain();
+        while self.machine.wants_input() {
+            let Some(q) = frames.pop_front() else { break };
+            self.machine.handle(q.input);
+            blocked = self.drain();
+        }
+        blocked
+    }
+}
+
+/// Runs `machine` over `stream` until it finishes; its effects are performed by `performer`
+/// on a blocking thread. `shutdown` cancels the machine; `budget` bounds received bytes across
+/// sessions. Returns the machine's result and the bytes each way.
+pub async fn drive<M, P, IO>(
+    stream: IO,
+    machine: M,
+    performer: Arc<P>,
+    t: Timeouts,
+    mut shutdown: Shutdown,
+    budget: Option<QueueBudget>,
+) -> (Result<M::Output>, DriveStats)
+where
+    M: Machine,
+    P: Perform<M::Effect, M::Completion>,
     IO: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
-    let (rd, wr) = tokio::io::split(stream);
+    let start = Instant::now();
+    let (rd, wr): (ReadHalf<IO>, WriteHalf<IO>) = tokio::io::split(stream);
     let (in_tx, mut in_rx) = mpsc::unbounded_channel();
-    let (out_tx, out_rx) = mpsc::channel::<Frame>(WRITE_QUEUE);
-    let counter = Arc::new(AtomicU64::new(0));
-    let reader = reader_task(rd, limits, in_tx, counter.clone());
-    let writer = writer_task(wr, out_rx);
-
-    let result = run_session(session, &mut in_rx, out_tx.clone(), progress.clone()).await;
-    // Done or Abort, then close our direction cleanly.
-    let last = match &result {
-        Ok(_) => FrameKind::Done,
-        Err(_) => FrameKind::Abort,
-    };
-    let _ = out_tx.send(Frame::new(last, Vec::new())).await;
-    drop(out_tx);
-    let result = match result {
-        Ok((out, true)) => Ok(out),
-        Ok((out, false)) => wait_for_done(&mut in_rx, limits.timeouts)
-            .await
-            .map(|()| out),
-        Err(e) => Err(e),
-    };
-    let (mut wr, written) = match writer.await {
-        Ok(x) => x,
-        Err(e) => {
-            reader.abort();
-            return Err(Error::LegacyPeerMisbehaved(format!(
-                "writer task failed: {e}"
-            )));
-        }
-    };
-    let received = counter.load(Ordering::Relaxed);
-    progress.finish();
-    let done = match (result, written) {
-        (Ok(out), Ok(sent)) => Ok((out, sent)),
-        (Err(e), _) | (_, Err(e)) => Err(e),
-    };
-    let (out, bytes_sent) = match done {
-        Ok(x) => x,
-        Err(e) => {
-            reader.abort();
-            // close_notify; the peer may already be gone.
-            let _ = tokio::time::timeout(limits.timeouts.frame, wr.shutdown()).await;
-            return Err(e);
-        }
-    };
-    // The peer's `Done` arrived, so the reader has stopped and returns the read half.
-    let rd = reader
-        .await
-        .map_err(|e| Error::LegacyPeerMisbehaved(format!("reader task failed: {e}")))?;
-    Ok((
-        out,
-        DriveStats {
-            bytes_sent,
-            bytes_received: received,
-        },
-        rd.unsplit(wr),
-    ))
-}
-
-async fn wait_for_done(rx: &mut mpsc::UnboundedReceiver<Incoming>, t: Timeouts) -> Result<()> {
-    match tokio::time::timeout(t.idle, rx.recv()).await {
-        Ok(Some(Incoming::Done)) => Ok(()),
-        Ok(Some(other)) => Err(peer_error(other, true)),
-        Ok(None) => Err(Error::LegacyPeerMisbehaved(
-            "the connection closed before the peer confirmed the session".into(),
-        )),
-        Err(_) => Err(Error::LegacyTimeout(
-            "waiting for the peer to confirm the session".into(),
-        )),
-    }
-}
-
-async fn run_session<S>(
-    session: S,
-    in_rx: &mut mpsc::UnboundedReceiver<Incoming>,
-    out_tx: mpsc::Sender<Frame>,
-    progress: Progress,
-) -> Result<(S::Output, bool)>
-where
-    S: SansIo + Send + 'static,
-    S::Output: Send + 'static,
-{
-    let mut session = session;
-    let mut batch: Vec<Vec<u8>> = Vec::new();
+    let (out_tx, out_rx) = mpsc::channel(WRITE_QUEUE);
+    let counter = Arc::new(std::sync::atomic::AtomicU64::new(0));
+    let stage = StageWatch(Arc::new(std::sync::atomic::AtomicBool::new(false)));
+    let reader = tokio::spawn(reader_task(
+        rd,
+        t,
+        stage.clone(),
+        Arc::new(Semaphore::new(SESSION_QUEUE_BYTES)),
+        budget,
+        in_tx,
+        counter.clone(),
+    ));
+    let failure = WriteFailure::default();
+    let writer = tokio::spawn(writer_task(wr, out_rx, t, failure.clone()));
+    let interrupt = machine.interrupt();
+    let mut stepper = Some(Stepper {
+        machine,
+        performer,
+        tx: out_tx.clone(),
+        failure,
+        writer_gone: false,
+        write_error: None,
+        closed: false,
+    });
+    let mut frames = std::collections::VecDeque::new();
+    let mut cancel: Option<crate::error::CancelReason> = None;
+    let mut timed_out: Option<Error> = None;
+    let mut blocked;
     loop {
-        let tx = out_tx.clone();
-        let p = progress.clone();
-        let b = std::mem::take(&mut batch);
-        let (s, r) = tokio::task::spawn_blocking(move || {
-            let mut s = session;
-            let r = drain(&mut s, &tx, &p).and_then(|()| handle_batch(&mut s, b, &tx, &p));
-            (s, r)
-        })
-        .await
-        .map_err(|e| Error::LegacyPeerMisbehaved(format!("session task failed: {e}")))?;
-        session = s;
-        r?;
-        if session.is_finished() {
+        let mut s = match stepper.take() {
+            Some(s) => s,
+            None => break,
+        };
+        let batch_frames = std::mem::take(&mut frames);
+        let reason = cancel.take();
+        let expired = timed_out.take();
+        let step = tokio::task::spawn_blocking(move || {
+            let mut frames = batch_frames;
+            if let Some(r) = reason {
+                s.machine.cancel(r);
+            }
+            let mut blocked = s.feed(&mut frames);
+            let failure = expired.or_else(|| {
+                if frames.is_empty() || !s.machine.wants_input() {
+                    s.write_error.take()
+                } else {
+                    None
+                }
+            });
+            if let Some(e) = failure {
+                s.machine.handle(Input::Failed(e));
+                blocked = s.drain();
+            }
+            (s, frames, blocked)
+        });
+        tokio::pin!(step);
+        // While the step runs, a shutdown raises the machine's interrupt flag.
+        let (s, rest, b) = loop {
+            tokio::select! {
+                r = &mut step => match r {
+                    Ok(x) => break x,
+                    Err(e) => {
+                        reader.abort();
+                        writer.abort();
+                        return (Err(Error::internal(format!("a session step failed: {e}"))), DriveStats::default());
+                    }
+                },
+                r = shutdown.wait(), if cancel.is_none() => {
+                    interrupt.raise(r);
+                    cancel = Some(r);
+                }
+            }
+        };
+        frames = rest;
+        blocked = b;
+        stage.0.store(
+            s.machine.stage() == Stage::Session,
+            std::sync::atomic::Ordering::Relaxed,
+        );
+        if s.machine.is_finished() {
+            stepper = Some(s);
             break;
         }
-        // Wait for at least one message, then take all that are already queued.
-        match in_rx.recv().await {
-            Some(Incoming::Message(m)) => batch.push(m),
-            Some(other) => return Err(peer_error(other, false)),
-            None => return Err(peer_error(Incoming::Closed, false)),
+        // A cancellation that arrived during the step is handled by the next step.
+        if cancel.is_some() {
+            stepper = Some(s);
+            continue;
         }
-        while batch.len() < 64 {
-            match in_rx.try_recv() {
-                Ok(Incoming::Message(m)) => batch.push(m),
-                Ok(other) => {
-                    // Handle what we have first; the terminal item ends the session next.
-                    let tx = out_tx.clone();
-                    let p = progress.clone();
-                    let b = std::mem::take(&mut batch);
-                    let (s, r) = tokio::task::spawn_blocking(move || {
-                        let mut s = session;
-                        let r = handle_batch(&mut s, b, &tx, &p);
-                        (s, r)
-                    })
-                    .await
-                    .map_err(|e| {
-                        Error::LegacyPeerMisbehaved(format!("session task failed: {e}"))
-                    })?;
-                    session = s;
-                    r?;
-                    if session.is_finished() && matches!(other, Incoming::Done) {
-                        return Ok((session.into_output()?, true));
-                    }
-                    return Err(peer_error(other, false));
+        if s.write_error.is_some() {
+            // The peer went away: take what it sent before (until it closed, or briefly), so
+            // the machine sees its Abort before our failed write.
+            let until = tokio::time::Instant::now() + Duration::from_millis(250);
+            while let Ok(Some(q)) = tokio::time::timeout_at(until, in_rx.recv()).await {
+                let end = matches!(q.input, Input::Closed | Input::Failed(_));
+                frames.push_back(q);
+                if end {
+                    break;
                 }
-                Err(_) => break,
+            }
+            stepper = Some(s);
+            continue;
+        }
+        let wants = s.machine.wants_input();
+        let handshake_left = (s.machine.stage() == Stage::Handshake)
+            .then(|| t.handshake.saturating_sub(start.elapsed()));
+        let session_left = t.session.saturating_sub(start.elapsed());
+        stepper = Some(s);
+        if wants && !frames.is_empty() {
+            continue;
+        }
+        let limit = handshake_left.map_or(session_left, |h| h.min(session_left));
+        let which = if handshake_left.is_some_and(|h| h <= session_left) {
+            Deadline::Handshake
+        } else {
+            Deadline::Session
+        };
+        tokio::select! {
+            q = in_rx.recv(), if wants => {
+                match q {
+                    Some(q) => {
+                        frames.push_back(q);
+                        while frames.len() < BATCH {
+                            match in_rx.try_recv() {
+                                Ok(q) => frames.push_back(q),
+                                Err(_) => break,
+                            }
+                        }
+                    }
+                    None => frames.push_back(Queued { input: Input::Closed, _room: None }),
+                }
+            }
+            p = out_tx.reserve(), if blocked => {
+                // Room in the writer: the next step produces more.
+                drop(p);
+            }
+            r = shutdown.wait() => {
+                cancel = Some(r);
+            }
+            () = tokio::time::sleep(limit) => {
+                timed_out = Some(Error::timeout(which, if which == Deadline::Handshake { t.handshake } else { t.session }));
             }
         }
     }
-    Ok((session.into_output()?, false))
+    drop(out_tx);
+    let Some(s) = stepper else {
+        return (
+            Err(Error::internal("the session machine was lost")),
+            DriveStats::default(),
+        );
+    };
+    drop(s.tx);
+    // Let the writer flush and close (bounded by its own deadlines).
+    let sent = match tokio::time::timeout(t.write + Duration::from_secs(1), writer).await {
+        Ok(Ok(sent)) => sent,
+        _ => 0,
+    };
+    reader.abort();
+    let stats = DriveStats {
+        bytes_sent: sent,
+        bytes_received: counter.load(std::sync::atomic::Ordering::Relaxed),
+    };
+    (s.machine.into_output(), stats)
 }

@@ -1,33 +1,38 @@
-//! Length-prefixed frames (`protocol-spec/04-transport-and-handshake.md` section 1).
+//! Length-prefixed frames (`protocol-spec/04-transport-and-handshake.md` section 4.2).
 //!
 //! A frame is `length: u32 big-endian || kind: u8 || payload`, where `length` counts the kind
-//! byte and the payload. The length is checked against a maximum before anything is allocated,
-//! so a peer can never make us allocate more than [`MAX_FRAME_LEN`]. A clean end of stream
-//! (between frames) and an end of stream inside a frame are told apart.
+//! byte and the payload. The reader takes the five header bytes, checks `length` against the
+//! maximum of the frame's kind ([`FrameKind::max_len`]) before anything is allocated, then
+//! reads the payload straight into a buffer of exactly its size. A clean end of stream (between
+//! frames) and an end of stream inside a frame are told apart. The writer sends the header and
+//! the payload as they are, without copying the payload into a new buffer.
 
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 
-use crate::error::{Error, Result};
+use crate::error::{Error, PeerMisbehaved, Result};
 
-/// The largest frame accepted (kind byte + payload): room for a message of 65536 elements.
+/// The largest frame of any kind (kind byte + payload): room for a message of 65536
+/// elements.
 pub const MAX_FRAME_LEN: usize = 65536 * 32 + 1024;
 
+/// Bytes of the frame header: the length and the kind.
+pub const HEADER_LEN: usize = 5;
+
 /// What a frame carries.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[repr(u8)]
 pub enum FrameKind {
-    /// A handshake hello (section 2.1).
+    /// A handshake hello (section 4.3.1).
     Hello = 1,
-    /// The handshake confirmation: the transcript hash (section 2.3).
+    /// The handshake confirmation: the transcript hash (section 4.3.3).
     Confirm = 2,
     /// A protocol message (the encoding of a `SansIo` message).
     Protocol = 3,
-    /// This side finished the protocol successfully (section 3).
+    /// This side finished the protocol successfully (section 4.4).
     Done = 4,
     /// This side gives up. Carries no reason: the peer is told only that the session failed.
     Abort = 5,
-    /// This side's signed session receipt, after both `Done` (section 4.4.1; the receipt's
-    /// 188 bytes are `protocol-spec/06-policy-and-audit.md` section 5).
+    /// This side's signed session receipt, after both `Done` (section 4.4.1).
     Receipt = 6,
     /// This side admitted the session after the handshake (section 4.3.4; empty).
     Admitted = 7,
@@ -37,7 +42,8 @@ pub enum FrameKind {
 }
 
 impl FrameKind {
-    fn from_byte(b: u8) -> Option<Self> {
+    /// The kind with this byte, if any.
+    pub fn from_byte(b: u8) -> Option<Self> {
         Some(match b {
             1 => FrameKind::Hello,
             2 => FrameKind::Confirm,
@@ -49,6 +55,34 @@ impl FrameKind {
             8 => FrameKind::Refused,
             _ => return None,
         })
+    }
+
+    /// The kind's name, for errors.
+    pub fn name(self) -> &'static str {
+        match self {
+            FrameKind::Hello => "Hello",
+            FrameKind::Confirm => "Confirm",
+            FrameKind::Protocol => "Protocol",
+            FrameKind::Done => "Done",
+            FrameKind::Abort => "Abort",
+            FrameKind::Receipt => "Receipt",
+            FrameKind::Admitted => "Admitted",
+            FrameKind::Refused => "Refused",
+        }
+    }
+
+    /// The largest `length` (kind byte + payload) a frame of this kind may announce
+    /// (section 4.2): 1 KiB for a hello, 33 for `Confirm`, 65 for `Refused`, 189 for a receipt,
+    /// 1 for the empty kinds, [`MAX_FRAME_LEN`] for a protocol message.
+    pub fn max_len(self) -> usize {
+        match self {
+            FrameKind::Hello => 1024,
+            FrameKind::Confirm => 1 + 32,
+            FrameKind::Protocol => MAX_FRAME_LEN,
+            FrameKind::Done | FrameKind::Abort | FrameKind::Admitted => 1,
+            FrameKind::Receipt => 1 + crate::audit::RECEIPT_LEN,
+            FrameKind::Refused => 1 + 64,
+        }
     }
 }
 
@@ -67,47 +101,95 @@ impl Frame {
         Frame { kind, payload }
     }
 
-    /// The frame's bytes on the wire.
+    /// A frame of `kind` with no payload (`Done`, `Abort`, `Admitted`).
+    pub fn empty(kind: FrameKind) -> Self {
+        Frame {
+            kind,
+            payload: Vec::new(),
+        }
+    }
+
+    /// Bytes of the frame on the wire, header included.
+    pub fn wire_len(&self) -> usize {
+        HEADER_LEN + self.payload.len()
+    }
+
+    /// The five header bytes.
     ///
     /// # Errors
-    /// [`Error::Input`] if the payload is larger than [`MAX_FRAME_LEN`] allows.
-    pub fn to_bytes(&self) -> Result<Vec<u8>> {
+    /// [`Error::Internal`] if the payload is larger than the kind allows (our own frames are
+    /// built within the limits).
+    pub fn header(&self) -> Result<[u8; HEADER_LEN]> {
         let len = self.payload.len() + 1;
-        if len > MAX_FRAME_LEN {
-            return Err(Error::LegacyInput(format!(
-                "a {:?} frame of {len} bytes exceeds the maximum of {MAX_FRAME_LEN} (use a smaller chunk size)",
-                self.kind
+        if len > self.kind.max_len() {
+            return Err(Error::internal(format!(
+                "a {} frame of {len} bytes exceeds its maximum of {}",
+                self.kind.name(),
+                self.kind.max_len()
             )));
         }
-        let mut out = Vec::with_capacity(4 + len);
-        out.extend_from_slice(&(len as u32).to_be_bytes());
-        out.push(self.kind as u8);
+        let mut h = [0u8; HEADER_LEN];
+        h[..4].copy_from_slice(&(len as u32).to_be_bytes());
+        h[4] = self.kind as u8;
+        Ok(h)
+    }
+
+    /// The frame's bytes on the wire (tests and tools; the writer does not copy).
+    ///
+    /// # Errors
+    /// As [`Frame::header`].
+    pub fn to_bytes(&self) -> Result<Vec<u8>> {
+        let mut out = Vec::with_capacity(self.wire_len());
+        out.extend_from_slice(&self.header()?);
         out.extend_from_slice(&self.payload);
         Ok(out)
     }
 }
 
+/// Writes one frame (header, then the payload in place) without flushing.
+///
+/// # Errors
+/// [`Error::Internal`] for an oversized frame, [`Error::Io`] if the write fails.
+pub async fn write_frame_unflushed<W: AsyncWrite + Unpin>(w: &mut W, frame: &Frame) -> Result<()> {
+    let header = frame.header()?;
+    w.write_all(&header)
+        .await
+        .map_err(|e| Error::io("sending to the peer", e))?;
+    w.write_all(&frame.payload)
+        .await
+        .map_err(|e| Error::io("sending to the peer", e))
+}
+
 /// Writes one frame and flushes.
 ///
 /// # Errors
-/// [`Error::Input`] for an oversized frame, [`Error::Io`] if the write fails.
+/// As [`write_frame_unflushed`].
 pub async fn write_frame<W: AsyncWrite + Unpin>(w: &mut W, frame: &Frame) -> Result<()> {
-    let bytes = frame.to_bytes()?;
-    w.write_all(&bytes)
-        .await
-        .map_err(|e| Error::io("sending to the peer", e))?;
+    write_frame_unflushed(w, frame).await?;
     w.flush()
         .await
         .map_err(|e| Error::io("sending to the peer", e))
 }
 
-/// Reads the 4-byte length prefix. `Ok(None)` on a clean end of stream before any byte.
+/// A checked frame header: the kind and the payload length.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Header {
+    /// The frame's kind.
+    pub kind: FrameKind,
+    /// Bytes of payload that follow.
+    pub payload_len: usize,
+}
+
+/// Reads and checks the five header bytes. `Ok(None)` on a clean end of stream before any
+/// byte.
 ///
 /// # Errors
-/// [`Error::PeerMisbehaved`] if the stream ends inside the prefix or the length is 0 or above
-/// `max`; [`Error::Io`] if the read fails.
-pub async fn read_header<R: AsyncRead + Unpin>(r: &mut R, max: usize) -> Result<Option<usize>> {
-    let mut header = [0u8; 4];
+/// [`PeerMisbehaved::TruncatedFrame`] if the stream ends inside the header,
+/// [`PeerMisbehaved::UnknownFrameKind`] for an unknown kind,
+/// [`PeerMisbehaved::FrameTooLarge`] for a length of 0 or above the kind's maximum;
+/// [`Error::Io`] if the read fails.
+pub async fn read_header<R: AsyncRead + Unpin>(r: &mut R) -> Result<Option<Header>> {
+    let mut header = [0u8; HEADER_LEN];
     let mut got = 0;
     while got < header.len() {
         let n = r
@@ -118,54 +200,59 @@ pub async fn read_header<R: AsyncRead + Unpin>(r: &mut R, max: usize) -> Result<
             if got == 0 {
                 return Ok(None);
             }
-            return Err(Error::LegacyPeerMisbehaved(
-                "the connection closed in the middle of a frame header".into(),
-            ));
+            return Err(PeerMisbehaved::TruncatedFrame.into());
         }
         got += n;
     }
-    let len = u32::from_be_bytes(header) as usize;
-    if len == 0 || len > max {
-        return Err(Error::LegacyPeerMisbehaved(format!(
-            "the peer announced a frame of {len} bytes (allowed: 1 to {max})"
-        )));
+    let len = u32::from_be_bytes([header[0], header[1], header[2], header[3]]) as usize;
+    if len == 0 {
+        return Err(PeerMisbehaved::FrameTooLarge { len: 0, max: 0 }.into());
     }
-    Ok(Some(len))
+    let kind =
+        FrameKind::from_byte(header[4]).ok_or(PeerMisbehaved::UnknownFrameKind(header[4]))?;
+    if len > kind.max_len() {
+        return Err(PeerMisbehaved::FrameTooLarge {
+            len: len as u64,
+            max: kind.max_len() as u64,
+        }
+        .into());
+    }
+    Ok(Some(Header {
+        kind,
+        payload_len: len - 1,
+    }))
 }
 
-/// Reads the body of a frame whose checked length is `len`.
+/// Reads the payload of a frame whose checked header is `header`, into a buffer of exactly
+/// its size.
 ///
 /// # Errors
-/// [`Error::PeerMisbehaved`] if the stream ends inside the frame or the kind is unknown;
-/// [`Error::Io`] if the read fails.
-pub async fn read_body<R: AsyncRead + Unpin>(r: &mut R, len: usize) -> Result<Frame> {
-    // `len` was checked against the maximum by `read_header`.
-    let mut buf = vec![0u8; len];
-    r.read_exact(&mut buf).await.map_err(|e| {
+/// [`PeerMisbehaved::TruncatedFrame`] if the stream ends inside the frame; [`Error::Io`] if
+/// the read fails.
+pub async fn read_payload<R: AsyncRead + Unpin>(r: &mut R, header: Header) -> Result<Frame> {
+    let mut payload = vec![0u8; header.payload_len];
+    r.read_exact(&mut payload).await.map_err(|e| {
         if e.kind() == std::io::ErrorKind::UnexpectedEof {
-            Error::LegacyPeerMisbehaved(format!(
-                "the connection closed in the middle of a frame of {len} bytes"
-            ))
+            PeerMisbehaved::TruncatedFrame.into()
         } else {
             Error::io("receiving from the peer", e)
         }
     })?;
-    let kind = FrameKind::from_byte(buf[0]).ok_or_else(|| {
-        Error::LegacyPeerMisbehaved(format!("the peer sent a frame of unknown kind {}", buf[0]))
-    })?;
-    buf.remove(0);
-    Ok(Frame { kind, payload: buf })
+    Ok(Frame {
+        kind: header.kind,
+        payload,
+    })
 }
 
-/// Reads one frame (no deadline: see [`super::timeouts`] for the timed version).
+/// Reads one frame (no deadline: [`super::timeouts::read_frame_timed`] adds them).
 /// `Ok(None)` on a clean end of stream between frames.
 ///
 /// # Errors
-/// As [`read_header`] and [`read_body`].
-pub async fn read_frame<R: AsyncRead + Unpin>(r: &mut R, max: usize) -> Result<Option<Frame>> {
-    match read_header(r, max).await? {
+/// As [`read_header`] and [`read_payload`].
+pub async fn read_frame<R: AsyncRead + Unpin>(r: &mut R) -> Result<Option<Frame>> {
+    match read_header(r).await? {
         None => Ok(None),
-        Some(len) => read_body(r, len).await.map(Some),
+        Some(h) => read_payload(r, h).await.map(Some),
     }
 }
 
@@ -181,18 +268,26 @@ mod tests {
             .unwrap()
     }
 
+    fn peer(e: Error) -> PeerMisbehaved {
+        match e {
+            Error::PeerMisbehaved(p) => p,
+            other => panic!("not a peer error: {other}"),
+        }
+    }
+
     #[test]
     fn round_trip_and_clean_eof() {
         rt().block_on(async {
             let mut buf = Vec::new();
             let f1 = Frame::new(FrameKind::Hello, b"hello".to_vec());
-            let f2 = Frame::new(FrameKind::Abort, vec![]);
+            let f2 = Frame::empty(FrameKind::Abort);
             write_frame(&mut buf, &f1).await.unwrap();
             write_frame(&mut buf, &f2).await.unwrap();
+            assert_eq!(buf.len(), f1.wire_len() + f2.wire_len());
             let mut r = &buf[..];
-            assert_eq!(read_frame(&mut r, MAX_FRAME_LEN).await.unwrap(), Some(f1));
-            assert_eq!(read_frame(&mut r, MAX_FRAME_LEN).await.unwrap(), Some(f2));
-            assert_eq!(read_frame(&mut r, MAX_FRAME_LEN).await.unwrap(), None);
+            assert_eq!(read_frame(&mut r).await.unwrap(), Some(f1));
+            assert_eq!(read_frame(&mut r).await.unwrap(), Some(f2));
+            assert_eq!(read_frame(&mut r).await.unwrap(), None);
         });
     }
 
@@ -205,28 +300,49 @@ mod tests {
                 .unwrap();
             for cut in [1, 3, 4, 5, 50, buf.len() - 1] {
                 let mut r = &buf[..cut];
-                let err = read_frame(&mut r, MAX_FRAME_LEN).await.unwrap_err();
-                assert!(
-                    err.to_string().contains("middle of a frame"),
-                    "{cut}: {err}"
-                );
+                let err = read_frame(&mut r).await.unwrap_err();
+                assert_eq!(peer(err), PeerMisbehaved::TruncatedFrame, "cut at {cut}");
             }
         });
     }
 
     #[test]
-    fn oversized_and_empty_frames_refused_before_allocation() {
+    fn oversized_empty_and_unknown_frames_refused_before_allocation() {
         rt().block_on(async {
-            let mut r = &[0xff, 0xff, 0xff, 0xff, 1][..];
-            let err = read_frame(&mut r, MAX_FRAME_LEN).await.unwrap_err();
-            assert!(err.to_string().contains("4294967295"), "{err}");
-            let mut r = &[0, 0, 0, 0][..];
-            assert!(read_frame(&mut r, MAX_FRAME_LEN).await.is_err());
+            let mut r = &[0xff, 0xff, 0xff, 0xff, 3][..];
+            assert!(matches!(
+                peer(read_frame(&mut r).await.unwrap_err()),
+                PeerMisbehaved::FrameTooLarge {
+                    len: 4294967295,
+                    ..
+                }
+            ));
+            // A hello may be at most 1 KiB, a Done exactly its kind byte.
+            let mut r = &[0, 0, 4, 1, 1][..];
+            assert!(matches!(
+                peer(read_frame(&mut r).await.unwrap_err()),
+                PeerMisbehaved::FrameTooLarge {
+                    len: 1025,
+                    max: 1024
+                }
+            ));
+            let mut r = &[0, 0, 0, 2, 4, 0][..];
+            assert!(matches!(
+                peer(read_frame(&mut r).await.unwrap_err()),
+                PeerMisbehaved::FrameTooLarge { len: 2, max: 1 }
+            ));
+            let mut r = &[0, 0, 0, 0, 3][..];
+            assert!(matches!(
+                peer(read_frame(&mut r).await.unwrap_err()),
+                PeerMisbehaved::FrameTooLarge { len: 0, .. }
+            ));
             let mut r = &[0, 0, 0, 2, 99, 0][..];
-            let err = read_frame(&mut r, MAX_FRAME_LEN).await.unwrap_err();
-            assert!(err.to_string().contains("unknown kind"), "{err}");
+            assert_eq!(
+                peer(read_frame(&mut r).await.unwrap_err()),
+                PeerMisbehaved::UnknownFrameKind(99)
+            );
             let big = Frame::new(FrameKind::Protocol, vec![0; MAX_FRAME_LEN]);
-            assert!(big.to_bytes().is_err());
+            assert!(matches!(big.to_bytes(), Err(Error::Internal(_))));
         });
     }
 
@@ -235,8 +351,18 @@ mod tests {
         fn never_panics_on_arbitrary_bytes(bytes in proptest::collection::vec(any::<u8>(), 0..64)) {
             rt().block_on(async {
                 let mut r = &bytes[..];
-                while let Ok(Some(_)) = read_frame(&mut r, 40).await {}
+                while let Ok(Some(_)) = read_frame(&mut r).await {}
             });
+        }
+
+        #[test]
+        fn frames_round_trip(kind in 1u8..=8, len in 0usize..200) {
+            let kind = FrameKind::from_byte(kind).unwrap();
+            let len = len.min(kind.max_len() - 1);
+            let f = Frame::new(kind, vec![0xa5; len]);
+            let bytes = f.to_bytes().unwrap();
+            let back = rt().block_on(async { read_frame(&mut &bytes[..]).await });
+            prop_assert_eq!(back.unwrap(), Some(f));
         }
     }
 }

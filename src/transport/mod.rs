@@ -1,33 +1,24 @@
-//! The network transport: frames over mutual TLS 1.3, the session handshake, deadlines, and
-//! the drivers that run a protocol session over a connection.
+//! The network transport: it moves bytes and nothing else. No policy, audit, budget or
+//! terminal code lives here.
 //!
-//! * [`framing`]: length-prefixed frames with a maximum size.
+//! * [`framing`]: length-prefixed frames with a maximum size per kind, read and written
+//!   without copying payloads.
 //! * [`verifier`]: who the peer may be (pinned fingerprint or CA).
 //! * [`tls`]: rustls configurations, TLS 1.3 only, mutual authentication.
-//! * [`handshake`]: hellos, transcript, TLS exporter, session id.
-//! * [`timeouts`]: connect, handshake, read and session deadlines.
-//! * [`session`]: the session envelope (handshake, gate, audit entries, receipts) around a
-//!   [`session::ProtocolBody`]; [`dh_body`] is DH-PSI's, [`oprf_body`] OPRF-PSI's.
-//! * [`negotiate`]: which protocol (`dh`, `oprf`, `auto`) a session runs.
-//! * [`dispatch`]: the body that runs whichever protocol the handshake picked.
-//! * [`admission`]: both sides' verdict after the handshake, before any element.
-//! * [`compliance`]: policy, budget, audit log and receipt key as a session uses them.
-//! * [`receipts`]: the signed receipt exchange at the end of a session.
+//! * [`connection`]: an authenticated connection ([`connection::Connected`]) and its TLS
+//!   exporter value.
+//! * [`client`]: connecting; [`server`]: the accept loop that holds under hostile load.
+//! * [`timeouts`]: connect, TLS, handshake, read, write and session deadlines.
+//! * [`machine`]: the interface of a sans-I/O machine; [`driver`] runs one over a connection.
+//! * [`shutdown`]: Ctrl-C, SIGTERM and shutdown signals.
 
-pub mod admission;
 pub mod client;
-pub mod compliance;
-pub mod dh_body;
-pub mod dispatch;
+pub mod connection;
 pub mod driver;
 pub mod framing;
-pub mod handshake;
-pub mod negotiate;
-pub mod oprf_body;
-pub mod progress;
-pub mod receipts;
+pub mod machine;
 pub mod server;
-pub mod session;
+pub mod shutdown;
 pub mod timeouts;
 pub mod tls;
 pub mod verifier;

@@ -1,30 +1,35 @@
-//! Deadlines: connecting, the handshake, every read and the whole session.
+//! Deadlines (`protocol-spec/04-transport-and-handshake.md` section 4.6): connecting, the TLS
+//! handshake, the session handshake, every read and write, and the whole session.
 //!
 //! A read has two deadlines: [`Timeouts::idle`] for the first byte of the next frame (the peer
-//! may be computing) and [`Timeouts::frame`] for the rest of a frame once its header arrived.
-//! A peer trickling one byte a second therefore cannot hold a session open: a frame that does
-//! not complete within `frame` ends the session.
+//! may be computing) and [`Timeouts::frame`] for the rest of a frame once its header arrived,
+//! so a peer trickling one byte a second cannot hold a session open. A write that makes no
+//! progress within [`Timeouts::write`] (a peer that does not read) ends the session too.
 
 use std::future::Future;
 use std::time::Duration;
 
 use tokio::io::AsyncRead;
 
-use super::framing::{read_body, read_header, Frame};
-use crate::error::{Error, Result};
+use super::framing::{read_header, read_payload, Frame};
+use crate::error::{Deadline, Error, Result};
 
 /// All deadlines of a session.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Timeouts {
     /// TCP connect.
     pub connect: Duration,
-    /// TLS handshake plus the session handshake.
+    /// The TLS handshake (an unauthenticated connection is dropped after it).
+    pub tls_handshake: Duration,
+    /// The session handshake and admission, from the end of TLS to both verdicts.
     pub handshake: Duration,
     /// Waiting for the next frame to start.
     pub idle: Duration,
     /// Receiving the rest of a frame whose header arrived.
     pub frame: Duration,
-    /// The whole session, handshake included.
+    /// Writing one frame to the peer.
+    pub write: Duration,
+    /// The whole session.
     pub session: Duration,
 }
 
@@ -32,64 +37,56 @@ impl Default for Timeouts {
     fn default() -> Self {
         Timeouts {
             connect: Duration::from_secs(10),
-            handshake: Duration::from_secs(20),
+            tls_handshake: Duration::from_secs(10),
+            handshake: Duration::from_secs(30),
             idle: Duration::from_secs(300),
             frame: Duration::from_secs(30),
+            write: Duration::from_secs(60),
             session: Duration::from_secs(6 * 3600),
         }
     }
 }
 
 impl Timeouts {
-    /// All read deadlines set to `secs` seconds (for tests and the `--timeout` flag); the
-    /// session deadline is left alone.
+    /// The idle and frame deadlines set to `secs` seconds (the `--read-timeout` option).
     pub fn with_read_secs(mut self, secs: u64) -> Self {
         let d = Duration::from_secs(secs);
         self.idle = d;
         self.frame = d;
-        self.handshake = self.handshake.max(d);
         self
     }
 }
 
-/// Runs `fut` under a deadline; on expiry the error says what was being waited for.
+/// Runs `fut` under a deadline.
 ///
 /// # Errors
-/// [`Error::Timeout`] on expiry, or `fut`'s error.
+/// [`Error::Timeout`] naming `which` on expiry, or `fut`'s error.
 pub async fn deadline<T>(
-    d: Duration,
-    what: &str,
+    limit: Duration,
+    which: Deadline,
     fut: impl Future<Output = Result<T>>,
 ) -> Result<T> {
-    match tokio::time::timeout(d, fut).await {
+    match tokio::time::timeout(limit, fut).await {
         Ok(r) => r,
-        Err(_) => Err(Error::LegacyTimeout(format!(
-            "{what} (limit {} s)",
-            d.as_secs_f64()
-        ))),
+        Err(_) => Err(Error::timeout(which, limit)),
     }
 }
 
 /// Reads one frame under the idle and frame deadlines. `Ok(None)` on a clean end of stream.
 ///
 /// # Errors
-/// [`Error::Timeout`] when the peer is silent or too slow, else as
-/// [`super::framing::read_frame`].
+/// [`Error::Timeout`] ([`Deadline::Idle`] or [`Deadline::Frame`]) when the peer is silent or
+/// too slow, else as [`super::framing::read_frame`].
 pub async fn read_frame_timed<R: AsyncRead + Unpin>(
     r: &mut R,
-    max: usize,
-    t: &Timeouts,
+    idle: Duration,
+    frame: Duration,
 ) -> Result<Option<Frame>> {
-    let header = deadline(t.idle, "the peer sent nothing", read_header(r, max)).await?;
-    match header {
+    match deadline(idle, Deadline::Idle, read_header(r)).await? {
         None => Ok(None),
-        Some(len) => deadline(
-            t.frame,
-            &format!("the peer is too slow sending a frame of {len} bytes"),
-            read_body(r, len),
-        )
-        .await
-        .map(Some),
+        Some(h) => deadline(frame, Deadline::Frame, read_payload(r, h))
+            .await
+            .map(Some),
     }
 }
 
@@ -97,16 +94,18 @@ pub async fn read_frame_timed<R: AsyncRead + Unpin>(
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
-    use crate::transport::framing::MAX_FRAME_LEN;
     use tokio::io::AsyncWriteExt;
+
+    fn rt() -> tokio::runtime::Runtime {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_time()
+            .build()
+            .unwrap()
+    }
 
     #[test]
     fn trickling_peer_is_dropped() {
-        let rt = tokio::runtime::Builder::new_current_thread()
-            .enable_time()
-            .build()
-            .unwrap();
-        rt.block_on(async {
+        rt().block_on(async {
             let (mut a, mut b) = tokio::io::duplex(64);
             let writer = tokio::spawn(async move {
                 // A header for 10 bytes, then one byte every 300 ms: 4 s for the frame.
@@ -117,14 +116,19 @@ mod tests {
                     tokio::time::sleep(Duration::from_millis(300)).await;
                 }
             });
-            let t = Timeouts {
-                frame: Duration::from_secs(1),
-                ..Timeouts::default()
-            };
-            let err = read_frame_timed(&mut b, MAX_FRAME_LEN, &t)
+            let err = read_frame_timed(&mut b, Duration::from_secs(60), Duration::from_secs(1))
                 .await
                 .unwrap_err();
-            assert!(matches!(err, Error::LegacyTimeout(_)), "{err}");
+            assert!(
+                matches!(
+                    err,
+                    Error::Timeout {
+                        deadline: Deadline::Frame,
+                        ..
+                    }
+                ),
+                "{err}"
+            );
             drop(b);
             writer.await.unwrap();
         });
@@ -132,20 +136,21 @@ mod tests {
 
     #[test]
     fn silent_peer_times_out() {
-        let rt = tokio::runtime::Builder::new_current_thread()
-            .enable_time()
-            .build()
-            .unwrap();
-        rt.block_on(async {
+        rt().block_on(async {
             let (_a, mut b) = tokio::io::duplex(64);
-            let t = Timeouts {
-                idle: Duration::from_millis(200),
-                ..Timeouts::default()
-            };
-            let err = read_frame_timed(&mut b, MAX_FRAME_LEN, &t)
+            let err = read_frame_timed(&mut b, Duration::from_millis(200), Duration::from_secs(1))
                 .await
                 .unwrap_err();
-            assert!(err.to_string().contains("sent nothing"), "{err}");
+            assert!(
+                matches!(
+                    err,
+                    Error::Timeout {
+                        deadline: Deadline::Idle,
+                        ..
+                    }
+                ),
+                "{err}"
+            );
         });
     }
 }

@@ -7,8 +7,8 @@ use rustls::pki_types::ServerName;
 use rustls::{ClientConfig, ServerConfig};
 
 use super::verifier::{PeerAuth, PeerVerifier};
-use crate::error::{Error, Result};
-use crate::identity::{Fingerprint, Identity};
+use crate::error::{ConfigReason, Error, Result, TlsReason};
+use crate::identity::Identity;
 
 /// The name the initiator asks for (the certificates of `identity new` carry it as a SAN).
 pub const PEER_NAME: &str = "blindmatch-peer";
@@ -27,11 +27,11 @@ pub fn client_config(identity: &Identity, auth: &PeerAuth) -> Result<Arc<ClientC
     let config =
         ClientConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
             .with_protocol_versions(&[&rustls::version::TLS13])
-            .map_err(|e| Error::LegacyConfig(format!("TLS: {e}")))?
+            .map_err(|e| Error::config(ConfigReason::Tls, format!("TLS: {e}")))?
             .dangerous()
             .with_custom_certificate_verifier(verifier)
             .with_client_auth_cert(vec![identity.cert.clone()], identity.private_key())
-            .map_err(|e| Error::LegacyConfig(format!("TLS client identity: {e}")))?;
+            .map_err(|e| Error::config(ConfigReason::Tls, format!("TLS client identity: {e}")))?;
     Ok(Arc::new(config))
 }
 
@@ -44,34 +44,41 @@ pub fn server_config(identity: &Identity, auth: &PeerAuth) -> Result<Arc<ServerC
     let config =
         ServerConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
             .with_protocol_versions(&[&rustls::version::TLS13])
-            .map_err(|e| Error::LegacyConfig(format!("TLS: {e}")))?
+            .map_err(|e| Error::config(ConfigReason::Tls, format!("TLS: {e}")))?
             .with_client_cert_verifier(verifier)
             .with_single_cert(vec![identity.cert.clone()], identity.private_key())
-            .map_err(|e| Error::LegacyConfig(format!("TLS server identity: {e}")))?;
+            .map_err(|e| Error::config(ConfigReason::Tls, format!("TLS server identity: {e}")))?;
     Ok(Arc::new(config))
 }
 
-/// The fingerprint of the peer's end-entity certificate on an established connection.
-pub fn peer_fingerprint<D>(conn: &rustls::ConnectionCommon<D>) -> Option<Fingerprint> {
-    conn.peer_certificates()
-        .and_then(|c| c.first())
-        .map(|c| Fingerprint::of_der(c))
-}
-
-/// The fingerprint and DER of the peer's end-entity certificate on an established connection.
+/// The peer's end-entity certificate (DER) on an established connection.
 pub fn peer_certificate<D>(
     conn: &rustls::ConnectionCommon<D>,
-) -> Option<(Fingerprint, rustls::pki_types::CertificateDer<'static>)> {
+) -> Option<rustls::pki_types::CertificateDer<'static>> {
     conn.peer_certificates()
         .and_then(|c| c.first())
-        .map(|c| (Fingerprint::of_der(c), c.clone().into_owned()))
+        .map(|c| c.clone().into_owned())
 }
 
 /// Maps a TLS-level I/O error into [`Error::Tls`], keeping rustls' explanation (which names
-/// the refused fingerprint when the verifier refused the peer).
+/// the refused fingerprint when our verifier refused the peer).
 pub fn tls_error(what: &str, e: std::io::Error) -> Error {
-    if let Some(inner) = e.get_ref().and_then(|i| i.downcast_ref::<rustls::Error>()) {
-        return Error::LegacyTls(format!("{what}: {inner}"));
-    }
-    Error::LegacyTls(format!("{what}: {e}"))
+    use rustls::AlertDescription as A;
+    let Some(inner) = e.get_ref().and_then(|i| i.downcast_ref::<rustls::Error>()) else {
+        return Error::tls(TlsReason::Handshake, format!("{what}: {e}"));
+    };
+    let reason = match inner {
+        rustls::Error::InvalidCertificate(_) => TlsReason::PeerRefused,
+        rustls::Error::NoCertificatesPresented => TlsReason::NoPeerCertificate,
+        rustls::Error::AlertReceived(
+            A::BadCertificate
+            | A::UnknownCA
+            | A::CertificateUnknown
+            | A::UnsupportedCertificate
+            | A::CertificateRequired
+            | A::AccessDenied,
+        ) => TlsReason::RefusedByPeer,
+        _ => TlsReason::Handshake,
+    };
+    Error::tls(reason, format!("{what}: {inner}"))
 }

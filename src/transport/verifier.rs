@@ -16,7 +16,7 @@ use rustls::server::danger::{ClientCertVerified, ClientCertVerifier};
 use rustls::server::WebPkiClientVerifier;
 use rustls::{DigitallySignedStruct, DistinguishedName, RootCertStore, SignatureScheme};
 
-use crate::error::{Error, Result};
+use crate::error::{ConfigReason, Error, Result};
 use crate::identity::Fingerprint;
 
 /// How the peer is authenticated.
@@ -38,6 +38,18 @@ impl PeerAuth {
     }
 }
 
+/// Why the verifier refused a certificate (carried inside rustls' error).
+#[derive(Debug)]
+pub struct Refused(pub String);
+
+impl std::fmt::Display for Refused {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for Refused {}
+
 /// The rustls verifier for both roles.
 #[derive(Debug)]
 pub struct PeerVerifier {
@@ -54,9 +66,10 @@ impl PeerVerifier {
     /// [`Error::Config`] if neither a pin nor a CA is given, or a CA certificate is unusable.
     pub fn new(auth: &PeerAuth) -> Result<Arc<Self>> {
         if auth.pinned.is_empty() && auth.ca.is_empty() {
-            return Err(Error::LegacyConfig(
-                "no peer to trust: pass --peer FINGERPRINT (the peer's `identity new` output) or a CA"
-                    .into(),
+            return Err(Error::config(
+                ConfigReason::Peers,
+                "no peer to trust: pin the peer's certificate fingerprint (printed by its \
+                 `identity new`) or configure a CA",
             ));
         }
         let provider = Arc::new(rustls::crypto::ring::default_provider());
@@ -65,17 +78,17 @@ impl PeerVerifier {
         } else {
             let mut roots = RootCertStore::empty();
             for c in &auth.ca {
-                roots
-                    .add(c.clone())
-                    .map_err(|e| Error::LegacyConfig(format!("unusable CA certificate: {e}")))?;
+                roots.add(c.clone()).map_err(|e| {
+                    Error::config(ConfigReason::Peers, format!("unusable CA certificate: {e}"))
+                })?;
             }
             let roots = Arc::new(roots);
             let s = WebPkiServerVerifier::builder_with_provider(roots.clone(), provider.clone())
                 .build()
-                .map_err(|e| Error::LegacyConfig(format!("CA verifier: {e}")))?;
+                .map_err(|e| Error::config(ConfigReason::Peers, format!("CA verifier: {e}")))?;
             let c = WebPkiClientVerifier::builder_with_provider(roots, provider.clone())
                 .build()
-                .map_err(|e| Error::LegacyConfig(format!("CA verifier: {e}")))?;
+                .map_err(|e| Error::config(ConfigReason::Peers, format!("CA verifier: {e}")))?;
             (Some(s), Some(c))
         };
         Ok(Arc::new(PeerVerifier {
@@ -101,9 +114,11 @@ impl PeerVerifier {
             Some(e) => format!(" and does not chain to a configured CA ({e})"),
             None => String::new(),
         };
-        rustls::Error::General(format!(
-            "peer certificate refused: its SHA-256 fingerprint {seen} is not pinned{ca}"
-        ))
+        rustls::Error::InvalidCertificate(rustls::CertificateError::Other(rustls::OtherError(
+            Arc::new(Refused(format!(
+                "peer certificate refused: its SHA-256 fingerprint {seen} is not pinned{ca}"
+            ))),
+        )))
     }
 }
 

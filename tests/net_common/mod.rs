@@ -6,7 +6,24 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::sync::mpsc;
 
+pub mod raw;
+
 pub const BIN: &str = env!("CARGO_BIN_EXE_blindmatch");
+
+/// The `code` of the JSON error object a `--json` run printed on stdout, if any.
+pub fn error_code(stdout: &str) -> Option<String> {
+    stdout.lines().find_map(|l| {
+        let v: serde_json::Value = serde_json::from_str(l).ok()?;
+        Some(v["error"]["code"].as_str()?.to_string())
+    })
+}
+
+/// The kind of the last event of an audit log.
+pub fn last_event(log: &Path) -> serde_json::Value {
+    let text = std::fs::read_to_string(log).unwrap();
+    let last: serde_json::Value = serde_json::from_str(text.lines().last().unwrap()).unwrap();
+    last["entry"]["event"].clone()
+}
 
 /// Creates an identity with the binary and returns (dir, fingerprint).
 pub fn identity(root: &Path, name: &str) -> (PathBuf, String) {

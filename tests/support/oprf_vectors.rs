@@ -104,7 +104,7 @@ fn session() -> Value {
     )
     .expect("session");
     json!({
-        "description": "receiver = initiator; the randomness is a ChaCha20 RNG seeded with SHAKE256(TEST_VECTOR_SEED || \"-session\")[0..32], drawn by the receiver (blinds with Scalar::random, then padding elements) then the sender (padding tags, then a 32-byte seed for its dummy ciphertexts)",
+        "description": "receiver = initiator; the first message is the sender's Params; the randomness is a ChaCha20 RNG seeded with SHAKE256(TEST_VECTOR_SEED || \"-session\")[0..32], drawn by the receiver (32-byte padding strings, the Fisher-Yates shuffle of its entries, then one blind per entry in sending order) then the sender (16-byte padding tags, then a 32-byte seed for its dummy ciphertexts)",
         "session_id": hex::encode(params.session_id),
         "receiver_count": params.receiver_count,
         "sender_count": params.sender_count,

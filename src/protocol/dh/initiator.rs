@@ -8,7 +8,7 @@
 
 use rand_core::CryptoRng;
 
-use crate::error::{Error, Result};
+use crate::error::{Error, PeerMisbehaved, Result};
 use crate::group::{batch, WireElement};
 use crate::protocol::dh::element_set::ElementSet;
 use crate::protocol::dh::message::DhMessage;
@@ -135,7 +135,8 @@ impl InitiatorAwaitingReblinded {
         );
         Ok(InitiatorAfterReblinded::AwaitingPeerSet(
             InitiatorAwaitingPeerSet {
-                peer_doubly: Vec::with_capacity(self.params.responder_count),
+                // Grows with the elements that arrive, never with the announced count.
+                peer_doubly: Vec::new(),
                 params: self.params,
                 own: self.own,
                 tally,
@@ -151,7 +152,7 @@ impl InitiatorAwaitingPeerSet {
     ///
     /// # Errors
     /// [`Error::PeerMisbehaved`] for a message of the wrong type or size;
-    /// [`Error::InvalidElement`] for an element that does not decode or is the identity.
+    /// [`PeerMisbehaved::InvalidElement`](crate::error::PeerMisbehaved::InvalidElement) for an element that does not decode or is the identity.
     pub fn handle(mut self, msg: DhMessage) -> Result<(InitiatorAfterPeerSet, Option<DhMessage>)> {
         let DhMessage::Blinded(elements) = msg else {
             return Err(unexpected(&msg, DhMessage::BLINDED));
@@ -201,20 +202,23 @@ impl InitiatorAwaitingPeerSet {
 }
 
 /// The error for a message of the wrong type in a state.
-pub(crate) fn unexpected(msg: &DhMessage, expected: &str) -> Error {
-    Error::LegacyPeerMisbehaved(format!(
-        "received a {} message where a {expected} message was due",
-        msg.name()
-    ))
+pub(crate) fn unexpected(msg: &DhMessage, expected: &'static str) -> Error {
+    PeerMisbehaved::UnexpectedMessage {
+        expected,
+        got: msg.name(),
+    }
+    .into()
 }
 
 /// Re-bases an element error's position from the message onto the whole set.
 pub(crate) fn shift(e: Error, offset: usize) -> Error {
     match e {
-        Error::LegacyInvalidElement { index, reason } => Error::LegacyInvalidElement {
+        Error::PeerMisbehaved(PeerMisbehaved::InvalidElement { index, reason })
+        | Error::LegacyInvalidElement { index, reason } => PeerMisbehaved::InvalidElement {
             index: offset + index,
             reason,
-        },
+        }
+        .into(),
         other => other,
     }
 }
@@ -223,10 +227,11 @@ pub(crate) fn shift(e: Error, offset: usize) -> Error {
 /// encoding) is still refused, as the protocol never produces it.
 pub(crate) fn reject_identity(elements: &[WireElement], offset: usize) -> Result<()> {
     match elements.iter().position(|e| e.0 == [0u8; 32]) {
-        Some(i) => Err(Error::LegacyInvalidElement {
+        Some(i) => Err(PeerMisbehaved::InvalidElement {
             index: offset + i,
             reason: crate::ElementError::Identity,
-        }),
+        }
+        .into()),
         None => Ok(()),
     }
 }

@@ -6,7 +6,7 @@
 //!         | 0x02 Reblinded   the peer's Blinded elements, raised to the sender's key
 //! ```
 
-use crate::error::{Error, Result};
+use crate::error::{Malformed, PeerMisbehaved, Result};
 use crate::group::{WireElement, ELEMENT_LEN};
 use crate::protocol::dh::params::MAX_CHUNK_SIZE;
 use crate::protocol::WireMessage;
@@ -73,30 +73,29 @@ impl WireMessage for DhMessage {
     }
 
     fn decode(bytes: &[u8]) -> Result<Self> {
-        let malformed = |why: String| {
-            Err(Error::LegacyPeerMisbehaved(format!(
-                "malformed DH-PSI message: {why}"
-            )))
+        let malformed = |problem: Malformed| -> Result<Self> {
+            Err(PeerMisbehaved::MalformedMessage {
+                message: "DH-PSI message",
+                problem,
+            }
+            .into())
         };
         if bytes.len() < HEADER_LEN {
-            return malformed(format!(
-                "{} bytes is shorter than the 5-byte header",
-                bytes.len()
-            ));
+            return malformed(Malformed::Truncated);
         }
         let count = u32::from_be_bytes([bytes[1], bytes[2], bytes[3], bytes[4]]) as usize;
         if count > MAX_CHUNK_SIZE {
-            return malformed(format!(
-                "{count} elements exceed the maximum of {MAX_CHUNK_SIZE} per message"
-            ));
+            return malformed(Malformed::TooLarge {
+                got: count as u64,
+                max: MAX_CHUNK_SIZE as u64,
+            });
         }
         let body = &bytes[HEADER_LEN..];
         if body.len() != count * ELEMENT_LEN {
-            return malformed(format!(
-                "header announces {count} elements ({} bytes) but {} bytes follow",
-                count * ELEMENT_LEN,
-                body.len()
-            ));
+            return malformed(Malformed::LengthMismatch {
+                announced: (count * ELEMENT_LEN) as u64,
+                actual: body.len() as u64,
+            });
         }
         let elements = body
             .chunks_exact(ELEMENT_LEN)
@@ -109,7 +108,7 @@ impl WireMessage for DhMessage {
         match bytes[0] {
             TYPE_BLINDED => Ok(DhMessage::Blinded(elements)),
             TYPE_REBLINDED => Ok(DhMessage::Reblinded(elements)),
-            other => malformed(format!("unknown message type 0x{other:02x}")),
+            other => malformed(Malformed::UnknownType(other)),
         }
     }
 }

@@ -43,15 +43,19 @@ impl OwnSet {
         rng: &mut R,
     ) -> Result<Self> {
         if items.len() > count {
-            return Err(Error::LegacyInput(format!(
-                "{} distinct items do not fit the agreed set size of {count}",
-                items.len()
-            )));
+            return Err(Error::input(
+                crate::error::InputReason::SetSize,
+                format!(
+                    "{} distinct items do not fit the agreed set size of {count}",
+                    items.len()
+                ),
+            ));
         }
         if count > u32::MAX as usize {
-            return Err(Error::LegacyInput(format!(
-                "a set size of {count} exceeds 2^32 - 1"
-            )));
+            return Err(Error::input(
+                crate::error::InputReason::SetSize,
+                format!("a set size of {count} exceeds 2^32 - 1"),
+            ));
         }
         let key = SessionKey::random(rng);
         let mut seed = [0u8; 32];

@@ -1,6 +1,6 @@
 //! What both parties agree on before the first element is sent.
 
-use crate::error::{Error, Result};
+use crate::error::{ConfigReason, Error, Result};
 use crate::protocol::Mode;
 
 /// Default number of elements per message (128 KiB of elements).
@@ -52,19 +52,23 @@ impl DhParams {
     /// [`Error::Config`] naming the parameter out of range.
     pub fn validate(&self) -> Result<()> {
         if self.chunk_size == 0 || self.chunk_size > MAX_CHUNK_SIZE {
-            return Err(Error::LegacyConfig(format!(
-                "chunk size {} is outside 1..={MAX_CHUNK_SIZE}",
-                self.chunk_size
-            )));
+            return Err(Error::config(
+                ConfigReason::Parameter,
+                format!(
+                    "chunk size {} is outside 1..={MAX_CHUNK_SIZE}",
+                    self.chunk_size
+                ),
+            ));
         }
         for (who, n) in [
             ("initiator", self.initiator_count),
             ("responder", self.responder_count),
         ] {
             if n > MAX_SET_SIZE {
-                return Err(Error::LegacyConfig(format!(
-                    "the {who} set of {n} elements exceeds the maximum of {MAX_SET_SIZE}"
-                )));
+                return Err(Error::config(
+                    ConfigReason::Parameter,
+                    format!("the {who} set of {n} elements exceeds the maximum of {MAX_SET_SIZE}"),
+                ));
             }
         }
         Ok(())

@@ -92,11 +92,8 @@ impl ResponderAwaitingPeerSet {
             params.initiator_count,
             &params,
         );
-        let kept = if params.mode == Mode::Intersection {
-            Vec::new()
-        } else {
-            Vec::with_capacity(params.initiator_count)
-        };
+        // Grows with the elements that arrive, never with the announced count.
+        let kept = Vec::new();
         Ok(ResponderAwaitingPeerSet {
             params,
             own,
@@ -111,7 +108,7 @@ impl ResponderAwaitingPeerSet {
     ///
     /// # Errors
     /// [`crate::Error::PeerMisbehaved`] for a message of the wrong type or size;
-    /// [`crate::Error::InvalidElement`] for an element that does not decode or is the
+    /// [`crate::error::PeerMisbehaved::InvalidElement`] for an element that does not decode or is the
     /// identity.
     pub fn handle(mut self, msg: DhMessage) -> Result<(ResponderAfterPeerSet, Vec<DhMessage>)> {
         let DhMessage::Blinded(elements) = msg else {

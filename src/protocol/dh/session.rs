@@ -5,7 +5,7 @@ use std::collections::VecDeque;
 
 use rand_core::CryptoRng;
 
-use crate::error::{Error, Result};
+use crate::error::{Error, PeerMisbehaved, Result};
 use crate::protocol::dh::initiator::*;
 use crate::protocol::dh::message::DhMessage;
 use crate::protocol::dh::output::DhOutput;
@@ -116,10 +116,10 @@ impl DhSession {
                 ResponderAfterReblinded::Done(out) => State::Done(out),
             },
             State::Done(_) => {
-                return Err(Error::LegacyPeerMisbehaved(format!(
-                    "a {} message after the session was complete",
-                    msg.name()
-                )))
+                return Err(PeerMisbehaved::TooMuchData {
+                    what: "the peer's DH-PSI messages",
+                }
+                .into())
             }
             State::Failed => return Err(failed()),
             State::InitiatorBlinding(_) | State::ResponderBlinding(_) => {
@@ -187,10 +187,10 @@ impl DhSession {
         let n = msg.elements().len();
         let (elements, messages) = self.inbox_room;
         if n > elements || messages == 0 {
-            return Err(Error::LegacyPeerMisbehaved(format!(
-                "a {} message of {n} elements exceeds what the peer may still send",
-                msg.name()
-            )));
+            return Err(PeerMisbehaved::TooMuchData {
+                what: "the peer's DH-PSI messages",
+            }
+            .into());
         }
         self.inbox_room = (elements - n, messages - 1);
         self.inbox.push_back(msg);
@@ -199,7 +199,7 @@ impl DhSession {
 }
 
 fn failed() -> Error {
-    Error::LegacyPeerMisbehaved("the session has already failed".into())
+    Error::internal("a DH-PSI session was used after it failed")
 }
 
 impl SansIo for DhSession {
@@ -226,13 +226,15 @@ impl SansIo for DhSession {
         matches!(self.state, State::Done(_)) && self.outbox.is_empty() && self.inbox.is_empty()
     }
 
+    fn backlog(&self) -> usize {
+        self.outbox.len()
+    }
+
     fn into_output(self) -> Result<DhOutput> {
         match self.state {
             State::Done(out) if self.outbox.is_empty() => Ok(out),
             State::Failed => Err(failed()),
-            _ => Err(Error::LegacyPeerMisbehaved(
-                "the session ended before all agreed messages were exchanged".into(),
-            )),
+            _ => Err(PeerMisbehaved::EarlyDone.into()),
         }
     }
 }

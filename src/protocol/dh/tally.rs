@@ -1,6 +1,6 @@
 //! Counting the elements of a set as its messages arrive, against the agreed size.
 
-use crate::error::{Error, Result};
+use crate::error::{PeerMisbehaved, Result};
 use crate::protocol::dh::params::DhParams;
 
 /// Tracks one set in transit: how many messages and elements have arrived of the `total`
@@ -31,17 +31,16 @@ impl Tally {
     /// on the message.
     pub(crate) fn accept(&mut self, len: usize) -> Result<()> {
         if self.messages == self.expected_messages {
-            return Err(Error::LegacyPeerMisbehaved(format!(
-                "{}: a message of {len} elements after all {} agreed elements had arrived",
-                self.what, self.total
-            )));
+            return Err(PeerMisbehaved::TooMuchData { what: self.what }.into());
         }
         let expected = (self.total - self.elements).min(self.chunk_size);
         if len != expected {
-            return Err(Error::LegacyPeerMisbehaved(format!(
-                "{}: a message of {len} elements where {expected} were due ({} of {} agreed elements received so far)",
-                self.what, self.elements, self.total
-            )));
+            return Err(PeerMisbehaved::WrongCount {
+                what: self.what,
+                got: len as u64,
+                expected: expected as u64,
+            }
+            .into());
         }
         self.elements += len;
         self.messages += 1;

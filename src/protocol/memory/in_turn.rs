@@ -46,5 +46,5 @@ where
 
 /// The error for a session in which neither party can make progress.
 pub(super) fn stalled() -> Error {
-    Error::LegacyPeerMisbehaved("the session stalled: neither party has anything to send".into())
+    Error::internal("the session stalled: neither party has anything to send")
 }

@@ -50,10 +50,13 @@ pub fn seal(
     payload_len: usize,
 ) -> Result<Vec<u8>> {
     if payload.len() > payload_len {
-        return Err(Error::LegacyInput(format!(
-            "a payload of {} bytes exceeds the session's payload length of {payload_len}",
-            payload.len()
-        )));
+        return Err(Error::input(
+            crate::error::InputReason::Payload,
+            format!(
+                "a payload of {} bytes exceeds the session's payload length of {payload_len}",
+                payload.len()
+            ),
+        ));
     }
     let mut plain = Zeroizing::new(vec![0u8; 2 + payload_len]);
     plain[..2].copy_from_slice(&(payload.len() as u16).to_be_bytes());
@@ -67,7 +70,7 @@ pub fn seal(
                 aad: session_id,
             },
         )
-        .map_err(|_| Error::LegacyInput("payload encryption failed".into()))
+        .map_err(|_| Error::internal("payload encryption failed"))
 }
 
 /// Decrypts and unpads a payload; `None` when the key is wrong or the ciphertext was

@@ -2,7 +2,10 @@
 //! the sender's set (and, in labeled mode, the sender's payload for each); the sender learns
 //! the receiver's (padded) set size.
 //!
-//! 1. The receiver sends its items blinded (RFC 9497 `Blind`), in `Blinded` chunks.
+//! 0. The sender announces its parameters (`Params`: labeled or not, the payload length and
+//!    columns); the receiver checks them against its policy before sending anything.
+//! 1. The receiver sends its items blinded (RFC 9497 `Blind`), shuffled among padding entries
+//!    that cost the same, in `Blinded` chunks.
 //! 2. The sender answers each with `Evaluated` (RFC 9497 `BlindEvaluate`).
 //! 3. The sender sends its own set as `Tags`: for each item, the top `tag_bits` bits of
 //!    `SHAKE256(OPRF_PSI_TAG || F(k, item))`, sorted and Rice coded, with an AEAD ciphertext
@@ -12,10 +15,11 @@
 //! The sender's evaluated set is a [`PreparedSender`]: computed once, it serves every session
 //! that uses the same key (unbalanced mode, [`crate::index`]).
 //!
-//! Over the network, [`crate::transport::dispatch::run_psi`] runs these roles after the
+//! Over the network the session envelope ([`crate::session`]) runs these roles after the
 //! handshake (`--protocol oprf`, or `auto`): the initiator (`blindmatch match`) is the
 //! receiver, the responder (`blindmatch serve`, from `--input` with a fresh key or from a
-//! precomputed `--index`) the sender ([`crate::transport::oprf_body`], spec section 7.11).
+//! precomputed `--index`) the sender (spec section 7.11). In memory and over the network
+//! the parties exchange exactly the same messages.
 //!
 //! ```
 //! use blindmatch::oprf::Suite;
@@ -31,13 +35,14 @@
 //! # Ok::<(), blindmatch::Error>(())
 //! ```
 
+mod draws;
 mod label;
 mod message;
 mod output;
 mod params;
 pub(crate) mod prepared;
-mod receiver;
-mod sender;
+pub mod receiver;
+pub mod sender;
 pub mod tags;
 
 use std::sync::Arc;
@@ -46,14 +51,14 @@ use rand::rngs::SysRng;
 use rand_core::{CryptoRng, Rng, UnwrapErr};
 
 pub use label::{label_key, open as open_label, seal as seal_label};
-pub use message::{OprfPsiMessage, TagChunk};
+pub use message::{OprfPsiMessage, SenderParams, TagChunk, MAX_COLUMNS, MAX_COLUMN_LEN};
 pub use output::{OprfMatch, ReceiverOutput, SenderOutput};
 pub use params::{
     OprfPsiParams, DEFAULT_CHUNK_SIZE, MAX_CHUNK_SIZE, MAX_PAYLOAD_LEN, MAX_SET_SIZE,
     STATISTICAL_SECURITY,
 };
 pub use prepared::PreparedSender;
-pub use receiver::OprfReceiver;
+pub use receiver::{OprfReceiver, ReceiverSetup};
 pub use sender::OprfSender;
 
 use crate::error::Result;
@@ -91,7 +96,9 @@ pub fn run_in_memory(
 /// Runs the online phase of a session against a prepared sender set with the given
 /// parameters and randomness (the receiver draws first), optionally recording the
 /// transcript (the parties then run in turn, otherwise at once: see
-/// [`crate::protocol::memory`]). The vector generator and the benchmarks use this.
+/// [`crate::protocol::memory`]). `params.payload_len` set makes the session labeled (no
+/// column names are announced, and the receiver accepts any). The vector generator and the
+/// benchmarks use this.
 ///
 /// # Errors
 /// As [`OprfReceiver::new`] and [`OprfSender::new`], and any protocol error.
@@ -102,8 +109,12 @@ pub fn run_in_memory_with<R: CryptoRng + ?Sized>(
     rng: &mut R,
     record: bool,
 ) -> Result<((ReceiverOutput, SenderOutput), Transcript)> {
-    let mut r = OprfReceiver::new(params.clone(), receiver, rng)?;
-    let mut s = OprfSender::new(params, set, rng)?;
+    let setup = ReceiverSetup {
+        labeled: params.payload_len.is_some(),
+        allowed_columns: None,
+    };
+    let mut r = OprfReceiver::new(params.clone(), setup, receiver, rng)?;
+    let mut s = OprfSender::new(params, set, Vec::new(), rng)?;
     let transcript = exchange(&mut r, &mut s, record)?;
     Ok(((r.into_output()?, s.into_output()?), transcript))
 }

@@ -27,6 +27,8 @@ pub struct ReceiverOutput {
     /// The receiver's items in the intersection, ordered by first input position. In
     /// labeled mode only items whose payload decrypted are here.
     pub matches: Vec<OprfMatch>,
+    /// Labeled mode: the payload column names the sender announced (empty otherwise).
+    pub columns: Vec<String>,
     /// Labeled mode: tags that matched but whose ciphertext did not decrypt (a false tag
     /// match, probability below 2^-40, or a tampered ciphertext). Such items are not matches.
     pub label_failures: usize,

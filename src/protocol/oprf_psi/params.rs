@@ -1,7 +1,7 @@
 //! What both parties of an OPRF-PSI session agree on before the first message
 //! (`protocol-spec/07-oprf-psi.md` section 3), and the tag length rule derived from it.
 
-use crate::error::{Error, Result};
+use crate::error::{ConfigReason, Error, Result};
 use crate::oprf::Suite;
 
 /// Default number of entries per message.
@@ -62,26 +62,31 @@ impl OprfPsiParams {
     /// [`Error::Config`] naming the parameter out of range.
     pub fn validate(&self) -> Result<()> {
         if self.chunk_size == 0 || self.chunk_size > MAX_CHUNK_SIZE {
-            return Err(Error::LegacyConfig(format!(
-                "chunk size {} is outside 1..={MAX_CHUNK_SIZE}",
-                self.chunk_size
-            )));
+            return Err(Error::config(
+                ConfigReason::Parameter,
+                format!(
+                    "chunk size {} is outside 1..={MAX_CHUNK_SIZE}",
+                    self.chunk_size
+                ),
+            ));
         }
         for (who, n) in [
             ("receiver", self.receiver_count),
             ("sender", self.sender_count),
         ] {
             if n > MAX_SET_SIZE {
-                return Err(Error::LegacyConfig(format!(
-                    "the {who} set of {n} entries exceeds the maximum of {MAX_SET_SIZE}"
-                )));
+                return Err(Error::config(
+                    ConfigReason::Parameter,
+                    format!("the {who} set of {n} entries exceeds the maximum of {MAX_SET_SIZE}"),
+                ));
             }
         }
         if let Some(len) = self.payload_len {
             if len > MAX_PAYLOAD_LEN {
-                return Err(Error::LegacyConfig(format!(
-                    "payload length {len} exceeds the maximum of {MAX_PAYLOAD_LEN} bytes"
-                )));
+                return Err(Error::config(
+                    ConfigReason::Parameter,
+                    format!("payload length {len} exceeds the maximum of {MAX_PAYLOAD_LEN} bytes"),
+                ));
             }
         }
         Ok(())

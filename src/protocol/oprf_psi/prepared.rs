@@ -7,9 +7,12 @@ use zeroize::Zeroize;
 use super::label::label_key;
 use super::params::MAX_PAYLOAD_LEN;
 use super::tags::full_tag;
-use crate::error::{Error, Result};
+use crate::error::{ConfigReason, Error, InputReason, Result};
 use crate::oprf::{OprfKey, Suite};
-use crate::protocol::ItemSet;
+use crate::protocol::{Interrupt, ItemSet};
+
+/// Items evaluated between two checks of an [`Interrupt`].
+const EVALUATION_BATCH: usize = 1 << 15;
 
 /// A sender's items, evaluated under its OPRF key and kept as full 128-bit tags sorted
 /// ascending, with (labeled) each item's AEAD key and plaintext payload in the same order.
@@ -81,36 +84,83 @@ impl PreparedSender {
         Ok(set)
     }
 
+    /// As [`PreparedSender::new`], checking `interrupt` between batches of items, so a
+    /// cancelled session stops evaluating within a batch (a fresh sender key evaluates the
+    /// whole set at the start of each session).
+    ///
+    /// # Errors
+    /// As [`PreparedSender::new`], and [`Error::Cancelled`] once `interrupt` is raised.
+    pub fn new_interruptible(
+        suite: Suite,
+        key: OprfKey,
+        items: &ItemSet,
+        payloads: Option<&[Vec<u8>]>,
+        interrupt: &Interrupt,
+    ) -> Result<Self> {
+        let mut set = PreparedSender {
+            suite,
+            key,
+            tags: Vec::new(),
+            labels: payloads.map(|_| Labels {
+                keys: Vec::new(),
+                payloads: Vec::new(),
+            }),
+            duplicates: items.duplicates(),
+        };
+        set.add_checked(items, payloads, Some(interrupt))?;
+        Ok(set)
+    }
+
     /// Adds the items not already in the set; returns how many were added.
     ///
     /// # Errors
     /// As [`PreparedSender::new`], and [`Error::Input`] when payloads are given to an
     /// unlabeled set or missing for a labeled one.
     pub fn add(&mut self, items: &ItemSet, payloads: Option<&[Vec<u8>]>) -> Result<usize> {
+        self.add_checked(items, payloads, None)
+    }
+
+    fn add_checked(
+        &mut self,
+        items: &ItemSet,
+        payloads: Option<&[Vec<u8>]>,
+        interrupt: Option<&Interrupt>,
+    ) -> Result<usize> {
         if payloads.is_some() != self.labels.is_some() {
-            return Err(Error::LegacyInput(if self.labels.is_some() {
-                "this set is labeled: every added item needs a payload".into()
-            } else {
-                "this set is not labeled: items cannot carry payloads".into()
-            }));
+            return Err(Error::input(
+                InputReason::Payload,
+                if self.labels.is_some() {
+                    "this set is labeled: every added item needs a payload"
+                } else {
+                    "this set is not labeled: items cannot carry payloads"
+                },
+            ));
         }
         if let Some(p) = payloads {
             if p.len() != items.input_len() {
-                return Err(Error::LegacyInput(format!(
-                    "{} payloads for {} items",
-                    p.len(),
-                    items.input_len()
-                )));
+                return Err(Error::input(
+                    InputReason::Payload,
+                    format!("{} payloads for {} items", p.len(), items.input_len()),
+                ));
             }
             if let Some(i) = p.iter().position(|p| p.len() > MAX_PAYLOAD_LEN) {
-                return Err(Error::LegacyInput(format!(
-                    "the payload of item {i} is longer than {MAX_PAYLOAD_LEN} bytes"
-                )));
+                return Err(Error::input(
+                    InputReason::Payload,
+                    format!("the payload of item {i} is longer than {MAX_PAYLOAD_LEN} bytes"),
+                ));
             }
         }
-        let outputs = self
-            .key
-            .evaluate(self.suite, &items.items().slice(0..items.len()))?;
+        let mut outputs = Vec::with_capacity(items.len());
+        for start in (0..items.len()).step_by(EVALUATION_BATCH) {
+            if let Some(i) = interrupt {
+                i.check()?;
+            }
+            let end = (start + EVALUATION_BATCH).min(items.len());
+            outputs.extend(
+                self.key
+                    .evaluate(self.suite, &items.items().slice(start..end))?,
+            );
+        }
         let mut new: Vec<Entry> = outputs
             .par_iter()
             .enumerate()
@@ -258,12 +308,16 @@ impl PreparedSender {
         labels: Option<LabelParts>,
     ) -> Result<Self> {
         if tags.windows(2).any(|w| w[0] >= w[1]) {
-            return Err(Error::LegacyInput("stored tags are not sorted".into()));
+            return Err(Error::config(
+                ConfigReason::Index,
+                "stored tags are not sorted",
+            ));
         }
         if let Some((k, p)) = &labels {
             if k.len() != tags.len() || p.len() != tags.len() {
-                return Err(Error::LegacyInput(
-                    "stored labels do not match the tags".into(),
+                return Err(Error::config(
+                    ConfigReason::Index,
+                    "stored labels do not match the tags",
                 ));
             }
         }

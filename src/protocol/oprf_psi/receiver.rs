@@ -1,189 +1,345 @@
-//! The receiver: blinds its items, finalizes the sender's evaluations into tags, and looks
-//! them up in the sender's tag stream (`protocol-spec/07-oprf-psi.md` section 5).
+//! The receiver (`protocol-spec/07-oprf-psi.md` sections 7.5 and 7.11), as consuming typed
+//! states behind one [`SansIo`] session:
+//!
+//! ```text
+//! AwaitingParams ──handle(Params)──▶ Querying ──poll: Blinded / handle(Evaluated)──▶ …
+//!   ──▶ AwaitingTags ──handle(Tags)──▶ … ──▶ ReceiverOutput
+//! ```
+//!
+//! Real items and padding cost the same and are indistinguishable to the sender in content
+//! and in timing: the receiver pads its set with random 32-byte strings, shuffles real and
+//! padding entries together, blinds, decodes and finalizes every entry alike, and derives a tag
+//! for each; only the tags of real items are looked up.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
-use curve25519_dalek::ristretto::RistrettoPoint;
 use curve25519_dalek::scalar::Scalar;
 use rand_core::CryptoRng;
+use zeroize::Zeroizing;
 
+use super::draws;
 use super::label;
-use super::message::OprfPsiMessage;
+use super::message::{OprfPsiMessage, SenderParams, TagChunk};
 use super::output::{OprfMatch, ReceiverOutput};
 use super::params::OprfPsiParams;
 use super::tags;
-use crate::error::{Error, Result};
+use crate::error::{Error, PeerMisbehaved, PolicyRule, Result};
 use crate::group::WireElement;
 use crate::oprf::client::{self, Blinded};
 use crate::oprf::OprfOutput;
 use crate::protocol::{ItemSet, SansIo};
 
-/// The receiver's session. Messages out: `Blinded` chunks. Messages in: one `Evaluated`
-/// per `Blinded`, in order, then the sender's `Tags` chunks.
-pub struct OprfReceiver {
-    params: OprfPsiParams,
+/// What the receiver accepts in the sender's parameters.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ReceiverSetup {
+    /// The session is labeled (the agreed mode is `labeled`).
+    pub labeled: bool,
+    /// The payload columns the receiver's policy lets the sender reveal; `None` accepts any
+    /// (in-memory sessions without a policy).
+    pub allowed_columns: Option<BTreeSet<String>>,
+}
+
+/// The receiver's entries in the order they are sent: real items and padding, shuffled.
+struct Entries {
     items: ItemSet,
-    blinds: Vec<Scalar>,
-    dummies: Vec<WireElement>,
-    states: Vec<Option<Blinded>>,
+    /// Sent position -> distinct item `n` when `n < items.len()`, else padding
+    /// `n - items.len()`.
+    slots: Vec<u32>,
+    padding: Vec<[u8; 32]>,
+    blinds: Zeroizing<Vec<Scalar>>,
+}
+
+impl Entries {
+    fn bytes(&self, slot: u32) -> &[u8] {
+        let n = slot as usize;
+        match n.checked_sub(self.items.len()) {
+            None => &self.items.items()[n],
+            Some(d) => &self.padding[d],
+        }
+    }
+
+    fn chunk(&self, params: &OprfPsiParams, i: usize) -> std::ops::Range<usize> {
+        let start = i * params.chunk_size;
+        start..start + params.chunk_len(params.receiver_count, i)
+    }
+}
+
+/// Waiting for the sender's parameters.
+pub struct AwaitingParams {
+    params: OprfPsiParams,
+    setup: ReceiverSetup,
+    entries: Entries,
+}
+
+/// Sending `Blinded` chunks and finalizing the `Evaluated` answers, in order.
+pub struct Querying {
+    params: OprfPsiParams,
+    entries: Entries,
+    /// The blind state of each chunk sent and not yet answered, oldest first.
+    pending: std::collections::VecDeque<Blinded>,
     sent: usize,
     evaluated: usize,
-    outputs: Vec<Option<OprfOutput>>,
     lookup: HashMap<u128, Vec<usize>>,
-    tags_received: usize,
+    /// Labeled mode: the OPRF output of each real item, for its label key.
+    outputs: Vec<Option<OprfOutput>>,
+    columns: Vec<String>,
+}
+
+/// Every `Evaluated` arrived: the sender's tags come next.
+pub struct AwaitingTags {
+    params: OprfPsiParams,
+    items: ItemSet,
+    lookup: HashMap<u128, Vec<usize>>,
+    outputs: Vec<Option<OprfOutput>>,
+    received: usize,
     peer_received: usize,
     prev: u128,
     matches: BTreeMap<usize, Option<Vec<u8>>>,
     label_failures: usize,
-    failed: bool,
+    columns: Vec<String>,
 }
 
-impl std::fmt::Debug for OprfReceiver {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "OprfReceiver({} items)", self.items.len())
+/// After [`Querying::on_evaluated`].
+// Moved once per chunk or effect, never stored in bulk: boxing would buy nothing.
+#[allow(clippy::large_enum_variant)]
+pub enum AfterEvaluated {
+    /// More answers are due.
+    Querying(Querying),
+    /// Every answer arrived.
+    AwaitingTags(AwaitingTags),
+}
+
+/// After [`AwaitingTags::on_tags`].
+// Moved once per chunk, never stored in bulk: boxing would buy nothing.
+#[allow(clippy::large_enum_variant)]
+pub enum AfterTags {
+    /// More tags are due.
+    AwaitingTags(AwaitingTags),
+    /// The session is over.
+    Done(ReceiverOutput),
+}
+
+fn unexpected(expected: &'static str, got: &OprfPsiMessage) -> Error {
+    PeerMisbehaved::UnexpectedMessage {
+        expected,
+        got: got.name(),
     }
+    .into()
 }
 
-impl Drop for OprfReceiver {
-    fn drop(&mut self) {
-        use zeroize::Zeroize;
-        self.blinds.zeroize();
-    }
-}
-
-impl OprfReceiver {
-    /// A receiver session over `items`; draws its blinds and padding from `rng`.
+impl AwaitingParams {
+    /// Draws, in this order: the padding strings (32 bytes each), the shuffle of all
+    /// `receiver_count` entries, and one blind per entry in sending order.
     ///
     /// # Errors
-    /// [`Error::Config`] for parameters out of range; [`Error::Input`] if the receiver has
-    /// more distinct items than `params.receiver_count`.
+    /// [`crate::Error::Config`] for parameters out of range; [`crate::Error::Input`] if the
+    /// receiver has more distinct items than `params.receiver_count`.
     pub fn new<R: CryptoRng + ?Sized>(
         params: OprfPsiParams,
+        setup: ReceiverSetup,
         items: ItemSet,
         rng: &mut R,
     ) -> Result<Self> {
         params.validate()?;
         if items.len() > params.receiver_count {
-            return Err(Error::LegacyInput(format!(
-                "{} distinct items exceed the agreed receiver count of {}",
-                items.len(),
-                params.receiver_count
-            )));
+            return Err(Error::input(
+                crate::error::InputReason::SetSize,
+                format!(
+                    "{} distinct items exceed the agreed receiver count of {}",
+                    items.len(),
+                    params.receiver_count
+                ),
+            ));
         }
-        let blinds = (0..items.len())
-            .map(|_| loop {
-                let s = Scalar::random(rng);
-                if s != Scalar::ZERO {
-                    break s;
-                }
-            })
+        let padding = (items.len()..params.receiver_count)
+            .map(|_| draws::bytes32(rng))
             .collect();
-        // Padding: uniformly random group elements, distributed as blinded items are.
-        let dummies = (items.len()..params.receiver_count)
-            .map(|_| WireElement::encode(&RistrettoPoint::random(rng)))
-            .collect();
-        let chunks = params.chunk_count(params.receiver_count);
-        Ok(OprfReceiver {
-            outputs: vec![None; items.len()],
-            states: (0..chunks).map(|_| None).collect(),
+        let mut slots: Vec<u32> = (0..params.receiver_count as u32).collect();
+        draws::shuffle(rng, &mut slots);
+        let blinds = Zeroizing::new((0..slots.len()).map(|_| draws::scalar(rng)).collect());
+        Ok(AwaitingParams {
             params,
-            items,
-            blinds,
-            dummies,
-            sent: 0,
-            evaluated: 0,
-            lookup: HashMap::new(),
-            tags_received: 0,
-            peer_received: 0,
-            prev: 0,
-            matches: BTreeMap::new(),
-            label_failures: 0,
-            failed: false,
+            setup,
+            entries: Entries {
+                items,
+                slots,
+                padding,
+                blinds,
+            },
         })
     }
 
-    fn real_range(&self, chunk: usize) -> std::ops::Range<usize> {
-        let start = (chunk * self.params.chunk_size).min(self.items.len());
-        let end = ((chunk + 1) * self.params.chunk_size).min(self.items.len());
-        start..end
+    /// Takes the sender's parameters (section 7.11): refuses a payload column outside the
+    /// allowed ones before anything is sent.
+    ///
+    /// # Errors
+    /// [`PeerMisbehaved::ParamsContradictMode`] if labeled-ness differs from the agreed mode;
+    /// [`Error::PolicyRefused`] (rule `revealable_columns`) for a column not allowed;
+    /// [`crate::Error::Config`] if the payload length does not fit the agreed chunk size.
+    pub fn on_params(self, msg: SenderParams) -> Result<Querying> {
+        let AwaitingParams {
+            mut params,
+            setup,
+            entries,
+        } = self;
+        if msg.payload_len.is_some() != setup.labeled {
+            return Err(PeerMisbehaved::ParamsContradictMode.into());
+        }
+        if let Some(allowed) = &setup.allowed_columns {
+            if let Some(c) = msg.columns.iter().find(|c| !allowed.contains(*c)) {
+                return Err(Error::refused(
+                    PolicyRule::RevealableColumns,
+                    format!(
+                        "the sender's payloads carry column `{c}`, which the policy does not \
+                         allow to be revealed"
+                    ),
+                ));
+            }
+        }
+        params.payload_len = msg.payload_len;
+        params.validate()?;
+        let labeled = params.payload_len.is_some();
+        let outputs = if labeled {
+            vec![None; entries.items.len()]
+        } else {
+            Vec::new()
+        };
+        Ok(Querying {
+            params,
+            entries,
+            pending: Default::default(),
+            sent: 0,
+            evaluated: 0,
+            lookup: HashMap::new(),
+            outputs,
+            columns: msg.columns,
+        })
+    }
+}
+
+impl Querying {
+    fn chunks(&self) -> usize {
+        self.params.chunk_count(self.params.receiver_count)
     }
 
-    fn next_blinded(&mut self) -> Result<Option<OprfPsiMessage>> {
-        let chunks = self.params.chunk_count(self.params.receiver_count);
-        if self.sent == chunks {
+    /// The next `Blinded` chunk, if one is still to be sent.
+    ///
+    /// # Errors
+    /// [`crate::Error::Input`] if an item is longer than 65535 bytes or hashes to the
+    /// identity.
+    pub fn next_blinded(&mut self) -> Result<Option<OprfPsiMessage>> {
+        if self.sent == self.chunks() {
             return Ok(None);
         }
-        let i = self.sent;
-        let real = self.real_range(i);
-        let (state, mut elements) = client::blind_with(
+        let range = self.entries.chunk(&self.params, self.sent);
+        let inputs: Vec<&[u8]> = self.entries.slots[range.clone()]
+            .iter()
+            .map(|&s| self.entries.bytes(s))
+            .collect();
+        let (state, elements) = client::blind_with(
             self.params.suite,
-            &self.items.items().slice(real.clone()),
-            self.blinds[real.clone()].to_vec(),
+            &inputs,
+            self.entries.blinds[range].to_vec(),
         )?;
-        let len = self.params.chunk_len(self.params.receiver_count, i);
-        let dummy_start = (i * self.params.chunk_size).max(self.items.len()) - self.items.len();
-        elements
-            .extend_from_slice(&self.dummies[dummy_start..dummy_start + (len - elements.len())]);
-        self.states[i] = Some(state);
+        self.pending.push_back(state);
         self.sent += 1;
         Ok(Some(OprfPsiMessage::Blinded(elements)))
     }
 
-    fn on_evaluated(&mut self, evaluated: Vec<WireElement>) -> Result<()> {
+    /// Finalizes the answer to the oldest unanswered chunk: every element is decoded and
+    /// validated, every entry gets its tag, and the tags of real items are kept for lookup.
+    ///
+    /// # Errors
+    /// [`PeerMisbehaved::UnexpectedMessage`] for an answer to a chunk not yet sent;
+    /// [`PeerMisbehaved::WrongCount`]; [`PeerMisbehaved::InvalidElement`] for an element that
+    /// does not decode or is the identity.
+    pub fn on_evaluated(mut self, evaluated: Vec<WireElement>) -> Result<AfterEvaluated> {
+        let Some(state) = self.pending.pop_front() else {
+            return Err(PeerMisbehaved::UnexpectedMessage {
+                expected: OprfPsiMessage::BLINDED,
+                got: OprfPsiMessage::EVALUATED,
+            }
+            .into());
+        };
         let i = self.evaluated;
-        if i >= self.sent {
-            return Err(Error::LegacyPeerMisbehaved(
-                "an Evaluated message arrived before its Blinded message was sent".into(),
-            ));
+        let range = self.entries.chunk(&self.params, i);
+        if evaluated.len() != range.len() {
+            return Err(PeerMisbehaved::WrongCount {
+                what: "an Evaluated message",
+                got: evaluated.len() as u64,
+                expected: range.len() as u64,
+            }
+            .into());
         }
-        let len = self.params.chunk_len(self.params.receiver_count, i);
-        if evaluated.len() != len {
-            return Err(Error::LegacyPeerMisbehaved(format!(
-                "Evaluated message {i} carries {} elements, expected {len}",
-                evaluated.len()
-            )));
-        }
-        let real = self.real_range(i);
-        let state = self.states[i]
-            .take()
-            .ok_or_else(|| Error::LegacyPeerMisbehaved("Evaluated message replayed".into()))?;
-        let outputs = state.finalize(
-            &self.items.items().slice(real.clone()),
-            &evaluated[..real.len()],
-        )?;
-        // Dummy positions are not decoded: their evaluations are never used.
+        let slots = &self.entries.slots[range.clone()];
+        let inputs: Vec<&[u8]> = slots.iter().map(|&s| self.entries.bytes(s)).collect();
+        let outputs = state.finalize(&inputs, &evaluated).map_err(|e| match e {
+            Error::PeerMisbehaved(PeerMisbehaved::InvalidElement { index, reason }) => {
+                PeerMisbehaved::InvalidElement {
+                    index: range.start + index,
+                    reason,
+                }
+                .into()
+            }
+            other => other,
+        })?;
         let bits = self.params.tag_bits();
-        for (u, out) in real.zip(outputs) {
+        let real = self.entries.items.len();
+        for (&slot, out) in slots.iter().zip(outputs) {
+            // Every entry's tag is derived, so real and padding entries cost the same.
             let t = tags::truncate(tags::full_tag(&out), bits);
-            self.lookup.entry(t).or_default().push(u);
-            self.outputs[u] = Some(out);
+            let n = slot as usize;
+            if n < real {
+                self.lookup.entry(t).or_default().push(n);
+                if let Some(o) = self.outputs.get_mut(n) {
+                    *o = Some(out);
+                }
+            }
         }
         self.evaluated += 1;
-        Ok(())
+        if self.evaluated < self.chunks() {
+            return Ok(AfterEvaluated::Querying(self));
+        }
+        Ok(AfterEvaluated::AwaitingTags(AwaitingTags {
+            params: self.params,
+            items: self.entries.items,
+            lookup: self.lookup,
+            outputs: self.outputs,
+            received: 0,
+            peer_received: 0,
+            prev: 0,
+            matches: BTreeMap::new(),
+            label_failures: 0,
+            columns: self.columns,
+        }))
     }
+}
 
-    fn on_tags(&mut self, chunk: super::message::TagChunk) -> Result<()> {
-        let chunks = self.params.chunk_count(self.params.receiver_count);
-        if self.evaluated < chunks {
-            return Err(Error::LegacyPeerMisbehaved(
-                "a Tags message arrived before every Evaluated message".into(),
-            ));
-        }
-        let i = self.tags_received;
-        if i >= self.params.chunk_count(self.params.sender_count) {
-            return Err(Error::LegacyPeerMisbehaved(
-                "more Tags messages than agreed".into(),
-            ));
-        }
+impl AwaitingTags {
+    /// Takes a chunk of the sender's tags and looks up the receiver's own.
+    ///
+    /// # Errors
+    /// [`PeerMisbehaved::WrongCount`] for a chunk of the wrong size;
+    /// [`PeerMisbehaved::MalformedMessage`] for a tag code that does not decode.
+    pub fn on_tags(mut self, chunk: TagChunk) -> Result<AfterTags> {
+        let i = self.received;
         let len = self.params.chunk_len(self.params.sender_count, i);
         let ct_len = self.params.ciphertext_len();
-        if chunk.count != len || chunk.ciphertexts.len() != len * ct_len {
-            return Err(Error::LegacyPeerMisbehaved(format!(
-                "Tags message {i} carries {} tags and {} ciphertext bytes, expected {len} and {}",
-                chunk.count,
-                chunk.ciphertexts.len(),
-                len * ct_len
-            )));
+        if chunk.count != len {
+            return Err(PeerMisbehaved::WrongCount {
+                what: "a Tags message",
+                got: chunk.count as u64,
+                expected: len as u64,
+            }
+            .into());
+        }
+        if chunk.ciphertexts.len() != len * ct_len {
+            return Err(PeerMisbehaved::WrongCount {
+                what: "the ciphertext bytes of a Tags message",
+                got: chunk.ciphertexts.len() as u64,
+                expected: (len * ct_len) as u64,
+            }
+            .into());
         }
         let values = tags::decode(
             &chunk.code,
@@ -201,7 +357,7 @@ impl OprfReceiver {
                     self.matches.insert(u, None);
                     continue;
                 }
-                let Some(out) = &self.outputs[u] else {
+                let Some(Some(out)) = self.outputs.get(u) else {
                     continue;
                 };
                 let key = label::label_key(out);
@@ -215,9 +371,104 @@ impl OprfReceiver {
             }
         }
         self.peer_received += len;
-        self.tags_received += 1;
+        self.received += 1;
+        if self.received < self.params.chunk_count(self.params.sender_count) {
+            return Ok(AfterTags::AwaitingTags(self));
+        }
+        Ok(AfterTags::Done(self.finish()))
+    }
+
+    fn finish(self) -> ReceiverOutput {
+        let items = &self.items;
+        let mut matches: Vec<OprfMatch> = self
+            .matches
+            .into_iter()
+            .map(|(u, payload)| OprfMatch {
+                item: items.items()[u].to_vec(),
+                input_indices: items.input_indices(u),
+                payload,
+            })
+            .collect();
+        matches.sort_by_key(|m| m.input_indices[0]);
+        ReceiverOutput {
+            own_unique: items.len(),
+            own_sent: self.params.receiver_count,
+            peer_sent: self.peer_received,
+            duplicates: items.duplicates(),
+            matches,
+            columns: self.columns,
+            label_failures: self.label_failures,
+        }
+    }
+}
+
+enum State {
+    AwaitingParams(AwaitingParams),
+    Querying(Querying),
+    AwaitingTags(AwaitingTags),
+    Done(ReceiverOutput),
+    Failed,
+}
+
+/// The receiver's session: its typed states behind [`SansIo`]. Messages in: `Params`, then
+/// one `Evaluated` per `Blinded`, then the sender's `Tags`. Messages out: `Blinded` chunks.
+pub struct OprfReceiver {
+    state: State,
+}
+
+impl std::fmt::Debug for OprfReceiver {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("OprfReceiver")
+    }
+}
+
+impl OprfReceiver {
+    /// A receiver session over `items` (see [`AwaitingParams::new`] for the draws).
+    ///
+    /// # Errors
+    /// As [`AwaitingParams::new`].
+    pub fn new<R: CryptoRng + ?Sized>(
+        params: OprfPsiParams,
+        setup: ReceiverSetup,
+        items: ItemSet,
+        rng: &mut R,
+    ) -> Result<Self> {
+        Ok(OprfReceiver {
+            state: State::AwaitingParams(AwaitingParams::new(params, setup, items, rng)?),
+        })
+    }
+
+    fn step(&mut self, msg: OprfPsiMessage) -> Result<()> {
+        let state = std::mem::replace(&mut self.state, State::Failed);
+        self.state = match (state, msg) {
+            (State::AwaitingParams(s), OprfPsiMessage::Params(p)) => {
+                State::Querying(s.on_params(p)?)
+            }
+            (State::Querying(s), OprfPsiMessage::Evaluated(e)) => match s.on_evaluated(e)? {
+                AfterEvaluated::Querying(s) => State::Querying(s),
+                AfterEvaluated::AwaitingTags(s) => State::AwaitingTags(s),
+            },
+            (State::AwaitingTags(s), OprfPsiMessage::Tags(t)) => match s.on_tags(t)? {
+                AfterTags::AwaitingTags(s) => State::AwaitingTags(s),
+                AfterTags::Done(out) => State::Done(out),
+            },
+            (State::AwaitingParams(_), m) => return Err(unexpected(OprfPsiMessage::PARAMS, &m)),
+            (State::Querying(_), m) => return Err(unexpected(OprfPsiMessage::EVALUATED, &m)),
+            (State::AwaitingTags(_), m) => return Err(unexpected(OprfPsiMessage::TAGS, &m)),
+            (State::Done(_), _) => {
+                return Err(PeerMisbehaved::TooMuchData {
+                    what: "the sender's messages",
+                }
+                .into())
+            }
+            (State::Failed, _) => return Err(failed()),
+        };
         Ok(())
     }
+}
+
+fn failed() -> Error {
+    Error::internal("an OPRF-PSI receiver was used after it failed")
 }
 
 impl SansIo for OprfReceiver {
@@ -225,56 +476,34 @@ impl SansIo for OprfReceiver {
     type Output = ReceiverOutput;
 
     fn poll_outgoing(&mut self) -> Result<Option<OprfPsiMessage>> {
-        if self.failed {
-            return Err(Error::LegacyPeerMisbehaved("the session has failed".into()));
+        let r = match &mut self.state {
+            State::Querying(s) => s.next_blinded(),
+            State::Failed => Err(failed()),
+            _ => Ok(None),
+        };
+        if r.is_err() {
+            self.state = State::Failed;
         }
-        let r = self.next_blinded();
-        self.failed = r.is_err();
         r
     }
 
     fn handle(&mut self, msg: OprfPsiMessage) -> Result<()> {
-        if self.failed {
-            return Err(Error::LegacyPeerMisbehaved("the session has failed".into()));
+        let r = self.step(msg);
+        if r.is_err() {
+            self.state = State::Failed;
         }
-        let r = match msg {
-            OprfPsiMessage::Evaluated(e) => self.on_evaluated(e),
-            OprfPsiMessage::Tags(t) => self.on_tags(t),
-            OprfPsiMessage::Blinded(_) => Err(Error::LegacyPeerMisbehaved(
-                "the receiver got a Blinded message".into(),
-            )),
-        };
-        self.failed = r.is_err();
         r
     }
 
     fn is_finished(&self) -> bool {
-        !self.failed && self.tags_received == self.params.chunk_count(self.params.sender_count)
+        matches!(self.state, State::Done(_))
     }
 
-    fn into_output(mut self) -> Result<ReceiverOutput> {
-        if !self.is_finished() {
-            return Err(Error::LegacyPeerMisbehaved(
-                "the session ended before it finished".into(),
-            ));
+    fn into_output(self) -> Result<ReceiverOutput> {
+        match self.state {
+            State::Done(out) => Ok(out),
+            State::Failed => Err(failed()),
+            _ => Err(PeerMisbehaved::EarlyDone.into()),
         }
-        let matches = std::mem::take(&mut self.matches);
-        let mut matches: Vec<OprfMatch> = matches
-            .into_iter()
-            .map(|(u, payload)| OprfMatch {
-                item: self.items.items()[u].to_vec(),
-                input_indices: self.items.input_indices(u),
-                payload,
-            })
-            .collect();
-        matches.sort_by_key(|m| m.input_indices[0]);
-        Ok(ReceiverOutput {
-            own_unique: self.items.len(),
-            own_sent: self.params.receiver_count,
-            peer_sent: self.peer_received,
-            duplicates: self.items.duplicates(),
-            matches,
-            label_failures: self.label_failures,
-        })
     }
 }

@@ -1,6 +1,13 @@
-//! The sender: evaluates the receiver's blinded items, then sends its own set as sorted,
-//! truncated, Rice-coded tags, with a ciphertext per tag in labeled mode
-//! (`protocol-spec/07-oprf-psi.md` section 5).
+//! The sender (`protocol-spec/07-oprf-psi.md` sections 7.5 and 7.11), as consuming typed
+//! states behind one [`SansIo`] session:
+//!
+//! ```text
+//! Announcing ──poll: Params──▶ Evaluating ──handle(Blinded) / poll: Evaluated──▶ …
+//!   ──▶ SendingTags ──poll: Tags──▶ … ──▶ SenderOutput
+//! ```
+//!
+//! The sender's tags are its items' truncated tags, merged in ascending order with padding tags
+//! drawn uniformly, Rice coded, with an AEAD ciphertext per tag in labeled mode.
 
 use std::collections::VecDeque;
 use std::sync::Arc;
@@ -10,144 +17,296 @@ use rand_core::{CryptoRng, Rng, SeedableRng};
 use rayon::prelude::*;
 
 use super::label;
-use super::message::{OprfPsiMessage, TagChunk};
+use super::message::{OprfPsiMessage, SenderParams, TagChunk};
 use super::output::SenderOutput;
 use super::params::OprfPsiParams;
 use super::prepared::PreparedSender;
 use super::tags;
-use crate::error::{Error, Result};
+use crate::error::{ConfigReason, Error, InputReason, PeerMisbehaved, Result};
 use crate::group::WireElement;
 use crate::protocol::SansIo;
 
-/// The sender's session. Messages in: `Blinded` chunks. Messages out: one `Evaluated` per
-/// `Blinded`, then, once every `Blinded` chunk is answered, its `Tags` chunks.
-pub struct OprfSender {
+/// The sender's first step: its parameters are to be announced.
+pub struct Announcing {
     params: OprfPsiParams,
     set: Arc<PreparedSender>,
+    columns: Vec<String>,
+    padding: Vec<u128>,
+    rng: ChaCha20Rng,
+}
+
+/// Answering each `Blinded` chunk with its `Evaluated` chunk, in order.
+pub struct Evaluating {
+    tags: TagStream,
     queue: VecDeque<Vec<WireElement>>,
     received: usize,
     evaluated: usize,
-    dummies: Vec<u128>,
+}
+
+/// Every `Blinded` chunk was answered: the tags go out.
+pub struct SendingTags {
+    tags: TagStream,
+    sent: usize,
+}
+
+/// The sender's set and padding as a sorted stream of truncated tags.
+struct TagStream {
+    params: OprfPsiParams,
+    set: Arc<PreparedSender>,
+    padding: Vec<u128>,
     real_pos: usize,
-    dummy_pos: usize,
-    tags_sent: usize,
+    padding_pos: usize,
     prev: u128,
     rng: ChaCha20Rng,
-    failed: bool,
 }
 
-impl std::fmt::Debug for OprfSender {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "OprfSender({:?})", self.set)
-    }
-}
-
-/// One entry of the sender's outgoing stream.
 enum Entry {
     Real(usize),
-    Dummy,
+    Padding,
 }
 
-impl OprfSender {
-    /// A sender session over a prepared set (the same set may serve many sessions).
+impl Announcing {
+    /// A sender session over a prepared set (one set may serve many sessions). Draws, in this
+    /// order: the padding tags (16 bytes each, read as a big-endian integer, truncated to the
+    /// tag length), then a 32-byte seed for the padding ciphertexts.
     ///
     /// # Errors
-    /// [`Error::Config`] for parameters out of range, a suite other than the set's, or
-    /// labeled mode over an unlabeled set; [`Error::Input`] if the set has more items than
-    /// `params.sender_count` or a payload longer than `params.payload_len`.
+    /// [`crate::Error::Config`] for parameters out of range, a suite other than the set's, or
+    /// labeled mode over an unlabeled set; [`crate::Error::Input`] if the set has more items
+    /// than `params.sender_count` or a payload longer than `params.payload_len`.
     pub fn new<R: CryptoRng + ?Sized>(
         params: OprfPsiParams,
         set: Arc<PreparedSender>,
+        columns: Vec<String>,
         rng: &mut R,
     ) -> Result<Self> {
         params.validate()?;
         if params.suite != set.suite() {
-            return Err(Error::LegacyConfig(format!(
-                "the session uses suite {} but the prepared set was computed with {}",
-                params.suite,
-                set.suite()
-            )));
+            return Err(Error::config(
+                ConfigReason::Conflict,
+                format!(
+                    "the session uses suite {} but the prepared set was computed with {}",
+                    params.suite,
+                    set.suite()
+                ),
+            ));
         }
         if set.len() > params.sender_count {
-            return Err(Error::LegacyInput(format!(
-                "{} distinct items exceed the agreed sender count of {}",
-                set.len(),
-                params.sender_count
-            )));
+            return Err(Error::input(
+                InputReason::SetSize,
+                format!(
+                    "{} distinct items exceed the agreed sender count of {}",
+                    set.len(),
+                    params.sender_count
+                ),
+            ));
         }
         if let Some(len) = params.payload_len {
             if !set.is_labeled() {
-                return Err(Error::LegacyConfig(
-                    "labeled mode needs a set prepared with payloads".into(),
+                return Err(Error::config(
+                    ConfigReason::Conflict,
+                    "labeled mode needs a set prepared with payloads",
                 ));
             }
             if set.max_payload_len() > len {
-                return Err(Error::LegacyInput(format!(
-                    "a payload of {} bytes exceeds the session's payload length of {len}",
-                    set.max_payload_len()
-                )));
+                return Err(Error::input(
+                    InputReason::Payload,
+                    format!(
+                        "a payload of {} bytes exceeds the session's payload length of {len}",
+                        set.max_payload_len()
+                    ),
+                ));
             }
         }
         let bits = params.tag_bits();
-        let mut dummies: Vec<u128> = (set.len()..params.sender_count)
+        let mut padding: Vec<u128> = (set.len()..params.sender_count)
             .map(|_| {
-                let full = (u128::from(rng.next_u64()) << 64) | u128::from(rng.next_u64());
-                tags::truncate(full, bits)
+                let mut b = [0u8; 16];
+                rng.fill_bytes(&mut b);
+                tags::truncate(u128::from_be_bytes(b), bits)
             })
             .collect();
-        dummies.sort_unstable();
+        padding.sort_unstable();
         let mut seed = [0u8; 32];
         rng.fill_bytes(&mut seed);
-        Ok(OprfSender {
+        let columns = if params.payload_len.is_some() {
+            columns
+        } else {
+            Vec::new()
+        };
+        Ok(Announcing {
             params,
             set,
-            queue: VecDeque::new(),
-            received: 0,
-            evaluated: 0,
-            dummies,
-            real_pos: 0,
-            dummy_pos: 0,
-            tags_sent: 0,
-            prev: 0,
+            columns,
+            padding,
             rng: ChaCha20Rng::from_seed(seed),
-            failed: false,
         })
     }
 
-    fn blinded_chunks(&self) -> usize {
-        self.params.chunk_count(self.params.receiver_count)
+    /// The `Params` message, and the state that answers the receiver's chunks.
+    pub fn announce(self) -> (Evaluating, OprfPsiMessage) {
+        let msg = OprfPsiMessage::Params(SenderParams {
+            payload_len: self.params.payload_len,
+            columns: self.columns,
+        });
+        let tags = TagStream {
+            params: self.params,
+            set: self.set,
+            padding: self.padding,
+            real_pos: 0,
+            padding_pos: 0,
+            prev: 0,
+            rng: self.rng,
+        };
+        (
+            Evaluating {
+                tags,
+                queue: VecDeque::new(),
+                received: 0,
+                evaluated: 0,
+            },
+            msg,
+        )
     }
+}
 
-    fn next(&mut self) -> Result<Option<OprfPsiMessage>> {
-        if let Some(blinded) = self.queue.pop_front() {
-            let evaluated = self.set.key().blind_evaluate(&blinded)?;
-            self.evaluated += 1;
-            return Ok(Some(OprfPsiMessage::Evaluated(evaluated)));
-        }
-        if self.evaluated < self.blinded_chunks()
-            || self.tags_sent == self.params.chunk_count(self.params.sender_count)
-        {
-            return Ok(None);
-        }
-        self.next_tags().map(Some)
-    }
+/// After [`Evaluating::next_evaluated`].
+// Moved once per chunk or effect, never stored in bulk: boxing would buy nothing.
+#[allow(clippy::large_enum_variant)]
+pub enum AfterEvaluating {
+    /// Still answering (or waiting for) `Blinded` chunks.
+    Evaluating(Evaluating),
+    /// Every chunk is answered.
+    SendingTags(SendingTags),
+}
 
-    fn next_tags(&mut self) -> Result<OprfPsiMessage> {
-        let len = self
+impl Evaluating {
+    fn chunks(&self) -> usize {
+        self.tags
             .params
-            .chunk_len(self.params.sender_count, self.tags_sent);
+            .chunk_count(self.tags.params.receiver_count)
+    }
+
+    /// Queues a `Blinded` chunk after checking its size.
+    ///
+    /// # Errors
+    /// [`PeerMisbehaved::TooMuchData`] past the agreed chunks; [`PeerMisbehaved::WrongCount`].
+    pub fn on_blinded(&mut self, elements: Vec<WireElement>) -> Result<()> {
+        let i = self.received;
+        if i >= self.chunks() {
+            return Err(PeerMisbehaved::TooMuchData {
+                what: "the receiver's Blinded messages",
+            }
+            .into());
+        }
+        let len = self
+            .tags
+            .params
+            .chunk_len(self.tags.params.receiver_count, i);
+        if elements.len() != len {
+            return Err(PeerMisbehaved::WrongCount {
+                what: "a Blinded message",
+                got: elements.len() as u64,
+                expected: len as u64,
+            }
+            .into());
+        }
+        self.queue.push_back(elements);
+        self.received += 1;
+        Ok(())
+    }
+
+    /// Answers the oldest queued chunk, or moves on to the tags once all are answered.
+    ///
+    /// # Errors
+    /// [`PeerMisbehaved::InvalidElement`] for an element that does not decode or is the
+    /// identity.
+    pub fn next_evaluated(mut self) -> Result<(AfterEvaluating, Option<OprfPsiMessage>)> {
+        if let Some(blinded) = self.queue.pop_front() {
+            let offset = self.evaluated * self.tags.params.chunk_size;
+            let evaluated = self
+                .tags
+                .set
+                .key()
+                .blind_evaluate(&blinded)
+                .map_err(|e| match e {
+                    Error::PeerMisbehaved(PeerMisbehaved::InvalidElement { index, reason }) => {
+                        PeerMisbehaved::InvalidElement {
+                            index: offset + index,
+                            reason,
+                        }
+                        .into()
+                    }
+                    other => other,
+                })?;
+            self.evaluated += 1;
+            return Ok((
+                AfterEvaluating::Evaluating(self),
+                Some(OprfPsiMessage::Evaluated(evaluated)),
+            ));
+        }
+        if self.evaluated < self.chunks() {
+            return Ok((AfterEvaluating::Evaluating(self), None));
+        }
+        Ok((
+            AfterEvaluating::SendingTags(SendingTags {
+                tags: self.tags,
+                sent: 0,
+            }),
+            None,
+        ))
+    }
+}
+
+/// After [`SendingTags::next_tags`].
+// Moved once per chunk, never stored in bulk: boxing would buy nothing.
+#[allow(clippy::large_enum_variant)]
+pub enum AfterTags {
+    /// More chunks to send.
+    SendingTags(SendingTags),
+    /// The session is over.
+    Done(SenderOutput),
+}
+
+impl SendingTags {
+    /// The next chunk of tags.
+    ///
+    /// # Errors
+    /// [`Error::Internal`] if the stream runs out early (a bug).
+    pub fn next_tags(mut self) -> Result<(AfterTags, OprfPsiMessage)> {
+        let p = &self.tags.params;
+        let len = p.chunk_len(p.sender_count, self.sent);
+        let msg = self.tags.chunk(len)?;
+        self.sent += 1;
+        if self.sent < self.tags.params.chunk_count(self.tags.params.sender_count) {
+            return Ok((AfterTags::SendingTags(self), msg));
+        }
+        let p = &self.tags.params;
+        Ok((
+            AfterTags::Done(SenderOutput {
+                own_unique: self.tags.set.len(),
+                own_sent: p.sender_count,
+                peer_sent: p.receiver_count,
+            }),
+            msg,
+        ))
+    }
+}
+
+impl TagStream {
+    fn chunk(&mut self, len: usize) -> Result<OprfPsiMessage> {
         let bits = self.params.tag_bits();
         let all = self.set.tags();
         let mut values = Vec::with_capacity(len);
         let mut entries = Vec::with_capacity(len);
         for _ in 0..len {
             let real = all.get(self.real_pos).map(|t| tags::truncate(*t, bits));
-            let dummy = self.dummies.get(self.dummy_pos).copied();
-            match (real, dummy) {
+            let pad = self.padding.get(self.padding_pos).copied();
+            match (real, pad) {
                 (Some(r), Some(d)) if d < r => {
                     values.push(d);
-                    entries.push(Entry::Dummy);
-                    self.dummy_pos += 1;
+                    entries.push(Entry::Padding);
+                    self.padding_pos += 1;
                 }
                 (Some(r), _) => {
                     values.push(r);
@@ -156,13 +315,11 @@ impl OprfSender {
                 }
                 (None, Some(d)) => {
                     values.push(d);
-                    entries.push(Entry::Dummy);
-                    self.dummy_pos += 1;
+                    entries.push(Entry::Padding);
+                    self.padding_pos += 1;
                 }
                 (None, None) => {
-                    return Err(Error::LegacyInput(
-                        "the sender's stream ran out early".into(),
-                    ))
+                    return Err(Error::internal("the sender's tag stream ran out early"))
                 }
             }
         }
@@ -180,38 +337,110 @@ impl OprfSender {
                         Entry::Real(r) => {
                             label::seal(&labels.keys[*r], &sid, &labels.payloads[*r], payload_len)
                         }
-                        Entry::Dummy => Ok(random[i * ct_len..(i + 1) * ct_len].to_vec()),
+                        Entry::Padding => Ok(random[i * ct_len..(i + 1) * ct_len].to_vec()),
                     })
                     .collect::<Result<_>>()?;
                 cts.concat()
             }
             _ => Vec::new(),
         };
-        self.tags_sent += 1;
         Ok(OprfPsiMessage::Tags(TagChunk {
             count: len,
             code,
             ciphertexts,
         }))
     }
+}
 
-    fn on_blinded(&mut self, elements: Vec<WireElement>) -> Result<()> {
-        let i = self.received;
-        if i >= self.blinded_chunks() {
-            return Err(Error::LegacyPeerMisbehaved(
-                "more Blinded messages than agreed".into(),
-            ));
+enum State {
+    Announcing(Announcing),
+    Evaluating(Evaluating),
+    SendingTags(SendingTags),
+    Done(SenderOutput),
+    Failed,
+}
+
+/// The sender's session: its typed states behind [`SansIo`]. Messages out: `Params`, one
+/// `Evaluated` per `Blinded`, then its `Tags` chunks. Messages in: `Blinded` chunks.
+pub struct OprfSender {
+    state: State,
+}
+
+impl std::fmt::Debug for OprfSender {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("OprfSender")
+    }
+}
+
+fn failed() -> Error {
+    Error::internal("an OPRF-PSI sender was used after it failed")
+}
+
+impl OprfSender {
+    /// A sender session (see [`Announcing::new`]); `columns` are the payload column names
+    /// announced in labeled mode.
+    ///
+    /// # Errors
+    /// As [`Announcing::new`].
+    pub fn new<R: CryptoRng + ?Sized>(
+        params: OprfPsiParams,
+        set: Arc<PreparedSender>,
+        columns: Vec<String>,
+        rng: &mut R,
+    ) -> Result<Self> {
+        Ok(OprfSender {
+            state: State::Announcing(Announcing::new(params, set, columns, rng)?),
+        })
+    }
+
+    fn poll(&mut self) -> Result<Option<OprfPsiMessage>> {
+        let state = std::mem::replace(&mut self.state, State::Failed);
+        let (next, msg) = match state {
+            State::Announcing(s) => {
+                let (s, msg) = s.announce();
+                (State::Evaluating(s), Some(msg))
+            }
+            State::Evaluating(s) => match s.next_evaluated()? {
+                (AfterEvaluating::Evaluating(s), msg) => (State::Evaluating(s), msg),
+                (AfterEvaluating::SendingTags(s), _) => {
+                    let (next, msg) = s.next_tags()?;
+                    (tags_state(next), Some(msg))
+                }
+            },
+            State::SendingTags(s) => {
+                let (next, msg) = s.next_tags()?;
+                (tags_state(next), Some(msg))
+            }
+            State::Done(out) => (State::Done(out), None),
+            State::Failed => return Err(failed()),
+        };
+        self.state = next;
+        Ok(msg)
+    }
+
+    fn receive(&mut self, msg: OprfPsiMessage) -> Result<()> {
+        match (&mut self.state, msg) {
+            (State::Evaluating(s), OprfPsiMessage::Blinded(e)) => s.on_blinded(e),
+            (State::Failed, _) => Err(failed()),
+            (State::SendingTags(_) | State::Done(_), OprfPsiMessage::Blinded(_)) => {
+                Err(PeerMisbehaved::TooMuchData {
+                    what: "the receiver's Blinded messages",
+                }
+                .into())
+            }
+            (_, m) => Err(PeerMisbehaved::UnexpectedMessage {
+                expected: OprfPsiMessage::BLINDED,
+                got: m.name(),
+            }
+            .into()),
         }
-        let len = self.params.chunk_len(self.params.receiver_count, i);
-        if elements.len() != len {
-            return Err(Error::LegacyPeerMisbehaved(format!(
-                "Blinded message {i} carries {} elements, expected {len}",
-                elements.len()
-            )));
-        }
-        self.queue.push_back(elements);
-        self.received += 1;
-        Ok(())
+    }
+}
+
+fn tags_state(next: AfterTags) -> State {
+    match next {
+        AfterTags::SendingTags(s) => State::SendingTags(s),
+        AfterTags::Done(out) => State::Done(out),
     }
 }
 
@@ -220,45 +449,37 @@ impl SansIo for OprfSender {
     type Output = SenderOutput;
 
     fn poll_outgoing(&mut self) -> Result<Option<OprfPsiMessage>> {
-        if self.failed {
-            return Err(Error::LegacyPeerMisbehaved("the session has failed".into()));
+        let r = self.poll();
+        if r.is_err() {
+            self.state = State::Failed;
         }
-        let r = self.next();
-        self.failed = r.is_err();
         r
     }
 
     fn handle(&mut self, msg: OprfPsiMessage) -> Result<()> {
-        if self.failed {
-            return Err(Error::LegacyPeerMisbehaved("the session has failed".into()));
+        let r = self.receive(msg);
+        if r.is_err() {
+            self.state = State::Failed;
         }
-        let r = match msg {
-            OprfPsiMessage::Blinded(e) => self.on_blinded(e),
-            other => Err(Error::LegacyPeerMisbehaved(format!(
-                "the sender got a {} message",
-                other.name()
-            ))),
-        };
-        self.failed = r.is_err();
         r
     }
 
     fn is_finished(&self) -> bool {
-        !self.failed
-            && self.evaluated == self.blinded_chunks()
-            && self.tags_sent == self.params.chunk_count(self.params.sender_count)
+        matches!(self.state, State::Done(_))
+    }
+
+    fn backlog(&self) -> usize {
+        match &self.state {
+            State::Evaluating(s) => s.queue.len(),
+            _ => 0,
+        }
     }
 
     fn into_output(self) -> Result<SenderOutput> {
-        if !self.is_finished() {
-            return Err(Error::LegacyPeerMisbehaved(
-                "the session ended before it finished".into(),
-            ));
+        match self.state {
+            State::Done(out) => Ok(out),
+            State::Failed => Err(failed()),
+            _ => Err(PeerMisbehaved::EarlyDone.into()),
         }
-        Ok(SenderOutput {
-            own_unique: self.set.len(),
-            own_sent: self.params.sender_count,
-            peer_sent: self.params.receiver_count,
-        })
     }
 }

@@ -45,7 +45,7 @@ pub fn encode(tags: &[u128], rice_bits: u32, prev: &mut u128) -> Result<Vec<u8>>
     for &t in tags {
         let delta = t
             .checked_sub(*prev)
-            .ok_or_else(|| Error::LegacyInput("tags to encode are not sorted".into()))?;
+            .ok_or_else(|| Error::internal("tags to encode are not sorted"))?;
         let mut q = delta >> rice_bits;
         while q > 0 {
             let run = q.min(56) as u32;
@@ -78,7 +78,13 @@ pub fn decode(
     rice_bits: u32,
     prev: &mut u128,
 ) -> Result<Vec<u128>> {
-    let bad = |why: &str| Error::LegacyPeerMisbehaved(format!("malformed tag encoding: {why}"));
+    let bad = |why: &'static str| -> Error {
+        crate::error::PeerMisbehaved::MalformedMessage {
+            message: "tag code",
+            problem: crate::error::Malformed::Field(why),
+        }
+        .into()
+    };
     let max_q: u128 = 1u128 << (tag_bits - rice_bits).min(127);
     let limit: u128 = if tag_bits >= 128 {
         u128::MAX

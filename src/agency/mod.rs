@@ -1,0 +1,362 @@
+//! One agency's side of networked sessions, with every guarantee inside the library: an
+//! [`Agency`] holds the identity, the agreed policy, the signed audit log and the budget
+//! state, and runs each session in the envelope ([`crate::session`]) over an authenticated
+//! connection ([`crate::transport`]). What makes a session trustworthy happens here, whoever
+//! the caller is: the policy's rules before connecting and at admission, key reuse and
+//! revealable columns, padding, receipts, audit entries in order, the output digest, and an
+//! abort entry when a session is cancelled or dropped.
+//!
+//! ```no_run
+//! # async fn demo(identity: blindmatch::identity::Identity,
+//! #               peers: blindmatch::transport::verifier::PeerAuth,
+//! #               items: blindmatch::protocol::ItemSet) -> blindmatch::Result<()> {
+//! use blindmatch::agency::{Agency, AgencyFiles, SessionSpec};
+//! use blindmatch::policy::Policy;
+//! use blindmatch::session::SessionMode;
+//!
+//! let files = AgencyFiles::in_dir("agency-a".as_ref());
+//! let agency = Agency::open(identity, Policy::default_policy(), peers, &files)?;
+//! let spec = SessionSpec::new(SessionMode::Intersection, items, vec!["imo_ship".into()]);
+//! let report = agency.connect("peer.example:7443", spec, Default::default()).await?;
+//! println!("{} shared", report.outcome.peer_receipt.initiator_count);
+//! # Ok(()) }
+//! ```
+
+mod lock;
+mod performer;
+mod run;
+
+use std::collections::BTreeSet;
+use std::fs::File;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::audit::{AuditLog, Event};
+use crate::error::{ConfigReason, Error, PolicyRule, Result};
+use crate::identity::{cert_common_name, Identity};
+use crate::oprf::Suite;
+use crate::policy::Policy;
+use crate::protocol::dh::DEFAULT_CHUNK_SIZE;
+use crate::protocol::{ItemSet, Role, MAX_SET_SIZE};
+use crate::session::{BodyInput, ProtocolChoice, SenderSource, SessionConfig, SessionMode};
+use crate::transport::verifier::PeerAuth;
+
+pub use performer::OutputSink;
+pub use run::{RunOptions, NO_OUTPUT};
+
+/// How long opening the audit log waits for another process holding it.
+pub const LOG_LOCK_WAIT: Duration = Duration::from_secs(120);
+
+/// How long an admission waits for another process holding the budget state.
+pub const BUDGET_LOCK_WAIT: Duration = Duration::from_secs(10);
+
+/// Default file name of the audit log inside an identity directory.
+pub const AUDIT_LOG_FILE: &str = "audit.jsonl";
+/// Default file name of the budget state inside an identity directory.
+pub const BUDGET_STATE_FILE: &str = "budget.json";
+
+/// Where an agency keeps its audit log and budget state.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AgencyFiles {
+    /// The signed audit log.
+    pub audit_log: PathBuf,
+    /// The per-peer budget state.
+    pub budget_state: PathBuf,
+}
+
+impl AgencyFiles {
+    /// `audit.jsonl` and `budget.json` in `dir` (for example the identity directory).
+    pub fn in_dir(dir: &Path) -> Self {
+        AgencyFiles {
+            audit_log: dir.join(AUDIT_LOG_FILE),
+            budget_state: dir.join(BUDGET_STATE_FILE),
+        }
+    }
+}
+
+/// The names of identifier kinds as the policy spells them: the exact kind (`imo_ship`) if
+/// the policy lists it, else its family, the part before the first `_` (`imo`). A composite
+/// key (`person_name+date_of_birth`) contributes each of its kinds.
+pub fn policy_kinds(policy: &Policy, key_kinds: &[String]) -> Vec<String> {
+    let mut out: Vec<String> = key_kinds
+        .iter()
+        .flat_map(|k| k.split('+'))
+        .map(|k| {
+            if policy.identifier_kinds().contains(k) {
+                k.to_owned()
+            } else {
+                k.split('_').next().unwrap_or(k).to_owned()
+            }
+        })
+        .collect();
+    out.sort();
+    out.dedup();
+    out
+}
+
+/// What one session is to do.
+#[derive(Debug, Clone)]
+pub struct SessionSpec {
+    /// What the parties learn.
+    pub mode: SessionMode,
+    /// The protocol we ask for (`auto` by default).
+    pub protocol: ProtocolChoice,
+    /// The OPRF suite if OPRF-PSI runs.
+    pub oprf_suite: Suite,
+    /// Entries per message (both sides must agree; default 4096).
+    pub chunk_size: u32,
+    /// Send this many elements instead of our true count (the policy's padding bound, if it
+    /// has one, is the default and the only value allowed).
+    pub pad_to: Option<u64>,
+    /// Our items, and the responder's OPRF-PSI material.
+    pub input: BodyInput,
+    /// The identifier kinds of our keys, one entry per key (`imo_ship`,
+    /// `person_name+date_of_birth`).
+    pub key_kinds: Vec<String>,
+}
+
+impl SessionSpec {
+    /// A session in `mode` over `items` keyed by `key_kinds`, with the defaults: protocol
+    /// `auto`, the default OPRF suite and chunk size, the policy's padding.
+    pub fn new(mode: SessionMode, items: ItemSet, key_kinds: Vec<String>) -> Self {
+        SessionSpec {
+            mode,
+            protocol: ProtocolChoice::Auto,
+            oprf_suite: Suite::default(),
+            chunk_size: DEFAULT_CHUNK_SIZE as u32,
+            pad_to: None,
+            input: BodyInput {
+                items,
+                sender: None,
+                allowed_columns: BTreeSet::new(),
+            },
+            key_kinds,
+        }
+    }
+
+    /// The same, serving OPRF-PSI from `sender` (a precomputed index, or payloads of our
+    /// items).
+    pub fn with_sender(mut self, sender: SenderSource) -> Self {
+        self.input.sender = Some(sender);
+        self
+    }
+}
+
+struct Inner {
+    identity: Identity,
+    own_agency: String,
+    policy: Policy,
+    peers: PeerAuth,
+    log: AuditLog,
+    budget_state: PathBuf,
+    /// Held for the life of the agency: the exclusive lock on the audit log.
+    _log_lock: File,
+}
+
+/// One agency: identity, policy, audit log and budget, shared by its concurrent sessions
+/// (cloning shares it).
+#[derive(Clone)]
+pub struct Agency {
+    inner: Arc<Inner>,
+}
+
+impl std::fmt::Debug for Agency {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Agency")
+            .field("identity", &self.inner.identity.fingerprint)
+            .field("policy", &self.inner.policy.name())
+            .field("log", &self.inner.log.path())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Agency {
+    /// Opens the agency: takes the exclusive lock on the audit log (waiting up to
+    /// [`LOG_LOCK_WAIT`] for another process), verifies the existing log under the identity's
+    /// key, and checks the policy is within the engine's limits.
+    ///
+    /// # Errors
+    /// [`Error::Config`] ([`ConfigReason::Busy`]) if another process holds the log,
+    /// ([`ConfigReason::Policy`]) for a policy above the engine's limits;
+    /// [`Error::Audit`] if the existing log fails verification; [`Error::Io`].
+    pub fn open(
+        identity: Identity,
+        policy: Policy,
+        peers: PeerAuth,
+        files: &AgencyFiles,
+    ) -> Result<Agency> {
+        if policy.max_set_size() > MAX_SET_SIZE as u64 {
+            return Err(Error::config(
+                ConfigReason::Policy,
+                format!(
+                    "the policy's max_set_size {} exceeds the engine's limit of {MAX_SET_SIZE}",
+                    policy.max_set_size()
+                ),
+            ));
+        }
+        let lock = lock::open_lock(&files.audit_log)?;
+        lock::lock_exclusive(&lock, &files.audit_log, LOG_LOCK_WAIT)?;
+        let log = AuditLog::open(&files.audit_log, identity.signing_key.clone())?;
+        Ok(Agency {
+            inner: Arc::new(Inner {
+                own_agency: cert_common_name(&identity.cert).unwrap_or_default(),
+                identity,
+                policy,
+                peers,
+                log,
+                budget_state: files.budget_state.clone(),
+                _log_lock: lock,
+            }),
+        })
+    }
+
+    /// The identity.
+    pub fn identity(&self) -> &Identity {
+        &self.inner.identity
+    }
+
+    /// The agreed policy.
+    pub fn policy(&self) -> &Policy {
+        &self.inner.policy
+    }
+
+    /// Who the peers may be.
+    pub fn peers(&self) -> &PeerAuth {
+        &self.inner.peers
+    }
+
+    /// The audit log's path.
+    pub fn audit_log(&self) -> &Path {
+        self.inner.log.path()
+    }
+
+    /// Our agency's name (our certificate's common name).
+    pub fn name(&self) -> &str {
+        &self.inner.own_agency
+    }
+
+    fn log_local_refusal(&self, mode: SessionMode, err: Error) -> Error {
+        if let Error::PolicyRefused(r) = &err {
+            // A refusal needs no peer: it is logged before any connection.
+            let _ = self.inner.log.append(Event::SessionRefused {
+                peer_fingerprint: "(not connected)".into(),
+                mode: mode.as_str().into(),
+                rule: r.rule.as_str().into(),
+                detail: r.detail.clone(),
+            });
+        }
+        err
+    }
+
+    /// The envelope's configuration for `spec` as `role`, after every check that needs no
+    /// peer (each refusal logged): the mode is among the policy's; our true size passes the
+    /// size rules; the padding follows the policy; a served index is allowed to reuse its key;
+    /// served payload columns are revealable. Fills in the receiver's allowed columns from the
+    /// policy.
+    ///
+    /// # Errors
+    /// [`Error::PolicyRefused`] naming the rule; [`Error::Config`] for a session that cannot
+    /// run (labeled mode without payloads, an index with DH-PSI).
+    pub fn prepare(&self, role: Role, spec: &mut SessionSpec) -> Result<SessionConfig> {
+        self.prepare_checked(role, spec)
+            .map_err(|e| self.log_local_refusal(spec.mode, e))
+    }
+
+    fn prepare_checked(&self, role: Role, spec: &mut SessionSpec) -> Result<SessionConfig> {
+        let policy = &self.inner.policy;
+        if !policy.modes().contains(spec.mode.as_str()) {
+            return Err(Error::refused(
+                PolicyRule::Modes,
+                format!(
+                    "mode `{}` is not among the policy's modes",
+                    spec.mode.as_str()
+                ),
+            ));
+        }
+        let own_unique = spec.input.own_unique() as u64;
+        performer::typed(policy.check_own_size(own_unique))?;
+        if let Some(sender) = &spec.input.sender {
+            if role == Role::Initiator {
+                return Err(Error::config(
+                    ConfigReason::Conflict,
+                    "only the responder serves an OPRF-PSI set",
+                ));
+            }
+            if matches!(sender, SenderSource::Index { .. }) {
+                performer::typed(policy.check_key_reuse())?;
+                if spec.protocol == ProtocolChoice::Dh {
+                    return Err(Error::config(
+                        ConfigReason::Conflict,
+                        "a precomputed index serves OPRF-PSI only: ask for protocol oprf or auto",
+                    ));
+                }
+                spec.protocol = ProtocolChoice::Oprf;
+            }
+            if spec.mode == SessionMode::Labeled {
+                if let Some(c) = sender
+                    .columns()
+                    .iter()
+                    .find(|c| !policy.revealable_columns().contains(*c))
+                {
+                    return Err(Error::refused(
+                        PolicyRule::RevealableColumns,
+                        format!(
+                            "payload column `{c}` is not among the policy's revealable columns"
+                        ),
+                    ));
+                }
+            }
+        }
+        if spec.mode == SessionMode::Labeled
+            && role == Role::Responder
+            && !spec
+                .input
+                .sender
+                .as_ref()
+                .is_some_and(SenderSource::is_labeled)
+        {
+            return Err(Error::config(
+                ConfigReason::Conflict,
+                "labeled mode needs payloads: label columns of the input, or a labeled index",
+            ));
+        }
+        spec.input.allowed_columns = policy.revealable_columns().clone();
+        let own_count = match (policy.padding_bound(), spec.pad_to) {
+            (None, None) => own_unique,
+            (None, Some(p)) => p,
+            (Some(bound), None) => bound,
+            (Some(bound), Some(p)) if p == bound => p,
+            (Some(bound), Some(p)) => {
+                return Err(Error::refused(
+                    PolicyRule::PaddingBound,
+                    format!(
+                        "padding to {p} differs from the policy's padding bound {bound}: each \
+                         side must send exactly the bound"
+                    ),
+                ))
+            }
+        };
+        if own_count < own_unique {
+            return Err(Error::input(
+                crate::error::InputReason::SetSize,
+                format!(
+                    "the padding bound {own_count} is below the {own_unique} distinct items to \
+                     send"
+                ),
+            ));
+        }
+        Ok(SessionConfig {
+            role,
+            mode: spec.mode,
+            protocol: spec.protocol,
+            oprf_suite: spec.oprf_suite,
+            chunk_size: spec.chunk_size,
+            policy_digest: policy.digest(),
+            own_count,
+            key_kinds: spec.key_kinds.clone(),
+            own_fingerprint: self.inner.identity.fingerprint,
+            own_agency: self.inner.own_agency.clone(),
+        })
+    }
+}

@@ -1,0 +1,247 @@
+//! Running sessions: over a connection the agency makes ([`Agency::connect`]), one it accepted
+//! ([`Agency::serve`]), or any authenticated connection ([`Agency::run`]).
+//!
+//! Each session runs in a task of its own. The future the caller awaits only watches it: if
+//! the caller drops that future (a timeout, a `select!` that took another branch), the session
+//! is cancelled, not lost — it sends `Abort` and logs `session_aborted` like any other failure.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use tokio::io::{AsyncRead, AsyncWrite};
+use tokio::net::TcpListener;
+
+use crate::error::{CancelReason, Error, Result};
+use crate::protocol::Role;
+use crate::session::{
+    BodyOutput, Channel, Envelope, NoProgress, OutputRecord, PeerIdentity, Progress, SessionReport,
+    Traffic,
+};
+use crate::transport::client;
+use crate::transport::connection::Connected;
+use crate::transport::driver::{drive, QueueBudget};
+use crate::transport::server::{serve, Incoming, ServeStats, ServerLimits};
+use crate::transport::shutdown::{self, Shutdown, ShutdownTrigger};
+use crate::transport::timeouts::Timeouts;
+use crate::transport::tls;
+
+use super::performer::{now, AgencyPerformer, OutputSink};
+use super::{Agency, SessionSpec};
+
+/// A sink that writes nothing (the result is in the returned report).
+#[derive(Debug, Clone, Copy)]
+pub struct NoOutput;
+
+impl OutputSink for NoOutput {
+    fn write(&self, _: &BodyOutput, _: &[u8; 32]) -> Result<Option<OutputRecord>> {
+        Ok(None)
+    }
+}
+
+/// The sink of [`RunOptions::default`]: nothing is written.
+pub const NO_OUTPUT: NoOutput = NoOutput;
+
+/// How a session runs, besides what it does.
+#[derive(Clone)]
+pub struct RunOptions {
+    /// Deadlines.
+    pub timeouts: Timeouts,
+    /// Cancels the session when it fires (Ctrl-C, a server shutting down).
+    pub shutdown: Shutdown,
+    /// Bounds received bytes across the sessions sharing it (a server's).
+    pub queue_budget: Option<QueueBudget>,
+    /// Receives the session's progress.
+    pub progress: Arc<dyn Progress>,
+    /// Where the result goes.
+    pub sink: Arc<dyn OutputSink>,
+}
+
+impl Default for RunOptions {
+    fn default() -> Self {
+        RunOptions {
+            timeouts: Timeouts::default(),
+            shutdown: Shutdown::never(),
+            queue_budget: None,
+            progress: Arc::new(NoProgress),
+            sink: Arc::new(NoOutput),
+        }
+    }
+}
+
+impl std::fmt::Debug for RunOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RunOptions")
+            .field("timeouts", &self.timeouts)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Cancels the session's task when the awaiting future is dropped.
+struct CancelOnDrop(Option<ShutdownTrigger>);
+
+impl Drop for CancelOnDrop {
+    fn drop(&mut self) {
+        if let Some(t) = self.0.take() {
+            t.trigger(CancelReason::Dropped);
+        }
+    }
+}
+
+impl Agency {
+    /// Connects to `addr` as the initiator and runs a session.
+    ///
+    /// # Errors
+    /// As [`Agency::prepare`] before connecting; then as [`Agency::run`].
+    pub async fn connect(
+        &self,
+        addr: &str,
+        mut spec: SessionSpec,
+        options: RunOptions,
+    ) -> Result<SessionReport> {
+        // Refuse what needs no peer before connecting.
+        self.prepare(Role::Initiator, &mut spec)?;
+        let config = tls::client_config(self.identity(), self.peers())?;
+        let mut stop = options.shutdown.clone();
+        let conn = tokio::select! {
+            c = client::connect(addr, config, &options.timeouts) => c?,
+            r = stop.wait() => return Err(Error::Cancelled(r)),
+        };
+        self.run(conn, Role::Initiator, spec, options).await
+    }
+
+    /// Runs a session as `role` over an authenticated connection.
+    ///
+    /// # Errors
+    /// As [`Agency::prepare`]; [`Error::Incompatible`] when the hellos differ;
+    /// [`Error::PolicyRefused`] naming the rule (ours or the peer's); a peer, transport,
+    /// deadline, receipt or output error; [`Error::Cancelled`]. Every error after both
+    /// admitted the session is logged as `session_aborted`.
+    pub async fn run<S>(
+        &self,
+        conn: Connected<S>,
+        role: Role,
+        mut spec: SessionSpec,
+        options: RunOptions,
+    ) -> Result<SessionReport>
+    where
+        S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+    {
+        let start = Instant::now();
+        let config = self.prepare(role, &mut spec)?;
+        let channel = Channel {
+            exporter: *conn.exporter(),
+            peer: PeerIdentity::from_cert(conn.peer_certificate())?,
+        };
+        let envelope = Envelope::new(
+            config,
+            spec.input,
+            channel,
+            now(),
+            Envelope::os_seed(),
+            options.progress.clone(),
+        )?;
+        let performer = Arc::new(AgencyPerformer {
+            agency: self.clone(),
+            sink: options.sink.clone(),
+        });
+        let (trigger, session_shutdown) = shutdown::channel();
+        let mut outer = options.shutdown.clone();
+        let forward = trigger.clone();
+        let (done_tx, done_rx) = tokio::sync::oneshot::channel::<()>();
+        tokio::spawn(async move {
+            tokio::select! {
+                r = outer.wait() => forward.trigger(r),
+                _ = done_rx => {}
+            }
+        });
+        let t = options.timeouts;
+        let budget = options.queue_budget.clone();
+        let task = tokio::spawn(async move {
+            let r = drive(
+                conn.into_stream(),
+                envelope,
+                performer,
+                t,
+                session_shutdown,
+                budget,
+            )
+            .await;
+            let _ = done_tx.send(());
+            r
+        });
+        let mut guard = CancelOnDrop(Some(trigger));
+        let joined = task.await;
+        guard.0 = None;
+        let (outcome, stats) =
+            joined.map_err(|e| Error::internal(format!("the session task failed: {e}")))?;
+        Ok(SessionReport {
+            outcome: outcome?,
+            traffic: Traffic {
+                bytes_sent: stats.bytes_sent,
+                bytes_received: stats.bytes_received,
+            },
+            elapsed: start.elapsed(),
+        })
+    }
+
+    /// Serves sessions as the responder on `listener` until `shutdown` fires (or
+    /// `limits.max_connections` connections were served): each authenticated connection runs
+    /// the session `spec` gives, and `done` receives its result. Returns once every running
+    /// session ended (a shutdown cancels them: each sends `Abort` and logs its abort).
+    ///
+    /// # Errors
+    /// As [`Agency::prepare`] before listening (our own size, padding, key reuse, columns);
+    /// [`Error::Io`] if accepting fails.
+    pub async fn serve<F, D>(
+        &self,
+        listener: TcpListener,
+        limits: ServerLimits,
+        shutdown: Shutdown,
+        spec: F,
+        done: D,
+    ) -> Result<ServeStats>
+    where
+        F: Fn() -> (SessionSpec, RunOptions) + Send + Sync + 'static,
+        D: Fn(Result<SessionReport>) + Send + Sync + 'static,
+    {
+        // Refuse what needs no peer before listening.
+        let (mut first, _) = spec();
+        self.prepare(Role::Responder, &mut first)?;
+        let config = tls::server_config(self.identity(), self.peers())?;
+        let agency = self.clone();
+        let spec = Arc::new(spec);
+        let done = Arc::new(done);
+        let budget = QueueBudget::new(
+            limits.max_sessions.max(1) * crate::transport::driver::SESSION_QUEUE_BYTES,
+        );
+        let session_shutdown = shutdown.clone();
+        serve(
+            listener,
+            config,
+            limits,
+            shutdown,
+            move |incoming: Incoming| {
+                let agency = agency.clone();
+                let spec = spec.clone();
+                let done = done.clone();
+                let budget = budget.clone();
+                let shutdown = session_shutdown.clone();
+                async move {
+                    let r = match incoming {
+                        Ok((conn, _slot)) => {
+                            let (s, mut o) = spec();
+                            o.shutdown = shutdown;
+                            o.queue_budget = Some(budget);
+                            let r = agency.run(conn, Role::Responder, s, o).await;
+                            drop(_slot);
+                            r
+                        }
+                        Err(e) => Err(e),
+                    };
+                    done(r);
+                }
+            },
+        )
+        .await
+    }
+}

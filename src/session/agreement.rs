@@ -1,0 +1,273 @@
+//! From two hellos to the terms of a session, or the typed reason there are none
+//! (`protocol-spec/04-transport-and-handshake.md` sections 4.3.2 and 4.3.5). A pure function:
+//! both sides compute the same terms from the same two hellos, which the transcript binds.
+
+use crate::error::{Error, Incompatible, Mismatch, PeerMisbehaved, Result};
+use crate::oprf::Suite;
+use crate::protocol::Role;
+
+use super::choice::{auto_protocol, Protocol, SessionMode};
+use super::hello::Hello;
+
+/// The largest difference between the two hellos' clocks, in seconds.
+pub const MAX_CLOCK_SKEW: i64 = 300;
+
+/// What both sides agreed to, as seen by one of them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Terms {
+    /// Our role.
+    pub role: Role,
+    /// The protocol that runs.
+    pub protocol: Protocol,
+    /// What the parties learn.
+    pub mode: SessionMode,
+    /// The OPRF suite (OPRF-PSI only; both hellos named it).
+    pub oprf_suite: Suite,
+    /// Entries per message.
+    pub chunk_size: usize,
+    /// The agreed policy's digest.
+    pub policy_digest: [u8; 32],
+    /// Elements the initiator sends (its hello's `set_size`).
+    pub initiator_count: u64,
+    /// Elements the responder sends.
+    pub responder_count: u64,
+    /// The identifier kinds of the keys (equal on both sides).
+    pub key_kinds: Vec<String>,
+}
+
+impl Terms {
+    /// Elements we send.
+    pub fn own_count(&self) -> u64 {
+        match self.role {
+            Role::Initiator => self.initiator_count,
+            Role::Responder => self.responder_count,
+        }
+    }
+
+    /// Elements the peer sends.
+    pub fn peer_count(&self) -> u64 {
+        match self.role {
+            Role::Initiator => self.responder_count,
+            Role::Responder => self.initiator_count,
+        }
+    }
+}
+
+/// The protocol both hellos give, or why they give none (section 4.3.5): two explicit
+/// protocols must be equal; `auto` takes the other's; two `auto`s follow
+/// [`auto_protocol`].
+fn pick(ours: &Hello, theirs: &Hello) -> std::result::Result<Protocol, Mismatch> {
+    match (ours.protocol.explicit(), theirs.protocol.explicit()) {
+        (Some(a), Some(b)) if a != b => Err(Mismatch::Protocol {
+            ours: ours.protocol.to_string(),
+            theirs: theirs.protocol.to_string(),
+        }),
+        (Some(p), _) | (None, Some(p)) => Ok(p),
+        (None, None) => Ok(auto_protocol(ours.mode, ours.set_size, theirs.set_size)),
+    }
+}
+
+/// The terms of a session from our hello and the peer's.
+///
+/// # Errors
+/// [`PeerMisbehaved::SameRole`], [`PeerMisbehaved::EchoedNonce`] or
+/// [`PeerMisbehaved::WrongIdentity`] (its hello names certificates other than the two of this
+/// connection); otherwise [`Error::Incompatible`] listing every field that differs, in the
+/// hello's order: mode, protocol, suite, mode not in the protocol, policy digest, chunk size,
+/// key kinds, clocks. The peer computes the same list.
+pub fn agree(ours: &Hello, theirs: &Hello) -> Result<Terms> {
+    if theirs.role == ours.role {
+        return Err(PeerMisbehaved::SameRole.into());
+    }
+    if theirs.nonce == ours.nonce {
+        return Err(PeerMisbehaved::EchoedNonce.into());
+    }
+    if !theirs.own_fingerprint.ct_eq(&ours.peer_fingerprint)
+        || !theirs.peer_fingerprint.ct_eq(&ours.own_fingerprint)
+    {
+        return Err(PeerMisbehaved::WrongIdentity.into());
+    }
+    let mut diffs = Vec::new();
+    if ours.mode != theirs.mode {
+        diffs.push(Mismatch::Mode {
+            ours: ours.mode.to_string(),
+            theirs: theirs.mode.to_string(),
+        });
+    }
+    let protocol = match pick(ours, theirs) {
+        Ok(p) => Some(p),
+        Err(m) => {
+            diffs.push(m);
+            None
+        }
+    };
+    if let Some(p) = protocol {
+        if p == Protocol::Oprf && ours.oprf_suite != theirs.oprf_suite {
+            diffs.push(Mismatch::Suite {
+                ours: ours.oprf_suite.to_string(),
+                theirs: theirs.oprf_suite.to_string(),
+            });
+        }
+        if !ours.mode.runs_over(p) {
+            diffs.push(Mismatch::ModeNotInProtocol {
+                mode: ours.mode.to_string(),
+                protocol: p.title().to_owned(),
+            });
+        }
+    }
+    if ours.policy_digest != theirs.policy_digest {
+        diffs.push(Mismatch::PolicyDigest {
+            ours: hex::encode(ours.policy_digest),
+            theirs: hex::encode(theirs.policy_digest),
+        });
+    }
+    if ours.chunk_size != theirs.chunk_size {
+        diffs.push(Mismatch::ChunkSize {
+            ours: ours.chunk_size,
+            theirs: theirs.chunk_size,
+        });
+    }
+    if ours.key_kinds != theirs.key_kinds {
+        diffs.push(Mismatch::KeyKinds {
+            ours: ours.key_kinds.join(","),
+            theirs: theirs.key_kinds.join(","),
+        });
+    }
+    let skew = ours.time.saturating_sub(theirs.time).saturating_abs();
+    if skew > MAX_CLOCK_SKEW {
+        diffs.push(Mismatch::ClockSkew {
+            seconds: skew,
+            max: MAX_CLOCK_SKEW,
+        });
+    }
+    match protocol {
+        Some(protocol) if diffs.is_empty() => {
+            let (init, resp) = match ours.role {
+                Role::Initiator => (ours, theirs),
+                Role::Responder => (theirs, ours),
+            };
+            Ok(Terms {
+                role: ours.role,
+                protocol,
+                mode: ours.mode,
+                oprf_suite: ours.oprf_suite,
+                chunk_size: ours.chunk_size as usize,
+                policy_digest: ours.policy_digest,
+                initiator_count: init.set_size,
+                responder_count: resp.set_size,
+                key_kinds: ours.key_kinds.clone(),
+            })
+        }
+        _ => Err(Error::Incompatible(Incompatible { mismatches: diffs })),
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use crate::identity::Fingerprint;
+    use crate::session::choice::ProtocolChoice;
+    use crate::session::hello::tests::sample;
+
+    fn pair() -> (Hello, Hello) {
+        let a = sample(Role::Initiator);
+        let mut b = sample(Role::Responder);
+        b.own_fingerprint = a.peer_fingerprint;
+        b.peer_fingerprint = a.own_fingerprint;
+        b.nonce = [8; 32];
+        (a, b)
+    }
+
+    fn mismatches(e: Error) -> Vec<&'static str> {
+        match e {
+            Error::Incompatible(i) => i.mismatches.iter().map(Mismatch::code).collect(),
+            other => panic!("not an incompatibility: {other}"),
+        }
+    }
+
+    #[test]
+    fn matching_hellos_give_the_same_terms_on_both_sides() {
+        let (a, b) = pair();
+        let ta = agree(&a, &b).unwrap();
+        let tb = agree(&b, &a).unwrap();
+        assert_eq!(ta.protocol, Protocol::Dh);
+        assert_eq!((ta.initiator_count, ta.responder_count), (1000, 1000));
+        assert_eq!(tb.role, Role::Responder);
+        assert_eq!(
+            (ta.protocol, ta.mode, ta.initiator_count),
+            (tb.protocol, tb.mode, tb.initiator_count)
+        );
+    }
+
+    #[test]
+    fn every_difference_is_listed_on_both_sides() {
+        let (a, mut b) = pair();
+        b.mode = SessionMode::Cardinality;
+        b.policy_digest = [0; 32];
+        b.chunk_size = 16;
+        b.key_kinds = vec!["raw".into()];
+        b.time += MAX_CLOCK_SKEW + 1;
+        let expected = [
+            "mode",
+            "policy_digest",
+            "chunk_size",
+            "key_kinds",
+            "clock_skew",
+        ];
+        assert_eq!(mismatches(agree(&a, &b).unwrap_err()), expected);
+        let mut a2 = a.clone();
+        a2.mode = SessionMode::Mutual;
+        assert_eq!(mismatches(agree(&b, &a2).unwrap_err()), expected);
+    }
+
+    #[test]
+    fn protocol_selection() {
+        let (mut a, mut b) = pair();
+        a.mode = SessionMode::Intersection;
+        b.mode = SessionMode::Intersection;
+        a.protocol = ProtocolChoice::Dh;
+        b.protocol = ProtocolChoice::Oprf;
+        assert_eq!(mismatches(agree(&a, &b).unwrap_err()), ["protocol"]);
+        a.protocol = ProtocolChoice::Auto;
+        assert_eq!(agree(&a, &b).unwrap().protocol, Protocol::Oprf);
+        b.oprf_suite = Suite::Ristretto255Sha512;
+        assert_eq!(mismatches(agree(&a, &b).unwrap_err()), ["suite"]);
+        // A DH-PSI session ignores the OPRF suites.
+        a.protocol = ProtocolChoice::Dh;
+        b.protocol = ProtocolChoice::Auto;
+        assert_eq!(agree(&a, &b).unwrap().protocol, Protocol::Dh);
+        a.mode = SessionMode::Labeled;
+        b.mode = SessionMode::Labeled;
+        assert_eq!(
+            mismatches(agree(&a, &b).unwrap_err()),
+            ["mode_not_in_protocol"]
+        );
+        a.protocol = ProtocolChoice::Auto;
+        b.oprf_suite = a.oprf_suite;
+        assert_eq!(agree(&a, &b).unwrap().protocol, Protocol::Oprf);
+    }
+
+    #[test]
+    fn role_nonce_and_identity_are_the_peers_fault() {
+        let (a, b) = pair();
+        let mut same = b.clone();
+        same.role = Role::Initiator;
+        assert!(matches!(
+            agree(&a, &same),
+            Err(Error::PeerMisbehaved(PeerMisbehaved::SameRole))
+        ));
+        let mut echo = b.clone();
+        echo.nonce = a.nonce;
+        assert!(matches!(
+            agree(&a, &echo),
+            Err(Error::PeerMisbehaved(PeerMisbehaved::EchoedNonce))
+        ));
+        let mut other = b.clone();
+        other.own_fingerprint = Fingerprint([0xee; 32]);
+        assert!(matches!(
+            agree(&a, &other),
+            Err(Error::PeerMisbehaved(PeerMisbehaved::WrongIdentity))
+        ));
+    }
+}

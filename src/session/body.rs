@@ -1,0 +1,405 @@
+//! The protocol body of a session: the sans-I/O session of the protocol the handshake picked,
+//! built from the agreed terms once both sides admitted the session, fed the payloads of the
+//! peer's `Protocol` frames and polled for ours (`protocol-spec/04-transport-and-handshake.md`
+//! section 4.4, `03-dh-psi.md`, `07-oprf-psi.md` section 7.11).
+
+use std::collections::BTreeSet;
+use std::sync::Arc;
+
+use rand_core::CryptoRng;
+
+use crate::error::{ConfigReason, Error, InputReason, PeerMisbehaved, Result};
+use crate::oprf::OprfKey;
+use crate::protocol::dh::{DhMessage, DhOutput, DhParams, DhSession};
+use crate::protocol::oprf_psi::{
+    OprfPsiMessage, OprfPsiParams, OprfReceiver, OprfSender, PreparedSender, ReceiverOutput,
+    ReceiverSetup, SenderOutput,
+};
+use crate::protocol::{Interrupt, ItemSet, Role, SansIo, WireMessage};
+use crate::transport::framing::MAX_FRAME_LEN;
+
+use super::agreement::Terms;
+use super::choice::{Protocol, SessionMode};
+use super::progress::{Direction, Phase};
+
+/// Where a responder's OPRF-PSI set comes from.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub enum SenderSource {
+    /// A precomputed index (`blindmatch index`): every session uses its key, which the policy
+    /// must allow (`allow_key_reuse`).
+    Index {
+        /// The evaluated set.
+        set: Arc<PreparedSender>,
+        /// Payload column names (a labeled index).
+        columns: Vec<String>,
+    },
+    /// The session's own items under a fresh random key, with one payload per input item in
+    /// labeled mode.
+    Fresh {
+        /// Payloads, aligned with the input items.
+        payloads: Option<Arc<Vec<Vec<u8>>>>,
+        /// Payload column names.
+        columns: Vec<String>,
+    },
+}
+
+impl SenderSource {
+    /// The payload column names.
+    pub fn columns(&self) -> &[String] {
+        match self {
+            SenderSource::Index { columns, .. } | SenderSource::Fresh { columns, .. } => columns,
+        }
+    }
+
+    /// True when the sender carries payloads (labeled mode is possible).
+    pub fn is_labeled(&self) -> bool {
+        match self {
+            SenderSource::Index { set, .. } => set.is_labeled(),
+            SenderSource::Fresh { payloads, .. } => payloads.is_some(),
+        }
+    }
+}
+
+/// What one side brings to the body.
+#[derive(Debug, Clone, Default)]
+pub struct BodyInput {
+    /// Our items (for a responder serving an index: none).
+    pub items: ItemSet,
+    /// The responder's OPRF-PSI material; `None`: its items under a fresh key, no payloads.
+    pub sender: Option<SenderSource>,
+    /// The payload columns our policy lets a labeled session reveal to us (the receiver).
+    pub allowed_columns: BTreeSet<String>,
+}
+
+impl BodyInput {
+    /// Our distinct items (a served index's size).
+    pub fn own_unique(&self) -> usize {
+        match &self.sender {
+            Some(SenderSource::Index { set, .. }) => set.len(),
+            _ => self.items.len(),
+        }
+    }
+}
+
+/// What the body gave this side.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub enum BodyOutput {
+    /// A DH-PSI session.
+    Dh(DhOutput),
+    /// An OPRF-PSI receiver's matches (and payloads, with the sender's column names).
+    Receiver(ReceiverOutput),
+    /// An OPRF-PSI sender: it learned the receiver's (padded) set size.
+    Sender(SenderOutput),
+}
+
+impl BodyOutput {
+    /// The protocol that ran.
+    pub fn protocol(&self) -> Protocol {
+        match self {
+            BodyOutput::Dh(_) => Protocol::Dh,
+            _ => Protocol::Oprf,
+        }
+    }
+}
+
+/// The running body.
+pub(crate) enum Body {
+    Dh(DhSession),
+    Receiver(OprfReceiver),
+    Sender(OprfSender),
+}
+
+fn count(n: u64) -> usize {
+    // Terms are checked against the engine's limit before the body starts.
+    usize::try_from(n).unwrap_or(usize::MAX)
+}
+
+/// The DH-PSI phases as `role` sees them: the responder always re-blinds the initiator's set;
+/// the initiator re-blinds the responder's set only in mutual mode.
+fn dh_phases(terms: &Terms) -> Vec<Phase> {
+    use Direction::{Received, Sent};
+    let (own, peer) = (terms.own_count(), terms.peer_count());
+    let ours_out = Phase::new(Sent, DhMessage::BLINDED, "our set, hashed and blinded", own);
+    let ours_back = Phase::new(
+        Received,
+        DhMessage::REBLINDED,
+        "our set, re-blinded by the peer",
+        own,
+    );
+    let theirs_in = Phase::new(Received, DhMessage::BLINDED, "the peer's blinded set", peer);
+    let theirs_back = Phase::new(
+        Sent,
+        DhMessage::REBLINDED,
+        "the peer's set, re-blinded",
+        peer,
+    );
+    match (terms.role, terms.mode) {
+        (Role::Initiator, SessionMode::Mutual) => {
+            vec![ours_out, ours_back, theirs_in, theirs_back]
+        }
+        (Role::Initiator, _) => vec![ours_out, ours_back, theirs_in],
+        (Role::Responder, SessionMode::Mutual) => {
+            vec![theirs_in, theirs_back, ours_out, ours_back]
+        }
+        (Role::Responder, _) => vec![theirs_in, theirs_back, ours_out],
+    }
+}
+
+fn oprf_phases(terms: &Terms) -> Vec<Phase> {
+    use Direction::{Received, Sent};
+    let (r, s) = (terms.initiator_count, terms.responder_count);
+    match terms.role {
+        Role::Initiator => vec![
+            Phase::new(Sent, OprfPsiMessage::BLINDED, "our items, blinded", r),
+            Phase::new(
+                Received,
+                OprfPsiMessage::EVALUATED,
+                "our items, evaluated by the sender",
+                r,
+            ),
+            Phase::new(
+                Received,
+                OprfPsiMessage::TAGS,
+                "the sender's set, as tags",
+                s,
+            ),
+        ],
+        Role::Responder => vec![
+            Phase::new(
+                Received,
+                OprfPsiMessage::BLINDED,
+                "the receiver's blinded items",
+                r,
+            ),
+            Phase::new(
+                Sent,
+                OprfPsiMessage::EVALUATED,
+                "the receiver's items, evaluated",
+                r,
+            ),
+            Phase::new(Sent, OprfPsiMessage::TAGS, "our set, as tags", s),
+        ],
+    }
+}
+
+/// The OPRF-PSI parameters of section 7.3 from the terms (initiator = receiver).
+fn oprf_params(
+    terms: &Terms,
+    session_id: [u8; 32],
+    payload_len: Option<usize>,
+) -> Result<OprfPsiParams> {
+    let mut p = OprfPsiParams::new(
+        terms.oprf_suite,
+        session_id,
+        count(terms.initiator_count),
+        count(terms.responder_count),
+    );
+    p.chunk_size = terms.chunk_size;
+    p.payload_len = payload_len;
+    p.validate()?;
+    let worst = 1 + 9 + p.chunk_size * (14 + p.ciphertext_len()) + 1024;
+    if worst > MAX_FRAME_LEN {
+        return Err(Error::config(
+            ConfigReason::Parameter,
+            format!(
+                "labeled payloads of {} bytes do not fit frames of {} entries: use a chunk size \
+                 of {} or less",
+                payload_len.unwrap_or(0),
+                p.chunk_size,
+                (MAX_FRAME_LEN - 1034) / (14 + p.ciphertext_len())
+            ),
+        ));
+    }
+    Ok(p)
+}
+
+/// The responder's evaluated set for an OPRF-PSI session, and its payload columns.
+fn sender_set(
+    terms: &Terms,
+    input: BodyInput,
+    interrupt: &Interrupt,
+) -> Result<(Arc<PreparedSender>, Vec<String>)> {
+    match input.sender {
+        Some(SenderSource::Index { set, columns }) => Ok((set, columns)),
+        source => {
+            let (payloads, columns) = match source {
+                Some(SenderSource::Fresh { payloads, columns }) => (payloads, columns),
+                _ => (None, Vec::new()),
+            };
+            let key = OprfKey::random(&mut rand_core::UnwrapErr(rand::rngs::SysRng));
+            let set = PreparedSender::new_interruptible(
+                terms.oprf_suite,
+                key,
+                &input.items,
+                payloads.as_deref().map(Vec::as_slice),
+                interrupt,
+            )?;
+            Ok((Arc::new(set), columns))
+        }
+    }
+}
+
+impl Body {
+    /// The body of the agreed protocol, and its phases for progress.
+    pub(crate) fn start<R: CryptoRng + ?Sized>(
+        terms: &Terms,
+        session_id: [u8; 32],
+        input: BodyInput,
+        interrupt: &Interrupt,
+        rng: &mut R,
+    ) -> Result<(Body, Vec<Phase>)> {
+        match (terms.protocol, terms.role) {
+            (Protocol::Dh, role) => {
+                if matches!(input.sender, Some(SenderSource::Index { .. })) {
+                    return Err(Error::config(
+                        ConfigReason::Conflict,
+                        "DH-PSI was picked, but this side serves a precomputed index, which \
+                         only OPRF-PSI can use",
+                    ));
+                }
+                let mode = terms.mode.dh().ok_or_else(|| {
+                    Error::internal("the agreement picked DH-PSI for a mode it lacks")
+                })?;
+                let params = DhParams {
+                    mode,
+                    session_id,
+                    initiator_count: count(terms.initiator_count),
+                    responder_count: count(terms.responder_count),
+                    chunk_size: terms.chunk_size,
+                };
+                params.validate()?;
+                let session = DhSession::new(role, params, input.items, rng)?;
+                Ok((Body::Dh(session), dh_phases(terms)))
+            }
+            (Protocol::Oprf, Role::Initiator) => {
+                let labeled = terms.mode == SessionMode::Labeled;
+                // payload_len comes with the sender's first message.
+                let params = oprf_params(terms, session_id, None)?;
+                let setup = ReceiverSetup {
+                    labeled,
+                    allowed_columns: Some(input.allowed_columns.clone()),
+                };
+                let r = OprfReceiver::new(params, setup, input.items, rng)?;
+                Ok((Body::Receiver(r), oprf_phases(terms)))
+            }
+            (Protocol::Oprf, Role::Responder) => {
+                let labeled = terms.mode == SessionMode::Labeled;
+                if labeled && !input.sender.as_ref().is_some_and(SenderSource::is_labeled) {
+                    return Err(Error::config(
+                        ConfigReason::Conflict,
+                        "labeled mode needs payloads: serve with label columns, or from a \
+                         labeled index",
+                    ));
+                }
+                let (set, columns) = sender_set(terms, input, interrupt)?;
+                let payload_len = labeled.then(|| set.max_payload_len());
+                let params = oprf_params(terms, session_id, payload_len)?;
+                let s = OprfSender::new(params, set, columns, rng)?;
+                Ok((Body::Sender(s), oprf_phases(terms)))
+            }
+        }
+    }
+
+    /// The largest protocol frame the peer may send (section 4.2).
+    pub(crate) fn max_frame(terms: &Terms) -> usize {
+        match terms.protocol {
+            Protocol::Dh => 1 + DhMessage::encoded_len(terms.chunk_size),
+            Protocol::Oprf => MAX_FRAME_LEN,
+        }
+    }
+
+    /// Bytes of protocol frames the peer may send in the whole body (sections 4.2 and
+    /// 7.11): a bound on what it can make us read.
+    pub(crate) fn max_received(terms: &Terms) -> u64 {
+        let c = terms.chunk_size.max(1) as u64;
+        let frames = |n: u64| n.div_ceil(c).max(1);
+        let (own, peer) = (terms.own_count(), terms.peer_count());
+        match terms.protocol {
+            Protocol::Dh => 32 * (own + peer) + 10 * (frames(own) + frames(peer)) + 1024,
+            Protocol::Oprf => {
+                let (n_r, n_s) = (terms.initiator_count, terms.responder_count);
+                let elements = 32 * n_r + 10 * frames(n_r) + 1024 + 64 * 256 + 16;
+                if terms.role == Role::Responder {
+                    return elements;
+                }
+                // Tags: at most tag_bits + 1 bits each once Rice coded, plus the ciphertexts.
+                let tag_bits = 40 + 64 + 64;
+                let ct = (2 + crate::protocol::oprf_psi::MAX_PAYLOAD_LEN + 16) as u64;
+                elements + n_s * (tag_bits / 8 + 1 + ct) + 16 * frames(n_s)
+            }
+        }
+    }
+
+    /// The next message to send, encoded, with its type and item count.
+    pub(crate) fn poll(&mut self) -> Result<Option<(Vec<u8>, &'static str, u64)>> {
+        fn enc<M: WireMessage>(m: Option<M>) -> Option<(Vec<u8>, &'static str, u64)> {
+            m.map(|m| {
+                let (name, items) = m.progress();
+                (m.encode(), name, items)
+            })
+        }
+        Ok(match self {
+            Body::Dh(s) => enc(s.poll_outgoing()?),
+            Body::Receiver(s) => enc(s.poll_outgoing()?),
+            Body::Sender(s) => enc(s.poll_outgoing()?),
+        })
+    }
+
+    /// Handles the payload of a peer's `Protocol` frame; returns its type and item count.
+    pub(crate) fn handle(&mut self, payload: &[u8]) -> Result<(&'static str, u64)> {
+        fn feed<S: SansIo>(s: &mut S, payload: &[u8]) -> Result<(&'static str, u64)> {
+            let msg = S::Message::decode(payload)?;
+            let p = msg.progress();
+            s.handle(msg)?;
+            Ok(p)
+        }
+        match self {
+            Body::Dh(s) => feed(s, payload),
+            Body::Receiver(s) => feed(s, payload),
+            Body::Sender(s) => feed(s, payload),
+        }
+    }
+
+    pub(crate) fn is_finished(&self) -> bool {
+        match self {
+            Body::Dh(s) => s.is_finished(),
+            Body::Receiver(s) => s.is_finished(),
+            Body::Sender(s) => s.is_finished(),
+        }
+    }
+
+    pub(crate) fn backlog(&self) -> usize {
+        match self {
+            Body::Dh(s) => s.backlog(),
+            Body::Receiver(s) => s.backlog(),
+            Body::Sender(s) => s.backlog(),
+        }
+    }
+
+    pub(crate) fn into_output(self) -> Result<BodyOutput> {
+        Ok(match self {
+            Body::Dh(s) => BodyOutput::Dh(s.into_output()?),
+            Body::Receiver(s) => BodyOutput::Receiver(s.into_output()?),
+            Body::Sender(s) => BodyOutput::Sender(s.into_output()?),
+        })
+    }
+}
+
+/// A `Protocol` frame larger than the body allows (checked before decoding).
+pub(crate) fn frame_too_large(len: usize, max: usize) -> Error {
+    PeerMisbehaved::FrameTooLarge {
+        len: len as u64,
+        max: max as u64,
+    }
+    .into()
+}
+
+/// Our input has more distinct items than we announced (a bug of the caller's).
+pub(crate) fn too_many_items(unique: usize, announced: u64) -> Error {
+    Error::input(
+        InputReason::SetSize,
+        format!("{unique} distinct items do not fit the announced set size of {announced}"),
+    )
+}

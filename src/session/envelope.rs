@@ -1,0 +1,731 @@
+//! The session envelope as a sans-I/O state machine (`protocol-spec/04-transport-and-handshake.md`
+//! sections 4.3 to 4.7, `06-policy-and-audit.md` section 7).
+//!
+//! ```text
+//! AwaitHello ─Hello─▶ AwaitConfirm ─Confirm─▶ Admitting ─(Admit)─▶ AwaitVerdict ─Admitted─▶
+//!   Starting ─(Log started)─▶ Running ─body done: send Done─▶ AwaitDone ─Done─▶
+//!   Signing ─(Sign)─▶ AwaitReceipt ─Receipt─▶ LoggingReceipt ─(Log receipt)─▶ close ─▶
+//!   Writing ─(Write output)─▶ LoggingEnd ─(Log ended)─▶ Completed
+//! ```
+//! Each step consumes a frame or a completion and produces actions: frames to send, effects
+//! to perform (in parentheses above), closing the connection. Any error goes through
+//! [`Envelope::fail`], the one place that sends `Abort` (exactly once, and never in answer to
+//! the peer's own `Abort`), logs `session_aborted` when `session_started` was logged, or, for
+//! a refusal at admission, sends `Refused` naming the rule and logs `session_refused`.
+
+use std::collections::VecDeque;
+use std::sync::Arc;
+
+use rand_chacha::ChaCha20Rng;
+use rand_core::{Rng, SeedableRng};
+
+use crate::audit::{Event, Outcome, ReceiptBody, SessionInfo, SessionReceipt};
+use crate::error::{
+    CancelReason, ConfigReason, Error, PeerMisbehaved, PolicyRefusal, PolicyRule, RefusedBy,
+    Result, SessionPhase,
+};
+use crate::identity::Fingerprint;
+use crate::oprf::Suite;
+use crate::protocol::{Interrupt, Role, MAX_SET_SIZE};
+use crate::transport::framing::{Frame, FrameKind};
+use crate::transport::machine::{Action, Input, Machine, Stage};
+
+use super::agreement::{agree, Terms};
+use super::body::{frame_too_large, too_many_items, Body, BodyInput, BodyOutput};
+use super::choice::{ProtocolChoice, SessionMode};
+use super::effect::{AdmissionRequest, Completion, Effect, OutputRecord};
+use super::hello::{canonical_key_kinds, Hello};
+use super::outcome::{learned, SessionOutcome};
+use super::peer::PeerIdentity;
+use super::progress::{Direction, Progress};
+use super::receipt::{check_peer_receipt, our_body};
+use super::transcript::{session_id, transcript_hash};
+use super::verdict;
+
+/// Answers queued for sending beyond which the envelope stops taking input (section 4.5).
+pub const MAX_BACKLOG: usize = 8;
+
+/// What one side brings to a session, besides its items.
+#[derive(Debug, Clone)]
+pub struct SessionConfig {
+    /// Our role.
+    pub role: Role,
+    /// What the parties learn.
+    pub mode: SessionMode,
+    /// The protocol we ask for.
+    pub protocol: ProtocolChoice,
+    /// The OPRF suite we use if OPRF-PSI runs.
+    pub oprf_suite: Suite,
+    /// Entries per message (must equal the peer's).
+    pub chunk_size: u32,
+    /// Digest of the policy we loaded (must equal the peer's).
+    pub policy_digest: [u8; 32],
+    /// Elements we announce and send: our distinct items, or a padding bound.
+    pub own_count: u64,
+    /// The identifier kinds of our keys, one entry per key (see [`Hello::key_kinds`]).
+    pub key_kinds: Vec<String>,
+    /// Our certificate's fingerprint.
+    pub own_fingerprint: Fingerprint,
+    /// Our agency's name, for the log.
+    pub own_agency: String,
+}
+
+/// What the TLS connection established.
+#[derive(Debug, Clone)]
+pub struct Channel {
+    /// The connection's TLS exporter value (RFC 8446 section 7.5).
+    pub exporter: [u8; 32],
+    /// The authenticated peer.
+    pub peer: PeerIdentity,
+}
+
+struct Handshake {
+    ours: Hello,
+    our_bytes: Vec<u8>,
+}
+
+struct Agreed {
+    terms: Terms,
+    session_id: [u8; 32],
+    transcript: [u8; 32],
+}
+
+enum State {
+    AwaitHello(Handshake),
+    AwaitConfirm(Agreed),
+    Admitting(Agreed),
+    AwaitVerdict(Agreed),
+    Starting(Agreed),
+    Running(Agreed, Body),
+    AwaitDone(Agreed, BodyOutput),
+    Signing(Agreed, BodyOutput, ReceiptBody),
+    AwaitReceipt(Agreed, BodyOutput, ReceiptBody),
+    LoggingReceipt(Agreed, BodyOutput, SessionReceipt),
+    Writing(Agreed, Arc<BodyOutput>, SessionReceipt),
+    LoggingEnd(Box<SessionOutcome>),
+    Completed(Box<SessionOutcome>),
+    Failed(Error),
+    /// Transient, while a step owns the state.
+    Empty,
+}
+
+impl State {
+    fn phase(&self) -> SessionPhase {
+        match self {
+            State::AwaitHello(_) | State::AwaitConfirm(_) => SessionPhase::Handshake,
+            State::Admitting(_) | State::AwaitVerdict(_) | State::Starting(_) => {
+                SessionPhase::Admission
+            }
+            State::Running(..) | State::AwaitDone(..) => SessionPhase::Body,
+            _ => SessionPhase::Receipts,
+        }
+    }
+}
+
+/// The effect whose completion is due.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Due {
+    Admission,
+    Log,
+    Signature,
+    Output,
+}
+
+/// One side's session envelope: handshake, admission, body, receipts, output, audit entries.
+/// Run it with [`crate::transport::driver::drive`] over a connection, or with
+/// [`super::memory::run_pair`] in memory.
+pub struct Envelope {
+    config: SessionConfig,
+    channel: Channel,
+    state: State,
+    actions: VecDeque<Action<Effect>>,
+    due: Option<Due>,
+    input: Option<BodyInput>,
+    own_unique: u64,
+    /// The part of the session the current step began in.
+    phase: SessionPhase,
+    /// Set once `session_started` is logged, cleared by the end entry: an error in between
+    /// logs `session_aborted` for this session.
+    started: Option<SessionInfo>,
+    /// The body's progress was started and not finished.
+    progressing: bool,
+    /// An `Abort` (or `Refused`) was queued, or the peer aborted: send no other.
+    abort_sent: bool,
+    closed: bool,
+    received: u64,
+    interrupt: Interrupt,
+    progress: Arc<dyn Progress>,
+    rng: ChaCha20Rng,
+}
+
+impl std::fmt::Debug for Envelope {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Envelope")
+            .field("role", &self.config.role)
+            .field("phase", &self.state.phase())
+            .finish_non_exhaustive()
+    }
+}
+
+fn unexpected(expected: &'static str, got: FrameKind) -> Error {
+    PeerMisbehaved::UnexpectedFrame {
+        expected,
+        got: got.name(),
+    }
+    .into()
+}
+
+impl Envelope {
+    /// A session envelope for one side. `now` is our clock (Unix seconds), sent in the hello;
+    /// `seed` seeds the session's randomness (the hello nonce, keys, padding, shuffles): draw
+    /// it from the operating system ([`Envelope::os_seed`]).
+    ///
+    /// # Errors
+    /// [`Error::Input`] when our items outnumber the count we announce;
+    /// [`Error::Config`] for a chunk size, count or key kinds out of range.
+    pub fn new(
+        config: SessionConfig,
+        input: BodyInput,
+        channel: Channel,
+        now: i64,
+        seed: [u8; 32],
+        progress: Arc<dyn Progress>,
+    ) -> Result<Envelope> {
+        let own_unique = input.own_unique() as u64;
+        if own_unique > config.own_count {
+            return Err(too_many_items(own_unique as usize, config.own_count));
+        }
+        if config.own_count > MAX_SET_SIZE as u64 {
+            return Err(Error::config(
+                ConfigReason::Parameter,
+                format!(
+                    "a set of {} elements exceeds the engine's limit of {MAX_SET_SIZE}",
+                    config.own_count
+                ),
+            ));
+        }
+        let max_chunk = crate::protocol::dh::MAX_CHUNK_SIZE as u32;
+        if config.chunk_size == 0 || config.chunk_size > max_chunk {
+            return Err(Error::config(
+                ConfigReason::Parameter,
+                format!(
+                    "chunk size {} is outside 1..={max_chunk}",
+                    config.chunk_size
+                ),
+            ));
+        }
+        let key_kinds = canonical_key_kinds(&config.key_kinds)?;
+        let mut rng = ChaCha20Rng::from_seed(seed);
+        let mut nonce = [0u8; 32];
+        rng.fill_bytes(&mut nonce);
+        let ours = Hello {
+            role: config.role,
+            protocol: config.protocol,
+            mode: config.mode,
+            oprf_suite: config.oprf_suite,
+            chunk_size: config.chunk_size,
+            policy_digest: config.policy_digest,
+            set_size: config.own_count,
+            own_fingerprint: config.own_fingerprint,
+            peer_fingerprint: channel.peer.fingerprint,
+            time: now,
+            key_kinds,
+            nonce,
+        };
+        let our_bytes = ours.encode();
+        let mut actions = VecDeque::new();
+        if config.role == Role::Responder {
+            // The responder speaks first (section 4.1).
+            actions.push_back(Action::Send(Frame::new(
+                FrameKind::Hello,
+                our_bytes.clone(),
+            )));
+        }
+        Ok(Envelope {
+            config,
+            channel,
+            state: State::AwaitHello(Handshake { ours, our_bytes }),
+            actions,
+            due: None,
+            input: Some(input),
+            own_unique,
+            phase: SessionPhase::Handshake,
+            started: None,
+            progressing: false,
+            abort_sent: false,
+            closed: false,
+            received: 0,
+            interrupt: Interrupt::new(),
+            progress,
+            rng,
+        })
+    }
+
+    /// 32 bytes from the operating system's CSPRNG, to seed a session.
+    pub fn os_seed() -> [u8; 32] {
+        let mut seed = [0u8; 32];
+        rand_core::UnwrapErr(rand::rngs::SysRng).fill_bytes(&mut seed);
+        seed
+    }
+
+    /// The part of the session we are in.
+    pub fn phase(&self) -> SessionPhase {
+        self.state.phase()
+    }
+
+    fn send(&mut self, kind: FrameKind, payload: Vec<u8>) {
+        self.actions
+            .push_back(Action::Send(Frame::new(kind, payload)));
+    }
+
+    fn perform(&mut self, due: Due, effect: Effect) {
+        self.due = Some(due);
+        self.actions.push_back(Action::Perform(effect));
+    }
+
+    fn close(&mut self) {
+        if !self.closed {
+            self.closed = true;
+            self.actions.push_back(Action::Close);
+        }
+    }
+
+    fn info(&self, a: &Agreed) -> SessionInfo {
+        SessionInfo {
+            session_id: hex::encode(a.session_id),
+            transcript_hash: hex::encode(a.transcript),
+            role: a.terms.role.as_str().to_owned(),
+            mode: a.terms.mode.as_str().to_owned(),
+            own_agency: self.config.own_agency.clone(),
+            peer_agency: self.channel.peer.name.clone(),
+            peer_fingerprint: self.channel.peer.fingerprint.to_string(),
+            policy_digest: hex::encode(a.terms.policy_digest),
+            own_unique: self.own_unique,
+            own_sent: a.terms.own_count(),
+            peer_sent: a.terms.peer_count(),
+        }
+    }
+
+    fn refused_event(&self, refusal: &PolicyRefusal) -> Event {
+        Event::SessionRefused {
+            peer_fingerprint: self.channel.peer.fingerprint.to_string(),
+            mode: self.config.mode.as_str().to_owned(),
+            rule: refusal.rule.as_str().to_owned(),
+            detail: refusal.detail.clone(),
+        }
+    }
+
+    /// Ends the session with `err`: the one place that sends `Abort` or `Refused` and logs
+    /// the refusal or the abort.
+    fn fail(&mut self, err: Error) {
+        if matches!(self.state, State::Completed(_) | State::Failed(_)) {
+            return;
+        }
+        let phase = match self.state {
+            State::Empty => self.phase,
+            ref s => s.phase(),
+        };
+        if std::mem::take(&mut self.progressing) {
+            self.progress.finish();
+        }
+        self.interrupt.raise(CancelReason::Dropped);
+        self.due = None;
+        let peer_left = matches!(
+            err,
+            Error::PeerAborted(_) | Error::PeerMisbehaved(PeerMisbehaved::ClosedEarly(_))
+        );
+        match (&err, phase) {
+            (Error::PolicyRefused(r), SessionPhase::Admission) => {
+                if r.by == RefusedBy::Us && !self.abort_sent {
+                    self.abort_sent = true;
+                    self.actions
+                        .push_back(Action::Send(verdict::frame(Err(r.rule))));
+                }
+                let event = self.refused_event(r);
+                self.actions.push_back(Action::Perform(Effect::Log(event)));
+            }
+            _ => {
+                if !peer_left && !self.abort_sent && !self.closed {
+                    self.abort_sent = true;
+                    self.actions
+                        .push_back(Action::Send(Frame::empty(FrameKind::Abort)));
+                }
+                if let Some(session) = self.started.take() {
+                    let reason = err.to_string();
+                    self.actions
+                        .push_back(Action::Perform(Effect::Log(Event::SessionAborted {
+                            session,
+                            reason,
+                        })));
+                }
+            }
+        }
+        if !self.closed {
+            self.closed = true;
+            self.actions.push_back(Action::Close);
+        }
+        self.state = State::Failed(err);
+    }
+
+    fn on_frame(&mut self, frame: Frame) -> Result<()> {
+        let phase = self.state.phase();
+        self.phase = phase;
+        if frame.kind == FrameKind::Abort {
+            self.abort_sent = true;
+            return Err(Error::PeerAborted(phase));
+        }
+        let state = std::mem::replace(&mut self.state, State::Empty);
+        self.state = match (state, frame.kind) {
+            (State::AwaitHello(h), FrameKind::Hello) => self.on_hello(h, &frame.payload)?,
+            (State::AwaitHello(_), k) => return Err(unexpected("the peer's Hello", k)),
+            (State::AwaitConfirm(a), FrameKind::Confirm) => self.on_confirm(a, &frame.payload)?,
+            (State::AwaitConfirm(_), k) => return Err(unexpected("the peer's Confirm", k)),
+            (State::AwaitVerdict(a), FrameKind::Admitted | FrameKind::Refused) => {
+                match verdict::parse(&frame)? {
+                    Ok(()) => {
+                        let session = self.info(&a);
+                        self.perform(
+                            Due::Log,
+                            Effect::Log(Event::SessionStarted {
+                                session: session.clone(),
+                            }),
+                        );
+                        self.started = Some(session);
+                        State::Starting(a)
+                    }
+                    Err(refusal) => {
+                        self.state = State::AwaitVerdict(a);
+                        return Err(refusal.into());
+                    }
+                }
+            }
+            (State::AwaitVerdict(_), k) => {
+                return Err(unexpected("the peer's admission verdict", k))
+            }
+            (State::Running(a, mut body), FrameKind::Protocol) => {
+                self.state = State::Empty;
+                let max = Body::max_frame(&a.terms);
+                if frame.payload.len() + 1 > max {
+                    return Err(frame_too_large(frame.payload.len() + 1, max));
+                }
+                self.received += frame.wire_len() as u64;
+                if self.received > Body::max_received(&a.terms) {
+                    return Err(PeerMisbehaved::TooMuchData {
+                        what: "the peer's protocol frames",
+                    }
+                    .into());
+                }
+                self.interrupt.check()?;
+                let (message, items) = body.handle(&frame.payload)?;
+                self.progress.advance(Direction::Received, message, items);
+                self.after_body_step(a, body)?
+            }
+            (State::Running(..), FrameKind::Done) => return Err(PeerMisbehaved::EarlyDone.into()),
+            (State::Running(..), k) => return Err(unexpected("a Protocol or Done frame", k)),
+            (State::AwaitDone(a, output), FrameKind::Done) => {
+                let body = our_body(&a.terms, a.session_id, a.transcript, 0);
+                self.perform(Due::Signature, Effect::SignReceipt(body.clone()));
+                State::Signing(a, output, body)
+            }
+            (State::AwaitDone(..), k) => return Err(unexpected("the peer's Done", k)),
+            (State::AwaitReceipt(a, output, ours), FrameKind::Receipt) => {
+                let receipt = check_peer_receipt(&frame.payload, &self.channel.peer.key, &ours)?;
+                self.perform(
+                    Due::Log,
+                    Effect::Log(Event::PeerReceipt {
+                        session_id: hex::encode(receipt.session_id),
+                        peer_key: hex::encode(receipt.signer.as_bytes()),
+                        outcome: receipt.outcome,
+                        receipt: hex::encode(receipt.encode()),
+                    }),
+                );
+                State::LoggingReceipt(a, output, receipt)
+            }
+            (State::AwaitReceipt(..), k) => return Err(unexpected("the peer's Receipt", k)),
+            // After both receipts the peer has nothing more to say.
+            (s @ (State::Writing(..) | State::LoggingEnd(_) | State::Completed(_)), _) => s,
+            (State::Failed(e), _) => State::Failed(e),
+            (s, k) => {
+                self.state = s;
+                return Err(Error::internal(format!(
+                    "a {} frame arrived while an effect was due",
+                    k.name()
+                )));
+            }
+        };
+        Ok(())
+    }
+
+    fn on_hello(&mut self, h: Handshake, payload: &[u8]) -> Result<State> {
+        if h.ours.role == Role::Initiator {
+            // Always answer, so the responder can name a mismatch too.
+            self.send(FrameKind::Hello, h.our_bytes.clone());
+        }
+        let theirs = Hello::decode(payload)?;
+        let terms = agree(&h.ours, &theirs)?;
+        let transcript = match h.ours.role {
+            Role::Initiator => transcript_hash(&self.channel.exporter, &h.our_bytes, payload),
+            Role::Responder => transcript_hash(&self.channel.exporter, payload, &h.our_bytes),
+        };
+        self.send(FrameKind::Confirm, transcript.to_vec());
+        Ok(State::AwaitConfirm(Agreed {
+            session_id: session_id(&transcript),
+            terms,
+            transcript,
+        }))
+    }
+
+    fn on_confirm(&mut self, a: Agreed, payload: &[u8]) -> Result<State> {
+        let equal: bool = subtle::ConstantTimeEq::ct_eq(payload, &a.transcript[..]).into();
+        if !equal {
+            return Err(PeerMisbehaved::TranscriptMismatch.into());
+        }
+        // The engine's own limit comes before the policy's, and before any allocation.
+        let peer = a.terms.peer_count();
+        if peer > MAX_SET_SIZE as u64 {
+            self.state = State::Admitting(a);
+            return Err(Error::refused(
+                PolicyRule::MaxSetSize,
+                format!(
+                    "the peer announced {peer} elements, more than the engine's limit of \
+                     {MAX_SET_SIZE}"
+                ),
+            ));
+        }
+        self.perform(
+            Due::Admission,
+            Effect::Admit(AdmissionRequest {
+                terms: a.terms.clone(),
+                own_unique: self.own_unique,
+                peer: self.channel.peer.fingerprint,
+            }),
+        );
+        Ok(State::Admitting(a))
+    }
+
+    /// After a body step: once the body is finished, send `Done`.
+    fn after_body_step(&mut self, a: Agreed, body: Body) -> Result<State> {
+        if !body.is_finished() {
+            return Ok(State::Running(a, body));
+        }
+        self.progressing = false;
+        self.progress.finish();
+        let output = body.into_output()?;
+        self.send(FrameKind::Done, Vec::new());
+        Ok(State::AwaitDone(a, output))
+    }
+
+    fn on_completion(&mut self, c: Completion) -> Result<()> {
+        let due = self.due.take();
+        self.phase = self.state.phase();
+        let state = std::mem::replace(&mut self.state, State::Empty);
+        self.state = match (state, c) {
+            (State::Admitting(a), Completion::Admission(verdict)) => {
+                if let Err(e) = verdict {
+                    self.state = State::Admitting(a);
+                    return Err(e);
+                }
+                self.send(FrameKind::Admitted, Vec::new());
+                State::AwaitVerdict(a)
+            }
+            (State::Starting(a), Completion::Logged(r)) => {
+                if let Err(e) = r {
+                    // Not logged: there is nothing to abort in the log.
+                    self.started = None;
+                    return Err(e);
+                }
+                let input = self.input.take().unwrap_or_default();
+                let (body, phases) = Body::start(
+                    &a.terms,
+                    a.session_id,
+                    input,
+                    &self.interrupt,
+                    &mut self.rng,
+                )?;
+                self.progress.start(a.terms.role, &phases);
+                self.progressing = true;
+                self.after_body_step(a, body)?
+            }
+            (State::Signing(a, output, mut body), Completion::Signed(receipt)) => {
+                body.time = receipt.time;
+                self.send(FrameKind::Receipt, receipt.encode());
+                State::AwaitReceipt(a, output, body)
+            }
+            (State::LoggingReceipt(a, output, receipt), Completion::Logged(r)) => {
+                r?;
+                self.close();
+                let output = Arc::new(output);
+                self.perform(
+                    Due::Output,
+                    Effect::WriteOutput {
+                        output: output.clone(),
+                        session_id: a.session_id,
+                    },
+                );
+                State::Writing(a, output, receipt)
+            }
+            (State::Writing(a, output, receipt), Completion::Written(r)) => {
+                let record: Option<OutputRecord> = match r {
+                    Ok(rec) => rec,
+                    Err(e) => {
+                        self.state = State::Writing(a, output, receipt);
+                        return Err(e);
+                    }
+                };
+                let (own_learned, peer_learned) = learned(&output);
+                let session = self.started.take().unwrap_or_else(|| self.info(&a));
+                self.perform(
+                    Due::Log,
+                    Effect::Log(Event::SessionEnded {
+                        session,
+                        outcome: Outcome {
+                            own_learned,
+                            peer_learned,
+                            output_file: record.as_ref().map(|r| r.location.clone()),
+                            output_sha3_256: record.as_ref().map(|r| r.sha3_256.clone()),
+                        },
+                    }),
+                );
+                let output = Arc::try_unwrap(output).unwrap_or_else(|o| (*o).clone());
+                State::LoggingEnd(Box::new(SessionOutcome {
+                    session_id: a.session_id,
+                    transcript: a.transcript,
+                    terms: a.terms,
+                    peer: self.channel.peer.clone(),
+                    own_unique: self.own_unique,
+                    output,
+                    peer_receipt: receipt,
+                    output_record: record,
+                }))
+            }
+            (State::LoggingEnd(outcome), Completion::Logged(r)) => {
+                if let Err(e) = r {
+                    // The session is over on both sides; only our end entry is missing.
+                    self.state = State::Failed(e);
+                    return Ok(());
+                }
+                State::Completed(outcome)
+            }
+            // Entries queued by `fail` complete here; the session error matters more than a
+            // failure to log it.
+            (State::Failed(e), _) => State::Failed(e),
+            (s, c) => {
+                self.state = s;
+                return Err(Error::internal(format!(
+                    "completion {c:?} arrived while {due:?} was due"
+                )));
+            }
+        };
+        Ok(())
+    }
+
+    fn poll_body(&mut self) -> Result<()> {
+        let State::Running(..) = self.state else {
+            return Ok(());
+        };
+        self.phase = SessionPhase::Body;
+        let State::Running(a, mut body) = std::mem::replace(&mut self.state, State::Empty) else {
+            return Ok(());
+        };
+        self.interrupt.check()?;
+        match body.poll()? {
+            Some((bytes, message, items)) => {
+                self.send(FrameKind::Protocol, bytes);
+                self.progress.advance(Direction::Sent, message, items);
+                self.state = self.after_body_step(a, body)?;
+            }
+            None => self.state = State::Running(a, body),
+        }
+        Ok(())
+    }
+}
+
+impl Machine for Envelope {
+    type Effect = Effect;
+    type Completion = Completion;
+    type Output = SessionOutcome;
+
+    fn handle(&mut self, input: Input) {
+        let r = match input {
+            Input::Frame(f) => self.on_frame(f),
+            Input::Closed => match self.state {
+                State::Writing(..)
+                | State::LoggingEnd(_)
+                | State::Completed(_)
+                | State::Failed(_) => Ok(()),
+                _ => Err(PeerMisbehaved::ClosedEarly(self.state.phase()).into()),
+            },
+            Input::Failed(Error::Io { source, .. })
+                if matches!(
+                    source.kind(),
+                    std::io::ErrorKind::BrokenPipe
+                        | std::io::ErrorKind::ConnectionReset
+                        | std::io::ErrorKind::UnexpectedEof
+                ) =>
+            {
+                // The peer went away while we were sending.
+                Err(PeerMisbehaved::ClosedEarly(self.state.phase()).into())
+            }
+            Input::Failed(e) => Err(e),
+        };
+        if let Err(e) = r {
+            self.fail(e);
+        }
+    }
+
+    fn complete(&mut self, completion: Completion) {
+        if let Err(e) = self.on_completion(completion) {
+            self.fail(e);
+        }
+    }
+
+    fn cancel(&mut self, reason: CancelReason) {
+        self.interrupt.raise(reason);
+        self.fail(Error::Cancelled(reason));
+    }
+
+    fn poll(&mut self) -> Option<Action<Effect>> {
+        if self.actions.is_empty() && self.due.is_none() {
+            if let Err(e) = self.poll_body() {
+                self.fail(e);
+            }
+        }
+        self.actions.pop_front()
+    }
+
+    fn wants_input(&self) -> bool {
+        if self.due.is_some() || !self.actions.is_empty() {
+            return false;
+        }
+        match &self.state {
+            State::Running(_, body) => body.backlog() < MAX_BACKLOG,
+            State::Completed(_) | State::Failed(_) => false,
+            _ => true,
+        }
+    }
+
+    fn stage(&self) -> Stage {
+        match self.state.phase() {
+            SessionPhase::Handshake | SessionPhase::Admission => Stage::Handshake,
+            _ => Stage::Session,
+        }
+    }
+
+    fn interrupt(&self) -> Interrupt {
+        self.interrupt.clone()
+    }
+
+    fn is_finished(&self) -> bool {
+        matches!(self.state, State::Completed(_) | State::Failed(_))
+            && self.actions.is_empty()
+            && self.due.is_none()
+    }
+
+    fn into_output(self) -> Result<SessionOutcome> {
+        match self.state {
+            State::Completed(outcome) => Ok(*outcome),
+            State::Failed(e) => Err(e),
+            _ => Err(Error::internal("the session was stopped before it ended")),
+        }
+    }
+}

@@ -1,0 +1,371 @@
+//! Networked sessions through the library's one entry point ([`blindmatch::agency::Agency`]),
+//! over loopback mutual TLS in one process, using only the public API: every mode and protocol
+//! with a policy and signed audit logs; the policy's key-reuse and revealable-columns rules
+//! enforced by the library; a dropped session still logs its abort on both sides.
+#![allow(clippy::unwrap_used)]
+
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+use blindmatch::agency::{Agency, AgencyFiles, RunOptions, SessionSpec};
+use blindmatch::audit;
+use blindmatch::error::{CancelReason, Error, PolicyRule, SessionPhase};
+use blindmatch::identity::Identity;
+use blindmatch::oprf::{OprfKey, Suite};
+use blindmatch::policy::Policy;
+use blindmatch::protocol::oprf_psi::PreparedSender;
+use blindmatch::protocol::ItemSet;
+use blindmatch::session::{BodyOutput, ProtocolChoice, SenderSource, SessionMode, SessionReport};
+use blindmatch::transport::server::ServerLimits;
+use blindmatch::transport::shutdown::{self, Shutdown};
+use blindmatch::transport::timeouts::Timeouts;
+use blindmatch::transport::verifier::PeerAuth;
+
+fn policy(key_reuse: bool) -> Policy {
+    let text = format!(
+        "version = 1\nname = \"agency test\"\n\
+         modes = [\"intersection\", \"mutual\", \"cardinality\", \"labeled\"]\n\
+         identifier_kinds = [\"raw\"]\nmin_set_size = 1\nmax_set_size = 100000\n\
+         revealable_columns = [\"voyage\"]\nmax_sessions_per_peer_per_day = 100\n\
+         cardinality_before_reveal = false\noutput_retention_days = 1\n\
+         allow_key_reuse = {key_reuse}\n"
+    );
+    Policy::parse(&text, "test.toml").unwrap()
+}
+
+struct Two {
+    _dir: tempfile::TempDir,
+    a: Agency,
+    b: Agency,
+    a_log: std::path::PathBuf,
+    b_log: std::path::PathBuf,
+    keys: (ed25519_dalek::VerifyingKey, ed25519_dalek::VerifyingKey),
+}
+
+fn two(policy: Policy) -> Two {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    Identity::create(&root.join("a"), "Agency A", false).unwrap();
+    Identity::create(&root.join("b"), "Agency B", false).unwrap();
+    let ia = Identity::load(&root.join("a")).unwrap();
+    let ib = Identity::load(&root.join("b")).unwrap();
+    let keys = (
+        ia.signing_key.verifying_key(),
+        ib.signing_key.verifying_key(),
+    );
+    let (fa, fb) = (ia.fingerprint, ib.fingerprint);
+    let files_a = AgencyFiles::in_dir(&root.join("a"));
+    let files_b = AgencyFiles::in_dir(&root.join("b"));
+    Two {
+        a: Agency::open(ia, policy.clone(), PeerAuth::pinned(fb), &files_a).unwrap(),
+        b: Agency::open(ib, policy, PeerAuth::pinned(fa), &files_b).unwrap(),
+        a_log: files_a.audit_log,
+        b_log: files_b.audit_log,
+        keys,
+        _dir: dir,
+    }
+}
+
+fn kinds(log: &Path, key: ed25519_dalek::VerifyingKey) -> Vec<String> {
+    let report = audit::verify(log, &[key]).unwrap();
+    assert!(report.first_bad().is_none(), "{log:?} fails verification");
+    let text = std::fs::read_to_string(log).unwrap();
+    text.lines()
+        .map(|l| {
+            let v: serde_json::Value = serde_json::from_str(l).unwrap();
+            v["entry"]["event"]["kind"].as_str().unwrap().to_string()
+        })
+        .collect()
+}
+
+fn options() -> RunOptions {
+    RunOptions {
+        timeouts: Timeouts::default().with_read_secs(10),
+        ..RunOptions::default()
+    }
+}
+
+type Results = (
+    blindmatch::Result<SessionReport>,
+    blindmatch::Result<SessionReport>,
+);
+
+/// Runs one session: B serves one connection with `b_spec`, A connects with `a_spec`.
+fn session(t: &Two, a_spec: SessionSpec, b_spec: SessionSpec) -> Results {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap().to_string();
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        let tx = std::sync::Mutex::new(Some(tx));
+        let limits = ServerLimits {
+            max_connections: Some(1),
+            ..ServerLimits::default()
+        };
+        let b = t.b.clone();
+        let server = tokio::spawn(async move {
+            b.serve(
+                listener,
+                limits,
+                Shutdown::never(),
+                move || (b_spec.clone(), options()),
+                move |r| {
+                    if let Some(tx) = tx.lock().unwrap().take() {
+                        let _ = tx.send(r);
+                    }
+                },
+            )
+            .await
+        });
+        let ra = t.a.connect(&addr, a_spec, options()).await;
+        // A refusal before listening ends `serve` with no session.
+        let served = server.await.unwrap();
+        let rb = match rx.await {
+            Ok(r) => r,
+            Err(_) => Err(served.err().unwrap_or_else(|| Error::internal("no result"))),
+        };
+        (ra, rb)
+    })
+}
+
+fn items(prefix: &str, n: usize, shared: usize) -> ItemSet {
+    ItemSet::new(
+        (0..n)
+            .map(|i| format!("{prefix}{i}"))
+            .chain((0..shared).map(|i| format!("shared{i}"))),
+    )
+}
+
+fn spec(mode: SessionMode, protocol: ProtocolChoice, set: ItemSet) -> SessionSpec {
+    let mut s = SessionSpec::new(mode, set, vec!["raw".into()]);
+    s.protocol = protocol;
+    s.chunk_size = 16;
+    s
+}
+
+#[test]
+fn every_mode_and_protocol_over_the_network_with_audit() {
+    let t = two(policy(false));
+    let cases = [
+        (SessionMode::Intersection, ProtocolChoice::Dh),
+        (SessionMode::Mutual, ProtocolChoice::Dh),
+        (SessionMode::Cardinality, ProtocolChoice::Dh),
+        (SessionMode::Intersection, ProtocolChoice::Oprf),
+    ];
+    for (mode, protocol) in cases {
+        let (ra, rb) = session(
+            &t,
+            spec(mode, protocol, items("a", 30, 7)),
+            spec(mode, protocol, items("b", 50, 7)),
+        );
+        let (ra, rb) = (ra.unwrap(), rb.unwrap());
+        let learned = match &ra.outcome.output {
+            BodyOutput::Dh(o) => o.match_count(),
+            BodyOutput::Receiver(o) => Some(o.matches.len()),
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(learned, Some(7), "{mode} {protocol}");
+        assert_eq!(ra.outcome.session_id, rb.outcome.session_id);
+        assert!(ra.traffic.bytes_sent > 0 && ra.traffic.bytes_received > 0);
+    }
+    // Labeled OPRF-PSI, the sender's payloads from its own items under a fresh key.
+    let b_items = items("b", 50, 7);
+    let payloads: Vec<Vec<u8>> = (0..b_items.input_len())
+        .map(|i| format!("{{\"voyage\":\"{i}W\"}}").into_bytes())
+        .collect();
+    let b_spec = spec(SessionMode::Labeled, ProtocolChoice::Auto, b_items).with_sender(
+        SenderSource::Fresh {
+            payloads: Some(Arc::new(payloads)),
+            columns: vec!["voyage".into()],
+        },
+    );
+    let (ra, rb) = session(
+        &t,
+        spec(
+            SessionMode::Labeled,
+            ProtocolChoice::Auto,
+            items("a", 30, 7),
+        ),
+        b_spec,
+    );
+    match ra.unwrap().outcome.output {
+        BodyOutput::Receiver(o) => {
+            assert_eq!(o.matches.len(), 7);
+            assert_eq!(o.columns, ["voyage"]);
+        }
+        other => panic!("{other:?}"),
+    }
+    rb.unwrap();
+    let per_session = ["session_started", "peer_receipt", "session_ended"];
+    for (log, key) in [(&t.a_log, t.keys.0), (&t.b_log, t.keys.1)] {
+        let k = kinds(log, key);
+        assert_eq!(k.len(), 5 * per_session.len(), "{k:?}");
+        assert!(k.chunks(3).all(|c| c == per_session), "{k:?}");
+    }
+}
+
+fn index_spec(columns: Vec<String>) -> SessionSpec {
+    let b_items = items("b", 40, 5);
+    let payloads: Vec<Vec<u8>> = (0..b_items.input_len())
+        .map(|i| format!("{{\"owner\":\"{i}\"}}").into_bytes())
+        .collect();
+    let set = PreparedSender::new(
+        Suite::default(),
+        OprfKey::random(&mut rand_core::UnwrapErr(rand::rngs::SysRng)),
+        &b_items,
+        Some(&payloads),
+    )
+    .unwrap();
+    spec(
+        SessionMode::Labeled,
+        ProtocolChoice::Auto,
+        ItemSet::default(),
+    )
+    .with_sender(SenderSource::Index {
+        set: Arc::new(set),
+        columns,
+    })
+}
+
+#[test]
+fn key_reuse_is_refused_under_a_policy_that_forbids_it() {
+    let t = two(policy(false));
+    let (ra, rb) = session(
+        &t,
+        spec(
+            SessionMode::Labeled,
+            ProtocolChoice::Auto,
+            items("a", 10, 5),
+        ),
+        index_spec(vec!["voyage".into()]),
+    );
+    // The responder refuses before it listens; the initiator finds nobody to talk to.
+    assert!(
+        matches!(&rb, Err(Error::PolicyRefused(r)) if r.rule == PolicyRule::AllowKeyReuse),
+        "{rb:?}"
+    );
+    assert!(ra.is_err());
+    assert_eq!(kinds(&t.b_log, t.keys.1), ["session_refused"]);
+}
+
+#[test]
+fn payload_columns_the_policy_does_not_reveal_are_refused() {
+    let t = two(policy(true));
+    let (_, rb) = session(
+        &t,
+        spec(
+            SessionMode::Labeled,
+            ProtocolChoice::Auto,
+            items("a", 10, 5),
+        ),
+        index_spec(vec!["owner".into()]),
+    );
+    assert!(
+        matches!(&rb, Err(Error::PolicyRefused(r)) if r.rule == PolicyRule::RevealableColumns),
+        "{rb:?}"
+    );
+    // Served from an index the policy allows, with a column it allows: matches and payloads.
+    let (ra, rb) = session(
+        &t,
+        spec(
+            SessionMode::Labeled,
+            ProtocolChoice::Auto,
+            items("a", 10, 5),
+        ),
+        index_spec(vec!["voyage".into()]),
+    );
+    match ra.unwrap().outcome.output {
+        BodyOutput::Receiver(o) => assert_eq!(o.matches.len(), 5),
+        other => panic!("{other:?}"),
+    }
+    rb.unwrap();
+}
+
+#[test]
+fn a_dropped_session_logs_its_abort_on_both_sides() {
+    let t = two(policy(false));
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let (trigger, stop) = shutdown::channel();
+    let rb = rt.block_on(async {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap().to_string();
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        let tx = std::sync::Mutex::new(Some(tx));
+        let limits = ServerLimits {
+            max_connections: Some(1),
+            ..ServerLimits::default()
+        };
+        let b = t.b.clone();
+        // A large set so the session is still running when the initiator gives up.
+        let big = items("b", 60_000, 0);
+        let server = tokio::spawn(async move {
+            b.serve(
+                listener,
+                limits,
+                stop,
+                move || {
+                    (
+                        spec(SessionMode::Intersection, ProtocolChoice::Dh, big.clone()),
+                        options(),
+                    )
+                },
+                move |r| {
+                    if let Some(tx) = tx.lock().unwrap().take() {
+                        let _ = tx.send(r);
+                    }
+                },
+            )
+            .await
+        });
+        let ra = tokio::time::timeout(
+            Duration::from_millis(400),
+            t.a.connect(
+                &addr,
+                spec(
+                    SessionMode::Intersection,
+                    ProtocolChoice::Dh,
+                    items("a", 60_000, 0),
+                ),
+                options(),
+            ),
+        )
+        .await;
+        assert!(ra.is_err(), "the session finished within 400 ms");
+        let rb = rx.await.unwrap();
+        trigger.trigger(CancelReason::Shutdown);
+        server.await.unwrap().unwrap();
+        // The dropped initiator's task logs its abort on its own.
+        for _ in 0..100 {
+            if kinds(&t.a_log, t.keys.0).last().map(String::as_str) == Some("session_aborted") {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        rb
+    });
+    assert!(
+        matches!(rb, Err(Error::PeerAborted(SessionPhase::Body))),
+        "{rb:?}"
+    );
+    assert_eq!(
+        kinds(&t.a_log, t.keys.0),
+        ["session_started", "session_aborted"]
+    );
+    assert_eq!(
+        kinds(&t.b_log, t.keys.1),
+        ["session_started", "session_aborted"]
+    );
+    let text = std::fs::read_to_string(&t.a_log).unwrap();
+    let last: serde_json::Value = serde_json::from_str(text.lines().last().unwrap()).unwrap();
+    assert!(last["entry"]["event"]["reason"]
+        .as_str()
+        .unwrap()
+        .contains("dropped"));
+}

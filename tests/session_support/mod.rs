@@ -1,0 +1,304 @@
+//! Two envelopes with recording performers, for the in-memory envelope tests.
+#![allow(dead_code, clippy::unwrap_used)]
+
+use std::collections::BTreeSet;
+use std::sync::{Arc, Mutex};
+
+use blindmatch::audit::{Event, SessionReceipt};
+use blindmatch::error::{Error, PolicyRule, Result};
+use blindmatch::identity::Fingerprint;
+use blindmatch::protocol::{ItemSet, Role};
+use blindmatch::session::memory::{run_pair, FrameLog};
+use blindmatch::session::{
+    BodyInput, Channel, Completion, Effect, Envelope, NoProgress, PeerIdentity, ProtocolChoice,
+    SenderSource, SessionConfig, SessionMode, SessionOutcome,
+};
+use blindmatch::transport::framing::{Frame, FrameKind};
+use blindmatch::transport::machine::{Action, Input, Machine, Perform};
+use ed25519_dalek::SigningKey;
+
+pub const NOW: i64 = 1_800_000_000;
+
+/// One side's performer: admits (or refuses), records every log event, signs with its key.
+pub struct Recorder {
+    pub key: SigningKey,
+    pub events: Mutex<Vec<Event>>,
+    pub refusal: Mutex<Option<PolicyRule>>,
+    pub admitted: Mutex<usize>,
+    pub output_fails: Mutex<bool>,
+}
+
+impl Recorder {
+    pub fn new(seed: u8) -> Self {
+        Recorder {
+            key: SigningKey::from_bytes(&[seed; 32]),
+            events: Mutex::new(Vec::new()),
+            refusal: Mutex::new(None),
+            admitted: Mutex::new(0),
+            output_fails: Mutex::new(false),
+        }
+    }
+
+    pub fn refuse(&self, rule: PolicyRule) {
+        *self.refusal.lock().unwrap() = Some(rule);
+    }
+
+    pub fn fail_output(&self) {
+        *self.output_fails.lock().unwrap() = true;
+    }
+
+    pub fn admissions(&self) -> usize {
+        *self.admitted.lock().unwrap()
+    }
+
+    /// The kinds of the logged events, in order.
+    pub fn kinds(&self) -> Vec<&'static str> {
+        self.events
+            .lock()
+            .unwrap()
+            .iter()
+            .map(|e| match e {
+                Event::SessionStarted { .. } => "session_started",
+                Event::SessionEnded { .. } => "session_ended",
+                Event::SessionAborted { .. } => "session_aborted",
+                Event::SessionRefused { .. } => "session_refused",
+                Event::PeerReceipt { .. } => "peer_receipt",
+            })
+            .collect()
+    }
+
+    pub fn identity(&self, fp: u8) -> PeerIdentity {
+        PeerIdentity {
+            fingerprint: Fingerprint([fp; 32]),
+            name: format!("Agency {fp}"),
+            key: self.key.verifying_key(),
+        }
+    }
+}
+
+impl Perform<Effect, Completion> for Recorder {
+    fn perform(&self, effect: Effect) -> Completion {
+        match effect {
+            Effect::Admit(_) => {
+                *self.admitted.lock().unwrap() += 1;
+                match *self.refusal.lock().unwrap() {
+                    Some(rule) => Completion::Admission(Err(Error::refused(rule, "test"))),
+                    None => Completion::Admission(Ok(())),
+                }
+            }
+            Effect::Log(e) => {
+                self.events.lock().unwrap().push(e);
+                Completion::Logged(Ok(()))
+            }
+            Effect::SignReceipt(mut body) => {
+                body.time = NOW;
+                Completion::Signed(SessionReceipt::sign(&body, &self.key))
+            }
+            Effect::WriteOutput { .. } => {
+                if *self.output_fails.lock().unwrap() {
+                    Completion::Written(Err(Error::io(
+                        "writing the output",
+                        std::io::Error::other("disk full"),
+                    )))
+                } else {
+                    Completion::Written(Ok(None))
+                }
+            }
+            _ => unreachable!(),
+        }
+    }
+}
+
+/// An initiator (a) and a responder (b) and what each brings.
+pub struct Pair {
+    pub a: Recorder,
+    pub b: Recorder,
+    pub mode: SessionMode,
+    pub protocol: ProtocolChoice,
+    pub sender: Option<SenderSource>,
+    pub allowed: BTreeSet<String>,
+    pub b_mode: Option<SessionMode>,
+    pub b_policy: Option<[u8; 32]>,
+    pub b_kinds: Option<Vec<String>>,
+    pub b_exporter: Option<[u8; 32]>,
+    pub a_count: Option<u64>,
+}
+
+impl Pair {
+    pub fn new(mode: SessionMode, protocol: ProtocolChoice) -> Self {
+        Pair {
+            a: Recorder::new(1),
+            b: Recorder::new(2),
+            mode,
+            protocol,
+            sender: None,
+            allowed: BTreeSet::new(),
+            b_mode: None,
+            b_policy: None,
+            b_kinds: None,
+            b_exporter: None,
+            a_count: None,
+        }
+    }
+
+    fn config(&self, role: Role, items: &ItemSet) -> SessionConfig {
+        let b = role == Role::Responder;
+        SessionConfig {
+            role,
+            mode: if b {
+                self.b_mode.unwrap_or(self.mode)
+            } else {
+                self.mode
+            },
+            protocol: self.protocol,
+            oprf_suite: Default::default(),
+            chunk_size: 16,
+            policy_digest: if b {
+                self.b_policy.unwrap_or([7; 32])
+            } else {
+                [7; 32]
+            },
+            own_count: match (role, self.a_count) {
+                (Role::Initiator, Some(n)) => n,
+                _ => items.len() as u64,
+            },
+            key_kinds: if b {
+                self.b_kinds.clone().unwrap_or(vec!["imo_ship".into()])
+            } else {
+                vec!["imo_ship".into()]
+            },
+            own_fingerprint: Fingerprint([if b { 0xbb } else { 0xaa }; 32]),
+            own_agency: if b { "B".into() } else { "A".into() },
+        }
+    }
+
+    pub fn envelopes(&self, a: ItemSet, b: ItemSet) -> (Envelope, Envelope) {
+        let ea = Envelope::new(
+            self.config(Role::Initiator, &a),
+            BodyInput {
+                items: a,
+                sender: None,
+                allowed_columns: self.allowed.clone(),
+            },
+            Channel {
+                exporter: [5; 32],
+                peer: self.b.identity(0xbb),
+            },
+            NOW,
+            [1; 32],
+            Arc::new(NoProgress),
+        )
+        .unwrap();
+        let eb = Envelope::new(
+            self.config(Role::Responder, &b),
+            BodyInput {
+                items: b,
+                sender: self.sender.clone(),
+                allowed_columns: BTreeSet::new(),
+            },
+            Channel {
+                exporter: self.b_exporter.unwrap_or([5; 32]),
+                peer: self.a.identity(0xaa),
+            },
+            NOW,
+            [2; 32],
+            Arc::new(NoProgress),
+        )
+        .unwrap();
+        (ea, eb)
+    }
+
+    pub fn run(
+        &self,
+        a: ItemSet,
+        b: ItemSet,
+    ) -> (Result<SessionOutcome>, Result<SessionOutcome>, FrameLog) {
+        let (ea, eb) = self.envelopes(a, b);
+        run_pair(ea, &self.a, Role::Initiator, eb, &self.b)
+    }
+
+    /// Runs the pair in turn, letting `tamper` change every frame in flight.
+    pub fn run_with_tamper(
+        &self,
+        a: ItemSet,
+        b: ItemSet,
+        mut tamper: impl FnMut(Role, &mut Frame),
+    ) -> (Result<SessionOutcome>, Result<SessionOutcome>, FrameLog) {
+        let (mut ea, mut eb) = self.envelopes(a, b);
+        let mut log = FrameLog::new();
+        let mut to_a: Vec<Frame> = Vec::new();
+        let mut to_b: Vec<Frame> = Vec::new();
+        for _ in 0..100_000 {
+            let ma = step(
+                &mut ea,
+                &self.a,
+                Role::Initiator,
+                &mut to_b,
+                &mut to_a,
+                &mut tamper,
+                &mut log,
+            );
+            let mb = step(
+                &mut eb,
+                &self.b,
+                Role::Responder,
+                &mut to_a,
+                &mut to_b,
+                &mut tamper,
+                &mut log,
+            );
+            if ea.is_finished() && eb.is_finished() {
+                break;
+            }
+            if !ma && !mb {
+                for m in [&mut ea, &mut eb] {
+                    if !m.is_finished() {
+                        m.handle(Input::Closed);
+                    }
+                }
+            }
+        }
+        (ea.into_output(), eb.into_output(), log)
+    }
+}
+
+fn step(
+    m: &mut Envelope,
+    p: &Recorder,
+    role: Role,
+    out: &mut Vec<Frame>,
+    inbox: &mut Vec<Frame>,
+    tamper: &mut impl FnMut(Role, &mut Frame),
+    log: &mut FrameLog,
+) -> bool {
+    let mut moved = false;
+    loop {
+        while let Some(action) = m.poll() {
+            moved = true;
+            match action {
+                Action::Send(mut f) => {
+                    tamper(role, &mut f);
+                    log.push((role, f.clone()));
+                    out.push(f);
+                }
+                Action::Perform(e) => m.complete(p.perform(e)),
+                Action::Close => {}
+            }
+        }
+        if m.wants_input() && !inbox.is_empty() {
+            m.handle(Input::Frame(inbox.remove(0)));
+            moved = true;
+            continue;
+        }
+        return moved;
+    }
+}
+
+/// The kinds of the frames `role` sent, in order.
+pub fn kinds_from(frames: &FrameLog, role: Role) -> Vec<FrameKind> {
+    frames
+        .iter()
+        .filter(|(r, _)| *r == role)
+        .map(|(_, f)| f.kind)
+        .collect()
+}
