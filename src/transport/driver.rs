@@ -23,7 +23,7 @@ use std::time::{Duration, Instant};
 use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt, ReadHalf, WriteHalf};
 use tokio::sync::{mpsc, OwnedSemaphorePermit, Semaphore};
 
-use super::framing::{read_header, read_payload, write_frame_unflushed, Frame};
+use super::framing::{read_header, read_payload, write_frame_unflushed, Frame, FrameKind};
 use super::machine::{Action, Input, Machine, Perform, Stage};
 use super::shutdown::Shutdown;
 use super::timeouts::{deadline, Timeouts};
@@ -79,6 +79,26 @@ fn permits(len: usize) -> u32 {
     u32::try_from(len.max(1)).unwrap_or(u32::MAX)
 }
 
+/// What the reader shares with the driver.
+#[derive(Clone, Default)]
+struct ReaderFlags {
+    /// Set by the reader when the session can no longer complete (an `Abort` arrived, or
+    /// the connection failed): protocol frames queued before need no work.
+    peer_aborted: Arc<std::sync::atomic::AtomicBool>,
+}
+
+/// How long one step may produce before the driver looks at what arrived: a peer's `Abort`
+/// or a shutdown is seen within about this much work.
+const STEP_BUDGET: Duration = Duration::from_millis(50);
+
+/// How long a cancelled session waits for its `Abort` to be written.
+const CANCEL_FLUSH: Duration = Duration::from_millis(500);
+
+/// How long a closed session keeps reading (and dropping) what the peer still sends, so that
+/// closing with unread bytes does not reset the connection before our `Abort` arrives.
+const LINGER: Duration = Duration::from_millis(500);
+
+#[allow(clippy::too_many_arguments)]
 async fn reader_task<R: AsyncRead + Unpin + Send + 'static>(
     mut rd: R,
     t: Timeouts,
@@ -87,8 +107,22 @@ async fn reader_task<R: AsyncRead + Unpin + Send + 'static>(
     shared_room: Option<QueueBudget>,
     tx: mpsc::UnboundedSender<Queued>,
     counter: Arc<std::sync::atomic::AtomicU64>,
+    flags: ReaderFlags,
 ) {
+    let mut discarding = false;
     loop {
+        if discarding {
+            // The driver is gone: read and drop until the peer closes (the driver stops us).
+            match read_header(&mut rd).await {
+                Ok(Some(h)) => {
+                    if read_payload(&mut rd, h).await.is_err() {
+                        return;
+                    }
+                    continue;
+                }
+                _ => return,
+            }
+        }
         // During the handshake the handshake deadline (applied by the driver) bounds the wait.
         let idle = if stage.in_session() {
             t.idle
@@ -105,6 +139,9 @@ async fn reader_task<R: AsyncRead + Unpin + Send + 'static>(
                 return;
             }
             Err(e) => {
+                flags
+                    .peer_aborted
+                    .store(true, std::sync::atomic::Ordering::SeqCst);
                 let _ = tx.send(Queued {
                     input: Input::Failed(e),
                     _room: None,
@@ -126,6 +163,11 @@ async fn reader_task<R: AsyncRead + Unpin + Send + 'static>(
         };
         let item = match deadline(t.frame, Deadline::Frame, read_payload(&mut rd, header)).await {
             Ok(frame) => {
+                if frame.kind == FrameKind::Abort {
+                    flags
+                        .peer_aborted
+                        .store(true, std::sync::atomic::Ordering::SeqCst);
+                }
                 counter.fetch_add(
                     frame.wire_len() as u64,
                     std::sync::atomic::Ordering::Relaxed,
@@ -135,14 +177,23 @@ async fn reader_task<R: AsyncRead + Unpin + Send + 'static>(
                     _room: Some((own, shared)),
                 }
             }
-            Err(e) => Queued {
-                input: Input::Failed(e),
-                _room: None,
-            },
+            Err(e) => {
+                flags
+                    .peer_aborted
+                    .store(true, std::sync::atomic::Ordering::SeqCst);
+                Queued {
+                    input: Input::Failed(e),
+                    _room: None,
+                }
+            }
         };
         let last = matches!(item.input, Input::Failed(_));
-        if tx.send(item).is_err() || last {
+        if last {
+            let _ = tx.send(item);
             return;
+        }
+        if tx.send(item).is_err() {
+            discarding = true;
         }
     }
 }
@@ -202,6 +253,7 @@ struct Stepper<M, P> {
     writer_gone: bool,
     /// Why the writer stopped, for the machine once the frames already received are in.
     write_error: Option<Error>,
+    flags: ReaderFlags,
     closed: bool,
 }
 
@@ -231,7 +283,12 @@ where
     }
 
     fn drain(&mut self) -> bool {
+        let until = Instant::now() + STEP_BUDGET;
         loop {
+            if Instant::now() >= until {
+                // Back to the driver, which looks at what arrived in the meantime.
+                return true;
+            }
             if !self.writer_gone && !self.closed && self.tx.is_closed() {
                 self.writer_stopped();
             }
@@ -267,12 +324,34 @@ where
     fn feed(&mut self, frames: &mut std::collections::VecDeque<Queued>) -> bool {
         let mut blocked = self.drain();
         while self.machine.wants_input() {
+            if self.machine.interrupt().reason().is_some() {
+                // Back to the driver: the session is being cancelled.
+                break;
+            }
+            if self.write_error.is_some()
+                || self
+                    .flags
+                    .peer_aborted
+                    .load(std::sync::atomic::Ordering::SeqCst)
+            {
+                // The peer gave up or went away: its queued protocol frames need no work;
+                // what else it sent (its Abort, the end of the stream) still goes in.
+                drop_protocol_frames(frames);
+            }
             let Some(q) = frames.pop_front() else { break };
             self.machine.handle(q.input);
             blocked = self.drain();
         }
         blocked
     }
+}
+
+fn is_protocol(q: &Queued) -> bool {
+    matches!(&q.input, Input::Frame(f) if f.kind == FrameKind::Protocol)
+}
+
+fn drop_protocol_frames(frames: &mut std::collections::VecDeque<Queued>) {
+    frames.retain(|q| !is_protocol(q));
 }
 
 /// Runs `machine` over `stream` until it finishes; its effects are performed by `performer`
@@ -297,6 +376,7 @@ where
     let (out_tx, out_rx) = mpsc::channel(WRITE_QUEUE);
     let counter = Arc::new(std::sync::atomic::AtomicU64::new(0));
     let stage = StageWatch(Arc::new(std::sync::atomic::AtomicBool::new(false)));
+    let flags = ReaderFlags::default();
     let reader = tokio::spawn(reader_task(
         rd,
         t,
@@ -305,6 +385,7 @@ where
         budget,
         in_tx,
         counter.clone(),
+        flags.clone(),
     ));
     let failure = WriteFailure::default();
     let writer = tokio::spawn(writer_task(wr, out_rx, t, failure.clone()));
@@ -316,10 +397,13 @@ where
         failure,
         writer_gone: false,
         write_error: None,
+        flags: flags.clone(),
         closed: false,
     });
     let mut frames = std::collections::VecDeque::new();
     let mut cancel: Option<crate::error::CancelReason> = None;
+    // The shutdown is passed to the machine once.
+    let mut cancelled = false;
     let mut timed_out: Option<Error> = None;
     let mut blocked;
     loop {
@@ -361,8 +445,9 @@ where
                         return (Err(Error::internal(format!("a session step failed: {e}"))), DriveStats::default());
                     }
                 },
-                r = shutdown.wait(), if cancel.is_none() => {
+                r = shutdown.wait(), if !cancelled => {
                     interrupt.raise(r);
+                    cancelled = true;
                     cancel = Some(r);
                 }
             }
@@ -383,11 +468,17 @@ where
             continue;
         }
         if s.write_error.is_some() {
-            // The peer went away: take what it sent before (until it closed, or briefly), so
-            // the machine sees its Abort before our failed write.
+            // The peer went away. Before our failed write, find out whether it said why: its
+            // protocol frames are dropped unread (freeing their room, so the reader goes on),
+            // until its Abort, the end of the stream, or a short wait.
             let until = tokio::time::Instant::now() + Duration::from_millis(250);
+            drop_protocol_frames(&mut frames);
             while let Ok(Some(q)) = tokio::time::timeout_at(until, in_rx.recv()).await {
-                let end = matches!(q.input, Input::Closed | Input::Failed(_));
+                if is_protocol(&q) {
+                    continue;
+                }
+                let end = !matches!(q.input, Input::Frame(_))
+                    || matches!(&q.input, Input::Frame(f) if f.kind == FrameKind::Abort);
                 frames.push_back(q);
                 if end {
                     break;
@@ -421,6 +512,13 @@ where
                                 Err(_) => break,
                             }
                         }
+                        if flags.peer_aborted.load(std::sync::atomic::Ordering::SeqCst) {
+                            // Skip to the Abort: drain what is queued, keeping only the rest.
+                            while let Ok(q) = in_rx.try_recv() {
+                                frames.push_back(q);
+                            }
+                            drop_protocol_frames(&mut frames);
+                        }
                     }
                     None => frames.push_back(Queued { input: Input::Closed, _room: None }),
                 }
@@ -429,7 +527,8 @@ where
                 // Room in the writer: the next step produces more.
                 drop(p);
             }
-            r = shutdown.wait() => {
+            r = shutdown.wait(), if !cancelled => {
+                cancelled = true;
                 cancel = Some(r);
             }
             () = tokio::time::sleep(limit) => {
@@ -445,12 +544,29 @@ where
         );
     };
     drop(s.tx);
-    // Let the writer flush and close (bounded by its own deadlines).
-    let sent = match tokio::time::timeout(t.write + Duration::from_secs(1), writer).await {
-        Ok(Ok(sent)) => sent,
-        _ => 0,
+    // Let the writer flush and close (bounded by its own deadlines; a cancelled session, which
+    // must end promptly, gives its Abort a short while only).
+    let flush = if cancelled {
+        CANCEL_FLUSH
+    } else {
+        t.write + Duration::from_secs(1)
     };
-    reader.abort();
+    let mut writer = writer;
+    let sent = match tokio::time::timeout(flush, &mut writer).await {
+        Ok(Ok(sent)) => sent,
+        _ => {
+            writer.abort();
+            0
+        }
+    };
+    // Keep reading, and dropping, what the peer still sends until it closes (briefly): closing
+    // with unread bytes would reset the connection and could destroy our Abort in flight.
+    drop(frames);
+    drop(in_rx);
+    let mut reader = reader;
+    if tokio::time::timeout(LINGER, &mut reader).await.is_err() {
+        reader.abort();
+    }
     let stats = DriveStats {
         bytes_sent: sent,
         bytes_received: counter.load(std::sync::atomic::Ordering::Relaxed),
