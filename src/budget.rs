@@ -35,7 +35,7 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use crate::error::{Error, Result};
+use crate::error::{ConfigReason, Error, PolicyRule, Result};
 use crate::policy::Policy;
 
 /// The budget period: 24 hours, in seconds.
@@ -68,17 +68,21 @@ impl BudgetStore {
     /// Opens the state file at `path`, or starts empty if it does not exist yet.
     ///
     /// # Errors
-    /// [`Error::Io`] if it cannot be read; [`Error::Config`] if it is not a budget state file.
+    /// [`Error::Io`] if it cannot be read; [`Error::Config`] with [`ConfigReason::Budget`] if it
+    /// is not a budget state file (naming `file:line:column`).
     pub fn open(path: &Path) -> Result<BudgetStore> {
         let state = match std::fs::read(path) {
             Ok(bytes) => serde_json::from_slice(&bytes).map_err(|e| {
-                Error::LegacyConfig(format!(
-                    "{}:{}:{}: not a blindmatch budget state file ({e}); restore it from backup \
-                     (deleting it resets every peer's budget)",
-                    path.display(),
-                    e.line(),
-                    e.column()
-                ))
+                Error::config(
+                    ConfigReason::Budget,
+                    format!(
+                        "{}:{}:{}: not a blindmatch budget state file ({e}); restore it from \
+                         backup (deleting it resets every peer's budget)",
+                        path.display(),
+                        e.line(),
+                        e.column()
+                    ),
+                )
             })?,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => State {
                 version: 1,
@@ -120,20 +124,20 @@ impl BudgetStore {
     /// allows, and durably records it before returning.
     ///
     /// # Errors
-    /// [`Error::PolicyRefused`] with rule `max_sessions_per_peer_per_day` if the budget is
-    /// spent (nothing is recorded); [`Error::Io`] if the state cannot be saved (the session
-    /// must then not run).
+    /// [`Error::PolicyRefused`] with rule [`PolicyRule::MaxSessionsPerPeerPerDay`] if the
+    /// budget is spent (nothing is recorded); [`Error::Io`] if the state cannot be saved (the session must
+    /// then not run).
     pub fn admit(&mut self, policy: &Policy, peer: &str, now: i64) -> Result<()> {
         let used = self.sessions_in_window(peer, now);
         let max = policy.max_sessions_per_peer_per_day();
         if used >= max {
-            return Err(Error::LegacyPolicyRefused {
-                rule: "max_sessions_per_peer_per_day".to_owned(),
-                detail: format!(
+            return Err(Error::refused(
+                PolicyRule::MaxSessionsPerPeerPerDay,
+                format!(
                     "peer {peer} already ran {used} sessions in the last 24 hours; the policy \
                      allows {max}"
                 ),
-            });
+            ));
         }
         let entry = self.state.peers.entry(peer.to_owned()).or_default();
         entry.sessions.retain(|&t| t > now - PERIOD_SECONDS);
@@ -158,7 +162,7 @@ impl BudgetStore {
         let ctx = format!("saving budget state {}", self.path.display());
         let io = |e| Error::io(ctx.clone(), e);
         let bytes = serde_json::to_vec_pretty(&self.state)
-            .map_err(|e| Error::LegacyConfig(format!("{ctx}: {e}")))?;
+            .map_err(|e| Error::internal(format!("{ctx}: encoding the state: {e}")))?;
         let dir = self
             .path
             .parent()
@@ -180,8 +184,9 @@ impl BudgetStore {
 /// admitted session durably, and logs a refusal to `log` if there is one.
 ///
 /// # Errors
-/// [`Error::PolicyRefused`] naming the rule (already logged); [`Error::Io`] if the budget
-/// state or the log cannot be written (the session must then not run).
+/// [`Error::PolicyRefused`] naming the [`PolicyRule`] (already logged; see
+/// [`Policy::check_session`] and [`BudgetStore::admit`]); [`Error::Io`] if the budget state or
+/// the log cannot be written (the session must then not run).
 pub fn admit_session(
     policy: &Policy,
     store: &mut BudgetStore,
@@ -195,7 +200,7 @@ pub fn admit_session(
         .check_session(&req)
         .and_then(|()| store.admit(policy, &req.peer_fingerprint, now));
     match verdict {
-        Err(refusal @ Error::LegacyPolicyRefused { .. }) => {
+        Err(refusal @ Error::PolicyRefused(_)) => {
             if let Some(log) = log {
                 log.session_refused(&req.peer_fingerprint, &req.mode, &refusal)?;
             }

@@ -13,7 +13,7 @@ use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 use sha2::{Digest, Sha256};
 
-use crate::error::{Error, Result};
+use crate::error::{ConfigReason, Error, InputReason, PeerMisbehaved, ReceiptProblem, Result};
 
 /// File name of the private key inside an identity directory.
 pub const KEY_FILE: &str = "identity.key";
@@ -64,10 +64,13 @@ impl FromStr for Fingerprint {
         let cleaned: String = t.chars().filter(|c| *c != ':').collect();
         let mut out = [0u8; 32];
         hex::decode_to_slice(&cleaned, &mut out).map_err(|_| {
-            Error::LegacyInput(format!(
-                "`{s}` is not a certificate fingerprint: expected 64 hex digits (SHA-256), as \
-                 printed by `blindmatch identity new` or `blindmatch identity show`"
-            ))
+            Error::config(
+                ConfigReason::Peers,
+                format!(
+                    "`{s}` is not a certificate fingerprint: expected 64 hex digits (SHA-256), \
+                     as printed by `blindmatch identity new` or `blindmatch identity show`"
+                ),
+            )
         })?;
         Ok(Fingerprint(out))
     }
@@ -108,33 +111,39 @@ impl Identity {
     /// self-signed certificate whose subject common name is `name`.
     ///
     /// # Errors
-    /// [`Error::Config`] if a key or certificate already exists there and `force` is false, or
-    /// if certificate generation fails; [`Error::Io`] if the files cannot be written.
+    /// [`Error::Config`] with [`ConfigReason::Identity`] if a key or certificate already exists
+    /// there and `force` is false; [`Error::Input`] with [`InputReason::Argument`] if `name` is
+    /// empty; [`Error::Internal`] if key or certificate generation fails; [`Error::Io`] if the
+    /// files cannot be written.
     pub fn create(dir: &Path, name: &str, force: bool) -> Result<Created> {
         let key_path = dir.join(KEY_FILE);
         let cert_path = dir.join(CERT_FILE);
         if !force {
             for p in [&key_path, &cert_path] {
                 if p.exists() {
-                    return Err(Error::LegacyConfig(format!(
-                        "{} already exists; refusing to overwrite an identity (pass --force to \
-                         replace it, which changes the fingerprint peers have pinned)",
-                        p.display()
-                    )));
+                    return Err(Error::config(
+                        ConfigReason::Identity,
+                        format!(
+                            "{} already exists; refusing to overwrite an identity (pass --force \
+                             to replace it, which changes the fingerprint peers have pinned)",
+                            p.display()
+                        ),
+                    ));
                 }
             }
         }
         if name.trim().is_empty() {
-            return Err(Error::LegacyInput(
-                "the identity name is empty: pass --name \"Customs Agency A\"".into(),
+            return Err(Error::input(
+                InputReason::Argument,
+                "the identity name is empty: pass --name \"Customs Agency A\"",
             ));
         }
         std::fs::create_dir_all(dir)
             .map_err(|e| Error::io(format!("creating {}", dir.display()), e))?;
         let key_pair = rcgen::KeyPair::generate_for(&rcgen::PKCS_ED25519)
-            .map_err(|e| Error::LegacyConfig(format!("generating an Ed25519 key: {e}")))?;
+            .map_err(|e| Error::internal(format!("generating an Ed25519 key: {e}")))?;
         let mut params = rcgen::CertificateParams::new(vec!["blindmatch-peer".to_string()])
-            .map_err(|e| Error::LegacyConfig(format!("certificate parameters: {e}")))?;
+            .map_err(|e| Error::internal(format!("certificate parameters: {e}")))?;
         let mut dn = rcgen::DistinguishedName::new();
         dn.push(rcgen::DnType::CommonName, name);
         params.distinguished_name = dn;
@@ -143,7 +152,7 @@ impl Identity {
         params.not_after = (now + std::time::Duration::from_secs(5 * 365 * 24 * 3600)).into();
         let cert = params
             .self_signed(&key_pair)
-            .map_err(|e| Error::LegacyConfig(format!("self-signing the certificate: {e}")))?;
+            .map_err(|e| Error::internal(format!("self-signing the certificate: {e}")))?;
         write_private(&key_path, key_pair.serialize_pem().as_bytes())?;
         write_atomic(&cert_path, cert.pem().as_bytes(), false)?;
         Ok(Created {
@@ -156,51 +165,60 @@ impl Identity {
     /// Loads the identity in `dir`.
     ///
     /// # Errors
-    /// [`Error::Config`] if a file is missing or malformed, or the key is not the certificate's
-    /// Ed25519 key.
+    /// [`Error::Config`] with [`ConfigReason::Identity`] if a file is missing, unreadable or
+    /// malformed, or the key is not the certificate's Ed25519 key.
     pub fn load(dir: &Path) -> Result<Identity> {
         let key_path = dir.join(KEY_FILE);
         let cert_path = dir.join(CERT_FILE);
         let key_pem = std::fs::read_to_string(&key_path).map_err(|e| {
-            Error::LegacyConfig(format!(
+            Error::config(ConfigReason::Identity, format!(
                 "cannot read {}: {e} (create an identity with `blindmatch identity new --name .. --out {}`)",
                 key_path.display(),
                 dir.display()
             ))
         })?;
         let cert_pem = std::fs::read(&cert_path).map_err(|e| {
-            Error::LegacyConfig(format!("cannot read {}: {e}", cert_path.display()))
+            Error::config(
+                ConfigReason::Identity,
+                format!("cannot read {}: {e}", cert_path.display()),
+            )
         })?;
         let cert = CertificateDer::from_pem_slice(&cert_pem).map_err(|e| {
-            Error::LegacyConfig(format!(
-                "{}: not a PEM certificate: {e}",
-                cert_path.display()
-            ))
+            Error::config(
+                ConfigReason::Identity,
+                format!("{}: not a PEM certificate: {e}", cert_path.display()),
+            )
         })?;
         let key = PrivateKeyDer::from_pem_slice(key_pem.as_bytes()).map_err(|e| {
-            Error::LegacyConfig(format!(
-                "{}: not a PEM private key: {e}",
-                key_path.display()
-            ))
+            Error::config(
+                ConfigReason::Identity,
+                format!("{}: not a PEM private key: {e}", key_path.display()),
+            )
         })?;
         let signing_key = ed25519_dalek::SigningKey::from_pkcs8_pem(&key_pem).map_err(|e| {
-            Error::LegacyConfig(format!(
-                "{}: not an Ed25519 PKCS#8 key: {e}",
-                key_path.display()
-            ))
+            Error::config(
+                ConfigReason::Identity,
+                format!("{}: not an Ed25519 PKCS#8 key: {e}", key_path.display()),
+            )
         })?;
         let public = cert_public_key(&cert).ok_or_else(|| {
-            Error::LegacyConfig(format!(
-                "{}: the certificate does not hold an Ed25519 key",
-                cert_path.display()
-            ))
+            Error::config(
+                ConfigReason::Identity,
+                format!(
+                    "{}: the certificate does not hold an Ed25519 key",
+                    cert_path.display()
+                ),
+            )
         })?;
         if public != signing_key.verifying_key().to_bytes() {
-            return Err(Error::LegacyConfig(format!(
-                "{} is not the key of {}",
-                key_path.display(),
-                cert_path.display()
-            )));
+            return Err(Error::config(
+                ConfigReason::Identity,
+                format!(
+                    "{} is not the key of {}",
+                    key_path.display(),
+                    cert_path.display()
+                ),
+            ));
         }
         let fingerprint = Fingerprint::of_der(&cert);
         Ok(Identity {
@@ -239,14 +257,13 @@ fn cert_public_key(cert: &[u8]) -> Option<[u8; 32]> {
 /// the party on the other end of the connection.
 ///
 /// # Errors
-/// [`Error::PeerMisbehaved`] if the certificate does not parse or its key is not Ed25519.
+/// [`Error::PeerMisbehaved`] with [`PeerMisbehaved::BadReceipt`] of
+/// [`ReceiptProblem::WrongSigner`] if the certificate does not parse or its key is not a valid
+/// Ed25519 key: nothing the peer signs can then be signed by its certificate's key.
 pub fn cert_identity_key(cert: &[u8]) -> Result<ed25519_dalek::VerifyingKey> {
-    let bytes = cert_public_key(cert).ok_or_else(|| {
-        Error::LegacyPeerMisbehaved("the peer's certificate does not hold an Ed25519 key".into())
-    })?;
-    ed25519_dalek::VerifyingKey::from_bytes(&bytes).map_err(|_| {
-        Error::LegacyPeerMisbehaved("the peer's certificate holds an invalid Ed25519 key".into())
-    })
+    let wrong_signer = || Error::from(PeerMisbehaved::BadReceipt(ReceiptProblem::WrongSigner));
+    let bytes = cert_public_key(cert).ok_or_else(wrong_signer)?;
+    ed25519_dalek::VerifyingKey::from_bytes(&bytes).map_err(|_| wrong_signer())
 }
 
 /// The subject common name of a certificate (the agency name given to `identity new`), if it
@@ -330,6 +347,11 @@ fn write_atomic(path: &Path, bytes: &[u8], private: bool) -> Result<()> {
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
+    use crate::error::ConfigError;
+
+    fn is_config(e: &Error, want: ConfigReason) -> bool {
+        matches!(e, Error::Config(ConfigError { reason, .. }) if *reason == want)
+    }
 
     #[test]
     fn create_load_and_refuse_overwrite() {
@@ -347,7 +369,14 @@ mod tests {
             assert_eq!(mode & 0o777, 0o600);
         }
         let err = Identity::create(dir.path(), "Customs Agency A", false).unwrap_err();
-        assert!(err.to_string().contains("--force"), "{err}");
+        assert!(is_config(&err, ConfigReason::Identity), "{err:?}");
+        assert!(matches!(
+            Identity::create(&dir.path().join("new"), " ", false),
+            Err(Error::Input(crate::error::InputError {
+                reason: InputReason::Argument,
+                ..
+            }))
+        ));
         assert_eq!(
             Identity::load(dir.path()).unwrap().fingerprint,
             created.fingerprint
@@ -368,7 +397,12 @@ mod tests {
             cert_common_name(&id.cert).as_deref(),
             Some("Customs Agency A")
         );
-        assert!(cert_identity_key(b"not a certificate").is_err());
+        assert!(matches!(
+            cert_identity_key(b"not a certificate"),
+            Err(Error::PeerMisbehaved(PeerMisbehaved::BadReceipt(
+                ReceiptProblem::WrongSigner
+            )))
+        ));
         assert_eq!(cert_common_name(b"junk"), None);
     }
 
@@ -380,7 +414,11 @@ mod tests {
         Identity::create(b.path(), "B", false).unwrap();
         std::fs::copy(b.path().join(KEY_FILE), a.path().join(KEY_FILE)).unwrap();
         let err = Identity::load(a.path()).unwrap_err();
-        assert!(err.to_string().contains("is not the key of"), "{err}");
+        assert!(is_config(&err, ConfigReason::Identity), "{err:?}");
+        // A missing identity too.
+        let none = tempfile::tempdir().unwrap();
+        let err = Identity::load(none.path()).unwrap_err();
+        assert!(is_config(&err, ConfigReason::Identity), "{err:?}");
     }
 
     #[test]
@@ -391,7 +429,9 @@ mod tests {
         let colons: Vec<String> = f.0.iter().map(|b| format!("{b:02X}")).collect();
         assert_eq!(colons.join(":").parse::<Fingerprint>().unwrap(), f);
         assert_eq!(format!("sha256:{s}").parse::<Fingerprint>().unwrap(), f);
-        assert!("abcd".parse::<Fingerprint>().is_err());
-        assert!(s.replace('a', "g").parse::<Fingerprint>().is_err());
+        let bad = "abcd".parse::<Fingerprint>().unwrap_err();
+        assert!(is_config(&bad, ConfigReason::Peers), "{bad:?}");
+        let bad = s.replace('a', "g").parse::<Fingerprint>().unwrap_err();
+        assert!(is_config(&bad, ConfigReason::Peers), "{bad:?}");
     }
 }

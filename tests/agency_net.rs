@@ -69,7 +69,7 @@ fn two(policy: Policy) -> Two {
 
 fn kinds(log: &Path, key: ed25519_dalek::VerifyingKey) -> Vec<String> {
     let report = audit::verify(log, &[key]).unwrap();
-    assert!(report.first_bad().is_none(), "{log:?} fails verification");
+    assert!(report.problem().is_none(), "{log:?} fails verification");
     let text = std::fs::read_to_string(log).unwrap();
     text.lines()
         .map(|l| {

@@ -5,6 +5,9 @@ use blindmatch::audit::{
     self, AuditLog, HeadStatus, Learned, Outcome, ReceiptBody, ReceiptOutcome, ReceiptRole,
     SessionInfo, SessionReceipt,
 };
+use blindmatch::error::{
+    AuditError, AuditProblem, ConfigError, ConfigReason, PeerMisbehaved, ReceiptProblem,
+};
 use blindmatch::Error;
 use ed25519_dalek::SigningKey;
 use std::path::{Path, PathBuf};
@@ -47,10 +50,10 @@ fn sample_log(dir: &Path) -> PathBuf {
     log.session_refused(
         "cd",
         "mutual",
-        &Error::LegacyPolicyRefused {
-            rule: "max_sessions_per_peer_per_day".into(),
-            detail: "budget spent".into(),
-        },
+        &Error::refused(
+            blindmatch::error::PolicyRule::MaxSessionsPerPeerPerDay,
+            "budget spent",
+        ),
     )
     .expect("append");
     log.session_started(&info(2)).expect("append");
@@ -87,11 +90,15 @@ fn write_lines(path: &Path, lines: &[String]) {
     std::fs::write(path, text).expect("write");
 }
 
-fn first_bad(path: &Path) -> (usize, String) {
-    audit::verify(path, &[key(1).verifying_key()])
-        .expect("verify runs")
-        .first_bad()
-        .expect("tampering must be detected")
+fn problem(path: &Path) -> AuditProblem {
+    let r = audit::verify(path, &[key(1).verifying_key()]).expect("verify runs");
+    let p = r.problem().expect("tampering must be detected");
+    // The untyped accessor says the same.
+    assert_eq!(
+        r.first_bad().map(|(i, _)| i),
+        Some(p.index().unwrap_or(r.entries.len()))
+    );
+    p
 }
 
 #[test]
@@ -124,9 +131,15 @@ fn editing_any_entry_is_detected_at_its_index() {
             l[i].replace("\"seq\":", "\"seq\": ")
         };
         assert_ne!(edited, l[i]);
+        // A changed value breaks the signature; changed white space the canonical form.
+        let want = if edited.contains("\"own_unique\":121") {
+            AuditProblem::BadSignature { index: i }
+        } else {
+            AuditProblem::Edited { index: i }
+        };
         l[i] = edited;
         write_lines(&path, &l);
-        assert_eq!(first_bad(&path).0, i, "edit of entry {i}");
+        assert_eq!(problem(&path), want, "edit of entry {i}");
     }
 }
 
@@ -138,9 +151,7 @@ fn a_changed_match_count_breaks_the_signature() {
     assert!(l[1].contains("{\"matches\":3}"));
     l[1] = l[1].replace("{\"matches\":3}", "{\"matches\":0}");
     write_lines(&path, &l);
-    let (i, why) = first_bad(&path);
-    assert_eq!(i, 1);
-    assert!(why.contains("signature"), "{why}");
+    assert_eq!(problem(&path), AuditProblem::BadSignature { index: 1 });
 }
 
 #[test]
@@ -152,7 +163,11 @@ fn deleting_any_entry_is_detected() {
         let mut l = original.clone();
         l.remove(i);
         write_lines(&path, &l);
-        assert_eq!(first_bad(&path).0, i, "deletion of entry {i}");
+        assert_eq!(
+            problem(&path),
+            AuditProblem::Sequence { index: i },
+            "deletion of entry {i}"
+        );
     }
 }
 
@@ -163,7 +178,7 @@ fn reordering_entries_is_detected() {
     let mut l = lines(&path);
     l.swap(2, 3);
     write_lines(&path, &l);
-    assert_eq!(first_bad(&path).0, 2);
+    assert_eq!(problem(&path), AuditProblem::Sequence { index: 2 });
 }
 
 #[test]
@@ -176,16 +191,18 @@ fn truncating_the_log_is_detected_by_the_head() {
         if keep == 0 {
             std::fs::write(&path, "").expect("empty");
         }
-        let (i, why) = first_bad(&path);
-        assert_eq!(i, keep);
-        assert!(why.contains("truncated"), "{why}");
+        assert_eq!(
+            problem(&path),
+            AuditProblem::Truncated {
+                head: 6,
+                log: keep as u64
+            }
+        );
     }
     // Deleting the head as well is reported, not silently accepted.
     write_lines(&path, &original[..3]);
     std::fs::remove_file(dir.path().join("audit.jsonl.head")).expect("rm head");
-    let (i, why) = first_bad(&path);
-    assert_eq!(i, 3);
-    assert!(why.contains("head file missing"), "{why}");
+    assert_eq!(problem(&path), AuditProblem::HeadMissing);
 }
 
 #[test]
@@ -195,11 +212,13 @@ fn a_torn_last_line_is_detected_and_blocks_appending() {
     let text = std::fs::read_to_string(&path).expect("read");
     let cut = text.len() - 40;
     std::fs::write(&path, &text[..cut]).expect("cut");
-    let (i, why) = first_bad(&path);
-    assert_eq!(i, 5);
-    assert!(why.contains("torn"), "{why}");
+    assert_eq!(problem(&path), AuditProblem::Torn { index: 5 });
     match AuditLog::open(&path, key(1)) {
-        Err(Error::LegacyAudit(m)) => assert!(m.contains("entry 5"), "{m}"),
+        Err(Error::Audit(AuditError {
+            problem: AuditProblem::Torn { index: 5 },
+            path: Some(p),
+            advice: Some(_),
+        })) => assert_eq!(p, path),
         other => panic!("appending to a torn log must be refused, got {other:?}"),
     }
 }
@@ -209,9 +228,7 @@ fn a_wrong_key_is_named() {
     let dir = tempfile::tempdir().expect("tmp");
     let path = sample_log(dir.path());
     let r = audit::verify(&path, &[key(9).verifying_key()]).expect("verify");
-    let (i, why) = r.first_bad().expect("wrong key must fail");
-    assert_eq!(i, 0);
-    assert!(why.contains("not one of the given keys"), "{why}");
+    assert_eq!(r.problem(), Some(AuditProblem::UnknownSigner { index: 0 }));
     // Without a key, a log is only self-consistent, and says so.
     let r = audit::verify(&path, &[]).expect("verify");
     assert!(r.is_ok());
@@ -231,9 +248,7 @@ fn a_resigned_entry_by_another_key_is_detected() {
     std::fs::remove_file(&path).expect("rm");
     let forged = AuditLog::open(&path, key(7)).expect("open");
     forged.session_started(&info(1)).expect("append");
-    let (i, why) = first_bad(&path);
-    assert_eq!(i, 0);
-    assert!(why.contains("not one of the given keys"), "{why}");
+    assert_eq!(problem(&path), AuditProblem::UnknownSigner { index: 0 });
 }
 
 #[test]
@@ -244,17 +259,35 @@ fn receipts_round_trip_and_reject_tampering() {
     let back = SessionReceipt::decode(&bytes).expect("decode");
     assert_eq!(back, r);
     back.verify(&key(2).verifying_key()).expect("valid");
+    // The peer's fault: a receipt signed by another key.
+    let wrong = back.verify(&key(3).verifying_key());
     assert!(
-        back.verify(&key(3).verifying_key()).is_err(),
-        "wrong peer key"
+        matches!(
+            &wrong,
+            Err(Error::PeerMisbehaved(PeerMisbehaved::BadReceipt(
+                ReceiptProblem::WrongSigner
+            )))
+        ),
+        "wrong peer key: {wrong:?}"
     );
     for i in [0usize, 5, 40, 100, 110, 120, 150] {
         let mut b = bytes.clone();
         b[i] ^= 1;
         let ok = SessionReceipt::decode(&b).and_then(|r| r.verify(&key(2).verifying_key()));
-        assert!(ok.is_err(), "flipping byte {i} went unnoticed");
+        assert!(
+            matches!(
+                &ok,
+                Err(Error::PeerMisbehaved(PeerMisbehaved::BadReceipt(_)))
+            ),
+            "flipping byte {i} went unnoticed: {ok:?}"
+        );
     }
-    assert!(SessionReceipt::decode(&bytes[..187]).is_err());
+    assert!(matches!(
+        SessionReceipt::decode(&bytes[..187]),
+        Err(Error::PeerMisbehaved(PeerMisbehaved::BadReceipt(
+            ReceiptProblem::Malformed
+        )))
+    ));
 }
 
 #[test]
@@ -292,7 +325,13 @@ fn public_keys_parse_from_hex_and_identity_dirs() {
         audit::parse_public_key(dir_str).expect("dir"),
         k.verifying_key()
     );
-    assert!(audit::parse_public_key("nothing-here").is_err());
+    assert!(matches!(
+        audit::parse_public_key("nothing-here"),
+        Err(Error::Config(ConfigError {
+            reason: ConfigReason::Identity,
+            ..
+        }))
+    ));
 }
 
 mod props {

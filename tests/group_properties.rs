@@ -1,6 +1,7 @@
 //! Properties of the wire encoding and of the batched engine.
 
 use blindmatch::dst;
+use blindmatch::error::PeerMisbehaved;
 use blindmatch::group::{batch, SessionKey, WireElement};
 use blindmatch::{ElementError, Error};
 use curve25519_dalek::ristretto::RistrettoPoint;
@@ -66,25 +67,46 @@ fn batched_operations_equal_the_single_element_reference() {
     }
 }
 
+/// The position and reason of an invalid-element error.
+fn invalid_element<T: std::fmt::Debug>(r: blindmatch::Result<T>) -> (usize, ElementError) {
+    match r {
+        Err(Error::PeerMisbehaved(PeerMisbehaved::InvalidElement { index, reason })) => {
+            (index, reason)
+        }
+        other => panic!("expected an invalid element error, got {other:?}"),
+    }
+}
+
 #[test]
 fn reblind_names_the_first_invalid_element() {
     let k = key(3);
     let mut elements = batch::hash_and_blind(&k, dst::DH_PSI_HASH_TO_GROUP, b"", &items(3000));
     elements[2100] = WireElement([0xff; 32]);
     elements[2900] = WireElement([0; 32]);
-    match batch::reblind(&k, &elements) {
-        Err(Error::LegacyInvalidElement { index, reason }) => {
-            assert_eq!((index, reason), (2100, ElementError::NonCanonical))
-        }
-        other => panic!("expected an invalid element error, got {other:?}"),
-    }
+    assert_eq!(
+        invalid_element(batch::reblind(&k, &elements)),
+        (2100, ElementError::NonCanonical)
+    );
+    assert_eq!(
+        invalid_element(batch::reblind_single(&k, &elements)),
+        (2100, ElementError::NonCanonical)
+    );
+    assert_eq!(
+        invalid_element(batch::decode(&elements)),
+        (2100, ElementError::NonCanonical)
+    );
     elements[2100] = elements[0];
-    match batch::reblind(&k, &elements) {
-        Err(Error::LegacyInvalidElement { index, reason }) => {
-            assert_eq!((index, reason), (2900, ElementError::Identity))
-        }
-        other => panic!("expected an identity error, got {other:?}"),
-    }
+    assert_eq!(
+        invalid_element(batch::reblind(&k, &elements)),
+        (2900, ElementError::Identity)
+    );
+    assert!(matches!(
+        batch::decode(&elements),
+        Err(Error::PeerMisbehaved(PeerMisbehaved::InvalidElement {
+            index: 2900,
+            reason: ElementError::Identity
+        }))
+    ));
 }
 
 #[test]

@@ -3,11 +3,20 @@
 
 use blindmatch::audit::{self, AuditLog, Event};
 use blindmatch::budget::{BudgetStore, PERIOD_SECONDS};
+use blindmatch::error::{ConfigError, ConfigReason, PolicyRule};
 use blindmatch::policy::Policy;
 use blindmatch::Error;
 
 const EXAMPLE: &str = include_str!("../examples/policy.toml");
 const T0: i64 = 1_790_000_000;
+
+/// The rule of a policy refusal.
+fn refusal_rule(e: &Error) -> Option<PolicyRule> {
+    match e {
+        Error::PolicyRefused(r) => Some(r.rule),
+        _ => None,
+    }
+}
 
 #[test]
 fn the_budget_is_enforced_survives_reopening_and_renews_after_a_day() {
@@ -27,9 +36,11 @@ fn the_budget_is_enforced_survives_reopening_and_renews_after_a_day() {
     assert_eq!(store.sessions_in_window("peer-a", T0 + 10), 3);
     store.admit(&policy, "peer-a", T0 + 10).expect("fourth");
     match store.admit(&policy, "peer-a", T0 + 11) {
-        Err(Error::LegacyPolicyRefused { rule, .. }) => {
-            assert_eq!(rule, "max_sessions_per_peer_per_day")
-        }
+        Err(e) => assert_eq!(
+            refusal_rule(&e),
+            Some(PolicyRule::MaxSessionsPerPeerPerDay),
+            "{e:?}"
+        ),
         other => panic!("fifth session must be refused, got {other:?}"),
     }
     // A refusal records nothing; other peers have their own budget.
@@ -59,7 +70,10 @@ fn a_corrupt_state_file_is_a_config_error_with_location() {
     let path = dir.path().join("budget.json");
     std::fs::write(&path, "{\"version\":1,\n\"peers\": 3}").expect("write");
     match BudgetStore::open(&path) {
-        Err(Error::LegacyConfig(m)) => assert!(m.contains("budget.json:2:"), "{m}"),
+        Err(Error::Config(ConfigError {
+            reason: ConfigReason::Budget,
+            detail: m,
+        })) => assert!(m.contains("budget.json:2:"), "{m}"),
         other => panic!("expected a config error, got {other:?}"),
     }
 }
@@ -80,6 +94,10 @@ fn a_budget_refusal_is_logged() {
     let err = store
         .admit(&policy, "peer-a", T0 + 1)
         .expect_err("second refused");
+    assert_eq!(
+        refusal_rule(&err),
+        Some(PolicyRule::MaxSessionsPerPeerPerDay)
+    );
     log.session_refused("peer-a", "mutual", &err)
         .expect("logged");
     let report = audit::verify(&log_path, &[key.verifying_key()]).expect("verify");
@@ -119,9 +137,7 @@ fn admit_session_checks_policy_then_budget_and_logs_refusals() {
     // A revealing run before any count-only run: refused and logged, budget untouched.
     let e =
         admit_session(&policy, &mut store, Some(&log), &req("mutual"), T0).expect_err("refused");
-    assert!(
-        matches!(e, Error::LegacyPolicyRefused { ref rule, .. } if rule == "cardinality_before_reveal")
-    );
+    assert_eq!(refusal_rule(&e), Some(PolicyRule::CardinalityBeforeReveal));
     assert_eq!(store.sessions_in_window("peer-a", T0), 0);
     // Count first, then the revealing run is allowed.
     admit_session(&policy, &mut store, Some(&log), &req("cardinality"), T0).expect("count");
@@ -133,9 +149,7 @@ fn admit_session_checks_policy_then_budget_and_logs_refusals() {
     }
     let e =
         admit_session(&policy, &mut store, Some(&log), &req("mutual"), T0 + 9).expect_err("budget");
-    assert!(
-        matches!(e, Error::LegacyPolicyRefused { ref rule, .. } if rule == "max_sessions_per_peer_per_day")
-    );
+    assert_eq!(refusal_rule(&e), Some(PolicyRule::MaxSessionsPerPeerPerDay));
     let report = audit::verify(&log_path, &[key.verifying_key()]).expect("verify");
     assert!(report.is_ok());
     let rules: Vec<&str> = report

@@ -1,5 +1,6 @@
 //! `Policy::check_session` refuses each kind of violation and names the rule.
 
+use blindmatch::error::PolicyRule;
 use blindmatch::policy::{Policy, SessionRequest};
 use blindmatch::Error;
 
@@ -21,11 +22,11 @@ fn ok_request() -> SessionRequest {
     }
 }
 
-fn refused_rule(p: &Policy, r: &SessionRequest) -> String {
+fn refused_rule(p: &Policy, r: &SessionRequest) -> PolicyRule {
     match p.check_session(r) {
-        Err(Error::LegacyPolicyRefused { rule, detail }) => {
-            assert!(!detail.is_empty());
-            rule
+        Err(Error::PolicyRefused(r)) => {
+            assert!(!r.detail.is_empty());
+            r.rule
         }
         other => panic!("expected a policy refusal, got {other:?}"),
     }
@@ -44,58 +45,58 @@ fn a_conforming_session_is_allowed() {
 #[test]
 fn each_rule_refuses_and_names_itself() {
     let p = policy();
-    let cases: Vec<(&str, SessionRequest)> = vec![
+    let cases: Vec<(PolicyRule, SessionRequest)> = vec![
         (
-            "modes",
+            PolicyRule::Modes,
             SessionRequest {
                 mode: "labeled".into(),
                 ..ok_request()
             },
         ),
         (
-            "identifier_kinds",
+            PolicyRule::IdentifierKinds,
             SessionRequest {
                 kinds: vec!["raw".into()],
                 ..ok_request()
             },
         ),
         (
-            "identifier_kinds",
+            PolicyRule::IdentifierKinds,
             SessionRequest {
                 kinds: vec![],
                 ..ok_request()
             },
         ),
         (
-            "min_set_size",
+            PolicyRule::MinSetSize,
             SessionRequest {
                 own_count: 9,
                 ..ok_request()
             },
         ),
         (
-            "padding_bound",
+            PolicyRule::PaddingBound,
             SessionRequest {
                 own_count: 5001,
                 ..ok_request()
             },
         ),
         (
-            "padding_bound",
+            PolicyRule::PaddingBound,
             SessionRequest {
                 peer_count: Some(4999),
                 ..ok_request()
             },
         ),
         (
-            "revealable_columns",
+            PolicyRule::RevealableColumns,
             SessionRequest {
                 revealed_columns: vec!["owner".into()],
                 ..ok_request()
             },
         ),
         (
-            "cardinality_before_reveal",
+            PolicyRule::CardinalityBeforeReveal,
             SessionRequest {
                 prior_cardinality_run: false,
                 ..ok_request()
@@ -129,12 +130,12 @@ fn without_padding_the_peer_size_is_bounded() {
         peer_count: Some(50),
         ..ok_request()
     };
-    assert_eq!(refused_rule(&p, &big), "max_set_size");
+    assert_eq!(refused_rule(&p, &big), PolicyRule::MaxSetSize);
     let small_peer = SessionRequest {
         peer_count: Some(3),
         ..ok_request()
     };
-    assert_eq!(refused_rule(&p, &small_peer), "min_set_size");
+    assert_eq!(refused_rule(&p, &small_peer), PolicyRule::MinSetSize);
     let fine = SessionRequest {
         peer_count: Some(70),
         ..ok_request()

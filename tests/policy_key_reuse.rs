@@ -1,11 +1,20 @@
 //! The optional `allow_key_reuse` policy key: default false, parsed strictly, part of the
 //! canonical encoding (and digest) only when true, and the refusal it drives names it.
 
+use blindmatch::error::{ConfigError, ConfigReason, PolicyRule};
 use blindmatch::policy::Policy;
 use blindmatch::Error;
 
 fn default_text() -> String {
     std::fs::read_to_string("examples/policy-default.toml").expect("default policy file")
+}
+
+/// The rule of a policy refusal.
+fn refusal_rule(e: &Error) -> Option<PolicyRule> {
+    match e {
+        Error::PolicyRefused(r) => Some(r.rule),
+        _ => None,
+    }
 }
 
 #[test]
@@ -14,7 +23,7 @@ fn allow_key_reuse_defaults_to_false_and_refuses_by_name() {
     assert!(!p.allow_key_reuse());
     assert_eq!(p.digest(), Policy::default_policy().digest());
     match p.check_key_reuse() {
-        Err(Error::LegacyPolicyRefused { rule, .. }) => assert_eq!(rule, "allow_key_reuse"),
+        Err(e) => assert_eq!(refusal_rule(&e), Some(PolicyRule::AllowKeyReuse), "{e:?}"),
         other => panic!("expected a refusal, got {other:?}"),
     }
 }
@@ -42,7 +51,11 @@ fn allow_key_reuse_of_the_wrong_type_is_refused_with_its_line() {
     let line = text.lines().count();
     let err = Policy::parse(&text, "p.toml").expect_err("a string is not a boolean");
     assert!(
-        err.to_string().contains(&format!("p.toml:{line}:")),
-        "{err}"
+        matches!(
+            &err,
+            Error::Config(ConfigError { reason: ConfigReason::Policy, detail })
+                if detail.contains(&format!("p.toml:{line}:"))
+        ),
+        "{err:?}"
     );
 }

@@ -1,6 +1,7 @@
 //! Padding under the policy's bound hides the true set sizes: two sessions with different true
 //! sizes under one bound produce transcripts of identical length and element count.
 
+use blindmatch::error::PolicyRule;
 use blindmatch::policy::{Policy, SessionRequest};
 use blindmatch::protocol::dh::DhParams;
 use blindmatch::protocol::memory::run_dh_psi_with;
@@ -109,7 +110,9 @@ fn a_set_larger_than_the_bound_is_refused() {
         revealed_columns: vec![],
         prior_cardinality_run: false,
     });
-    assert!(
-        matches!(r, Err(blindmatch::Error::LegacyPolicyRefused { ref rule, .. }) if rule == "padding_bound")
-    );
+    let rule = match &r {
+        Err(blindmatch::Error::PolicyRefused(r)) => Some(r.rule),
+        _ => None,
+    };
+    assert_eq!(rule, Some(PolicyRule::PaddingBound), "{r:?}");
 }

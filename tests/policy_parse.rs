@@ -1,5 +1,6 @@
 //! Policy parsing, validation errors with locations, and the canonical digest.
 
+use blindmatch::error::{ConfigError, ConfigReason};
 use blindmatch::policy::Policy;
 use blindmatch::Error;
 use sha3::{Digest, Sha3_256};
@@ -7,10 +8,15 @@ use sha3::{Digest, Sha3_256};
 const EXAMPLE: &str = include_str!("../examples/policy.toml");
 const DEFAULT: &str = include_str!("../examples/policy-default.toml");
 
+/// The detail of a policy configuration error (it names `file:line:column` and the offending
+/// key or value).
 fn config_message(r: blindmatch::Result<Policy>) -> String {
     match r {
-        Err(Error::LegacyConfig(m)) => m,
-        other => panic!("expected a configuration error, got {other:?}"),
+        Err(Error::Config(ConfigError {
+            reason: ConfigReason::Policy,
+            detail,
+        })) => detail,
+        other => panic!("expected a policy configuration error, got {other:?}"),
     }
 }
 

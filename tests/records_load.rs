@@ -3,6 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
+use blindmatch::error::{ConfigError, ConfigReason, InputError, InputReason};
 use blindmatch::identifiers::IdentifierKind;
 use blindmatch::records::{self, InputFormat, InputSpec, Records};
 use blindmatch::Error;
@@ -112,7 +113,10 @@ fn strict_fails_on_the_first_invalid_value_naming_where() {
     let mut s = spec(&p, &["container:container"]);
     s.strict = true;
     match records::load(&s) {
-        Err(Error::LegacyInput(m)) => {
+        Err(Error::Input(InputError {
+            reason: InputReason::Value,
+            detail: m,
+        })) => {
             assert!(m.contains("shipments.csv:3:"), "{m}");
             assert!(
                 m.contains("`container`") && m.contains("MSCU1234567"),
@@ -124,7 +128,10 @@ fn strict_fails_on_the_first_invalid_value_naming_where() {
     // Unreadable rows too.
     let mut s = spec(&p, &["id"]);
     s.strict = true;
-    assert!(matches!(records::load(&s), Err(Error::LegacyInput(m)) if m.contains(":7:")));
+    assert!(matches!(
+        records::load(&s),
+        Err(Error::Input(InputError { reason: InputReason::Csv, detail: m })) if m.contains(":7:")
+    ));
 }
 
 #[test]
@@ -199,12 +206,24 @@ fn write_matches_is_atomic_and_refuses_foreign_items() {
     let out = dir.path().join("out.csv");
     std::fs::write(&out, "previous complete result\n").expect("write");
     let foreign = item(IdentifierKind::Raw, "delta");
-    assert!(records::write_matches(&out, &r, &[foreign]).is_err());
+    assert!(matches!(
+        records::write_matches(&out, &r, &[foreign]),
+        Err(Error::Input(InputError {
+            reason: InputReason::Argument,
+            ..
+        }))
+    ));
     assert_eq!(
         std::fs::read_to_string(&out).expect("read"),
         "previous complete result\n"
     );
-    assert!(records::write_matches_by_index(&out, &r, &[7]).is_err());
+    assert!(matches!(
+        records::write_matches_by_index(&out, &r, &[7]),
+        Err(Error::Input(InputError {
+            reason: InputReason::Argument,
+            ..
+        }))
+    ));
     let gamma = item(IdentifierKind::Raw, "gamma");
     records::write_matches(&out, &r, &[gamma]).expect("write");
     assert_eq!(
@@ -224,19 +243,23 @@ fn configuration_errors_say_what_to_do() {
     let dir = tempfile::tempdir().expect("tempdir");
     let p = file(dir.path(), "s.csv", SHIPMENTS);
     assert!(
-        matches!(records::load(&spec(&p, &["cont:container"])), Err(Error::LegacyConfig(m)) if m.contains("id, container, imo, note"))
+        matches!(records::load(&spec(&p, &["cont:container"])), Err(Error::Config(ConfigError { reason: ConfigReason::Keys, detail: m })) if m.contains("id, container, imo, note"))
     );
     assert!(
-        matches!(records::load(&spec(&p, &[])), Err(Error::LegacyConfig(m)) if m.contains("--key"))
+        matches!(records::load(&spec(&p, &[])), Err(Error::Config(ConfigError { reason: ConfigReason::Keys, detail: m })) if m.contains("--key"))
     );
     let mut s = spec(&p, &[]);
     s.column = Some("id".into());
     assert_eq!(records::load(&s).map(|r| r.items().len()).ok(), Some(6));
     s.format = InputFormat::Lines;
     assert_eq!(
-        records::load(&s)
-            .err()
-            .map(|e| matches!(e, Error::LegacyConfig(_))),
+        records::load(&s).err().map(|e| matches!(
+            e,
+            Error::Config(ConfigError {
+                reason: ConfigReason::Keys,
+                ..
+            })
+        )),
         Some(true)
     );
     let bad_utf8 = file(dir.path(), "b.csv", b"a,b\n1,\xff\n2,ok\n");
@@ -247,7 +270,10 @@ fn configuration_errors_say_what_to_do() {
     let no_header = file(dir.path(), "e.csv", b"");
     assert!(matches!(
         records::load(&spec(&no_header, &["a"])),
-        Err(Error::LegacyInput(_))
+        Err(Error::Input(InputError {
+            reason: InputReason::Header,
+            ..
+        }))
     ));
 }
 
@@ -258,7 +284,7 @@ fn format_follows_the_extension() {
     let plain = file(dir.path(), "vessels", csv_body);
     // Without a .csv extension the file is one value per line: a CSV key fails loudly.
     assert!(
-        matches!(records::load(&spec(&plain, &["imo:imo_ship"])), Err(Error::LegacyConfig(m)) if m.contains("value"))
+        matches!(records::load(&spec(&plain, &["imo:imo_ship"])), Err(Error::Config(ConfigError { reason: ConfigReason::Keys, detail: m })) if m.contains("value"))
     );
     let r = records::load(&InputSpec::new(&plain, vec![])).expect("lines");
     assert_eq!(r.items().len(), 2);

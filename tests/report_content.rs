@@ -3,6 +3,7 @@
 mod report_support;
 
 use blindmatch::audit;
+use blindmatch::error::AuditProblem;
 use blindmatch::report::{html, markdown, Disclosure, Filter, Records};
 use std::process::Command;
 
@@ -81,8 +82,10 @@ fn a_tampered_log_is_reported_as_such() {
     let verified = audit::verify(&path, &[]).expect("verify");
     let d = Disclosure::build("audit.jsonl", &verified, &Filter::All);
     assert!(!d.verified);
+    assert_eq!(d.problem, Some(AuditProblem::BadSignature { index: 3 }));
     let page = html::render(&d);
     assert!(page.contains("class=\"status bad\""));
+    assert!(page.contains("data-problem=\"bad_signature\""));
     assert!(page.contains("FAILED at entry 3"), "{}", d.verification);
 }
 

@@ -275,7 +275,7 @@ impl Agency {
             ));
         }
         let own_unique = spec.input.own_unique() as u64;
-        performer::typed(policy.check_own_size(own_unique))?;
+        policy.check_own_size(own_unique)?;
         if let Some(sender) = &spec.input.sender {
             if role == Role::Initiator {
                 return Err(Error::config(
@@ -284,7 +284,7 @@ impl Agency {
                 ));
             }
             if matches!(sender, SenderSource::Index { .. }) {
-                performer::typed(policy.check_key_reuse())?;
+                policy.check_key_reuse()?;
                 if spec.protocol == ProtocolChoice::Dh {
                     return Err(Error::config(
                         ConfigReason::Conflict,

@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use crate::audit::{Event, SessionReceipt};
 use crate::budget::{self, BudgetStore};
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::session::{AdmissionRequest, BodyOutput, Completion, Effect, OutputRecord};
 use crate::transport::machine::Perform;
 
@@ -27,20 +27,6 @@ pub trait OutputSink: Send + Sync + 'static {
 /// Unix seconds now.
 pub(crate) fn now() -> i64 {
     chrono::Utc::now().timestamp()
-}
-
-/// The policy and budget produce untyped refusals until they are migrated; this turns them
-/// into [`Error::PolicyRefused`] with a [`crate::error::PolicyRule`].
-pub(crate) fn typed(r: Result<()>) -> Result<()> {
-    match r {
-        Err(Error::LegacyPolicyRefused { rule, detail }) => match rule.parse() {
-            Ok(rule) => Err(Error::refused(rule, detail)),
-            Err(()) => Err(Error::internal(format!(
-                "a refusal by unknown rule `{rule}`"
-            ))),
-        },
-        other => other,
-    }
 }
 
 pub(crate) struct AgencyPerformer {
@@ -68,7 +54,7 @@ impl AgencyPerformer {
             revealed_columns: Vec::new(),
             prior_cardinality_run: false,
         };
-        typed(self.with_budget(|store| budget::admit_session(policy, store, None, &request, now())))
+        self.with_budget(|store| budget::admit_session(policy, store, None, &request, now()))
     }
 
     fn log(&self, event: Event) -> Result<()> {

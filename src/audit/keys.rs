@@ -5,36 +5,44 @@ use std::path::Path;
 use ed25519_dalek::pkcs8::DecodePrivateKey;
 use ed25519_dalek::{SigningKey, VerifyingKey};
 
-use crate::error::{Error, Result};
+use crate::error::{ConfigReason, Error, Result};
 
 /// Parses `--key`: 64 hex characters (an Ed25519 public key) or an identity directory holding
 /// `identity.key` (PKCS#8 PEM), whose public key is derived.
 ///
 /// # Errors
-/// [`Error::Config`] if the value is neither, or the key file is not an Ed25519 PKCS#8 key.
+/// [`Error::Config`] with [`ConfigReason::Identity`] if the value is neither, or the key file
+/// is not an Ed25519 PKCS#8 key; [`Error::Io`] if the key file cannot be read.
 pub fn parse_public_key(value: &str) -> Result<VerifyingKey> {
     if value.len() == 64 && value.bytes().all(|b| b.is_ascii_hexdigit()) {
         let mut bytes = [0u8; 32];
-        hex::decode_to_slice(value, &mut bytes)
-            .map_err(|e| Error::LegacyConfig(format!("public key {value}: {e}")))?;
+        hex::decode_to_slice(value, &mut bytes).map_err(|e| {
+            Error::config(ConfigReason::Identity, format!("public key {value}: {e}"))
+        })?;
         return VerifyingKey::from_bytes(&bytes).map_err(|_| {
-            Error::LegacyConfig(format!("{value} is not a valid Ed25519 public key"))
+            Error::config(
+                ConfigReason::Identity,
+                format!("{value} is not a valid Ed25519 public key"),
+            )
         });
     }
     let dir = Path::new(value);
     let file = dir.join("identity.key");
     if !file.is_file() {
-        return Err(Error::LegacyConfig(format!(
-            "--key {value}: neither 64 hex characters nor an identity directory with identity.key"
-        )));
+        return Err(Error::config(
+            ConfigReason::Identity,
+            format!(
+                "--key {value}: neither 64 hex characters nor an identity directory with identity.key"
+            ),
+        ));
     }
     let pem = std::fs::read_to_string(&file)
         .map_err(|e| Error::io(format!("reading {}", file.display()), e))?;
     let key = SigningKey::from_pkcs8_pem(&pem).map_err(|e| {
-        Error::LegacyConfig(format!(
-            "{}: not an Ed25519 PKCS#8 PEM key ({e})",
-            file.display()
-        ))
+        Error::config(
+            ConfigReason::Identity,
+            format!("{}: not an Ed25519 PKCS#8 PEM key ({e})", file.display()),
+        )
     })?;
     Ok(key.verifying_key())
 }

@@ -8,10 +8,11 @@ use std::sync::Mutex;
 use ed25519_dalek::ed25519::signature::Signer;
 use ed25519_dalek::SigningKey;
 
+use super::chain::{chain_hash, entry_message, head_message, head_path};
 use super::entry::{Entry, Event, Line, Outcome, SessionInfo};
 use super::receipt::SessionReceipt;
-use super::{chain_hash, entry_message, head_message, verify};
-use crate::error::{Error, Result};
+use super::verify::verify;
+use crate::error::{AuditError, AuditProblem, Error, Result};
 
 /// An open audit log, safe to share between concurrent sessions (`Arc<AuditLog>`): appends are
 /// serialized by an internal lock.
@@ -35,13 +36,6 @@ impl std::fmt::Debug for AuditLog {
     }
 }
 
-/// The head file next to a log: `LOG.head`.
-pub(crate) fn head_path(log: &Path) -> PathBuf {
-    let mut name = log.as_os_str().to_owned();
-    name.push(".head");
-    PathBuf::from(name)
-}
-
 fn audit(context: &str, e: std::io::Error) -> Error {
     Error::io(context.to_owned(), e)
 }
@@ -51,16 +45,21 @@ impl AuditLog {
     /// verified first under `key`: appending to a damaged log is refused.
     ///
     /// # Errors
-    /// [`Error::Audit`] if the existing log fails verification (torn last line, broken chain,
-    /// bad signature, truncation); [`Error::Io`] if it cannot be read or created.
+    /// [`Error::Audit`] if the existing log fails verification under `key`: its
+    /// [`AuditError::problem`] is the first problem [`verify`] finds
+    /// ([`AuditProblem::Torn`], [`AuditProblem::Edited`], [`AuditProblem::Sequence`],
+    /// [`AuditProblem::Chain`], [`AuditProblem::UnknownSigner`],
+    /// [`AuditProblem::BadSignature`], [`AuditProblem::HeadMissing`],
+    /// [`AuditProblem::HeadInvalid`], [`AuditProblem::Truncated`] or
+    /// [`AuditProblem::HeadMismatch`]), with the log's path and advice; [`Error::Io`] if it
+    /// cannot be read or created.
     pub fn open(path: &Path, key: SigningKey) -> Result<AuditLog> {
         let (next_seq, last_hash) = if path.exists() {
             let report = verify(path, &[key.verifying_key()])?;
-            if let Some((index, why)) = report.first_bad() {
-                return Err(Error::LegacyAudit(format!(
-                    "{}: entry {index}: {why}; refusing to append to a damaged log \
-                     (run `blindmatch audit verify`, keep the file as evidence, start a new log)",
-                    path.display()
+            if let Some(problem) = report.problem() {
+                return Err(Error::Audit(AuditError::new(problem).at(path).advising(
+                    "refusing to append to a damaged log (run `blindmatch audit verify`, keep \
+                     the file as evidence, start a new log)",
                 )));
             }
             (report.entries.len() as u64, report.last_hash)
@@ -95,7 +94,7 @@ impl AuditLog {
     /// Logs that a session passed the policy and budget checks.
     ///
     /// # Errors
-    /// [`Error::Io`] if the append or fsync fails.
+    /// As [`AuditLog::append`]: [`Error::Io`] if the append or fsync fails.
     pub fn session_started(&self, session: &SessionInfo) -> Result<Entry> {
         self.append(Event::SessionStarted {
             session: session.clone(),
@@ -105,7 +104,7 @@ impl AuditLog {
     /// Logs that a session completed.
     ///
     /// # Errors
-    /// [`Error::Io`] if the append or fsync fails.
+    /// As [`AuditLog::append`]: [`Error::Io`] if the append or fsync fails.
     pub fn session_ended(&self, session: &SessionInfo, outcome: &Outcome) -> Result<Entry> {
         self.append(Event::SessionEnded {
             session: session.clone(),
@@ -116,7 +115,7 @@ impl AuditLog {
     /// Logs that a session was aborted, with our local reason.
     ///
     /// # Errors
-    /// [`Error::Io`] if the append or fsync fails.
+    /// As [`AuditLog::append`]: [`Error::Io`] if the append or fsync fails.
     pub fn session_aborted(&self, session: &SessionInfo, reason: &str) -> Result<Entry> {
         self.append(Event::SessionAborted {
             session: session.clone(),
@@ -125,10 +124,11 @@ impl AuditLog {
     }
 
     /// Logs a refusal by the policy or the query budget (`error` should be
-    /// [`Error::PolicyRefused`]; other errors are logged with rule `"error"`).
+    /// [`Error::PolicyRefused`], whose rule is logged by its policy key; other errors are
+    /// logged with rule `"error"`).
     ///
     /// # Errors
-    /// [`Error::Io`] if the append or fsync fails.
+    /// As [`AuditLog::append`]: [`Error::Io`] if the append or fsync fails.
     pub fn session_refused(
         &self,
         peer_fingerprint: &str,
@@ -136,7 +136,7 @@ impl AuditLog {
         error: &Error,
     ) -> Result<Entry> {
         let (rule, detail) = match error {
-            Error::LegacyPolicyRefused { rule, detail } => (rule.clone(), detail.clone()),
+            Error::PolicyRefused(r) => (r.rule.as_str().to_owned(), r.detail.clone()),
             other => ("error".to_owned(), other.to_string()),
         };
         self.append(Event::SessionRefused {
@@ -151,7 +151,7 @@ impl AuditLog {
     /// peer's pinned key.
     ///
     /// # Errors
-    /// [`Error::Io`] if the append or fsync fails.
+    /// As [`AuditLog::append`]: [`Error::Io`] if the append or fsync fails.
     pub fn peer_receipt(&self, receipt: &SessionReceipt) -> Result<Entry> {
         self.append(Event::PeerReceipt {
             session_id: hex::encode(receipt.session_id),
@@ -164,12 +164,16 @@ impl AuditLog {
     /// Appends one event: signs it, chains it, writes the line, fsyncs, then replaces the head.
     ///
     /// # Errors
-    /// [`Error::Io`] if a write or fsync fails.
+    /// [`Error::Io`] if a write or fsync fails; [`Error::Audit`] with
+    /// [`AuditProblem::Encoding`] if the entry cannot be encoded; [`Error::Internal`] if an
+    /// earlier append panicked while holding the log's lock.
     pub fn append(&self, event: Event) -> Result<Entry> {
-        let mut st = self
-            .state
-            .lock()
-            .map_err(|_| Error::LegacyAudit("the audit log lock is poisoned".to_owned()))?;
+        let mut st = self.state.lock().map_err(|_| {
+            Error::internal(format!(
+                "the lock of audit log {} is poisoned (an append panicked)",
+                self.path.display()
+            ))
+        })?;
         let entry = Entry {
             seq: st.next_seq,
             time: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
@@ -177,15 +181,14 @@ impl AuditLog {
             signer: hex::encode(self.key.verifying_key().as_bytes()),
             event,
         };
-        let entry_json = serde_json::to_vec(&entry)
-            .map_err(|e| Error::LegacyAudit(format!("encoding an entry: {e}")))?;
+        let encoding = |_| Error::Audit(AuditError::new(AuditProblem::Encoding).at(&self.path));
+        let entry_json = serde_json::to_vec(&entry).map_err(encoding)?;
         let sig = self.key.sign(&entry_message(&entry_json));
         let line = Line {
             entry: entry.clone(),
             sig: hex::encode(sig.to_bytes()),
         };
-        let mut bytes = serde_json::to_vec(&line)
-            .map_err(|e| Error::LegacyAudit(format!("encoding an entry: {e}")))?;
+        let mut bytes = serde_json::to_vec(&line).map_err(encoding)?;
         let hash = chain_hash(&bytes);
         bytes.push(b'\n');
         let ctx = format!("appending to audit log {}", self.path.display());

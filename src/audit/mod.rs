@@ -31,6 +31,7 @@
 //! # Ok(()) }
 //! ```
 
+mod chain;
 mod entry;
 mod keys;
 mod log;
@@ -44,34 +45,6 @@ pub use receipt::{ReceiptBody, ReceiptOutcome, ReceiptRole, SessionReceipt, RECE
 pub use verify::{verify, verify_bytes, HeadStatus, Report};
 
 use sha3::{Digest, Sha3_256};
-
-use crate::dst;
-
-/// The chain hash of one log line (its bytes without the newline).
-pub(crate) fn chain_hash(line: &[u8]) -> [u8; 32] {
-    let mut h = Sha3_256::new();
-    h.update([dst::AUDIT_CHAIN.len() as u8]);
-    h.update(dst::AUDIT_CHAIN);
-    h.update(line);
-    h.finalize().into()
-}
-
-/// The message an entry signature covers: tag, then the entry's compact JSON.
-pub(crate) fn entry_message(entry_json: &[u8]) -> Vec<u8> {
-    let mut m = Vec::with_capacity(1 + dst::AUDIT_SIGNATURE.len() + entry_json.len());
-    m.push(dst::AUDIT_SIGNATURE.len() as u8);
-    m.extend_from_slice(dst::AUDIT_SIGNATURE);
-    m.extend_from_slice(entry_json);
-    m
-}
-
-/// The message the head file's signature covers: tag, `"head"`, count (u64 BE), last hash.
-pub(crate) fn head_message(entries: u64, last: &[u8; 32]) -> Vec<u8> {
-    let mut m = entry_message(b"head");
-    m.extend_from_slice(&entries.to_be_bytes());
-    m.extend_from_slice(last);
-    m
-}
 
 /// Plain SHA3-256 of a file's bytes, as logged in [`Outcome::output_sha3_256`] (hex). This is a
 /// file fingerprint for standard tools, not a protocol hash, so it carries no tag.

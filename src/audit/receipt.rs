@@ -15,7 +15,7 @@ use ed25519_dalek::ed25519::signature::Signer;
 use ed25519_dalek::{Signature, SigningKey, VerifyingKey};
 
 use crate::dst;
-use crate::error::{Error, Result};
+use crate::error::{Error, PeerMisbehaved, ReceiptProblem, Result};
 
 /// Length of an encoded receipt.
 pub const RECEIPT_LEN: usize = 188;
@@ -152,17 +152,16 @@ impl SessionReceipt {
     /// Decodes a receipt (does not check the signature: call [`SessionReceipt::verify`]).
     ///
     /// # Errors
-    /// [`Error::PeerMisbehaved`] if the bytes are not a well-formed receipt.
+    /// [`Error::PeerMisbehaved`] with [`PeerMisbehaved::BadReceipt`] of
+    /// [`ReceiptProblem::Malformed`] if the bytes are not a well-formed receipt (wrong length,
+    /// unknown version, invalid signer key, role or outcome).
     pub fn decode(bytes: &[u8]) -> Result<SessionReceipt> {
-        let bad = |why: &str| Error::LegacyPeerMisbehaved(format!("session receipt: {why}"));
+        let bad = || Error::from(PeerMisbehaved::BadReceipt(ReceiptProblem::Malformed));
         if bytes.len() != RECEIPT_LEN {
-            return Err(bad(&format!(
-                "{} bytes, expected {RECEIPT_LEN}",
-                bytes.len()
-            )));
+            return Err(bad());
         }
         if bytes[0..2] != 1u16.to_be_bytes() {
-            return Err(bad("unknown version"));
+            return Err(bad());
         }
         let arr32 = |r: std::ops::Range<usize>| -> [u8; 32] {
             let mut a = [0u8; 32];
@@ -174,17 +173,16 @@ impl SessionReceipt {
             a.copy_from_slice(&bytes[r]);
             a
         };
-        let signer =
-            VerifyingKey::from_bytes(&arr32(66..98)).map_err(|_| bad("invalid signer key"))?;
+        let signer = VerifyingKey::from_bytes(&arr32(66..98)).map_err(|_| bad())?;
         let role = match bytes[98] {
             0 => ReceiptRole::Initiator,
             1 => ReceiptRole::Responder,
-            _ => return Err(bad("invalid role")),
+            _ => return Err(bad()),
         };
         let outcome = match bytes[115] {
             0 => ReceiptOutcome::Completed,
             1 => ReceiptOutcome::Aborted,
-            _ => return Err(bad("invalid outcome")),
+            _ => return Err(bad()),
         };
         let mut sig = [0u8; 64];
         sig.copy_from_slice(&bytes[BODY_LEN..]);
@@ -205,20 +203,16 @@ impl SessionReceipt {
     /// pinned certificate) and that the signature is valid (`verify_strict`).
     ///
     /// # Errors
-    /// [`Error::PeerMisbehaved`] if the signer is not `expected` or the signature is invalid.
+    /// [`Error::PeerMisbehaved`] with [`PeerMisbehaved::BadReceipt`] of
+    /// [`ReceiptProblem::WrongSigner`] if the signer is not `expected`, of [`ReceiptProblem::BadSignature`] if the signature is
+    /// invalid.
     pub fn verify(&self, expected: &VerifyingKey) -> Result<()> {
         if self.signer != *expected {
-            return Err(Error::LegacyPeerMisbehaved(format!(
-                "session receipt signed by {}, expected the peer's key {}",
-                hex::encode(self.signer.as_bytes()),
-                hex::encode(expected.as_bytes())
-            )));
+            return Err(PeerMisbehaved::BadReceipt(ReceiptProblem::WrongSigner).into());
         }
         let msg = signed_message(&body_bytes(&self.body(), &self.signer));
         self.signer
             .verify_strict(&msg, &self.signature)
-            .map_err(|_| {
-                Error::LegacyPeerMisbehaved("session receipt signature is invalid".to_owned())
-            })
+            .map_err(|_| PeerMisbehaved::BadReceipt(ReceiptProblem::BadSignature).into())
     }
 }

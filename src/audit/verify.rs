@@ -1,14 +1,13 @@
 //! [`verify`]: checks every line's form, sequence number, chain hash and signature, and the
-//! head file; names the first bad entry by index.
+//! head file; names the first problem as an [`AuditProblem`] (a bad entry by its index).
 
 use std::path::Path;
 
 use ed25519_dalek::{Signature, VerifyingKey};
 
+use super::chain::{chain_hash, entry_message, head_message, head_path};
 use super::entry::{Entry, Line};
-use super::log::head_path;
-use super::{chain_hash, entry_message, head_message};
-use crate::error::{Error, Result};
+use crate::error::{AuditProblem, Error, Result};
 
 /// What the head file says about the log's length.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -17,8 +16,9 @@ pub enum HeadStatus {
     Matches,
     /// The head file is missing: truncation cannot be ruled out.
     Missing,
-    /// The head is present but wrong; the string says how.
-    Mismatch(String),
+    /// The head is present but wrong: [`AuditProblem::HeadInvalid`],
+    /// [`AuditProblem::Truncated`] or [`AuditProblem::HeadMismatch`].
+    Mismatch(AuditProblem),
 }
 
 /// The result of verifying a log.
@@ -28,8 +28,8 @@ pub struct Report {
     pub entries: Vec<Entry>,
     /// Number of lines in the file (including bad ones and a torn last line).
     pub lines: usize,
-    /// The first bad entry: its index (0-based line number) and what is wrong.
-    pub bad: Option<(usize, String)>,
+    /// The first bad entry's problem, which names its index (0-based line number).
+    pub bad: Option<AuditProblem>,
     /// The head file check.
     pub head: HeadStatus,
     /// Hash of the last good line (zeros if none).
@@ -43,27 +43,35 @@ pub struct Report {
 impl Report {
     /// True if every entry and the head check out.
     pub fn is_ok(&self) -> bool {
-        self.first_bad().is_none()
+        self.problem().is_none()
     }
 
-    /// The first problem: a bad entry, or (index = number of entries) a head problem.
-    pub fn first_bad(&self) -> Option<(usize, String)> {
+    /// The first problem: a bad entry ([`Report::bad`]), else the head's
+    /// ([`AuditProblem::HeadMissing`], or what [`HeadStatus::Mismatch`] holds).
+    pub fn problem(&self) -> Option<AuditProblem> {
         if let Some(b) = &self.bad {
             return Some(b.clone());
         }
         match &self.head {
             HeadStatus::Matches => None,
-            HeadStatus::Missing => Some((
-                self.entries.len(),
-                "head file missing: truncation of the log cannot be ruled out".to_owned(),
-            )),
-            HeadStatus::Mismatch(why) => Some((self.entries.len(), why.clone())),
+            HeadStatus::Missing => Some(AuditProblem::HeadMissing),
+            HeadStatus::Mismatch(p) => Some(p.clone()),
         }
     }
 
-    /// A one-line human summary.
+    /// The first problem as an index and words: a bad entry's index, or for a head problem the
+    /// number of entries; the words are the problem's description without the index. Prefer
+    /// [`Report::problem`], which is typed.
+    pub fn first_bad(&self) -> Option<(usize, String)> {
+        let problem = self.problem()?;
+        let index = problem.index().unwrap_or(self.entries.len());
+        Some((index, describe(&problem)))
+    }
+
+    /// A one-line human summary: `OK: ...`, or `FAILED at entry N: ...` for a bad entry and
+    /// `FAILED: ...` for a head problem.
     pub fn summary(&self) -> String {
-        match self.first_bad() {
+        match self.problem() {
             None => format!(
                 "OK: {} entries, hash chain and signatures valid{}",
                 self.entries.len(),
@@ -73,8 +81,22 @@ impl Report {
                     " (signer keys not pinned: pass --key)"
                 }
             ),
-            Some((i, why)) => format!("FAILED at entry {i}: {why}"),
+            Some(p) => match p.index() {
+                Some(i) => format!("FAILED at entry {i}: {}", describe(&p)),
+                None => format!("FAILED: {p} ({} entries verified)", self.entries.len()),
+            },
         }
+    }
+}
+
+/// The problem's description without its `entry N: ` prefix.
+fn describe(problem: &AuditProblem) -> String {
+    let text = problem.to_string();
+    match problem.index() {
+        Some(i) => text
+            .strip_prefix(&format!("entry {i}: "))
+            .map_or_else(|| text.clone(), str::to_owned),
+        None => text,
     }
 }
 
@@ -83,7 +105,7 @@ impl Report {
 ///
 /// # Errors
 /// [`Error::Io`] if the log cannot be read. A damaged log is not an error: the [`Report`] names
-/// the first bad entry.
+/// the first problem ([`Report::problem`]).
 pub fn verify(path: &Path, keys: &[VerifyingKey]) -> Result<Report> {
     let bytes = std::fs::read(path)
         .map_err(|e| Error::io(format!("reading audit log {}", path.display()), e))?;
@@ -108,11 +130,7 @@ pub fn verify_bytes(bytes: &[u8], head: Option<&[u8]>, keys: &[VerifyingKey]) ->
     while !rest.is_empty() {
         report.lines += 1;
         let Some(nl) = rest.iter().position(|&b| b == b'\n') else {
-            report.bad = Some((
-                index,
-                "torn last line (no newline: a write was interrupted or the file was cut)"
-                    .to_owned(),
-            ));
+            report.bad = Some(AuditProblem::Torn { index });
             break;
         };
         let line = &rest[..nl];
@@ -126,8 +144,8 @@ pub fn verify_bytes(bytes: &[u8], head: Option<&[u8]>, keys: &[VerifyingKey]) ->
                 hashes.push(report.last_hash);
                 report.entries.push(entry);
             }
-            Err(why) => {
-                report.bad = Some((index, why));
+            Err(problem) => {
+                report.bad = Some(problem);
                 break;
             }
         }
@@ -147,36 +165,33 @@ fn check_line(
     index: usize,
     prev: &[u8; 32],
     keys: &[VerifyingKey],
-) -> std::result::Result<Entry, String> {
-    let parsed: Line =
-        serde_json::from_slice(line).map_err(|e| format!("not a log entry ({e})"))?;
-    let canonical =
-        serde_json::to_vec(&parsed).map_err(|e| format!("cannot re-encode entry ({e})"))?;
+) -> std::result::Result<Entry, AuditProblem> {
+    let edited = AuditProblem::Edited { index };
+    let parsed: Line = serde_json::from_slice(line).map_err(|_| edited.clone())?;
+    // Not in canonical form: the line was edited.
+    let canonical = serde_json::to_vec(&parsed).map_err(|_| edited.clone())?;
     if canonical != line {
-        return Err("not in canonical form: the line was edited".to_owned());
+        return Err(edited);
     }
     let entry = parsed.entry;
     if entry.seq != index as u64 {
-        return Err(format!(
-            "sequence number {} at position {index}: an entry was deleted, inserted or reordered",
-            entry.seq
-        ));
+        return Err(AuditProblem::Sequence { index });
     }
     if entry.prev != hex::encode(prev) {
-        return Err("hash chain broken: `prev` is not the hash of the previous entry".to_owned());
+        return Err(AuditProblem::Chain { index });
     }
-    let signer = decode_key(&entry.signer).ok_or("invalid signer key")?;
-    if !keys.is_empty() && !keys.contains(&signer) {
-        return Err(format!(
-            "signed by {}, which is not one of the given keys",
-            entry.signer
-        ));
+    let signer = decode_key(&entry.signer);
+    if !keys.is_empty() && !signer.is_some_and(|s| keys.contains(&s)) {
+        return Err(AuditProblem::UnknownSigner { index });
     }
-    let sig = decode_sig(&parsed.sig).ok_or("malformed signature")?;
-    let json = serde_json::to_vec(&entry).map_err(|e| format!("cannot re-encode ({e})"))?;
+    // Without given keys, an invalid signer key or a malformed signature cannot verify.
+    let bad_signature = AuditProblem::BadSignature { index };
+    let signer = signer.ok_or(bad_signature.clone())?;
+    let sig = decode_sig(&parsed.sig).ok_or(bad_signature.clone())?;
+    let json = serde_json::to_vec(&entry).map_err(|_| edited)?;
     signer
         .verify_strict(&entry_message(&json), &sig)
-        .map_err(|_| "bad signature: the entry was edited or signed by another key".to_owned())?;
+        .map_err(|_| bad_signature)?;
     Ok(entry)
 }
 
@@ -196,10 +211,10 @@ fn check_head(
         sig: String,
     }
     let Ok(h) = serde_json::from_slice::<Head>(bytes) else {
-        return HeadStatus::Mismatch("head file is not valid".to_owned());
+        return HeadStatus::Mismatch(AuditProblem::HeadInvalid);
     };
     let Some(signer) = decode_key(&h.signer) else {
-        return HeadStatus::Mismatch("head file has an invalid signer key".to_owned());
+        return HeadStatus::Mismatch(AuditProblem::HeadInvalid);
     };
     let allowed = if keys.is_empty() {
         report.signers.is_empty() || report.signers.contains(&h.signer)
@@ -215,24 +230,22 @@ fn check_head(
                 .is_ok()
         });
     if !sig_ok {
-        return HeadStatus::Mismatch("head file signature is invalid".to_owned());
+        return HeadStatus::Mismatch(AuditProblem::HeadInvalid);
     }
     let n = report.entries.len() as u64;
     if h.entries > n {
-        return HeadStatus::Mismatch(format!(
-            "the log was truncated: the head records {} entries, the log holds {n}",
-            h.entries
-        ));
+        return HeadStatus::Mismatch(AuditProblem::Truncated {
+            head: h.entries,
+            log: n,
+        });
     }
     if usize::try_from(h.entries)
         .ok()
         .and_then(|i| hashes.get(i))
         .is_none_or(|at| *at != last)
     {
-        return HeadStatus::Mismatch(format!(
-            "the head records {} entries ending in another hash: entries were replaced",
-            h.entries
-        ));
+        // The head records its entries ending in another hash: entries were replaced.
+        return HeadStatus::Mismatch(AuditProblem::HeadMismatch);
     }
     HeadStatus::Matches
 }

@@ -4,7 +4,7 @@
 use std::path::PathBuf;
 
 use crate::audit;
-use crate::error::{Error, Result};
+use crate::error::{AuditError, Error, Result};
 
 /// Work with audit logs.
 #[derive(Debug, clap::Args)]
@@ -31,8 +31,10 @@ pub enum Action {
 /// Runs `blindmatch audit ...`.
 ///
 /// # Errors
-/// [`Error::Audit`] naming the first bad entry if verification fails; [`Error::Config`] for a
-/// bad `--key`; [`Error::Io`] if the log cannot be read.
+/// [`Error::Audit`] with the first [`AuditProblem`](crate::error::AuditProblem) (a bad entry
+/// names its index) and the log's path if verification fails; [`Error::Config`] with
+/// [`ConfigReason::Identity`](crate::error::ConfigReason::Identity) for a bad `--key`;
+/// [`Error::Io`] if the log cannot be read.
 pub fn run(args: Args, quiet: bool) -> Result<()> {
     let Action::Verify { log, key } = args.action;
     let keys = key
@@ -40,7 +42,7 @@ pub fn run(args: Args, quiet: bool) -> Result<()> {
         .map(|k| audit::parse_public_key(k))
         .collect::<Result<Vec<_>>>()?;
     let report = audit::verify(&log, &keys)?;
-    match report.first_bad() {
+    match report.problem() {
         None => {
             if !quiet {
                 println!("{}: {}", log.display(), report.summary());
@@ -50,10 +52,20 @@ pub fn run(args: Args, quiet: bool) -> Result<()> {
             }
             Ok(())
         }
-        Some((index, why)) => Err(Error::LegacyAudit(format!(
-            "{}: entry {index} (line {}) is bad: {why}; entries before it are intact",
-            log.display(),
-            index + 1
-        ))),
+        Some(problem) => {
+            let advice = match problem.index() {
+                Some(index) => format!(
+                    "entry {index} is line {} of the file; entries before it are intact",
+                    index + 1
+                ),
+                None => format!(
+                    "the {} entries in the file verify on their own",
+                    report.entries.len()
+                ),
+            };
+            Err(Error::Audit(
+                AuditError::new(problem).at(&log).advising(advice),
+            ))
+        }
     }
 }

@@ -37,7 +37,11 @@ pub struct Args {
 /// Runs `blindmatch check`.
 ///
 /// # Errors
-/// Whatever [`records::load`] or [`records::write_rejects`] return.
+/// As [`Mapping::load`] and [`records::load`]: [`crate::Error::Config`] with
+/// [`ConfigReason::Keys`](crate::error::ConfigReason::Keys) for a bad mapping or key;
+/// [`crate::Error::Input`] with [`InputReason::Header`](crate::error::InputReason::Header) for
+/// a bad header and, with `--strict`, the reason of the first unreadable row or invalid value;
+/// [`crate::Error::Io`] if a file cannot be read, or the rejects cannot be written.
 pub fn run(args: Args, quiet: bool) -> Result<()> {
     let mut keys = Vec::new();
     if let Some(m) = &args.mapping {

@@ -192,12 +192,9 @@ pub fn run(_args: Args, quiet: bool) -> Result<()> {
     );
     let entries = |log: &std::path::Path, key: ed25519_dalek::VerifyingKey| -> Result<usize> {
         let report = audit::verify(log, &[key])?;
-        match report.first_bad() {
+        match report.problem() {
             None => Ok(report.entries.len()),
-            Some((i, why)) => Err(Error::internal(format!(
-                "{}: entry {i}: {why}",
-                log.display()
-            ))),
+            Some(p) => Err(Error::Audit(crate::error::AuditError::new(p).at(log))),
         }
     };
     let na = entries(&a_log, a_key)?;

@@ -29,7 +29,10 @@ pub struct Args {
 /// Runs `blindmatch generate`.
 ///
 /// # Errors
-/// Whatever [`generate::generate`] and [`generate::write_dataset`] return.
+/// As [`generate::generate`] ([`crate::Error::Input`] with
+/// [`InputReason::Argument`](crate::error::InputReason::Argument) or
+/// [`InputReason::TooLarge`](crate::error::InputReason::TooLarge)) and
+/// [`generate::write_dataset`] ([`crate::Error::Io`]).
 pub fn run(args: Args, quiet: bool) -> Result<()> {
     let spec = GenSpec {
         kind: args.kind,

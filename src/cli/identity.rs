@@ -38,7 +38,11 @@ pub enum Action {
 /// Runs the subcommand.
 ///
 /// # Errors
-/// As [`Identity::create`] and [`Identity::load`].
+/// As [`Identity::create`] and [`Identity::load`]: [`crate::Error::Config`] with
+/// [`ConfigReason::Identity`](crate::error::ConfigReason::Identity) for an existing or broken
+/// identity, [`crate::Error::Input`] with
+/// [`InputReason::Argument`](crate::error::InputReason::Argument) for an empty name,
+/// [`crate::Error::Io`] if the files cannot be written.
 pub fn run(args: Args, quiet: bool) -> Result<()> {
     match args.action {
         Action::New { name, out, force } => {

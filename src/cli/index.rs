@@ -55,7 +55,13 @@ pub struct Args {
 /// Runs `blindmatch index`.
 ///
 /// # Errors
-/// Whatever reading the input, the passphrase file or the index returns.
+/// As [`records::load`] for the input ([`Error::Config`] with
+/// [`ConfigReason::Keys`](crate::error::ConfigReason::Keys), [`Error::Input`]); [`Error::Input`]
+/// with [`InputReason::Payload`](crate::error::InputReason::Payload) for an unknown
+/// `--label-columns` column; [`Error::Config`] with
+/// [`ConfigReason::Index`](crate::error::ConfigReason::Index) for an existing index (without
+/// `--add`/`--remove`), a wrong or short passphrase or a damaged index, as [`Index::create`]
+/// and [`Index::open`]; [`Error::Io`] if a file cannot be read or written.
 pub fn run(args: Args, quiet: bool) -> Result<()> {
     let mut keys = Vec::new();
     if let Some(m) = &args.mapping {

@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use crate::error::{Error, Result};
+use crate::error::{Error, InputReason, Result};
 use crate::protocol::dh::Match;
 use crate::protocol::oprf_psi::OprfMatch;
 use crate::protocol::ItemSet;
@@ -32,12 +32,13 @@ pub struct InputArgs {
 /// silently).
 ///
 /// # Errors
-/// As [`records::load`].
+/// [`Error::Input`] with [`InputReason::Argument`] if there is no `--input`; otherwise as
+/// [`records::load`].
 pub fn load(args: &InputArgs, quiet: bool) -> Result<Records> {
     let path = args
         .input
         .as_ref()
-        .ok_or_else(|| Error::LegacyInput("--input FILE is required".into()))?;
+        .ok_or_else(|| Error::input(InputReason::Argument, "--input FILE is required"))?;
     let spec = InputSpec {
         column: args.column.clone(),
         strict: args.strict,
@@ -103,24 +104,28 @@ pub fn write_matches(out: &Path, recs: &Records, matches: &[Match]) -> Result<()
 /// (one payload per item of [`Records::items`]).
 ///
 /// # Errors
-/// [`Error::Input`] naming a column the file does not have.
+/// [`Error::Input`] with [`InputReason::Payload`] naming a column the file does not have;
+/// [`Error::Internal`] if an item has no row or a payload cannot be encoded (bugs).
 pub fn label_payloads(recs: &Records, columns: &[String]) -> Result<Vec<Vec<u8>>> {
     let cols = columns
         .iter()
         .map(|c| {
             recs.header().iter().position(|h| h == c).ok_or_else(|| {
-                Error::LegacyInput(format!(
-                    "{}: no column `{c}` for --label-columns (columns: {})",
-                    recs.path(),
-                    recs.header().join(", ")
-                ))
+                Error::input(
+                    InputReason::Payload,
+                    format!(
+                        "{}: no column `{c}` for --label-columns (columns: {})",
+                        recs.path(),
+                        recs.header().join(", ")
+                    ),
+                )
             })
         })
         .collect::<Result<Vec<usize>>>()?;
     (0..recs.items().len())
         .map(|i| {
             let row = recs.origins(i).first().and_then(|o| recs.rows().get(o.row));
-            let row = row.ok_or_else(|| Error::LegacyInput(format!("item {i} has no row")))?;
+            let row = row.ok_or_else(|| Error::internal(format!("item {i} has no row")))?;
             let obj: serde_json::Map<String, serde_json::Value> = cols
                 .iter()
                 .map(|&c| {
@@ -130,7 +135,8 @@ pub fn label_payloads(recs: &Records, columns: &[String]) -> Result<Vec<Vec<u8>>
                     )
                 })
                 .collect();
-            serde_json::to_vec(&obj).map_err(|e| Error::LegacyInput(e.to_string()))
+            serde_json::to_vec(&obj)
+                .map_err(|e| Error::internal(format!("encoding the payload of item {i}: {e}")))
         })
         .collect()
 }

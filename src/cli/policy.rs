@@ -29,8 +29,9 @@ pub enum Action {
 /// Runs `blindmatch policy ...`.
 ///
 /// # Errors
-/// The file cannot be read or is not a valid policy ([`crate::Error::Config`] names
-/// `file:line:column`).
+/// [`crate::Error::Io`] if the file cannot be read; [`crate::Error::Config`] with
+/// [`ConfigReason::Policy`](crate::error::ConfigReason::Policy), naming `file:line:column`, if
+/// it is not a valid policy.
 pub fn run(args: Args, quiet: bool) -> Result<()> {
     let (policy, origin) = match args.action {
         Action::Check { file } => (Policy::load(&file)?, file.display().to_string()),

@@ -4,7 +4,7 @@
 use std::path::PathBuf;
 
 use crate::audit;
-use crate::error::{Error, Result};
+use crate::error::{Error, InputReason, Result};
 use crate::report::{self, Disclosure, Filter};
 
 /// The report's format.
@@ -45,9 +45,10 @@ pub struct Args {
 /// Runs `blindmatch report`.
 ///
 /// # Errors
-/// [`Error::Input`] for a malformed `--since`; [`Error::Io`] if the log cannot be read or the
-/// report cannot be written. A log that fails verification still yields a report, which says
-/// so prominently.
+/// [`Error::Input`] with [`InputReason::Argument`] for a malformed `--since`; [`Error::Config`]
+/// with [`ConfigReason::Identity`](crate::error::ConfigReason::Identity) for a bad `--key`;
+/// [`Error::Io`] if the log cannot be read or the report cannot be written. A log that fails
+/// verification still yields a report, which says so prominently.
 pub fn run(args: Args, quiet: bool) -> Result<()> {
     let keys = args
         .key
@@ -60,9 +61,12 @@ pub fn run(args: Args, quiet: bool) -> Result<()> {
             let ok = chrono::NaiveDate::parse_from_str(date, "%Y-%m-%d").is_ok()
                 || chrono::DateTime::parse_from_rfc3339(date).is_ok();
             if !ok {
-                return Err(Error::LegacyInput(format!(
-                    "--since {date}: not a date; use YYYY-MM-DD or RFC 3339 (2026-11-28T04:00:00Z)"
-                )));
+                return Err(Error::input(
+                    InputReason::Argument,
+                    format!(
+                        "--since {date}: not a date; use YYYY-MM-DD or RFC 3339 (2026-11-28T04:00:00Z)"
+                    ),
+                ));
             }
             Filter::Since(date.clone())
         }

@@ -69,6 +69,9 @@ reason_enum! {
         Budget => "budget",
         /// A precomputed OPRF index.
         Index => "index",
+        /// Which columns to match on and as what: a key (`--key`, `--column`) or a mapping
+        /// file.
+        Keys => "keys",
         /// A session parameter out of range (chunk size, padding, payload length).
         Parameter => "parameter",
         /// Settings that contradict each other.

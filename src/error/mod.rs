@@ -121,49 +121,6 @@ pub enum Error {
     /// A bug: an invariant of blindmatch itself did not hold. Please report it.
     #[error("internal error (a bug in blindmatch): {0}")]
     Internal(String),
-
-    // The untyped variants below are being replaced by the typed ones above, module by
-    // module; none is constructed once the migration is complete.
-    #[doc(hidden)]
-    #[error("invalid input: {0}")]
-    LegacyInput(String),
-    #[doc(hidden)]
-    #[error("configuration error: {0}")]
-    LegacyConfig(String),
-    #[doc(hidden)]
-    #[error("peer misbehaved: {0}")]
-    LegacyPeerMisbehaved(String),
-    #[doc(hidden)]
-    #[error("peer sent an invalid element at position {index}: {reason}")]
-    LegacyInvalidElement {
-        #[doc(hidden)]
-        index: usize,
-        #[doc(hidden)]
-        reason: ElementError,
-    },
-    #[doc(hidden)]
-    #[error("incompatible peer: {0}")]
-    LegacyIncompatible(String),
-    #[doc(hidden)]
-    #[error("refused by policy rule `{rule}`: {detail}")]
-    LegacyPolicyRefused {
-        #[doc(hidden)]
-        rule: String,
-        #[doc(hidden)]
-        detail: String,
-    },
-    #[doc(hidden)]
-    #[error("audit log: {0}")]
-    LegacyAudit(String),
-    #[doc(hidden)]
-    #[error("TLS: {0}")]
-    LegacyTls(String),
-    #[doc(hidden)]
-    #[error("timed out: {0}")]
-    LegacyTimeout(String),
-    #[doc(hidden)]
-    #[error("cancelled: {0}")]
-    LegacyCancelled(String),
 }
 
 /// Who is at fault, as a coarse category: what the command line turns into an exit code
@@ -254,12 +211,7 @@ impl Error {
 
     /// True when the error is the peer's fault (it broke the protocol).
     pub fn is_peer_fault(&self) -> bool {
-        matches!(
-            self,
-            Error::PeerMisbehaved(_)
-                | Error::LegacyPeerMisbehaved(_)
-                | Error::LegacyInvalidElement { .. }
-        )
+        matches!(self, Error::PeerMisbehaved(_))
     }
 
     /// The policy refusal, if this is one.
@@ -284,15 +236,6 @@ impl Error {
             Error::Incompatible(_) => Category::Incompatible,
             Error::Cancelled(_) => Category::Cancelled,
             Error::Internal(_) => Category::Internal,
-            Error::LegacyInput(_) => Category::Input,
-            Error::LegacyConfig(_) | Error::LegacyAudit(_) => Category::Config,
-            Error::LegacyPolicyRefused { .. } => Category::Policy,
-            Error::LegacyIncompatible(_) => Category::Incompatible,
-            Error::LegacyCancelled(_) => Category::Cancelled,
-            Error::LegacyPeerMisbehaved(_)
-            | Error::LegacyInvalidElement { .. }
-            | Error::LegacyTls(_)
-            | Error::LegacyTimeout(_) => Category::Peer,
         }
     }
 
@@ -313,7 +256,6 @@ impl Error {
             Error::Timeout { deadline, .. } => ("timeout", deadline.as_str()),
             Error::Cancelled(c) => ("cancelled", c.as_str()),
             Error::Internal(_) => ("internal", "bug"),
-            _ => ("legacy", "untyped"),
         };
         format!("{head}.{tail}")
     }

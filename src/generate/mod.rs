@@ -21,7 +21,7 @@ use std::str::FromStr;
 use rand_chacha::ChaCha20Rng;
 use rand_core::SeedableRng;
 
-use crate::error::{Error, Result};
+use crate::error::{Error, InputReason, Result};
 use crate::records::KeySpec;
 
 pub use render::Entity;
@@ -81,9 +81,11 @@ impl GenKind {
     /// The key as a [`KeySpec`].
     ///
     /// # Errors
-    /// Never for the built-in keys; the `Result` comes from parsing.
+    /// Never for the built-in keys: [`Error::Internal`] if one does not parse (a bug).
     pub fn key_spec(self) -> Result<KeySpec> {
-        self.key().parse()
+        self.key()
+            .parse()
+            .map_err(|e| Error::internal(format!("built-in key `{}`: {e}", self.key())))
     }
 }
 
@@ -100,9 +102,10 @@ impl FromStr for GenKind {
             .into_iter()
             .find(|k| k.name() == s)
             .ok_or_else(|| {
-                Error::LegacyInput(format!(
-                    "unknown generator kind `{s}`; use container, imo, person or company"
-                ))
+                Error::input(
+                    InputReason::Argument,
+                    format!("unknown generator kind `{s}`; use container, imo, person or company"),
+                )
             })
     }
 }
@@ -151,21 +154,24 @@ pub const MAX_COUNT: usize = 10_000_000;
 /// Generates two files of `spec.count` records sharing exactly `spec.overlap`.
 ///
 /// # Errors
-/// [`Error::Input`] if `overlap > count` or `count > MAX_COUNT`, or if the kind's value space
-/// is too small for the number of distinct records asked (only possible for very large
-/// company-name sets).
+/// [`Error::Input`] with [`InputReason::Argument`] if `overlap > count`, with
+/// [`InputReason::TooLarge`] if `count > MAX_COUNT` or if the kind's value space is too small
+/// for the number of distinct records asked (only possible for very large company-name sets).
 pub fn generate(spec: &GenSpec) -> Result<Dataset> {
     if spec.overlap > spec.count {
-        return Err(Error::LegacyInput(format!(
-            "--overlap {} is larger than --count {}",
-            spec.overlap, spec.count
-        )));
+        return Err(Error::input(
+            InputReason::Argument,
+            format!(
+                "--overlap {} is larger than --count {}",
+                spec.overlap, spec.count
+            ),
+        ));
     }
     if spec.count > MAX_COUNT {
-        return Err(Error::LegacyInput(format!(
-            "--count {} is larger than {MAX_COUNT}",
-            spec.count
-        )));
+        return Err(Error::input(
+            InputReason::TooLarge,
+            format!("--count {} is larger than {MAX_COUNT}", spec.count),
+        ));
     }
     let mut rng = ChaCha20Rng::seed_from_u64(spec.seed);
     let total = 2 * spec.count - spec.overlap;
@@ -175,10 +181,13 @@ pub fn generate(spec: &GenSpec) -> Result<Dataset> {
     while entities.len() < total {
         attempts += 1;
         if attempts > 20 * total + 1000 {
-            return Err(Error::LegacyInput(format!(
-                "cannot generate {total} distinct {} records: the value space is too small; ask for fewer",
-                spec.kind
-            )));
+            return Err(Error::input(
+                InputReason::TooLarge,
+                format!(
+                    "cannot generate {total} distinct {} records: the value space is too small; ask for fewer",
+                    spec.kind
+                ),
+            ));
         }
         let e = Entity::random(spec.kind, &mut rng)?;
         if seen.insert(e.canonical.clone()) {

@@ -64,7 +64,8 @@ impl Entity {
     /// A random entity of `kind`.
     ///
     /// # Errors
-    /// Only if a generated value fails its own parser, which would be a bug.
+    /// [`Error::Internal`](crate::Error::Internal) only if a generated value fails its own
+    /// parser, which would be a bug.
     pub(crate) fn random(kind: GenKind, rng: &mut ChaCha20Rng) -> Result<Entity> {
         let (key, other, kinds) = match kind {
             GenKind::Container => {
@@ -133,7 +134,11 @@ impl Entity {
         let parts = key
             .iter()
             .zip(&kinds)
-            .map(|(v, k)| k.parse(v))
+            .map(|(v, k)| {
+                k.parse(v).map_err(|e| {
+                    crate::Error::internal(format!("a generated {k} `{v}` does not parse: {e}"))
+                })
+            })
             .collect::<Result<Vec<_>>>()?;
         let canonical = parts
             .iter()

@@ -15,7 +15,7 @@ use rayon::prelude::*;
 use super::element::WireElement;
 use super::hash_to_group::hash_to_ristretto255_xof;
 use super::key::SessionKey;
-use crate::error::{Error, Result};
+use crate::error::{Error, PeerMisbehaved, Result};
 
 /// Elements per `double_and_compress_batch` call and per rayon task. Small enough that a
 /// 1024-element batch keeps every core busy (4 tasks), large enough that the one field
@@ -72,8 +72,9 @@ pub fn hash_and_blind<I: AsRef<[u8]> + Sync>(
 /// `encode(k * decode(e))`.
 ///
 /// # Errors
-/// [`PeerMisbehaved::InvalidElement`](crate::error::PeerMisbehaved::InvalidElement) naming the first element (by position in `elements`) that is not
-/// a canonical encoding or is the identity. No output is produced then.
+/// The peer's fault, [`PeerMisbehaved::InvalidElement`], naming the first element (by
+/// position in `elements`) that is not a canonical encoding or is the identity; no output is
+/// produced then.
 pub fn reblind(key: &SessionKey, elements: &[WireElement]) -> Result<Vec<WireElement>> {
     let mut out = vec![WireElement([0; 32]); elements.len()];
     let failures: Vec<Error> = out
@@ -86,10 +87,13 @@ pub fn reblind(key: &SessionKey, elements: &[WireElement]) -> Result<Vec<WireEle
                 match e.decode() {
                     Ok(p) => halves.push(key.mul_half(&p)),
                     Err(reason) => {
-                        return Some(Error::LegacyInvalidElement {
-                            index: chunk * BATCH + i,
-                            reason,
-                        })
+                        return Some(
+                            PeerMisbehaved::InvalidElement {
+                                index: chunk * BATCH + i,
+                                reason,
+                            }
+                            .into(),
+                        );
                     }
                 }
             }
@@ -115,7 +119,7 @@ pub fn encode(points: &[RistrettoPoint]) -> Vec<WireElement> {
 /// Decodes and validates every element, in parallel.
 ///
 /// # Errors
-/// [`PeerMisbehaved::InvalidElement`](crate::error::PeerMisbehaved::InvalidElement) naming the first invalid element.
+/// The peer's fault, [`PeerMisbehaved::InvalidElement`] naming the first invalid element.
 pub fn decode(elements: &[WireElement]) -> Result<Vec<RistrettoPoint>> {
     let decoded: Vec<_> = elements
         .par_iter()
@@ -125,7 +129,9 @@ pub fn decode(elements: &[WireElement]) -> Result<Vec<RistrettoPoint>> {
     decoded
         .into_iter()
         .enumerate()
-        .map(|(index, r)| r.map_err(|reason| Error::LegacyInvalidElement { index, reason }))
+        .map(|(index, r)| {
+            r.map_err(|reason| PeerMisbehaved::InvalidElement { index, reason }.into())
+        })
         .collect()
 }
 
@@ -167,7 +173,7 @@ pub fn reblind_single(key: &SessionKey, elements: &[WireElement]) -> Result<Vec<
         .map(|(index, e)| {
             e.decode()
                 .map(|p| WireElement::encode(&key.mul(&p)))
-                .map_err(|reason| Error::LegacyInvalidElement { index, reason })
+                .map_err(|reason| PeerMisbehaved::InvalidElement { index, reason }.into())
         })
         .collect()
 }

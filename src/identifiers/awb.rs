@@ -18,7 +18,8 @@ impl AirWaybill {
     /// Parses an air waybill number.
     ///
     /// # Errors
-    /// [`Error::Input`](crate::Error::Input) if it is not 11 digits, the prefix is `000`, or
+    /// [`Error::Input`](crate::Error::Input) with
+    /// [`InputReason::Value`](crate::error::InputReason::Value) if it is not 11 digits, the prefix is `000`, or
     /// the check digit is wrong.
     pub fn parse(input: &str) -> Result<Self> {
         let s = compact_upper(input);

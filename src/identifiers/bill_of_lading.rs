@@ -13,7 +13,8 @@ impl BillOfLading {
     /// Parses a bill of lading number.
     ///
     /// # Errors
-    /// [`Error::Input`](crate::Error::Input) if it holds a non-ASCII letter or digit, or if
+    /// [`Error::Input`](crate::Error::Input) with
+    /// [`InputReason::Value`](crate::error::InputReason::Value) if it holds a non-ASCII letter or digit, or if
     /// 0 or more than 35 letters and digits remain.
     pub fn parse(input: &str) -> Result<Self> {
         const KIND: &str = "bill of lading number";

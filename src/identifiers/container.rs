@@ -37,7 +37,8 @@ impl ContainerNumber {
     /// Parses and validates a container number.
     ///
     /// # Errors
-    /// [`Error::Input`](crate::Error::Input) naming the problem: wrong length, owner code not three letters,
+    /// [`Error::Input`](crate::Error::Input) with
+    /// [`InputReason::Value`](crate::error::InputReason::Value) naming the problem: wrong length, owner code not three letters,
     /// equipment category not `U`, `J` or `Z`, serial not six digits, or wrong check digit.
     pub fn parse(input: &str) -> Result<Self> {
         let s = compact_upper(input);

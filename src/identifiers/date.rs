@@ -54,7 +54,8 @@ impl DateOfBirth {
     /// Parses a date of birth.
     ///
     /// # Errors
-    /// [`Error::Input`](crate::Error::Input) if the format is not one of the above, the date
+    /// [`Error::Input`](crate::Error::Input) with
+    /// [`InputReason::Value`](crate::error::InputReason::Value) if the format is not one of the above, the date
     /// does not exist (`31 Feb`), or the year is out of range.
     pub fn parse(input: &str) -> Result<Self> {
         let parts: Vec<&str> = input

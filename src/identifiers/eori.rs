@@ -15,7 +15,8 @@ impl Eori {
     /// Parses an EORI number, ignoring case, white space, `-`, `.` and `/`.
     ///
     /// # Errors
-    /// [`Error::Input`](crate::Error::Input) if the country prefix is unknown or the rest is
+    /// [`Error::Input`](crate::Error::Input) with
+    /// [`InputReason::Value`](crate::error::InputReason::Value) if the country prefix is unknown or the rest is
     /// not 1 to 15 letters and digits.
     pub fn parse(input: &str) -> Result<Self> {
         let s = compact_upper(input);

@@ -20,7 +20,7 @@
 //! Other kinds have no extractor.
 
 use super::IdentifierKind;
-use crate::error::{Error, Result};
+use crate::error::{ConfigReason, Error, Result};
 
 /// True if `kind` has an extractor.
 pub fn supports(kind: IdentifierKind) -> bool {
@@ -38,12 +38,15 @@ pub fn supports(kind: IdentifierKind) -> bool {
 /// The candidates for `kind` found in `text`, in order of appearance (raw, not yet validated).
 ///
 /// # Errors
-/// [`Error::Config`] if `kind` has no extractor (see [`supports`]).
+/// [`Error::Config`] with [`ConfigReason::Keys`] if `kind` has no extractor (see [`supports`]).
 pub fn extract(kind: IdentifierKind, text: &str) -> Result<Vec<String>> {
     if !supports(kind) {
-        return Err(Error::LegacyConfig(format!(
-            "identifiers of kind `{kind}` cannot be extracted from free text; extractors exist for imo_ship, imo_company, lei, passport, date_of_birth and eori"
-        )));
+        return Err(Error::config(
+            ConfigReason::Keys,
+            format!(
+                "identifiers of kind `{kind}` cannot be extracted from free text; extractors exist for imo_ship, imo_company, lei, passport, date_of_birth and eori"
+            ),
+        ));
     }
     let mut out = Vec::new();
     for clause in text.split(';') {
@@ -145,6 +148,12 @@ mod tests {
         assert_eq!(x(IdentifierKind::Passport), ["1084010", "A123", "6067015"]);
         assert_eq!(x(IdentifierKind::Lei), ["253400V1H6ART1UQ0N98"]);
         assert_eq!(x(IdentifierKind::DateOfBirth), ["17 Dec 1984", "1985"]);
-        assert!(extract(IdentifierKind::Container, REMARKS).is_err());
+        assert!(matches!(
+            extract(IdentifierKind::Container, REMARKS),
+            Err(Error::Config(crate::error::ConfigError {
+                reason: ConfigReason::Keys,
+                ..
+            }))
+        ));
     }
 }

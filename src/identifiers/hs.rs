@@ -15,7 +15,8 @@ impl HsCode {
     /// Parses an HS code, ignoring white space, `.`, `-` and `/`.
     ///
     /// # Errors
-    /// [`Error::Input`](crate::Error::Input) if it is not 6, 8 or 10 digits or the chapter
+    /// [`Error::Input`](crate::Error::Input) with
+    /// [`InputReason::Value`](crate::error::InputReason::Value) if it is not 6, 8 or 10 digits or the chapter
     /// does not exist.
     pub fn parse(input: &str) -> Result<Self> {
         let s = compact_upper(input);

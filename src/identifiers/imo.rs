@@ -35,7 +35,8 @@ impl ImoShipNumber {
     /// Parses `9187629`, `IMO 9187629`, `IMO9187629` or `imo: 9187629`.
     ///
     /// # Errors
-    /// [`Error::Input`](crate::Error::Input) if it is not seven digits or the check digit is wrong.
+    /// [`Error::Input`](crate::Error::Input) with
+    /// [`InputReason::Value`](crate::error::InputReason::Value) if it is not seven digits or the check digit is wrong.
     pub fn parse(input: &str) -> Result<Self> {
         let s = seven_digits(input, SHIP)?;
         let d: Vec<u32> = s.bytes().map(|b| u32::from(b - b'0')).collect();
@@ -73,7 +74,8 @@ impl ImoCompanyNumber {
     /// Parses seven digits, optionally after `IMO`.
     ///
     /// # Errors
-    /// [`Error::Input`](crate::Error::Input) if it is not seven digits.
+    /// [`Error::Input`](crate::Error::Input) with
+    /// [`InputReason::Value`](crate::error::InputReason::Value) if it is not seven digits.
     pub fn parse(input: &str) -> Result<Self> {
         seven_digits(input, COMPANY).map(ImoCompanyNumber)
     }

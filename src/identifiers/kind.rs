@@ -3,7 +3,7 @@
 use std::fmt;
 use std::str::FromStr;
 
-use crate::error::{Error, Result};
+use crate::error::{Error, InputReason, Result};
 
 /// Version of the canonicalisation rules. It is part of every encoded item, so values
 /// canonicalised under different rules never match by accident; bump it whenever a rule in
@@ -117,8 +117,10 @@ impl IdentifierKind {
     /// Parses, validates and canonicalises `input` as a value of this kind.
     ///
     /// # Errors
-    /// [`Error::Input`] saying what is wrong with the value (bad length, bad character, wrong
-    /// check digit, unknown country, ...).
+    /// [`Error::Input`] with [`InputReason::Value`] saying what is wrong with the value (bad
+    /// length, bad character, wrong check digit, unknown country, ...), or with
+    /// [`InputReason::TooLarge`] for a raw value longer than
+    /// [`RawValue::MAX_LEN`](super::RawValue::MAX_LEN).
     pub fn parse(self, input: &str) -> Result<Canonical> {
         use super::*;
         let value = match self {
@@ -159,10 +161,13 @@ impl FromStr for IdentifierKind {
             .find(|k| k.name() == wanted)
             .ok_or_else(|| {
                 let names: Vec<&str> = IdentifierKind::ALL.iter().map(|k| k.name()).collect();
-                Error::LegacyInput(format!(
-                    "unknown identifier kind `{s}`; use one of: {}",
-                    names.join(", ")
-                ))
+                Error::input(
+                    InputReason::Argument,
+                    format!(
+                        "unknown identifier kind `{s}`; use one of: {}",
+                        names.join(", ")
+                    ),
+                )
             })
     }
 }
@@ -278,7 +283,29 @@ mod tests {
         tags.sort_unstable();
         tags.dedup();
         assert_eq!(tags.len(), IdentifierKind::ALL.len() - 1);
-        assert!("container-number".parse::<IdentifierKind>().is_err());
+        assert!(matches!(
+            "container-number".parse::<IdentifierKind>(),
+            Err(Error::Input(crate::error::InputError {
+                reason: InputReason::Argument,
+                ..
+            }))
+        ));
+        // A bad value is a `Value`, an over-long raw value `TooLarge`.
+        let reason = |k: IdentifierKind, v: &str| match k.parse(v) {
+            Err(Error::Input(e)) => Some(e.reason),
+            _ => None,
+        };
+        assert_eq!(
+            reason(IdentifierKind::Container, "CSQU3054384"),
+            Some(InputReason::Value)
+        );
+        assert_eq!(
+            reason(
+                IdentifierKind::Raw,
+                &"x".repeat(super::super::RawValue::MAX_LEN + 1)
+            ),
+            Some(InputReason::TooLarge)
+        );
     }
 
     #[test]

@@ -17,7 +17,8 @@ impl Lei {
     /// Parses an LEI, ignoring case, white space and `-`.
     ///
     /// # Errors
-    /// [`Error::Input`](crate::Error::Input) on a wrong length, a character other than A-Z and
+    /// [`Error::Input`](crate::Error::Input) with
+    /// [`InputReason::Value`](crate::error::InputReason::Value) on a wrong length, a character other than A-Z and
     /// 0-9, non-digit check characters, or a failed MOD 97-10 check.
     pub fn parse(input: &str) -> Result<Self> {
         let s = compact_upper(input);

@@ -15,7 +15,8 @@ impl UnLocode {
     /// Parses a UN/LOCODE, ignoring case, white space and `-`.
     ///
     /// # Errors
-    /// [`Error::Input`](crate::Error::Input) if it is not 5 characters, the country is
+    /// [`Error::Input`](crate::Error::Input) with
+    /// [`InputReason::Value`](crate::error::InputReason::Value) if it is not 5 characters, the country is
     /// unknown, or the location holds a character outside A-Z and 2-9.
     pub fn parse(input: &str) -> Result<Self> {
         let s = compact_upper(input);

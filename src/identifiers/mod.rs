@@ -61,11 +61,18 @@ pub use raw::RawValue;
 pub(crate) use container::check_value as container_check_value;
 pub(crate) use imo::check_digit as imo_check_digit;
 
-use crate::error::Error;
+use crate::error::{Error, InputReason};
 
-/// Builds the error of a value that failed to parse as `kind`: says what is wrong with it.
+/// Builds the error of a value that failed to parse as `kind` ([`InputReason::Value`]): says
+/// what is wrong with it.
 pub(crate) fn invalid(kind: &str, reason: impl std::fmt::Display) -> Error {
-    Error::LegacyInput(format!("not a valid {kind}: {reason}"))
+    invalid_as(InputReason::Value, kind, reason)
+}
+
+/// As [`invalid`], with another reason (a value over a length limit:
+/// [`InputReason::TooLarge`]).
+pub(crate) fn invalid_as(why: InputReason, kind: &str, reason: impl std::fmt::Display) -> Error {
+    Error::input(why, format!("not a valid {kind}: {reason}"))
 }
 
 /// Upper-cases `s` and removes the separators people type inside identifiers (white space,

@@ -109,7 +109,8 @@ impl PersonName {
     /// Canonicalises a person's name.
     ///
     /// # Errors
-    /// [`Error::Input`](crate::Error::Input) if no letter or digit remains.
+    /// [`Error::Input`](crate::Error::Input) with
+    /// [`InputReason::Value`](crate::error::InputReason::Value) if no letter or digit remains.
     pub fn parse(input: &str) -> Result<Self> {
         let t = tokens(input);
         if t.is_empty() {
@@ -133,7 +134,8 @@ impl CompanyName {
     /// Canonicalises a company name.
     ///
     /// # Errors
-    /// [`Error::Input`](crate::Error::Input) if no letter or digit remains.
+    /// [`Error::Input`](crate::Error::Input) with
+    /// [`InputReason::Value`](crate::error::InputReason::Value) if no letter or digit remains.
     pub fn parse(input: &str) -> Result<Self> {
         let all = tokens(input);
         if all.is_empty() {

@@ -19,7 +19,8 @@ impl PassportNumber {
     /// Parses a document number without check digit.
     ///
     /// # Errors
-    /// [`Error::Input`](crate::Error::Input) if it is empty, longer than 20 characters, or
+    /// [`Error::Input`](crate::Error::Input) with
+    /// [`InputReason::Value`](crate::error::InputReason::Value) if it is empty, longer than 20 characters, or
     /// holds a character outside A-Z and 0-9.
     pub fn parse(input: &str) -> Result<Self> {
         let s = compact_upper(input);

@@ -1,7 +1,7 @@
 //! Opaque values, for `--column` without a kind.
 
-use super::invalid;
-use crate::error::Result;
+use super::{invalid, invalid_as};
+use crate::error::{InputReason, Result};
 
 /// An opaque value: leading and trailing white space removed, otherwise kept byte for byte.
 /// Use a specific kind whenever one fits: raw values match only if typed identically.
@@ -15,7 +15,9 @@ impl RawValue {
     /// Trims `input`.
     ///
     /// # Errors
-    /// [`Error::Input`](crate::Error::Input) if nothing remains or it is longer than
+    /// [`Error::Input`](crate::Error::Input) with
+    /// [`InputReason::Value`](crate::error::InputReason::Value) if nothing remains, with
+    /// [`InputReason::TooLarge`](crate::error::InputReason::TooLarge) if it is longer than
     /// [`RawValue::MAX_LEN`] bytes.
     pub fn parse(input: &str) -> Result<Self> {
         let s = input.trim();
@@ -23,7 +25,8 @@ impl RawValue {
             return Err(invalid("value", "it is empty"));
         }
         if s.len() > Self::MAX_LEN {
-            return Err(invalid(
+            return Err(invalid_as(
+                InputReason::TooLarge,
                 "value",
                 format!("longer than {} bytes", Self::MAX_LEN),
             ));

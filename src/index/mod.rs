@@ -23,7 +23,7 @@ use serde::{Deserialize, Serialize};
 
 pub use wrap::{FORMAT, MIN_PASSPHRASE_LEN};
 
-use crate::error::{Error, Result};
+use crate::error::{ConfigReason, Error, Result};
 use crate::oprf::{OprfKey, Suite};
 use crate::protocol::oprf_psi::prepared::LabelParts;
 use crate::protocol::oprf_psi::PreparedSender;
@@ -60,8 +60,9 @@ impl Index {
     /// if missing; an existing index there is refused).
     ///
     /// # Errors
-    /// [`Error::Config`] if `dir` already holds an index or the passphrase is too short;
-    /// [`Error::Input`] as [`PreparedSender::new`]; [`Error::Io`] on write failures.
+    /// [`Error::Config`] with [`ConfigReason::Index`] if `dir` already holds an index or the
+    /// passphrase is too short; [`Error::Input`] as [`PreparedSender::new`]; [`Error::Io`] on
+    /// write failures.
     pub fn create<R: CryptoRng + ?Sized>(
         dir: &Path,
         suite: Suite,
@@ -71,10 +72,13 @@ impl Index {
         rng: &mut R,
     ) -> Result<Index> {
         if dir.join("index.json").exists() {
-            return Err(Error::LegacyConfig(format!(
-                "{} already holds an index; use --add/--remove to change it, or another --out",
-                dir.display()
-            )));
+            return Err(Error::config(
+                ConfigReason::Index,
+                format!(
+                    "{} already holds an index; use --add/--remove to change it, or another --out",
+                    dir.display()
+                ),
+            ));
         }
         let key = OprfKey::random(rng);
         let mut salt = [0u8; 16];
@@ -96,34 +100,53 @@ impl Index {
     /// Opens the index in `dir`, unwrapping its key with the passphrase.
     ///
     /// # Errors
-    /// [`Error::Config`] for a wrong passphrase or a damaged or foreign directory;
-    /// [`Error::Io`] when a file cannot be read.
+    /// [`Error::Config`] with [`ConfigReason::Index`] for a wrong or too short passphrase or a
+    /// damaged or foreign directory; [`Error::Io`] when a file cannot be read.
     pub fn open(dir: &Path, passphrase: &[u8]) -> Result<Index> {
         let read = |name: &str| {
             let p = dir.join(name);
             fs::read(&p).map_err(|e| Error::io(format!("reading {}", p.display()), e))
         };
-        let meta: Meta = serde_json::from_slice(&read("index.json")?)
-            .map_err(|e| Error::LegacyConfig(format!("{}/index.json: {e}", dir.display())))?;
+        let meta: Meta = serde_json::from_slice(&read("index.json")?).map_err(|e| {
+            Error::config(
+                ConfigReason::Index,
+                format!("{}/index.json: {e}", dir.display()),
+            )
+        })?;
         if meta.format != FORMAT {
-            return Err(Error::LegacyConfig(format!(
-                "{}/index.json has format `{}`; this blindmatch reads `{FORMAT}`",
-                dir.display(),
-                meta.format
-            )));
+            return Err(Error::config(
+                ConfigReason::Index,
+                format!(
+                    "{}/index.json has format `{}`; this blindmatch reads `{FORMAT}`",
+                    dir.display(),
+                    meta.format
+                ),
+            ));
         }
         let salt: [u8; 16] = hex::decode(&meta.salt)
             .ok()
             .and_then(|s| s.try_into().ok())
             .ok_or_else(|| {
-                Error::LegacyConfig(format!("{}/index.json: bad salt", dir.display()))
+                Error::config(
+                    ConfigReason::Index,
+                    format!("{}/index.json: bad salt", dir.display()),
+                )
             })?;
         let wrapped = read("key.wrapped")?;
         let key = wrap::unwrap(&wrapped, meta.suite, &salt, passphrase)?;
         let (tags, labels) = parse_entries(&read("tags.bin")?, meta.items, meta.labeled)
-            .ok_or_else(|| Error::LegacyConfig(format!("{}/tags.bin is damaged", dir.display())))?;
-        let set = PreparedSender::from_parts(meta.suite, key, tags, labels)
-            .map_err(|e| Error::LegacyConfig(format!("{}/tags.bin: {e}", dir.display())))?;
+            .ok_or_else(|| {
+                Error::config(
+                    ConfigReason::Index,
+                    format!("{}/tags.bin is damaged", dir.display()),
+                )
+            })?;
+        let set = PreparedSender::from_parts(meta.suite, key, tags, labels).map_err(|e| {
+            Error::config(
+                ConfigReason::Index,
+                format!("{}/tags.bin: {e}", dir.display()),
+            )
+        })?;
         Ok(Index {
             dir: dir.to_path_buf(),
             salt,
@@ -153,7 +176,8 @@ impl Index {
     /// Writes the index to its directory (each file written whole, then renamed).
     ///
     /// # Errors
-    /// [`Error::Io`] when the directory or a file cannot be written.
+    /// [`Error::Io`] when the directory or a file cannot be written; [`Error::Internal`] if
+    /// `index.json` cannot be encoded.
     pub fn save(&self) -> Result<()> {
         fs::create_dir_all(&self.dir)
             .map_err(|e| Error::io(format!("creating {}", self.dir.display()), e))?;
@@ -167,7 +191,7 @@ impl Index {
             kinds: self.kinds.clone(),
         };
         let json = serde_json::to_vec_pretty(&meta)
-            .map_err(|e| Error::LegacyConfig(format!("serialising index.json: {e}")))?;
+            .map_err(|e| Error::internal(format!("serialising index.json: {e}")))?;
         self.write("key.wrapped", &self.wrapped)?;
         self.write("tags.bin", &encode_entries(&self.set))?;
         self.write("index.json", &json)

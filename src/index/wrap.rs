@@ -17,7 +17,7 @@ use sha3::Shake256;
 use zeroize::Zeroizing;
 
 use crate::dst;
-use crate::error::{Error, Result};
+use crate::error::{ConfigReason, Error, Result};
 use crate::oprf::{OprfKey, Suite};
 
 /// Shortest passphrase accepted, in bytes.
@@ -28,11 +28,14 @@ pub const FORMAT: &str = "blindmatch-oprf-index-v1";
 
 fn kek(salt: &[u8; 16], passphrase: &[u8]) -> Result<Zeroizing<[u8; 32]>> {
     if passphrase.len() < MIN_PASSPHRASE_LEN {
-        return Err(Error::LegacyConfig(format!(
-            "the passphrase file holds {} bytes; it needs at least {MIN_PASSPHRASE_LEN} random \
-             bytes (create one with `head -c 32 /dev/urandom | base64 > FILE`)",
-            passphrase.len()
-        )));
+        return Err(Error::config(
+            ConfigReason::Index,
+            format!(
+                "the passphrase file holds {} bytes; it needs at least {MIN_PASSPHRASE_LEN} \
+                 random bytes (create one with `head -c 32 /dev/urandom | base64 > FILE`)",
+                passphrase.len()
+            ),
+        ));
     }
     let mut h = Shake256::default();
     h.update(dst::INDEX_KEY_WRAP);
@@ -52,7 +55,8 @@ fn aad(suite: Suite) -> Vec<u8> {
 /// Wraps `key`: returns the 12-byte nonce followed by the 48-byte ciphertext.
 ///
 /// # Errors
-/// [`Error::Config`] if the passphrase is too short.
+/// [`Error::Config`] with [`ConfigReason::Index`] if the passphrase is too short;
+/// [`Error::Internal`] if encryption fails.
 pub fn wrap<R: CryptoRng + ?Sized>(
     key: &OprfKey,
     suite: Suite,
@@ -72,20 +76,21 @@ pub fn wrap<R: CryptoRng + ?Sized>(
                 aad: &aad(suite),
             },
         )
-        .map_err(|_| Error::LegacyConfig("wrapping the index key failed".into()))?;
+        .map_err(|_| Error::internal("wrapping the index key failed"))?;
     Ok([nonce.as_slice(), &ct].concat())
 }
 
 /// Unwraps a key wrapped by [`wrap`].
 ///
 /// # Errors
-/// [`Error::Config`] if the passphrase is wrong or too short, or the wrapped key was altered.
+/// [`Error::Config`] with [`ConfigReason::Index`] if the passphrase is wrong or too short, or
+/// the wrapped key was altered.
 pub fn unwrap(wrapped: &[u8], suite: Suite, salt: &[u8; 16], passphrase: &[u8]) -> Result<OprfKey> {
     let kek = kek(salt, passphrase)?;
     let wrong = || {
-        Error::LegacyConfig(
-            "cannot decrypt the index key: wrong passphrase file, or key.wrapped was altered"
-                .into(),
+        Error::config(
+            ConfigReason::Index,
+            "cannot decrypt the index key: wrong passphrase file, or key.wrapped was altered",
         )
     };
     if wrapped.len() != 12 + 32 + 16 {

@@ -11,7 +11,7 @@ use zeroize::Zeroizing;
 
 use super::server::{check_lengths, non_identity};
 use super::suite::{OprfOutput, Suite};
-use crate::error::{Error, Result};
+use crate::error::{Error, InputReason, PeerMisbehaved, Result};
 use crate::group::batch::BATCH;
 use crate::group::WireElement;
 
@@ -31,7 +31,8 @@ impl std::fmt::Debug for Blinded {
 /// to finalize with and `blindedElement_i = encode(blind_i * HashToGroup(input_i))`.
 ///
 /// # Errors
-/// [`Error::Input`] if an input is longer than 65535 bytes or hashes to the identity.
+/// [`Error::Input`] with [`InputReason::TooLarge`] if an input is longer than 65535 bytes,
+/// with [`InputReason::Value`] if it hashes to the identity.
 pub fn blind<I: AsRef<[u8]> + Sync, R: CryptoRng + ?Sized>(
     suite: Suite,
     inputs: &[I],
@@ -52,7 +53,8 @@ pub fn blind<I: AsRef<[u8]> + Sync, R: CryptoRng + ?Sized>(
 /// generator. Use [`blind`] otherwise.
 ///
 /// # Errors
-/// As [`blind`], and [`Error::Input`] if the counts differ or a blind is zero.
+/// As [`blind`], and [`Error::Input`] with [`InputReason::Argument`] if the counts differ or a
+/// blind is zero.
 pub fn blind_with<I: AsRef<[u8]> + Sync>(
     suite: Suite,
     inputs: &[I],
@@ -60,8 +62,9 @@ pub fn blind_with<I: AsRef<[u8]> + Sync>(
 ) -> Result<(Blinded, Vec<WireElement>)> {
     let blinds = Zeroizing::new(blinds);
     if blinds.len() != inputs.len() || blinds.contains(&Scalar::ZERO) {
-        return Err(Error::LegacyInput(
-            "one non-zero blind per OPRF input is required".into(),
+        return Err(Error::input(
+            InputReason::Argument,
+            "one non-zero blind per OPRF input is required",
         ));
     }
     check_lengths(inputs)?;
@@ -102,24 +105,29 @@ impl Blinded {
     /// `inputs` must be the inputs given to [`blind`], in the same order.
     ///
     /// # Errors
-    /// [`Error::Input`] if the counts differ; [`PeerMisbehaved::InvalidElement`](crate::error::PeerMisbehaved::InvalidElement) for the first
-    /// evaluated element that is not canonical or is the identity (a peer's fault).
+    /// [`Error::Input`] with [`InputReason::Argument`] if `inputs` are not as many as were
+    /// blinded; the peer's fault, [`Error::PeerMisbehaved`], with
+    /// [`PeerMisbehaved::WrongCount`] if `evaluated` are not as many, with
+    /// [`PeerMisbehaved::InvalidElement`] for the first evaluated element that is not
+    /// canonical or is the identity.
     pub fn finalize<I: AsRef<[u8]> + Sync>(
         self,
         inputs: &[I],
         evaluated: &[WireElement],
     ) -> Result<Vec<OprfOutput>> {
         if inputs.len() != self.blinds.len() {
-            return Err(Error::LegacyInput(
-                "Finalize needs the inputs that were blinded".into(),
+            return Err(Error::input(
+                InputReason::Argument,
+                "Finalize needs the inputs that were blinded",
             ));
         }
         if evaluated.len() != self.blinds.len() {
-            return Err(Error::LegacyPeerMisbehaved(format!(
-                "{} evaluated elements for {} blinded ones",
-                evaluated.len(),
-                self.blinds.len()
-            )));
+            return Err(PeerMisbehaved::WrongCount {
+                what: "evaluated elements",
+                got: evaluated.len() as u64,
+                expected: self.blinds.len() as u64,
+            }
+            .into());
         }
         let suite = self.suite;
         let half = Scalar::from(2u8).invert();
@@ -137,10 +145,10 @@ impl Blinded {
                     .enumerate()
                     .map(|(i, (inv, z))| {
                         z.decode().map(|z| (inv * half) * z).map_err(|reason| {
-                            Error::LegacyInvalidElement {
+                            Error::from(PeerMisbehaved::InvalidElement {
                                 index: chunk * BATCH + i,
                                 reason,
-                            }
+                            })
                         })
                     })
                     .collect::<Result<Vec<RistrettoPoint>>>()?;

@@ -8,7 +8,7 @@ use rayon::prelude::*;
 use zeroize::Zeroizing;
 
 use super::suite::{OprfOutput, Suite};
-use crate::error::{Error, Result};
+use crate::error::{Error, InputReason, Result};
 use crate::group::batch::{self, BATCH};
 use crate::group::{SessionKey, WireElement};
 
@@ -34,11 +34,17 @@ impl OprfKey {
     /// RFC 9497 section 3.2.1 `DeriveKeyPair(seed, info)` (the private half).
     ///
     /// # Errors
-    /// [`Error::Input`] if `info` is longer than 65535 bytes, or (with probability about
-    /// 2^-2000) if 256 counters all give zero, the RFC's `DeriveKeyPairError`.
+    /// [`Error::Input`] with [`InputReason::TooLarge`] if `info` is longer than 65535 bytes,
+    /// or with [`InputReason::Argument`] (with probability about 2^-2000) if 256 counters all
+    /// give zero, the RFC's `DeriveKeyPairError`.
     pub fn derive(suite: Suite, seed: &[u8; 32], info: &[u8]) -> Result<Self> {
         let info_len = u16::try_from(info.len())
-            .map_err(|_| Error::LegacyInput("OPRF key info longer than 65535 bytes".into()))?
+            .map_err(|_| {
+                Error::input(
+                    InputReason::TooLarge,
+                    "OPRF key info longer than 65535 bytes",
+                )
+            })?
             .to_be_bytes();
         let dst = suite.derive_key_pair_dst();
         for counter in 0..=255u8 {
@@ -47,8 +53,9 @@ impl OprfKey {
                 return Ok(OprfKey { key });
             }
         }
-        Err(Error::LegacyInput(
-            "DeriveKeyPairError: no non-zero scalar".into(),
+        Err(Error::input(
+            InputReason::Argument,
+            "DeriveKeyPairError: no non-zero scalar",
         ))
     }
 
@@ -75,8 +82,10 @@ impl OprfKey {
     /// parallel and chunked ([`batch::reblind`]).
     ///
     /// # Errors
-    /// [`PeerMisbehaved::InvalidElement`](crate::error::PeerMisbehaved::InvalidElement) for the first element that is not canonical or is the
-    /// identity (RFC 9497 `DeserializeError`); nothing is evaluated then.
+    /// The peer's fault,
+    /// [`PeerMisbehaved::InvalidElement`](crate::error::PeerMisbehaved::InvalidElement), for
+    /// the first element that is not canonical or is the identity (RFC 9497
+    /// `DeserializeError`); nothing is evaluated then.
     pub fn blind_evaluate(&self, blinded: &[WireElement]) -> Result<Vec<WireElement>> {
         batch::reblind(&self.key, blinded)
     }
@@ -86,8 +95,8 @@ impl OprfKey {
     /// batch: hash-to-group, multiply, batched encoding and the suite's hash, in parallel.
     ///
     /// # Errors
-    /// [`Error::Input`] if an input is longer than 65535 bytes or hashes to the identity
-    /// (RFC 9497 `InvalidInputError`).
+    /// [`Error::Input`] with [`InputReason::TooLarge`] if an input is longer than 65535 bytes,
+    /// with [`InputReason::Value`] if it hashes to the identity (RFC 9497 `InvalidInputError`).
     pub fn evaluate<I: AsRef<[u8]> + Sync>(
         &self,
         suite: Suite,
@@ -119,9 +128,10 @@ impl OprfKey {
 /// RFC 9497 inputs are at most 65535 bytes.
 pub(crate) fn check_lengths<I: AsRef<[u8]>>(inputs: &[I]) -> Result<()> {
     match inputs.iter().position(|x| x.as_ref().len() > MAX_INPUT_LEN) {
-        Some(i) => Err(Error::LegacyInput(format!(
-            "OPRF input {i} is longer than {MAX_INPUT_LEN} bytes; shorten the identifier"
-        ))),
+        Some(i) => Err(Error::input(
+            InputReason::TooLarge,
+            format!("OPRF input {i} is longer than {MAX_INPUT_LEN} bytes; shorten the identifier"),
+        )),
         None => Ok(()),
     }
 }
@@ -130,8 +140,9 @@ pub(crate) fn check_lengths<I: AsRef<[u8]>>(inputs: &[I]) -> Result<()> {
 pub(crate) fn non_identity(p: RistrettoPoint) -> Result<RistrettoPoint> {
     use curve25519_dalek::traits::IsIdentity;
     if p.is_identity() {
-        Err(Error::LegacyInput(
-            "an OPRF input hashes to the identity element (InvalidInputError)".into(),
+        Err(Error::input(
+            InputReason::Value,
+            "an OPRF input hashes to the identity element (InvalidInputError)",
         ))
     } else {
         Ok(p)

@@ -153,10 +153,13 @@ impl std::str::FromStr for Suite {
             .into_iter()
             .find(|suite| suite.identifier() == s.as_bytes())
             .ok_or_else(|| {
-                crate::Error::LegacyInput(format!(
-                    "unknown OPRF suite `{s}`: use `ristretto255-SHA512` or \
-                     `ristretto255-SHAKE256-blindmatch-v1`"
-                ))
+                crate::Error::input(
+                    crate::error::InputReason::Argument,
+                    format!(
+                        "unknown OPRF suite `{s}`: use `ristretto255-SHA512` or \
+                         `ristretto255-SHAKE256-blindmatch-v1`"
+                    ),
+                )
             })
     }
 }

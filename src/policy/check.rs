@@ -3,7 +3,7 @@
 //! peer's announced count.
 
 use super::Policy;
-use crate::error::{Error, Result};
+use crate::error::{Error, PolicyRule, Result};
 
 /// What a session would do, for [`Policy::check_session`].
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -27,11 +27,9 @@ pub struct SessionRequest {
     pub prior_cardinality_run: bool,
 }
 
-fn refuse(rule: &str, detail: String) -> Error {
-    Error::LegacyPolicyRefused {
-        rule: rule.to_owned(),
-        detail,
-    }
+/// A refusal under `rule`.
+fn refuse(rule: PolicyRule, detail: String) -> Error {
+    Error::refused(rule, detail)
 }
 
 impl Policy {
@@ -39,13 +37,14 @@ impl Policy {
     /// local state: [`crate::budget::BudgetStore::admit`] checks both).
     ///
     /// # Errors
-    /// [`Error::PolicyRefused`] whose `rule` is the policy key that refused the session:
-    /// `modes`, `identifier_kinds`, `min_set_size`, `max_set_size`, `padding_bound`,
-    /// `revealable_columns` or `cardinality_before_reveal`.
+    /// [`Error::PolicyRefused`] whose `rule` is the [`PolicyRule`] that refused the session:
+    /// [`PolicyRule::Modes`], [`PolicyRule::IdentifierKinds`], [`PolicyRule::MinSetSize`],
+    /// [`PolicyRule::MaxSetSize`], [`PolicyRule::PaddingBound`],
+    /// [`PolicyRule::RevealableColumns`] or [`PolicyRule::CardinalityBeforeReveal`].
     pub fn check_session(&self, req: &SessionRequest) -> Result<()> {
         if !self.modes.contains(&req.mode) {
             return Err(refuse(
-                "modes",
+                PolicyRule::Modes,
                 format!(
                     "mode `{}` is not allowed; the policy allows {}",
                     req.mode,
@@ -55,14 +54,14 @@ impl Policy {
         }
         if req.kinds.is_empty() {
             return Err(refuse(
-                "identifier_kinds",
+                PolicyRule::IdentifierKinds,
                 "the session does not say which identifier kind it matches".to_owned(),
             ));
         }
         for kind in &req.kinds {
             if !self.identifier_kinds.contains(kind) {
                 return Err(refuse(
-                    "identifier_kinds",
+                    PolicyRule::IdentifierKinds,
                     format!(
                         "identifier kind `{kind}` is not allowed; the policy allows {}",
                         list(self.identifier_kinds.iter())
@@ -75,7 +74,7 @@ impl Policy {
             match self.padding_bound {
                 Some(bound) if peer != bound => {
                     return Err(refuse(
-                        "padding_bound",
+                        PolicyRule::PaddingBound,
                         format!(
                             "peer {} announced {peer} elements; the policy requires exactly the \
                              padding bound {bound}",
@@ -90,7 +89,7 @@ impl Policy {
         for column in &req.revealed_columns {
             if !self.revealable_columns.contains(column) {
                 return Err(refuse(
-                    "revealable_columns",
+                    PolicyRule::RevealableColumns,
                     format!(
                         "column `{column}` may not be revealed; the policy allows {}",
                         list(self.revealable_columns.iter())
@@ -103,7 +102,7 @@ impl Policy {
             && !req.prior_cardinality_run
         {
             return Err(refuse(
-                "cardinality_before_reveal",
+                PolicyRule::CardinalityBeforeReveal,
                 format!(
                     "mode `{}` reveals items, and no count-only (cardinality) session with peer {} \
                      has completed yet; run one first",
@@ -119,13 +118,15 @@ impl Policy {
     /// items. [`Policy::check_session`] applies them too.
     ///
     /// # Errors
-    /// [`Error::PolicyRefused`] naming the rule.
+    /// [`Error::PolicyRefused`] with [`PolicyRule::MinSetSize`], [`PolicyRule::MaxSetSize`] or
+    /// [`PolicyRule::PaddingBound`].
+    /// [`Policy::check_session`].)
     pub fn check_own_size(&self, own_count: u64) -> Result<()> {
         self.check_size("our set", own_count)?;
         if let Some(bound) = self.padding_bound {
             if own_count > bound {
                 return Err(refuse(
-                    "padding_bound",
+                    PolicyRule::PaddingBound,
                     format!(
                         "our set has {own_count} unique items, more than the padding bound {bound}"
                     ),
@@ -138,7 +139,7 @@ impl Policy {
     fn check_size(&self, whose: &str, count: u64) -> Result<()> {
         if count < self.min_set_size {
             return Err(refuse(
-                "min_set_size",
+                PolicyRule::MinSetSize,
                 format!(
                     "{whose} has {count} unique items, fewer than the minimum {}",
                     self.min_set_size
@@ -147,7 +148,7 @@ impl Policy {
         }
         if count > self.max_set_size {
             return Err(refuse(
-                "max_set_size",
+                PolicyRule::MaxSetSize,
                 format!(
                     "{whose} has {count} unique items, more than the maximum {}",
                     self.max_set_size

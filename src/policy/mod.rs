@@ -85,8 +85,9 @@ impl Policy {
     /// Reads and validates a policy file.
     ///
     /// # Errors
-    /// [`Error::Io`] if the file cannot be read; [`Error::Config`] naming `file:line:column`
-    /// if it is not a valid policy.
+    /// [`Error::Io`] if the file cannot be read; [`Error::Config`] with
+    /// [`ConfigReason::Policy`](crate::error::ConfigReason::Policy) naming `file:line:column` if
+    /// it is not a valid policy.
     pub fn load(path: &Path) -> Result<Policy> {
         let text = std::fs::read_to_string(path)
             .map_err(|e| Error::io(format!("reading policy file {}", path.display()), e))?;
@@ -97,7 +98,8 @@ impl Policy {
     /// locations.
     ///
     /// # Errors
-    /// [`Error::Config`] naming `origin:line:column` and what to fix.
+    /// [`Error::Config`] with [`ConfigReason::Policy`](crate::error::ConfigReason::Policy)
+    /// naming `origin:line:column` and what to fix.
     pub fn parse(text: &str, origin: &str) -> Result<Policy> {
         parse::parse(text, origin)
     }
@@ -206,16 +208,19 @@ impl Policy {
     /// allows key reuse.
     ///
     /// # Errors
-    /// [`Error::PolicyRefused`] with rule `allow_key_reuse`.
+    /// [`Error::PolicyRefused`] with rule
+    /// [`PolicyRule::AllowKeyReuse`](crate::error::PolicyRule::AllowKeyReuse).
     pub fn check_key_reuse(&self) -> Result<()> {
         if self.allow_key_reuse {
             return Ok(());
         }
-        Err(Error::LegacyPolicyRefused {
-            rule: "allow_key_reuse".into(),
-            detail: "serving a precomputed index uses one OPRF key in every session, which lets                      a receiver see which of its items changed status between sessions; the                      policy does not allow it (set `allow_key_reuse = true` in both agencies'                      policy, or serve --input with a fresh key per session)"
-                .into(),
-        })
+        Err(Error::refused(
+            crate::error::PolicyRule::AllowKeyReuse,
+            "serving a precomputed index uses one OPRF key in every session, which lets a \
+             receiver see which of its items changed status between sessions; the policy does \
+             not allow it (set `allow_key_reuse = true` in both agencies' policy, or serve the \
+             input with a fresh key per session)",
+        ))
     }
 
     /// True if `mode` reveals items (not only a count) to at least one side.

@@ -8,7 +8,7 @@ use serde::Deserialize;
 use toml::Spanned;
 
 use super::{Policy, KNOWN_MODES, POLICY_VERSION};
-use crate::error::{Error, Result};
+use crate::error::{ConfigReason, Error, Result};
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -44,10 +44,13 @@ impl Locator<'_> {
     }
 
     fn error(&self, span: Range<usize>, what: &str) -> Error {
-        Error::LegacyConfig(format!(
-            "{}: {what} (fix the policy file; examples/policy.toml documents every key)",
-            self.at(span.start)
-        ))
+        Error::config(
+            ConfigReason::Policy,
+            format!(
+                "{}: {what} (fix the policy file; examples/policy.toml documents every key)",
+                self.at(span.start)
+            ),
+        )
     }
 }
 
@@ -64,7 +67,7 @@ pub(super) fn parse(text: &str, origin: &str) -> Result<Policy> {
         let message = e.message().trim_end().to_owned();
         match e.span() {
             Some(span) => loc.error(span, &message),
-            None => Error::LegacyConfig(format!("{origin}: {message}")),
+            None => Error::config(ConfigReason::Policy, format!("{origin}: {message}")),
         }
     })?;
 

@@ -2,7 +2,7 @@
 
 use std::borrow::Cow;
 
-use crate::error::{Error, Result};
+use crate::error::{ConfigReason, Error, InputReason, Result};
 use crate::identifiers::{encode_item, extract, item_values, Canonical};
 use crate::packed::{DistinctBytes, PackedBytes};
 use crate::protocol::ItemSet;
@@ -122,10 +122,14 @@ impl Records {
 /// Reads `spec.path` and turns each row's keys into items.
 ///
 /// # Errors
-/// [`Error::Io`] if the file cannot be read; [`Error::Config`] if no key is given or a key
-/// names a column the file does not have; [`Error::Input`] for a missing or malformed header,
-/// and, with `spec.strict`, for the first unreadable row or invalid value, naming the file,
-/// line, column, value and reason.
+/// [`Error::Io`] if the file cannot be read; [`Error::Config`] with [`ConfigReason::Keys`] if
+/// no key is given or a key names a column the file does not have; [`Error::Input`] with
+/// [`InputReason::Header`] (or [`InputReason::Encoding`]) for a missing or malformed header,
+/// with [`InputReason::TooLarge`] for more than 2^32 - 1 rows or items, and, with
+/// `spec.strict`, for the first unreadable row ([`InputReason::Csv`] or
+/// [`InputReason::Encoding`]) or invalid value ([`InputReason::Value`], or
+/// [`InputReason::TooLarge`] for an over-long raw value), naming the file, line, column, value
+/// and reason.
 pub fn load(spec: &InputSpec) -> Result<Records> {
     let keys = spec.effective_keys()?;
     let path = spec.path.display().to_string();
@@ -140,11 +144,14 @@ pub fn load(spec: &InputSpec) -> Result<Records> {
                 .iter()
                 .position(|h| *h == p.column)
                 .ok_or_else(|| {
-                    Error::LegacyConfig(format!(
-                        "{path}: key `{k}` names column `{}`, but the columns are: {}",
-                        p.column,
-                        table.header.join(", ")
-                    ))
+                    Error::config(
+                        ConfigReason::Keys,
+                        format!(
+                            "{path}: key `{k}` names column `{}`, but the columns are: {}",
+                            p.column,
+                            table.header.join(", ")
+                        ),
+                    )
                 })?;
             idx.push(i);
         }
@@ -176,7 +183,7 @@ pub fn load(spec: &InputSpec) -> Result<Records> {
     // Merge readable and unreadable rows back into file order so rejects come out sorted.
     let mut unreadable = table.unreadable.into_iter().peekable();
     let strict = spec.strict;
-    let fail = |line: u64, column: &str, value: &str, reason: &str| {
+    let fail = |why: InputReason, line: u64, column: &str, value: &str, reason: &str| {
         let at = if column.is_empty() {
             String::new()
         } else {
@@ -188,22 +195,28 @@ pub fn load(spec: &InputSpec) -> Result<Records> {
         } else {
             format!(" `{value}`:")
         };
-        Error::LegacyInput(format!(
-            "{path}:{line}:{at}{shown} {reason} (fix the value, or run without --strict to collect invalid values in a rejects file)"
-        ))
+        Error::input(
+            why,
+            format!(
+                "{path}:{line}:{at}{shown} {reason} (fix the value, or run without --strict to collect invalid values in a rejects file)"
+            ),
+        )
     };
     let keys = rec.keys.clone();
     // (item, row, key) in file order, 12 bytes each; grouped by item at the end.
     let mut found_at: Vec<(u32, u32, u32)> = Vec::new();
     let narrow = |n: usize, what: &str| {
         u32::try_from(n).map_err(|_| {
-            Error::LegacyInput(format!("{path}: more than 2^32 - 1 {what}; split the file"))
+            Error::input(
+                InputReason::TooLarge,
+                format!("{path}: more than 2^32 - 1 {what}; split the file"),
+            )
         })
     };
     for (row_index, row) in rec.rows.iter().enumerate() {
         while let Some(u) = unreadable.next_if(|u| u.line < row.line()) {
             if strict {
-                return Err(fail(u.line, "", &u.text, &u.reason));
+                return Err(fail(u.kind, u.line, "", &u.text, &u.reason));
             }
             rec.rejects.push(Reject {
                 line: u.line,
@@ -218,9 +231,9 @@ pub fn load(spec: &InputSpec) -> Result<Records> {
             match values {
                 KeyValues::Empty => stats.empty += 1,
                 KeyValues::Invalid(bad) => {
-                    for (column, value, reason) in bad {
+                    for (column, value, (why, reason)) in bad {
                         if strict {
-                            return Err(fail(row.line(), &column, &value, &reason));
+                            return Err(fail(why, row.line(), &column, &value, &reason));
                         }
                         stats.rejected += 1;
                         rec.rejects.push(Reject {
@@ -232,9 +245,9 @@ pub fn load(spec: &InputSpec) -> Result<Records> {
                     }
                 }
                 KeyValues::Valid(found, bad) => {
-                    for (column, value, reason) in bad {
+                    for (column, value, (why, reason)) in bad {
                         if strict {
-                            return Err(fail(row.line(), &column, &value, &reason));
+                            return Err(fail(why, row.line(), &column, &value, &reason));
                         }
                         stats.rejected += 1;
                         rec.rejects.push(Reject {
@@ -263,7 +276,7 @@ pub fn load(spec: &InputSpec) -> Result<Records> {
     }
     for u in unreadable {
         if strict {
-            return Err(fail(u.line, "", &u.text, &u.reason));
+            return Err(fail(u.kind, u.line, "", &u.text, &u.reason));
         }
         rec.rejects.push(Reject {
             line: u.line,
@@ -294,8 +307,8 @@ pub fn load(spec: &InputSpec) -> Result<Records> {
     Ok(rec)
 }
 
-/// Rejected values of one row and key: (column, value, reason).
-type Bad = Vec<(String, String, String)>;
+/// Rejected values of one row and key: (column, value, (kind of problem, reason)).
+type Bad = Vec<(String, String, (InputReason, String))>;
 
 enum KeyValues {
     Empty,
@@ -304,10 +317,11 @@ enum KeyValues {
     Valid(Vec<Vec<Canonical>>, Bad),
 }
 
-fn reason(e: Error) -> String {
+/// Why a value was rejected: its kind of problem, and the problem in words.
+fn reason(e: Error) -> (InputReason, String) {
     match e {
-        Error::LegacyInput(m) => m,
-        other => other.to_string(),
+        Error::Input(e) => (e.reason, e.detail),
+        other => (InputReason::Value, other.to_string()),
     }
 }
 

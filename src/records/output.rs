@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::Path;
 
-use crate::error::{Error, Result};
+use crate::error::{Error, InputReason, Result};
 
 use super::{Records, Reject};
 
@@ -63,8 +63,8 @@ pub(crate) fn write_csv_atomically(
 /// `blindmatch_`.
 ///
 /// # Errors
-/// [`Error::Input`] if an item is not one of `records`' items; [`Error::Io`] if the file cannot
-/// be written (no partial file is left behind).
+/// [`Error::Input`] with [`InputReason::Argument`] if an item is not one of `records`' items;
+/// [`Error::Io`] if the file cannot be written (no partial file is left behind).
 pub fn write_matches(
     path: &Path,
     records: &Records,
@@ -74,10 +74,13 @@ pub fn write_matches(
         .iter()
         .map(|item| {
             records.index_of(item).ok_or_else(|| {
-                Error::LegacyInput(format!(
-                    "a matched item is not one of the items of {}; was it loaded from another file?",
-                    records.path()
-                ))
+                Error::input(
+                    InputReason::Argument,
+                    format!(
+                        "a matched item is not one of the items of {}; was it loaded from another file?",
+                        records.path()
+                    ),
+                )
             })
         })
         .collect::<Result<Vec<_>>>()?;
@@ -88,7 +91,8 @@ pub fn write_matches(
 /// the input indices of `protocol::Match`).
 ///
 /// # Errors
-/// [`Error::Input`] if an index is out of range; [`Error::Io`] if the file cannot be written.
+/// [`Error::Input`] with [`InputReason::Argument`] if an index is out of range; [`Error::Io`]
+/// if the file cannot be written.
 pub fn write_matches_by_index(
     path: &Path,
     records: &Records,
@@ -118,11 +122,14 @@ pub fn write_matches_with_columns(
     let mut hits: Vec<(usize, usize, usize)> = Vec::new();
     for &i in &distinct {
         if i >= records.items().len() {
-            return Err(Error::LegacyInput(format!(
-                "matched item index {i} is out of range ({} items in {})",
-                records.items().len(),
-                records.path()
-            )));
+            return Err(Error::input(
+                InputReason::Argument,
+                format!(
+                    "matched item index {i} is out of range ({} items in {})",
+                    records.items().len(),
+                    records.path()
+                ),
+            ));
         }
         hits.extend(records.origins(i).iter().map(|o| (o.row, o.key, i)));
     }

@@ -5,7 +5,7 @@ use std::fs::File;
 use std::io::{BufRead, BufReader};
 use std::path::Path;
 
-use crate::error::{Error, Result};
+use crate::error::{Error, InputReason, Result};
 
 use super::rows::Rows;
 use super::InputFormat;
@@ -19,6 +19,9 @@ pub struct Unreadable {
     pub text: String,
     /// Why it cannot be used.
     pub reason: String,
+    /// What kind of problem it is: [`InputReason::Csv`] (field count, quoting) or
+    /// [`InputReason::Encoding`] (not UTF-8).
+    pub kind: InputReason,
 }
 
 /// A file's header, readable rows and unreadable rows, in file order.
@@ -35,8 +38,9 @@ pub struct Table {
 /// Reads `path` as `format` (which must not be [`InputFormat::Auto`]; resolve it first).
 ///
 /// # Errors
-/// [`Error::Io`] if the file cannot be opened or read; [`Error::Input`] if a CSV file has no
-/// header, an empty or duplicated column name, or its header is not UTF-8.
+/// [`Error::Io`] if the file cannot be opened or read; [`Error::Input`] with
+/// [`InputReason::Header`] if a CSV file has no header or an empty or duplicated column name,
+/// with [`InputReason::Encoding`] if its header is not UTF-8.
 pub fn read_table(path: &Path, format: InputFormat) -> Result<Table> {
     let file = File::open(path).map_err(|e| Error::io(format!("opening {}", path.display()), e))?;
     match format {
@@ -76,6 +80,7 @@ fn read_lines(path: &Path, reader: impl BufRead) -> Result<Table> {
                 line: line_no,
                 text: String::from_utf8_lossy(bytes).into_owned(),
                 reason: format!("not valid UTF-8 ({e})"),
+                kind: InputReason::Encoding,
             }),
         }
     }
@@ -128,30 +133,39 @@ fn read_csv(path: &Path, bytes: &[u8], delimiter: u8) -> Result<Table> {
     let header = reader
         .headers()
         .map_err(|e| {
-            Error::LegacyInput(format!("{}:1: cannot read the header: {e}", path.display()))
+            let reason = match e.kind() {
+                csv::ErrorKind::Utf8 { .. } => InputReason::Encoding,
+                _ => InputReason::Header,
+            };
+            Error::input(
+                reason,
+                format!("{}:1: cannot read the header: {e}", path.display()),
+            )
         })?
         .iter()
         .map(|h| h.trim().to_string())
         .collect::<Vec<_>>();
     if header.is_empty() || header.iter().all(String::is_empty) {
-        return Err(Error::LegacyInput(format!(
-            "{}:1: the file has no header row; a CSV input starts with column names",
-            path.display()
-        )));
+        return Err(Error::input(
+            InputReason::Header,
+            format!(
+                "{}:1: the file has no header row; a CSV input starts with column names",
+                path.display()
+            ),
+        ));
     }
     for (i, h) in header.iter().enumerate() {
         if h.is_empty() {
-            return Err(Error::LegacyInput(format!(
-                "{}:1: column {} has no name",
-                path.display(),
-                i + 1
-            )));
+            return Err(Error::input(
+                InputReason::Header,
+                format!("{}:1: column {} has no name", path.display(), i + 1),
+            ));
         }
         if header[..i].contains(h) {
-            return Err(Error::LegacyInput(format!(
-                "{}:1: column `{h}` appears twice",
-                path.display()
-            )));
+            return Err(Error::input(
+                InputReason::Header,
+                format!("{}:1: column `{h}` appears twice", path.display()),
+            ));
         }
     }
     let mut table = Table {
@@ -182,6 +196,7 @@ fn read_csv(path: &Path, bytes: &[u8], delimiter: u8) -> Result<Table> {
                             record.len(),
                             table.header.len()
                         ),
+                        kind: InputReason::Csv,
                     });
                     continue;
                 }
@@ -193,20 +208,20 @@ fn read_csv(path: &Path, bytes: &[u8], delimiter: u8) -> Result<Table> {
                         line,
                         text: text(),
                         reason: format!("not valid UTF-8 ({e})"),
+                        kind: InputReason::Encoding,
                     }),
                 }
             }
             Err(e) => {
                 if let csv::ErrorKind::Io(_) = e.kind() {
-                    return Err(Error::LegacyInput(format!(
-                        "{}:{line}: {e}",
-                        path.display()
-                    )));
+                    // The file was read into memory first: reading from bytes does not fail.
+                    return Err(Error::internal(format!("{}:{line}: {e}", path.display())));
                 }
                 table.unreadable.push(Unreadable {
                     line,
                     text: String::new(),
                     reason: e.to_string(),
+                    kind: InputReason::Csv,
                 });
             }
         }

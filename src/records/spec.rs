@@ -6,7 +6,7 @@ use std::str::FromStr;
 
 use serde::Deserialize;
 
-use crate::error::{Error, Result};
+use crate::error::{ConfigReason, Error, InputReason, Result};
 use crate::identifiers::{extract, IdentifierKind};
 
 /// How the input file is laid out.
@@ -31,9 +31,10 @@ impl FromStr for InputFormat {
             "auto" => Ok(InputFormat::Auto),
             "csv" => Ok(InputFormat::Csv),
             "lines" | "text" => Ok(InputFormat::Lines),
-            _ => Err(Error::LegacyInput(format!(
-                "unknown input format `{s}`; use auto, csv or lines"
-            ))),
+            _ => Err(Error::input(
+                InputReason::Argument,
+                format!("unknown input format `{s}`; use auto, csv or lines"),
+            )),
         }
     }
 }
@@ -66,15 +67,20 @@ impl KeySpec {
     /// A key from its parts.
     ///
     /// # Errors
-    /// [`Error::Config`] if there are no parts or more than 16, if a composite key has an
-    /// extracting part, or if a part extracts a kind that has no extractor.
+    /// [`Error::Config`] with [`ConfigReason::Keys`] if there are no parts or more than 16, if
+    /// a composite key has an extracting part, or if a part extracts a kind that has no
+    /// extractor.
     pub fn new(parts: Vec<KeyPart>) -> Result<Self> {
         if parts.is_empty() || parts.len() > 16 {
-            return Err(Error::LegacyConfig("a key has 1 to 16 columns".into()));
+            return Err(Error::config(
+                ConfigReason::Keys,
+                "a key has 1 to 16 columns",
+            ));
         }
         if parts.len() > 1 && parts.iter().any(|p| p.extract) {
-            return Err(Error::LegacyConfig(
-                "a composite key cannot extract from free text; extract in a key of its own".into(),
+            return Err(Error::config(
+                ConfigReason::Keys,
+                "a composite key cannot extract from free text; extract in a key of its own",
             ));
         }
         for p in &parts {
@@ -120,9 +126,12 @@ impl FromStr for KeySpec {
         for part in s.split('+') {
             let fields: Vec<&str> = part.split(':').map(str::trim).collect();
             let bad = || {
-                Error::LegacyConfig(format!(
-                    "key `{s}`: `{part}` is not `column`, `column:kind` or `column:kind:extract`"
-                ))
+                Error::config(
+                    ConfigReason::Keys,
+                    format!(
+                        "key `{s}`: `{part}` is not `column`, `column:kind` or `column:kind:extract`"
+                    ),
+                )
             };
             let (column, kind, extract) = match fields.as_slice() {
                 [c] => (*c, IdentifierKind::Raw, false),
@@ -145,7 +154,7 @@ impl FromStr for KeySpec {
 
 fn key_err(spec: &str, e: Error) -> Error {
     match e {
-        Error::LegacyInput(m) => Error::LegacyConfig(format!("key `{spec}`: {m}")),
+        Error::Input(e) => Error::config(ConfigReason::Keys, format!("key `{spec}`: {}", e.detail)),
         other => other,
     }
 }
@@ -172,21 +181,26 @@ impl Mapping {
     /// Parses a mapping from TOML text; `origin` names it in errors.
     ///
     /// # Errors
-    /// [`Error::Config`] if the TOML is malformed, has other fields than `keys`, or a key is
-    /// invalid.
+    /// [`Error::Config`] with [`ConfigReason::Keys`] if the TOML is malformed, has other fields
+    /// than `keys`, or a key is invalid.
     pub fn parse(text: &str, origin: &str) -> Result<Self> {
-        let file: MappingFile =
-            toml::from_str(text).map_err(|e| Error::LegacyConfig(format!("{origin}: {e}")))?;
+        let file: MappingFile = toml::from_str(text)
+            .map_err(|e| Error::config(ConfigReason::Keys, format!("{origin}: {e}")))?;
         let keys = file
             .keys
             .iter()
             .map(|k| {
-                k.parse()
-                    .map_err(|e: Error| Error::LegacyConfig(format!("{origin}: {e}")))
+                k.parse().map_err(|e: Error| match e {
+                    Error::Config(c) => Error::config(c.reason, format!("{origin}: {}", c.detail)),
+                    other => other,
+                })
             })
             .collect::<Result<Vec<KeySpec>>>()?;
         if keys.is_empty() {
-            return Err(Error::LegacyConfig(format!("{origin}: `keys` is empty")));
+            return Err(Error::config(
+                ConfigReason::Keys,
+                format!("{origin}: `keys` is empty"),
+            ));
         }
         Ok(Mapping { keys })
     }
@@ -251,7 +265,7 @@ impl InputSpec {
     /// at all, a `raw` key on its `value` column.
     ///
     /// # Errors
-    /// [`Error::Config`] if no key is given for a CSV file.
+    /// [`Error::Config`] with [`ConfigReason::Keys`] if no key is given for a CSV file.
     pub fn effective_keys(&self) -> Result<Vec<KeySpec>> {
         let mut keys = Vec::new();
         if let Some(c) = &self.column {
@@ -270,10 +284,13 @@ impl InputSpec {
                     extract: false,
                 }])?);
             } else {
-                return Err(Error::LegacyConfig(format!(
-                    "{}: say which column(s) to match on, for example --key imo:imo_ship (or --column NAME for opaque values)",
-                    self.path.display()
-                )));
+                return Err(Error::config(
+                    ConfigReason::Keys,
+                    format!(
+                        "{}: say which column(s) to match on, for example --key imo:imo_ship (or --column NAME for opaque values)",
+                        self.path.display()
+                    ),
+                ));
             }
         }
         Ok(keys)
@@ -283,6 +300,17 @@ impl InputSpec {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::error::ConfigError;
+
+    fn keys_error<T>(r: Result<T>) -> bool {
+        matches!(
+            r,
+            Err(Error::Config(ConfigError {
+                reason: ConfigReason::Keys,
+                ..
+            }))
+        )
+    }
 
     #[test]
     fn key_syntax() {
@@ -297,10 +325,17 @@ mod tests {
             "id".parse::<KeySpec>().map(|k| k.parts()[0].kind).ok(),
             Some(IdentifierKind::Raw)
         );
-        assert!("a:container:extract".parse::<KeySpec>().is_err());
-        assert!("a:imo_ship:extract+b:lei".parse::<KeySpec>().is_err());
-        assert!("a:nonsense".parse::<KeySpec>().is_err());
-        assert!(":lei".parse::<KeySpec>().is_err());
+        assert!(keys_error("a:container:extract".parse::<KeySpec>()));
+        assert!(keys_error("a:imo_ship:extract+b:lei".parse::<KeySpec>()));
+        assert!(keys_error("a:nonsense".parse::<KeySpec>()));
+        assert!(keys_error(":lei".parse::<KeySpec>()));
+        assert!(matches!(
+            "xml".parse::<InputFormat>(),
+            Err(Error::Input(crate::error::InputError {
+                reason: InputReason::Argument,
+                ..
+            }))
+        ));
     }
 
     #[test]
@@ -310,7 +345,14 @@ mod tests {
             "m.toml",
         );
         assert_eq!(m.map(|m| m.keys.len()).ok(), Some(2));
-        assert!(Mapping::parse("keys = [\"imo:imo_ship\"]\nother = 1", "m.toml").is_err());
-        assert!(Mapping::parse("keys = []", "m.toml").is_err());
+        assert!(keys_error(Mapping::parse(
+            "keys = [\"imo:imo_ship\"]\nother = 1",
+            "m.toml"
+        )));
+        assert!(keys_error(Mapping::parse("keys = []", "m.toml")));
+        assert!(keys_error(Mapping::parse(
+            "keys = [\"a:nonsense\"]",
+            "m.toml"
+        )));
     }
 }

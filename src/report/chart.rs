@@ -2,7 +2,7 @@
 
 use std::fmt::Write;
 
-use super::html::escape;
+use super::escape::escape;
 use super::{SessionReport, Status};
 
 /// An SVG bar chart: one bar per session in time order, its height the number of matches we

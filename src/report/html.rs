@@ -2,23 +2,8 @@
 
 use std::fmt::Write;
 
+pub use super::escape::escape;
 use super::{chart, Disclosure, Records, SessionReport, Status};
-
-/// Escapes text for HTML element content and attribute values.
-pub fn escape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
-}
 
 const CSS: &str = "
 :root{--ink:#1f2933;--muted:#616e7c;--line:#d9e2ec;--accent:#1f5f8b;--ok:#1e7b45;--bad:#b42318}
@@ -72,9 +57,16 @@ pub fn render(d: &Disclosure) -> String {
     } else {
         ("bad", "✘")
     };
+    // The problem's code (`torn`, `bad_signature`, ...) for tools that read the page.
+    let problem = d
+        .problem
+        .as_ref()
+        .map(|p| format!(" data-problem=\"{}\"", p.code()))
+        .unwrap_or_default();
     let _ = write!(
         o,
-        "<div class=\"status {class}\" id=\"verification\">{icon} Log verification: {}</div>",
+        "<div class=\"status {class}\" id=\"verification\"{problem}>{icon} Log verification: \
+         {}</div>",
         escape(&d.verification)
     );
     if !d.keys_pinned {

@@ -18,10 +18,12 @@
 //! ```
 
 mod chart;
+mod escape;
 pub mod html;
 pub mod markdown;
 
 use crate::audit::{Event, Outcome, ReceiptOutcome, Report, SessionInfo};
+use crate::error::AuditProblem;
 
 /// Which sessions a report covers.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -137,7 +139,9 @@ pub struct Disclosure {
     pub log_name: String,
     /// Whether the log verified completely.
     pub verified: bool,
-    /// The verification summary line.
+    /// What is wrong with the log, if it did not verify ([`Report::problem`]).
+    pub problem: Option<AuditProblem>,
+    /// The verification summary line ([`Report::summary`]: the problem in words).
     pub verification: String,
     /// The signer keys of the log (hex).
     pub signers: Vec<String>,
@@ -225,6 +229,7 @@ impl Disclosure {
         Disclosure {
             log_name: log_name.to_owned(),
             verified: verified.is_ok(),
+            problem: verified.problem(),
             verification: verified.summary(),
             signers: verified.signers.clone(),
             keys_pinned: verified.keys_pinned,

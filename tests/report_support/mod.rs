@@ -91,10 +91,10 @@ pub fn build(dir: &Path) -> PathBuf {
     log.session_refused(
         &"be".repeat(32),
         "mutual",
-        &blindmatch::Error::LegacyPolicyRefused {
-            rule: "max_sessions_per_peer_per_day".into(),
-            detail: "budget of 4 sessions spent".into(),
-        },
+        &blindmatch::Error::refused(
+            blindmatch::error::PolicyRule::MaxSessionsPerPeerPerDay,
+            "budget of 4 sessions spent",
+        ),
     )
     .expect("log");
     path

@@ -213,12 +213,13 @@ pub(crate) fn unexpected(msg: &DhMessage, expected: &'static str) -> Error {
 /// Re-bases an element error's position from the message onto the whole set.
 pub(crate) fn shift(e: Error, offset: usize) -> Error {
     match e {
-        Error::PeerMisbehaved(PeerMisbehaved::InvalidElement { index, reason })
-        | Error::LegacyInvalidElement { index, reason } => PeerMisbehaved::InvalidElement {
-            index: offset + index,
-            reason,
+        Error::PeerMisbehaved(PeerMisbehaved::InvalidElement { index, reason }) => {
+            PeerMisbehaved::InvalidElement {
+                index: offset + index,
+                reason,
+            }
+            .into()
         }
-        .into(),
         other => other,
     }
 }
