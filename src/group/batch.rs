@@ -72,7 +72,7 @@ pub fn hash_and_blind<I: AsRef<[u8]> + Sync>(
 /// `encode(k * decode(e))`.
 ///
 /// # Errors
-/// [`Error::InvalidElement`] naming the first element (by position in `elements`) that is not
+/// [`Error::LegacyInvalidElement`] naming the first element (by position in `elements`) that is not
 /// a canonical encoding or is the identity. No output is produced then.
 pub fn reblind(key: &SessionKey, elements: &[WireElement]) -> Result<Vec<WireElement>> {
     let mut out = vec![WireElement([0; 32]); elements.len()];
@@ -115,7 +115,7 @@ pub fn encode(points: &[RistrettoPoint]) -> Vec<WireElement> {
 /// Decodes and validates every element, in parallel.
 ///
 /// # Errors
-/// [`Error::InvalidElement`] naming the first invalid element.
+/// [`Error::LegacyInvalidElement`] naming the first invalid element.
 pub fn decode(elements: &[WireElement]) -> Result<Vec<RistrettoPoint>> {
     let decoded: Vec<_> = elements
         .par_iter()

@@ -102,7 +102,7 @@ impl Blinded {
     /// `inputs` must be the inputs given to [`blind`], in the same order.
     ///
     /// # Errors
-    /// [`Error::Input`] if the counts differ; [`Error::InvalidElement`] for the first
+    /// [`Error::Input`] if the counts differ; [`Error::LegacyInvalidElement`] for the first
     /// evaluated element that is not canonical or is the identity (a peer's fault).
     pub fn finalize<I: AsRef<[u8]> + Sync>(
         self,

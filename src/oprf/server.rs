@@ -75,7 +75,7 @@ impl OprfKey {
     /// parallel and chunked ([`batch::reblind`]).
     ///
     /// # Errors
-    /// [`Error::InvalidElement`] for the first element that is not canonical or is the
+    /// [`Error::LegacyInvalidElement`] for the first element that is not canonical or is the
     /// identity (RFC 9497 `DeserializeError`); nothing is evaluated then.
     pub fn blind_evaluate(&self, blinded: &[WireElement]) -> Result<Vec<WireElement>> {
         batch::reblind(&self.key, blinded)

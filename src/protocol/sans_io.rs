@@ -47,7 +47,7 @@ pub trait SansIo {
     /// session expects before any work is done on it.
     ///
     /// # Errors
-    /// [`crate::Error::PeerMisbehaved`] or [`crate::Error::InvalidElement`] when the message
+    /// [`crate::Error::PeerMisbehaved`] or [`crate::Error::LegacyInvalidElement`] when the message
     /// breaks the protocol; the session is then failed.
     fn handle(&mut self, msg: Self::Message) -> Result<()>;
 

@@ -151,7 +151,7 @@ impl InitiatorAwaitingPeerSet {
     ///
     /// # Errors
     /// [`Error::PeerMisbehaved`] for a message of the wrong type or size;
-    /// [`Error::InvalidElement`] for an element that does not decode or is the identity.
+    /// [`Error::LegacyInvalidElement`] for an element that does not decode or is the identity.
     pub fn handle(mut self, msg: DhMessage) -> Result<(InitiatorAfterPeerSet, Option<DhMessage>)> {
         let DhMessage::Blinded(elements) = msg else {
             return Err(unexpected(&msg, DhMessage::BLINDED));

@@ -111,7 +111,7 @@ impl ResponderAwaitingPeerSet {
     ///
     /// # Errors
     /// [`crate::Error::PeerMisbehaved`] for a message of the wrong type or size;
-    /// [`crate::Error::InvalidElement`] for an element that does not decode or is the
+    /// [`crate::Error::LegacyInvalidElement`] for an element that does not decode or is the
     /// identity.
     pub fn handle(mut self, msg: DhMessage) -> Result<(ResponderAfterPeerSet, Vec<DhMessage>)> {
         let DhMessage::Blinded(elements) = msg else {
