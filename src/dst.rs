@@ -1,16 +1,25 @@
 //! Every domain-separation tag of blindmatch, in one place.
 //!
-//! Each use of a hash in the project has its own tag; all start with `blindmatch-v1-` (or,
-//! for the RFC 9497 suites, the RFC's own context string) and carry the version, so a value
-//! computed for one purpose can never be mistaken for one computed for another, and a future
-//! `v2` never collides with `v1`. `protocol-spec/01-suite.md` lists them byte for byte; the
-//! test at the bottom keeps them distinct.
+//! Each use of a hash in the project has its own tag, so a value computed for one purpose can
+//! never be mistaken for one computed for another. Every tag blindmatch defines carries the
+//! version `v1`, so a future `v2` never collides with it; the one tag without it,
+//! [`OPRF_RFC9497_SUITE_ID`], is not blindmatch's but RFC 9497's own name of its suite, used
+//! byte for byte, whose hashes carry the version in the RFC's context string (`OPRFV1-`).
+//! `protocol-spec/01-suite.md` 1.4 lists them byte for byte; the test at the bottom keeps
+//! them distinct and versioned.
 
 /// Protocol version carried in every handshake and in every tag below.
 pub const PROTOCOL_VERSION: u16 = 1;
 
-/// Hash-to-group of DH-PSI items: RFC 9380 `hash_to_ristretto255` with
-/// `expand_message_xof(SHAKE256)`. The message is `session_id || item`.
+/// The DH-PSI hash-to-group suite ID: the RFC 9380 (section 8.10) name of DH-PSI's
+/// hash-to-group, `hash_to_ristretto255` (RFC 9380 Appendix B) with
+/// `expand_message_xof(SHAKE256)`. Not a tag: it names the construction, and is neither hashed
+/// nor sent by itself (`protocol-spec/01-suite.md` 1.1).
+pub const DH_PSI_HASH_TO_GROUP_SUITE_ID: &[u8] = b"ristretto255_XOF:SHAKE256_R255MAP_RO_";
+
+/// The DH-PSI DST: `blindmatch-v1-DHPSI-` followed by [`DH_PSI_HASH_TO_GROUP_SUITE_ID`], the
+/// DST of the hash-to-group of DH-PSI items (whose message is `session_id || item`), and the
+/// value of the hello's `suite` field for protocol `dh` (`protocol-spec/01-suite.md` 1.1).
 pub const DH_PSI_HASH_TO_GROUP: &[u8] =
     b"blindmatch-v1-DHPSI-ristretto255_XOF:SHAKE256_R255MAP_RO_";
 
@@ -78,6 +87,18 @@ pub const ALL: &[(&str, &[u8])] = &[
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_dh_psi_dst_is_the_prefix_and_the_suite_id() {
+        assert_eq!(
+            DH_PSI_HASH_TO_GROUP,
+            [
+                b"blindmatch-v1-DHPSI-".as_slice(),
+                DH_PSI_HASH_TO_GROUP_SUITE_ID
+            ]
+            .concat()
+        );
+    }
 
     #[test]
     fn tags_are_distinct_versioned_and_short_enough() {

@@ -24,7 +24,8 @@ pub struct OprfKey {
 }
 
 impl OprfKey {
-    /// A fresh uniformly random key (RFC 9497 `RandomScalar`).
+    /// A fresh uniformly random non-zero key (RFC 9497 `RandomScalar`), drawn as a session key
+    /// is ([`SessionKey::random`]: the scalar draw of `protocol-spec/01-suite.md` 1.6).
     pub fn random<R: CryptoRng + ?Sized>(rng: &mut R) -> Self {
         OprfKey {
             key: SessionKey::random(rng),
