@@ -1,10 +1,12 @@
 //! Every domain-separation tag of blindmatch, in one place.
 //!
-//! Each use of a hash in the project has its own tag; all start with `blindmatch-v1-` (or,
-//! for the RFC 9497 suites, the RFC's own context string) and carry the version, so a value
-//! computed for one purpose can never be mistaken for one computed for another, and a future
-//! `v2` never collides with `v1`. `protocol-spec/01-suite.md` lists them byte for byte; the
-//! test at the bottom keeps them distinct.
+//! Each use of a hash in the project has its own tag, so a value computed for one purpose can
+//! never be mistaken for one computed for another. Every tag blindmatch defines carries the
+//! version `v1`, so a future `v2` never collides with it; the one tag without it,
+//! [`OPRF_RFC9497_SUITE_ID`], is not blindmatch's but RFC 9497's own name of its suite, used
+//! byte for byte, whose hashes carry the version in the RFC's context string (`OPRFV1-`).
+//! `protocol-spec/01-suite.md` 1.4 lists them byte for byte; the test at the bottom keeps
+//! them distinct and versioned.
 
 /// Protocol version carried in every hello: 2, the typed hello of
 /// `protocol-spec/04-transport-and-handshake.md` 4.3.1 (version 1 carried its mode, protocol
@@ -12,8 +14,15 @@
 /// separate, which have not changed.
 pub const PROTOCOL_VERSION: u16 = 2;
 
-/// Hash-to-group of DH-PSI items: RFC 9380 `hash_to_ristretto255` with
-/// `expand_message_xof(SHAKE256)`. The message is `session_id || item`.
+/// The DH-PSI hash-to-group suite ID: the RFC 9380 (section 8.10) name of DH-PSI's
+/// hash-to-group, `hash_to_ristretto255` (RFC 9380 Appendix B) with
+/// `expand_message_xof(SHAKE256)`. Not a tag: it names the construction, and is neither hashed
+/// nor sent by itself (`protocol-spec/01-suite.md` 1.1).
+pub const DH_PSI_HASH_TO_GROUP_SUITE_ID: &[u8] = b"ristretto255_XOF:SHAKE256_R255MAP_RO_";
+
+/// The DH-PSI DST: `blindmatch-v1-DHPSI-` followed by [`DH_PSI_HASH_TO_GROUP_SUITE_ID`], the
+/// DST of the hash-to-group of DH-PSI items (whose message is `session_id || item`), and the
+/// value of the hello's `suite` field for protocol `dh` (`protocol-spec/01-suite.md` 1.1).
 pub const DH_PSI_HASH_TO_GROUP: &[u8] =
     b"blindmatch-v1-DHPSI-ristretto255_XOF:SHAKE256_R255MAP_RO_";
 
@@ -44,8 +53,16 @@ pub const AUDIT_SIGNATURE: &[u8] = b"blindmatch-v1-audit-signature";
 /// Ed25519 signature context of a session receipt exchanged at the end of a session.
 pub const SESSION_RECEIPT: &[u8] = b"blindmatch-v1-session-receipt";
 
+/// DH-PSI, cardinality mode: the stream of the responder's reply seed, from which the order of
+/// its reply is shuffled once every element arrived.
+pub const DH_PSI_REPLY_ORDER: &[u8] = b"blindmatch-v1-dh-psi-reply-order";
+
 /// OPRF-PSI: the tag the sender sends for each of its items, derived from the OPRF output.
 pub const OPRF_PSI_TAG: &[u8] = b"blindmatch-v1-oprf-psi-tag";
+
+/// OPRF-PSI labeled mode: the stream of the sender's padding seed, which gives the random
+/// bytes of its padding ciphertexts.
+pub const OPRF_PSI_PADDING: &[u8] = b"blindmatch-v1-oprf-psi-padding";
 
 /// OPRF-PSI labeled mode: the AEAD key derived from the OPRF output.
 pub const OPRF_PSI_LABEL_KEY: &[u8] = b"blindmatch-v1-oprf-psi-label-key";
@@ -71,7 +88,9 @@ pub const ALL: &[(&str, &[u8])] = &[
     ("AUDIT_CHAIN", AUDIT_CHAIN),
     ("AUDIT_SIGNATURE", AUDIT_SIGNATURE),
     ("SESSION_RECEIPT", SESSION_RECEIPT),
+    ("DH_PSI_REPLY_ORDER", DH_PSI_REPLY_ORDER),
     ("OPRF_PSI_TAG", OPRF_PSI_TAG),
+    ("OPRF_PSI_PADDING", OPRF_PSI_PADDING),
     ("OPRF_PSI_LABEL_KEY", OPRF_PSI_LABEL_KEY),
     ("OPRF_PSI_LABEL_NONCE", OPRF_PSI_LABEL_NONCE),
     ("INDEX_KEY_WRAP", INDEX_KEY_WRAP),
@@ -81,6 +100,18 @@ pub const ALL: &[(&str, &[u8])] = &[
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_dh_psi_dst_is_the_prefix_and_the_suite_id() {
+        assert_eq!(
+            DH_PSI_HASH_TO_GROUP,
+            [
+                b"blindmatch-v1-DHPSI-".as_slice(),
+                DH_PSI_HASH_TO_GROUP_SUITE_ID
+            ]
+            .concat()
+        );
+    }
 
     #[test]
     fn tags_are_distinct_versioned_and_short_enough() {

@@ -1,6 +1,8 @@
 //! The published DH-PSI test vectors: the committed file is exactly what the committed
-//! generator produces, and its contents are consistent with the spec when recomputed here
-//! with plain dalek calls (hash, multiply, compare as sets, since sets are shuffled).
+//! generator produces; every value in it is rebuilt from its seed label by the spec's rules
+//! (`protocol-spec/01-suite.md` 1.6, `03-dh-psi.md` 3.3 and 3.9), written out in
+//! `support/dh_vectors.rs::spec` without the library's draws, DH-PSI code or hash-to-group;
+//! and every message the library sent is recomputed, in order, from those values.
 
 #[path = "support/dh_vectors.rs"]
 mod dh_vectors;
@@ -8,17 +10,17 @@ mod dh_vectors;
 use std::collections::BTreeSet;
 
 use blindmatch::dst;
-use blindmatch::group::hash_to_group::hash_to_ristretto255_xof;
-use blindmatch::group::WireElement;
+use curve25519_dalek::ristretto::CompressedRistretto;
 use curve25519_dalek::scalar::Scalar;
+use dh_vectors::spec;
 use serde_json::Value;
 
+fn read(rel: &str) -> String {
+    std::fs::read_to_string(format!("{}/{rel}", env!("CARGO_MANIFEST_DIR"))).expect(rel)
+}
+
 fn committed() -> Value {
-    let path = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/protocol-spec/vectors/dh-psi.json"
-    );
-    serde_json::from_str(&std::fs::read_to_string(path).expect("vector file")).expect("json")
+    serde_json::from_str(&read("protocol-spec/vectors/dh-psi.json")).expect("json")
 }
 
 #[test]
@@ -37,82 +39,257 @@ fn hex32(v: &Value) -> [u8; 32] {
         .expect("32 bytes")
 }
 
-/// Elements of the messages `from` sent of the given type (0x01 Blinded, 0x02 Reblinded).
-fn elements(session: &Value, from: &str, kind: u8) -> Vec<[u8; 32]> {
+fn strings(v: &Value) -> Vec<String> {
+    v.as_array()
+        .expect("array")
+        .iter()
+        .map(|s| s.as_str().expect("string").to_owned())
+        .collect()
+}
+
+fn numbers(v: &Value) -> Vec<usize> {
+    v.as_array()
+        .expect("array")
+        .iter()
+        .map(|n| n.as_u64().expect("number") as usize)
+        .collect()
+}
+
+/// The messages `from` sent of the given type (0x01 Blinded, 0x02 Reblinded), each as its
+/// list of elements, after checking the framing of 03-dh-psi.md 3.4.
+fn messages(session: &Value, from: &str, kind: u8) -> Vec<Vec<[u8; 32]>> {
     let mut out = Vec::new();
     for m in session["messages"].as_array().expect("messages") {
         let bytes = hex::decode(m["bytes"].as_str().expect("hex")).expect("hex");
         if m["from"] == from && bytes[0] == kind {
             let count = u32::from_be_bytes(bytes[1..5].try_into().expect("4 bytes")) as usize;
             assert_eq!(bytes.len(), 5 + 32 * count);
-            out.extend(
+            out.push(
                 bytes[5..]
                     .chunks(32)
-                    .map(|c| <[u8; 32]>::try_from(c).expect("32")),
+                    .map(|c| <[u8; 32]>::try_from(c).expect("32"))
+                    .collect(),
             );
         }
     }
     out
 }
 
+/// The message lengths of a set of `n` elements in chunks of `c` (03-dh-psi.md 3.4).
+fn chunking(n: usize, c: usize) -> Vec<usize> {
+    (0..n.div_ceil(c).max(1))
+        .map(|j| (n - j * c).min(c))
+        .collect()
+}
+
+/// `Encode(k * Decode(e))`.
+fn reblind(k: &Scalar, e: &[u8; 32]) -> [u8; 32] {
+    let p = CompressedRistretto(*e).decompress().expect("valid element");
+    (k * p).compress().to_bytes()
+}
+
+/// One party's values as the vector states them.
+struct Party {
+    items: Vec<String>,
+    count: usize,
+    key: Scalar,
+    dummies: Vec<[u8; 32]>,
+    order: Vec<usize>,
+}
+
+impl Party {
+    fn of(v: &Value) -> Self {
+        Party {
+            items: strings(&v["items"]),
+            count: v["count"].as_u64().expect("count") as usize,
+            key: Scalar::from_canonical_bytes(hex32(&v["key"])).expect("canonical scalar"),
+            dummies: v["dummies"]
+                .as_array()
+                .expect("dummies")
+                .iter()
+                .map(hex32)
+                .collect(),
+            order: numbers(&v["order"]),
+        }
+    }
+
+    /// The value at sent position `i`: an item's bytes or a dummy's (03-dh-psi.md 3.3).
+    fn value(&self, i: usize) -> Vec<u8> {
+        let n = self.order[i];
+        match n.checked_sub(self.items.len()) {
+            None => self.items[n].as_bytes().to_vec(),
+            Some(d) => self.dummies[d].to_vec(),
+        }
+    }
+
+    /// Its `Blinded` elements in the order of sending.
+    fn blinded(&self, sid: &[u8; 32]) -> Vec<[u8; 32]> {
+        (0..self.count)
+            .map(|i| spec::element(&self.key, sid, &self.value(i)))
+            .collect()
+    }
+}
+
+/// Every random value of every session, rebuilt from the session's seed label alone.
 #[test]
-fn vectors_follow_the_spec() {
+fn every_drawn_value_rebuilds_from_the_seed_label() {
+    let v = committed();
+    assert_eq!(v["test_vector_seed"], "blindmatch-v1-test-vector-seed");
+    assert_eq!(
+        v["hash_to_group_dst"].as_str().expect("dst").as_bytes(),
+        spec::DH_PSI_DST
+    );
+    for s in v["sessions"].as_array().expect("sessions") {
+        let mode = s["mode"].as_str().expect("mode");
+        let label = s["seed_label"].as_str().expect("label");
+        assert_eq!(label, format!("dh-psi/{mode}"));
+        let (init, resp) = (Party::of(&s["initiator"]), Party::of(&s["responder"]));
+        let draws = spec::session(
+            label,
+            (init.items.len(), init.count),
+            (resp.items.len(), resp.count),
+            mode == "cardinality",
+        );
+        assert_eq!(hex32(&s["session_id"]), draws.session_id, "{mode}");
+        for (who, party, drawn) in [
+            ("initiator", &init, &draws.initiator),
+            ("responder", &resp, &draws.responder),
+        ] {
+            assert_eq!(party.key, drawn.key, "{mode} {who} key");
+            assert_eq!(party.dummies, drawn.dummies, "{mode} {who} dummies");
+            assert_eq!(party.order, drawn.order, "{mode} {who} order");
+        }
+        let reply_order = s["responder"].get("reply_order").map(numbers);
+        assert_eq!(reply_order, draws.reply_order, "{mode} reply order");
+    }
+}
+
+/// The spec's rules alone, from the first session's seed label to the first element the
+/// library sent: no value of the vector file but the items is used.
+#[test]
+fn the_first_blinded_element_follows_from_the_seed() {
+    let v = committed();
+    let s = &v["sessions"][0];
+    let items = strings(&s["initiator"]["items"]);
+    let count = s["initiator"]["count"].as_u64().expect("count") as usize;
+    let mut stream = spec::Stream::new(s["seed_label"].as_str().expect("label"));
+    let sid = stream.bytes::<32>();
+    let key = stream.scalar();
+    let dummies: Vec<[u8; 32]> = (items.len()..count).map(|_| stream.bytes::<32>()).collect();
+    let order = stream.shuffle(count);
+    let first = match order[0].checked_sub(items.len()) {
+        None => items[order[0]].as_bytes().to_vec(),
+        Some(d) => dummies[d].to_vec(),
+    };
+    let sent = messages(s, "initiator", 1);
+    assert_eq!(spec::element(&key, &sid, &first), sent[0][0]);
+    assert_eq!(hex::encode(key.to_bytes()), s["initiator"]["key"]);
+}
+
+#[test]
+fn every_message_follows_from_the_drawn_values() {
     let v = committed();
     for s in v["sessions"].as_array().expect("sessions") {
-        let sid = hex32(&s["session_id"]);
-        let key =
-            |p: &str| Scalar::from_canonical_bytes(hex32(&s[p]["key"])).expect("canonical scalar");
-        let (a, b) = (key("initiator"), key("responder"));
-        let hashes = |p: &str| -> Vec<_> {
-            s[p]["items"]
-                .as_array()
-                .expect("items")
-                .iter()
-                .map(|i| {
-                    hash_to_ristretto255_xof(
-                        &[&sid, i.as_str().expect("utf8").as_bytes()],
-                        dst::DH_PSI_HASH_TO_GROUP,
-                    )
-                })
-                .collect()
-        };
-        let (ha, hb) = (hashes("initiator"), hashes("responder"));
-        let set = |v: Vec<[u8; 32]>| v.into_iter().collect::<BTreeSet<_>>();
-        let enc = |k: &Scalar, hs: &[curve25519_dalek::ristretto::RistrettoPoint]| {
-            hs.iter()
-                .map(|h| WireElement::encode(&(k * h)).0)
-                .collect::<BTreeSet<_>>()
-        };
-        assert_eq!(
-            set(elements(s, "initiator", 1)),
-            enc(&a, &ha),
-            "initiator's Blinded"
-        );
-        assert_eq!(
-            set(elements(s, "responder", 1)),
-            enc(&b, &hb),
-            "responder's Blinded"
-        );
-        assert_eq!(
-            set(elements(s, "responder", 2)),
-            enc(&(a * b), &ha),
-            "initiator's set re-blinded"
-        );
         let mode = s["mode"].as_str().expect("mode");
-        let returned = set(elements(s, "initiator", 2));
-        if mode == "mutual" {
-            assert_eq!(returned, enc(&(a * b), &hb), "responder's set re-blinded");
-        } else {
-            assert!(returned.is_empty(), "{mode}: the initiator returns nothing");
-        }
-        // In order: the responder answers each Blinded chunk with its re-blinded elements.
-        if mode != "cardinality" {
-            let sent = elements(s, "initiator", 1);
-            let back = elements(s, "responder", 2);
-            for (x, y) in sent.iter().zip(&back) {
-                let p = WireElement(*x).decode().expect("valid");
-                assert_eq!(WireElement::encode(&(b * p)).0, *y, "{mode}: order kept");
+        let sid = hex32(&s["session_id"]);
+        let c = s["chunk_size"].as_u64().expect("chunk size") as usize;
+        let (init, resp) = (Party::of(&s["initiator"]), Party::of(&s["responder"]));
+        let (a, b) = (init.key, resp.key);
+
+        // Per-item hashes and blinded values, in input order.
+        for (who, party) in [("initiator", &init), ("responder", &resp)] {
+            for (i, item) in party.items.iter().enumerate() {
+                let h = spec::hash_to_group(&[&sid, item.as_bytes()], spec::DH_PSI_DST);
+                assert_eq!(hex32(&s[who]["hashed"][i]), h.compress().to_bytes());
+                assert_eq!(
+                    hex32(&s[who]["blinded"][i]),
+                    spec::element(&party.key, &sid, item.as_bytes())
+                );
             }
         }
+
+        // Round 1: the initiator's set, in its order of sending, chunked.
+        let sent = messages(s, "initiator", 1);
+        let lens: Vec<usize> = sent.iter().map(Vec::len).collect();
+        assert_eq!(lens, chunking(init.count, c), "{mode}");
+        let e: Vec<[u8; 32]> = sent.concat();
+        assert_eq!(e, init.blinded(&sid), "{mode}: initiator's Blinded");
+
+        // Round 2: the responder's re-blinding, then its own set.
+        let back = messages(s, "responder", 2);
+        let lens: Vec<usize> = back.iter().map(Vec::len).collect();
+        assert_eq!(lens, chunking(init.count, c), "{mode}");
+        let r: Vec<[u8; 32]> = back.concat();
+        let expected: Vec<[u8; 32]> = match s["responder"].get("reply_order") {
+            None => e.iter().map(|x| reblind(&b, x)).collect(),
+            Some(q) => numbers(q).iter().map(|&i| reblind(&b, &e[i])).collect(),
+        };
+        assert_eq!(r, expected, "{mode}: responder's Reblinded");
+        assert_eq!(
+            s["responder"].get("reply_order").is_some(),
+            mode == "cardinality"
+        );
+        let f: Vec<[u8; 32]> = messages(s, "responder", 1).concat();
+        assert_eq!(f, resp.blinded(&sid), "{mode}: responder's Blinded");
+
+        // Round 3: the initiator returns the responder's set only in mutual mode.
+        let t: Vec<[u8; 32]> = messages(s, "initiator", 2).concat();
+        if mode == "mutual" {
+            let expected: Vec<[u8; 32]> = f.iter().map(|x| reblind(&a, x)).collect();
+            assert_eq!(t, expected, "mutual: initiator's Reblinded");
+        } else {
+            assert!(t.is_empty(), "{mode}: the initiator returns nothing");
+        }
+
+        // What each side learns: the shared items in its own item order, or their count.
+        let shared = |mine: &Party, theirs: &Party| -> Vec<String> {
+            let theirs: BTreeSet<&String> = theirs.items.iter().collect();
+            mine.items
+                .iter()
+                .filter(|i| theirs.contains(i))
+                .cloned()
+                .collect()
+        };
+        let matches = |l: &Value| strings(&l["matches"]);
+        match mode {
+            "intersection" => {
+                assert_eq!(matches(&s["initiator_learns"]), shared(&init, &resp));
+                assert_eq!(s["responder_learns"], "nothing");
+            }
+            "mutual" => {
+                assert_eq!(matches(&s["initiator_learns"]), shared(&init, &resp));
+                assert_eq!(matches(&s["responder_learns"]), shared(&resp, &init));
+            }
+            _ => {
+                let n = shared(&init, &resp).len() as u64;
+                assert_eq!(s["initiator_learns"]["cardinality"].as_u64(), Some(n));
+                assert_eq!(s["responder_learns"], "nothing");
+            }
+        }
+    }
+}
+
+/// 01-suite.md names the two DH-PSI strings and spells them as the code does; 1.4 lists
+/// every tag of `dst::ALL`.
+#[test]
+fn the_suite_spec_spells_the_dh_strings_and_every_tag() {
+    let suite = read("protocol-spec/01-suite.md");
+    for (name, bytes) in [
+        (
+            "DH-PSI hash-to-group suite ID",
+            dst::DH_PSI_HASH_TO_GROUP_SUITE_ID,
+        ),
+        ("DH-PSI DST", dst::DH_PSI_HASH_TO_GROUP),
+    ] {
+        let text = format!("`{}`", String::from_utf8_lossy(bytes));
+        assert!(suite.contains(name), "01-suite.md does not name the {name}");
+        assert!(suite.contains(&text), "01-suite.md lacks {text}");
+    }
+    for (name, bytes) in dst::ALL {
+        let row = format!("| {name} | `{}` |", String::from_utf8_lossy(bytes));
+        assert!(
+            suite.contains(&row),
+            "01-suite.md 1.4 lacks the row of {name}"
+        );
     }
 }

@@ -190,6 +190,11 @@ fn semantic_errors_name_the_line_of_the_offending_value() {
             "smaller than",
         ),
         (
+            "max_set_size = 1_000_000",
+            "max_set_size = 134_217_729",
+            "2^27",
+        ),
+        (
             "padding_bound = 5_000",
             "padding_bound = 2_000_000",
             "padding_bound",
@@ -279,4 +284,83 @@ mod props {
             prop_assert_eq!(a, b);
         }
     }
+}
+
+/// The text between the first line starting with `open` after `heading` and the next "```".
+fn block_after<'a>(spec: &'a str, heading: &str, open: &str) -> &'a str {
+    let at = spec.find(heading).expect("heading");
+    let rest = &spec[at..];
+    let start = rest.find(open).expect("opening fence") + open.len();
+    let rest = &rest[start..];
+    let rest = rest.strip_prefix('\n').expect("fence ends its line");
+    &rest[..rest.find("```").expect("closing fence")]
+}
+
+/// `protocol-spec/06-policy-and-audit.md` 1.1 shows the built-in default policy: its TOML is
+/// the file and the code's policy, and its canonical bytes and digest are what section 2 gives
+/// (rebuilt here by hand, independently of the library).
+#[test]
+fn the_spec_shows_the_default_policy_its_encoding_and_digest() {
+    let spec = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/protocol-spec/06-policy-and-audit.md"
+    ))
+    .expect("spec");
+    let heading = "### 1.1 The built-in default policy";
+    let toml = block_after(&spec, heading, "```toml");
+    assert_eq!(
+        toml, DEFAULT,
+        "06 1.1 differs from examples/policy-default.toml"
+    );
+    let p = Policy::parse(toml, "06-policy-and-audit.md").expect("the spec's TOML parses");
+    assert_eq!(p, Policy::default_policy());
+
+    let canonical_hex: String = block_after(&spec, heading, "```text")
+        .split_whitespace()
+        .collect();
+    let digest_hex = block_after(&spec, "its **digest** is", "```text").trim();
+
+    // Section 2 by hand for the default policy.
+    fn key(v: &mut Vec<u8>, k: &str) {
+        v.push(k.len() as u8);
+        v.extend_from_slice(k.as_bytes());
+    }
+    fn set(v: &mut Vec<u8>, xs: &[&str]) {
+        v.extend_from_slice(&(xs.len() as u32).to_be_bytes());
+        for x in xs {
+            v.extend_from_slice(&(x.len() as u32).to_be_bytes());
+            v.extend_from_slice(x.as_bytes());
+        }
+    }
+    let mut want = b"blindmatch-policy\x00\x01".to_vec();
+    key(&mut want, "name");
+    want.extend_from_slice(&25u32.to_be_bytes());
+    want.extend_from_slice(b"blindmatch default policy");
+    key(&mut want, "modes");
+    set(&mut want, &["cardinality", "intersection", "mutual"]);
+    key(&mut want, "identifier_kinds");
+    set(&mut want, &["container", "imo", "raw"]);
+    key(&mut want, "min_set_size");
+    want.extend_from_slice(&1u64.to_be_bytes());
+    key(&mut want, "max_set_size");
+    want.extend_from_slice(&(1u64 << 24).to_be_bytes());
+    key(&mut want, "padding_bound");
+    want.push(0);
+    key(&mut want, "revealable_columns");
+    set(&mut want, &[]);
+    key(&mut want, "max_sessions_per_peer_per_day");
+    want.extend_from_slice(&10u64.to_be_bytes());
+    key(&mut want, "cardinality_before_reveal");
+    want.push(0);
+    key(&mut want, "output_retention_days");
+    want.extend_from_slice(&30u64.to_be_bytes());
+    let mut h = Sha3_256::new();
+    h.update(b"\x1bblindmatch-v1-policy-digest");
+    h.update(&want);
+    let digest: [u8; 32] = h.finalize().into();
+
+    assert_eq!(canonical_hex, hex::encode(&want), "06 1.1 canonical bytes");
+    assert_eq!(digest_hex, hex::encode(digest), "06 1.1 digest");
+    assert_eq!(p.canonical_bytes(), want);
+    assert_eq!(Policy::default_policy().digest_hex(), digest_hex);
 }

@@ -6,6 +6,8 @@ use curve25519_dalek::scalar::Scalar;
 use rand_core::CryptoRng;
 use zeroize::{Zeroize, ZeroizeOnDrop};
 
+use crate::protocol::draw;
+
 /// A party's secret exponent for one session.
 ///
 /// It also keeps `k / 2 mod l`, so a batch of `k * P` can be encoded with dalek's
@@ -19,24 +21,22 @@ pub struct SessionKey {
 }
 
 impl SessionKey {
-    /// Draws a fresh key. Pass the OS RNG (`rand::rngs::SysRng` through
-    /// `rand_core::UnwrapErr`) outside tests.
+    /// Draws a fresh key: the specified scalar draw (`protocol-spec/01-suite.md` 1.6: 64 bytes
+    /// of `rng`, little-endian, reduced mod `l`, drawn again on zero). Pass the OS RNG
+    /// (`rand::rngs::SysRng` through `rand_core::UnwrapErr`) outside tests.
     pub fn random<R: CryptoRng + ?Sized>(rng: &mut R) -> Self {
-        loop {
-            if let Some(key) = Self::from_scalar(Scalar::random(rng)) {
-                return key;
-            }
-        }
+        Self::from_nonzero(draw::scalar(rng))
     }
 
     /// A key with a given scalar: for the RFC 9497 suites, whose keys are derived, and for test
     /// vectors. Returns `None` for zero, which is never a key.
     pub fn from_scalar(scalar: Scalar) -> Option<Self> {
-        if scalar == Scalar::ZERO {
-            return None;
-        }
+        (scalar != Scalar::ZERO).then(|| Self::from_nonzero(scalar))
+    }
+
+    fn from_nonzero(scalar: Scalar) -> Self {
         let half = scalar * Scalar::from(2u8).invert();
-        Some(Self { scalar, half })
+        Self { scalar, half }
     }
 
     /// `k * P` (constant time in `k`).

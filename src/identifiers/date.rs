@@ -13,8 +13,9 @@ const MONTHS: [&str; 12] = [
 
 /// A date of birth, canonically ISO 8601 `YYYY-MM-DD`.
 ///
-/// Accepted inputs (separators ` `, `-`, `/`, `.` and `,` are interchangeable):
-/// - year first: `1957-03-11`, `1957/03/11`, `19570311`;
+/// Accepted inputs (separators — white space, `-`, `/`, `.` and `,` — are interchangeable;
+/// a numeric month or day has 1 or 2 digits, a year 4):
+/// - year first: `1957-03-11`, `1957/3/11`, `19570311`;
 /// - day first, as in the ICAO and European conventions: `11.03.1957`, `11/03/1957`
 ///   (US month-first numeric dates are **not** recognised: `03/11/1957` is 3 November);
 /// - a month name or its first three letters, in any position: `11 Mar 1957`,
@@ -68,6 +69,9 @@ impl DateOfBirth {
                 .then(|| s.parse().ok())
                 .flatten()
         };
+        // A numeric month or day: 1 or 2 digits.
+        let short =
+            |s: &str| -> Option<u32> { (1..=2).contains(&s.len()).then(|| num(s)).flatten() };
         let bad = || {
             invalid(
                 KIND,
@@ -91,13 +95,13 @@ impl DateOfBirth {
                 match words.as_slice() {
                     [] if a.len() == 4 => (
                         num(a).ok_or_else(bad)?,
-                        num(b).ok_or_else(bad)?,
-                        num(c).ok_or_else(bad)?,
+                        short(b).ok_or_else(bad)?,
+                        short(c).ok_or_else(bad)?,
                     ),
                     [] if c.len() == 4 => (
                         num(c).ok_or_else(bad)?,
-                        num(b).ok_or_else(bad)?,
-                        num(a).ok_or_else(bad)?,
+                        short(b).ok_or_else(bad)?,
+                        short(a).ok_or_else(bad)?,
                     ),
                     [w] => {
                         let m = month_of(all[*w]).ok_or_else(bad)?;
@@ -170,6 +174,8 @@ mod tests {
             "11 Mrz 1957",
             "11/03/57",
             "1957 to 1959",
+            "1957-003-11",
+            "011.03.1957",
             "",
         ] {
             assert_eq!(d(s), None, "{s}");

@@ -7,15 +7,18 @@ use super::invalid;
 const SHIP: &str = "IMO ship number";
 const COMPANY: &str = "IMO company number";
 
-/// Strips an optional `IMO` prefix and separators, and checks for exactly 7 digits.
+/// Compacts, strips an optional `IMO` prefix and, after it, an optional `:`, and checks for
+/// exactly 7 digits (`protocol-spec/05-identifiers.md` 5.2).
 fn seven_digits(input: &str, kind: &str) -> Result<String> {
     let s = super::compact_upper(input);
-    let s = s.strip_prefix("IMO").unwrap_or(&s);
-    let s = s.strip_prefix(':').unwrap_or(s);
+    let s = match s.strip_prefix("IMO") {
+        Some(rest) => rest.strip_prefix(':').unwrap_or(rest),
+        None => &s,
+    };
     if s.len() != 7 || !s.bytes().all(|b| b.is_ascii_digit()) {
         return Err(invalid(
             kind,
-            format!("`{input}` is not 7 digits (optionally after `IMO`)"),
+            format!("`{input}` is not 7 digits (optionally after `IMO` or `IMO:`)"),
         ));
     }
     Ok(s.to_string())
@@ -32,7 +35,9 @@ fn seven_digits(input: &str, kind: &str) -> Result<String> {
 pub struct ImoShipNumber(String);
 
 impl ImoShipNumber {
-    /// Parses `9187629`, `IMO 9187629`, `IMO9187629` or `imo: 9187629`.
+    /// Parses `9187629`, `IMO 9187629`, `IMO9187629`, `IMO: 9187629` or `imo:9187629`: the
+    /// input is compacted (white space, `-`, `.`, `/` removed, ASCII upper-cased), then a
+    /// leading `IMO` and, only after it, one `:` are removed.
     ///
     /// # Errors
     /// [`Error::Input`](crate::Error::Input) with
@@ -71,7 +76,7 @@ pub(crate) fn check_digit(six: &[u32]) -> u32 {
 pub struct ImoCompanyNumber(String);
 
 impl ImoCompanyNumber {
-    /// Parses seven digits, optionally after `IMO`.
+    /// Parses seven digits, optionally after `IMO` or `IMO:` (as [`ImoShipNumber::parse`]).
     ///
     /// # Errors
     /// [`Error::Input`](crate::Error::Input) with
@@ -104,5 +109,10 @@ mod tests {
         );
         assert!(ImoShipNumber::parse("918762").is_err());
         assert!(ImoCompanyNumber::parse("IMO 5283413").is_ok());
+        assert!(ImoCompanyNumber::parse("IMO: 5283413").is_ok());
+        // The `:` only after `IMO`, once; ASCII upper-casing only (`ı` is dotless i).
+        for bad in [":9187629", "IMO::9187629", "9187629:", "ımo 9187629"] {
+            assert!(ImoShipNumber::parse(bad).is_err(), "{bad}");
+        }
     }
 }

@@ -14,7 +14,7 @@ const KIND: &str = "LEI (ISO 17442)";
 pub struct Lei(String);
 
 impl Lei {
-    /// Parses an LEI, ignoring case, white space and `-`.
+    /// Parses an LEI, ignoring (ASCII) case, white space, `-`, `.` and `/`.
     ///
     /// # Errors
     /// [`Error::Input`](crate::Error::Input) with

@@ -12,7 +12,7 @@ const KIND: &str = "UN/LOCODE";
 pub struct UnLocode(String);
 
 impl UnLocode {
-    /// Parses a UN/LOCODE, ignoring case, white space and `-`.
+    /// Parses a UN/LOCODE, ignoring (ASCII) case, white space, `-`, `.` and `/`.
     ///
     /// # Errors
     /// [`Error::Input`](crate::Error::Input) with

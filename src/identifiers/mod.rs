@@ -75,11 +75,14 @@ pub(crate) fn invalid_as(why: InputReason, kind: &str, reason: impl std::fmt::Di
     Error::input(why, format!("not a valid {kind}: {reason}"))
 }
 
-/// Upper-cases `s` and removes the separators people type inside identifiers (white space,
-/// `-`, `.`, `/`), keeping every other character so the validator can reject it.
+/// "Compacts" `s` (`protocol-spec/05-identifiers.md` 5.2): removes the separators people type
+/// inside identifiers (every character with the Unicode `White_Space` property, `-`, `.`,
+/// `/`) and maps `a`-`z` to `A`-`Z`, keeping every other character as it is so the validator
+/// rejects it. Upper-casing is ASCII only: a Unicode mapping would turn some non-ASCII input
+/// into valid ASCII (`ß` into `SS`, dotless `ı` into `I`), altering it into validity.
 pub(crate) fn compact_upper(s: &str) -> String {
     s.chars()
         .filter(|c| !c.is_whitespace() && !matches!(c, '-' | '.' | '/'))
-        .flat_map(char::to_uppercase)
+        .map(|c| c.to_ascii_uppercase())
         .collect()
 }

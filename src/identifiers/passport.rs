@@ -1,7 +1,7 @@
 //! Passport and travel document numbers (ICAO 9303).
 
 use super::{check::icao_9303, compact_upper, invalid};
-use crate::error::Result;
+use crate::error::{Error, InputReason, Result};
 
 const KIND: &str = "passport number";
 
@@ -66,18 +66,31 @@ impl PassportNumber {
         Ok(number)
     }
 
-    /// Parses the MRZ document-number field followed by its check digit: the number padded
-    /// with `<` to nine characters, then the check digit (`L898902C36` in the ICAO specimen).
+    /// Parses the MRZ document-number field followed by its check digit: the number (1 to 9
+    /// characters), optionally padded with `<` up to nine characters, then the check digit
+    /// (`L898902C36` in the ICAO specimen; `AB12345<<6` and `AB123456` are the same number).
     ///
     /// # Errors
-    /// As [`PassportNumber::parse_with_check`].
+    /// As [`PassportNumber::parse_with_check`], and [`Error::Input`](crate::Error::Input)
+    /// (reason `Value`) when the field before the check digit is longer than the nine
+    /// characters of an ICAO 9303 document-number field.
     pub fn parse_mrz_field(input: &str) -> Result<Self> {
         let s = compact_upper(input);
         let mut chars = s.chars();
         let check = chars
             .next_back()
             .ok_or_else(|| invalid(KIND, "empty MRZ field"))?;
-        Self::parse_with_check(chars.as_str(), check)
+        let field = chars.as_str();
+        if field.chars().count() > 9 {
+            return Err(Error::input(
+                InputReason::Value,
+                format!(
+                    "not a valid {KIND}: `{input}`: an MRZ document-number field has at most 9 \
+                     characters before its check digit"
+                ),
+            ));
+        }
+        Self::parse_with_check(field, check)
     }
 
     /// The canonical document number.
@@ -101,6 +114,19 @@ mod tests {
             Some("L898902C3".into())
         );
         assert!(PassportNumber::parse_mrz_field("L898902C37").is_err());
+        // Fillers are optional; a field is at most 9 characters before its check digit
+        // (`L898902C3A6` would pass the check computed over 10 characters).
+        assert_eq!(
+            PassportNumber::parse_mrz_field("AB123456").ok(),
+            PassportNumber::parse_mrz_field("AB12345<<6").ok()
+        );
+        for long in ["L898902C3A6", "AB12345<<<6"] {
+            let err = PassportNumber::parse_mrz_field(long).expect_err(long);
+            assert!(
+                matches!(&err, Error::Input(e) if e.reason == InputReason::Value),
+                "{err:?}"
+            );
+        }
         assert!(PassportNumber::parse("AB 12-34").is_ok());
         assert!(PassportNumber::parse("AB#1234").is_err());
     }

@@ -121,6 +121,16 @@ pub(super) fn parse(text: &str, origin: &str) -> Result<Policy> {
             &format!("`max_set_size` ({max}) is smaller than `min_set_size` ({min})"),
         ));
     }
+    let engine = crate::protocol::MAX_SET_SIZE as u64;
+    if max > engine {
+        return Err(loc.error(
+            raw.max_set_size.span(),
+            &format!(
+                "`max_set_size` ({max}) is above the engine's largest set, {engine} (2^27) \
+                 elements per party"
+            ),
+        ));
+    }
     let padding_bound = match &raw.padding_bound {
         None => None,
         Some(b) => {

@@ -3,14 +3,22 @@
 //! * [`dh`]: DH-PSI in three modes ([`Mode`]).
 //! * [`memory`]: both parties in one process, for tests and benchmarks.
 //! * [`SansIo`]: the interface a transport drives.
+//!
+//! Session keys and DH-PSI's padding and shuffles are drawn by the crate's specified draws
+//! (`protocol-spec/01-suite.md` section 1.6), which read the RNG's byte stream in a defined
+//! way, so the test vectors, driven by `vector_rng::VectorRng`, can be rebuilt from their
+//! seeds.
 
 pub mod dh;
+pub(crate) mod draw;
 mod interrupt;
 mod items;
 pub mod memory;
 mod mode;
 pub mod oprf_psi;
 mod sans_io;
+#[doc(hidden)]
+pub mod vector_rng;
 
 pub use interrupt::Interrupt;
 pub use items::ItemSet;

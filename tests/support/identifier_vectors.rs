@@ -3,18 +3,37 @@
 //! `tests/identifiers_vectors.rs`, which checks the committed file is exactly what this
 //! produces and that `protocol-spec/05-identifiers.md` shows every vector.
 
+use blindmatch::dst;
+use blindmatch::group::hash_to_group::hash_to_ristretto255_xof;
+use blindmatch::group::WireElement;
 use blindmatch::identifiers::{encode_item, IdentifierKind, RULES_VERSION};
 use serde_json::{json, Value};
+
+/// The session id under which every item's DH-PSI element is given: the bytes 0, 1, .., 31.
+pub fn session_id() -> [u8; 32] {
+    std::array::from_fn(|i| i as u8)
+}
+
+/// `Encode(H(session_id || item, DH-PSI DST))`: what DH-PSI hashes an item to before the key
+/// (`protocol-spec/03-dh-psi.md` 3.3).
+fn element(item: &[u8]) -> String {
+    let p = hash_to_ristretto255_xof(&[&session_id(), item], dst::DH_PSI_HASH_TO_GROUP);
+    hex::encode(WireElement::encode(&p).0)
+}
 
 /// (kind, input) of each single-value vector.
 pub const VALID: &[(&str, &str)] = &[
     ("raw", "  ABC 123 "),
     ("container", "msc u 123456-6"),
     ("imo_ship", "IMO 9187629"),
+    ("imo_ship", "IMO: 9187629"),
+    ("imo_ship", "imo:9187629"),
     ("imo_company", "IMO 5283413"),
+    ("imo_company", "IMO: 5283413"),
     ("lei", "5067 00GE 1G29 325Q X363"),
     ("passport", "l898902c3"),
     ("passport_mrz", "AB12345<<6"),
+    ("passport_mrz", "AB123456"),
     ("awb", "176-1234567 5"),
     ("eori", "de 123456789012345"),
     ("hs", "8471.30.00"),
@@ -23,6 +42,7 @@ pub const VALID: &[(&str, &str)] = &[
     ("person_name", "Müller, Hans"),
     ("company_name", "Acme Trading Co., Ltd."),
     ("date_of_birth", "11 Mar 1957"),
+    ("date_of_birth", "11.3.1957"),
 ];
 
 /// (kind, input) of each value that every implementation must reject.
@@ -30,13 +50,20 @@ pub const INVALID: &[(&str, &str)] = &[
     ("container", "MSCU1234567"),
     ("container", "MSCX1234566"),
     ("imo_ship", "IMO 9187628"),
+    ("imo_ship", ":9187629"),
+    ("imo_ship", "IMO::9187629"),
+    ("imo_ship", "ımo 9187629"),
+    ("imo_company", "IMO 52834130"),
     ("lei", "506700GE1G29325QX364"),
     ("passport_mrz", "L898902C37"),
+    ("passport_mrz", "L898902C3A6"),
     ("awb", "17612345676"),
     ("eori", "XX123"),
+    ("eori", "DEßAB1"),
     ("hs", "7701.10"),
     ("locode", "DEHA1"),
     ("date_of_birth", "1957"),
+    ("date_of_birth", "1957-003-11"),
     ("person_name", " .,; "),
 ];
 
@@ -50,16 +77,25 @@ pub fn generate() -> Value {
         .iter()
         .map(|(k, input)| {
             let c = kind(k).parse(input).expect("vector input is valid");
-            json!({ "kind": k, "tag": kind(k).tag(), "input": input, "canonical": c.value(), "item": hex::encode(c.to_item()) })
+            json!({
+                "kind": k,
+                "tag": kind(k).tag(),
+                "input": input,
+                "canonical": c.value(),
+                "item": hex::encode(c.to_item()),
+                "dh_psi_element": element(&c.to_item()),
+            })
         })
         .collect();
     let name = kind("person_name").parse("Müller, Hans").expect("valid");
     let dob = kind("date_of_birth").parse("11 Mar 1957").expect("valid");
+    let item = encode_item(&[name.clone(), dob.clone()]);
     let composite = json!({
         "key": "name:person_name+dob:date_of_birth",
         "inputs": ["Müller, Hans", "11 Mar 1957"],
         "canonical": [name.value(), dob.value()],
-        "item": hex::encode(encode_item(&[name, dob])),
+        "item": hex::encode(&item),
+        "dh_psi_element": element(&item),
     });
     let invalid: Vec<Value> = INVALID
         .iter()
@@ -70,6 +106,11 @@ pub fn generate() -> Value {
         .collect();
     json!({
         "rules_version": RULES_VERSION,
+        "dh_psi": {
+            "session_id": hex::encode(session_id()),
+            "dst": String::from_utf8_lossy(dst::DH_PSI_HASH_TO_GROUP),
+            "element": "dh_psi_element = Encode(H(session_id || item, dst)) (protocol-spec/01-suite.md 1.1, 03-dh-psi.md 3.3)",
+        },
         "valid": valid,
         "composite": [composite],
         "invalid": invalid,

@@ -17,8 +17,6 @@ use blindmatch::oprf::{client, OprfKey, Suite};
 use blindmatch::protocol::oprf_psi::{run_in_memory_with, tags, OprfPsiParams, PreparedSender};
 use blindmatch::protocol::{ItemSet, Role};
 use curve25519_dalek::scalar::Scalar;
-use rand_chacha::ChaCha20Rng;
-use rand_core::SeedableRng;
 use serde_json::{json, Value};
 use sha3::digest::{ExtendableOutput, Update, XofReader};
 
@@ -75,10 +73,11 @@ fn oprf_case(name: &str, inputs: &[Vec<u8>], first_blind: u16, key: &OprfKey) ->
     })
 }
 
+/// The seed label of the OPRF-PSI session vector's stream.
+const SESSION_LABEL: &str = "oprf-psi/labeled";
+
 fn session() -> Value {
-    let mut seed = [0u8; 32];
-    shake(&[dst::TEST_VECTOR_SEED, b"-session"], &mut seed);
-    let mut rng = ChaCha20Rng::from_seed(seed);
+    let mut rng = blindmatch::protocol::vector_rng::VectorRng::new(SESSION_LABEL.as_bytes());
     let key = OprfKey::derive(SUITE, &SEED, KEY_INFO).expect("key");
     let receiver = ["MSCU1234565", "TGHU0000001", "IMO9074729"];
     let sender = ["IMO9074729", "CSQU3054383", "MSCU1234565", "IMO9321483"];
@@ -104,7 +103,8 @@ fn session() -> Value {
     )
     .expect("session");
     json!({
-        "description": "receiver = initiator; the first message is the sender's Params; the randomness is a ChaCha20 RNG seeded with SHAKE256(TEST_VECTOR_SEED || \"-session\")[0..32], drawn by the receiver (32-byte padding strings, the Fisher-Yates shuffle of its entries, then one blind per entry in sending order) then the sender (16-byte padding tags, then a 32-byte seed for its dummy ciphertexts)",
+        "description": "receiver = initiator; the first message is the sender's Params; every random value is drawn from the vector stream SHAKE256(lp8(TEST_VECTOR_SEED) || seed_label) (protocol-spec/01-suite.md 1.6) with the draws of 1.6, in this order: the receiver's n_r - |items| padding strings = bytes(32) each, its order of sending = shuffle([0 .. n_r-1]), its blinds = n_r scalar() draws in sending order; then the sender's n_s - |items| padding tags = bytes(16) each (big-endian, truncated to tag_bits), its padding seed = bytes(32), whose stream SHAKE256(lp8(OPRF_PSI_PADDING) || seed) gives the padding ciphertexts' bytes in tag order (protocol-spec/07-oprf-psi.md 7.5)",
+        "seed_label": SESSION_LABEL,
         "session_id": hex::encode(params.session_id),
         "receiver_count": params.receiver_count,
         "sender_count": params.sender_count,

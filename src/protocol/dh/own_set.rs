@@ -1,23 +1,19 @@
 //! A party's own side of a DH-PSI session: its key, its items in the shuffled order they are
 //! sent, padding dummies, and the matching of its doubly-blinded elements at the end.
 
-use rand::seq::SliceRandom;
-use rand::SeedableRng;
-use rand_chacha::ChaCha20Rng;
-use rand_core::{CryptoRng, Rng};
+use rand_core::CryptoRng;
 
 use crate::dst;
-use crate::error::{Error, Result};
+use crate::error::{ConfigReason, Error, Result};
 use crate::group::{batch, SessionKey, WireElement};
 use crate::protocol::dh::element_set::ElementSet;
 use crate::protocol::dh::output::Match;
 use crate::protocol::dh::params::DhParams;
-use crate::protocol::ItemSet;
+use crate::protocol::{draw, ItemSet};
 
-/// The party's own set, key and randomness for one session.
+/// The party's own set and key for one session.
 pub(crate) struct OwnSet {
     key: SessionKey,
-    rng: Box<ChaCha20Rng>,
     items: ItemSet,
     /// Sent position -> what it carries, in the shuffled order of sending: `n` below
     /// `items.len()` is distinct item `n`, anything else is padding dummy
@@ -33,10 +29,16 @@ pub(crate) struct OwnSet {
 }
 
 impl OwnSet {
-    /// Draws the session key, pads `items` to `count` with dummies and shuffles.
+    /// Draws the session key, pads `items` to `count` with dummies and shuffles, in this
+    /// order and with the specified draws (`protocol-spec/03-dh-psi.md` 3.3): the key
+    /// (`draw::scalar`), then `count - items.len()` dummies of 32 bytes
+    /// (`draw::byte_strings`), then the order of sending (`draw::shuffle` of the positions
+    /// `0 .. count`, items first in [`ItemSet`] order, then dummies in the order drawn).
     ///
     /// # Errors
-    /// [`Error::Input`] when there are more distinct items than the agreed `count`.
+    /// [`Error::Input`] when there are more distinct items than the agreed `count`;
+    /// [`Error::Config`] when `count` exceeds [`crate::protocol::MAX_SET_SIZE`] (which
+    /// [`DhParams::validate`] already refuses).
     pub(crate) fn new<R: CryptoRng + ?Sized>(
         items: ItemSet,
         count: usize,
@@ -51,28 +53,22 @@ impl OwnSet {
                 ),
             ));
         }
-        if count > u32::MAX as usize {
-            return Err(Error::input(
-                crate::error::InputReason::SetSize,
-                format!("a set size of {count} exceeds 2^32 - 1"),
-            ));
-        }
+        let max = crate::protocol::MAX_SET_SIZE;
+        let positions = u32::try_from(count)
+            .ok()
+            .filter(|_| count <= max)
+            .ok_or_else(|| {
+                Error::config(
+                    ConfigReason::Parameter,
+                    format!("a set of {count} elements exceeds the maximum of {max}"),
+                )
+            })?;
         let key = SessionKey::random(rng);
-        let mut seed = [0u8; 32];
-        rng.fill_bytes(&mut seed);
-        let mut rng = ChaCha20Rng::from_seed(seed);
-        let dummies: Vec<[u8; 32]> = (items.len()..count)
-            .map(|_| {
-                let mut dummy = [0u8; 32];
-                rng.fill_bytes(&mut dummy);
-                dummy
-            })
-            .collect();
-        let mut slots: Vec<u32> = (0..count as u32).collect();
-        slots.shuffle(&mut rng);
+        let dummies = draw::byte_strings::<32, _>(rng, count - items.len());
+        let mut slots: Vec<u32> = (0..positions).collect();
+        draw::shuffle(rng, &mut slots);
         Ok(OwnSet {
             key,
-            rng: Box::new(rng),
             items,
             slots,
             dummies,
@@ -83,10 +79,6 @@ impl OwnSet {
 
     pub(crate) fn key(&self) -> &SessionKey {
         &self.key
-    }
-
-    pub(crate) fn rng(&mut self) -> &mut ChaCha20Rng {
-        &mut self.rng
     }
 
     /// Total elements this party sends.
@@ -161,7 +153,11 @@ impl OwnSet {
 
 #[cfg(test)]
 mod tests {
+    use rand::SeedableRng;
+    use rand_chacha::ChaCha20Rng;
+
     use super::*;
+    use crate::protocol::vector_rng::VectorRng;
 
     /// The order of sending hides the order of the input: over many sessions every item lands
     /// in every position about equally often.
@@ -194,5 +190,41 @@ mod tests {
         let dummies = own.slots.iter().filter(|&&s| s >= 1).count();
         assert_eq!(dummies, 4);
         assert_eq!(own.dummies.len(), 4);
+    }
+
+    /// The draws come in the specified order from the given RNG alone: the key, then the
+    /// dummies, then the shuffle, and nothing more.
+    #[test]
+    fn draws_key_then_dummies_then_shuffle() {
+        let mut rng = VectorRng::new(b"own-set");
+        let own = OwnSet::new(ItemSet::new(["a", "b"]), 5, &mut rng).expect("fits");
+        let mut replay = VectorRng::new(b"own-set");
+        let key = draw::scalar(&mut replay);
+        let dummies = draw::byte_strings::<32, _>(&mut replay, 3);
+        let mut slots: Vec<u32> = (0..5).collect();
+        draw::shuffle(&mut replay, &mut slots);
+        assert_eq!(own.key().scalar(), &key);
+        assert_eq!(own.dummies, dummies);
+        assert_eq!(own.slots, slots);
+        assert_eq!(
+            draw::array::<8, _>(&mut rng),
+            draw::array::<8, _>(&mut replay)
+        );
+    }
+
+    #[test]
+    fn a_set_above_the_engine_limit_is_refused() {
+        let mut rng = ChaCha20Rng::seed_from_u64(3);
+        let err = OwnSet::new(
+            ItemSet::new(["a"]),
+            crate::protocol::MAX_SET_SIZE + 1,
+            &mut rng,
+        )
+        .err()
+        .expect("refused");
+        assert!(
+            matches!(&err, Error::Config(c) if c.reason == ConfigReason::Parameter),
+            "{err:?}"
+        );
     }
 }

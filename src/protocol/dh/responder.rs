@@ -6,7 +6,6 @@
 //!   ──▶ ResponderAwaitingReblinded ──handle(Reblinded)──▶ … ──▶ DhOutput   (mutual)
 //! ```
 
-use rand::seq::SliceRandom;
 use rand_core::CryptoRng;
 
 use crate::error::Result;
@@ -18,7 +17,7 @@ use crate::protocol::dh::output::{DhOutput, Learned};
 use crate::protocol::dh::own_set::OwnSet;
 use crate::protocol::dh::params::DhParams;
 use crate::protocol::dh::tally::Tally;
-use crate::protocol::{ItemSet, Mode, Role};
+use crate::protocol::{draw, ItemSet, Mode, Role};
 
 /// Step 1: the responder receives the initiator's blinded set and returns it re-blinded.
 pub struct ResponderAwaitingPeerSet {
@@ -28,6 +27,10 @@ pub struct ResponderAwaitingPeerSet {
     /// Mutual mode: the initiator's doubly-blinded set, to compare against.
     /// Cardinality mode: the re-blinded set, held back to be shuffled.
     kept: Vec<WireElement>,
+    /// Cardinality mode: the seed of the reply's order, drawn with the key; the order is
+    /// shuffled from it once every element arrived, so nothing the size of the announced set
+    /// is held before the elements do.
+    reply_seed: Option<[u8; 32]>,
 }
 
 /// Step 2: the responder sends its blinded set, one chunk per call.
@@ -75,7 +78,10 @@ pub enum ResponderAfterReblinded {
 }
 
 impl ResponderAwaitingPeerSet {
-    /// Starts a session: draws the key, pads and shuffles the set.
+    /// Starts a session: draws the key, pads and shuffles the set, and in cardinality mode
+    /// draws a 32-byte reply seed (`protocol-spec/03-dh-psi.md` 3.3: the reply order is a
+    /// `draw::shuffle` of the positions `0 .. initiator_count` over the seed's
+    /// `SHAKE256(lp8(DH_PSI_REPLY_ORDER) || seed)` stream, once every element arrived).
     ///
     /// # Errors
     /// [`crate::Error::Config`] for parameters out of range; [`crate::Error::Input`] when
@@ -87,6 +93,10 @@ impl ResponderAwaitingPeerSet {
     ) -> Result<Self> {
         params.validate()?;
         let own = OwnSet::new(items, params.responder_count, rng)?;
+        let reply_seed = params
+            .mode
+            .responder_shuffles_reply()
+            .then(|| draw::array::<32, R>(rng));
         let tally = Tally::new(
             "the initiator's blinded set",
             params.initiator_count,
@@ -99,6 +109,7 @@ impl ResponderAwaitingPeerSet {
             own,
             tally,
             kept,
+            reply_seed,
         })
     }
 
@@ -131,12 +142,18 @@ impl ResponderAwaitingPeerSet {
         }
         let mut kept = std::mem::take(&mut self.kept);
         if self.params.mode.responder_shuffles_reply() {
-            kept.shuffle(self.own.rng());
-            let lengths: Vec<usize> = self.params.chunk_lengths(kept.len()).collect();
-            let mut rest = kept.as_slice();
+            // `validate` bounds the count by MAX_SET_SIZE, far below 2^32.
+            let mut order: Vec<u32> = (0..kept.len() as u32).collect();
+            if let Some(seed) = self.reply_seed.take() {
+                let mut stream = draw::SeedStream::new(crate::dst::DH_PSI_REPLY_ORDER, &seed);
+                draw::shuffle(&mut stream, &mut order);
+            }
+            let lengths: Vec<usize> = self.params.chunk_lengths(order.len()).collect();
+            let mut rest = order.as_slice();
             for len in lengths {
                 let (chunk, tail) = rest.split_at(len);
-                replies.push(DhMessage::Reblinded(chunk.to_vec()));
+                let chunk = chunk.iter().map(|&i| kept[i as usize]).collect();
+                replies.push(DhMessage::Reblinded(chunk));
                 rest = tail;
             }
             kept.clear();

@@ -35,7 +35,6 @@
 //! # Ok::<(), blindmatch::Error>(())
 //! ```
 
-mod draws;
 mod label;
 mod message;
 mod output;

@@ -17,7 +17,6 @@ use curve25519_dalek::scalar::Scalar;
 use rand_core::CryptoRng;
 use zeroize::Zeroizing;
 
-use super::draws;
 use super::label;
 use super::message::{OprfPsiMessage, SenderParams, TagChunk};
 use super::output::{OprfMatch, ReceiverOutput};
@@ -27,7 +26,7 @@ use crate::error::{Error, PeerMisbehaved, PolicyRule, Result};
 use crate::group::WireElement;
 use crate::oprf::client::{self, Blinded};
 use crate::oprf::OprfOutput;
-use crate::protocol::{ItemSet, SansIo};
+use crate::protocol::{draw, ItemSet, SansIo};
 
 /// What the receiver accepts in the sender's parameters.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -151,12 +150,10 @@ impl AwaitingParams {
                 ),
             ));
         }
-        let padding = (items.len()..params.receiver_count)
-            .map(|_| draws::bytes32(rng))
-            .collect();
+        let padding = draw::byte_strings::<32, R>(rng, params.receiver_count - items.len());
         let mut slots: Vec<u32> = (0..params.receiver_count as u32).collect();
-        draws::shuffle(rng, &mut slots);
-        let blinds = Zeroizing::new((0..slots.len()).map(|_| draws::scalar(rng)).collect());
+        draw::shuffle(rng, &mut slots);
+        let blinds = Zeroizing::new(draw::scalars(rng, slots.len()));
         Ok(AwaitingParams {
             params,
             setup,

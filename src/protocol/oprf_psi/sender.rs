@@ -12,8 +12,7 @@
 use std::collections::VecDeque;
 use std::sync::Arc;
 
-use rand_chacha::ChaCha20Rng;
-use rand_core::{CryptoRng, Rng, SeedableRng};
+use rand_core::{CryptoRng, Rng};
 use rayon::prelude::*;
 
 use super::label;
@@ -24,6 +23,7 @@ use super::prepared::PreparedSender;
 use super::tags;
 use crate::error::{ConfigReason, Error, InputReason, PeerMisbehaved, Result};
 use crate::group::WireElement;
+use crate::protocol::draw::{self, SeedStream};
 use crate::protocol::SansIo;
 
 /// The sender's first step: its parameters are to be announced.
@@ -32,7 +32,7 @@ pub struct Announcing {
     set: Arc<PreparedSender>,
     columns: Vec<String>,
     padding: Vec<u128>,
-    rng: ChaCha20Rng,
+    rng: SeedStream,
 }
 
 /// Answering each `Blinded` chunk with its `Evaluated` chunk, in order.
@@ -57,7 +57,7 @@ struct TagStream {
     real_pos: usize,
     padding_pos: usize,
     prev: u128,
-    rng: ChaCha20Rng,
+    rng: SeedStream,
 }
 
 enum Entry {
@@ -68,7 +68,8 @@ enum Entry {
 impl Announcing {
     /// A sender session over a prepared set (one set may serve many sessions). Draws, in this
     /// order: the padding tags (16 bytes each, read as a big-endian integer, truncated to the
-    /// tag length), then a 32-byte seed for the padding ciphertexts.
+    /// tag length), then a 32-byte seed whose stream `SHAKE256(lp8(OPRF_PSI_PADDING) || seed)`
+    /// gives, read in order, the padding ciphertexts of the labeled mode.
     ///
     /// # Errors
     /// [`crate::Error::Config`] for parameters out of range, a suite other than the set's, or
@@ -119,16 +120,13 @@ impl Announcing {
             }
         }
         let bits = params.tag_bits();
-        let mut padding: Vec<u128> = (set.len()..params.sender_count)
-            .map(|_| {
-                let mut b = [0u8; 16];
-                rng.fill_bytes(&mut b);
-                tags::truncate(u128::from_be_bytes(b), bits)
-            })
-            .collect();
+        let mut padding: Vec<u128> =
+            draw::byte_strings::<16, R>(rng, params.sender_count - set.len())
+                .into_iter()
+                .map(|b| tags::truncate(u128::from_be_bytes(b), bits))
+                .collect();
         padding.sort_unstable();
-        let mut seed = [0u8; 32];
-        rng.fill_bytes(&mut seed);
+        let seed = draw::array::<32, R>(rng);
         let columns = if params.payload_len.is_some() {
             columns
         } else {
@@ -139,7 +137,7 @@ impl Announcing {
             set,
             columns,
             padding,
-            rng: ChaCha20Rng::from_seed(seed),
+            rng: SeedStream::new(crate::dst::OPRF_PSI_PADDING, &seed),
         })
     }
 
