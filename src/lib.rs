@@ -17,11 +17,39 @@
 //! 4. **Result.** A [`protocol::dh::DhOutput`] names the caller's own shared items, or their
 //!    count, depending on the mode.
 //!
-//! Over the network ([`agency::Agency`], [`session`]) the protocol runs inside an
-//! envelope: the handshake, then the policy and query-budget gate with both verdicts exchanged
-//! before any element ([`policy`], [`budget`]), then the protocol body, then signed session
-//! receipts both ways, each step recorded in the agency's signed [`audit`] log
-//! (`protocol-spec/06-policy-and-audit.md` section 7).
+//! Over the network the protocol runs inside the session envelope ([`session`]): the
+//! handshake (typed hellos, whose terms both sides compute alike, and a transcript bound to the
+//! TLS connection), the admission verdicts of both sides before any element (the engine's
+//! limit, the [`policy`], the [`budget`]), `session_started` in the signed [`audit`] log, the
+//! protocol body, `Done`, signed receipts both ways, the output and `session_ended`
+//! (`protocol-spec/04-transport-and-handshake.md`). The envelope is sans I/O: it returns
+//! frames to send and effects to perform. [`agency::Agency`] performs them (policy, budget, log,
+//! signatures, output) and [`transport`] moves the frames over mutual TLS:
+//!
+//! ```no_run
+//! # async fn session(identity: blindmatch::identity::Identity,
+//! #                  peer: blindmatch::identity::Fingerprint) -> blindmatch::Result<()> {
+//! use blindmatch::agency::{Agency, AgencyFiles, RunOptions, SessionSpec};
+//! use blindmatch::policy::Policy;
+//! use blindmatch::protocol::ItemSet;
+//! use blindmatch::session::SessionMode;
+//! use blindmatch::transport::verifier::PeerAuth;
+//!
+//! // The identity's directory holds the audit log and the budget state.
+//! let agency = Agency::open(
+//!     identity,
+//!     Policy::default_policy(),
+//!     PeerAuth::pinned(peer),
+//!     &AgencyFiles::in_dir("agency-a".as_ref()),
+//! )?;
+//! let items = ItemSet::new(["IMO9187629", "IMO9321483"]);
+//! let spec = SessionSpec::new(SessionMode::Mutual, items, vec!["imo_ship".into()]);
+//! let report = agency
+//!     .connect("registry.example:7443", spec, RunOptions::default())
+//!     .await?;
+//! println!("session {:02x?}: {:?}", &report.outcome.session_id[..4], report.outcome.output);
+//! # Ok(()) }
+//! ```
 //!
 //! The protocol code does no I/O: [`protocol::dh::DhSession`] takes and returns messages
 //! ([`protocol::SansIo`]). The in-memory driver runs both parties in one process:

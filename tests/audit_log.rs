@@ -2,8 +2,8 @@
 //! entry is detected at the right index; no raw identifier ever appears in it.
 
 use blindmatch::audit::{
-    self, AuditLog, HeadStatus, Learned, Outcome, ReceiptBody, ReceiptOutcome, ReceiptRole,
-    SessionInfo, SessionReceipt,
+    self, AuditLog, HeadStatus, Learned, Outcome, ReceiptBody, ReceiptOutcome, SessionInfo,
+    SessionReceipt,
 };
 use blindmatch::error::{
     AuditError, AuditProblem, ConfigError, ConfigReason, PeerMisbehaved, ReceiptProblem,
@@ -68,7 +68,7 @@ fn body(n: u8) -> ReceiptBody {
     ReceiptBody {
         session_id: [n; 32],
         transcript_hash: [n ^ 0xff; 32],
-        role: ReceiptRole::Responder,
+        role: blindmatch::protocol::Role::Responder,
         initiator_count: 5000,
         responder_count: 5000,
         outcome: ReceiptOutcome::Aborted,

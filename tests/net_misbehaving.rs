@@ -184,6 +184,7 @@ fn misbehaving_initiator_ends_the_session_on_both_sides() {
         // The server's audit log records the abort.
         let event = last_event(&b_dir.join("audit.jsonl"));
         assert_eq!(event["kind"], "session_aborted", "{how:?}: {event}");
+        assert_eq!(event["code"], expected, "{how:?}: {event}");
         assert!(
             seen == "abort" || seen == "closed" || seen.starts_with("error"),
             "{how:?}: {seen}"

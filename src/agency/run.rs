@@ -88,6 +88,21 @@ impl Drop for CancelOnDrop {
 }
 
 impl Agency {
+    /// [`Agency::prepare`] on a thread that may block (a refusal is appended to the log).
+    async fn prepared(
+        &self,
+        role: Role,
+        mut spec: SessionSpec,
+    ) -> Result<(SessionSpec, crate::session::SessionConfig)> {
+        let agency = self.clone();
+        tokio::task::spawn_blocking(move || {
+            let config = agency.prepare(role, &mut spec)?;
+            Ok((spec, config))
+        })
+        .await
+        .map_err(|e| Error::internal(format!("preparing the session failed: {e}")))?
+    }
+
     /// Connects to `addr` as the initiator and runs a session.
     ///
     /// # Errors
@@ -95,18 +110,18 @@ impl Agency {
     pub async fn connect(
         &self,
         addr: &str,
-        mut spec: SessionSpec,
+        spec: SessionSpec,
         options: RunOptions,
     ) -> Result<SessionReport> {
         // Refuse what needs no peer before connecting.
-        self.prepare(Role::Initiator, &mut spec)?;
-        let config = tls::client_config(self.identity(), self.peers())?;
+        let (spec, config) = self.prepared(Role::Initiator, spec).await?;
+        let tls_config = tls::client_config(self.identity(), self.peers())?;
         let mut stop = options.shutdown.clone();
         let conn = tokio::select! {
-            c = client::connect(addr, config, &options.timeouts) => c?,
+            c = client::connect(addr, tls_config, &options.timeouts) => c?,
             r = stop.wait() => return Err(Error::Cancelled(r)),
         };
-        self.run(conn, Role::Initiator, spec, options).await
+        self.run_prepared(conn, spec, config, options).await
     }
 
     /// Runs a session as `role` over an authenticated connection.
@@ -120,14 +135,27 @@ impl Agency {
         &self,
         conn: Connected<S>,
         role: Role,
-        mut spec: SessionSpec,
+        spec: SessionSpec,
+        options: RunOptions,
+    ) -> Result<SessionReport>
+    where
+        S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+    {
+        let (spec, config) = self.prepared(role, spec).await?;
+        self.run_prepared(conn, spec, config, options).await
+    }
+
+    async fn run_prepared<S>(
+        &self,
+        conn: Connected<S>,
+        spec: SessionSpec,
+        config: crate::session::SessionConfig,
         options: RunOptions,
     ) -> Result<SessionReport>
     where
         S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
     {
         let start = Instant::now();
-        let config = self.prepare(role, &mut spec)?;
         let channel = Channel {
             exporter: *conn.exporter(),
             peer: PeerIdentity::from_cert(conn.peer_certificate())?,
@@ -205,8 +233,8 @@ impl Agency {
         D: Fn(Result<SessionReport>) + Send + Sync + 'static,
     {
         // Refuse what needs no peer before listening.
-        let (mut first, _) = spec();
-        self.prepare(Role::Responder, &mut first)?;
+        let (first, _) = spec();
+        self.prepared(Role::Responder, first).await?;
         let config = tls::server_config(self.identity(), self.peers())?;
         let agency = self.clone();
         let spec = Arc::new(spec);

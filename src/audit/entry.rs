@@ -105,6 +105,10 @@ pub enum Event {
         session: SessionInfo,
         /// Why (our local error message; never sent to the peer).
         reason: String,
+        /// The reason in one stable word ([`crate::Error::code`]), for tools; absent in
+        /// entries written before it was recorded.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        code: Option<String>,
     },
     /// A session was refused by the policy or the query budget before any element was sent.
     SessionRefused {

@@ -112,7 +112,8 @@ impl AuditLog {
         })
     }
 
-    /// Logs that a session was aborted, with our local reason.
+    /// Logs that a session was aborted, with our local reason (and no code: the session
+    /// envelope logs its aborts with [`Event::SessionAborted`]'s `code` set).
     ///
     /// # Errors
     /// As [`AuditLog::append`]: [`Error::Io`] if the append or fsync fails.
@@ -120,6 +121,7 @@ impl AuditLog {
         self.append(Event::SessionAborted {
             session: session.clone(),
             reason: reason.to_owned(),
+            code: None,
         })
     }
 

@@ -16,6 +16,7 @@ use ed25519_dalek::{Signature, SigningKey, VerifyingKey};
 
 use crate::dst;
 use crate::error::{Error, PeerMisbehaved, ReceiptProblem, Result};
+use crate::protocol::Role;
 
 /// Length of an encoded receipt.
 pub const RECEIPT_LEN: usize = 188;
@@ -31,16 +32,6 @@ pub enum ReceiptOutcome {
     Aborted,
 }
 
-/// The role of the receipt's signer.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum ReceiptRole {
-    /// The side that connected and sent first.
-    Initiator,
-    /// The side that served.
-    Responder,
-}
-
 /// A signed session receipt. Build with [`SessionReceipt::sign`]; check one from a peer with
 /// [`SessionReceipt::decode`] then [`SessionReceipt::verify`].
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -52,7 +43,7 @@ pub struct SessionReceipt {
     /// The signer's identity public key.
     pub signer: VerifyingKey,
     /// The signer's role.
-    pub role: ReceiptRole,
+    pub role: Role,
     /// Elements the initiator sent (padded count).
     pub initiator_count: u64,
     /// Elements the responder sent (padded count).
@@ -73,7 +64,7 @@ pub struct ReceiptBody {
     /// The handshake transcript hash.
     pub transcript_hash: [u8; 32],
     /// Our role.
-    pub role: ReceiptRole,
+    pub role: Role,
     /// Elements the initiator sent.
     pub initiator_count: u64,
     /// Elements the responder sent.
@@ -91,8 +82,8 @@ fn body_bytes(b: &ReceiptBody, signer: &VerifyingKey) -> [u8; BODY_LEN] {
     out[34..66].copy_from_slice(&b.transcript_hash);
     out[66..98].copy_from_slice(signer.as_bytes());
     out[98] = match b.role {
-        ReceiptRole::Initiator => 0,
-        ReceiptRole::Responder => 1,
+        Role::Initiator => 0,
+        Role::Responder => 1,
     };
     out[99..107].copy_from_slice(&b.initiator_count.to_be_bytes());
     out[107..115].copy_from_slice(&b.responder_count.to_be_bytes());
@@ -175,8 +166,8 @@ impl SessionReceipt {
         };
         let signer = VerifyingKey::from_bytes(&arr32(66..98)).map_err(|_| bad())?;
         let role = match bytes[98] {
-            0 => ReceiptRole::Initiator,
-            1 => ReceiptRole::Responder,
+            0 => Role::Initiator,
+            1 => Role::Responder,
             _ => return Err(bad()),
         };
         let outcome = match bytes[115] {

@@ -183,7 +183,9 @@ impl Disclosure {
                     sessions[i].finished = Some(entry.time.clone());
                     sessions[i].status = Status::Completed(outcome.clone());
                 }
-                Event::SessionAborted { session, reason } => {
+                Event::SessionAborted {
+                    session, reason, ..
+                } => {
                     let i = find(&mut sessions, &session.session_id).unwrap_or_else(|| {
                         sessions.push(orphan(session, &entry.time));
                         sessions.len() - 1

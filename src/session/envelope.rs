@@ -351,11 +351,12 @@ impl Envelope {
                         .push_back(Action::Send(Frame::empty(FrameKind::Abort)));
                 }
                 if let Some(session) = self.started.take() {
-                    let reason = err.to_string();
+                    let (reason, code) = (err.to_string(), Some(err.code()));
                     self.actions
                         .push_back(Action::Perform(Effect::Log(Event::SessionAborted {
                             session,
                             reason,
+                            code,
                         })));
                 }
             }

@@ -312,6 +312,18 @@ pub(crate) mod tests {
     }
 
     #[test]
+    fn the_largest_hello_fits_its_frame() {
+        let mut h = sample(Role::Initiator);
+        h.key_kinds = (0..MAX_KEYS)
+            .map(|i| format!("{i:02}{}", "k".repeat(MAX_KEY_LEN - 2)))
+            .collect();
+        let enc = h.encode();
+        assert_eq!(enc.len(), 155 + MAX_KEYS * (1 + MAX_KEY_LEN));
+        assert!(enc.len() < crate::transport::framing::FrameKind::Hello.max_len());
+        assert_eq!(Hello::decode(&enc).unwrap(), h);
+    }
+
+    #[test]
     fn key_kinds_are_made_canonical() {
         let k = canonical_key_kinds(&["raw".into(), "imo_ship".into(), "raw".into()]).unwrap();
         assert_eq!(k, ["imo_ship", "raw"]);

@@ -8,19 +8,10 @@
 
 use ed25519_dalek::VerifyingKey;
 
-use crate::audit::{ReceiptBody, ReceiptOutcome, ReceiptRole, SessionReceipt};
+use crate::audit::{ReceiptBody, ReceiptOutcome, SessionReceipt};
 use crate::error::{PeerMisbehaved, ReceiptProblem, Result};
-use crate::protocol::Role;
 
 use super::agreement::{Terms, MAX_CLOCK_SKEW};
-
-/// The receipt role of a session role.
-pub fn receipt_role(role: Role) -> ReceiptRole {
-    match role {
-        Role::Initiator => ReceiptRole::Initiator,
-        Role::Responder => ReceiptRole::Responder,
-    }
-}
 
 /// Our receipt's body for a completed session, signed at `time`.
 pub fn our_body(
@@ -32,7 +23,7 @@ pub fn our_body(
     ReceiptBody {
         session_id,
         transcript_hash: transcript,
-        role: receipt_role(terms.role),
+        role: terms.role,
         initiator_count: terms.initiator_count,
         responder_count: terms.responder_count,
         outcome: ReceiptOutcome::Completed,
@@ -91,6 +82,7 @@ pub fn check_peer_receipt(
 mod tests {
     use super::*;
     use crate::error::Error;
+    use crate::protocol::Role;
     use ed25519_dalek::SigningKey;
 
     fn keys() -> (SigningKey, SigningKey) {
@@ -104,7 +96,7 @@ mod tests {
         ReceiptBody {
             session_id: [1; 32],
             transcript_hash: [2; 32],
-            role: ReceiptRole::Initiator,
+            role: Role::Initiator,
             initiator_count: 10,
             responder_count: 20,
             outcome: ReceiptOutcome::Completed,
@@ -114,7 +106,7 @@ mod tests {
 
     fn theirs() -> ReceiptBody {
         ReceiptBody {
-            role: ReceiptRole::Responder,
+            role: Role::Responder,
             ..ours()
         }
     }

@@ -72,11 +72,11 @@ impl FrameKind {
     }
 
     /// The largest `length` (kind byte + payload) a frame of this kind may announce
-    /// (section 4.2): 1 KiB for a hello, 33 for `Confirm`, 65 for `Refused`, 189 for a receipt,
+    /// (section 4.2): 2 KiB for a hello, 33 for `Confirm`, 65 for `Refused`, 189 for a receipt,
     /// 1 for the empty kinds, [`MAX_FRAME_LEN`] for a protocol message.
     pub fn max_len(self) -> usize {
         match self {
-            FrameKind::Hello => 1024,
+            FrameKind::Hello => 2048,
             FrameKind::Confirm => 1 + 32,
             FrameKind::Protocol => MAX_FRAME_LEN,
             FrameKind::Done | FrameKind::Abort | FrameKind::Admitted => 1,
@@ -317,13 +317,13 @@ mod tests {
                     ..
                 }
             ));
-            // A hello may be at most 1 KiB, a Done exactly its kind byte.
-            let mut r = &[0, 0, 4, 1, 1][..];
+            // A hello may be at most 2 KiB, a Done exactly its kind byte.
+            let mut r = &[0, 0, 8, 1, 1][..];
             assert!(matches!(
                 peer(read_frame(&mut r).await.unwrap_err()),
                 PeerMisbehaved::FrameTooLarge {
-                    len: 1025,
-                    max: 1024
+                    len: 2049,
+                    max: 2048
                 }
             ));
             let mut r = &[0, 0, 0, 2, 4, 0][..];

@@ -47,7 +47,7 @@ pub fn write_items(path: &Path, items: &[String]) {
     std::fs::write(path, items.join("\n") + "\n").unwrap();
 }
 
-/// A running `serve --once`.
+/// A running `serve` (killed when dropped, so a failing test leaves no process behind).
 pub struct Server {
     pub child: Child,
     pub addr: String,
@@ -146,4 +146,12 @@ pub fn run_match(
         .args(extra)
         .output()
         .unwrap()
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        // Already exited after `finish`; otherwise the test failed before stopping it.
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
 }

@@ -3,8 +3,7 @@
 use std::path::{Path, PathBuf};
 
 use blindmatch::audit::{
-    AuditLog, Learned, Outcome, ReceiptBody, ReceiptOutcome, ReceiptRole, SessionInfo,
-    SessionReceipt,
+    AuditLog, Learned, Outcome, ReceiptBody, ReceiptOutcome, SessionInfo, SessionReceipt,
 };
 use ed25519_dalek::SigningKey;
 
@@ -70,7 +69,7 @@ pub fn build(dir: &Path) -> PathBuf {
         &ReceiptBody {
             session_id: [2; 32],
             transcript_hash: [2 ^ 0x55; 32],
-            role: ReceiptRole::Responder,
+            role: blindmatch::protocol::Role::Responder,
             initiator_count: 5000,
             responder_count: 5000,
             outcome: ReceiptOutcome::Completed,
