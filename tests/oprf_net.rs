@@ -241,15 +241,16 @@ fn labeled_mode_yields_exactly_the_matched_rows_payload_columns() {
         .args(["--peer", &"00".repeat(32), "--input"])
         .arg(d.join("s.csv"))
         .args(["--column", "imo", "--mode", "labeled"])
-        .args(["--label-columns", "vessel,owner", "--policy", &p])
+        .args(["--label-columns", "vessel,owner", "--policy", &p, "--json"])
         .output()
         .expect("run serve");
-    assert!(!refused.status.success());
-    let err = String::from_utf8_lossy(&refused.stderr);
-    assert!(
-        err.contains("revealable_columns") && err.contains("owner"),
-        "{err}"
+    assert_eq!(refused.status.code(), Some(5), "a policy refusal");
+    assert_eq!(
+        error_code(&String::from_utf8_lossy(&refused.stdout)).as_deref(),
+        Some("policy_refused.revealable_columns")
     );
+    // The message names the column, so the operator knows which to drop.
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("`owner`"));
 }
 
 #[test]
@@ -264,14 +265,17 @@ fn explicit_protocol_mismatch_refused_on_both_sides() {
             root.path(),
             (&a_in, &b_in),
             &out,
-            &["--protocol", s],
-            &["--protocol", m],
+            &["--protocol", s, "--json"],
+            &["--protocol", m, "--json"],
         );
         assert!(!r.ok_match && !r.ok_serve);
-        let what = format!("protocol: ours `{m}`, peer's `{s}`");
-        assert!(r.match_err.contains(&what), "match: {}", r.match_err);
-        let what = format!("protocol: ours `{s}`, peer's `{m}`");
-        assert!(r.serve_err.contains(&what), "serve: {}", r.serve_err);
+        for (stdout, err) in [(&r.match_out, &r.match_err), (&r.serve_out, &r.serve_err)] {
+            assert_eq!(
+                error_code(stdout).as_deref(),
+                Some("incompatible.protocol"),
+                "{err}"
+            );
+        }
         assert!(!out.exists());
     }
 }
@@ -329,8 +333,10 @@ fn serving_a_precomputed_index_needs_key_reuse_in_the_policy() {
     // The default policy does not allow one key across sessions: refused, and named.
     let refused = serve_index(None).output().expect("run serve");
     assert!(!refused.status.success());
-    let err = String::from_utf8_lossy(&refused.stderr);
-    assert!(err.contains("allow_key_reuse"), "{err}");
+    assert_eq!(
+        error_code(&String::from_utf8_lossy(&refused.stdout)).as_deref(),
+        Some("policy_refused.allow_key_reuse")
+    );
 
     // Allowed: the index is served; `match` with the default `auto` follows.
     let p = policy(d, "reuse.toml", "", "allow_key_reuse = true\n");
@@ -365,10 +371,11 @@ fn serving_a_precomputed_index_needs_key_reuse_in_the_policy() {
         &out,
         &["--policy", &p, "--protocol", "dh"],
     );
-    let (ok, _, s_err) = server.finish();
+    let (ok, s_out, s_err) = server.finish();
     assert!(!m.status.success() && !ok);
-    assert!(
-        s_err.contains("protocol: ours `oprf`, peer's `dh`"),
+    assert_eq!(
+        error_code(&s_out).as_deref(),
+        Some("incompatible.protocol"),
         "{s_err}"
     );
 }
