@@ -65,16 +65,6 @@ struct Queued {
     _room: Option<(OwnedSemaphorePermit, Option<OwnedSemaphorePermit>)>,
 }
 
-/// What the reader needs to know of the machine's stage, to pick the read deadline.
-#[derive(Clone)]
-struct StageWatch(Arc<std::sync::atomic::AtomicBool>);
-
-impl StageWatch {
-    fn in_session(&self) -> bool {
-        self.0.load(std::sync::atomic::Ordering::Relaxed)
-    }
-}
-
 fn permits(len: usize) -> u32 {
     u32::try_from(len.max(1)).unwrap_or(u32::MAX)
 }
@@ -102,7 +92,6 @@ const LINGER: Duration = Duration::from_millis(500);
 async fn reader_task<R: AsyncRead + Unpin + Send + 'static>(
     mut rd: R,
     t: Timeouts,
-    stage: StageWatch,
     session_room: Arc<Semaphore>,
     shared_room: Option<QueueBudget>,
     tx: mpsc::UnboundedSender<Queued>,
@@ -124,11 +113,8 @@ async fn reader_task<R: AsyncRead + Unpin + Send + 'static>(
             }
         }
         // During the handshake the handshake deadline (applied by the driver) bounds the wait.
-        let idle = if stage.in_session() {
-            t.idle
-        } else {
-            t.handshake
-        };
+        // The idle deadline bounds every wait; the driver bounds the whole handshake.
+        let idle = t.idle;
         let header = match deadline(idle, Deadline::Idle, read_header(&mut rd)).await {
             Ok(Some(h)) => h,
             Ok(None) => {
@@ -375,12 +361,10 @@ where
     let (in_tx, mut in_rx) = mpsc::unbounded_channel();
     let (out_tx, out_rx) = mpsc::channel(WRITE_QUEUE);
     let counter = Arc::new(std::sync::atomic::AtomicU64::new(0));
-    let stage = StageWatch(Arc::new(std::sync::atomic::AtomicBool::new(false)));
     let flags = ReaderFlags::default();
     let reader = tokio::spawn(reader_task(
         rd,
         t,
-        stage.clone(),
         Arc::new(Semaphore::new(SESSION_QUEUE_BYTES)),
         budget,
         in_tx,
@@ -454,10 +438,6 @@ where
         };
         frames = rest;
         blocked = b;
-        stage.0.store(
-            s.machine.stage() == Stage::Session,
-            std::sync::atomic::Ordering::Relaxed,
-        );
         if s.machine.is_finished() {
             stepper = Some(s);
             break;
