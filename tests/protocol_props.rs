@@ -24,7 +24,7 @@ fn element(valid: bool, i: u8) -> WireElement {
         b[0] = i;
         b[1] = 9;
         WireElement::encode(&curve25519_dalek::ristretto::RistrettoPoint::from_uniform_bytes(&b))
-    } else if i % 2 == 0 {
+    } else if i.is_multiple_of(2) {
         WireElement([0; 32])
     } else {
         WireElement([0xff; 32])
