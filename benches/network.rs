@@ -121,6 +121,20 @@ fn main() {
     assert_eq!((a.len(), b.len()), (n, n));
     let a_fp = identity(root, "agency-a");
     let b_fp = identity(root, "agency-b");
+    // The default policy caps sets at 16,384: this benchmark's policy allows its size, with
+    // container numbers (not an enumerable kind) and no padding.
+    let policy = root.join("bench-policy.toml");
+    std::fs::write(
+        &policy,
+        format!(
+            "version = 2\nname = \"network bench\"\nmodes = [\"mutual\"]\n\
+             identifier_kinds = [\"container\"]\nmin_set_size = 1\nmax_set_size = {n}\n\
+             revealable_columns = []\nmax_sessions_per_peer_per_day = 10\n\
+             max_elements_per_peer = {n}\ncardinality_before_reveal = false\n\
+             output_retention_days = 0\n"
+        ),
+    )
+    .expect("write the bench policy");
     println!(
         "n: 2^{log2} per side, mutual mode; backend {}, {} cores",
         blindmatch::group::backend(),
@@ -148,6 +162,8 @@ fn main() {
         .arg(root.join("agency-b"))
         .args(["--peer", &a_fp, "--input"])
         .arg(&b_in)
+        .arg("--policy")
+        .arg(&policy)
         .args(["--key", GenKind::Container.key()])
         .arg("--output")
         .arg(root.join("b-matches.csv"))
@@ -199,6 +215,8 @@ fn main() {
         .arg(root.join("agency-a"))
         .args(["--peer", &b_fp, "--input"])
         .arg(&a_in)
+        .arg("--policy")
+        .arg(&policy)
         .args(["--key", GenKind::Container.key()])
         .arg("--output")
         .arg(root.join("a-matches.csv"))

@@ -92,13 +92,15 @@ fn main() -> Result<(), Error> {
     // Serving an index reuses its key: the policy must allow it.
     let policy = Policy::parse(
         &format!(
-            "version = 1\nname = \"oprf_net bench\"\nmodes = [\"intersection\"]\n\
+            "version = 2\nname = \"oprf_net bench\"\nmodes = [\"intersection\"]\n\
              identifier_kinds = [\"raw\"]\nmin_set_size = 1\nmax_set_size = {}\n\
              revealable_columns = []\nmax_sessions_per_peer_per_day = {}\n\
+             max_elements_per_peer = {}\n\
              cardinality_before_reveal = false\noutput_retention_days = 0\n\
              allow_key_reuse = true\n",
             n_s.max(n_r),
-            runs + 1
+            runs + 1,
+            (n_s.max(n_r) as u64) * (runs as u64 + 1)
         ),
         "bench policy",
     )?;

@@ -24,10 +24,11 @@ use blindmatch::transport::verifier::PeerAuth;
 
 fn policy(key_reuse: bool) -> Policy {
     let text = format!(
-        "version = 1\nname = \"agency test\"\n\
+        "version = 2\nname = \"agency test\"\n\
          modes = [\"intersection\", \"mutual\", \"cardinality\", \"labeled\"]\n\
          identifier_kinds = [\"raw\"]\nmin_set_size = 1\nmax_set_size = 100000\n\
-         revealable_columns = [\"voyage\"]\nmax_sessions_per_peer_per_day = 100\n\
+         revealable_columns = [\"voyage\"]\npayload_len = 256\n\
+         max_sessions_per_peer_per_day = 100\nmax_elements_per_peer = 10000000\n\
          cardinality_before_reveal = false\noutput_retention_days = 1\n\
          allow_key_reuse = {key_reuse}\n"
     );

@@ -399,7 +399,13 @@ fn interrupted_mid_session(side: Role) {
         .arg(&s.a_in)
         .arg("--output")
         .arg(&a_out)
-        .args(["--mode", "mutual", "--json"])
+        .args([
+            "--mode",
+            "mutual",
+            "--json",
+            "--policy",
+            net_common::open_policy(),
+        ])
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())
         .spawn()

@@ -44,14 +44,14 @@ fn intersection(a: &[String], b: &[String]) -> BTreeSet<String> {
     a.iter().filter(|x| sb.contains(x)).cloned().collect()
 }
 
-/// A policy: the default one, with `modes`, `revealable_columns` and `extra` lines changed.
+/// A policy: the network tests' open one, with the labeled mode (payloads padded to 256
+/// bytes), and `revealable_columns` and `extra` lines changed.
 fn policy(dir: &Path, name: &str, revealable: &str, extra: &str) -> String {
-    let default =
-        std::fs::read_to_string("examples/policy-default.toml").expect("default policy file");
-    let text = default
+    let text = net_common::OPEN_POLICY_TEXT
         .replace(
             "modes = [\"intersection\", \"mutual\", \"cardinality\"]",
-            "modes = [\"intersection\", \"mutual\", \"cardinality\", \"labeled\"]",
+            "modes = [\"intersection\", \"mutual\", \"cardinality\", \"labeled\"]\n\
+             payload_len = 256",
         )
         .replace(
             "revealable_columns = []",
@@ -324,13 +324,11 @@ fn serving_a_precomputed_index_needs_key_reuse_in_the_policy() {
             .arg(&idx)
             .arg("--passphrase-file")
             .arg(&pass);
-        if let Some(p) = policy {
-            c.args(["--policy", p]);
-        }
+        c.args(["--policy", policy.unwrap_or(net_common::open_policy())]);
         c
     };
 
-    // The default policy does not allow one key across sessions: refused, and named.
+    // A policy that does not allow one key across sessions: refused, and named.
     let refused = serve_index(None).output().expect("run serve");
     assert!(!refused.status.success());
     assert_eq!(

@@ -19,6 +19,7 @@ fn setup(params: &OprfPsiParams) -> ReceiverSetup {
     ReceiverSetup {
         labeled: params.payload_len.is_some(),
         allowed_columns: None,
+        payload_len: None,
     }
 }
 use rand_chacha::ChaCha20Rng;

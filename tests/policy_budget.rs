@@ -2,13 +2,18 @@
 //! refusal can be logged.
 
 use blindmatch::audit::{self, AuditLog, Event};
-use blindmatch::budget::{BudgetStore, PERIOD_SECONDS};
+use blindmatch::budget::{BudgetStore, Charge, DAY_SECONDS, PERIOD_SECONDS};
 use blindmatch::error::{ConfigError, ConfigReason, PolicyRule};
 use blindmatch::policy::Policy;
 use blindmatch::Error;
 
 const EXAMPLE: &str = include_str!("../examples/policy.toml");
 const T0: i64 = 1_790_000_000;
+
+/// A session with `peer` that charges nothing to the element budget.
+fn session(peer: &str) -> Charge {
+    Charge::new(vec![peer.to_owned()], vec!["imo_ship".into()], 0)
+}
 
 /// The rule of a policy refusal.
 fn refusal_rule(e: &Error) -> Option<PolicyRule> {
@@ -27,15 +32,17 @@ fn the_budget_is_enforced_survives_reopening_and_renews_after_a_day() {
         let mut store = BudgetStore::open(&path).expect("open");
         for i in 0..3 {
             store
-                .admit(&policy, "peer-a", T0 + i)
+                .admit(&policy, &session("peer-a"), T0 + i)
                 .expect("within budget");
         }
     }
     // Durable: a new process sees the three sessions.
     let mut store = BudgetStore::open(&path).expect("reopen");
     assert_eq!(store.sessions_in_window("peer-a", T0 + 10), 3);
-    store.admit(&policy, "peer-a", T0 + 10).expect("fourth");
-    match store.admit(&policy, "peer-a", T0 + 11) {
+    store
+        .admit(&policy, &session("peer-a"), T0 + 10)
+        .expect("fourth");
+    match store.admit(&policy, &session("peer-a"), T0 + 11) {
         Err(e) => assert_eq!(
             refusal_rule(&e),
             Some(PolicyRule::MaxSessionsPerPeerPerDay),
@@ -45,23 +52,141 @@ fn the_budget_is_enforced_survives_reopening_and_renews_after_a_day() {
     }
     // A refusal records nothing; other peers have their own budget.
     assert_eq!(store.sessions_in_window("peer-a", T0 + 11), 4);
-    store.admit(&policy, "peer-b", T0 + 11).expect("other peer");
+    store
+        .admit(&policy, &session("peer-b"), T0 + 11)
+        .expect("other peer");
     // After 24 hours the first sessions fall out of the window.
     store
-        .admit(&policy, "peer-a", T0 + PERIOD_SECONDS + 1)
+        .admit(&policy, &session("peer-a"), T0 + PERIOD_SECONDS + 1)
         .expect("renewed");
 }
 
 #[test]
-fn cardinality_runs_are_remembered() {
+fn cardinality_runs_are_remembered_per_policy_and_expire_after_their_window() {
+    let policy = Policy::parse(EXAMPLE, "p").expect("policy"); // window 7 days
+    let other = Policy::parse(
+        &EXAMPLE.replace("output_retention_days = 90", "output_retention_days = 91"),
+        "q",
+    )
+    .expect("other policy");
     let dir = tempfile::tempdir().expect("tmp");
     let path = dir.path().join("budget.json");
+    let a = vec!["cert:aa".to_owned(), "agency:A".to_owned()];
     let mut store = BudgetStore::open(&path).expect("open");
-    assert!(!store.cardinality_run_done("peer-a"));
-    store.record_cardinality_run("peer-a", T0).expect("record");
+    assert!(!store.recent_cardinality_run(&policy, &a, T0));
+    store
+        .record_cardinality_run(&policy, &a, T0)
+        .expect("record");
     let store = BudgetStore::open(&path).expect("reopen");
-    assert!(store.cardinality_run_done("peer-a"));
-    assert!(!store.cardinality_run_done("peer-b"));
+    assert!(store.recent_cardinality_run(&policy, &a, T0 + 1));
+    // The same agency under a new certificate: its agency name carries the run.
+    let renewed = vec!["cert:bb".to_owned(), "agency:A".to_owned()];
+    assert!(store.recent_cardinality_run(&policy, &renewed, T0 + 1));
+    assert!(!store.recent_cardinality_run(&policy, &["cert:cc".to_owned()], T0 + 1));
+    // Another policy, or a run older than the window, does not count.
+    assert!(!store.recent_cardinality_run(&other, &a, T0 + 1));
+    assert!(!store.recent_cardinality_run(&policy, &a, T0 + 7 * DAY_SECONDS + 1));
+}
+
+#[test]
+fn the_element_budget_is_cumulative_per_kind_and_rolls_with_its_window() {
+    let policy = Policy::parse(EXAMPLE, "p").expect("policy"); // 80,000 per 30 days, 4/day
+    let dir = tempfile::tempdir().expect("tmp");
+    let mut store = BudgetStore::open(&dir.path().join("budget.json")).expect("open");
+    let charge = |n| Charge::new(vec!["cert:aa".into()], vec!["imo_ship".into()], n);
+    // 16 sessions of 5,000 on 16 days: 80,000, exactly the budget.
+    for day in 0..16 {
+        store
+            .admit(&policy, &charge(5_000), T0 + day * DAY_SECONDS)
+            .expect("within the element budget");
+    }
+    let t = T0 + 16 * DAY_SECONDS;
+    assert_eq!(
+        store.elements_in_window(&policy, "cert:aa", "imo_ship", t),
+        80_000
+    );
+    let e = store
+        .admit(&policy, &charge(5_000), t)
+        .expect_err("cumulative refusal");
+    assert_eq!(refusal_rule(&e), Some(PolicyRule::MaxElementsPerPeer));
+    // Nothing recorded by the refusal; another kind has its own budget.
+    assert_eq!(store.sessions_in_window("cert:aa", t), 0);
+    let container = Charge::new(vec!["cert:aa".into()], vec!["container".into()], 5_000);
+    store.admit(&policy, &container, t).expect("other kind");
+    // Once the first sessions leave the 30-day window, room comes back.
+    store
+        .admit(&policy, &charge(5_000), T0 + 30 * DAY_SECONDS + 1)
+        .expect("window rolled");
+}
+
+#[test]
+fn budgets_follow_the_agency_across_certificates() {
+    let policy = Policy::parse(EXAMPLE, "p").expect("policy");
+    let dir = tempfile::tempdir().expect("tmp");
+    let mut store = BudgetStore::open(&dir.path().join("budget.json")).expect("open");
+    let under = |fp: &str| {
+        Charge::new(
+            Charge::payers_of(fp, "Agency B"),
+            vec!["imo_ship".into()],
+            40_000,
+        )
+    };
+    store.admit(&policy, &under("aa"), T0).expect("first cert");
+    store
+        .admit(&policy, &under("bb"), T0 + 1)
+        .expect("second cert");
+    // A third certificate of the same agency does not bring a fresh budget.
+    let e = store
+        .admit(&policy, &under("cc"), T0 + 2)
+        .expect_err("same agency");
+    assert_eq!(refusal_rule(&e), Some(PolicyRule::MaxElementsPerPeer));
+    assert_eq!(
+        store.elements_in_window(&policy, "agency:Agency B", "imo_ship", T0 + 2),
+        80_000
+    );
+}
+
+#[test]
+fn evaluations_under_one_index_key_are_capped() {
+    let text = EXAMPLE.replace(
+        "output_retention_days = 90",
+        "output_retention_days = 90\nallow_key_reuse = true\nmax_evaluations_per_receiver_per_key = 12000",
+    );
+    let policy = Policy::parse(&text, "p").expect("policy");
+    let dir = tempfile::tempdir().expect("tmp");
+    let mut store = BudgetStore::open(&dir.path().join("budget.json")).expect("open");
+    let charge = |epoch: &str| {
+        Charge::new(vec!["cert:aa".into()], vec!["imo_ship".into()], 5_000).under_key(epoch.into())
+    };
+    store.admit(&policy, &charge("e1"), T0).expect("first");
+    store.admit(&policy, &charge("e1"), T0 + 1).expect("second");
+    let e = store
+        .admit(&policy, &charge("e1"), T0 + 2)
+        .expect_err("cap");
+    assert_eq!(
+        refusal_rule(&e),
+        Some(PolicyRule::MaxEvaluationsPerReceiverPerKey)
+    );
+    assert_eq!(store.evaluations("cert:aa", "e1"), 10_000);
+    // A fresh key (a rebuilt index) starts a new count.
+    store
+        .admit(&policy, &charge("e2"), T0 + 3)
+        .expect("new epoch");
+}
+
+#[test]
+fn a_version_1_state_file_is_read_with_its_peers_as_certificates() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let path = dir.path().join("budget.json");
+    std::fs::write(
+        &path,
+        format!("{{\"version\":1,\"peers\":{{\"ab\":{{\"sessions\":[{T0}],\"last_cardinality_run\":{T0}}}}}}}"),
+    )
+    .expect("write");
+    let store = BudgetStore::open(&path).expect("open v1");
+    assert_eq!(store.sessions_in_window("cert:ab", T0 + 1), 1);
+    let policy = Policy::parse(EXAMPLE, "p").expect("policy");
+    assert!(!store.recent_cardinality_run(&policy, &["cert:ab".into()], T0 + 1));
 }
 
 #[test]
@@ -90,9 +215,9 @@ fn a_budget_refusal_is_logged() {
     let key = ed25519_dalek::SigningKey::from_bytes(&[3; 32]);
     let log_path = dir.path().join("audit.jsonl");
     let log = AuditLog::open(&log_path, key.clone()).expect("log");
-    store.admit(&policy, "peer-a", T0).expect("first");
+    store.admit(&policy, &session("peer-a"), T0).expect("first");
     let err = store
-        .admit(&policy, "peer-a", T0 + 1)
+        .admit(&policy, &session("peer-a"), T0 + 1)
         .expect_err("second refused");
     assert_eq!(
         refusal_rule(&err),
@@ -129,26 +254,56 @@ fn admit_session_checks_policy_then_budget_and_logs_refusals() {
         mode: mode.into(),
         own_count: 100,
         peer_count: Some(5000),
-        kinds: vec!["imo".into()],
+        kinds: vec!["imo_ship".into()],
         peer_fingerprint: "peer-a".into(),
         revealed_columns: vec![],
         prior_cardinality_run: false,
     };
     // A revealing run before any count-only run: refused and logged, budget untouched.
-    let e =
-        admit_session(&policy, &mut store, Some(&log), &req("mutual"), T0).expect_err("refused");
+    let e = admit_session(
+        &policy,
+        &mut store,
+        Some(&log),
+        &req("mutual"),
+        &session("peer-a"),
+        T0,
+    )
+    .expect_err("refused");
     assert_eq!(refusal_rule(&e), Some(PolicyRule::CardinalityBeforeReveal));
     assert_eq!(store.sessions_in_window("peer-a", T0), 0);
     // Count first, then the revealing run is allowed.
-    admit_session(&policy, &mut store, Some(&log), &req("cardinality"), T0).expect("count");
+    admit_session(
+        &policy,
+        &mut store,
+        Some(&log),
+        &req("cardinality"),
+        &session("peer-a"),
+        T0,
+    )
+    .expect("count");
     store
-        .record_cardinality_run("peer-a", T0 + 1)
+        .record_cardinality_run(&policy, &["peer-a".to_owned()], T0 + 1)
         .expect("record");
     for t in 2..5 {
-        admit_session(&policy, &mut store, Some(&log), &req("mutual"), T0 + t).expect("mutual");
+        admit_session(
+            &policy,
+            &mut store,
+            Some(&log),
+            &req("mutual"),
+            &session("peer-a"),
+            T0 + t,
+        )
+        .expect("mutual");
     }
-    let e =
-        admit_session(&policy, &mut store, Some(&log), &req("mutual"), T0 + 9).expect_err("budget");
+    let e = admit_session(
+        &policy,
+        &mut store,
+        Some(&log),
+        &req("mutual"),
+        &session("peer-a"),
+        T0 + 9,
+    )
+    .expect_err("budget");
     assert_eq!(refusal_rule(&e), Some(PolicyRule::MaxSessionsPerPeerPerDay));
     let report = audit::verify(&log_path, &[key.verifying_key()]).expect("verify");
     assert!(report.is_ok());

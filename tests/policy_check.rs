@@ -15,7 +15,7 @@ fn ok_request() -> SessionRequest {
         mode: "intersection".into(),
         own_count: 100,
         peer_count: Some(5000),
-        kinds: vec!["imo".into()],
+        kinds: vec!["imo_ship".into()],
         peer_fingerprint: "aa".repeat(32),
         revealed_columns: vec![],
         prior_cardinality_run: true,
@@ -75,7 +75,8 @@ fn each_rule_refuses_and_names_itself() {
             },
         ),
         (
-            PolicyRule::PaddingBound,
+            // Above both max_set_size and the padding bound (both 5,000): the size rule first.
+            PolicyRule::MaxSetSize,
             SessionRequest {
                 own_count: 5001,
                 ..ok_request()
@@ -126,7 +127,7 @@ fn without_padding_the_peer_size_is_bounded() {
     let p = Policy::parse(&text, "p").expect("parses");
     assert_eq!(p.padded_count(123), 123);
     let big = SessionRequest {
-        own_count: 1_000_001,
+        own_count: 5_001,
         peer_count: Some(50),
         ..ok_request()
     };

@@ -10,15 +10,16 @@ use rand_chacha::ChaCha20Rng;
 use rand_core::SeedableRng;
 
 const POLICY: &str = r#"
-version = 1
+version = 2
 name = "padding test"
 modes = ["intersection", "mutual", "cardinality"]
-identifier_kinds = ["imo"]
+identifier_kinds = ["imo_ship"]
 min_set_size = 1
 max_set_size = 1000
 padding_bound = 64
 revealable_columns = []
 max_sessions_per_peer_per_day = 10
+max_elements_per_peer = 1000
 cardinality_before_reveal = false
 output_retention_days = 1
 "#;
@@ -47,7 +48,7 @@ fn session(
                 mode: "mutual".into(),
                 own_count: n as u64,
                 peer_count: policy.padding_bound(),
-                kinds: vec!["imo".into()],
+                kinds: vec!["imo_ship".into()],
                 peer_fingerprint: "peer".into(),
                 revealed_columns: vec![],
                 prior_cardinality_run: false,
@@ -105,7 +106,7 @@ fn a_set_larger_than_the_bound_is_refused() {
         mode: "mutual".into(),
         own_count: 65,
         peer_count: Some(64),
-        kinds: vec!["imo".into()],
+        kinds: vec!["imo_ship".into()],
         peer_fingerprint: "peer".into(),
         revealed_columns: vec![],
         prior_cardinality_run: false,

@@ -42,16 +42,20 @@ fn default_policy_matches_its_file() {
 fn digest_ignores_comments_formatting_key_order_and_list_order() {
     let reordered = r#"
 output_retention_days = 90
+cardinality_window_days = 7
 cardinality_before_reveal = true
+max_domain_share_percent = 10
+element_window_days = 30
+max_elements_per_peer = 80000
 max_sessions_per_peer_per_day = 4
 revealable_columns = [ ]
 padding_bound = 5000   # same bound, no underscore
-max_set_size = 1000000
+max_set_size = 5000
 min_set_size = 10
-identifier_kinds = [ "container", "imo" ]
+identifier_kinds = [ "container", "imo_ship" ]
 modes = ["mutual", "intersection", "cardinality"]
 name = 'Customs Agency A / Customs Agency B: sanctioned-vessel screening 2026'
-version = 1
+version = 2
 "#;
     let a = Policy::parse(EXAMPLE, "a.toml").expect("a");
     let b = Policy::parse(reordered, "b.toml").expect("b");
@@ -66,7 +70,7 @@ fn every_value_changes_the_digest() {
             "max_sessions_per_peer_per_day = 4",
             "max_sessions_per_peer_per_day = 5",
         ),
-        ("padding_bound = 5_000", "padding_bound = 5_001"),
+        ("padding_bound = 5_000", "padding_bound = 4_999"),
         ("padding_bound = 5_000", ""),
         (
             "cardinality_before_reveal = true",
@@ -74,11 +78,33 @@ fn every_value_changes_the_digest() {
         ),
         ("output_retention_days = 90", "output_retention_days = 91"),
         ("min_set_size = 10", "min_set_size = 11"),
-        ("max_set_size = 1_000_000", "max_set_size = 1_000_001"),
+        ("max_set_size = 5_000", "max_set_size = 5_001"),
         ("revealable_columns = []", "revealable_columns = [\"flag\"]"),
         (
-            "identifier_kinds = [\"imo\", \"container\"]",
-            "identifier_kinds = [\"imo\"]",
+            "identifier_kinds = [\"imo_ship\", \"container\"]",
+            "identifier_kinds = [\"imo_ship\"]",
+        ),
+        (
+            "max_elements_per_peer = 80_000",
+            "max_elements_per_peer = 79_999",
+        ),
+        ("element_window_days = 30", "element_window_days = 31"),
+        (
+            "max_domain_share_percent = 10",
+            "max_domain_share_percent = 11",
+        ),
+        ("cardinality_window_days = 7", "cardinality_window_days = 8"),
+        (
+            "output_retention_days = 90",
+            "output_retention_days = 90\nallow_key_reuse = true",
+        ),
+        (
+            "output_retention_days = 90",
+            "output_retention_days = 90\nindex_key_lifetime_days = 10",
+        ),
+        (
+            "output_retention_days = 90",
+            "output_retention_days = 90\nmax_evaluations_per_receiver_per_key = 90000",
         ),
         (
             "modes = [\"cardinality\", \"intersection\", \"mutual\"]",
@@ -101,17 +127,20 @@ fn every_value_changes_the_digest() {
 #[test]
 fn canonical_encoding_follows_the_spec_byte_for_byte() {
     let text = r#"
-version = 1
+version = 2
 name = "N"
-modes = ["mutual", "cardinality"]
-identifier_kinds = ["imo"]
+modes = ["mutual", "cardinality", "labeled"]
+identifier_kinds = ["imo_ship"]
 min_set_size = 2
 max_set_size = 300
 padding_bound = 256
 revealable_columns = ["b", "a"]
+payload_len = 64
 max_sessions_per_peer_per_day = 7
+max_elements_per_peer = 2000
 cardinality_before_reveal = true
 output_retention_days = 1
+allow_key_reuse = true
 "#;
     fn key(v: &mut Vec<u8>, k: &str) {
         v.push(k.len() as u8);
@@ -121,20 +150,23 @@ output_retention_days = 1
         v.extend_from_slice(&(x.len() as u32).to_be_bytes());
         v.extend_from_slice(x.as_bytes());
     }
-    let mut want = b"blindmatch-policy\x00\x01".to_vec();
+    fn int(v: &mut Vec<u8>, k: &str, x: u64) {
+        key(v, k);
+        v.extend_from_slice(&x.to_be_bytes());
+    }
+    let mut want = b"blindmatch-policy\x00\x02".to_vec();
     key(&mut want, "name");
     s(&mut want, "N");
     key(&mut want, "modes");
-    want.extend_from_slice(&2u32.to_be_bytes());
+    want.extend_from_slice(&3u32.to_be_bytes());
     s(&mut want, "cardinality");
+    s(&mut want, "labeled");
     s(&mut want, "mutual");
     key(&mut want, "identifier_kinds");
     want.extend_from_slice(&1u32.to_be_bytes());
-    s(&mut want, "imo");
-    key(&mut want, "min_set_size");
-    want.extend_from_slice(&2u64.to_be_bytes());
-    key(&mut want, "max_set_size");
-    want.extend_from_slice(&300u64.to_be_bytes());
+    s(&mut want, "imo_ship");
+    int(&mut want, "min_set_size", 2);
+    int(&mut want, "max_set_size", 300);
     key(&mut want, "padding_bound");
     want.push(1);
     want.extend_from_slice(&256u64.to_be_bytes());
@@ -142,12 +174,22 @@ output_retention_days = 1
     want.extend_from_slice(&2u32.to_be_bytes());
     s(&mut want, "a");
     s(&mut want, "b");
-    key(&mut want, "max_sessions_per_peer_per_day");
-    want.extend_from_slice(&7u64.to_be_bytes());
+    key(&mut want, "payload_len");
+    want.push(1);
+    want.extend_from_slice(&64u64.to_be_bytes());
+    int(&mut want, "max_sessions_per_peer_per_day", 7);
+    int(&mut want, "max_elements_per_peer", 2000);
+    int(&mut want, "element_window_days", 30);
+    int(&mut want, "max_domain_share_percent", 10);
     key(&mut want, "cardinality_before_reveal");
     want.push(1);
-    key(&mut want, "output_retention_days");
-    want.extend_from_slice(&1u64.to_be_bytes());
+    int(&mut want, "cardinality_window_days", 7);
+    int(&mut want, "output_retention_days", 1);
+    key(&mut want, "allow_key_reuse");
+    want.push(1);
+    int(&mut want, "index_key_lifetime_days", 90);
+    // Absent: defaults to max_elements_per_peer.
+    int(&mut want, "max_evaluations_per_receiver_per_key", 2000);
 
     let p = Policy::parse(text, "t.toml").expect("parses");
     assert_eq!(p.canonical_bytes(), want);
@@ -164,7 +206,7 @@ output_retention_days = 1
 
 #[test]
 fn unknown_key_is_rejected_with_its_line() {
-    let text = EXAMPLE.replace("version = 1", "version = 1\nmax_sesions = 3");
+    let text = EXAMPLE.replace("version = 2", "version = 2\nmax_sesions = 3");
     let line = text
         .lines()
         .position(|l| l.starts_with("max_sesions"))
@@ -184,32 +226,44 @@ fn semantic_errors_name_the_line_of_the_offending_value() {
             "telepathy",
         ),
         ("min_set_size = 10", "min_set_size = 0", "at least 1"),
-        (
-            "max_set_size = 1_000_000",
-            "max_set_size = 5",
-            "smaller than",
-        ),
-        (
-            "max_set_size = 1_000_000",
-            "max_set_size = 134_217_729",
-            "2^27",
-        ),
+        ("max_set_size = 5_000", "max_set_size = 5", "smaller than"),
+        ("max_set_size = 5_000", "max_set_size = 134_217_729", "2^27"),
         (
             "padding_bound = 5_000",
             "padding_bound = 2_000_000",
             "padding_bound",
         ),
         (
-            "identifier_kinds = [\"imo\", \"container\"]",
-            "identifier_kinds = [\"imo\", \"imo\"]",
+            "identifier_kinds = [\"imo_ship\", \"container\"]",
+            "identifier_kinds = [\"imo_ship\", \"imo_ship\"]",
             "twice",
         ),
         (
-            "identifier_kinds = [\"imo\", \"container\"]",
-            "identifier_kinds = [\"IMO\"]",
-            "lowercase",
+            "identifier_kinds = [\"imo_ship\", \"container\"]",
+            "identifier_kinds = [\"fooo\"]",
+            "unknown identifier kind",
         ),
-        ("version = 1", "version = 2", "version 2"),
+        (
+            "identifier_kinds = [\"imo_ship\", \"container\"]",
+            "identifier_kinds = [\"imo\"]",
+            "`imo_ship` or `imo_company`",
+        ),
+        ("version = 2", "version = 1", "version 1"),
+        (
+            "max_elements_per_peer = 80_000",
+            "max_elements_per_peer = 4_999",
+            "below `max_set_size`",
+        ),
+        (
+            "max_domain_share_percent = 10",
+            "max_domain_share_percent = 101",
+            "percentage",
+        ),
+        (
+            "modes = [\"cardinality\", \"intersection\", \"mutual\"]",
+            "modes = [\"cardinality\", \"labeled\"]",
+            "payload_len",
+        ),
         (
             "max_sessions_per_peer_per_day = 4",
             "max_sessions_per_peer_per_day = 0",
@@ -332,28 +386,39 @@ fn the_spec_shows_the_default_policy_its_encoding_and_digest() {
             v.extend_from_slice(x.as_bytes());
         }
     }
-    let mut want = b"blindmatch-policy\x00\x01".to_vec();
+    fn int(v: &mut Vec<u8>, k: &str, x: u64) {
+        key(v, k);
+        v.extend_from_slice(&x.to_be_bytes());
+    }
+    let mut want = b"blindmatch-policy\x00\x02".to_vec();
     key(&mut want, "name");
     want.extend_from_slice(&25u32.to_be_bytes());
     want.extend_from_slice(b"blindmatch default policy");
     key(&mut want, "modes");
     set(&mut want, &["cardinality", "intersection", "mutual"]);
     key(&mut want, "identifier_kinds");
-    set(&mut want, &["container", "imo", "raw"]);
-    key(&mut want, "min_set_size");
-    want.extend_from_slice(&1u64.to_be_bytes());
-    key(&mut want, "max_set_size");
-    want.extend_from_slice(&(1u64 << 24).to_be_bytes());
+    set(&mut want, &["container", "imo_company", "imo_ship", "raw"]);
+    int(&mut want, "min_set_size", 1);
+    int(&mut want, "max_set_size", 1 << 14);
     key(&mut want, "padding_bound");
-    want.push(0);
+    want.push(1);
+    want.extend_from_slice(&(1u64 << 14).to_be_bytes());
     key(&mut want, "revealable_columns");
     set(&mut want, &[]);
-    key(&mut want, "max_sessions_per_peer_per_day");
-    want.extend_from_slice(&10u64.to_be_bytes());
+    key(&mut want, "payload_len");
+    want.push(0);
+    int(&mut want, "max_sessions_per_peer_per_day", 10);
+    int(&mut want, "max_elements_per_peer", 1 << 16);
+    int(&mut want, "element_window_days", 30);
+    int(&mut want, "max_domain_share_percent", 10);
     key(&mut want, "cardinality_before_reveal");
     want.push(0);
-    key(&mut want, "output_retention_days");
-    want.extend_from_slice(&30u64.to_be_bytes());
+    int(&mut want, "cardinality_window_days", 7);
+    int(&mut want, "output_retention_days", 30);
+    key(&mut want, "allow_key_reuse");
+    want.push(0);
+    int(&mut want, "index_key_lifetime_days", 90);
+    int(&mut want, "max_evaluations_per_receiver_per_key", 1 << 16);
     let mut h = Sha3_256::new();
     h.update(b"\x1bblindmatch-v1-policy-digest");
     h.update(&want);
@@ -363,4 +428,63 @@ fn the_spec_shows_the_default_policy_its_encoding_and_digest() {
     assert_eq!(digest_hex, hex::encode(digest), "06 1.1 digest");
     assert_eq!(p.canonical_bytes(), want);
     assert_eq!(Policy::default_policy().digest_hex(), digest_hex);
+}
+
+/// A policy that lets a peer list more than `max_domain_share_percent` of an enumerable kind
+/// within a window, or under one index key, is refused with a typed reason.
+#[test]
+fn a_policy_exposing_too_much_of_an_enumerable_domain_is_refused() {
+    fn reason(text: &str) -> Option<ConfigReason> {
+        match Policy::parse(text, "p.toml") {
+            Err(Error::Config(ConfigError { reason, .. })) => Some(reason),
+            Ok(_) => None,
+            Err(other) => panic!("unexpected {other:?}"),
+        }
+    }
+    // 100,000 IMO ship numbers in 30 days is 11 % of 900,000.
+    let over = EXAMPLE.replace(
+        "max_elements_per_peer = 80_000",
+        "max_elements_per_peer = 100_000",
+    );
+    assert_eq!(reason(&over), Some(ConfigReason::DomainExposure));
+    // The same budget is fine for container numbers alone (not enumerable).
+    let containers = over.replace(
+        "identifier_kinds = [\"imo_ship\", \"container\"]",
+        "identifier_kinds = [\"container\"]",
+    );
+    assert_eq!(reason(&containers), None);
+    // ... or when the share allowed is raised explicitly.
+    let raised = over.replace(
+        "max_domain_share_percent = 10",
+        "max_domain_share_percent = 12",
+    );
+    assert_eq!(reason(&raised), None);
+    // The session budget bounds the cover too: 5,000 x 1 x 10 days = 50,000 (5.6 %).
+    let few = over
+        .replace(
+            "max_sessions_per_peer_per_day = 4",
+            "max_sessions_per_peer_per_day = 1",
+        )
+        .replace("element_window_days = 30", "element_window_days = 10");
+    assert_eq!(reason(&few), None);
+    // Under key reuse, a receiver's evaluations over the key's life count: 80,000 per
+    // 30 days over 90 days is 240,000 (26.7 %) with a cap that high.
+    let reuse = EXAMPLE.replace(
+        "output_retention_days = 90",
+        "output_retention_days = 90\nallow_key_reuse = true\n\
+         max_evaluations_per_receiver_per_key = 300_000",
+    );
+    assert_eq!(reason(&reuse), Some(ConfigReason::DomainExposure));
+    let capped = reuse.replace(
+        "max_evaluations_per_receiver_per_key = 300_000",
+        "max_evaluations_per_receiver_per_key = 90_000",
+    );
+    assert_eq!(reason(&capped), None);
+    let p = Policy::parse(&capped, "p").expect("capped");
+    let imo = p
+        .exposure()
+        .into_iter()
+        .find(|e| e.kind.name() == "imo_ship")
+        .expect("imo_ship is enumerable");
+    assert_eq!((imo.per_window, imo.per_key), (80_000, Some(90_000)));
 }

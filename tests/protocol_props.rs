@@ -116,7 +116,7 @@ proptest! {
         let mut params = OprfPsiParams::new(Suite::default(), [6; 32], 4, 5);
         params.chunk_size = 3;
         if receiver {
-            let setup = ReceiverSetup { labeled: false, allowed_columns: None };
+            let setup = ReceiverSetup { labeled: false, allowed_columns: None, payload_len: None };
             let s = OprfReceiver::new(params, setup, ItemSet::new(["a", "b"]), &mut rng).unwrap();
             feed(s, msgs)?;
         } else {

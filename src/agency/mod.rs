@@ -75,19 +75,16 @@ impl AgencyFiles {
     }
 }
 
-/// The names of identifier kinds as the policy spells them: the exact kind (`imo_ship`) if
-/// the policy lists it, else its family, the part before the first `_` (`imo`). A composite
-/// key (`person_name+date_of_birth`) contributes each of its kinds.
-pub fn policy_kinds(policy: &Policy, key_kinds: &[String]) -> Vec<String> {
+/// The identifier kinds of a session's keys as the policy names them: each kind of each key
+/// (a composite key `person_name+date_of_birth` contributes both), `passport_mrz` as
+/// `passport` (they canonicalise to the same item), sorted and without repeats.
+pub fn policy_kinds(key_kinds: &[String]) -> Vec<String> {
     let mut out: Vec<String> = key_kinds
         .iter()
         .flat_map(|k| k.split('+'))
-        .map(|k| {
-            if policy.identifier_kinds().contains(k) {
-                k.to_owned()
-            } else {
-                k.split('_').next().unwrap_or(k).to_owned()
-            }
+        .map(|k| match k {
+            "passport_mrz" => "passport".to_owned(),
+            other => other.to_owned(),
         })
         .collect();
     out.sort();
@@ -130,6 +127,7 @@ impl SessionSpec {
                 items,
                 sender: None,
                 allowed_columns: BTreeSet::new(),
+                payload_len: None,
             },
             key_kinds,
         }
@@ -274,6 +272,23 @@ impl Agency {
                 ),
             ));
         }
+        if let Some(kind) = policy_kinds(&spec.key_kinds)
+            .into_iter()
+            .find(|k| !policy.identifier_kinds().contains(k))
+        {
+            return Err(Error::refused(
+                PolicyRule::IdentifierKinds,
+                format!(
+                    "identifier kind `{kind}` is not among the policy's identifier kinds ({})",
+                    policy
+                        .identifier_kinds()
+                        .iter()
+                        .cloned()
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            ));
+        }
         let own_unique = spec.input.own_unique() as u64;
         policy.check_own_size(own_unique)?;
         if let Some(sender) = &spec.input.sender {
@@ -322,6 +337,7 @@ impl Agency {
             ));
         }
         spec.input.allowed_columns = policy.revealable_columns().clone();
+        spec.input.payload_len = policy.payload_len().map(|l| l as usize);
         let own_count = match (policy.padding_bound(), spec.pad_to) {
             (None, None) => own_unique,
             (None, Some(p)) => p,

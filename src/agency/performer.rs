@@ -5,8 +5,10 @@
 use std::sync::Arc;
 
 use crate::audit::{Event, SessionReceipt};
-use crate::budget::{self, BudgetStore};
+use crate::budget::{self, BudgetStore, Charge};
 use crate::error::Result;
+use crate::protocol::Role;
+use crate::session::SessionMode;
 use crate::session::{AdmissionRequest, BodyOutput, Completion, Effect, OutputRecord};
 use crate::transport::machine::Perform;
 
@@ -32,6 +34,8 @@ pub(crate) fn now() -> i64 {
 pub(crate) struct AgencyPerformer {
     pub(crate) agency: Agency,
     pub(crate) sink: Arc<dyn OutputSink>,
+    /// The index key epoch (hex id) the session serves under, for the evaluation cap.
+    pub(crate) key_epoch: Option<String>,
 }
 
 impl AgencyPerformer {
@@ -45,29 +49,51 @@ impl AgencyPerformer {
 
     fn admit(&self, req: &AdmissionRequest) -> Result<()> {
         let policy = &self.agency.inner.policy;
+        let kinds = policy_kinds(&req.terms.key_kinds);
         let request = crate::policy::SessionRequest {
             mode: req.terms.mode.as_str().to_owned(),
             own_count: req.own_unique,
             peer_count: Some(req.terms.peer_count()),
-            kinds: policy_kinds(policy, &req.terms.key_kinds),
-            peer_fingerprint: req.peer.to_string(),
+            kinds: kinds.clone(),
+            peer_fingerprint: req.peer.fingerprint.to_string(),
             revealed_columns: Vec::new(),
             prior_cardinality_run: false,
         };
-        self.with_budget(|store| budget::admit_session(policy, store, None, &request, now()))
+        // The peer's elements are the values whose membership it tests: charged when it
+        // learns something from the session (it is the responder's peer, or the mode is
+        // mutual).
+        let peer_learns =
+            req.terms.role == Role::Responder || req.terms.mode == SessionMode::Mutual;
+        let elements = if peer_learns {
+            req.terms.peer_count()
+        } else {
+            0
+        };
+        let mut charge = Charge::new(
+            Charge::payers_of(&req.peer.fingerprint.to_string(), &req.peer.name),
+            kinds,
+            elements,
+        );
+        if let Some(epoch) = &self.key_epoch {
+            charge = charge.under_key(epoch.clone());
+        }
+        self.with_budget(|store| {
+            budget::admit_session(policy, store, None, &request, &charge, now())
+        })
     }
 
     fn log(&self, event: Event) -> Result<()> {
         let cardinality_with = match &event {
-            Event::SessionEnded { session, .. } if session.mode == "cardinality" => {
-                Some(session.peer_fingerprint.clone())
-            }
+            Event::SessionEnded { session, .. } if session.mode == "cardinality" => Some(
+                Charge::payers_of(&session.peer_fingerprint, &session.peer_agency),
+            ),
             _ => None,
         };
         self.agency.inner.log.append(event)?;
-        if let Some(peer) = cardinality_with {
+        if let Some(payers) = cardinality_with {
             // The count-only run the `cardinality_before_reveal` rule asks for happened.
-            self.with_budget(|store| store.record_cardinality_run(&peer, now()))?;
+            let policy = &self.agency.inner.policy;
+            self.with_budget(|store| store.record_cardinality_run(policy, &payers, now()))?;
         }
         Ok(())
     }

@@ -160,6 +160,7 @@ impl Agency {
             exporter: *conn.exporter(),
             peer: PeerIdentity::from_cert(conn.peer_certificate())?,
         };
+        let key_epoch = spec.input.key_epoch();
         let envelope = Envelope::new(
             config,
             spec.input,
@@ -171,6 +172,7 @@ impl Agency {
         let performer = Arc::new(AgencyPerformer {
             agency: self.clone(),
             sink: options.sink.clone(),
+            key_epoch,
         });
         let (trigger, session_shutdown) = shutdown::channel();
         let mut outer = options.shutdown.clone();

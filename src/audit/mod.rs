@@ -41,7 +41,9 @@ mod verify;
 pub use entry::{Entry, Event, Learned, Outcome, SessionInfo};
 pub use keys::parse_public_key;
 pub use log::AuditLog;
-pub use receipt::{ReceiptBody, ReceiptOutcome, SessionReceipt, RECEIPT_LEN};
+pub use receipt::{
+    ReceiptBody, ReceiptOutcome, ReceiptTerms, SessionReceipt, RECEIPT_LEN, RECEIPT_VERSION,
+};
 pub use verify::{verify, verify_bytes, HeadStatus, Report};
 
 use sha3::{Digest, Sha3_256};

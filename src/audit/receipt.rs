@@ -1,26 +1,57 @@
 //! Session receipts: at the end of a session each agency signs what happened (session id,
-//! transcript hash, the element counts both sides sent, the outcome) and sends it to the other,
+//! transcript hash, the agreed mode, protocol, suite and policy, both parties' certificate
+//! fingerprints, the element counts both sides sent, the outcome) and sends it to the other,
 //! which checks it and logs it ([`super::AuditLog::peer_receipt`]), so neither side can later
-//! deny or rewrite the run alone. A receipt never carries a match count: the peer may not be
-//! entitled to it (in `intersection` mode only the initiator learns anything).
+//! deny or rewrite the run alone, and a receipt alone says what was agreed and between whom.
+//! A receipt never carries a match count: the peer may not be entitled to it (in
+//! `intersection` mode only the initiator learns anything).
 //!
-//! Wire format (`protocol-spec/06-policy-and-audit.md` section 5), 188 bytes:
-//! `version u16 BE = 1 || session_id[32] || transcript_hash[32] || signer_public_key[32] ||
-//! role u8 (0 initiator, 1 responder) || initiator_count u64 BE || responder_count u64 BE ||
-//! outcome u8 (0 completed, 1 aborted) || time i64 BE (Unix seconds) || signature[64]`.
+//! Wire format (`protocol-spec/06-policy-and-audit.md` section 5), 287 bytes, integers
+//! big-endian:
+//! ```text
+//! version u16 = 2 || session_id[32] || transcript_hash[32] || signer_public_key[32]
+//! || role u8 (0 initiator, 1 responder) || protocol u8 (1 DH-PSI, 2 OPRF-PSI)
+//! || mode u8 (hello codes) || suite u8 (OPRF suite code; 0 for DH-PSI)
+//! || policy_digest[32] || initiator_fingerprint[32] || responder_fingerprint[32]
+//! || initiator_count u64 || responder_count u64
+//! || outcome u8 (0 completed, 1 aborted) || time i64 (Unix seconds) || signature[64]
+//! ```
 //! The signature is Ed25519 (verified with `verify_strict`) over
-//! `len(SESSION_RECEIPT) u8 || SESSION_RECEIPT || the first 124 bytes`.
+//! `len(SESSION_RECEIPT) u8 || SESSION_RECEIPT || the first 223 bytes`.
 
 use ed25519_dalek::ed25519::signature::Signer;
 use ed25519_dalek::{Signature, SigningKey, VerifyingKey};
 
 use crate::dst;
 use crate::error::{Error, PeerMisbehaved, ReceiptProblem, Result};
+use crate::identity::Fingerprint;
+use crate::oprf::Suite;
 use crate::protocol::Role;
+use crate::session::{Protocol, SessionMode};
+
+/// The receipt format version.
+pub const RECEIPT_VERSION: u16 = 2;
 
 /// Length of an encoded receipt.
-pub const RECEIPT_LEN: usize = 188;
+pub const RECEIPT_LEN: usize = 287;
 const BODY_LEN: usize = RECEIPT_LEN - 64;
+
+/// What both sides agreed and who they are, as a receipt states it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ReceiptTerms {
+    /// The protocol that ran.
+    pub protocol: Protocol,
+    /// The session mode.
+    pub mode: SessionMode,
+    /// The OPRF suite (`None` for DH-PSI, which has one suite per version).
+    pub suite: Option<Suite>,
+    /// The agreed policy's digest.
+    pub policy_digest: [u8; 32],
+    /// The initiator's certificate fingerprint.
+    pub initiator: Fingerprint,
+    /// The responder's certificate fingerprint.
+    pub responder: Fingerprint,
+}
 
 /// How the signer's side of the session ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -44,6 +75,8 @@ pub struct SessionReceipt {
     pub signer: VerifyingKey,
     /// The signer's role.
     pub role: Role,
+    /// The agreed terms and the two parties.
+    pub terms: ReceiptTerms,
     /// Elements the initiator sent (padded count).
     pub initiator_count: u64,
     /// Elements the responder sent (padded count).
@@ -65,6 +98,8 @@ pub struct ReceiptBody {
     pub transcript_hash: [u8; 32],
     /// Our role.
     pub role: Role,
+    /// The agreed terms and the two parties.
+    pub terms: ReceiptTerms,
     /// Elements the initiator sent.
     pub initiator_count: u64,
     /// Elements the responder sent.
@@ -76,23 +111,60 @@ pub struct ReceiptBody {
 }
 
 fn body_bytes(b: &ReceiptBody, signer: &VerifyingKey) -> [u8; BODY_LEN] {
-    let mut out = [0u8; BODY_LEN];
-    out[0..2].copy_from_slice(&1u16.to_be_bytes());
-    out[2..34].copy_from_slice(&b.session_id);
-    out[34..66].copy_from_slice(&b.transcript_hash);
-    out[66..98].copy_from_slice(signer.as_bytes());
-    out[98] = match b.role {
-        Role::Initiator => 0,
-        Role::Responder => 1,
-    };
-    out[99..107].copy_from_slice(&b.initiator_count.to_be_bytes());
-    out[107..115].copy_from_slice(&b.responder_count.to_be_bytes());
-    out[115] = match b.outcome {
+    let mut out = Vec::with_capacity(BODY_LEN);
+    out.extend_from_slice(&RECEIPT_VERSION.to_be_bytes());
+    out.extend_from_slice(&b.session_id);
+    out.extend_from_slice(&b.transcript_hash);
+    out.extend_from_slice(signer.as_bytes());
+    out.push(role_code(b.role));
+    out.push(protocol_code(b.terms.protocol));
+    out.push(b.terms.mode.code());
+    out.push(b.terms.suite.map_or(0, Suite::code));
+    out.extend_from_slice(&b.terms.policy_digest);
+    out.extend_from_slice(&b.terms.initiator.0);
+    out.extend_from_slice(&b.terms.responder.0);
+    out.extend_from_slice(&b.initiator_count.to_be_bytes());
+    out.extend_from_slice(&b.responder_count.to_be_bytes());
+    out.push(match b.outcome {
         ReceiptOutcome::Completed => 0,
         ReceiptOutcome::Aborted => 1,
-    };
-    out[116..124].copy_from_slice(&b.time.to_be_bytes());
-    out
+    });
+    out.extend_from_slice(&b.time.to_be_bytes());
+    let mut fixed = [0u8; BODY_LEN];
+    fixed.copy_from_slice(&out);
+    fixed
+}
+
+fn role_code(role: Role) -> u8 {
+    match role {
+        Role::Initiator => 0,
+        Role::Responder => 1,
+    }
+}
+
+/// The protocol's code in a receipt: its `ProtocolChoice` code of the hello.
+fn protocol_code(p: Protocol) -> u8 {
+    match p {
+        Protocol::Dh => 1,
+        Protocol::Oprf => 2,
+    }
+}
+
+/// Reads fixed-size fields in order.
+struct Reader<'a>(&'a [u8]);
+
+impl Reader<'_> {
+    fn take<const N: usize>(&mut self) -> [u8; N] {
+        let (head, rest) = self.0.split_at(N);
+        self.0 = rest;
+        let mut a = [0u8; N];
+        a.copy_from_slice(head);
+        a
+    }
+
+    fn byte(&mut self) -> u8 {
+        self.take::<1>()[0]
+    }
 }
 
 fn signed_message(body: &[u8]) -> Vec<u8> {
@@ -113,6 +185,7 @@ impl SessionReceipt {
             transcript_hash: body.transcript_hash,
             signer,
             role: body.role,
+            terms: body.terms,
             initiator_count: body.initiator_count,
             responder_count: body.responder_count,
             outcome: body.outcome,
@@ -126,6 +199,7 @@ impl SessionReceipt {
             session_id: self.session_id,
             transcript_hash: self.transcript_hash,
             role: self.role,
+            terms: self.terms,
             initiator_count: self.initiator_count,
             responder_count: self.responder_count,
             outcome: self.outcome,
@@ -133,7 +207,7 @@ impl SessionReceipt {
         }
     }
 
-    /// The 188-byte wire encoding.
+    /// The 287-byte wire encoding.
     pub fn encode(&self) -> Vec<u8> {
         let mut out = body_bytes(&self.body(), &self.signer).to_vec();
         out.extend_from_slice(&self.signature.to_bytes());
@@ -151,42 +225,57 @@ impl SessionReceipt {
         if bytes.len() != RECEIPT_LEN {
             return Err(bad());
         }
-        if bytes[0..2] != 1u16.to_be_bytes() {
+        let mut r = Reader(bytes);
+        if u16::from_be_bytes(r.take()) != RECEIPT_VERSION {
             return Err(bad());
         }
-        let arr32 = |r: std::ops::Range<usize>| -> [u8; 32] {
-            let mut a = [0u8; 32];
-            a.copy_from_slice(&bytes[r]);
-            a
-        };
-        let arr8 = |r: std::ops::Range<usize>| -> [u8; 8] {
-            let mut a = [0u8; 8];
-            a.copy_from_slice(&bytes[r]);
-            a
-        };
-        let signer = VerifyingKey::from_bytes(&arr32(66..98)).map_err(|_| bad())?;
-        let role = match bytes[98] {
+        let session_id = r.take::<32>();
+        let transcript_hash = r.take::<32>();
+        let signer = VerifyingKey::from_bytes(&r.take::<32>()).map_err(|_| bad())?;
+        let role = match r.byte() {
             0 => Role::Initiator,
             1 => Role::Responder,
             _ => return Err(bad()),
         };
-        let outcome = match bytes[115] {
+        let protocol = match r.byte() {
+            1 => Protocol::Dh,
+            2 => Protocol::Oprf,
+            _ => return Err(bad()),
+        };
+        let mode = SessionMode::from_code(r.byte()).ok_or_else(bad)?;
+        let suite = match (protocol, r.byte()) {
+            (Protocol::Dh, 0) => None,
+            (Protocol::Oprf, code) => Some(Suite::from_code(code).ok_or_else(bad)?),
+            _ => return Err(bad()),
+        };
+        let terms = ReceiptTerms {
+            protocol,
+            mode,
+            suite,
+            policy_digest: r.take(),
+            initiator: Fingerprint(r.take()),
+            responder: Fingerprint(r.take()),
+        };
+        let initiator_count = u64::from_be_bytes(r.take());
+        let responder_count = u64::from_be_bytes(r.take());
+        let outcome = match r.byte() {
             0 => ReceiptOutcome::Completed,
             1 => ReceiptOutcome::Aborted,
             _ => return Err(bad()),
         };
-        let mut sig = [0u8; 64];
-        sig.copy_from_slice(&bytes[BODY_LEN..]);
+        let time = i64::from_be_bytes(r.take());
+        let signature = Signature::from_bytes(&r.take::<64>());
         Ok(SessionReceipt {
-            session_id: arr32(2..34),
-            transcript_hash: arr32(34..66),
+            session_id,
+            transcript_hash,
             signer,
             role,
-            initiator_count: u64::from_be_bytes(arr8(99..107)),
-            responder_count: u64::from_be_bytes(arr8(107..115)),
+            terms,
+            initiator_count,
+            responder_count,
             outcome,
-            time: i64::from_be_bytes(arr8(116..124)),
-            signature: Signature::from_bytes(&sig),
+            time,
+            signature,
         })
     }
 

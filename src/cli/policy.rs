@@ -65,19 +65,65 @@ pub fn run(args: Args, quiet: bool) -> Result<()> {
         policy.max_sessions_per_peer_per_day()
     );
     println!(
-        "  count-only run first: {}",
-        if policy.cardinality_before_reveal() {
-            "yes"
-        } else {
-            "no"
-        }
+        "  elements/peer/kind:   {} in {} days",
+        policy.max_elements_per_peer(),
+        policy.element_window_days()
     );
+    if let Some(len) = policy.payload_len() {
+        println!("  payload length:       {len} bytes (every payload padded to it)");
+    }
+    if policy.cardinality_before_reveal() {
+        println!(
+            "  count-only run first: yes, within {} days",
+            policy.cardinality_window_days()
+        );
+    } else {
+        println!("  count-only run first: no");
+    }
+    if policy.allow_key_reuse() {
+        println!(
+            "  index keys:           reused, for at most {} days and {} evaluations per receiver",
+            policy.index_key_lifetime_days(),
+            policy.max_evaluations_per_receiver_per_key()
+        );
+    } else {
+        println!("  index keys:           a fresh key every session");
+    }
     println!(
         "  output retention:     {} days",
         policy.output_retention_days()
     );
+    print_exposure(&policy);
     println!("digest: {}", policy.digest_hex());
     Ok(())
+}
+
+/// What a peer listing a whole enumerable domain could learn (spec 06 section 2.3).
+fn print_exposure(policy: &Policy) {
+    let exposure = policy.exposure();
+    if exposure.is_empty() {
+        println!("  enumerable kinds:     none allowed");
+        return;
+    }
+    println!(
+        "  what a curious peer could test (limit {} % of a kind's domain):",
+        policy.max_domain_share_percent()
+    );
+    for e in exposure {
+        let pct = |n: u64| n as f64 * 100.0 / e.domain.size as f64;
+        print!(
+            "    {:<14} {} values in {} days ({:.1} % of {})",
+            e.kind.name(),
+            e.per_window,
+            policy.element_window_days(),
+            pct(e.per_window),
+            e.domain.size
+        );
+        match e.per_key {
+            Some(k) => println!(", {k} under one index key ({:.1} %)", pct(k)),
+            None => println!(),
+        }
+    }
 }
 
 fn join(set: &std::collections::BTreeSet<String>) -> String {

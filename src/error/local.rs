@@ -65,6 +65,9 @@ reason_enum! {
         Peers => "peers",
         /// The policy file (syntax or values).
         Policy => "policy",
+        /// The policy lets a peer cover more of an enumerable identifier kind's domain than
+        /// its `max_domain_share_percent` (`protocol-spec/06` section 2.3).
+        DomainExposure => "domain_exposure",
         /// The budget state file.
         Budget => "budget",
         /// A precomputed OPRF index.

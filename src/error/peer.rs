@@ -105,6 +105,8 @@ pub enum ReceiptProblem {
     WrongRole,
     /// Element counts other than the two hellos announced.
     WrongCounts,
+    /// A mode, protocol, suite, policy digest or party other than the handshake agreed.
+    WrongTerms,
     /// It reports an aborted session.
     Aborted,
     /// Its time is further from ours than the allowed clock skew.
@@ -123,6 +125,9 @@ impl fmt::Display for ReceiptProblem {
             ReceiptProblem::WrongTranscript => "it is for another transcript hash",
             ReceiptProblem::WrongRole => "it claims our role",
             ReceiptProblem::WrongCounts => "its element counts differ from the hellos'",
+            ReceiptProblem::WrongTerms => {
+                "its mode, protocol, suite, policy or parties differ from the handshake's"
+            }
             ReceiptProblem::Aborted => "it reports an aborted session",
             ReceiptProblem::ClockSkew => "its time is too far from ours",
         })

@@ -24,13 +24,21 @@ pub enum PolicyRule {
     CardinalityBeforeReveal,
     /// The per-peer daily session budget is spent.
     MaxSessionsPerPeerPerDay,
+    /// The per-peer element budget of an identifier kind within the element window is spent.
+    MaxElementsPerPeer,
     /// An OPRF key would serve more than one session.
     AllowKeyReuse,
+    /// An index key is older than the policy's key lifetime.
+    IndexKeyLifetime,
+    /// A receiver's evaluations under one index key would exceed the cap.
+    MaxEvaluationsPerReceiverPerKey,
+    /// A labeled session's payload length is not the policy's `payload_len`.
+    PayloadLen,
 }
 
 impl PolicyRule {
     /// Every rule, in the order the checks run.
-    pub const ALL: [PolicyRule; 9] = [
+    pub const ALL: [PolicyRule; 13] = [
         PolicyRule::Modes,
         PolicyRule::IdentifierKinds,
         PolicyRule::MinSetSize,
@@ -39,7 +47,11 @@ impl PolicyRule {
         PolicyRule::RevealableColumns,
         PolicyRule::CardinalityBeforeReveal,
         PolicyRule::MaxSessionsPerPeerPerDay,
+        PolicyRule::MaxElementsPerPeer,
         PolicyRule::AllowKeyReuse,
+        PolicyRule::IndexKeyLifetime,
+        PolicyRule::MaxEvaluationsPerReceiverPerKey,
+        PolicyRule::PayloadLen,
     ];
 
     /// The policy key: `modes`, `max_set_size`, ...
@@ -53,7 +65,11 @@ impl PolicyRule {
             PolicyRule::RevealableColumns => "revealable_columns",
             PolicyRule::CardinalityBeforeReveal => "cardinality_before_reveal",
             PolicyRule::MaxSessionsPerPeerPerDay => "max_sessions_per_peer_per_day",
+            PolicyRule::MaxElementsPerPeer => "max_elements_per_peer",
             PolicyRule::AllowKeyReuse => "allow_key_reuse",
+            PolicyRule::IndexKeyLifetime => "index_key_lifetime_days",
+            PolicyRule::MaxEvaluationsPerReceiverPerKey => "max_evaluations_per_receiver_per_key",
+            PolicyRule::PayloadLen => "payload_len",
         }
     }
 }

@@ -21,29 +21,41 @@ pub(super) fn encode(p: &Policy) -> Vec<u8> {
     strings(&mut out, "identifier_kinds", &p.identifier_kinds);
     integer(&mut out, "min_set_size", p.min_set_size);
     integer(&mut out, "max_set_size", p.max_set_size);
-    key(&mut out, "padding_bound");
-    match p.padding_bound {
-        None => out.push(0),
-        Some(b) => {
-            out.push(1);
-            out.extend_from_slice(&b.to_be_bytes());
-        }
-    }
+    optional(&mut out, "padding_bound", p.padding_bound);
     strings(&mut out, "revealable_columns", &p.revealable_columns);
+    optional(&mut out, "payload_len", p.payload_len);
     integer(
         &mut out,
         "max_sessions_per_peer_per_day",
         p.max_sessions_per_peer_per_day,
     );
+    integer(&mut out, "max_elements_per_peer", p.max_elements_per_peer);
+    integer(&mut out, "element_window_days", p.element_window_days);
+    integer(
+        &mut out,
+        "max_domain_share_percent",
+        p.max_domain_share_percent,
+    );
     key(&mut out, "cardinality_before_reveal");
     out.push(u8::from(p.cardinality_before_reveal));
+    integer(
+        &mut out,
+        "cardinality_window_days",
+        p.cardinality_window_days,
+    );
     integer(&mut out, "output_retention_days", p.output_retention_days);
-    // Optional, default false: present only when true, so the digests of policies written
-    // before the key existed do not change.
-    if p.allow_key_reuse {
-        key(&mut out, "allow_key_reuse");
-        out.push(1);
-    }
+    key(&mut out, "allow_key_reuse");
+    out.push(u8::from(p.allow_key_reuse));
+    integer(
+        &mut out,
+        "index_key_lifetime_days",
+        p.index_key_lifetime_days,
+    );
+    integer(
+        &mut out,
+        "max_evaluations_per_receiver_per_key",
+        p.max_evaluations_per_receiver_per_key,
+    );
     out
 }
 
@@ -53,6 +65,18 @@ pub(super) fn digest(p: &Policy) -> [u8; 32] {
     h.update(dst::POLICY_DIGEST);
     h.update(encode(p));
     h.finalize().into()
+}
+
+/// An optional integer: `0x00` when absent, `0x01 || u64` when present.
+fn optional(out: &mut Vec<u8>, name: &str, value: Option<u64>) {
+    key(out, name);
+    match value {
+        None => out.push(0),
+        Some(v) => {
+            out.push(1);
+            out.extend_from_slice(&v.to_be_bytes());
+        }
+    }
 }
 
 fn key(out: &mut Vec<u8>, name: &str) {

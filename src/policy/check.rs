@@ -16,7 +16,7 @@ pub struct SessionRequest {
     /// The number of elements the peer announced in the handshake, or `None` before the
     /// handshake.
     pub peer_count: Option<u64>,
-    /// The identifier kinds of our input (for example `["imo"]`).
+    /// The identifier kinds of our input (for example `["imo_ship"]`).
     pub kinds: Vec<String>,
     /// SHA-256 fingerprint of the peer's certificate (hex), for messages and budgets.
     pub peer_fingerprint: String,

@@ -9,6 +9,7 @@ use toml::Spanned;
 
 use super::{Policy, KNOWN_MODES, POLICY_VERSION};
 use crate::error::{ConfigReason, Error, Result};
+use crate::identifiers::IdentifierKind;
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -21,11 +22,34 @@ struct RawPolicy {
     max_set_size: Spanned<u64>,
     padding_bound: Option<Spanned<u64>>,
     revealable_columns: Spanned<Vec<Spanned<String>>>,
+    payload_len: Option<Spanned<u64>>,
     max_sessions_per_peer_per_day: Spanned<u64>,
+    max_elements_per_peer: Spanned<u64>,
+    element_window_days: Option<Spanned<u64>>,
+    max_domain_share_percent: Option<Spanned<u64>>,
     cardinality_before_reveal: bool,
+    cardinality_window_days: Option<Spanned<u64>>,
     output_retention_days: Spanned<u64>,
     #[serde(default)]
     allow_key_reuse: bool,
+    index_key_lifetime_days: Option<Spanned<u64>>,
+    max_evaluations_per_receiver_per_key: Option<Spanned<u64>>,
+}
+
+/// An optional positive integer with its default.
+fn positive(
+    loc: &Locator<'_>,
+    key: &str,
+    value: &Option<Spanned<u64>>,
+    default: u64,
+) -> Result<u64> {
+    match value {
+        None => Ok(default),
+        Some(v) if *v.get_ref() == 0 => {
+            Err(loc.error(v.span(), &format!("`{key}` must be at least 1")))
+        }
+        Some(v) => Ok(*v.get_ref()),
+    }
 }
 
 /// Turns byte offsets into `origin:line:column` messages.
@@ -72,10 +96,17 @@ pub(super) fn parse(text: &str, origin: &str) -> Result<Policy> {
     })?;
 
     if *raw.version.get_ref() != POLICY_VERSION {
+        let hint = if *raw.version.get_ref() == 1 {
+            " (version 2 uses the identifier kind names of `--key`, such as `imo_ship`, and \
+             adds the element budget `max_elements_per_peer`: see examples/policy.toml)"
+        } else {
+            ""
+        };
         return Err(loc.error(
             raw.version.span(),
             &format!(
-                "policy version {} is not supported; this blindmatch reads version {POLICY_VERSION}",
+                "policy version {} is not supported; this blindmatch reads version \
+                 {POLICY_VERSION}{hint}",
                 raw.version.get_ref()
             ),
         ));
@@ -96,7 +127,7 @@ pub(super) fn parse(text: &str, origin: &str) -> Result<Policy> {
     if modes.is_empty() {
         return Err(loc.error(raw.modes.span(), "`modes` must allow at least one mode"));
     }
-    let identifier_kinds = string_set(&loc, "identifier_kinds", &raw.identifier_kinds, token)?;
+    let identifier_kinds = string_set(&loc, "identifier_kinds", &raw.identifier_kinds, kind)?;
     if identifier_kinds.is_empty() {
         return Err(loc.error(
             raw.identifier_kinds.span(),
@@ -160,8 +191,67 @@ pub(super) fn parse(text: &str, origin: &str) -> Result<Policy> {
             "`cardinality_before_reveal = true` needs \"cardinality\" among `modes`",
         ));
     }
+    let payload_len = match &raw.payload_len {
+        None if modes.contains("labeled") => {
+            return Err(loc.error(
+                raw.modes.span(),
+                "mode \"labeled\" needs `payload_len`, the fixed payload length in bytes \
+                 (every payload is padded to it, so the peer learns this bound and not the \
+                 longest payload of the data)",
+            ))
+        }
+        None => None,
+        Some(v) => {
+            let len = *v.get_ref();
+            if len == 0 || len > crate::protocol::oprf_psi::MAX_PAYLOAD_LEN as u64 {
+                return Err(loc.error(
+                    v.span(),
+                    &format!(
+                        "`payload_len` ({len}) must lie between 1 and {} bytes",
+                        crate::protocol::oprf_psi::MAX_PAYLOAD_LEN
+                    ),
+                ));
+            }
+            if !modes.contains("labeled") {
+                return Err(loc.error(
+                    v.span(),
+                    "`payload_len` is set but mode \"labeled\" is not among `modes`",
+                ));
+            }
+            Some(len)
+        }
+    };
+    let elements = *raw.max_elements_per_peer.get_ref();
+    if elements < max {
+        return Err(loc.error(
+            raw.max_elements_per_peer.span(),
+            &format!(
+                "`max_elements_per_peer` ({elements}) is below `max_set_size` ({max}): a peer \
+                 could never run a session of the largest allowed size"
+            ),
+        ));
+    }
+    let share = positive(
+        &loc,
+        "max_domain_share_percent",
+        &raw.max_domain_share_percent,
+        super::DEFAULT_MAX_DOMAIN_SHARE_PERCENT,
+    )?;
+    if share > 100 {
+        let span = raw
+            .max_domain_share_percent
+            .as_ref()
+            .map_or(0..0, |v| v.span());
+        return Err(loc.error(span, "`max_domain_share_percent` is a percentage: 1 to 100"));
+    }
+    let evaluations = positive(
+        &loc,
+        "max_evaluations_per_receiver_per_key",
+        &raw.max_evaluations_per_receiver_per_key,
+        elements,
+    )?;
 
-    Ok(Policy {
+    let policy = Policy {
         name,
         modes,
         identifier_kinds,
@@ -169,22 +259,69 @@ pub(super) fn parse(text: &str, origin: &str) -> Result<Policy> {
         max_set_size: max,
         padding_bound,
         revealable_columns,
+        payload_len,
         max_sessions_per_peer_per_day: budget,
+        max_elements_per_peer: elements,
+        element_window_days: positive(
+            &loc,
+            "element_window_days",
+            &raw.element_window_days,
+            super::DEFAULT_ELEMENT_WINDOW_DAYS,
+        )?,
+        max_domain_share_percent: share,
         cardinality_before_reveal: raw.cardinality_before_reveal,
+        cardinality_window_days: positive(
+            &loc,
+            "cardinality_window_days",
+            &raw.cardinality_window_days,
+            super::DEFAULT_CARDINALITY_WINDOW_DAYS,
+        )?,
         output_retention_days: *raw.output_retention_days.get_ref(),
         allow_key_reuse: raw.allow_key_reuse,
-    })
+        index_key_lifetime_days: positive(
+            &loc,
+            "index_key_lifetime_days",
+            &raw.index_key_lifetime_days,
+            super::DEFAULT_INDEX_KEY_LIFETIME_DAYS,
+        )?,
+        max_evaluations_per_receiver_per_key: evaluations,
+    };
+    if let Some(why) = policy.over_exposed() {
+        return Err(Error::config(
+            ConfigReason::DomainExposure,
+            format!("{origin}: {why} (protocol-spec/06-policy-and-audit.md section 2.3)"),
+        ));
+    }
+    Ok(policy)
 }
 
-/// A lowercase token: `[a-z0-9_-]+`.
-fn token(value: &str) -> std::result::Result<(), String> {
-    let ok = !value.is_empty()
-        && value
-            .bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_' || b == b'-');
-    ok.then_some(()).ok_or_else(|| {
-        format!("`{value}` is not a lowercase identifier kind (letters, digits, `_`, `-`)")
-    })
+/// An identifier kind as `--key` names it (`imo_ship`, `person_name`, ...).
+fn kind(value: &str) -> std::result::Result<(), String> {
+    let known = IdentifierKind::ALL.iter().any(|k| k.name() == value);
+    if known {
+        return Ok(());
+    }
+    let names: Vec<&str> = IdentifierKind::ALL.iter().map(|k| k.name()).collect();
+    let family: Vec<&str> = names
+        .iter()
+        .copied()
+        .filter(|n| n.split('_').next() == Some(value))
+        .collect();
+    if family.is_empty() {
+        Err(format!(
+            "unknown identifier kind `{value}`; the kinds are those of `--key`: {}",
+            names.join(", ")
+        ))
+    } else {
+        Err(format!(
+            "`{value}` is not an identifier kind; did you mean {}?",
+            family
+                .iter()
+                .map(|n| format!("`{n}`"))
+                .collect::<Vec<_>>()
+                .join(" or ")
+        ))
+    }
 }
 
 fn string_set(

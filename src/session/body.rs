@@ -70,9 +70,18 @@ pub struct BodyInput {
     pub sender: Option<SenderSource>,
     /// The payload columns our policy lets a labeled session reveal to us (the receiver).
     pub allowed_columns: BTreeSet<String>,
+    /// The policy's fixed payload length of labeled sessions: the sender pads every payload
+    /// to it and the receiver refuses any other; `None`: the longest payload of the set.
+    pub payload_len: Option<usize>,
 }
 
 impl BodyInput {
+    /// The index key epoch (hex id) a served index answers under, for the per-key
+    /// evaluation cap; `None` for a fresh key per session.
+    pub fn key_epoch(&self) -> Option<String> {
+        None
+    }
+
     /// Our distinct items (a served index's size).
     pub fn own_unique(&self) -> usize {
         match &self.sender {
@@ -280,6 +289,7 @@ impl Body {
                 let setup = ReceiverSetup {
                     labeled,
                     allowed_columns: Some(input.allowed_columns.clone()),
+                    payload_len: input.payload_len,
                 };
                 let r = OprfReceiver::new(params, setup, input.items, rng)?;
                 Ok((Body::Receiver(r), oprf_phases(terms)))
@@ -293,8 +303,9 @@ impl Body {
                          labeled index",
                     ));
                 }
+                let fixed = input.payload_len;
                 let (set, columns) = sender_set(terms, input, interrupt)?;
-                let payload_len = labeled.then(|| set.max_payload_len());
+                let payload_len = labeled.then(|| fixed.unwrap_or_else(|| set.max_payload_len()));
                 let params = oprf_params(terms, session_id, payload_len)?;
                 let s = OprfSender::new(params, set, columns, rng)?;
                 Ok((Body::Sender(s), oprf_phases(terms)))

@@ -10,10 +10,10 @@ use std::sync::Arc;
 
 use crate::audit::{Event, ReceiptBody, SessionReceipt};
 use crate::error::Result;
-use crate::identity::Fingerprint;
 
 use super::agreement::Terms;
 use super::body::BodyOutput;
+use super::peer::PeerIdentity;
 
 /// What the admission check needs: the agreed terms and who the peer is.
 #[derive(Debug, Clone)]
@@ -22,8 +22,8 @@ pub struct AdmissionRequest {
     pub terms: Terms,
     /// Our true number of distinct items (stays local).
     pub own_unique: u64,
-    /// The peer's certificate fingerprint.
-    pub peer: Fingerprint,
+    /// Who the peer is (its certificate's fingerprint and agency name).
+    pub peer: PeerIdentity,
 }
 
 /// The output file (or other sink) a session wrote.

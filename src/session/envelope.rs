@@ -424,7 +424,8 @@ impl Envelope {
             (State::Running(..), FrameKind::Done) => return Err(PeerMisbehaved::EarlyDone.into()),
             (State::Running(..), k) => return Err(unexpected("a Protocol or Done frame", k)),
             (State::AwaitDone(a, output), FrameKind::Done) => {
-                let body = our_body(&a.terms, a.session_id, a.transcript, 0);
+                let parties = (self.config.own_fingerprint, self.channel.peer.fingerprint);
+                let body = our_body(&a.terms, parties, a.session_id, a.transcript, 0);
                 self.perform(Due::Signature, Effect::SignReceipt(body.clone()));
                 State::Signing(a, output, body)
             }
@@ -498,7 +499,7 @@ impl Envelope {
             Effect::Admit(AdmissionRequest {
                 terms: a.terms.clone(),
                 own_unique: self.own_unique,
-                peer: self.channel.peer.fingerprint,
+                peer: self.channel.peer.clone(),
             }),
         );
         Ok(State::Admitting(a))

@@ -8,14 +8,34 @@
 
 use ed25519_dalek::VerifyingKey;
 
-use crate::audit::{ReceiptBody, ReceiptOutcome, SessionReceipt};
+use crate::audit::{ReceiptBody, ReceiptOutcome, ReceiptTerms, SessionReceipt};
 use crate::error::{PeerMisbehaved, ReceiptProblem, Result};
+use crate::identity::Fingerprint;
+use crate::protocol::Role;
 
 use super::agreement::{Terms, MAX_CLOCK_SKEW};
+use super::choice::Protocol;
 
-/// Our receipt's body for a completed session, signed at `time`.
+/// The terms a receipt states for `terms` between us (`own`) and the peer (`peer`).
+pub fn receipt_terms(terms: &Terms, own: Fingerprint, peer: Fingerprint) -> ReceiptTerms {
+    let (initiator, responder) = match terms.role {
+        Role::Initiator => (own, peer),
+        Role::Responder => (peer, own),
+    };
+    ReceiptTerms {
+        protocol: terms.protocol,
+        mode: terms.mode,
+        suite: (terms.protocol == Protocol::Oprf).then_some(terms.oprf_suite),
+        policy_digest: terms.policy_digest,
+        initiator,
+        responder,
+    }
+}
+
+/// Our receipt's body for a completed session between `own` and `peer`, signed at `time`.
 pub fn our_body(
     terms: &Terms,
+    parties: (Fingerprint, Fingerprint),
     session_id: [u8; 32],
     transcript: [u8; 32],
     time: i64,
@@ -24,6 +44,7 @@ pub fn our_body(
         session_id,
         transcript_hash: transcript,
         role: terms.role,
+        terms: receipt_terms(terms, parties.0, parties.1),
         initiator_count: terms.initiator_count,
         responder_count: terms.responder_count,
         outcome: ReceiptOutcome::Completed,
@@ -36,9 +57,9 @@ fn bad(problem: ReceiptProblem) -> crate::Error {
 }
 
 /// Checks the peer's receipt: well formed, signed (`verify_strict`) by `peer_key` (the Ed25519
-/// key of its certificate), for the same session, transcript and element counts as `ours`, by
-/// the other role, with outcome `completed`, and signed within [`MAX_CLOCK_SKEW`] seconds of
-/// our own receipt.
+/// key of its certificate), for the same session, transcript, terms (mode, protocol, suite,
+/// policy, both fingerprints) and element counts as `ours`, by the other role, with outcome
+/// `completed`, and signed within [`MAX_CLOCK_SKEW`] seconds of our own receipt.
 ///
 /// # Errors
 /// [`PeerMisbehaved::BadReceipt`] naming the first check that failed.
@@ -63,6 +84,9 @@ pub fn check_peer_receipt(
     if receipt.role == ours.role {
         return Err(bad(ReceiptProblem::WrongRole));
     }
+    if receipt.terms != ours.terms {
+        return Err(bad(ReceiptProblem::WrongTerms));
+    }
     if (receipt.initiator_count, receipt.responder_count)
         != (ours.initiator_count, ours.responder_count)
     {
@@ -82,7 +106,7 @@ pub fn check_peer_receipt(
 mod tests {
     use super::*;
     use crate::error::Error;
-    use crate::protocol::Role;
+    use crate::session::SessionMode;
     use ed25519_dalek::SigningKey;
 
     fn keys() -> (SigningKey, SigningKey) {
@@ -97,6 +121,14 @@ mod tests {
             session_id: [1; 32],
             transcript_hash: [2; 32],
             role: Role::Initiator,
+            terms: ReceiptTerms {
+                protocol: Protocol::Dh,
+                mode: SessionMode::Mutual,
+                suite: None,
+                policy_digest: [3; 32],
+                initiator: Fingerprint([0xaa; 32]),
+                responder: Fingerprint([0xbb; 32]),
+            },
             initiator_count: 10,
             responder_count: 20,
             outcome: ReceiptOutcome::Completed,
@@ -131,7 +163,7 @@ mod tests {
         let (us, peer) = keys();
         let pk = peer.verifying_key();
         let good = SessionReceipt::sign(&theirs(), &peer).encode();
-        for i in [5, 40, 110, 120, 150, 187] {
+        for i in [5, 40, 99, 100, 101, 110, 120, 150, 190, 210, 220, 286] {
             let mut t = good.clone();
             t[i] ^= 1;
             assert!(check_peer_receipt(&t, &pk, &ours()).is_err(), "byte {i}");
@@ -157,6 +189,36 @@ mod tests {
                 ReceiptProblem::WrongTranscript,
             ),
             (ours(), ReceiptProblem::WrongRole),
+            (
+                ReceiptBody {
+                    terms: ReceiptTerms {
+                        mode: SessionMode::Intersection,
+                        ..theirs().terms
+                    },
+                    ..theirs()
+                },
+                ReceiptProblem::WrongTerms,
+            ),
+            (
+                ReceiptBody {
+                    terms: ReceiptTerms {
+                        policy_digest: [4; 32],
+                        ..theirs().terms
+                    },
+                    ..theirs()
+                },
+                ReceiptProblem::WrongTerms,
+            ),
+            (
+                ReceiptBody {
+                    terms: ReceiptTerms {
+                        responder: Fingerprint([0xcc; 32]),
+                        ..theirs().terms
+                    },
+                    ..theirs()
+                },
+                ReceiptProblem::WrongTerms,
+            ),
             (
                 ReceiptBody {
                     responder_count: 21,

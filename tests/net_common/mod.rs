@@ -10,6 +10,26 @@ pub mod raw;
 
 pub const BIN: &str = env!("CARGO_BIN_EXE_blindmatch");
 
+/// The policy the network tests run under unless they pass `--policy` themselves.
+pub const OPEN_POLICY_TEXT: &str = include_str!("open-policy.toml");
+
+/// The path of [`OPEN_POLICY_TEXT`].
+pub fn open_policy() -> &'static str {
+    concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/net_common/open-policy.toml"
+    )
+}
+
+/// `--policy OPEN` unless `extra` names a policy.
+fn policy_args(extra: &[&str]) -> Vec<&'static str> {
+    if extra.contains(&"--policy") {
+        Vec::new()
+    } else {
+        vec!["--policy", open_policy()]
+    }
+}
+
 /// The `code` of the JSON error object a `--json` run printed on stdout, if any.
 pub fn error_code(stdout: &str) -> Option<String> {
     stdout.lines().find_map(|l| {
@@ -76,6 +96,7 @@ impl Server {
             .arg(identity)
             .args(["--peer", peer, "--input"])
             .arg(input)
+            .args(policy_args(extra))
             .args(extra);
         Server::from_command(cmd)
     }
@@ -143,6 +164,7 @@ pub fn run_match(
         .arg(input)
         .arg("--output")
         .arg(output)
+        .args(policy_args(extra))
         .args(extra)
         .output()
         .unwrap()

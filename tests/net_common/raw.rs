@@ -30,7 +30,9 @@ impl RawHello {
             mode: self.mode,
             oprf_suite: Suite::default(),
             chunk_size: self.chunk_size,
-            policy_digest: Policy::default_policy().digest(),
+            policy_digest: Policy::parse(super::OPEN_POLICY_TEXT, "open-policy.toml")
+                .expect("the open test policy")
+                .digest(),
             set_size: self.set_size,
             own_fingerprint: own,
             peer_fingerprint: peer,

@@ -179,6 +179,7 @@ impl Pair {
                 items: a,
                 sender: None,
                 allowed_columns: self.allowed.clone(),
+                payload_len: None,
             },
             Channel {
                 exporter: [5; 32],
@@ -195,6 +196,7 @@ impl Pair {
                 items: b,
                 sender: self.sender.clone(),
                 allowed_columns: BTreeSet::new(),
+                payload_len: None,
             },
             Channel {
                 exporter: self.b_exporter.unwrap_or([5; 32]),

@@ -111,6 +111,7 @@ pub fn run_in_memory_with<R: CryptoRng + ?Sized>(
     let setup = ReceiverSetup {
         labeled: params.payload_len.is_some(),
         allowed_columns: None,
+        payload_len: None,
     };
     let mut r = OprfReceiver::new(params.clone(), setup, receiver, rng)?;
     let mut s = OprfSender::new(params, set, Vec::new(), rng)?;

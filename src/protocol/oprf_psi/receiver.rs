@@ -36,6 +36,9 @@ pub struct ReceiverSetup {
     /// The payload columns the receiver's policy lets the sender reveal; `None` accepts any
     /// (in-memory sessions without a policy).
     pub allowed_columns: Option<BTreeSet<String>>,
+    /// The payload length the receiver's policy fixes for labeled sessions; `None` accepts
+    /// the length the sender announces.
+    pub payload_len: Option<usize>,
 }
 
 /// The receiver's entries in the order they are sent: real items and padding, shuffled.
@@ -181,6 +184,17 @@ impl AwaitingParams {
         } = self;
         if msg.payload_len.is_some() != setup.labeled {
             return Err(PeerMisbehaved::ParamsContradictMode.into());
+        }
+        if let (Some(want), Some(got)) = (setup.payload_len, msg.payload_len) {
+            if want != got {
+                return Err(Error::refused(
+                    PolicyRule::PayloadLen,
+                    format!(
+                        "the sender pads payloads to {got} bytes; the policy fixes {want}, so \
+                         the length itself says nothing about the data"
+                    ),
+                ));
+            }
         }
         if let Some(allowed) = &setup.allowed_columns {
             if let Some(c) = msg.columns.iter().find(|c| !allowed.contains(*c)) {

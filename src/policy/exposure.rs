@@ -1,0 +1,113 @@
+//! How much of an enumerable kind's domain a curious peer could cover under a policy
+//! (`protocol-spec/06-policy-and-audit.md` section 2.3), and the refusal of a policy that lets
+//! it cover more than `max_domain_share_percent`.
+//!
+//! Within one element window a peer sends at most
+//! `min(max_elements_per_peer, per_session x max_sessions_per_peer_per_day x element_window_days)`
+//! elements of one kind, where `per_session` is the padding bound if padding is on and
+//! `max_set_size` otherwise. Under one index key (when `allow_key_reuse` is on) a receiver has
+//! at most `min(max_evaluations_per_receiver_per_key, window_cover x ceil(lifetime / window))`
+//! evaluated. Each of those elements can be a value the peer chose; so this is the number of
+//! values whose membership in our set it can learn.
+
+use super::domain::{enumerable_domain, Domain};
+use super::Policy;
+use crate::identifiers::IdentifierKind;
+
+/// What a peer could cover of one enumerable kind under a policy.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Exposure {
+    /// The kind.
+    pub kind: IdentifierKind,
+    /// Its domain.
+    pub domain: Domain,
+    /// Elements a peer can send within one element window.
+    pub per_window: u64,
+    /// Elements a receiver can have evaluated under one index key (`None` without key reuse).
+    pub per_key: Option<u64>,
+}
+
+impl Exposure {
+    /// The larger of the two covers, in parts per million of the domain.
+    pub fn worst_ppm(&self) -> u64 {
+        let worst = self.per_window.max(self.per_key.unwrap_or(0));
+        ((worst as u128 * 1_000_000) / self.domain.size as u128).min(u64::MAX as u128) as u64
+    }
+}
+
+impl Policy {
+    /// Elements of one kind a peer can send within one element window.
+    pub fn elements_per_window(&self) -> u64 {
+        let per_session = self.padding_bound.unwrap_or(self.max_set_size);
+        let by_sessions = per_session
+            .saturating_mul(self.max_sessions_per_peer_per_day)
+            .saturating_mul(self.element_window_days);
+        self.max_elements_per_peer.min(by_sessions)
+    }
+
+    /// Elements one receiver can have evaluated under one index key (`None` when the policy
+    /// does not allow key reuse, so every key serves one session).
+    pub fn elements_per_key(&self) -> Option<u64> {
+        if !self.allow_key_reuse {
+            return None;
+        }
+        let windows = self
+            .index_key_lifetime_days
+            .div_ceil(self.element_window_days);
+        Some(
+            self.max_evaluations_per_receiver_per_key
+                .min(self.elements_per_window().saturating_mul(windows)),
+        )
+    }
+
+    /// The exposure of every enumerable kind the policy allows, in the order of the kinds'
+    /// names.
+    pub fn exposure(&self) -> Vec<Exposure> {
+        self.identifier_kinds
+            .iter()
+            .filter_map(|name| name.parse::<IdentifierKind>().ok())
+            .filter_map(|kind| {
+                enumerable_domain(kind).map(|domain| Exposure {
+                    kind,
+                    domain,
+                    per_window: self.elements_per_window(),
+                    per_key: self.elements_per_key(),
+                })
+            })
+            .collect()
+    }
+
+    /// The first allowed kind a peer could cover more than `max_domain_share_percent` of,
+    /// with a sentence naming the numbers.
+    pub(super) fn over_exposed(&self) -> Option<String> {
+        let limit_ppm = self.max_domain_share_percent * 10_000;
+        self.exposure().into_iter().find_map(|e| {
+            if e.worst_ppm() <= limit_ppm {
+                return None;
+            }
+            let allowed = e.domain.size as u128 * self.max_domain_share_percent as u128 / 100;
+            let (count, within) = match e.per_key {
+                Some(k) if k > e.per_window => (k, "under one index key".to_owned()),
+                _ => (
+                    e.per_window,
+                    format!("in {} days", self.element_window_days),
+                ),
+            };
+            Some(format!(
+                "a peer could send {count} `{}` elements {within}: {:.1} % of the {} values of \
+                 the kind ({}), above `max_domain_share_percent` = {} %; lower \
+                 `max_elements_per_peer`{} to at most {allowed}, or the session budget",
+                e.kind,
+                count as f64 * 100.0 / e.domain.size as f64,
+                e.domain.size,
+                e.domain.basis,
+                self.max_domain_share_percent,
+                if e.per_key.is_some() {
+                    " or `max_evaluations_per_receiver_per_key`"
+                } else {
+                    ""
+                },
+            ))
+        })
+    }
+}
