@@ -116,3 +116,65 @@ fn index_subcommand_builds_updates_and_serves() {
         2
     );
 }
+
+#[test]
+fn index_pad_to_and_lifetime_days_are_stored_and_checked() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let d = tmp.path();
+    std::fs::write(d.join("pass"), PASS).expect("write");
+    std::fs::write(d.join("s.csv"), "imo\nIMO9074729\nIMO9321483\nIMO9811000\n").expect("write");
+    std::fs::write(d.join("add.csv"), "imo\nIMO1234567\n").expect("write");
+    assert!(
+        !index_to(d, "small", &["--input", "s.csv", "--pad-to", "2"]),
+        "--pad-to below the items"
+    );
+    assert!(
+        !index_to(d, "zero", &["--input", "s.csv", "--lifetime-days", "0"]),
+        "a lifetime of 0 days"
+    );
+    assert!(index(
+        d,
+        &["--input", "s.csv", "--pad-to", "4", "--lifetime-days", "7"]
+    ));
+    let meta = |d: &std::path::Path| -> serde_json::Value {
+        serde_json::from_slice(&std::fs::read(d.join("idx/index.json")).expect("read"))
+            .expect("json")
+    };
+    let m = meta(d);
+    assert_eq!(m["format"], "blindmatch-oprf-index-v2");
+    assert_eq!(
+        (m["pad_to"].as_u64(), m["padding"].as_u64()),
+        (Some(4), Some(1))
+    );
+    let (created, not_after) = (
+        m["epoch"]["created"].as_u64().expect("created"),
+        m["epoch"]["not_after"].as_u64().expect("not_after"),
+    );
+    assert_eq!(not_after - created, 7 * 86_400);
+    assert_eq!(
+        std::fs::metadata(d.join("idx/padding.bin"))
+            .expect("padding")
+            .len(),
+        16
+    );
+    // The fourth item takes the last padding value; a fifth would outgrow --pad-to.
+    assert!(index(d, &["--input", "add.csv", "--add"]));
+    assert_eq!(meta(d)["padding"].as_u64(), Some(0));
+    std::fs::write(d.join("add2.csv"), "imo\nIMO9000003\n").expect("write");
+    assert!(
+        !index(d, &["--input", "add2.csv", "--add"]),
+        "past --pad-to"
+    );
+    assert_eq!(meta(d)["items"].as_u64(), Some(4), "nothing written");
+    assert!(index(d, &["--input", "add2.csv", "--add", "--pad-to", "8"]));
+    let m = meta(d);
+    assert_eq!(
+        (m["items"].as_u64(), m["padding"].as_u64()),
+        (Some(5), Some(3))
+    );
+    assert_eq!(
+        m["epoch"]["not_after"].as_u64(),
+        Some(not_after),
+        "updates keep the epoch"
+    );
+}
