@@ -178,3 +178,41 @@ fn index_pad_to_and_lifetime_days_are_stored_and_checked() {
         "updates keep the epoch"
     );
 }
+
+#[test]
+fn serve_refuses_an_expired_index_before_listening() {
+    use blindmatch::index::{IndexOptions, KdfParams, DAY};
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let d = tmp.path();
+    std::fs::write(d.join("pass"), PASS).expect("write");
+    let options = IndexOptions {
+        lifetime_days: 30,
+        now: Some(blindmatch::index::unix_now() - 31 * DAY),
+        kdf: KdfParams {
+            m_kib: 64,
+            t: 1,
+            p: 1,
+        },
+        ..IndexOptions::default()
+    };
+    Index::create(
+        &d.join("old"),
+        Default::default(),
+        PASS.as_bytes(),
+        &ItemSet::new(["a", "b"]),
+        None,
+        &options,
+        &mut ChaCha20Rng::from_seed([1; 32]),
+    )
+    .expect("create");
+    let out = Command::new(env!("CARGO_BIN_EXE_blindmatch"))
+        .current_dir(d)
+        .args(["serve", "--json", "--identity", "nobody", "--peer", &"ab".repeat(32)])
+        .args(["--listen", "127.0.0.1:0", "--index", "old", "--passphrase-file", "pass"])
+        .output()
+        .expect("run blindmatch");
+    assert!(!out.status.success());
+    let text = String::from_utf8_lossy(&out.stdout).to_string() + &String::from_utf8_lossy(&out.stderr);
+    assert!(text.contains("config.index_expired"), "{text}");
+    assert!(!text.contains("listening"), "{text}");
+}
