@@ -207,12 +207,27 @@ fn serve_refuses_an_expired_index_before_listening() {
     .expect("create");
     let out = Command::new(env!("CARGO_BIN_EXE_blindmatch"))
         .current_dir(d)
-        .args(["serve", "--json", "--identity", "nobody", "--peer", &"ab".repeat(32)])
-        .args(["--listen", "127.0.0.1:0", "--index", "old", "--passphrase-file", "pass"])
+        .args([
+            "serve",
+            "--json",
+            "--identity",
+            "nobody",
+            "--peer",
+            &"ab".repeat(32),
+        ])
+        .args([
+            "--listen",
+            "127.0.0.1:0",
+            "--index",
+            "old",
+            "--passphrase-file",
+            "pass",
+        ])
         .output()
         .expect("run blindmatch");
     assert!(!out.status.success());
-    let text = String::from_utf8_lossy(&out.stdout).to_string() + &String::from_utf8_lossy(&out.stderr);
+    let text =
+        String::from_utf8_lossy(&out.stdout).to_string() + &String::from_utf8_lossy(&out.stderr);
     assert!(text.contains("config.index_expired"), "{text}");
     assert!(!text.contains("listening"), "{text}");
 }

@@ -150,12 +150,18 @@ pub fn run(args: Args, quiet: bool) -> Result<()> {
     if !quiet {
         println!(
             "{}: {what} {n} items; the index in {} now holds {total}{}; key epoch {} serves \
-             until {} (Unix time)",
+             until {} (then rebuild it with a fresh key)",
             recs.path(),
             args.out.display(),
             pad.map(|p| format!(" (padded to {p})")).unwrap_or_default(),
             epoch.id_hex(),
-            epoch.not_after
+            i64::try_from(epoch.not_after)
+                .ok()
+                .and_then(|t| chrono::DateTime::from_timestamp(t, 0))
+                .map_or_else(
+                    || epoch.not_after.to_string(),
+                    |t| t.format("%Y-%m-%d %H:%M:%S UTC").to_string()
+                )
         );
     }
     Ok(())

@@ -39,7 +39,7 @@ pub use wrap::FORMAT;
 use crate::error::{ConfigReason, Error, InputReason, Result};
 use crate::oprf::{OprfKey, Suite};
 use crate::protocol::oprf_psi::PreparedSender;
-use crate::protocol::ItemSet;
+use crate::protocol::{ItemSet, MAX_SET_SIZE};
 use meta::{EpochJson, KdfJson, Meta};
 
 /// How to build a new index.
@@ -81,6 +81,17 @@ pub struct Index {
     kinds: Vec<String>,
 }
 
+/// Refuses a padded size above the engine's largest set.
+fn check_pad_to(pad_to: usize) -> Result<()> {
+    if pad_to > MAX_SET_SIZE {
+        return Err(Error::config(
+            ConfigReason::Parameter,
+            format!("--pad-to {pad_to} exceeds the engine's largest set of {MAX_SET_SIZE}"),
+        ));
+    }
+    Ok(())
+}
+
 fn too_many(pad_to: usize, items: usize) -> Error {
     Error::input(
         InputReason::SetSize,
@@ -99,7 +110,8 @@ impl Index {
     ///
     /// # Errors
     /// [`Error::Config`] with [`ConfigReason::Index`] if `dir` already holds an index or the
-    /// passphrase is too short, [`ConfigReason::Parameter`] for a lifetime out of range;
+    /// passphrase is too short, [`ConfigReason::Parameter`] for a lifetime out of range or a
+    /// `pad_to` above [`MAX_SET_SIZE`];
     /// [`Error::Input`] as [`PreparedSender::new`], or with [`InputReason::SetSize`] if
     /// `pad_to` is below the distinct items; [`Error::Io`] on write failures.
     pub fn create<R: CryptoRng + ?Sized>(
@@ -120,6 +132,7 @@ impl Index {
                 ),
             ));
         }
+        check_pad_to(options.pad_to.unwrap_or(0))?;
         let now = options.now.unwrap_or_else(unix_now);
         let key = OprfKey::random(rng);
         let epoch = KeyEpoch::draw(now, options.lifetime_days, rng)?;
@@ -230,9 +243,10 @@ impl Index {
     /// them, so the values sessions already used stay the same.
     ///
     /// # Errors
-    /// [`Error::Input`] with [`InputReason::SetSize`] if `pad_to` is below the items held.
-    /// Call [`Index::save`] to persist.
+    /// [`Error::Input`] with [`InputReason::SetSize`] if `pad_to` is below the items held;
+    /// [`Error::Config`] with [`ConfigReason::Parameter`] above [`MAX_SET_SIZE`]. Call [`Index::save`] to persist.
     pub fn set_pad_to<R: CryptoRng + ?Sized>(&mut self, pad_to: usize, rng: &mut R) -> Result<()> {
+        check_pad_to(pad_to)?;
         if self.set.len() > pad_to {
             return Err(too_many(pad_to, self.set.len()));
         }
