@@ -17,7 +17,7 @@ use std::time::{Duration, Instant};
 
 use blindmatch::agency::{Agency, AgencyFiles, RunOptions, SessionSpec};
 use blindmatch::identity::Identity;
-use blindmatch::index::Index;
+use blindmatch::index::{Index, IndexOptions};
 use blindmatch::oprf::Suite;
 use blindmatch::policy::Policy;
 use blindmatch::protocol::ItemSet;
@@ -69,9 +69,11 @@ fn main() -> Result<(), Error> {
         PASSPHRASE,
         &sender,
         None,
+        &IndexOptions::default(),
         &mut rng,
     )?;
     let create = t.elapsed();
+    let epoch = index.key_epoch();
     drop(index);
     drop(sender);
     let t = Instant::now();
@@ -133,6 +135,7 @@ fn main() -> Result<(), Error> {
     .with_sender(SenderSource::Index {
         set,
         columns: Vec::new(),
+        epoch,
     });
 
     let runtime = tokio::runtime::Builder::new_multi_thread()

@@ -70,7 +70,8 @@ pub const OPRF_PSI_LABEL_KEY: &[u8] = b"blindmatch-v1-oprf-psi-label-key";
 /// OPRF-PSI labeled mode: the AEAD nonce of a session, derived from the session id.
 pub const OPRF_PSI_LABEL_NONCE: &[u8] = b"blindmatch-v1-oprf-psi-label-nonce";
 
-/// Unbalanced mode: the key that encrypts a precomputed index's OPRF key at rest.
+/// Unbalanced mode: the Argon2id associated data `X` of the key that encrypts a precomputed
+/// index's OPRF key at rest (`protocol-spec/07-oprf-psi.md` section 7.8.1).
 pub const INDEX_KEY_WRAP: &[u8] = b"blindmatch-v1-index-key-wrap";
 
 /// Test-vector generation seeds (never used outside the committed vector generator).

@@ -229,6 +229,11 @@ fn index_spec(columns: Vec<String>) -> SessionSpec {
     .with_sender(SenderSource::Index {
         set: Arc::new(set),
         columns,
+        epoch: blindmatch::index::KeyEpoch {
+            id: [0; 16],
+            created: 0,
+            not_after: u64::MAX,
+        },
     })
 }
 

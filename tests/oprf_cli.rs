@@ -116,3 +116,118 @@ fn index_subcommand_builds_updates_and_serves() {
         2
     );
 }
+
+#[test]
+fn index_pad_to_and_lifetime_days_are_stored_and_checked() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let d = tmp.path();
+    std::fs::write(d.join("pass"), PASS).expect("write");
+    std::fs::write(d.join("s.csv"), "imo\nIMO9074729\nIMO9321483\nIMO9811000\n").expect("write");
+    std::fs::write(d.join("add.csv"), "imo\nIMO1234567\n").expect("write");
+    assert!(
+        !index_to(d, "small", &["--input", "s.csv", "--pad-to", "2"]),
+        "--pad-to below the items"
+    );
+    assert!(
+        !index_to(d, "zero", &["--input", "s.csv", "--lifetime-days", "0"]),
+        "a lifetime of 0 days"
+    );
+    assert!(index(
+        d,
+        &["--input", "s.csv", "--pad-to", "4", "--lifetime-days", "7"]
+    ));
+    let meta = |d: &std::path::Path| -> serde_json::Value {
+        serde_json::from_slice(&std::fs::read(d.join("idx/index.json")).expect("read"))
+            .expect("json")
+    };
+    let m = meta(d);
+    assert_eq!(m["format"], "blindmatch-oprf-index-v2");
+    assert_eq!(
+        (m["pad_to"].as_u64(), m["padding"].as_u64()),
+        (Some(4), Some(1))
+    );
+    let (created, not_after) = (
+        m["epoch"]["created"].as_u64().expect("created"),
+        m["epoch"]["not_after"].as_u64().expect("not_after"),
+    );
+    assert_eq!(not_after - created, 7 * 86_400);
+    assert_eq!(
+        std::fs::metadata(d.join("idx/padding.bin"))
+            .expect("padding")
+            .len(),
+        16
+    );
+    // The fourth item takes the last padding value; a fifth would outgrow --pad-to.
+    assert!(index(d, &["--input", "add.csv", "--add"]));
+    assert_eq!(meta(d)["padding"].as_u64(), Some(0));
+    std::fs::write(d.join("add2.csv"), "imo\nIMO9000003\n").expect("write");
+    assert!(
+        !index(d, &["--input", "add2.csv", "--add"]),
+        "past --pad-to"
+    );
+    assert_eq!(meta(d)["items"].as_u64(), Some(4), "nothing written");
+    assert!(index(d, &["--input", "add2.csv", "--add", "--pad-to", "8"]));
+    let m = meta(d);
+    assert_eq!(
+        (m["items"].as_u64(), m["padding"].as_u64()),
+        (Some(5), Some(3))
+    );
+    assert_eq!(
+        m["epoch"]["not_after"].as_u64(),
+        Some(not_after),
+        "updates keep the epoch"
+    );
+}
+
+#[test]
+fn serve_refuses_an_expired_index_before_listening() {
+    use blindmatch::index::{IndexOptions, KdfParams, DAY};
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let d = tmp.path();
+    std::fs::write(d.join("pass"), PASS).expect("write");
+    let options = IndexOptions {
+        lifetime_days: 30,
+        now: Some(blindmatch::index::unix_now() - 31 * DAY),
+        kdf: KdfParams {
+            m_kib: 64,
+            t: 1,
+            p: 1,
+        },
+        ..IndexOptions::default()
+    };
+    Index::create(
+        &d.join("old"),
+        Default::default(),
+        PASS.as_bytes(),
+        &ItemSet::new(["a", "b"]),
+        None,
+        &options,
+        &mut ChaCha20Rng::from_seed([1; 32]),
+    )
+    .expect("create");
+    let out = Command::new(env!("CARGO_BIN_EXE_blindmatch"))
+        .current_dir(d)
+        .args([
+            "serve",
+            "--json",
+            "--identity",
+            "nobody",
+            "--peer",
+            &"ab".repeat(32),
+        ])
+        .args([
+            "--listen",
+            "127.0.0.1:0",
+            "--index",
+            "old",
+            "--passphrase-file",
+            "pass",
+        ])
+        .output()
+        .expect("run blindmatch");
+    assert!(!out.status.success());
+    let text =
+        String::from_utf8_lossy(&out.stdout).to_string() + &String::from_utf8_lossy(&out.stderr);
+    assert!(text.contains("config.index_expired"), "{text}");
+    assert!(!text.contains("listening"), "{text}");
+}

@@ -221,6 +221,11 @@ fn a_served_index_cannot_run_dh_psi() {
     pair.sender = Some(SenderSource::Index {
         set: Arc::new(set),
         columns: vec![],
+        epoch: blindmatch::index::KeyEpoch {
+            id: [0; 16],
+            created: 0,
+            not_after: u64::MAX,
+        },
     });
     let (ra, rb, _) = pair.run(a, b);
     assert!(matches!(rb, Err(Error::Config(_))), "{rb:?}");

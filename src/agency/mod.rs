@@ -255,7 +255,9 @@ impl Agency {
     ///
     /// # Errors
     /// [`Error::PolicyRefused`] naming the rule; [`Error::Config`] for a session that cannot
-    /// run (labeled mode without payloads, an index with DH-PSI).
+    /// run (labeled mode without payloads, an index with DH-PSI, an index past its key epoch
+    /// ([`ConfigReason::IndexExpired`]) or without the padding the session needs
+    /// ([`ConfigReason::IndexPadding`])).
     pub fn prepare(&self, role: Role, spec: &mut SessionSpec) -> Result<SessionConfig> {
         self.prepare_checked(role, spec)
             .map_err(|e| self.log_local_refusal(spec.mode, e))
@@ -298,8 +300,10 @@ impl Agency {
                     "only the responder serves an OPRF-PSI set",
                 ));
             }
-            if matches!(sender, SenderSource::Index { .. }) {
+            if let SenderSource::Index { epoch, .. } = sender {
                 policy.check_key_reuse()?;
+                // Spec 7.8.2: no session is served past the index key's epoch.
+                epoch.check_at(crate::index::unix_now())?;
                 if spec.protocol == ProtocolChoice::Dh {
                     return Err(Error::config(
                         ConfigReason::Conflict,
@@ -361,6 +365,10 @@ impl Agency {
                      send"
                 ),
             ));
+        }
+        if let Some(SenderSource::Index { set, .. }) = &spec.input.sender {
+            // Spec 7.8.3: the stored padding must cover the padded size.
+            set.check_padding(usize::try_from(own_count).unwrap_or(usize::MAX))?;
         }
         Ok(SessionConfig {
             role,

@@ -7,7 +7,7 @@ use rand::rngs::SysRng;
 use rand_core::UnwrapErr;
 
 use crate::error::{Error, Result};
-use crate::index::Index;
+use crate::index::{Index, IndexOptions};
 use crate::oprf::Suite;
 use crate::records::{self, InputFormat, InputSpec, KeySpec, Mapping};
 
@@ -33,10 +33,20 @@ pub struct Args {
     /// The index directory.
     #[arg(long)]
     pub out: PathBuf,
-    /// A file of at least 32 random bytes; the index key is encrypted under a key derived
-    /// from it (no password stretching: do not use a memorable phrase).
+    /// A file of at least 32 random bytes; the index key is encrypted under a key stretched
+    /// from it with Argon2id (64 MiB, 3 passes, 4 lanes). Use random bytes, not a memorable
+    /// phrase.
     #[arg(long)]
     pub passphrase_file: PathBuf,
+    /// Days the new index's key may serve; past them `serve --index` refuses it until it is
+    /// rebuilt with a fresh key (`--out` a new directory).
+    #[arg(long, default_value_t = crate::index::DEFAULT_LIFETIME_DAYS)]
+    pub lifetime_days: u64,
+    /// Store padding for sessions of this many tags (the policy's padding bound): every
+    /// session sends the same padding, so comparing sessions reveals only this size. With
+    /// --add/--remove: change the stored padded size.
+    #[arg(long)]
+    pub pad_to: Option<usize>,
     /// OPRF suite of a new index.
     #[arg(long, default_value = "ristretto255-SHAKE256-blindmatch-v1")]
     pub suite: Suite,
@@ -61,7 +71,10 @@ pub struct Args {
 /// `--label-columns` column; [`Error::Config`] with
 /// [`ConfigReason::Index`](crate::error::ConfigReason::Index) for an existing index (without
 /// `--add`/`--remove`), a wrong or short passphrase or a damaged index, as [`Index::create`]
-/// and [`Index::open`]; [`Error::Io`] if a file cannot be read or written.
+/// and [`Index::open`] (with [`ConfigReason::IndexFormat`](crate::error::ConfigReason::IndexFormat)
+/// for a v1 index); [`Error::Input`] with
+/// [`InputReason::SetSize`](crate::error::InputReason::SetSize) for more items than
+/// `--pad-to`; [`Error::Io`] if a file cannot be read or written.
 pub fn run(args: Args, quiet: bool) -> Result<()> {
     let mut keys = Vec::new();
     if let Some(m) = &args.mapping {
@@ -87,19 +100,29 @@ pub fn run(args: Args, quiet: bool) -> Result<()> {
         Some(super::input::label_payloads(&recs, &args.label_columns)?)
     };
     let mut rng = UnwrapErr(SysRng);
-    let (what, n, total) = if args.add || args.remove {
+    let (what, n, total, epoch, pad) = if args.add || args.remove {
         let mut index = Index::open(&args.out, &passphrase)?;
         let n = if args.add {
             index.add(&items, payloads.as_deref())?
         } else {
-            index.remove(&items)?
+            index.remove(&items, &mut rng)?
         };
+        if let Some(p) = args.pad_to.or(index.pad_to()) {
+            // Nothing is written if the index outgrew its padded size.
+            index.set_pad_to(p, &mut rng)?;
+        }
         if !args.label_columns.is_empty() && index.label_columns().is_empty() {
             index.set_label_columns(args.label_columns.clone());
         }
         index.save()?;
         let verb = if args.add { "added" } else { "removed" };
-        (verb, n, index.prepared().len())
+        (
+            verb,
+            n,
+            index.prepared().len(),
+            index.key_epoch(),
+            index.pad_to(),
+        )
     } else {
         let mut index = Index::create(
             &args.out,
@@ -107,6 +130,11 @@ pub fn run(args: Args, quiet: bool) -> Result<()> {
             &passphrase,
             &items,
             payloads.as_deref(),
+            &IndexOptions {
+                lifetime_days: args.lifetime_days,
+                pad_to: args.pad_to,
+                ..IndexOptions::default()
+            },
             &mut rng,
         )?;
         index.set_label_columns(args.label_columns.clone());
@@ -117,13 +145,23 @@ pub fn run(args: Args, quiet: bool) -> Result<()> {
         index.set_kinds(kinds);
         index.save()?;
         let n = index.prepared().len();
-        ("indexed", n, n)
+        ("indexed", n, n, index.key_epoch(), index.pad_to())
     };
     if !quiet {
         println!(
-            "{}: {what} {n} items; the index in {} now holds {total}",
+            "{}: {what} {n} items; the index in {} now holds {total}{}; key epoch {} serves \
+             until {} (then rebuild it with a fresh key)",
             recs.path(),
-            args.out.display()
+            args.out.display(),
+            pad.map(|p| format!(" (padded to {p})")).unwrap_or_default(),
+            epoch.id_hex(),
+            i64::try_from(epoch.not_after)
+                .ok()
+                .and_then(|t| chrono::DateTime::from_timestamp(t, 0))
+                .map_or_else(
+                    || epoch.not_after.to_string(),
+                    |t| t.format("%Y-%m-%d %H:%M:%S UTC").to_string()
+                )
         );
     }
     Ok(())

@@ -73,6 +73,9 @@ fn served(args: &Args, quiet: bool) -> Result<Served> {
                 .map_err(|e| Error::io(format!("reading {}", pass_path.display()), e))?,
         );
         let index = Index::open(dir, &passphrase)?;
+        // Refused before listening; each session checks again (spec 7.8.2).
+        index.key_epoch().check_at(crate::index::unix_now())?;
+        let epoch = index.key_epoch();
         let columns = index.label_columns().to_vec();
         let mut kinds = index.kinds().to_vec();
         if kinds.is_empty() {
@@ -84,6 +87,7 @@ fn served(args: &Args, quiet: bool) -> Result<Served> {
             sender: SenderSource::Index {
                 set: Arc::new(index.into_prepared()),
                 columns,
+                epoch,
             },
             key_kinds: kinds,
         });

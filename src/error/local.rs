@@ -70,8 +70,17 @@ reason_enum! {
         DomainExposure => "domain_exposure",
         /// The budget state file.
         Budget => "budget",
-        /// A precomputed OPRF index.
+        /// A precomputed OPRF index: damaged or foreign files, a wrong or short passphrase.
         Index => "index",
+        /// An index directory of another format (a `blindmatch-oprf-index-v1` directory, say):
+        /// rebuild it with `blindmatch index`.
+        IndexFormat => "index_format",
+        /// An index whose key epoch is past its `not_after`: rebuild it with a fresh key
+        /// (`protocol-spec/07-oprf-psi.md` section 7.8.2).
+        IndexExpired => "index_expired",
+        /// A session needs more padding tags than the index stores: rebuild or update it with
+        /// a larger `--pad-to` (section 7.8.3).
+        IndexPadding => "index_padding",
         /// Which columns to match on and as what: a key (`--key`, `--column`) or a mapping
         /// file.
         Keys => "keys",

@@ -1,74 +1,126 @@
 //! Unbalanced mode: a sender's evaluated set, precomputed once and stored in a directory,
-//! with its OPRF key encrypted at rest (`protocol-spec/07-oprf-psi.md` section 8).
+//! with its OPRF key encrypted at rest, a key epoch and stored padding
+//! (`protocol-spec/07-oprf-psi.md` section 7.8).
 //!
 //! ```text
-//! DIR/index.json   {"format", "suite", "items", "labeled", "salt", ["label_columns"], ["kinds"]}
-//! DIR/key.wrapped  the OPRF key, wrapped (see `wrap`)
-//! DIR/tags.bin     per item, ascending by tag: tag (16 bytes, big-endian)
-//!                  [labeled: label key (32) || payload length (2, BE) || payload]
+//! DIR/index.json   {"format": "blindmatch-oprf-index-v2", "suite", "items", "labeled",
+//!                   "epoch": {"id", "created", "not_after"},
+//!                   "kdf": {"algorithm": "argon2id", "version": 19, "m_kib", "t", "p", "salt"},
+//!                   "pad_to", "padding", ["label_columns"], ["kinds"]}
+//! DIR/key.wrapped  the OPRF key, wrapped (see `wrap`, under the KEK of `kdf`)
+//! DIR/tags.bin     per item, ascending by tag (see `entries`)
+//! DIR/padding.bin  the stored padding values (see `padding`)
 //! ```
 //!
-//! Every session served from one index uses the same key, so a receiver that queries twice
-//! sees which of its items changed status in between: only where the policy allows it.
-//! `tags.bin` holds the label keys and the payloads in plaintext: protect the directory
-//! like the sender's input file.
+//! Every session served from one index uses the same key, so a receiver accumulates, for the
+//! key's epoch, every item it ever queried and its current status and payload (section 7.9);
+//! the epoch bounds how long ([`KeyEpoch`]). The stored padding makes every session send the
+//! same padding tags, so two sessions' tag sets reveal the padded size only. `tags.bin` holds
+//! the label keys and the payloads in plaintext: protect the directory like the sender's
+//! input file.
 
+mod entries;
+mod epoch;
+mod kdf;
+mod meta;
+mod padding;
 mod wrap;
 
 use std::fs;
 use std::path::{Path, PathBuf};
 
 use rand_core::CryptoRng;
-use serde::{Deserialize, Serialize};
 
-pub use wrap::{FORMAT, MIN_PASSPHRASE_LEN};
+pub use epoch::{unix_now, KeyEpoch, DAY, DEFAULT_LIFETIME_DAYS, MAX_LIFETIME_DAYS};
+pub use kdf::{KdfParams, MIN_PASSPHRASE_LEN};
+pub use meta::FORMAT_V1;
+pub use wrap::FORMAT;
 
-use crate::error::{ConfigReason, Error, Result};
+use crate::error::{ConfigReason, Error, InputReason, Result};
 use crate::oprf::{OprfKey, Suite};
-use crate::protocol::oprf_psi::prepared::LabelParts;
 use crate::protocol::oprf_psi::PreparedSender;
-use crate::protocol::ItemSet;
+use crate::protocol::{ItemSet, MAX_SET_SIZE};
+use meta::{EpochJson, KdfJson, Meta};
 
-#[derive(Debug, Serialize, Deserialize)]
-struct Meta {
-    format: String,
-    suite: Suite,
-    items: usize,
-    labeled: bool,
-    salt: String,
-    /// Names of the payload columns (labeled index); announced to receivers.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    label_columns: Vec<String>,
-    /// The identifier kinds of the indexed keys (for the policy's `identifier_kinds`).
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    kinds: Vec<String>,
+/// How to build a new index.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IndexOptions {
+    /// Days the key may serve (`--lifetime-days`, default [`DEFAULT_LIFETIME_DAYS`]).
+    pub lifetime_days: u64,
+    /// The padded size the index stores padding for (`--pad-to`); `None`: no padding stored,
+    /// so only unpadded sessions can be served.
+    pub pad_to: Option<usize>,
+    /// The Argon2id parameters of the key-encryption key.
+    pub kdf: KdfParams,
+    /// The creation time (Unix seconds); `None`: the system clock.
+    pub now: Option<u64>,
+}
+
+impl Default for IndexOptions {
+    fn default() -> Self {
+        IndexOptions {
+            lifetime_days: DEFAULT_LIFETIME_DAYS,
+            pad_to: None,
+            kdf: KdfParams::default(),
+            now: None,
+        }
+    }
 }
 
 /// A precomputed sender set in a directory.
 #[derive(Debug)]
 pub struct Index {
     dir: PathBuf,
+    epoch: KeyEpoch,
+    kdf: KdfParams,
     salt: [u8; 16],
     wrapped: Vec<u8>,
+    pad_to: usize,
     set: PreparedSender,
     label_columns: Vec<String>,
     kinds: Vec<String>,
 }
 
+/// Refuses a padded size above the engine's largest set.
+fn check_pad_to(pad_to: usize) -> Result<()> {
+    if pad_to > MAX_SET_SIZE {
+        return Err(Error::config(
+            ConfigReason::Parameter,
+            format!("--pad-to {pad_to} exceeds the engine's largest set of {MAX_SET_SIZE}"),
+        ));
+    }
+    Ok(())
+}
+
+fn too_many(pad_to: usize, items: usize) -> Error {
+    Error::input(
+        InputReason::SetSize,
+        format!(
+            "the index would hold {items} distinct items, more than its --pad-to {pad_to}: \
+             give --pad-to {items} or more"
+        ),
+    )
+}
+
 impl Index {
     /// Precomputes `items` under a fresh random key and writes the index to `dir` (created
-    /// if missing; an existing index there is refused).
+    /// if missing; an existing index there is refused). Draws, in this order (section 7.8.4):
+    /// the key (`scalar()`), the epoch id (`bytes(16)`), the Argon2id salt (`bytes(16)`), the
+    /// wrapping nonce (`bytes(12)`), then `pad_to - items` padding values (`bytes(16)` each).
     ///
     /// # Errors
     /// [`Error::Config`] with [`ConfigReason::Index`] if `dir` already holds an index or the
-    /// passphrase is too short; [`Error::Input`] as [`PreparedSender::new`]; [`Error::Io`] on
-    /// write failures.
+    /// passphrase is too short, [`ConfigReason::Parameter`] for a lifetime out of range or a
+    /// `pad_to` above [`MAX_SET_SIZE`];
+    /// [`Error::Input`] as [`PreparedSender::new`], or with [`InputReason::SetSize`] if
+    /// `pad_to` is below the distinct items; [`Error::Io`] on write failures.
     pub fn create<R: CryptoRng + ?Sized>(
         dir: &Path,
         suite: Suite,
         passphrase: &[u8],
         items: &ItemSet,
         payloads: Option<&[Vec<u8>]>,
+        options: &IndexOptions,
         rng: &mut R,
     ) -> Result<Index> {
         if dir.join("index.json").exists() {
@@ -80,15 +132,26 @@ impl Index {
                 ),
             ));
         }
+        check_pad_to(options.pad_to.unwrap_or(0))?;
+        let now = options.now.unwrap_or_else(unix_now);
         let key = OprfKey::random(rng);
-        let mut salt = [0u8; 16];
-        rng.fill_bytes(&mut salt);
-        let wrapped = wrap::wrap(&key, suite, &salt, passphrase, rng)?;
-        let set = PreparedSender::new(suite, key, items, payloads)?;
+        let epoch = KeyEpoch::draw(now, options.lifetime_days, rng)?;
+        let salt = crate::protocol::draw::array::<16, R>(rng);
+        let kek = kdf::kek(&options.kdf, &salt, passphrase)?;
+        let wrapped = wrap::wrap(&key, suite, &epoch, &kek, rng)?;
+        let mut set = PreparedSender::new(suite, key, items, payloads)?;
+        let pad_to = options.pad_to.unwrap_or(0);
+        if options.pad_to.is_some() && set.len() > pad_to {
+            return Err(too_many(pad_to, set.len()));
+        }
+        set.set_stored_padding(padding::draw_values(rng, pad_to.saturating_sub(set.len())));
         let index = Index {
             dir: dir.to_path_buf(),
+            epoch,
+            kdf: options.kdf,
             salt,
             wrapped,
+            pad_to,
             set,
             label_columns: Vec::new(),
             kinds: Vec::new(),
@@ -97,80 +160,114 @@ impl Index {
         Ok(index)
     }
 
-    /// Opens the index in `dir`, unwrapping its key with the passphrase.
+    /// Opens the index in `dir`, unwrapping its key with the passphrase. An expired index
+    /// opens (to be inspected); serving it is refused ([`KeyEpoch::check_at`]).
     ///
     /// # Errors
-    /// [`Error::Config`] with [`ConfigReason::Index`] for a wrong or too short passphrase or a
-    /// damaged or foreign directory; [`Error::Io`] when a file cannot be read.
+    /// [`Error::Config`] with [`ConfigReason::IndexFormat`] for a directory of another format
+    /// (a `blindmatch-oprf-index-v1` index: rebuild it), [`ConfigReason::Index`] for a wrong
+    /// or too short passphrase or a damaged or altered directory; [`Error::Io`] when a file
+    /// cannot be read.
     pub fn open(dir: &Path, passphrase: &[u8]) -> Result<Index> {
         let read = |name: &str| {
             let p = dir.join(name);
             fs::read(&p).map_err(|e| Error::io(format!("reading {}", p.display()), e))
         };
-        let meta: Meta = serde_json::from_slice(&read("index.json")?).map_err(|e| {
+        let damaged = |name: &str, what: &dyn std::fmt::Display| {
             Error::config(
                 ConfigReason::Index,
-                format!("{}/index.json: {e}", dir.display()),
+                format!("{}/{name}: {what}", dir.display()),
             )
-        })?;
-        if meta.format != FORMAT {
-            return Err(Error::config(
-                ConfigReason::Index,
-                format!(
-                    "{}/index.json has format `{}`; this blindmatch reads `{FORMAT}`",
-                    dir.display(),
-                    meta.format
-                ),
-            ));
-        }
-        let salt: [u8; 16] = hex::decode(&meta.salt)
-            .ok()
-            .and_then(|s| s.try_into().ok())
-            .ok_or_else(|| {
-                Error::config(
-                    ConfigReason::Index,
-                    format!("{}/index.json: bad salt", dir.display()),
-                )
-            })?;
+        };
+        let meta = Meta::parse(dir, &read("index.json")?)?;
+        let epoch = meta.epoch(dir)?;
+        let (kdf_params, salt) = meta.kdf(dir)?;
         let wrapped = read("key.wrapped")?;
-        let key = wrap::unwrap(&wrapped, meta.suite, &salt, passphrase)?;
-        let (tags, labels) = parse_entries(&read("tags.bin")?, meta.items, meta.labeled)
-            .ok_or_else(|| {
-                Error::config(
-                    ConfigReason::Index,
-                    format!("{}/tags.bin is damaged", dir.display()),
-                )
-            })?;
-        let set = PreparedSender::from_parts(meta.suite, key, tags, labels).map_err(|e| {
-            Error::config(
-                ConfigReason::Index,
-                format!("{}/tags.bin: {e}", dir.display()),
-            )
-        })?;
+        let kek = kdf::kek(&kdf_params, &salt, passphrase)?;
+        let key = wrap::unwrap(&wrapped, meta.suite, &epoch, &kek)?;
+        let (tags, labels) = entries::decode(&read("tags.bin")?, meta.items, meta.labeled)
+            .ok_or_else(|| damaged("tags.bin", &"damaged"))?;
+        let stored = padding::decode(&read("padding.bin")?, meta.padding)
+            .ok_or_else(|| damaged("padding.bin", &"damaged"))?;
+        let mut set = PreparedSender::from_parts(meta.suite, key, tags, labels)
+            .map_err(|e| damaged("tags.bin", &e))?;
+        set.set_stored_padding(stored);
         Ok(Index {
             dir: dir.to_path_buf(),
+            epoch,
+            kdf: kdf_params,
             salt,
             wrapped,
+            pad_to: meta.pad_to,
             set,
             label_columns: meta.label_columns,
             kinds: meta.kinds,
         })
     }
 
-    /// Adds items (with payloads if the index is labeled); returns how many were new.
+    fn padding_target(&self) -> usize {
+        self.pad_to.saturating_sub(self.set.len())
+    }
+
+    /// Adds items (with payloads if the index is labeled); returns how many were new. Each
+    /// new item takes the place of the last stored padding value.
     ///
     /// # Errors
     /// As [`PreparedSender::add`]. Call [`Index::save`] to persist.
     pub fn add(&mut self, items: &ItemSet, payloads: Option<&[Vec<u8>]>) -> Result<usize> {
-        self.set.add(items, payloads)
+        let n = self.set.add(items, payloads)?;
+        let mut stored = self.set.stored_padding().unwrap_or_default().to_vec();
+        stored.truncate(self.padding_target());
+        self.set.set_stored_padding(stored);
+        Ok(n)
     }
 
-    /// Removes items; returns how many were present.
+    /// Removes items; returns how many were present. Each removed item is replaced by a new
+    /// padding value drawn after the stored ones (`bytes(16)`).
     ///
     /// # Errors
     /// As [`PreparedSender::remove`]. Call [`Index::save`] to persist.
-    pub fn remove(&mut self, items: &ItemSet) -> Result<usize> {
-        self.set.remove(items)
+    pub fn remove<R: CryptoRng + ?Sized>(&mut self, items: &ItemSet, rng: &mut R) -> Result<usize> {
+        let n = self.set.remove(items)?;
+        self.resize_padding(rng);
+        Ok(n)
+    }
+
+    fn resize_padding<R: CryptoRng + ?Sized>(&mut self, rng: &mut R) {
+        let mut stored = self.set.stored_padding().unwrap_or_default().to_vec();
+        padding::resize(&mut stored, self.padding_target(), rng);
+        self.set.set_stored_padding(stored);
+    }
+
+    /// Changes the padded size: drops stored values from the end, or draws new ones after
+    /// them, so the values sessions already used stay the same.
+    ///
+    /// # Errors
+    /// [`Error::Input`] with [`InputReason::SetSize`] if `pad_to` is below the items held;
+    /// [`Error::Config`] with [`ConfigReason::Parameter`] above [`MAX_SET_SIZE`]. Call [`Index::save`] to persist.
+    pub fn set_pad_to<R: CryptoRng + ?Sized>(&mut self, pad_to: usize, rng: &mut R) -> Result<()> {
+        check_pad_to(pad_to)?;
+        if self.set.len() > pad_to {
+            return Err(too_many(pad_to, self.set.len()));
+        }
+        self.pad_to = pad_to;
+        self.resize_padding(rng);
+        Ok(())
+    }
+
+    /// The padded size padding is stored for (`None`: no `--pad-to`).
+    pub fn pad_to(&self) -> Option<usize> {
+        (self.pad_to > 0).then_some(self.pad_to)
+    }
+
+    /// The key's epoch: its id, creation and expiry.
+    pub fn key_epoch(&self) -> KeyEpoch {
+        self.epoch
+    }
+
+    /// The Argon2id parameters of the passphrase.
+    pub fn kdf_params(&self) -> KdfParams {
+        self.kdf
     }
 
     /// Writes the index to its directory (each file written whole, then renamed).
@@ -181,19 +278,24 @@ impl Index {
     pub fn save(&self) -> Result<()> {
         fs::create_dir_all(&self.dir)
             .map_err(|e| Error::io(format!("creating {}", self.dir.display()), e))?;
+        let stored = self.set.stored_padding().unwrap_or_default();
         let meta = Meta {
             format: FORMAT.into(),
             suite: self.set.suite(),
             items: self.set.len(),
             labeled: self.set.is_labeled(),
-            salt: hex::encode(self.salt),
+            epoch: EpochJson::new(&self.epoch),
+            kdf: KdfJson::new(&self.kdf, &self.salt),
+            pad_to: self.pad_to,
+            padding: stored.len(),
             label_columns: self.label_columns.clone(),
             kinds: self.kinds.clone(),
         };
         let json = serde_json::to_vec_pretty(&meta)
             .map_err(|e| Error::internal(format!("serialising index.json: {e}")))?;
         self.write("key.wrapped", &self.wrapped)?;
-        self.write("tags.bin", &encode_entries(&self.set))?;
+        self.write("tags.bin", &entries::encode(&self.set))?;
+        self.write("padding.bin", &padding::encode(stored))?;
         self.write("index.json", &json)
     }
 
@@ -227,7 +329,8 @@ impl Index {
         &self.kinds
     }
 
-    /// The precomputed set, to serve sessions from (wrap it in an `Arc`).
+    /// The precomputed set with its stored padding, to serve sessions from (wrap it in an
+    /// `Arc`).
     pub fn into_prepared(self) -> PreparedSender {
         self.set
     }
@@ -236,46 +339,4 @@ impl Index {
     pub fn prepared(&self) -> &PreparedSender {
         &self.set
     }
-}
-
-fn encode_entries(set: &PreparedSender) -> Vec<u8> {
-    let mut out = Vec::with_capacity(set.len() * 16);
-    for (i, t) in set.tags().iter().enumerate() {
-        out.extend_from_slice(&t.to_be_bytes());
-        if let Some(l) = set.labels() {
-            out.extend_from_slice(&l.keys[i]);
-            out.extend_from_slice(&(l.payloads[i].len() as u16).to_be_bytes());
-            out.extend_from_slice(&l.payloads[i]);
-        }
-    }
-    out
-}
-
-type Parsed = (Vec<u128>, Option<LabelParts>);
-
-fn parse_entries(bytes: &[u8], items: usize, labeled: bool) -> Option<Parsed> {
-    let mut tags = Vec::with_capacity(items.min(bytes.len() / 16));
-    let mut keys = Vec::new();
-    let mut payloads = Vec::new();
-    let mut rest = bytes;
-    for _ in 0..items {
-        let (t, r) = rest.split_first_chunk::<16>()?;
-        tags.push(u128::from_be_bytes(*t));
-        rest = r;
-        if labeled {
-            let (k, r) = r.split_first_chunk::<32>()?;
-            let (len, r) = r.split_first_chunk::<2>()?;
-            let len = u16::from_be_bytes(*len) as usize;
-            if r.len() < len {
-                return None;
-            }
-            keys.push(*k);
-            payloads.push(r[..len].to_vec());
-            rest = &r[len..];
-        }
-    }
-    if !rest.is_empty() {
-        return None;
-    }
-    Some((tags, labeled.then_some((keys, payloads))))
 }

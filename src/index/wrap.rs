@@ -1,79 +1,59 @@
-//! The index's OPRF key, encrypted at rest under a key-encryption key derived from a
-//! passphrase file (`protocol-spec/07-oprf-psi.md` section 8).
+//! The index's OPRF key, encrypted at rest under the key-encryption key of [`super::kdf`]
+//! (`protocol-spec/07-oprf-psi.md` section 7.8.1):
 //!
-//! `KEK = SHAKE256(INDEX_KEY_WRAP || salt || passphrase)[0..32]`, with a random 16-byte salt
-//! per index; the wrapped key is `nonce (12 random bytes) || ChaCha20-Poly1305(KEK, nonce,
-//! scalar (32 bytes, little-endian), aad = FORMAT || suite code)`.
+//! ```text
+//! key.wrapped = nonce (12 random bytes) || ChaCha20-Poly1305(KEK, nonce, SerializeScalar(skS), aad)
+//! aad         = FORMAT (24 bytes, ASCII) || suite code (1) || epoch id (16)
+//!               || I2OSP(created, 8) || I2OSP(not_after, 8)
+//! ```
 //!
-//! There is no password stretching: the passphrase file must hold at least 32 bytes, and
-//! should be random (for example `head -c 32 /dev/urandom | base64`), not a memorable phrase.
+//! The AAD binds the key to its format, suite and epoch: an epoch whose dates were altered
+//! in `index.json` (to serve an expired key longer) no longer unwraps.
 
 use chacha20poly1305::aead::{Aead, KeyInit, Payload};
 use chacha20poly1305::{ChaCha20Poly1305, Key, Nonce};
 use curve25519_dalek::scalar::Scalar;
 use rand_core::CryptoRng;
-use sha3::digest::{ExtendableOutput, Update, XofReader};
-use sha3::Shake256;
 use zeroize::Zeroizing;
 
-use crate::dst;
+use super::epoch::KeyEpoch;
 use crate::error::{ConfigReason, Error, Result};
 use crate::oprf::{OprfKey, Suite};
-
-/// Shortest passphrase accepted, in bytes.
-pub const MIN_PASSPHRASE_LEN: usize = 32;
+use crate::protocol::draw;
 
 /// Format identifier of an index directory, also bound into the wrapped key.
-pub const FORMAT: &str = "blindmatch-oprf-index-v1";
+pub const FORMAT: &str = "blindmatch-oprf-index-v2";
 
-fn kek(salt: &[u8; 16], passphrase: &[u8]) -> Result<Zeroizing<[u8; 32]>> {
-    if passphrase.len() < MIN_PASSPHRASE_LEN {
-        return Err(Error::config(
-            ConfigReason::Index,
-            format!(
-                "the passphrase file holds {} bytes; it needs at least {MIN_PASSPHRASE_LEN} \
-                 random bytes (create one with `head -c 32 /dev/urandom | base64 > FILE`)",
-                passphrase.len()
-            ),
-        ));
-    }
-    let mut h = Shake256::default();
-    h.update(dst::INDEX_KEY_WRAP);
-    h.update(salt);
-    h.update(passphrase);
-    let mut k = Zeroizing::new([0u8; 32]);
-    h.finalize_xof().read(&mut k[..]);
-    Ok(k)
-}
+/// Length of `key.wrapped`: nonce, scalar, Poly1305 tag.
+pub const WRAPPED_LEN: usize = 12 + 32 + 16;
 
-fn aad(suite: Suite) -> Vec<u8> {
+fn aad(suite: Suite, epoch: &KeyEpoch) -> Vec<u8> {
     let mut a = FORMAT.as_bytes().to_vec();
     a.push(suite.code());
+    a.extend_from_slice(&epoch.aad_bytes());
     a
 }
 
-/// Wraps `key`: returns the 12-byte nonce followed by the 48-byte ciphertext.
+/// Wraps `key` under `kek`: draws the nonce (`bytes(12)`), returns the 60 bytes of
+/// `key.wrapped`.
 ///
 /// # Errors
-/// [`Error::Config`] with [`ConfigReason::Index`] if the passphrase is too short;
 /// [`Error::Internal`] if encryption fails.
 pub fn wrap<R: CryptoRng + ?Sized>(
     key: &OprfKey,
     suite: Suite,
-    salt: &[u8; 16],
-    passphrase: &[u8],
+    epoch: &KeyEpoch,
+    kek: &[u8; 32],
     rng: &mut R,
 ) -> Result<Vec<u8>> {
-    let kek = kek(salt, passphrase)?;
-    let mut nonce = [0u8; 12];
-    rng.fill_bytes(&mut nonce);
+    let nonce = draw::array::<12, R>(rng);
     let secret = key.to_bytes();
-    let ct = ChaCha20Poly1305::new(Key::from_slice(&kek[..]))
+    let ct = ChaCha20Poly1305::new(Key::from_slice(kek))
         .encrypt(
             Nonce::from_slice(&nonce),
             Payload {
                 msg: &secret[..],
-                aad: &aad(suite),
+                aad: &aad(suite, epoch),
             },
         )
         .map_err(|_| Error::internal("wrapping the index key failed"))?;
@@ -83,26 +63,26 @@ pub fn wrap<R: CryptoRng + ?Sized>(
 /// Unwraps a key wrapped by [`wrap`].
 ///
 /// # Errors
-/// [`Error::Config`] with [`ConfigReason::Index`] if the passphrase is wrong or too short, or
-/// the wrapped key was altered.
-pub fn unwrap(wrapped: &[u8], suite: Suite, salt: &[u8; 16], passphrase: &[u8]) -> Result<OprfKey> {
-    let kek = kek(salt, passphrase)?;
+/// [`Error::Config`] with [`ConfigReason::Index`] if the passphrase is wrong, or the wrapped
+/// key or the epoch or suite in `index.json` was altered.
+pub fn unwrap(wrapped: &[u8], suite: Suite, epoch: &KeyEpoch, kek: &[u8; 32]) -> Result<OprfKey> {
     let wrong = || {
         Error::config(
             ConfigReason::Index,
-            "cannot decrypt the index key: wrong passphrase file, or key.wrapped was altered",
+            "cannot decrypt the index key: wrong passphrase file, or key.wrapped or the epoch \
+             in index.json was altered",
         )
     };
-    if wrapped.len() != 12 + 32 + 16 {
+    if wrapped.len() != WRAPPED_LEN {
         return Err(wrong());
     }
     let secret = Zeroizing::new(
-        ChaCha20Poly1305::new(Key::from_slice(&kek[..]))
+        ChaCha20Poly1305::new(Key::from_slice(kek))
             .decrypt(
                 Nonce::from_slice(&wrapped[..12]),
                 Payload {
                     msg: &wrapped[12..],
-                    aad: &aad(suite),
+                    aad: &aad(suite, epoch),
                 },
             )
             .map_err(|_| wrong())?,

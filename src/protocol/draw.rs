@@ -35,7 +35,11 @@
 //!   seed, so that nothing the size of the peer's announced set is held before it arrives.
 //! - An OPRF-PSI receiver can draw its per-item blinds with [`scalars`], its padding dummies
 //!   with [`byte_strings`]`::<32>` and its order with [`shuffle`]; a sender its padding tags
-//!   with [`byte_strings`]`::<16>` and dummy ciphertexts of `n` bytes with [`bytes`].
+//!   with [`byte_strings`]`::<16>` (unless served from an index, which stores them) and dummy
+//!   ciphertexts of `n` bytes with [`bytes`].
+//! - A precomputed index (`crate::index`, spec 7.8.4), at creation: [`scalar`] (the key),
+//!   [`array`]`::<16>` (the epoch id), [`array`]`::<16>` (the Argon2id salt), [`array`]`::<12>`
+//!   (the wrapping nonce), then [`byte_strings`]`::<16>` (the stored padding values).
 //!
 //! The batched draws ([`byte_strings`], [`scalars`], [`shuffle`]) read the RNG in large
 //! calls (fast over the OS RNG) but never read a byte that the same draw made one value at a

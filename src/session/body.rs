@@ -9,6 +9,7 @@ use std::sync::Arc;
 use rand_core::CryptoRng;
 
 use crate::error::{ConfigReason, Error, InputReason, PeerMisbehaved, Result};
+use crate::index::KeyEpoch;
 use crate::oprf::OprfKey;
 use crate::protocol::dh::{DhMessage, DhOutput, DhParams, DhSession};
 use crate::protocol::oprf_psi::{
@@ -27,12 +28,15 @@ use super::progress::{Direction, Phase};
 #[non_exhaustive]
 pub enum SenderSource {
     /// A precomputed index (`blindmatch index`): every session uses its key, which the policy
-    /// must allow (`allow_key_reuse`).
+    /// must allow (`allow_key_reuse`), and its stored padding; no session is served past the
+    /// key's epoch (`protocol-spec/07-oprf-psi.md` section 7.8.2).
     Index {
-        /// The evaluated set.
+        /// The evaluated set, with its stored padding.
         set: Arc<PreparedSender>,
         /// Payload column names (a labeled index).
         columns: Vec<String>,
+        /// The key's epoch ([`crate::index::Index::key_epoch`]).
+        epoch: KeyEpoch,
     },
     /// The session's own items under a fresh random key, with one payload per input item in
     /// labeled mode.
@@ -231,7 +235,7 @@ fn sender_set(
     interrupt: &Interrupt,
 ) -> Result<(Arc<PreparedSender>, Vec<String>)> {
     match input.sender {
-        Some(SenderSource::Index { set, columns }) => Ok((set, columns)),
+        Some(SenderSource::Index { set, columns, .. }) => Ok((set, columns)),
         source => {
             let (payloads, columns) = match source {
                 Some(SenderSource::Fresh { payloads, columns }) => (payloads, columns),

@@ -122,6 +122,7 @@ pub struct Pair {
     pub b_kinds: Option<Vec<String>>,
     pub b_exporter: Option<[u8; 32]>,
     pub a_count: Option<u64>,
+    pub b_count: Option<u64>,
 }
 
 impl Pair {
@@ -138,6 +139,7 @@ impl Pair {
             b_kinds: None,
             b_exporter: None,
             a_count: None,
+            b_count: None,
         }
     }
 
@@ -158,8 +160,8 @@ impl Pair {
             } else {
                 [7; 32]
             },
-            own_count: match (role, self.a_count) {
-                (Role::Initiator, Some(n)) => n,
+            own_count: match (role, self.a_count, self.b_count) {
+                (Role::Initiator, Some(n), _) | (Role::Responder, _, Some(n)) => n,
                 _ => items.len() as u64,
             },
             key_kinds: if b {

@@ -1,5 +1,5 @@
-//! The published vectors of blindmatch's SHA3 OPRF suite and of one small OPRF-PSI session
-//! (`protocol-spec/vectors/oprf-sha3.json`), shared by the generator
+//! The published vectors of blindmatch's SHA3 OPRF suite, of one small OPRF-PSI session and of
+//! a small precomputed index with a session served from it (`protocol-spec/vectors/oprf-sha3.json`), shared by the generator
 //! (`examples/gen_oprf_vectors.rs`) and the test that checks the published file.
 //!
 //! Every secret is derived from `dst::TEST_VECTOR_SEED`: the key with RFC 9497
@@ -103,7 +103,7 @@ fn session() -> Value {
     )
     .expect("session");
     json!({
-        "description": "receiver = initiator; the first message is the sender's Params; every random value is drawn from the vector stream SHAKE256(lp8(TEST_VECTOR_SEED) || seed_label) (protocol-spec/01-suite.md 1.6) with the draws of 1.6, in this order: the receiver's n_r - |items| padding strings = bytes(32) each, its order of sending = shuffle([0 .. n_r-1]), its blinds = n_r scalar() draws in sending order; then the sender's n_s - |items| padding tags = bytes(16) each (big-endian, truncated to tag_bits), its padding seed = bytes(32), whose stream SHAKE256(lp8(OPRF_PSI_PADDING) || seed) gives the padding ciphertexts' bytes in tag order (protocol-spec/07-oprf-psi.md 7.5)",
+        "description": "receiver = initiator; the first message is the sender's Params; every random value is drawn from the vector stream SHAKE256(lp8(TEST_VECTOR_SEED) || seed_label) (protocol-spec/01-suite.md 1.6) with the draws of 1.6, in this order: the receiver's n_r - |items| padding strings = bytes(32) each, its order of sending = shuffle([0 .. n_r-1]), its blinds = n_r scalar() draws in sending order; then the sender's n_s - |items| padding tags = bytes(16) each (big-endian, truncated to tag_bits), its padding seed = bytes(32), whose stream SHAKE256(lp8(OPRF_PSI_PADDING) || seed), cut into n_s blocks of 2 + payload_len + 16 bytes, gives the padding tag at position i (ascending tag order) block i (protocol-spec/07-oprf-psi.md 7.5, 7.6)",
         "seed_label": SESSION_LABEL,
         "session_id": hex::encode(params.session_id),
         "receiver_count": params.receiver_count,
@@ -126,6 +126,89 @@ fn session() -> Value {
     })
 }
 
+/// The seed labels of the index vector: its creation, and a session served from it.
+pub const INDEX_LABEL: &str = "oprf-index/create";
+pub const INDEX_SESSION_LABEL: &str = "oprf-index/session";
+/// The index vector's public passphrase (never use it for anything else).
+pub const INDEX_PASSPHRASE: &[u8] = b"blindmatch public test vector passphrase: never use it";
+pub const INDEX_CREATED: u64 = 1_800_000_000;
+
+fn index() -> Value {
+    use blindmatch::index::{Index, IndexOptions};
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("idx");
+    let mut rng = blindmatch::protocol::vector_rng::VectorRng::new(INDEX_LABEL.as_bytes());
+    let sender = ["IMO9074729", "IMO9321483", "IMO9811000"];
+    let payloads: Vec<Vec<u8>> = ["vessel=EVER GIVEN", "vessel=MSC OSCAR", "vessel=EVER ACE"]
+        .iter()
+        .map(|p| p.as_bytes().to_vec())
+        .collect();
+    let options = IndexOptions {
+        pad_to: Some(6),
+        now: Some(INDEX_CREATED),
+        ..IndexOptions::default()
+    };
+    Index::create(
+        &path,
+        SUITE,
+        INDEX_PASSPHRASE,
+        &ItemSet::new(sender),
+        Some(&payloads),
+        &options,
+        &mut rng,
+    )
+    .expect("create");
+    let file = |name: &str| std::fs::read(path.join(name)).expect("read");
+    let meta: Value = serde_json::from_slice(&file("index.json")).expect("json");
+    let set = Index::open(&path, INDEX_PASSPHRASE)
+        .expect("open")
+        .into_prepared();
+
+    let mut rng = blindmatch::protocol::vector_rng::VectorRng::new(INDEX_SESSION_LABEL.as_bytes());
+    let receiver = ["IMO9321483", "IMO1234567"];
+    let mut params = OprfPsiParams::new(SUITE, [0x6e; 32], 3, 6);
+    params.chunk_size = 2;
+    params.payload_len = Some(set.max_payload_len());
+    let ((r, _), transcript) = run_in_memory_with(
+        params.clone(),
+        ItemSet::new(receiver),
+        Arc::new(set),
+        &mut rng,
+        true,
+    )
+    .expect("session");
+    json!({
+        "description": "an index of format blindmatch-oprf-index-v2 (protocol-spec/07-oprf-psi.md 7.8) created from the vector stream of create_seed_label with the draws of 1.6, in this order (7.8.4): skS = scalar(), epoch id = bytes(16), Argon2id salt = bytes(16), wrapping nonce = bytes(12), then pad_to - items padding values = bytes(16) each; KEK = Argon2id(P = passphrase, S = salt, K = empty, X = INDEX_KEY_WRAP, T = 32, m, t, p, v = 0x13); then one labeled session served from it, whose stream (session_seed_label) gives the receiver's draws (7.5 step 1) and then the sender's padding seed only: its padding tags are the first n_s - items stored values, truncated to tag_bits (7.8.3); the padding tag at position i carries block i of that seed's stream (7.6)",
+        "create_seed_label": INDEX_LABEL,
+        "passphrase": String::from_utf8_lossy(INDEX_PASSPHRASE),
+        "sender_items": sender,
+        "sender_payloads": payloads.iter().map(|p| String::from_utf8_lossy(p).into_owned()).collect::<Vec<_>>(),
+        "index_json": meta,
+        "key_wrapped": hex::encode(file("key.wrapped")),
+        "tags_bin": hex::encode(file("tags.bin")),
+        "padding_bin": hex::encode(file("padding.bin")),
+        "session": {
+            "session_seed_label": INDEX_SESSION_LABEL,
+            "session_id": hex::encode(params.session_id),
+            "receiver_count": params.receiver_count,
+            "sender_count": params.sender_count,
+            "chunk_size": params.chunk_size,
+            "payload_len": params.payload_len,
+            "tag_bits": params.tag_bits(),
+            "rice_bits": params.rice_bits(),
+            "receiver_items": receiver,
+            "messages": transcript.messages.iter().map(|(who, m)| json!({
+                "from": if *who == Role::Initiator { "receiver" } else { "sender" },
+                "bytes": hex::encode(m),
+            })).collect::<Vec<_>>(),
+            "receiver_learns": r.matches.iter().map(|m| json!({
+                "item": String::from_utf8_lossy(&m.item),
+                "payload": m.payload.as_ref().map(|p| String::from_utf8_lossy(p).into_owned()),
+            })).collect::<Vec<_>>(),
+        },
+    })
+}
+
 pub fn generate() -> Value {
     let sk = derive_sk(SUITE, &SEED, KEY_INFO);
     let key = OprfKey::derive(SUITE, &SEED, KEY_INFO).expect("key");
@@ -143,5 +226,6 @@ pub fn generate() -> Value {
             oprf_case("Test Vector 3, Batch Size 3", &[b"MSCU1234565".to_vec(), vec![], vec![0xff; 300]], 2, &key),
         ],
         "oprf_psi_session": session(),
+        "oprf_index": index(),
     })
 }

@@ -24,6 +24,9 @@ pub struct PreparedSender {
     tags: Vec<u128>,
     labels: Option<Labels>,
     duplicates: usize,
+    /// Padding values stored with the set (a precomputed index, section 7.8.3): full 128-bit
+    /// values, used in order by every session; `None`: each session draws its own.
+    stored_padding: Option<Vec<u128>>,
 }
 
 /// Per-entry label material, aligned with the sorted tags.
@@ -79,6 +82,7 @@ impl PreparedSender {
                 payloads: Vec::new(),
             }),
             duplicates: items.duplicates(),
+            stored_padding: None,
         };
         set.add(items, payloads)?;
         Ok(set)
@@ -106,6 +110,7 @@ impl PreparedSender {
                 payloads: Vec::new(),
             }),
             duplicates: items.duplicates(),
+            stored_padding: None,
         };
         set.add_checked(items, payloads, Some(interrupt))?;
         Ok(set)
@@ -285,6 +290,42 @@ impl PreparedSender {
             .unwrap_or(0)
     }
 
+    /// The padding values stored with the set (section 7.8.3), in the order sessions use
+    /// them; `None` when each session draws fresh padding.
+    pub(crate) fn stored_padding(&self) -> Option<&[u128]> {
+        self.stored_padding.as_deref()
+    }
+
+    /// Stores padding values with the set: every session then uses their prefix instead of
+    /// drawing (a precomputed index).
+    pub(crate) fn set_stored_padding(&mut self, values: Vec<u128>) {
+        self.stored_padding = Some(values);
+    }
+
+    /// Checks that a session of `sender_count` tags can be padded: always with fresh padding;
+    /// with stored padding, when at least `sender_count - len` values are stored.
+    ///
+    /// # Errors
+    /// [`Error::Config`] with [`ConfigReason::IndexPadding`] when the stored padding is too
+    /// short (the detail names `--pad-to`).
+    pub fn check_padding(&self, sender_count: usize) -> Result<()> {
+        let need = sender_count.saturating_sub(self.len());
+        match &self.stored_padding {
+            Some(stored) if stored.len() < need => Err(Error::config(
+                ConfigReason::IndexPadding,
+                format!(
+                    "the session sends {sender_count} tags, {need} of them padding for the \
+                     index's {} items, but the index stores {} padding tags: build it with \
+                     `blindmatch index --pad-to {sender_count}` (or update it with --add or \
+                     --remove and --pad-to {sender_count})",
+                    self.len(),
+                    stored.len()
+                ),
+            )),
+            _ => Ok(()),
+        }
+    }
+
     pub(crate) fn key(&self) -> &OprfKey {
         &self.key
     }
@@ -327,6 +368,7 @@ impl PreparedSender {
             tags,
             labels: labels.map(|(keys, payloads)| Labels { keys, payloads }),
             duplicates: 0,
+            stored_padding: None,
         })
     }
 }

@@ -68,13 +68,16 @@ enum Entry {
 impl Announcing {
     /// A sender session over a prepared set (one set may serve many sessions). Draws, in this
     /// order: the padding tags (16 bytes each, read as a big-endian integer, truncated to the
-    /// tag length), then a 32-byte seed whose stream `SHAKE256(lp8(OPRF_PSI_PADDING) || seed)`
-    /// gives, read in order, the padding ciphertexts of the labeled mode.
+    /// tag length) unless the set stores its padding (a precomputed index, whose first
+    /// `sender_count - len` stored values are used instead, section 7.8.3), then a 32-byte
+    /// seed whose stream `SHAKE256(lp8(OPRF_PSI_PADDING) || seed)` gives, read in order, the
+    /// padding ciphertexts of the labeled mode.
     ///
     /// # Errors
     /// [`crate::Error::Config`] for parameters out of range, a suite other than the set's, or
-    /// labeled mode over an unlabeled set; [`crate::Error::Input`] if the set has more items
-    /// than `params.sender_count` or a payload longer than `params.payload_len`.
+    /// labeled mode over an unlabeled set, or (with [`ConfigReason::IndexPadding`]) fewer
+    /// stored padding values than the session needs; [`crate::Error::Input`] if the set has
+    /// more items than `params.sender_count` or a payload longer than `params.payload_len`.
     pub fn new<R: CryptoRng + ?Sized>(
         params: OprfPsiParams,
         set: Arc<PreparedSender>,
@@ -119,12 +122,20 @@ impl Announcing {
                 ));
             }
         }
+        set.check_padding(params.sender_count)?;
         let bits = params.tag_bits();
-        let mut padding: Vec<u128> =
-            draw::byte_strings::<16, R>(rng, params.sender_count - set.len())
+        let need = params.sender_count - set.len();
+        let mut padding: Vec<u128> = match set.stored_padding() {
+            // A precomputed index: the first `need` stored values, the same in every session.
+            Some(stored) => stored[..need]
+                .iter()
+                .map(|v| tags::truncate(*v, bits))
+                .collect(),
+            None => draw::byte_strings::<16, R>(rng, need)
                 .into_iter()
                 .map(|b| tags::truncate(u128::from_be_bytes(b), bits))
-                .collect();
+                .collect(),
+        };
         padding.sort_unstable();
         let seed = draw::array::<32, R>(rng);
         let columns = if params.payload_len.is_some() {
