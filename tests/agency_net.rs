@@ -15,7 +15,7 @@ use blindmatch::identity::Identity;
 use blindmatch::oprf::{OprfKey, Suite};
 use blindmatch::policy::Policy;
 use blindmatch::protocol::oprf_psi::PreparedSender;
-use blindmatch::protocol::ItemSet;
+use blindmatch::protocol::{ItemSet, Role};
 use blindmatch::session::{BodyOutput, ProtocolChoice, SenderSource, SessionMode, SessionReport};
 use blindmatch::transport::server::ServerLimits;
 use blindmatch::transport::shutdown::{self, Shutdown};
@@ -231,7 +231,7 @@ fn index_spec(columns: Vec<String>) -> SessionSpec {
         columns,
         epoch: blindmatch::index::KeyEpoch {
             id: [0; 16],
-            created: 0,
+            created: blindmatch::index::unix_now(),
             not_after: u64::MAX,
         },
     })
@@ -371,4 +371,19 @@ fn a_dropped_session_logs_its_abort_on_both_sides() {
     let text = std::fs::read_to_string(&t.a_log).unwrap();
     let last: serde_json::Value = serde_json::from_str(text.lines().last().unwrap()).unwrap();
     assert_eq!(last["entry"]["event"]["code"], "cancelled.dropped");
+}
+
+#[test]
+fn an_index_key_older_than_the_policy_lifetime_is_refused_before_connecting() {
+    let t = two(policy(true));
+    let mut old = index_spec(vec!["voyage".into()]);
+    if let Some(SenderSource::Index { epoch, .. }) = &mut old.input.sender {
+        // Its own epoch runs for ever; the policy's 90 days are over.
+        epoch.created -= 91 * blindmatch::index::DAY;
+    }
+    match t.b.prepare(Role::Responder, &mut old) {
+        Err(Error::PolicyRefused(r)) => assert_eq!(r.rule, PolicyRule::IndexKeyLifetime),
+        other => panic!("expected a lifetime refusal, got {other:?}"),
+    }
+    assert_eq!(kinds(&t.b_log, t.keys.1), ["session_refused"]);
 }

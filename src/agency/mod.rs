@@ -303,7 +303,23 @@ impl Agency {
             if let SenderSource::Index { epoch, .. } = sender {
                 policy.check_key_reuse()?;
                 // Spec 7.8.2: no session is served past the index key's epoch.
-                epoch.check_at(crate::index::unix_now())?;
+                let now = crate::index::unix_now();
+                epoch.check_at(now)?;
+                // ... nor past the policy's key lifetime (spec 06 section 2.4).
+                let lifetime = policy
+                    .index_key_lifetime_days()
+                    .saturating_mul(crate::index::DAY);
+                if now > epoch.created.saturating_add(lifetime) {
+                    return Err(Error::refused(
+                        PolicyRule::IndexKeyLifetime,
+                        format!(
+                            "the index key was created {} days ago; the policy lets one key \
+                             serve for {} days: rebuild the index with a fresh key",
+                            (now - epoch.created) / crate::index::DAY,
+                            policy.index_key_lifetime_days()
+                        ),
+                    ));
+                }
                 if spec.protocol == ProtocolChoice::Dh {
                     return Err(Error::config(
                         ConfigReason::Conflict,

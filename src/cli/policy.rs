@@ -110,7 +110,7 @@ fn print_exposure(policy: &Policy) {
         policy.max_domain_share_percent()
     );
     for e in exposure {
-        let pct = |n: u64| n as f64 * 100.0 / e.domain.size as f64;
+        let pct = |n: u64| (n as f64 * 100.0 / e.domain.size as f64).min(100.0);
         print!(
             "    {:<14} {} values in {} days ({:.1} % of {})",
             e.kind.name(),

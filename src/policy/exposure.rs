@@ -28,10 +28,11 @@ pub struct Exposure {
 }
 
 impl Exposure {
-    /// The larger of the two covers, in parts per million of the domain.
+    /// The larger of the two covers, in parts per million of the domain (at most the whole
+    /// domain: 1,000,000).
     pub fn worst_ppm(&self) -> u64 {
         let worst = self.per_window.max(self.per_key.unwrap_or(0));
-        ((worst as u128 * 1_000_000) / self.domain.size as u128).min(u64::MAX as u128) as u64
+        ((worst as u128 * 1_000_000) / self.domain.size as u128).min(1_000_000) as u64
     }
 }
 
@@ -98,7 +99,7 @@ impl Policy {
                  the kind ({}), above `max_domain_share_percent` = {} %; lower \
                  `max_elements_per_peer`{} to at most {allowed}, or the session budget",
                 e.kind,
-                count as f64 * 100.0 / e.domain.size as f64,
+                (count as f64 * 100.0 / e.domain.size as f64).min(100.0),
                 e.domain.size,
                 e.domain.basis,
                 self.max_domain_share_percent,

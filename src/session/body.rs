@@ -83,7 +83,10 @@ impl BodyInput {
     /// The index key epoch (hex id) a served index answers under, for the per-key
     /// evaluation cap; `None` for a fresh key per session.
     pub fn key_epoch(&self) -> Option<String> {
-        None
+        match &self.sender {
+            Some(SenderSource::Index { epoch, .. }) => Some(epoch.id_hex()),
+            _ => None,
+        }
     }
 
     /// Our distinct items (a served index's size).
