@@ -53,6 +53,10 @@ pub const AUDIT_SIGNATURE: &[u8] = b"blindmatch-v1-audit-signature";
 /// Ed25519 signature context of a session receipt exchanged at the end of a session.
 pub const SESSION_RECEIPT: &[u8] = b"blindmatch-v1-session-receipt";
 
+/// The keyed commitment (HMAC-SHA3-256) of a session's output logged in place of its plain
+/// digest (`protocol-spec/06-policy-and-audit.md` section 6).
+pub const OUTPUT_COMMITMENT: &[u8] = b"blindmatch-v1-output-commitment";
+
 /// DH-PSI, cardinality mode: the stream of the responder's reply seed, from which the order of
 /// its reply is shuffled once every element arrived.
 pub const DH_PSI_REPLY_ORDER: &[u8] = b"blindmatch-v1-dh-psi-reply-order";
@@ -89,6 +93,7 @@ pub const ALL: &[(&str, &[u8])] = &[
     ("AUDIT_CHAIN", AUDIT_CHAIN),
     ("AUDIT_SIGNATURE", AUDIT_SIGNATURE),
     ("SESSION_RECEIPT", SESSION_RECEIPT),
+    ("OUTPUT_COMMITMENT", OUTPUT_COMMITMENT),
     ("DH_PSI_REPLY_ORDER", DH_PSI_REPLY_ORDER),
     ("OPRF_PSI_TAG", OPRF_PSI_TAG),
     ("OPRF_PSI_PADDING", OPRF_PSI_PADDING),

@@ -387,3 +387,67 @@ fn an_index_key_older_than_the_policy_lifetime_is_refused_before_connecting() {
     }
     assert_eq!(kinds(&t.b_log, t.keys.1), ["session_refused"]);
 }
+
+/// Issue 18's binding: the hellos and the exporter are in the log, so a third party holding
+/// only the log recomputes the transcript hash (spec 04 section 4.3.3) that both receipts
+/// sign, and each receipt names the mode, protocol, policy digest and both fingerprints.
+#[test]
+fn a_third_party_recomputes_the_transcript_from_the_log_and_the_receipt_names_the_agreement() {
+    use blindmatch::audit::{Event, SessionReceipt};
+    use blindmatch::session::transcript::transcript_hash;
+    use blindmatch::session::{Hello, Protocol};
+    let p = policy(false);
+    let t = two(p.clone());
+    let (ra, rb) = session(
+        &t,
+        spec(SessionMode::Mutual, ProtocolChoice::Dh, items("a", 30, 7)),
+        spec(SessionMode::Mutual, ProtocolChoice::Dh, items("b", 50, 7)),
+    );
+    let (ra, rb) = (ra.unwrap(), rb.unwrap());
+    let (fa, fb) = (t.a.identity().fingerprint, t.b.identity().fingerprint);
+    for (log, key, peer_key) in [
+        (&t.a_log, t.keys.0, t.keys.1),
+        (&t.b_log, t.keys.1, t.keys.0),
+    ] {
+        let report = audit::verify(log, &[key]).unwrap();
+        assert!(report.problem().is_none());
+        let mut handshake = None;
+        let mut receipt = None;
+        for e in &report.entries {
+            match &e.event {
+                Event::SessionStarted {
+                    session,
+                    handshake: h,
+                } => handshake = Some((session.transcript_hash.clone(), h.clone().unwrap())),
+                Event::PeerReceipt { receipt: r, .. } => {
+                    receipt = Some(SessionReceipt::decode(&hex::decode(r).unwrap()).unwrap())
+                }
+                _ => {}
+            }
+        }
+        let (logged, h) = handshake.expect("session_started with its handshake");
+        let bytes = |x: &str| hex::decode(x).unwrap();
+        let exporter: [u8; 32] = bytes(&h.exporter).try_into().unwrap();
+        let recomputed = transcript_hash(
+            &exporter,
+            &bytes(&h.initiator_hello),
+            &bytes(&h.responder_hello),
+        );
+        assert_eq!(hex::encode(recomputed), logged);
+        let receipt = receipt.expect("the peer's receipt");
+        receipt.verify(&peer_key).unwrap();
+        assert_eq!(receipt.transcript_hash, recomputed);
+        assert_eq!(receipt.session_id, ra.outcome.session_id);
+        assert_eq!(receipt.terms.mode, SessionMode::Mutual);
+        assert_eq!(receipt.terms.protocol, Protocol::Dh);
+        assert_eq!(receipt.terms.suite, None);
+        assert_eq!(receipt.terms.policy_digest, p.digest());
+        assert_eq!((receipt.terms.initiator, receipt.terms.responder), (fa, fb));
+        // The hellos themselves say the same, for anyone who decodes them.
+        let hi = Hello::decode(&bytes(&h.initiator_hello)).unwrap();
+        assert_eq!(hi.mode, SessionMode::Mutual);
+        assert_eq!(hi.policy_digest, p.digest());
+        assert_eq!((hi.own_fingerprint, hi.peer_fingerprint), (fa, fb));
+    }
+    assert_eq!(ra.outcome.session_id, rb.outcome.session_id);
+}

@@ -42,9 +42,11 @@ fn no_input_value_of_a_real_session_appears_in_the_log() {
         peer_agency: "Customs Agency B".into(),
         peer_fingerprint: id.fingerprint.to_string(),
         policy_digest: blindmatch::policy::Policy::default_policy().digest_hex(),
-        own_unique: init.own_unique as u64,
+        own_unique: Some(init.own_unique as u64),
+        local_own_unique: None,
         own_sent: init.own_sent as u64,
         peer_sent: init.peer_sent as u64,
+        key_epoch: None,
     };
     let log_path = dir.path().join("audit.jsonl");
     let log = AuditLog::open(&log_path, identity.signing_key.clone()).expect("open");
@@ -56,6 +58,7 @@ fn no_input_value_of_a_real_session_appears_in_the_log() {
             peer_learned: Learned::from_dh(&resp.learned),
             output_file: Some(output.display().to_string()),
             output_sha3_256: Some(audit::file_digest(&output).expect("digest")),
+            output_commitment: None,
         },
     )
     .expect("log");

@@ -26,9 +26,11 @@ fn info(n: u8) -> SessionInfo {
         peer_agency: "Customs Agency B".into(),
         peer_fingerprint: "cd".repeat(32),
         policy_digest: "ef".repeat(32),
-        own_unique: 120,
+        own_unique: Some(120),
+        local_own_unique: None,
         own_sent: 5000,
         peer_sent: 5000,
+        key_epoch: None,
     }
 }
 
@@ -38,6 +40,7 @@ fn outcome(m: u64) -> Outcome {
         peer_learned: Learned::Matches(m),
         output_file: Some("matches.csv".into()),
         output_sha3_256: Some("00".repeat(32)),
+        output_commitment: None,
     }
 }
 

@@ -179,21 +179,31 @@ fn a_session_is_logged_and_receipted_on_both_sides_without_any_input_value() {
     assert_eq!(b_entries[1]["entry"]["event"]["peer_key"], a_signer);
     assert_eq!(b_entries[1]["entry"]["event"]["session_id"], sid.as_str());
 
-    // The end entries: sizes, matches, and the digest of the output file actually written.
-    for (e, out, own, peer) in [
-        (&a_entries[2], &a_out, 300, 500),
-        (&b_entries[2], &b_out, 500, 300),
+    // The end entries: sizes, matches, and the keyed commitment to the output file actually
+    // written: it opens with the agency's commitment key, and cannot be recomputed from the
+    // file alone (its plain digest is not logged) nor with another agency's key.
+    let key = |dir: &Path| {
+        blindmatch::audit::CommitmentKey::load(&dir.join(blindmatch::audit::COMMITMENT_KEY_FILE))
+            .expect("the agency's commitment key")
+    };
+    for (e, out, own, peer, dir, other) in [
+        (&a_entries[2], &a_out, 300, 500, &t.a_dir, &t.b_dir),
+        (&b_entries[2], &b_out, 500, 300, &t.b_dir, &t.a_dir),
     ] {
         let ev = &e["entry"]["event"];
         assert_eq!(ev["session"]["own_sent"], own);
         assert_eq!(ev["session"]["peer_sent"], peer);
+        assert_eq!(ev["session"]["local_own_unique"], own);
+        assert!(ev["session"].get("own_unique").is_none());
         assert_eq!(ev["outcome"]["own_learned"]["matches"], 60);
-        assert_eq!(
-            ev["outcome"]["output_sha3_256"],
-            blindmatch::audit::file_digest(out)
-                .expect("digest")
-                .as_str()
-        );
+        let logged = ev["outcome"]["output_commitment"]
+            .as_str()
+            .expect("commitment");
+        assert_eq!(key(dir).commit_file(out).expect("commit"), logged);
+        let plain = blindmatch::audit::file_digest(out).expect("digest");
+        assert_ne!(plain, logged);
+        assert!(ev["outcome"]["output_sha3_256"].is_null());
+        assert_ne!(key(other).commit_file(out).expect("commit"), logged);
     }
     assert_eq!(
         a_entries[0]["entry"]["event"]["session"]["peer_agency"],

@@ -429,9 +429,10 @@ fn an_expired_index_is_refused_before_connecting() {
     Identity::create(&tmp.path().join("id"), "Agency B", false).unwrap();
     let identity = Identity::load(&tmp.path().join("id")).unwrap();
     let policy = Policy::parse(
-        "version = 1\nname = \"t\"\nmodes = [\"intersection\"]\nidentifier_kinds = [\"raw\"]\n\
+        "version = 2\nname = \"t\"\nmodes = [\"intersection\"]\nidentifier_kinds = [\"raw\"]\n\
          min_set_size = 1\nmax_set_size = 1000\nrevealable_columns = []\n\
-         max_sessions_per_peer_per_day = 10\ncardinality_before_reveal = false\n\
+         max_sessions_per_peer_per_day = 10\nmax_elements_per_peer = 10000\n\
+         cardinality_before_reveal = false\n\
          output_retention_days = 1\nallow_key_reuse = true\n",
         "t.toml",
     )

@@ -34,7 +34,7 @@ fn the_report_renders_in_headless_chromium_with_the_expected_numbers() {
     let log = report_support::build(dir.path());
     let verified = audit::verify(&log, &[report_support::key().verifying_key()]).expect("verify");
     let mut d = Disclosure::build("audit.jsonl", &verified, &Filter::All);
-    d.attach_outputs(10);
+    d.attach_outputs(10, None);
     let page = dir.path().join("report.html");
     std::fs::write(&page, html::render(&d)).expect("write");
     let url = format!("file://{}", page.display());

@@ -11,7 +11,7 @@ fn disclosure(dir: &std::path::Path, filter: &Filter) -> Disclosure {
     let path = report_support::build(dir);
     let verified = audit::verify(&path, &[report_support::key().verifying_key()]).expect("verify");
     let mut d = Disclosure::build("audit.jsonl", &verified, filter);
-    d.attach_outputs(10);
+    d.attach_outputs(10, None);
     d
 }
 
@@ -68,7 +68,7 @@ fn a_changed_output_file_is_not_shown() {
     .expect("edit");
     let verified = audit::verify(&path, &[]).expect("verify");
     let mut d = Disclosure::build("audit.jsonl", &verified, &Filter::All);
-    d.attach_outputs(10);
+    d.attach_outputs(10, None);
     assert!(matches!(d.sessions[1].records, Records::Unavailable(ref w) if w.contains("changed")));
     assert!(!html::render(&d).contains("FORGED"));
 }

@@ -63,14 +63,18 @@ pub struct AgencyFiles {
     pub audit_log: PathBuf,
     /// The per-peer budget state.
     pub budget_state: PathBuf,
+    /// The key of the output commitments the log records (created on first open).
+    pub commitment_key: PathBuf,
 }
 
 impl AgencyFiles {
-    /// `audit.jsonl` and `budget.json` in `dir` (for example the identity directory).
+    /// `audit.jsonl`, `budget.json` and `output-commitment.key` in `dir` (for example the
+    /// identity directory).
     pub fn in_dir(dir: &Path) -> Self {
         AgencyFiles {
             audit_log: dir.join(AUDIT_LOG_FILE),
             budget_state: dir.join(BUDGET_STATE_FILE),
+            commitment_key: dir.join(crate::audit::COMMITMENT_KEY_FILE),
         }
     }
 }
@@ -148,6 +152,7 @@ struct Inner {
     peers: PeerAuth,
     log: AuditLog,
     budget_state: PathBuf,
+    commitment_key: crate::audit::CommitmentKey,
     /// Held for the life of the agency: the exclusive lock on the audit log.
     _log_lock: File,
 }
@@ -196,6 +201,7 @@ impl Agency {
         let lock = lock::open_lock(&files.audit_log)?;
         lock::lock_exclusive(&lock, &files.audit_log, LOG_LOCK_WAIT)?;
         let log = AuditLog::open(&files.audit_log, identity.signing_key.clone())?;
+        let commitment_key = crate::audit::CommitmentKey::load_or_create(&files.commitment_key)?;
         Ok(Agency {
             inner: Arc::new(Inner {
                 own_agency: cert_common_name(&identity.cert).unwrap_or_default(),
@@ -204,6 +210,7 @@ impl Agency {
                 peers,
                 log,
                 budget_state: files.budget_state.clone(),
+                commitment_key,
                 _log_lock: lock,
             }),
         })

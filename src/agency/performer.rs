@@ -112,7 +112,15 @@ impl Perform<Effect, Completion> for AgencyPerformer {
                 ))
             }
             Effect::WriteOutput { output, session_id } => {
-                Completion::Written(self.sink.write(&output, &session_id))
+                let key = &self.agency.inner.commitment_key;
+                Completion::Written(self.sink.write(&output, &session_id).and_then(|record| {
+                    record
+                        .map(|mut r| {
+                            r.commitment = Some(key.commit_hex(&r.sha3_256)?);
+                            Ok(r)
+                        })
+                        .transpose()
+                }))
             }
         }
     }

@@ -24,12 +24,42 @@ pub struct SessionInfo {
     pub peer_fingerprint: String,
     /// The agreed policy digest (hex).
     pub policy_digest: String,
-    /// Our number of unique items (our true size: stays local).
-    pub own_unique: u64,
+    /// Entries written before the true size was marked local: our number of unique items.
+    /// New entries leave it out and write [`SessionInfo::local_own_unique`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub own_unique: Option<u64>,
+    /// Our true number of unique items. **Local**: with padding on, it is what the padding
+    /// hides from the peer; leave it out of anything shared (reports omit it unless asked).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub local_own_unique: Option<u64>,
     /// Elements we sent (padded count).
     pub own_sent: u64,
     /// Elements the peer sent (padded count).
     pub peer_sent: u64,
+    /// The index key epoch (hex id) a served index answered under, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub key_epoch: Option<String>,
+}
+
+impl SessionInfo {
+    /// Our true number of unique items, from either field.
+    pub fn true_own_unique(&self) -> Option<u64> {
+        self.local_own_unique.or(self.own_unique)
+    }
+}
+
+/// What a third party needs to recompute a session's transcript hash
+/// (`protocol-spec/04-transport-and-handshake.md` section 4.3.3): the TLS exporter value and
+/// both hellos exactly as sent, each in hex. The exporter is not a key of the connection (RFC
+/// 8446 section 7.5), so recording it after the handshake exposes no traffic.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HandshakeRecord {
+    /// The TLS exporter value the transcript binds.
+    pub exporter: String,
+    /// The initiator's hello.
+    pub initiator_hello: String,
+    /// The responder's hello.
+    pub responder_hello: String,
 }
 
 /// What a side learned in a session.
@@ -78,9 +108,14 @@ pub struct Outcome {
     pub peer_learned: Learned,
     /// Path of the output file we wrote, if any.
     pub output_file: Option<String>,
-    /// Plain SHA3-256 of the output file's bytes (hex), if any, so a compliance officer can
-    /// check it with standard tools (`sha3sum -a 256`); see [`super::file_digest`].
+    /// Entries written before commitments: the plain SHA3-256 of the output file's bytes
+    /// (hex). New entries write `null` here and the commitment below.
     pub output_sha3_256: Option<String>,
+    /// The keyed commitment to the output ([`super::CommitmentKey::commit_file`]): checkable
+    /// only with the agency's commitment key, so a small output of a public list cannot be
+    /// found by hashing candidates.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub output_commitment: Option<String>,
 }
 
 /// One event of the log.
@@ -91,6 +126,10 @@ pub enum Event {
     SessionStarted {
         /// The session.
         session: SessionInfo,
+        /// The exporter and both hellos, so anyone can recompute the transcript hash that the
+        /// receipts sign (absent in entries written before it was recorded).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        handshake: Option<HandshakeRecord>,
     },
     /// A session completed.
     SessionEnded {
@@ -129,7 +168,7 @@ pub enum Event {
         peer_key: String,
         /// The outcome the peer signed.
         outcome: ReceiptOutcome,
-        /// The full 188-byte receipt (hex), so anyone can re-verify it.
+        /// The full 287-byte receipt (hex), so anyone can re-verify it.
         receipt: String,
     },
 }

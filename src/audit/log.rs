@@ -98,6 +98,7 @@ impl AuditLog {
     pub fn session_started(&self, session: &SessionInfo) -> Result<Entry> {
         self.append(Event::SessionStarted {
             session: session.clone(),
+            handshake: None,
         })
     }
 

@@ -32,13 +32,15 @@
 //! ```
 
 mod chain;
+mod commitment;
 mod entry;
 mod keys;
 mod log;
 mod receipt;
 mod verify;
 
-pub use entry::{Entry, Event, Learned, Outcome, SessionInfo};
+pub use commitment::{CommitmentKey, COMMITMENT_KEY_FILE};
+pub use entry::{Entry, Event, HandshakeRecord, Learned, Outcome, SessionInfo};
 pub use keys::parse_public_key;
 pub use log::AuditLog;
 pub use receipt::{

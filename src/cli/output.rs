@@ -55,6 +55,7 @@ impl OutputSink for CsvSink {
         Ok(Some(OutputRecord {
             location: path.display().to_string(),
             sha3_256: audit::file_digest(&path)?,
+            commitment: None,
         }))
     }
 }

@@ -37,9 +37,19 @@ pub struct Args {
     /// The agency's public key (64 hex characters or an identity directory), repeatable.
     #[arg(long)]
     pub key: Vec<String>,
-    /// Show up to this many lines of each session's matched records (0: none).
+    /// Show up to this many lines of each session's matched records (0: none). Each output
+    /// is checked against the log's commitment with the commitment key of a `--key` identity
+    /// directory (`output-commitment.key`), or of `--commitment-key`.
     #[arg(long, default_value_t = 50)]
     pub records: usize,
+    /// The agency's output commitment key file (default: `output-commitment.key` in a `--key`
+    /// identity directory).
+    #[arg(long)]
+    pub commitment_key: Option<PathBuf>,
+    /// Also show our true set sizes, which padding hides from the peer (local: do not share
+    /// such a report with it).
+    #[arg(long)]
+    pub include_local: bool,
 }
 
 /// Runs `blindmatch report`.
@@ -74,8 +84,18 @@ pub fn run(args: Args, quiet: bool) -> Result<()> {
     };
     let verified = audit::verify(&args.log, &keys)?;
     let mut d = Disclosure::build(&args.log.display().to_string(), &verified, &filter);
+    d.include_local = args.include_local;
     if args.records > 0 {
-        d.attach_outputs(args.records + 1);
+        let key_file = args.commitment_key.clone().or_else(|| {
+            args.key
+                .iter()
+                .map(|k| std::path::Path::new(k).join(audit::COMMITMENT_KEY_FILE))
+                .find(|p| p.is_file())
+        });
+        let key = key_file
+            .map(|p| audit::CommitmentKey::load(&p))
+            .transpose()?;
+        d.attach_outputs(args.records + 1, key.as_ref());
     }
     let text = match args.format {
         Format::Html => report::html::render(&d),

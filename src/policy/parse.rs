@@ -85,8 +85,18 @@ fn floor_boundary(text: &str, mut i: usize) -> usize {
     i
 }
 
+/// Only the version, read first: a policy of another version is told so, not that it lacks
+/// this version's keys.
+#[derive(Deserialize)]
+struct VersionOnly {
+    version: Option<Spanned<u64>>,
+}
+
 pub(super) fn parse(text: &str, origin: &str) -> Result<Policy> {
     let loc = Locator { text, origin };
+    if let Ok(VersionOnly { version: Some(v) }) = toml::from_str::<VersionOnly>(text) {
+        check_version(&loc, &v)?;
+    }
     let raw: RawPolicy = toml::from_str(text).map_err(|e| {
         let message = e.message().trim_end().to_owned();
         match e.span() {
@@ -95,22 +105,7 @@ pub(super) fn parse(text: &str, origin: &str) -> Result<Policy> {
         }
     })?;
 
-    if *raw.version.get_ref() != POLICY_VERSION {
-        let hint = if *raw.version.get_ref() == 1 {
-            " (version 2 uses the identifier kind names of `--key`, such as `imo_ship`, and \
-             adds the element budget `max_elements_per_peer`: see examples/policy.toml)"
-        } else {
-            ""
-        };
-        return Err(loc.error(
-            raw.version.span(),
-            &format!(
-                "policy version {} is not supported; this blindmatch reads version \
-                 {POLICY_VERSION}{hint}",
-                raw.version.get_ref()
-            ),
-        ));
-    }
+    check_version(&loc, &raw.version)?;
     let name = raw.name.get_ref().trim().to_owned();
     if name.is_empty() {
         return Err(loc.error(raw.name.span(), "`name` must not be empty"));
@@ -293,6 +288,26 @@ pub(super) fn parse(text: &str, origin: &str) -> Result<Policy> {
         ));
     }
     Ok(policy)
+}
+
+fn check_version(loc: &Locator<'_>, version: &Spanned<u64>) -> Result<()> {
+    if *version.get_ref() != POLICY_VERSION {
+        let hint = if *version.get_ref() == 1 {
+            " (version 2 uses the identifier kind names of `--key`, such as `imo_ship`, and \
+             adds the element budget `max_elements_per_peer`: see examples/policy.toml)"
+        } else {
+            ""
+        };
+        return Err(loc.error(
+            version.span(),
+            &format!(
+                "policy version {} is not supported; this blindmatch reads version \
+                 {POLICY_VERSION}{hint}",
+                version.get_ref()
+            ),
+        ));
+    }
+    Ok(())
 }
 
 /// An identifier kind as `--key` names it (`imo_ship`, `person_name`, ...).

@@ -107,7 +107,7 @@ pub fn render(d: &Disclosure) -> String {
         o.push_str("<p>No session in the selected range.</p>");
     }
     for s in &d.sessions {
-        session(&mut o, s);
+        session(&mut o, s, d.include_local);
     }
     if !d.refusals.is_empty() {
         o.push_str(
@@ -135,7 +135,7 @@ pub fn render(d: &Disclosure) -> String {
     o
 }
 
-fn session(o: &mut String, s: &SessionReport) {
+fn session(o: &mut String, s: &SessionReport, include_local: bool) {
     let i = &s.info;
     let (pill, state) = match &s.status {
         Status::Completed(_) => ("completed", "completed".to_owned()),
@@ -168,14 +168,7 @@ fn session(o: &mut String, s: &SessionReport) {
         ("Policy digest", i.policy_digest.clone(), true),
         ("Peer certificate", i.peer_fingerprint.clone(), true),
         ("Transcript hash", i.transcript_hash.clone(), true),
-        (
-            "Set sizes",
-            format!(
-                "ours {} unique, {} sent; peer sent {}",
-                i.own_unique, i.own_sent, i.peer_sent
-            ),
-            false,
-        ),
+        ("Set sizes", s.set_sizes(include_local), false),
         ("We learned", s.own_learned(), false),
         ("The peer learned", s.peer_learned(), false),
         ("Peer receipt", receipt, false),

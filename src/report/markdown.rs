@@ -57,13 +57,7 @@ pub fn render(d: &Disclosure) -> String {
             ("Policy digest", format!("`{}`", i.policy_digest)),
             ("Peer certificate", format!("`{}`", i.peer_fingerprint)),
             ("Transcript hash", format!("`{}`", i.transcript_hash)),
-            (
-                "Set sizes",
-                format!(
-                    "ours {} unique, {} sent; peer sent {}",
-                    i.own_unique, i.own_sent, i.peer_sent
-                ),
-            ),
+            ("Set sizes", s.set_sizes(d.include_local)),
             ("We learned", s.own_learned()),
             ("The peer learned", s.peer_learned()),
             (

@@ -92,6 +92,19 @@ impl SessionReport {
         learned_text(&self.status, false)
     }
 
+    /// The set sizes in words: what each side sent, and our true size only if
+    /// `include_local` (it is what padding hides from the peer).
+    pub fn set_sizes(&self, include_local: bool) -> String {
+        let i = &self.info;
+        match (include_local, i.true_own_unique()) {
+            (true, Some(n)) => format!(
+                "we sent {}, the peer sent {}; our true size {n} (local: not for sharing)",
+                i.own_sent, i.peer_sent
+            ),
+            _ => format!("we sent {}, the peer sent {}", i.own_sent, i.peer_sent),
+        }
+    }
+
     /// The number of matches we learned (0 when we learned nothing or the session failed).
     pub fn own_matches(&self) -> u64 {
         match &self.status {
@@ -153,6 +166,9 @@ pub struct Disclosure {
     pub refusals: Vec<Refusal>,
     /// When the report was made (RFC 3339).
     pub generated: String,
+    /// Whether the report shows our true set sizes (local fields of the log, which padding
+    /// hides from the peer): off unless asked for, so a report can be shared.
+    pub include_local: bool,
 }
 
 impl Disclosure {
@@ -166,7 +182,7 @@ impl Disclosure {
         };
         for entry in &verified.entries {
             match &entry.event {
-                Event::SessionStarted { session } => sessions.push(SessionReport {
+                Event::SessionStarted { session, .. } => sessions.push(SessionReport {
                     info: session.clone(),
                     started: entry.time.clone(),
                     finished: None,
@@ -238,24 +254,43 @@ impl Disclosure {
             sessions,
             refusals,
             generated: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+            include_local: false,
         }
     }
 
-    /// Reads back each completed session's output file, if its SHA3-256 still matches the log,
-    /// keeping at most `max_lines` lines (header included) per session.
-    pub fn attach_outputs(&mut self, max_lines: usize) {
+    /// Reads back each completed session's output file, if it still matches the log's
+    /// commitment (checked with `key`, the agency's commitment key; without it a committed
+    /// output cannot be checked and is not shown) or, in entries written before commitments,
+    /// its plain SHA3-256, keeping at most `max_lines` lines (header included) per session.
+    pub fn attach_outputs(&mut self, max_lines: usize, key: Option<&crate::audit::CommitmentKey>) {
         for s in &mut self.sessions {
             let Status::Completed(o) = &s.status else {
                 continue;
             };
-            let (Some(file), Some(want)) = (&o.output_file, &o.output_sha3_256) else {
+            let Some(file) = &o.output_file else {
                 continue;
             };
             let path = std::path::Path::new(file);
-            s.records = match crate::audit::file_digest(path) {
+            let check = match (&o.output_commitment, &o.output_sha3_256, key) {
+                (Some(want), _, Some(key)) => {
+                    key.commit_file(path).map(|d| (d, want, "commitment"))
+                }
+                (Some(_), _, None) => {
+                    s.records = Records::Unavailable(format!(
+                        "{file}: its logged commitment needs the agency's {} to be checked",
+                        crate::audit::COMMITMENT_KEY_FILE
+                    ));
+                    continue;
+                }
+                (None, Some(want), _) => {
+                    crate::audit::file_digest(path).map(|d| (d, want, "SHA3-256"))
+                }
+                (None, None, _) => continue,
+            };
+            s.records = match check {
                 Err(e) => Records::Unavailable(format!("{file}: {e}")),
-                Ok(d) if &d != want => Records::Unavailable(format!(
-                    "{file} changed since the session (SHA3-256 {d}, logged {want})"
+                Ok((d, want, what)) if &d != want => Records::Unavailable(format!(
+                    "{file} changed since the session ({what} {d}, logged {want})"
                 )),
                 Ok(_) => match std::fs::read_to_string(path) {
                     Ok(text) => {

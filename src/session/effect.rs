@@ -31,8 +31,11 @@ pub struct AdmissionRequest {
 pub struct OutputRecord {
     /// Where it was written, as logged.
     pub location: String,
-    /// SHA3-256 of the bytes written, hex.
+    /// SHA3-256 of the bytes written, hex (never logged: see `commitment`).
     pub sha3_256: String,
+    /// The keyed commitment to those bytes, which the log records; filled in by the agency
+    /// ([`crate::audit::CommitmentKey`]), `None` from a sink.
+    pub commitment: Option<String>,
 }
 
 /// An effect the envelope asks for.

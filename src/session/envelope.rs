@@ -19,7 +19,7 @@ use std::sync::Arc;
 use rand_chacha::ChaCha20Rng;
 use rand_core::{Rng, SeedableRng};
 
-use crate::audit::{Event, Outcome, ReceiptBody, SessionInfo, SessionReceipt};
+use crate::audit::{Event, HandshakeRecord, Outcome, ReceiptBody, SessionInfo, SessionReceipt};
 use crate::error::{
     CancelReason, ConfigReason, Error, PeerMisbehaved, PolicyRefusal, PolicyRule, RefusedBy,
     Result, SessionPhase,
@@ -88,6 +88,8 @@ struct Agreed {
     terms: Terms,
     session_id: [u8; 32],
     transcript: [u8; 32],
+    /// What the transcript hash was computed from, for the log.
+    record: HandshakeRecord,
 }
 
 enum State {
@@ -142,6 +144,8 @@ pub struct Envelope {
     due: Option<Due>,
     input: Option<BodyInput>,
     own_unique: u64,
+    /// The index key epoch a served index answers under, for the log.
+    key_epoch: Option<String>,
     /// The part of the session the current step began in.
     phase: SessionPhase,
     /// Set once `session_started` is logged, cleared by the end entry: an error in between
@@ -192,6 +196,7 @@ impl Envelope {
         progress: Arc<dyn Progress>,
     ) -> Result<Envelope> {
         let own_unique = input.own_unique() as u64;
+        let key_epoch = input.key_epoch();
         if own_unique > config.own_count {
             return Err(too_many_items(own_unique as usize, config.own_count));
         }
@@ -249,6 +254,7 @@ impl Envelope {
             due: None,
             input: Some(input),
             own_unique,
+            key_epoch,
             phase: SessionPhase::Handshake,
             started: None,
             progressing: false,
@@ -300,9 +306,11 @@ impl Envelope {
             peer_agency: self.channel.peer.name.clone(),
             peer_fingerprint: self.channel.peer.fingerprint.to_string(),
             policy_digest: hex::encode(a.terms.policy_digest),
-            own_unique: self.own_unique,
+            own_unique: None,
+            local_own_unique: Some(self.own_unique),
             own_sent: a.terms.own_count(),
             peer_sent: a.terms.peer_count(),
+            key_epoch: self.key_epoch.clone(),
         }
     }
 
@@ -389,6 +397,7 @@ impl Envelope {
                             Due::Log,
                             Effect::Log(Event::SessionStarted {
                                 session: session.clone(),
+                                handshake: Some(a.record.clone()),
                             }),
                         );
                         self.started = Some(session);
@@ -465,15 +474,22 @@ impl Envelope {
         }
         let theirs = Hello::decode(payload)?;
         let terms = agree(&h.ours, &theirs)?;
-        let transcript = match h.ours.role {
-            Role::Initiator => transcript_hash(&self.channel.exporter, &h.our_bytes, payload),
-            Role::Responder => transcript_hash(&self.channel.exporter, payload, &h.our_bytes),
+        let (initiator, responder) = match h.ours.role {
+            Role::Initiator => (&h.our_bytes[..], payload),
+            Role::Responder => (payload, &h.our_bytes[..]),
+        };
+        let transcript = transcript_hash(&self.channel.exporter, initiator, responder);
+        let record = HandshakeRecord {
+            exporter: hex::encode(self.channel.exporter),
+            initiator_hello: hex::encode(initiator),
+            responder_hello: hex::encode(responder),
         };
         self.send(FrameKind::Confirm, transcript.to_vec());
         Ok(State::AwaitConfirm(Agreed {
             session_id: session_id(&transcript),
             terms,
             transcript,
+            record,
         }))
     }
 
@@ -584,7 +600,8 @@ impl Envelope {
                             own_learned,
                             peer_learned,
                             output_file: record.as_ref().map(|r| r.location.clone()),
-                            output_sha3_256: record.as_ref().map(|r| r.sha3_256.clone()),
+                            output_sha3_256: None,
+                            output_commitment: record.as_ref().and_then(|r| r.commitment.clone()),
                         },
                     }),
                 );

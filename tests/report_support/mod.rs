@@ -21,9 +21,11 @@ pub fn info(n: u8, mode: &str) -> SessionInfo {
         peer_agency: "Customs Agency <B>".into(),
         peer_fingerprint: "be".repeat(32),
         policy_digest: "71ccb0a4".repeat(8),
-        own_unique: 40 + u64::from(n),
+        own_unique: Some(40 + u64::from(n)),
+        local_own_unique: None,
         own_sent: 5000,
         peer_sent: 5000,
+        key_epoch: None,
     }
 }
 
@@ -43,6 +45,7 @@ pub fn build(dir: &Path) -> PathBuf {
             peer_learned: Learned::Nothing,
             output_file: None,
             output_sha3_256: None,
+            output_commitment: None,
         },
     )
     .expect("log");
@@ -62,6 +65,7 @@ pub fn build(dir: &Path) -> PathBuf {
             peer_learned: Learned::Matches(3),
             output_file: Some(output.display().to_string()),
             output_sha3_256: Some(blindmatch::audit::file_digest(&output).expect("digest")),
+            output_commitment: None,
         },
     )
     .expect("log");
