@@ -184,7 +184,7 @@ fn policy_check_cli_prints_the_digest() {
     assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), p.digest_hex());
     let dir = tempfile::tempdir().expect("tmp");
     let bad = dir.path().join("bad.toml");
-    std::fs::write(&bad, "version = 1\nnmae = \"x\"\n").expect("write");
+    std::fs::write(&bad, "version = 2\nnmae = \"x\"\n").expect("write");
     let out = Command::new(bin)
         .args(["policy", "check"])
         .arg(&bad)

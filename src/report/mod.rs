@@ -11,7 +11,7 @@
 //! use blindmatch::{audit, report};
 //! let verified = audit::verify("audit.jsonl".as_ref(), &[])?;
 //! let mut d = report::Disclosure::build("audit.jsonl", &verified, &report::Filter::All);
-//! d.attach_outputs(100);
+//! d.attach_outputs(100, None); // with the agency's CommitmentKey, outputs are checked
 //! std::fs::write("report.html", report::html::render(&d))
 //!     .map_err(|e| blindmatch::Error::io("writing report.html", e))?;
 //! # Ok(()) }
