@@ -17,11 +17,12 @@ impl BillOfLading {
     /// [`InputReason::Value`](crate::error::InputReason::Value) if it holds a non-ASCII letter or digit, or if
     /// 0 or more than 35 letters and digits remain.
     pub fn parse(input: &str) -> Result<Self> {
+        let shown = crate::error::excerpt(input);
         const KIND: &str = "bill of lading number";
         if let Some(c) = input.chars().find(|c| c.is_alphanumeric() && !c.is_ascii()) {
             return Err(invalid(
                 KIND,
-                format!("`{input}`: `{c}` is not an ASCII letter or digit"),
+                format!("`{shown}`: `{c}` is not an ASCII letter or digit"),
             ));
         }
         let s: String = input
@@ -32,7 +33,7 @@ impl BillOfLading {
         if s.is_empty() || s.len() > 35 {
             return Err(invalid(
                 KIND,
-                format!("`{input}` must have 1 to 35 letters and digits"),
+                format!("`{shown}` must have 1 to 35 letters and digits"),
             ));
         }
         Ok(BillOfLading(s))

@@ -41,13 +41,14 @@ impl ContainerNumber {
     /// [`InputReason::Value`](crate::error::InputReason::Value) naming the problem: wrong length, owner code not three letters,
     /// equipment category not `U`, `J` or `Z`, serial not six digits, or wrong check digit.
     pub fn parse(input: &str) -> Result<Self> {
+        let shown = crate::error::excerpt(input);
         let s = compact_upper(input);
         let chars: Vec<char> = s.chars().collect();
         if chars.len() != 11 {
             return Err(invalid(
                 KIND,
                 format!(
-                    "`{input}` has {} characters, expected 11 (4 letters, 7 digits)",
+                    "`{shown}` has {} characters, expected 11 (4 letters, 7 digits)",
                     chars.len()
                 ),
             ));
@@ -55,14 +56,14 @@ impl ContainerNumber {
         if !chars[..3].iter().all(|c| c.is_ascii_uppercase()) {
             return Err(invalid(
                 KIND,
-                format!("`{input}`: the owner code must be 3 letters"),
+                format!("`{shown}`: the owner code must be 3 letters"),
             ));
         }
         if !matches!(chars[3], 'U' | 'J' | 'Z') {
             return Err(invalid(
                 KIND,
                 format!(
-                    "`{input}`: equipment category `{}` is not U, J or Z",
+                    "`{shown}`: equipment category `{}` is not U, J or Z",
                     chars[3]
                 ),
             ));
@@ -70,7 +71,7 @@ impl ContainerNumber {
         if !chars[4..].iter().all(char::is_ascii_digit) {
             return Err(invalid(
                 KIND,
-                format!("`{input}`: serial and check digit must be 7 digits"),
+                format!("`{shown}`: serial and check digit must be 7 digits"),
             ));
         }
         let expected = check_digit(&s[..10]).ok_or_else(|| invalid(KIND, "bad character"))?;
@@ -78,7 +79,7 @@ impl ContainerNumber {
         if given != expected {
             return Err(invalid(
                 KIND,
-                format!("`{input}`: check digit is {given}, expected {expected}"),
+                format!("`{shown}`: check digit is {given}, expected {expected}"),
             ));
         }
         Ok(ContainerNumber(s))

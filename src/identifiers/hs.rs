@@ -19,15 +19,16 @@ impl HsCode {
     /// [`InputReason::Value`](crate::error::InputReason::Value) if it is not 6, 8 or 10 digits or the chapter
     /// does not exist.
     pub fn parse(input: &str) -> Result<Self> {
+        let shown = crate::error::excerpt(input);
         let s = compact_upper(input);
         if !matches!(s.len(), 6 | 8 | 10) || !s.bytes().all(|b| b.is_ascii_digit()) {
-            return Err(invalid(KIND, format!("`{input}` is not 6, 8 or 10 digits")));
+            return Err(invalid(KIND, format!("`{shown}` is not 6, 8 or 10 digits")));
         }
         let chapter: u32 = s[..2].parse().unwrap_or(0);
         if !(1..=97).contains(&chapter) || chapter == 77 {
             return Err(invalid(
                 KIND,
-                format!("`{input}`: chapter {chapter:02} does not exist"),
+                format!("`{shown}`: chapter {chapter:02} does not exist"),
             ));
         }
         Ok(HsCode(s))

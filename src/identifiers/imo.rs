@@ -10,6 +10,7 @@ const COMPANY: &str = "IMO company number";
 /// Compacts, strips an optional `IMO` prefix and, after it, an optional `:`, and checks for
 /// exactly 7 digits (`protocol-spec/05-identifiers.md` 5.2).
 fn seven_digits(input: &str, kind: &str) -> Result<String> {
+    let shown = crate::error::excerpt(input);
     let s = super::compact_upper(input);
     let s = match s.strip_prefix("IMO") {
         Some(rest) => rest.strip_prefix(':').unwrap_or(rest),
@@ -18,7 +19,7 @@ fn seven_digits(input: &str, kind: &str) -> Result<String> {
     if s.len() != 7 || !s.bytes().all(|b| b.is_ascii_digit()) {
         return Err(invalid(
             kind,
-            format!("`{input}` is not 7 digits (optionally after `IMO` or `IMO:`)"),
+            format!("`{shown}` is not 7 digits (optionally after `IMO` or `IMO:`)"),
         ));
     }
     Ok(s.to_string())
@@ -43,13 +44,14 @@ impl ImoShipNumber {
     /// [`Error::Input`](crate::Error::Input) with
     /// [`InputReason::Value`](crate::error::InputReason::Value) if it is not seven digits or the check digit is wrong.
     pub fn parse(input: &str) -> Result<Self> {
+        let shown = crate::error::excerpt(input);
         let s = seven_digits(input, SHIP)?;
         let d: Vec<u32> = s.bytes().map(|b| u32::from(b - b'0')).collect();
         let expected = check_digit(&d[..6]);
         if d[6] != expected {
             return Err(invalid(
                 SHIP,
-                format!("`{input}`: check digit is {}, expected {expected} (an IMO company number uses another scheme)", d[6]),
+                format!("`{shown}`: check digit is {}, expected {expected} (an IMO company number uses another scheme)", d[6]),
             ));
         }
         Ok(ImoShipNumber(s))

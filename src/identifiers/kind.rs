@@ -10,6 +10,10 @@ use crate::error::{Error, InputReason, Result};
 /// this module changes the canonical form of any input.
 pub const RULES_VERSION: u8 = 1;
 
+/// The longest input of any kind, in bytes (before canonicalisation); longer values are
+/// rejected with [`InputReason::TooLarge`] (`protocol-spec/05-identifiers.md` 5.2).
+pub const MAX_INPUT_LEN: usize = 4096;
+
 /// Every identifier kind blindmatch can match on.
 ///
 /// The names (for `--key column:kind`, mapping files and reports) are the snake-case strings
@@ -119,10 +123,22 @@ impl IdentifierKind {
     /// # Errors
     /// [`Error::Input`] with [`InputReason::Value`] saying what is wrong with the value (bad
     /// length, bad character, wrong check digit, unknown country, ...), or with
-    /// [`InputReason::TooLarge`] for a raw value longer than
-    /// [`RawValue::MAX_LEN`](super::RawValue::MAX_LEN).
+    /// [`InputReason::TooLarge`] for a value longer than [`MAX_INPUT_LEN`] bytes (a raw value:
+    /// longer than [`RawValue::MAX_LEN`](super::RawValue::MAX_LEN) after trimming).
     pub fn parse(self, input: &str) -> Result<Canonical> {
         use super::*;
+        if input.len() > MAX_INPUT_LEN {
+            return Err(invalid_as(
+                InputReason::TooLarge,
+                self.name(),
+                format!(
+                    "a value of {} bytes (`{}`); no value of any kind is longer than \
+                     {MAX_INPUT_LEN} bytes",
+                    input.len(),
+                    crate::error::excerpt(input)
+                ),
+            ));
+        }
         let value = match self {
             IdentifierKind::Raw => RawValue::parse(input)?.to_string(),
             IdentifierKind::Container => ContainerNumber::parse(input)?.to_string(),

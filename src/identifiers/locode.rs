@@ -19,15 +19,16 @@ impl UnLocode {
     /// [`InputReason::Value`](crate::error::InputReason::Value) if it is not 5 characters, the country is
     /// unknown, or the location holds a character outside A-Z and 2-9.
     pub fn parse(input: &str) -> Result<Self> {
+        let shown = crate::error::excerpt(input);
         let s = compact_upper(input);
         if s.len() != 5 || !s.is_ascii() {
-            return Err(invalid(KIND, format!("`{input}` is not 5 characters")));
+            return Err(invalid(KIND, format!("`{shown}` is not 5 characters")));
         }
         let (cc, loc) = s.split_at(2);
         if !(country::is_iso3166_alpha2(cc) || cc == "XZ") {
             return Err(invalid(
                 KIND,
-                format!("`{input}`: `{cc}` is not a country code"),
+                format!("`{shown}`: `{cc}` is not a country code"),
             ));
         }
         if !loc
@@ -36,7 +37,7 @@ impl UnLocode {
         {
             return Err(invalid(
                 KIND,
-                format!("`{input}`: the location must be letters A-Z and digits 2-9"),
+                format!("`{shown}`: the location must be letters A-Z and digits 2-9"),
             ));
         }
         Ok(UnLocode(s))

@@ -51,7 +51,7 @@ pub use date::DateOfBirth;
 pub use eori::Eori;
 pub use hs::HsCode;
 pub use imo::{ImoCompanyNumber, ImoShipNumber};
-pub use kind::{encode_item, item_values, Canonical, IdentifierKind, RULES_VERSION};
+pub use kind::{encode_item, item_values, Canonical, IdentifierKind, MAX_INPUT_LEN, RULES_VERSION};
 pub use lei::Lei;
 pub use locode::UnLocode;
 pub use name::{CompanyName, PersonName};
