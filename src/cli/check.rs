@@ -34,21 +34,23 @@ pub fn run(args: Args, quiet: bool) -> Result<()> {
         records::write_rejects(path, recs.rejects())?;
     }
     if !quiet {
-        print!("{}: {}", recs.path(), recs.summary());
+        out!("{}: {}", recs.path(), recs.summary());
         if recs.keys().len() > 1 {
-            println!("per kind:");
+            outln!("per kind:");
             for k in recs.summary().by_kind(recs.keys()) {
-                println!(
+                outln!(
                     "  {}: {} accepted, {} rejected, {} duplicates, {} empty",
-                    k.key, k.accepted, k.rejected, k.duplicates, k.empty
+                    k.key,
+                    k.accepted,
+                    k.rejected,
+                    k.duplicates,
+                    k.empty
                 );
             }
         }
         let n = recs.rejects().len();
         if n > 0 && args.rejects.is_none() {
-            println!(
-                "{n} values rejected; add --rejects FILE to see each with its line and reason"
-            );
+            outln!("{n} values rejected; add --rejects FILE to see each with its line and reason");
         }
     }
     Ok(())

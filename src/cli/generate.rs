@@ -43,7 +43,7 @@ pub fn run(args: Args, quiet: bool) -> Result<()> {
     let data = generate::generate(&spec)?;
     let files = generate::write_dataset(&data, &args.out)?;
     if !quiet {
-        println!(
+        outln!(
             "wrote {} and {} ({} records each, {} shared, key {}), truth in {}, mapping in {}",
             files.a.display(),
             files.b.display(),

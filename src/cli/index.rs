@@ -98,7 +98,7 @@ pub fn run(args: Args, quiet: bool) -> Result<()> {
         ("indexed", n, n)
     };
     if !quiet {
-        println!(
+        outln!(
             "{}: {what} {n} items; the index in {} now holds {total}",
             recs.path(),
             args.out.display()

@@ -38,33 +38,33 @@ pub fn run(args: Args, quiet: bool) -> Result<()> {
         Action::Default => (Policy::default_policy(), "default policy".to_owned()),
     };
     if quiet {
-        println!("{}", policy.digest_hex());
+        outln!("{}", policy.digest_hex());
         return Ok(());
     }
-    println!("{origin}: valid policy \"{}\"", policy.name());
-    println!("  modes:                {}", join(policy.modes()));
-    println!(
+    outln!("{origin}: valid policy \"{}\"", policy.name());
+    outln!("  modes:                {}", join(policy.modes()));
+    outln!(
         "  identifier kinds:     {}",
         join(policy.identifier_kinds())
     );
-    println!(
+    outln!(
         "  set size:             {} to {}",
         policy.min_set_size(),
         policy.max_set_size()
     );
     match policy.padding_bound() {
-        Some(b) => println!("  padding bound:        {b}"),
-        None => println!("  padding bound:        none (true sizes are revealed)"),
+        Some(b) => outln!("  padding bound:        {b}"),
+        None => outln!("  padding bound:        none (true sizes are revealed)"),
     }
-    println!(
+    outln!(
         "  revealable columns:   {}",
         join(policy.revealable_columns())
     );
-    println!(
+    outln!(
         "  sessions/peer/day:    {}",
         policy.max_sessions_per_peer_per_day()
     );
-    println!(
+    outln!(
         "  count-only run first: {}",
         if policy.cardinality_before_reveal() {
             "yes"
@@ -72,11 +72,11 @@ pub fn run(args: Args, quiet: bool) -> Result<()> {
             "no"
         }
     );
-    println!(
+    outln!(
         "  output retention:     {} days",
         policy.output_retention_days()
     );
-    println!("digest: {}", policy.digest_hex());
+    outln!("digest: {}", policy.digest_hex());
     Ok(())
 }
 
