@@ -1,6 +1,6 @@
 //! IATA air waybill numbers.
 
-use super::{compact_upper, invalid};
+use super::{compact_upper, invalid, placeholder};
 use crate::error::Result;
 
 const KIND: &str = "air waybill number";
@@ -44,6 +44,12 @@ impl AirWaybill {
             return Err(invalid(
                 KIND,
                 format!("`{shown}`: check digit is {given}, expected {}", serial % 7),
+            ));
+        }
+        if serial == 0 {
+            return Err(placeholder(
+                KIND,
+                format!("`{shown}`: serial number 0000000"),
             ));
         }
         Ok(AirWaybill(s))

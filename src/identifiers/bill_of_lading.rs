@@ -1,6 +1,6 @@
 //! Bill of lading numbers (opaque).
 
-use super::invalid;
+use super::{invalid, placeholder};
 use crate::error::Result;
 
 /// A bill of lading number. There is no international format, so it is opaque: canonically
@@ -35,6 +35,9 @@ impl BillOfLading {
                 KIND,
                 format!("`{shown}` must have 1 to 35 letters and digits"),
             ));
+        }
+        if s.bytes().all(|b| b == b'0') {
+            return Err(placeholder(KIND, format!("`{shown}`: only zeros")));
         }
         Ok(BillOfLading(s))
     }

@@ -1,6 +1,6 @@
 //! ISO 6346 freight container numbers.
 
-use super::{compact_upper, invalid};
+use super::{compact_upper, invalid, placeholder};
 use crate::error::Result;
 
 const KIND: &str = "container number (ISO 6346)";
@@ -39,7 +39,9 @@ impl ContainerNumber {
     /// # Errors
     /// [`Error::Input`](crate::Error::Input) with
     /// [`InputReason::Value`](crate::error::InputReason::Value) naming the problem: wrong length, owner code not three letters,
-    /// equipment category not `U`, `J` or `Z`, serial not six digits, or wrong check digit.
+    /// equipment category not `U`, `J` or `Z`, serial not six digits, or wrong check digit;
+    /// with [`InputReason::Placeholder`](crate::error::InputReason::Placeholder) for the serial
+    /// number `000000`.
     pub fn parse(input: &str) -> Result<Self> {
         let shown = crate::error::excerpt(input);
         let s = compact_upper(input);
@@ -80,6 +82,12 @@ impl ContainerNumber {
             return Err(invalid(
                 KIND,
                 format!("`{shown}`: check digit is {given}, expected {expected}"),
+            ));
+        }
+        if &s[4..10] == "000000" {
+            return Err(placeholder(
+                KIND,
+                format!("`{shown}`: serial number 000000"),
             ));
         }
         Ok(ContainerNumber(s))

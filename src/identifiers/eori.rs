@@ -1,6 +1,6 @@
 //! EORI numbers.
 
-use super::{compact_upper, country, invalid};
+use super::{compact_upper, country, invalid, placeholder};
 use crate::error::Result;
 
 const KIND: &str = "EORI number";
@@ -38,6 +38,12 @@ impl Eori {
             return Err(invalid(
                 KIND,
                 format!("`{shown}`: only letters and digits may follow the country"),
+            ));
+        }
+        if rest.bytes().all(|b| b == b'0') {
+            return Err(placeholder(
+                KIND,
+                format!("`{shown}`: only zeros after the country"),
             ));
         }
         Ok(Eori(s))

@@ -2,13 +2,14 @@
 
 use crate::error::Result;
 
-use super::invalid;
+use super::{invalid, placeholder};
 
 const SHIP: &str = "IMO ship number";
 const COMPANY: &str = "IMO company number";
 
-/// Compacts, strips an optional `IMO` prefix and, after it, an optional `:`, and checks for
-/// exactly 7 digits (`protocol-spec/05-identifiers.md` 5.2).
+/// Compacts, strips an optional `IMO` prefix and, after it, an optional `:`, checks for
+/// exactly 7 digits and refuses the placeholders `0000000` .. `9999999` (one digit seven
+/// times) and `1234567` (`protocol-spec/05-identifiers.md` 5.2).
 fn seven_digits(input: &str, kind: &str) -> Result<String> {
     let shown = crate::error::excerpt(input);
     let s = super::compact_upper(input);
@@ -21,6 +22,9 @@ fn seven_digits(input: &str, kind: &str) -> Result<String> {
             kind,
             format!("`{shown}` is not 7 digits (optionally after `IMO` or `IMO:`)"),
         ));
+    }
+    if super::one_repeated(s) || s == "1234567" {
+        return Err(placeholder(kind, format!("`{shown}`")));
     }
     Ok(s.to_string())
 }
@@ -112,6 +116,19 @@ mod tests {
         assert!(ImoShipNumber::parse("918762").is_err());
         assert!(ImoCompanyNumber::parse("IMO 5283413").is_ok());
         assert!(ImoCompanyNumber::parse("IMO: 5283413").is_ok());
+        // Placeholders pass the check digit (0000000, 1234567) but are refused.
+        for p in ["0000000", "IMO 0000000", "1234567"] {
+            for e in [
+                ImoShipNumber::parse(p).map(|_| ()),
+                ImoCompanyNumber::parse(p).map(|_| ()),
+            ] {
+                assert!(
+                    matches!(&e, Err(crate::Error::Input(i)) if i.reason == crate::error::InputReason::Placeholder),
+                    "{p}: {e:?}"
+                );
+            }
+        }
+        assert!(ImoCompanyNumber::parse("9999999").is_err());
         // The `:` only after `IMO`, once; ASCII upper-casing only (`ı` is dotless i).
         for bad in [":9187629", "IMO::9187629", "9187629:", "ımo 9187629"] {
             assert!(ImoShipNumber::parse(bad).is_err(), "{bad}");

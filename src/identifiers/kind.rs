@@ -53,6 +53,10 @@ pub enum IdentifierKind {
     CompanyName,
     /// A date of birth.
     DateOfBirth,
+    /// ISO 13616 International Bank Account Number.
+    Iban,
+    /// ISO 9362 Business Identifier Code (SWIFT code).
+    Bic,
 }
 
 impl IdentifierKind {
@@ -73,6 +77,8 @@ impl IdentifierKind {
         IdentifierKind::PersonName,
         IdentifierKind::CompanyName,
         IdentifierKind::DateOfBirth,
+        IdentifierKind::Iban,
+        IdentifierKind::Bic,
     ];
 
     /// The kind's name as written in `--key column:kind` and in mapping files.
@@ -93,6 +99,8 @@ impl IdentifierKind {
             IdentifierKind::PersonName => "person_name",
             IdentifierKind::CompanyName => "company_name",
             IdentifierKind::DateOfBirth => "date_of_birth",
+            IdentifierKind::Iban => "iban",
+            IdentifierKind::Bic => "bic",
         }
     }
 
@@ -115,6 +123,8 @@ impl IdentifierKind {
             IdentifierKind::PersonName => 0x0c,
             IdentifierKind::CompanyName => 0x0d,
             IdentifierKind::DateOfBirth => 0x0e,
+            IdentifierKind::Iban => 0x0f,
+            IdentifierKind::Bic => 0x10,
         }
     }
 
@@ -155,6 +165,8 @@ impl IdentifierKind {
             IdentifierKind::PersonName => PersonName::parse(input)?.to_string(),
             IdentifierKind::CompanyName => CompanyName::parse(input)?.to_string(),
             IdentifierKind::DateOfBirth => DateOfBirth::parse(input)?.to_string(),
+            IdentifierKind::Iban => Iban::parse(input)?.to_string(),
+            IdentifierKind::Bic => Bic::parse(input)?.to_string(),
         };
         Ok(Canonical { kind: self, value })
     }

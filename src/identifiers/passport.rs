@@ -1,6 +1,6 @@
 //! Passport and travel document numbers (ICAO 9303).
 
-use super::{check::icao_9303, compact_upper, invalid};
+use super::{check::icao_9303, compact_upper, invalid, placeholder};
 use crate::error::{Error, InputReason, Result};
 
 const KIND: &str = "passport number";
@@ -39,6 +39,12 @@ impl PassportNumber {
             return Err(invalid(
                 KIND,
                 format!("`{shown}`: `{c}` is outside the ICAO 9303 character set A-Z, 0-9"),
+            ));
+        }
+        if super::one_repeated(s) {
+            return Err(placeholder(
+                KIND,
+                format!("`{shown}`: one character repeated"),
             ));
         }
         Ok(PassportNumber(s.to_string()))
