@@ -74,7 +74,8 @@ impl Entity {
                 let (first10, check) = loop {
                     let first10 = format!("{owner}U{:06}", rng.random_range(0..1_000_000u32));
                     match crate::identifiers::container_check_value(&first10) {
-                        Some(v) if v < 10 => break (first10, v),
+                        // Serial 000000 is a placeholder (05-identifiers.md 5.2.1).
+                        Some(v) if v < 10 && !first10.ends_with("000000") => break (first10, v),
                         _ => {}
                     }
                 };
