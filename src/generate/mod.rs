@@ -1,7 +1,8 @@
 //! The deterministic generator of realistic test data: two files sharing exactly `overlap`
 //! records, plus the ground truth.
 //!
-//! Everything is derived from the seed with ChaCha20 (`rand_chacha`), so the same
+//! Everything is derived from the seed with ChaCha8 (`rand_chacha`): entity `n` from stream
+//! `n`, each row's spelling from a stream of its own, so the same
 //! [`GenSpec`] always gives byte-identical files, on any machine. Values are realistic: valid
 //! container numbers on real owner prefixes, valid IMO ship numbers, names from many countries
 //! (with diacritics and Cyrillic), company names with legal forms. The same entity is written

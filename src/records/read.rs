@@ -163,13 +163,18 @@ fn read_csv(name: &str, bytes: &[u8], options: &ReadOptions) -> Result<Table> {
     Ok(table)
 }
 
+/// An input error at `line` of the file.
+fn at(reason: InputReason, line: u64, detail: String) -> Error {
+    Error::Input(InputError::new(reason, detail).at_line(line))
+}
+
 fn no_header(name: &str, options: &ReadOptions) -> Error {
     let what = if options.header {
         "the file has no header row; a CSV input starts with column names (or give --no-header)"
     } else {
         "the file is empty"
     };
-    Error::input(InputReason::Header, format!("{name}:1: {what}"))
+    at(InputReason::Header, 1, format!("{name}:1: {what}"))
 }
 
 /// The column names of the header record: trimmed, non-empty, distinct (checked in linear
@@ -180,8 +185,9 @@ fn header(name: &str, record: &Record, encoding: Encoding) -> Result<Vec<String>
     for (i, f) in record.fields().enumerate() {
         let (text, invalid) = encoding.decode(f);
         if invalid {
-            return Err(Error::input(
+            return Err(at(
                 InputReason::Encoding,
+                line,
                 format!(
                     "{name}:{line}: the name of column {} is not valid UTF-8 (`{}`); give the \
                      file's encoding with --encoding (latin1, windows-1252)",
@@ -193,8 +199,9 @@ fn header(name: &str, record: &Record, encoding: Encoding) -> Result<Vec<String>
         names.push(text.trim().to_string());
     }
     if names.iter().all(String::is_empty) {
-        return Err(Error::input(
+        return Err(at(
             InputReason::Header,
+            line,
             format!(
                 "{name}:{line}: the file has no header row; a CSV input starts with column names \
                  (or give --no-header)"
@@ -204,14 +211,16 @@ fn header(name: &str, record: &Record, encoding: Encoding) -> Result<Vec<String>
     let mut seen = HashSet::with_capacity(names.len());
     for (i, h) in names.iter().enumerate() {
         if h.is_empty() {
-            return Err(Error::input(
+            return Err(at(
                 InputReason::Header,
+                line,
                 format!("{name}:{line}: column {} has no name", i + 1),
             ));
         }
         if !seen.insert(h.as_str()) {
-            return Err(Error::input(
+            return Err(at(
                 InputReason::Header,
+                line,
                 format!(
                     "{name}:{line}: column `{}` appears twice (a file without a header row \
                      needs --no-header)",
