@@ -203,3 +203,43 @@ fn a_closed_standard_output_is_not_a_panic() {
         );
     }
 }
+
+#[test]
+fn a_10_mb_value_is_not_echoed_on_stderr() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let input = dir.path().join("ships.csv");
+    let mut body = b"imo\n9074729\n".to_vec();
+    body.extend(std::iter::repeat_n(b'9', 10 << 20));
+    body.extend_from_slice(b"\n9321483\n");
+    std::fs::write(&input, body).expect("write");
+    let fp = "ab".repeat(32);
+    // `match` reports the rejected values when it loads its input, before it needs an identity.
+    let out = Command::new(BIN)
+        .args(["match", "--identity"])
+        .arg(dir.path().join("no-identity"))
+        .args([
+            "--peer",
+            &fp,
+            "--connect",
+            "127.0.0.1:9",
+            "--key",
+            "imo:imo_ship",
+            "--output",
+        ])
+        .arg(dir.path().join("out.csv"))
+        .arg("--input")
+        .arg(&input)
+        .output()
+        .expect("run");
+    assert_eq!(
+        out.status.code(),
+        Some(4),
+        "no identity: a configuration error"
+    );
+    // One line for the rejected value and one for the error.
+    assert!(
+        !out.stderr.is_empty() && out.stderr.len() < 2000,
+        "{} bytes on stderr",
+        out.stderr.len()
+    );
+}

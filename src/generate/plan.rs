@@ -16,7 +16,7 @@ use crate::error::{Error, InputReason, Result};
 const BATCH: u64 = 1 << 16;
 
 /// Rows are rendered in chunks of this many (in parallel, then written in order).
-pub(crate) const CHUNK: usize = 1 << 16;
+pub(crate) const CHUNK: usize = 1 << 12;
 
 /// The entities of both files.
 pub(crate) struct Plan {

@@ -167,11 +167,15 @@ impl Entity {
                 })
             })
             .collect::<Result<Vec<_>>>()?;
-        let canonical = parts
-            .iter()
-            .map(|p| p.value())
-            .collect::<Vec<_>>()
-            .join(" + ");
+        let canonical = if full {
+            parts
+                .iter()
+                .map(|p| p.value())
+                .collect::<Vec<_>>()
+                .join(" + ")
+        } else {
+            String::new()
+        };
         Ok(Entity {
             kind,
             canonical,

@@ -123,17 +123,18 @@ impl Records {
     }
 }
 
-/// Reads `spec.path` and turns each row's keys into items.
+/// Reads `spec.path` (`-`: standard input) and turns each row's keys into items.
 ///
 /// # Errors
-/// [`Error::Io`] if the file cannot be read; [`Error::Config`] with [`ConfigReason::Keys`] if
+/// [`Error::Io`] if the input cannot be read; [`Error::Config`] with [`ConfigReason::Keys`] if
 /// no key is given or a key names a column the file does not have; [`Error::Input`] with
-/// [`InputReason::Header`] (or [`InputReason::Encoding`]) for a missing or malformed header,
-/// with [`InputReason::TooLarge`] for more than 2^32 - 1 rows or items, and, with
-/// `spec.strict`, for the first unreadable row ([`InputReason::Csv`] or
-/// [`InputReason::Encoding`]) or invalid value ([`InputReason::Value`], or
-/// [`InputReason::TooLarge`] for an over-long raw value), naming the file, line, column, value
-/// and reason.
+/// [`InputReason::UnterminatedQuote`] for a quote that is never closed (at the line where it
+/// opened), with [`InputReason::Header`] (or [`InputReason::Encoding`]) for a missing or
+/// malformed header, with [`InputReason::TooLarge`] for more than 2^32 - 1 rows or items, and,
+/// with `spec.strict`, for the first unreadable row ([`InputReason::Csv`]), key cell that is
+/// not valid text ([`InputReason::Encoding`]) or invalid value ([`InputReason::Value`],
+/// [`InputReason::Placeholder`], or [`InputReason::TooLarge`] for an over-long value), naming
+/// the file, line ([`InputError::line`]), column, value and reason.
 pub fn load(spec: &InputSpec) -> Result<Records> {
     let keys = spec.effective_keys()?;
     let path = spec.display_name();
