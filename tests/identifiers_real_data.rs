@@ -147,3 +147,17 @@ fn sdn_passport_numbers_are_read_without_their_tails() {
     }
     assert!(r.index_of(&canonical("BOOKLETA5250088")).is_none());
 }
+
+#[test]
+fn sdn_bics_validate() {
+    // The copy's remarks hold 39 `SWIFT/BIC` clauses (the whole list 166), every one a valid
+    // ISO 9362 code.
+    let bics: Vec<String> = sdn()
+        .iter()
+        .flat_map(|(_, remarks)| extract(IdentifierKind::Bic, remarks).expect("extractor"))
+        .collect();
+    assert_eq!(bics.len(), 39);
+    for b in &bics {
+        assert!(IdentifierKind::Bic.parse(b).is_ok(), "{b}");
+    }
+}

@@ -16,6 +16,8 @@
 //! | `passport` | starts with `Passport` (also `Passport No.`, `Passport Number`, `Passport Booklet`) | up to `(`, `,`, a word that starts what follows the number (`issued`, `expires`, `and`, ... : [`PASSPORT_STOP_WORDS`]) or the end |
 //! | `date_of_birth` | starts with `DOB` | the rest of the clause |
 //! | `eori` | starts with `EORI` | the next word |
+//! | `bic` | starts with `SWIFT/BIC`, `SWIFT` or `BIC` | the next word |
+//! | `iban` | starts with `IBAN` | up to `(` or the end |
 //!
 //! Other kinds have no extractor.
 
@@ -32,6 +34,8 @@ pub fn supports(kind: IdentifierKind) -> bool {
             | IdentifierKind::Passport
             | IdentifierKind::DateOfBirth
             | IdentifierKind::Eori
+            | IdentifierKind::Bic
+            | IdentifierKind::Iban
     )
 }
 
@@ -44,7 +48,7 @@ pub fn extract(kind: IdentifierKind, text: &str) -> Result<Vec<String>> {
         return Err(Error::config(
             ConfigReason::Keys,
             format!(
-                "identifiers of kind `{kind}` cannot be extracted from free text; extractors exist for imo_ship, imo_company, lei, passport, date_of_birth and eori"
+                "identifiers of kind `{kind}` cannot be extracted from free text; extractors exist for imo_ship, imo_company, lei, passport, date_of_birth, eori, bic and iban"
             ),
         ));
     }
@@ -78,6 +82,17 @@ pub fn extract(kind: IdentifierKind, text: &str) -> Result<Vec<String>> {
                 out.extend(after_label(clause, &upper, &["EORI NUMBER", "EORI"], true))
             }
             IdentifierKind::DateOfBirth => out.extend(after_label(clause, &upper, &["DOB"], false)),
+            IdentifierKind::Bic => out.extend(after_label(
+                clause,
+                &upper,
+                &["SWIFT/BIC", "SWIFT", "BIC"],
+                true,
+            )),
+            IdentifierKind::Iban => out.extend(
+                after_label(clause, &upper, &["IBAN"], false)
+                    .map(|r| r.split('(').next().unwrap_or("").trim().to_string())
+                    .filter(|r| !r.is_empty()),
+            ),
             IdentifierKind::Passport => out.extend(passport(clause, &upper)),
             _ => {}
         }
@@ -185,6 +200,15 @@ mod tests {
         );
         assert_eq!(x(IdentifierKind::Lei), ["253400V1H6ART1UQ0N98"]);
         assert_eq!(x(IdentifierKind::DateOfBirth), ["17 Dec 1984", "1985"]);
+        let bank = "SWIFT/BIC HAVIGB2L; alt. SWIFT/BIC KDBKKPPY; IBAN GB82 WEST 1234 5698 7654 32 (United Kingdom)";
+        assert_eq!(
+            extract(IdentifierKind::Bic, bank).unwrap_or_default(),
+            ["HAVIGB2L", "KDBKKPPY"]
+        );
+        assert_eq!(
+            extract(IdentifierKind::Iban, bank).unwrap_or_default(),
+            ["GB82 WEST 1234 5698 7654 32"]
+        );
         assert!(matches!(
             extract(IdentifierKind::Container, REMARKS),
             Err(Error::Config(crate::error::ConfigError {
