@@ -77,7 +77,8 @@ fn container() -> impl Strategy<Value = String> {
     (
         "[A-Z]{3}",
         prop::sample::select(vec!['U', 'J', 'Z']),
-        "[0-9]{6}",
+        // Serial 000000 is a placeholder (05-identifiers.md 5.2.1).
+        "[0-9]{6}".prop_filter("placeholder", |s| s != "000000"),
     )
         .prop_map(|(o, c, s)| {
             let first = format!("{o}{c}{s}");
@@ -87,7 +88,11 @@ fn container() -> impl Strategy<Value = String> {
 }
 
 fn imo() -> impl Strategy<Value = String> {
-    "[1-9][0-9]{5}".prop_map(|s| format!("{s}{}", imo_check(s.as_bytes())))
+    "[1-9][0-9]{5}"
+        .prop_map(|s| format!("{s}{}", imo_check(s.as_bytes())))
+        .prop_filter("placeholder", |s| {
+            s != "1234567" && !s.bytes().all(|b| b == s.as_bytes()[0])
+        })
 }
 
 fn lei() -> impl Strategy<Value = String> {
@@ -95,16 +100,20 @@ fn lei() -> impl Strategy<Value = String> {
 }
 
 fn awb() -> impl Strategy<Value = String> {
-    ("00[1-9]|0[1-9][0-9]|[1-9][0-9]{2}", 0u32..10_000_000)
+    ("00[1-9]|0[1-9][0-9]|[1-9][0-9]{2}", 1u32..10_000_000)
         .prop_map(|(p, s)| format!("{p}{s:07}{}", s % 7))
 }
 
 fn mrz() -> impl Strategy<Value = String> {
-    "[A-Z0-9]{1,9}".prop_map(|n| {
-        let mut field = n.clone().into_bytes();
-        field.resize(9, b'<');
-        format!("{}{}", String::from_utf8_lossy(&field), icao_check(&field))
-    })
+    "[A-Z0-9]{1,9}"
+        .prop_filter("placeholder", |n| {
+            n.len() < 2 || !n.bytes().all(|b| b == n.as_bytes()[0])
+        })
+        .prop_map(|n| {
+            let mut field = n.clone().into_bytes();
+            field.resize(9, b'<');
+            format!("{}{}", String::from_utf8_lossy(&field), icao_check(&field))
+        })
 }
 
 /// A messy spelling of a compact identifier: random case, spaces and hyphens between characters.
@@ -240,6 +249,88 @@ proptest! {
             // Values are taken mod 10 by every weight (7, 3, 1 are prime to 10): a change by a
             // multiple of 10 (0 and A, or `<` and A) goes unnoticed.
             prop_assert_eq!(delta.rem_euclid(10), 0, "{} -> {}", m, x);
+        }
+    }
+}
+
+/// The ISO 13616 check digits of a BBAN in country `cc`.
+fn iban_with_check(cc: &str, bban: &str) -> String {
+    let mut rem: u64 = 0;
+    for c in format!("{bban}{cc}00").chars() {
+        let v = u64::from(c.to_digit(36).expect("alphanumeric"));
+        rem = if v >= 10 {
+            (rem * 100 + v) % 97
+        } else {
+            (rem * 10 + v) % 97
+        };
+    }
+    format!("{cc}{:02}{bban}", 98 - rem)
+}
+
+fn iban() -> impl Strategy<Value = String> {
+    // (country, length) pairs of the registry, with alphanumeric BBANs of the right length.
+    prop::sample::select(vec![
+        ("GB", 22),
+        ("DE", 22),
+        ("FR", 27),
+        ("NO", 15),
+        ("MT", 31),
+        ("LC", 32),
+    ])
+    .prop_flat_map(|(cc, len)| {
+        prop::string::string_regex(&format!("[0-9A-Z]{{{}}}", len - 4))
+            .expect("regex")
+            .prop_filter("placeholder", |b| !b.bytes().all(|x| x == b'0'))
+            .prop_map(move |bban| iban_with_check(cc, &bban))
+    })
+}
+
+proptest! {
+    #[test]
+    fn ibans_parse_in_messy_spellings_and_single_changes_are_caught(
+        v in iban(),
+        seps in prop::collection::vec(any::<u8>(), 1..12),
+        upper in prop::collection::vec(any::<bool>(), 1..12),
+        at in any::<prop::sample::Index>(),
+        to in prop::sample::select(b"0123456789".to_vec()),
+    ) {
+        prop_assert_eq!(parse(IdentifierKind::Iban, &v), Some(v.clone()));
+        prop_assert_eq!(parse(IdentifierKind::Iban, &messy(&v, &seps, &upper)), Some(v.clone()));
+        prop_assert_eq!(parse(IdentifierKind::Iban, &format!("IBAN {v}")), Some(v.clone()));
+        // A digit changed into another digit is always detected.
+        let digits: Vec<usize> = (2..v.len()).filter(|&i| v.as_bytes()[i].is_ascii_digit()).collect();
+        if !digits.is_empty() {
+            let i = digits[at.index(digits.len())];
+            if v.as_bytes()[i] != to {
+                let mut b = v.clone().into_bytes();
+                b[i] = to;
+                let m = String::from_utf8(b).unwrap_or_default();
+                prop_assert!(IdentifierKind::Iban.parse(&m).is_err(), "{} accepted", m);
+            }
+        }
+    }
+
+    #[test]
+    fn placeholders_are_refused_with_their_reason(
+        owner in "[A-Z]{3}", digit in 0u8..10, prefix in "[1-9][0-9]{2}", n in 2usize..10,
+    ) {
+        let first = format!("{owner}U000000");
+        let container = format!("{first}{}", iso6346_sum(first.as_bytes()) % 10);
+        let d = char::from(b'0' + digit);
+        let imo: String = std::iter::repeat_n(d, 7).collect();
+        let passport: String = std::iter::repeat_n(d, n).collect();
+        for (kind, v) in [
+            (IdentifierKind::Container, container),
+            (IdentifierKind::ImoCompany, imo),
+            (IdentifierKind::AirWaybill, format!("{prefix}00000000")),
+            (IdentifierKind::Passport, passport),
+            (IdentifierKind::Iban, iban_with_check("DE", &"0".repeat(18))),
+        ] {
+            let reason = match kind.parse(&v) {
+                Err(blindmatch::Error::Input(e)) => Some(e.reason),
+                _ => None,
+            };
+            prop_assert_eq!(reason, Some(blindmatch::error::InputReason::Placeholder), "{} {}", kind, v);
         }
     }
 }

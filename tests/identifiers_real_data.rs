@@ -121,3 +121,43 @@ fn vessel_registers_all_pass_and_reefers_have_two_failures() {
         2
     );
 }
+
+#[test]
+fn sdn_passport_numbers_are_read_without_their_tails() {
+    use blindmatch::error::InputReason;
+    use blindmatch::records::{self, InputSpec};
+    // The original export has no header row: the remarks are column 12.
+    let mut spec = InputSpec::new(
+        data("ofac_sdn_2024-07-02_passports.csv"),
+        vec!["12:passport:extract".parse().expect("key")],
+    );
+    spec.header = false;
+    let r = records::load(&spec).expect("loads");
+    assert_eq!((r.summary().rows, r.summary().unreadable_rows), (1700, 0));
+    let k = &r.summary().keys[0];
+    // 2,167 passport numbers, of which one holds a `_` (a typo in the list): 98 were rejected
+    // when `issued ... expires ...` tails and `Booklet` were read as part of the number.
+    assert_eq!(k.accepted + k.rejected, 2167);
+    assert_eq!(k.rejected, 1, "{:?}", r.rejects());
+    assert_eq!(r.rejects()[0].kind, InputReason::Value);
+    assert_eq!(r.rejects()[0].value, "G9336_77");
+    let canonical = |v: &str| IdentifierKind::Passport.parse(v).expect("valid").to_item();
+    for n in ["A5250088", "G649385", "K754050", "E590976"] {
+        assert!(r.index_of(&canonical(n)).is_some(), "{n}");
+    }
+    assert!(r.index_of(&canonical("BOOKLETA5250088")).is_none());
+}
+
+#[test]
+fn sdn_bics_validate() {
+    // The copy's remarks hold 39 `SWIFT/BIC` clauses (the whole list 166), every one a valid
+    // ISO 9362 code.
+    let bics: Vec<String> = sdn()
+        .iter()
+        .flat_map(|(_, remarks)| extract(IdentifierKind::Bic, remarks).expect("extractor"))
+        .collect();
+    assert_eq!(bics.len(), 39);
+    for b in &bics {
+        assert!(IdentifierKind::Bic.parse(b).is_ok(), "{b}");
+    }
+}

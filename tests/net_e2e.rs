@@ -83,6 +83,8 @@ fn every_mode_end_to_end() {
         assert_eq!(ja["peer_sent"], 500);
         assert_eq!(jb["peer_sent"], 300);
         assert_eq!(jb["own_unique"], 500); // 501 rows, one duplicate
+        assert_eq!(jb["duplicates"], 1, "the duplicate row is counted");
+        assert_eq!(ja["duplicates"], 0);
         match mode {
             "intersection" => {
                 assert_eq!(lines(&a_out), expected);

@@ -112,3 +112,69 @@ fn check_writes_rejects_and_strict_fails_with_the_line() {
         "the error lists the kinds: {stderr}"
     );
 }
+
+#[test]
+fn generate_refuses_a_too_small_value_space_at_once() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let start = std::time::Instant::now();
+    let out = Command::new(env!("CARGO_BIN_EXE_blindmatch"))
+        .args([
+            "generate",
+            "--kind",
+            "imo",
+            "--count",
+            "262144",
+            "--overlap",
+            "0",
+            "--out",
+        ])
+        .arg(dir.path())
+        .output()
+        .expect("run");
+    assert!(
+        start.elapsed() < std::time::Duration::from_secs(2),
+        "{:?}",
+        start.elapsed()
+    );
+    assert_eq!(out.status.code(), Some(3), "an input error");
+    assert!(!dir.path().join("a.csv").exists());
+    let spec = blindmatch::generate::GenSpec {
+        kind: blindmatch::generate::GenKind::Imo,
+        count: 262_144,
+        overlap: 0,
+        seed: 1,
+    };
+    assert!(matches!(
+        blindmatch::generate::check_spec(&spec),
+        Err(blindmatch::Error::Input(e)) if e.reason == blindmatch::error::InputReason::TooLarge
+    ));
+    // Within the limit it works.
+    assert!(
+        blindmatch::generate::check_spec(&blindmatch::generate::GenSpec {
+            count: 75_000,
+            ..spec
+        })
+        .is_ok()
+    );
+}
+
+#[test]
+fn streamed_files_are_the_in_memory_dataset() {
+    use blindmatch::generate::{generate, write_dataset, write_generated, GenKind, GenSpec};
+    let spec = GenSpec {
+        kind: GenKind::Person,
+        count: 3000,
+        overlap: 700,
+        seed: 9,
+    };
+    let (one, two) = (
+        tempfile::tempdir().expect("dir"),
+        tempfile::tempdir().expect("dir"),
+    );
+    write_generated(&spec, one.path()).expect("streamed");
+    write_dataset(&generate(&spec).expect("generate"), two.path()).expect("in memory");
+    for f in ["a.csv", "b.csv", "truth.csv", "mapping.toml"] {
+        let read = |d: &std::path::Path| std::fs::read(d.join(f)).expect(f);
+        assert!(read(one.path()) == read(two.path()), "{f} differs");
+    }
+}

@@ -116,7 +116,9 @@ fn strict_fails_on_the_first_invalid_value_naming_where() {
         Err(Error::Input(InputError {
             reason: InputReason::Value,
             detail: m,
+            line,
         })) => {
+            assert_eq!(line, Some(3));
             assert!(m.contains("shipments.csv:3:"), "{m}");
             assert!(
                 m.contains("`container`") && m.contains("MSCU1234567"),
@@ -130,7 +132,11 @@ fn strict_fails_on_the_first_invalid_value_naming_where() {
     s.strict = true;
     assert!(matches!(
         records::load(&s),
-        Err(Error::Input(InputError { reason: InputReason::Csv, detail: m })) if m.contains(":7:")
+        Err(Error::Input(InputError {
+            reason: InputReason::Csv,
+            line: Some(7),
+            ..
+        }))
     ));
 }
 

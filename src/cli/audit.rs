@@ -45,9 +45,9 @@ pub fn run(args: Args, quiet: bool) -> Result<()> {
     match report.problem() {
         None => {
             if !quiet {
-                println!("{}: {}", log.display(), report.summary());
+                outln!("{}: {}", log.display(), report.summary());
                 for s in &report.signers {
-                    println!("  signer: {s}");
+                    outln!("  signer: {s}");
                 }
             }
             Ok(())

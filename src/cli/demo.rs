@@ -94,13 +94,13 @@ pub fn run(_args: Args, quiet: bool) -> Result<()> {
     Identity::create(&b_dir, "Agency B (vessel register)", false)?;
     let a = Identity::load(&a_dir)?;
     let b = Identity::load(&b_dir)?;
-    println!("blindmatch demo: two agencies, mutual TLS 1.3 on 127.0.0.1, DH-PSI in mutual mode");
-    println!(
+    outln!("blindmatch demo: two agencies, mutual TLS 1.3 on 127.0.0.1, DH-PSI in mutual mode");
+    outln!(
         "  Agency A holds the {} IMO numbers of the OFAC SDN vessels (certificate {})",
         sdn.records.items().len(),
         a.fingerprint
     );
-    println!(
+    outln!(
         "  Agency B holds a public register of {} vessels (certificate {})",
         register.records.items().len(),
         b.fingerprint
@@ -183,7 +183,7 @@ pub fn run(_args: Args, quiet: bool) -> Result<()> {
     let elapsed = start.elapsed();
     print_side("Agency A", &ra, &sdn, quiet);
     print_side("Agency B", &rb, &register, quiet);
-    println!(
+    outln!(
         "  session {} ({} bytes A -> B, {} bytes B -> A), total time {:.2} s",
         hex::encode(&ra.outcome.session_id[..8]),
         ra.traffic.bytes_sent,
@@ -199,7 +199,7 @@ pub fn run(_args: Args, quiet: bool) -> Result<()> {
     };
     let na = entries(&a_log, a_key)?;
     let nb = entries(&b_dir.join(crate::agency::AUDIT_LOG_FILE), b_key)?;
-    println!(
+    outln!(
         "  audit logs verify ({na} entries for A, {nb} for B: hash chains and signatures valid); \
          signed session receipts were exchanged, checked against each peer's certificate key and logged"
     );
@@ -212,7 +212,7 @@ fn print_side(name: &str, r: &SessionReport, table: &Table, quiet: bool) {
     };
     match &out.learned {
         Learned::Matches(m) => {
-            println!(
+            outln!(
                 "  {name} learned that {} of its {} items are held by the other agency (and the other set's size, {}):",
                 m.len(),
                 out.own_unique,
@@ -225,11 +225,11 @@ fn print_side(name: &str, r: &SessionReport, table: &Table, quiet: bool) {
                         .first()
                         .map(|&i| table.describe(i))
                         .unwrap_or_default();
-                    println!("    IMO {imo}  {desc}");
+                    outln!("    IMO {imo}  {desc}");
                 }
             }
         }
-        Learned::Cardinality(n) => println!("  {name} learned the intersection size: {n}"),
-        Learned::Nothing => println!("  {name} learned only the other set's size"),
+        Learned::Cardinality(n) => outln!("  {name} learned the intersection size: {n}"),
+        Learned::Nothing => outln!("  {name} learned only the other set's size"),
     }
 }

@@ -12,7 +12,9 @@ pub struct Args {
     /// What to generate: container, imo, person or company.
     #[arg(long)]
     pub kind: GenKind,
-    /// Records in each file.
+    /// Records in each file, at most 10,000,000. The distinct records of both files
+    /// (2 × count − overlap) may be at most half the kind's value space: imo 150,000, company
+    /// 6,020, container and person 20,000,000 (checked before anything is generated).
     #[arg(long)]
     pub count: usize,
     /// Records the two files share.
@@ -29,10 +31,10 @@ pub struct Args {
 /// Runs `blindmatch generate`.
 ///
 /// # Errors
-/// As [`generate::generate`] ([`crate::Error::Input`] with
+/// As [`generate::write_generated`] ([`crate::Error::Input`] with
 /// [`InputReason::Argument`](crate::error::InputReason::Argument) or
-/// [`InputReason::TooLarge`](crate::error::InputReason::TooLarge)) and
-/// [`generate::write_dataset`] ([`crate::Error::Io`]).
+/// [`InputReason::TooLarge`](crate::error::InputReason::TooLarge) at once, before anything is
+/// generated; [`crate::Error::Io`]).
 pub fn run(args: Args, quiet: bool) -> Result<()> {
     let spec = GenSpec {
         kind: args.kind,
@@ -40,10 +42,9 @@ pub fn run(args: Args, quiet: bool) -> Result<()> {
         overlap: args.overlap,
         seed: args.seed,
     };
-    let data = generate::generate(&spec)?;
-    let files = generate::write_dataset(&data, &args.out)?;
+    let files = generate::write_generated(&spec, &args.out)?;
     if !quiet {
-        println!(
+        outln!(
             "wrote {} and {} ({} records each, {} shared, key {}), truth in {}, mapping in {}",
             files.a.display(),
             files.b.display(),
@@ -55,4 +56,18 @@ pub fn run(args: Args, quiet: bool) -> Result<()> {
         );
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_limits_in_help_are_the_generators() {
+        // `--count`'s help states these numbers.
+        assert_eq!(GenKind::Imo.max_distinct(), 150_000);
+        assert_eq!(GenKind::Company.max_distinct(), 6_020);
+        assert_eq!(GenKind::Container.max_distinct(), 20_000_000);
+        assert_eq!(GenKind::Person.max_distinct(), 20_000_000);
+    }
 }

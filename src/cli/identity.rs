@@ -48,13 +48,13 @@ pub fn run(args: Args, quiet: bool) -> Result<()> {
         Action::New { name, out, force } => {
             let created = Identity::create(&out, &name, force)?;
             if !quiet {
-                println!("key:         {}", created.key_path.display());
-                println!("certificate: {}", created.cert_path.display());
-                println!("fingerprint (give it to the peer to pin with --peer):");
+                outln!("key:         {}", created.key_path.display());
+                outln!("certificate: {}", created.cert_path.display());
+                outln!("fingerprint (give it to the peer to pin with --peer):");
             }
-            println!("{}", created.fingerprint);
+            outln!("{}", created.fingerprint);
         }
-        Action::Show { dir } => println!("{}", Identity::load(&dir)?.fingerprint),
+        Action::Show { dir } => outln!("{}", Identity::load(&dir)?.fingerprint),
     }
     Ok(())
 }

@@ -9,27 +9,17 @@ use rand_core::UnwrapErr;
 use crate::error::{Error, Result};
 use crate::index::{Index, IndexOptions};
 use crate::oprf::Suite;
-use crate::records::{self, InputFormat, InputSpec, KeySpec, Mapping};
+use crate::records;
+
+use super::input::InputArgs;
 
 /// Precompute (or update) an OPRF-PSI index of a file's identifiers.
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// The file whose identifiers to index (or to add or remove): CSV with a header, or
-    /// plain text with one value per line.
-    #[arg(long, short)]
-    pub input: PathBuf,
-    /// A key: `column:kind`, `col1:kind1+col2:kind2` or `column:kind:extract`. Repeatable.
-    #[arg(long = "key", short)]
-    pub keys: Vec<KeySpec>,
-    /// A TOML mapping file (`keys = [...]`), used in addition to `--key`.
-    #[arg(long)]
-    pub mapping: Option<PathBuf>,
-    /// Match on this column's values as opaque strings (kind `raw`).
-    #[arg(long)]
-    pub column: Option<String>,
-    /// Input layout: auto (from the extension), csv or lines.
-    #[arg(long, default_value = "auto")]
-    pub format: InputFormat,
+    /// Input options (the same for check, index, match and serve): the file whose
+    /// identifiers to index (or to add or remove).
+    #[command(flatten)]
+    pub input: InputArgs,
     /// The index directory.
     #[arg(long)]
     pub out: PathBuf,
@@ -76,19 +66,7 @@ pub struct Args {
 /// [`InputReason::SetSize`](crate::error::InputReason::SetSize) for more items than
 /// `--pad-to`; [`Error::Io`] if a file cannot be read or written.
 pub fn run(args: Args, quiet: bool) -> Result<()> {
-    let mut keys = Vec::new();
-    if let Some(m) = &args.mapping {
-        keys.extend(Mapping::load(m)?.keys);
-    }
-    keys.extend(args.keys);
-    let spec = InputSpec {
-        path: args.input,
-        format: args.format,
-        column: args.column,
-        keys,
-        strict: false,
-    };
-    let recs = records::load(&spec)?;
+    let recs = records::load(&args.input.spec()?)?;
     let passphrase = zeroize::Zeroizing::new(
         std::fs::read(&args.passphrase_file)
             .map_err(|e| Error::io(format!("reading {}", args.passphrase_file.display()), e))?,
@@ -148,7 +126,7 @@ pub fn run(args: Args, quiet: bool) -> Result<()> {
         ("indexed", n, n, index.key_epoch(), index.pad_to())
     };
     if !quiet {
-        println!(
+        outln!(
             "{}: {what} {n} items; the index in {} now holds {total}{}; key epoch {} serves \
              until {} (then rebuild it with a fresh key)",
             recs.path(),

@@ -1,61 +1,108 @@
-//! Reading the items of `--input` and writing the matched rows, for `serve` and `match`:
-//! thin wrappers around [`crate::records`].
+//! The input options every subcommand that reads a file shares ([`InputArgs`]), reading the
+//! items of `--input`, and writing the matched rows for `serve` and `match`: thin wrappers
+//! around [`crate::records`].
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use crate::error::{Error, InputReason, Result};
+use crate::error::{excerpt, Error, InputReason, Result};
 use crate::protocol::dh::Match;
 use crate::protocol::oprf_psi::OprfMatch;
 use crate::protocol::ItemSet;
-use crate::records::{self, InputSpec, KeySpec, Records};
+use crate::records::{
+    self, Delimiter, Encoding, InputFormat, InputSpec, KeySpec, Mapping, Records,
+};
 
-/// Input options shared by `serve` and `match`.
-#[derive(Debug, Clone, clap::Args)]
+/// The input options, the same for `check`, `index`, `match` and `serve`: which file, how it
+/// is laid out and encoded, and which columns to match on as what.
+#[derive(Debug, Clone, Default, clap::Args)]
 pub struct InputArgs {
-    /// Input file: CSV with a header, or plain text (`.txt`) with one item per line
-    /// (`serve --index DIR` needs none).
-    #[arg(long)]
+    /// Input file: CSV with a header (`.csv`, `.tsv`), or plain text with one value per line
+    /// (any other name); `-` reads standard input (plain text unless `--format csv`);
+    /// gzip-compressed input (`.csv.gz`) is decompressed. `serve --index DIR` needs none.
+    #[arg(long, short)]
     pub input: Option<PathBuf>,
-    /// A column holding opaque identifiers (matched byte for byte after trimming).
+    /// A key: `column:kind`, `col1:kind1+col2:kind2` (composite), or `column:kind:extract`
+    /// (identifiers in free text). Repeat for several keys (a record matches on any).
+    #[arg(long = "key", short)]
+    pub keys: Vec<KeySpec>,
+    /// A TOML mapping file (`keys = ["imo:imo_ship", ...]`, as `generate` writes), used in
+    /// addition to `--key`.
+    #[arg(long)]
+    pub mapping: Option<PathBuf>,
+    /// Match on this column's values as opaque strings (kind `raw`).
     #[arg(long)]
     pub column: Option<String>,
-    /// A key to match on, `column:kind` (for example `imo:imo_ship`); repeat to match on any.
-    #[arg(long = "key")]
-    pub keys: Vec<KeySpec>,
+    /// Input layout: auto (from the extension), csv or lines.
+    #[arg(long, default_value = "auto")]
+    pub format: InputFormat,
+    /// Text encoding of the input: utf-8, latin1 (iso-8859-1) or windows-1252.
+    #[arg(long, default_value = "utf-8")]
+    pub encoding: Encoding,
+    /// CSV field delimiter: one character (`;`, `|`) or `tab` (default: tab for `.tsv`,
+    /// otherwise `,`).
+    #[arg(long)]
+    pub delimiter: Option<Delimiter>,
+    /// The CSV file has no header row: its columns are named by number from 1
+    /// (`--key 12:passport:extract`).
+    #[arg(long)]
+    pub no_header: bool,
     /// Fail on the first unreadable row or invalid value instead of reporting it.
     #[arg(long)]
     pub strict: bool,
+}
+
+impl InputArgs {
+    /// What to read, as the options say: the mapping file's keys, then `--key`.
+    ///
+    /// # Errors
+    /// [`Error::Input`] with [`InputReason::Argument`] if there is no `--input`; as
+    /// [`Mapping::load`] for the mapping file.
+    pub fn spec(&self) -> Result<InputSpec> {
+        let path = self
+            .input
+            .as_ref()
+            .ok_or_else(|| Error::input(InputReason::Argument, "--input FILE is required"))?;
+        let mut keys = Vec::new();
+        if let Some(m) = &self.mapping {
+            keys.extend(Mapping::load(m)?.keys);
+        }
+        keys.extend(self.keys.iter().cloned());
+        Ok(InputSpec {
+            format: self.format,
+            encoding: self.encoding,
+            delimiter: self.delimiter,
+            header: !self.no_header,
+            column: self.column.clone(),
+            strict: self.strict,
+            ..InputSpec::new(path, keys)
+        })
+    }
 }
 
 /// Loads the input; reports rejected rows on stderr unless `quiet` (nothing is dropped
 /// silently).
 ///
 /// # Errors
-/// [`Error::Input`] with [`InputReason::Argument`] if there is no `--input`; otherwise as
-/// [`records::load`].
+/// As [`InputArgs::spec`] and [`records::load`].
 pub fn load(args: &InputArgs, quiet: bool) -> Result<Records> {
-    let path = args
-        .input
-        .as_ref()
-        .ok_or_else(|| Error::input(InputReason::Argument, "--input FILE is required"))?;
-    let spec = InputSpec {
-        column: args.column.clone(),
-        strict: args.strict,
-        ..InputSpec::new(path, args.keys.clone())
-    };
-    let spinner = loading_spinner(quiet, path);
+    let spec = args.spec()?;
+    let spinner = loading_spinner(quiet, &spec.display_name());
     let recs = records::load(&spec);
     spinner.finish_and_clear();
     let recs = recs?;
     if !quiet {
         for r in recs.rejects() {
+            let column = if r.column.is_empty() {
+                "the row".to_string()
+            } else {
+                format!("column `{}`", r.column)
+            };
             eprintln!(
-                "blindmatch: {}:{}: column `{}`: value `{}` skipped: {}",
+                "blindmatch: {}:{}: {column}: value `{}` skipped: {}",
                 recs.path(),
                 r.line,
-                r.column,
-                r.value,
+                excerpt(&r.value),
                 r.reason
             );
         }
@@ -65,7 +112,7 @@ pub fn load(args: &InputArgs, quiet: bool) -> Result<Records> {
 
 /// A spinner on stderr while the input is read, validated and normalised (seconds for 2^22
 /// records), unless `quiet` or stderr is not a terminal.
-fn loading_spinner(quiet: bool, path: &Path) -> indicatif::ProgressBar {
+fn loading_spinner(quiet: bool, name: &str) -> indicatif::ProgressBar {
     if !super::progress::shown(quiet) {
         return indicatif::ProgressBar::hidden();
     }
@@ -73,10 +120,7 @@ fn loading_spinner(quiet: bool, path: &Path) -> indicatif::ProgressBar {
     if let Ok(style) = indicatif::ProgressStyle::with_template("{spinner} {msg} {elapsed}") {
         spinner.set_style(style);
     }
-    spinner.set_message(format!(
-        "reading, validating and normalising {}",
-        path.display()
-    ));
+    spinner.set_message(format!("reading, validating and normalising {name}"));
     spinner.enable_steady_tick(std::time::Duration::from_millis(120));
     spinner
 }

@@ -53,7 +53,9 @@ pub fn run(args: Args, quiet: bool) -> Result<()> {
         agency.connect(&args.connect, spec, options).await
     })?;
     if !quiet || args.session.json {
-        Summary::new(&report).print(args.session.json);
+        Summary::new(&report)
+            .with_input(Some(&records))
+            .print(args.session.json);
     }
     Ok(())
 }

@@ -8,6 +8,24 @@ use clap::{Parser, Subcommand};
 
 use crate::error::Result;
 
+/// `print!` to standard output, except that a reader that went away (`| head`, `| true`)
+/// ends the output quietly instead of panicking.
+macro_rules! out {
+    ($($arg:tt)*) => {
+        $crate::cli::write_stdout(format_args!($($arg)*))
+    };
+}
+
+/// `println!` to standard output, as [`out!`].
+macro_rules! outln {
+    () => {
+        $crate::cli::write_stdout(format_args!("\n"))
+    };
+    ($($arg:tt)*) => {
+        $crate::cli::write_stdout(format_args!("{}\n", format_args!($($arg)*)))
+    };
+}
+
 pub mod audit;
 pub mod check;
 pub mod demo;
@@ -89,6 +107,25 @@ pub fn exit_code(e: &crate::Error) -> u8 {
     }
 }
 
+/// Writes to standard output. A closed pipe is not an error of the command: the reader has
+/// all it wanted, so the rest is dropped without a word; any other failure is said once on
+/// stderr.
+pub fn write_stdout(args: std::fmt::Arguments<'_>) {
+    use std::io::Write;
+    use std::sync::atomic::{AtomicBool, Ordering};
+    static FAILED: AtomicBool = AtomicBool::new(false);
+    if FAILED.load(Ordering::Relaxed) {
+        return;
+    }
+    let mut out = std::io::stdout().lock();
+    if let Err(e) = out.write_fmt(args).and_then(|()| out.flush()) {
+        FAILED.store(true, Ordering::Relaxed);
+        if e.kind() != std::io::ErrorKind::BrokenPipe {
+            eprintln!("blindmatch: cannot write to standard output: {e}");
+        }
+    }
+}
+
 /// Parses the command line, runs the subcommand, prints a one-line reason on failure (and,
 /// with `--json`, an error object on stdout).
 pub fn main() -> ExitCode {
@@ -106,7 +143,7 @@ pub fn main() -> ExitCode {
                         "message": e.to_string(),
                     }
                 });
-                println!("{obj}");
+                outln!("{obj}");
             }
             ExitCode::from(exit_code(&e))
         }

@@ -38,63 +38,63 @@ pub fn run(args: Args, quiet: bool) -> Result<()> {
         Action::Default => (Policy::default_policy(), "default policy".to_owned()),
     };
     if quiet {
-        println!("{}", policy.digest_hex());
+        outln!("{}", policy.digest_hex());
         return Ok(());
     }
-    println!("{origin}: valid policy \"{}\"", policy.name());
-    println!("  modes:                {}", join(policy.modes()));
-    println!(
+    outln!("{origin}: valid policy \"{}\"", policy.name());
+    outln!("  modes:                {}", join(policy.modes()));
+    outln!(
         "  identifier kinds:     {}",
         join(policy.identifier_kinds())
     );
-    println!(
+    outln!(
         "  set size:             {} to {}",
         policy.min_set_size(),
         policy.max_set_size()
     );
     match policy.padding_bound() {
-        Some(b) => println!("  padding bound:        {b}"),
-        None => println!("  padding bound:        none (true sizes are revealed)"),
+        Some(b) => outln!("  padding bound:        {b}"),
+        None => outln!("  padding bound:        none (true sizes are revealed)"),
     }
-    println!(
+    outln!(
         "  revealable columns:   {}",
         join(policy.revealable_columns())
     );
-    println!(
+    outln!(
         "  sessions/peer/day:    {}",
         policy.max_sessions_per_peer_per_day()
     );
-    println!(
+    outln!(
         "  elements/peer/kind:   {} in {} days",
         policy.max_elements_per_peer(),
         policy.element_window_days()
     );
     if let Some(len) = policy.payload_len() {
-        println!("  payload length:       {len} bytes (every payload padded to it)");
+        outln!("  payload length:       {len} bytes (every payload padded to it)");
     }
     if policy.cardinality_before_reveal() {
-        println!(
+        outln!(
             "  count-only run first: yes, within {} days",
             policy.cardinality_window_days()
         );
     } else {
-        println!("  count-only run first: no");
+        outln!("  count-only run first: no");
     }
     if policy.allow_key_reuse() {
-        println!(
+        outln!(
             "  index keys:           reused, for at most {} days and {} evaluations per receiver",
             policy.index_key_lifetime_days(),
             policy.max_evaluations_per_receiver_per_key()
         );
     } else {
-        println!("  index keys:           a fresh key every session");
+        outln!("  index keys:           a fresh key every session");
     }
-    println!(
+    outln!(
         "  output retention:     {} days",
         policy.output_retention_days()
     );
     print_exposure(&policy);
-    println!("digest: {}", policy.digest_hex());
+    outln!("digest: {}", policy.digest_hex());
     Ok(())
 }
 
@@ -102,16 +102,16 @@ pub fn run(args: Args, quiet: bool) -> Result<()> {
 fn print_exposure(policy: &Policy) {
     let exposure = policy.exposure();
     if exposure.is_empty() {
-        println!("  enumerable kinds:     none allowed");
+        outln!("  enumerable kinds:     none allowed");
         return;
     }
-    println!(
+    outln!(
         "  what a curious peer could test (limit {} % of a kind's domain):",
         policy.max_domain_share_percent()
     );
     for e in exposure {
         let pct = |n: u64| (n as f64 * 100.0 / e.domain.size as f64).min(100.0);
-        print!(
+        out!(
             "    {:<14} {} values in {} days ({:.1} % of {})",
             e.kind.name(),
             e.per_window,
@@ -120,8 +120,8 @@ fn print_exposure(policy: &Policy) {
             e.domain.size
         );
         match e.per_key {
-            Some(k) => println!(", {k} under one index key ({:.1} %)", pct(k)),
-            None => println!(),
+            Some(k) => outln!(", {k} under one index key ({:.1} %)", pct(k)),
+            None => outln!(),
         }
     }
 }

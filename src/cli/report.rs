@@ -104,7 +104,7 @@ pub fn run(args: Args, quiet: bool) -> Result<()> {
     std::fs::write(&args.out, text)
         .map_err(|e| Error::io(format!("writing report {}", args.out.display()), e))?;
     if !quiet {
-        println!(
+        outln!(
             "{}: {} sessions, {} matches we learned; log: {}",
             args.out.display(),
             d.sessions.len(),

@@ -144,6 +144,7 @@ pub fn run(args: Args, quiet: bool) -> Result<()> {
         timeouts,
     };
     let last2 = last.clone();
+    let served_records = served.records.clone();
     runtime.block_on(async move {
         let listener = tokio::net::TcpListener::bind(&args.listen)
             .await
@@ -172,11 +173,14 @@ pub fn run(args: Args, quiet: bool) -> Result<()> {
             }
             (s, o)
         };
+        let input = served_records;
         let done = move |r: Result<crate::session::SessionReport>| {
             let r = match r {
                 Ok(report) => {
                     if !quiet || json {
-                        Summary::new(&report).print(json);
+                        Summary::new(&report)
+                            .with_input(input.as_deref())
+                            .print(json);
                     }
                     Ok(())
                 }

@@ -198,7 +198,8 @@ pub struct Summary {
     pub own_sent: u64,
     /// Elements the peer sent (its padded count).
     pub peer_sent: u64,
-    /// Duplicate input items dropped.
+    /// Input values dropped because an earlier row or key gave the same item (the input's
+    /// `duplicates`, as `check` counts them).
     pub duplicates: usize,
     /// Items of ours in the intersection (when this side learns them).
     pub matches: Option<usize>,
@@ -263,16 +264,25 @@ impl Summary {
         s
     }
 
+    /// The same, counting the duplicates of `input` (the items were made distinct when the
+    /// input was loaded, so the protocol sees none).
+    pub fn with_input(mut self, input: Option<&Records>) -> Self {
+        if let Some(r) = input {
+            self.duplicates += r.summary().keys.iter().map(|k| k.duplicates).sum::<usize>();
+        }
+        self
+    }
+
     /// Prints the summary: JSON on one line, or a few human lines.
     pub fn print(&self, json: bool) {
         if json {
             match serde_json::to_string(self) {
-                Ok(s) => println!("{s}"),
+                Ok(s) => outln!("{s}"),
                 Err(e) => eprintln!("blindmatch: cannot encode the summary: {e}"),
             }
             return;
         }
-        println!(
+        outln!(
             "session {} with peer {} ({}, {} mode, {})",
             &self.session_id[..16],
             self.peer_fingerprint,
@@ -284,21 +294,24 @@ impl Summary {
                 "DH-PSI"
             }
         );
-        println!(
+        outln!(
             "  sent {} elements ({} distinct items), received {}; {} duplicate input items dropped",
-            self.own_sent, self.own_unique, self.peer_sent, self.duplicates
+            self.own_sent,
+            self.own_unique,
+            self.peer_sent,
+            self.duplicates
         );
         let learned = match (self.matches, self.cardinality) {
             (Some(m), _) => format!("{m} of our items are in the peer's set"),
             (None, Some(c)) => format!("the intersection has {c} items (which ones: not revealed)"),
             (None, None) => "nothing beyond the peer's set size".to_string(),
         };
-        println!("  learned: {learned}");
+        outln!("  learned: {learned}");
         if let Some(o) = &self.output {
-            println!("  matches written to {o}");
+            outln!("  matches written to {o}");
         }
-        println!("  the peer's signed receipt was checked and logged");
-        println!(
+        outln!("  the peer's signed receipt was checked and logged");
+        outln!(
             "  {:.2} s, {} bytes sent, {} bytes received",
             Duration::from_millis(self.elapsed_ms as u64).as_secs_f64(),
             self.bytes_sent,

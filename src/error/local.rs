@@ -37,10 +37,17 @@ reason_enum! {
         Argument => "argument",
         /// The CSV structure is broken (quoting, field counts, line endings).
         Csv => "csv",
+        /// A quoted CSV field is never closed: everything after its opening quote would be
+        /// one value (the error names the line where the quote opened).
+        UnterminatedQuote => "unterminated_quote",
         /// A header is missing, repeated or does not name a column.
         Header => "header",
         /// An identifier value is invalid for its kind.
         Value => "value",
+        /// A value that is well formed but stands for "unknown" (all zeros and the like:
+        /// IMO `0000000`, a container serial `000000`), which would match every other
+        /// agency's placeholder (`protocol-spec/05-identifiers.md` 5.2).
+        Placeholder => "placeholder",
         /// Bytes that are not valid text in the declared encoding.
         Encoding => "encoding",
         /// A value, field or file exceeds a limit.
@@ -182,6 +189,8 @@ pub struct InputError {
     pub reason: InputReason,
     /// What, where (file, line, column) and what to do.
     pub detail: String,
+    /// The line of the input file where the problem is, when it is in one.
+    pub line: Option<u64>,
 }
 
 impl InputError {
@@ -190,7 +199,14 @@ impl InputError {
         InputError {
             reason,
             detail: detail.into(),
+            line: None,
         }
+    }
+
+    /// The same, at `line` of the input file.
+    pub fn at_line(mut self, line: u64) -> Self {
+        self.line = Some(line);
+        self
     }
 }
 

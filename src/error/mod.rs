@@ -15,6 +15,7 @@
 //! Only the local side sees these details: a peer is told that the session failed, never why
 //! (`protocol-spec/04-transport-and-handshake.md` section 4.7).
 
+mod excerpt;
 mod incompatible;
 mod local;
 mod peer;
@@ -22,6 +23,7 @@ mod refusal;
 
 use std::fmt;
 
+pub use excerpt::{excerpt, Excerpt};
 pub use incompatible::{Incompatible, Mismatch};
 pub use local::{
     AuditError, AuditProblem, CancelReason, ConfigError, ConfigReason, Deadline, InputError,

@@ -1,7 +1,8 @@
 //! The deterministic generator of realistic test data: two files sharing exactly `overlap`
 //! records, plus the ground truth.
 //!
-//! Everything is derived from the seed with ChaCha20 (`rand_chacha`), so the same
+//! Everything is derived from the seed with ChaCha8 (`rand_chacha`): entity `n` from stream
+//! `n`, each row's spelling from a stream of its own, so the same
 //! [`GenSpec`] always gives byte-identical files, on any machine. Values are realistic: valid
 //! container numbers on real owner prefixes, valid IMO ship numbers, names from many countries
 //! (with diacritics and Cyrillic), company names with legal forms. The same entity is written
@@ -10,16 +11,13 @@
 //! ([`crate::identifiers`]); distinct entities never canonicalise to the same item. That is
 //! checked at generation time with the real parsers.
 
+mod plan;
 mod pools;
 mod render;
 
-use std::collections::HashSet;
 use std::fmt;
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
-
-use rand_chacha::ChaCha20Rng;
-use rand_core::SeedableRng;
 
 use crate::error::{Error, InputReason, Result};
 use crate::records::KeySpec;
@@ -151,13 +149,43 @@ pub struct Dataset {
 /// Largest `count` accepted.
 pub const MAX_COUNT: usize = 10_000_000;
 
-/// Generates two files of `spec.count` records sharing exactly `spec.overlap`.
+impl GenKind {
+    /// How many distinct records of this kind the generator can make at most (an upper bound
+    /// of its value space: IMO numbers 7xxxxxx to 9xxxxxx, 50 owner codes times a million
+    /// serials, names times dates of birth, company words times trades).
+    pub fn value_space(self) -> u64 {
+        let n = |p: &[&str]| p.len() as u64;
+        match self {
+            GenKind::Imo => 3 * 100_000,
+            GenKind::Container => n(pools::OWNER_PREFIXES) * 999_999 * 10 / 11,
+            GenKind::Person => {
+                let s = n(pools::SURNAMES);
+                let names = n(pools::GIVEN_NAMES) * (s + s * s)
+                    + n(pools::GIVEN_NAMES_CYRILLIC) * n(pools::SURNAMES_CYRILLIC);
+                names * 65 * 12 * 28
+            }
+            GenKind::Company => {
+                let w = n(pools::COMPANY_WORDS);
+                (w + w * (w + 1) / 2) * n(pools::COMPANY_TRADES)
+            }
+        }
+    }
+
+    /// The most distinct records (`2 × count − overlap`) one run may ask for: half the value
+    /// space, so that drawing them stays fast, and at most `2 × MAX_COUNT`.
+    pub fn max_distinct(self) -> u64 {
+        (self.value_space() / 2).min(2 * MAX_COUNT as u64)
+    }
+}
+
+/// Checks `spec` before any work: `overlap <= count <= MAX_COUNT`, and the kind's value space
+/// holds the records asked for.
 ///
 /// # Errors
 /// [`Error::Input`] with [`InputReason::Argument`] if `overlap > count`, with
-/// [`InputReason::TooLarge`] if `count > MAX_COUNT` or if the kind's value space is too small
-/// for the number of distinct records asked (only possible for very large company-name sets).
-pub fn generate(spec: &GenSpec) -> Result<Dataset> {
+/// [`InputReason::TooLarge`] if `count > MAX_COUNT` or `2 × count − overlap` exceeds
+/// [`GenKind::max_distinct`].
+pub fn check_spec(spec: &GenSpec) -> Result<()> {
     if spec.overlap > spec.count {
         return Err(Error::input(
             InputReason::Argument,
@@ -173,67 +201,36 @@ pub fn generate(spec: &GenSpec) -> Result<Dataset> {
             format!("--count {} is larger than {MAX_COUNT}", spec.count),
         ));
     }
-    let mut rng = ChaCha20Rng::seed_from_u64(spec.seed);
-    let total = 2 * spec.count - spec.overlap;
-    let mut seen = HashSet::with_capacity(total);
-    let mut entities = Vec::with_capacity(total);
-    let mut attempts = 0usize;
-    while entities.len() < total {
-        attempts += 1;
-        if attempts > 20 * total + 1000 {
-            return Err(Error::input(
-                InputReason::TooLarge,
-                format!(
-                    "cannot generate {total} distinct {} records: the value space is too small; ask for fewer",
-                    spec.kind
-                ),
-            ));
-        }
-        let e = Entity::random(spec.kind, &mut rng)?;
-        if seen.insert(e.canonical.clone()) {
-            entities.push(e);
-        }
+    let total = (2 * spec.count - spec.overlap) as u64;
+    let max = spec.kind.max_distinct();
+    if total > max {
+        return Err(Error::input(
+            InputReason::TooLarge,
+            format!(
+                "{total} distinct {} records asked (2 × --count − --overlap), but the value space \
+                 allows at most {max}; ask for fewer, or a larger overlap",
+                spec.kind
+            ),
+        ));
     }
-    let (shared, rest) = entities.split_at(spec.overlap);
-    let (only_a, only_b) = rest.split_at(spec.count - spec.overlap);
-    // (entity, shared index) per file, shuffled.
-    let mut a: Vec<(&Entity, Option<usize>)> = shared
-        .iter()
-        .enumerate()
-        .map(|(i, e)| (e, Some(i)))
-        .chain(only_a.iter().map(|e| (e, None)))
-        .collect();
-    let mut b: Vec<(&Entity, Option<usize>)> = shared
-        .iter()
-        .enumerate()
-        .map(|(i, e)| (e, Some(i)))
-        .chain(only_b.iter().map(|e| (e, None)))
-        .collect();
-    render::shuffle(&mut a, &mut rng);
-    render::shuffle(&mut b, &mut rng);
-    let mut line_b = vec![0u64; spec.overlap];
-    for (row, (_, s)) in b.iter().enumerate() {
-        if let Some(i) = s {
-            line_b[*i] = row as u64 + 2;
-        }
-    }
-    let mut truth = Vec::with_capacity(spec.overlap);
-    for (row, (e, s)) in a.iter().enumerate() {
-        if let Some(i) = s {
-            truth.push(TruthRow {
-                canonical: e.canonical.clone(),
-                line_a: row as u64 + 2,
-                line_b: line_b[*i],
-            });
-        }
-    }
-    let a = a.iter().map(|(e, _)| e.render(&mut rng)).collect();
-    let b = b.iter().map(|(e, _)| e.render(&mut rng)).collect();
+    Ok(())
+}
+
+/// Generates two files of `spec.count` records sharing exactly `spec.overlap`, in memory
+/// ([`write_generated`] writes the same files without holding them).
+///
+/// # Errors
+/// As [`check_spec`]; [`Error::Input`] with [`InputReason::TooLarge`] if the value space
+/// runs out anyway.
+pub fn generate(spec: &GenSpec) -> Result<Dataset> {
+    check_spec(spec)?;
+    let plan = plan::Plan::new(spec)?;
+    let n = plan.len();
     Ok(Dataset {
         spec: *spec,
-        a,
-        b,
-        truth,
+        a: plan.rows(plan::Side::A, 0, n)?,
+        b: plan.rows(plan::Side::B, 0, n)?,
+        truth: plan.truth()?,
     })
 }
 
@@ -251,33 +248,78 @@ pub struct GeneratedFiles {
 }
 
 /// Writes `a.csv`, `b.csv`, `truth.csv` and `mapping.toml` into `dir` (created if missing),
+/// each atomically: the files of [`generate`], rendered in parallel and streamed to disk, so
+/// that 10^7 records per file take a few hundred MB.
+///
+/// # Errors
+/// As [`generate`]; [`Error::Io`] if the directory or a file cannot be written.
+pub fn write_generated(spec: &GenSpec, dir: &Path) -> Result<GeneratedFiles> {
+    check_spec(spec)?;
+    let plan = plan::Plan::new(spec)?;
+    let files = GeneratedFiles::in_dir(dir)?;
+    for (side, path) in [(plan::Side::A, &files.a), (plan::Side::B, &files.b)] {
+        let mut chunks = (0..plan.len())
+            .step_by(plan::CHUNK)
+            .map(|start| plan.rows(side, start, plan::CHUNK));
+        let mut failed = None;
+        let rows = std::iter::from_fn(|| match chunks.next()? {
+            Ok(rows) => Some(rows),
+            Err(e) => {
+                failed = Some(e);
+                None
+            }
+        })
+        .flatten();
+        crate::records::write_csv_atomically(path, &header(spec.kind), rows)?;
+        if let Some(e) = failed {
+            return Err(e);
+        }
+    }
+    write_truth_and_mapping(spec, &files, &plan.truth()?)?;
+    Ok(files)
+}
+
+fn header(kind: GenKind) -> Vec<String> {
+    kind.header().iter().map(|h| h.to_string()).collect()
+}
+
+impl GeneratedFiles {
+    fn in_dir(dir: &Path) -> Result<Self> {
+        std::fs::create_dir_all(dir)
+            .map_err(|e| Error::io(format!("creating {}", dir.display()), e))?;
+        Ok(GeneratedFiles {
+            a: dir.join("a.csv"),
+            b: dir.join("b.csv"),
+            truth: dir.join("truth.csv"),
+            mapping: dir.join("mapping.toml"),
+        })
+    }
+}
+
+/// Writes `a.csv`, `b.csv`, `truth.csv` and `mapping.toml` into `dir` (created if missing),
 /// each atomically.
 ///
 /// # Errors
 /// [`Error::Io`] if the directory or a file cannot be written.
 pub fn write_dataset(data: &Dataset, dir: &Path) -> Result<GeneratedFiles> {
-    std::fs::create_dir_all(dir)
-        .map_err(|e| Error::io(format!("creating {}", dir.display()), e))?;
-    let header: Vec<String> = data
-        .spec
-        .kind
-        .header()
-        .iter()
-        .map(|h| h.to_string())
-        .collect();
-    let files = GeneratedFiles {
-        a: dir.join("a.csv"),
-        b: dir.join("b.csv"),
-        truth: dir.join("truth.csv"),
-        mapping: dir.join("mapping.toml"),
-    };
+    let files = GeneratedFiles::in_dir(dir)?;
+    let header = header(data.spec.kind);
     crate::records::write_csv_atomically(&files.a, &header, data.a.iter().cloned())?;
     crate::records::write_csv_atomically(&files.b, &header, data.b.iter().cloned())?;
+    write_truth_and_mapping(&data.spec, &files, &data.truth)?;
+    Ok(files)
+}
+
+fn write_truth_and_mapping(
+    spec: &GenSpec,
+    files: &GeneratedFiles,
+    truth: &[TruthRow],
+) -> Result<()> {
     let th = ["canonical", "line_a", "line_b"].map(String::from);
     crate::records::write_csv_atomically(
         &files.truth,
         &th,
-        data.truth.iter().map(|t| {
+        truth.iter().map(|t| {
             vec![
                 t.canonical.clone(),
                 t.line_a.to_string(),
@@ -287,17 +329,21 @@ pub fn write_dataset(data: &Dataset, dir: &Path) -> Result<GeneratedFiles> {
     )?;
     let mapping = format!(
         "# blindmatch generate --kind {} --count {} --overlap {} --seed {}\nkeys = [\"{}\"]\n",
-        data.spec.kind,
-        data.spec.count,
-        data.spec.overlap,
-        data.spec.seed,
-        data.spec.kind.key()
+        spec.kind,
+        spec.count,
+        spec.overlap,
+        spec.seed,
+        spec.kind.key()
     );
+    let dir = match files.mapping.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
     let mut tmp = tempfile::NamedTempFile::new_in(dir)
         .map_err(|e| Error::io(format!("creating a temporary file in {}", dir.display()), e))?;
     std::io::Write::write_all(&mut tmp, mapping.as_bytes())
         .map_err(|e| Error::io(format!("writing {}", files.mapping.display()), e))?;
     tmp.persist(&files.mapping)
         .map_err(|e| Error::io(format!("writing {}", files.mapping.display()), e.error))?;
-    Ok(files)
+    Ok(())
 }

@@ -1,7 +1,7 @@
 //! Random entities and the varied ways they are written.
 
 use rand::RngExt;
-use rand_chacha::ChaCha20Rng;
+use rand_chacha::ChaCha8Rng;
 
 use super::pools::*;
 use super::GenKind;
@@ -23,12 +23,12 @@ pub struct Entity {
     other: Vec<String>,
 }
 
-fn pick<'a>(rng: &mut ChaCha20Rng, pool: &[&'a str]) -> &'a str {
+fn pick<'a>(rng: &mut ChaCha8Rng, pool: &[&'a str]) -> &'a str {
     pool[rng.random_range(0..pool.len())]
 }
 
 /// Fisher-Yates shuffle driven by `rng`.
-pub(crate) fn shuffle<T>(v: &mut [T], rng: &mut ChaCha20Rng) {
+pub(crate) fn shuffle<T>(v: &mut [T], rng: &mut ChaCha8Rng) {
     for i in (1..v.len()).rev() {
         let j = rng.random_range(0..=i);
         v.swap(i, j);
@@ -50,7 +50,7 @@ const MONTHS: [&str; 12] = [
     "December",
 ];
 
-fn company(rng: &mut ChaCha20Rng) -> String {
+fn company(rng: &mut ChaCha8Rng) -> String {
     let mut words = vec![pick(rng, COMPANY_WORDS)];
     if rng.random_range(0..2) == 0 {
         words.push(pick(rng, COMPANY_WORDS));
@@ -66,7 +66,20 @@ impl Entity {
     /// # Errors
     /// [`Error::Internal`](crate::Error::Internal) only if a generated value fails its own
     /// parser, which would be a bug.
-    pub(crate) fn random(kind: GenKind, rng: &mut ChaCha20Rng) -> Result<Entity> {
+    pub(crate) fn random(kind: GenKind, rng: &mut ChaCha8Rng) -> Result<Entity> {
+        Self::draw(kind, rng, true)
+    }
+
+    /// The item of the entity [`Entity::random`] would draw from `rng`, without drawing its
+    /// other columns (they are drawn after the key).
+    ///
+    /// # Errors
+    /// As [`Entity::random`].
+    pub(crate) fn random_item(kind: GenKind, rng: &mut ChaCha8Rng) -> Result<Vec<u8>> {
+        Ok(Self::draw(kind, rng, false)?.item)
+    }
+
+    fn draw(kind: GenKind, rng: &mut ChaCha8Rng, full: bool) -> Result<Entity> {
         let (key, other, kinds) = match kind {
             GenKind::Container => {
                 let owner = pick(rng, OWNER_PREFIXES);
@@ -74,13 +87,18 @@ impl Entity {
                 let (first10, check) = loop {
                     let first10 = format!("{owner}U{:06}", rng.random_range(0..1_000_000u32));
                     match crate::identifiers::container_check_value(&first10) {
-                        Some(v) if v < 10 => break (first10, v),
+                        // Serial 000000 is a placeholder (05-identifiers.md 5.2.1).
+                        Some(v) if v < 10 && !first10.ends_with("000000") => break (first10, v),
                         _ => {}
                     }
                 };
                 (
                     vec![format!("{first10}{check}")],
-                    vec![company(rng), pick(rng, HS_CODES).to_string()],
+                    if full {
+                        vec![company(rng), pick(rng, HS_CODES).to_string()]
+                    } else {
+                        Vec::new()
+                    },
                     vec![IdentifierKind::Container],
                 )
             }
@@ -94,13 +112,14 @@ impl Entity {
                     .chain([check].iter())
                     .map(|x| x.to_string())
                     .collect();
-                let name = format!("{} {}", pick(rng, VESSEL_WORDS), pick(rng, VESSEL_WORDS))
-                    .to_uppercase();
-                (
-                    vec![digits],
-                    vec![name, pick(rng, COUNTRIES).to_string()],
-                    vec![IdentifierKind::ImoShip],
-                )
+                let other = if full {
+                    let name = format!("{} {}", pick(rng, VESSEL_WORDS), pick(rng, VESSEL_WORDS))
+                        .to_uppercase();
+                    vec![name, pick(rng, COUNTRIES).to_string()]
+                } else {
+                    Vec::new()
+                };
+                (vec![digits], other, vec![IdentifierKind::ImoShip])
             }
             GenKind::Person => {
                 let name = if rng.random_range(0..8) == 0 {
@@ -121,13 +140,21 @@ impl Entity {
                 let d = rng.random_range(1..=28u32);
                 (
                     vec![name, format!("{y:04}-{m:02}-{d:02}")],
-                    vec![pick(rng, COUNTRIES).to_string()],
+                    if full {
+                        vec![pick(rng, COUNTRIES).to_string()]
+                    } else {
+                        Vec::new()
+                    },
                     vec![IdentifierKind::PersonName, IdentifierKind::DateOfBirth],
                 )
             }
             GenKind::Company => (
                 vec![company(rng)],
-                vec![pick(rng, COUNTRIES).to_string()],
+                if full {
+                    vec![pick(rng, COUNTRIES).to_string()]
+                } else {
+                    Vec::new()
+                },
                 vec![IdentifierKind::CompanyName],
             ),
         };
@@ -140,11 +167,15 @@ impl Entity {
                 })
             })
             .collect::<Result<Vec<_>>>()?;
-        let canonical = parts
-            .iter()
-            .map(|p| p.value())
-            .collect::<Vec<_>>()
-            .join(" + ");
+        let canonical = if full {
+            parts
+                .iter()
+                .map(|p| p.value())
+                .collect::<Vec<_>>()
+                .join(" + ")
+        } else {
+            String::new()
+        };
         Ok(Entity {
             kind,
             canonical,
@@ -156,7 +187,7 @@ impl Entity {
 
     /// The entity as one row, its key written in a randomly chosen realistic style that
     /// canonicalises to the same item (checked; falls back to the plain spelling otherwise).
-    pub(crate) fn render(&self, rng: &mut ChaCha20Rng) -> Vec<String> {
+    pub(crate) fn render(&self, rng: &mut ChaCha8Rng) -> Vec<String> {
         let styled: Vec<String> = self
             .key
             .iter()
@@ -186,7 +217,7 @@ impl Entity {
         Some(encode_item(&parts))
     }
 
-    fn style(&self, field: usize, v: &str, rng: &mut ChaCha20Rng) -> String {
+    fn style(&self, field: usize, v: &str, rng: &mut ChaCha8Rng) -> String {
         let style = rng.random_range(0..6);
         match (self.kind, field) {
             (GenKind::Container, _) => {

@@ -1,6 +1,6 @@
 //! IATA air waybill numbers.
 
-use super::{compact_upper, invalid};
+use super::{compact_upper, invalid, placeholder};
 use crate::error::Result;
 
 const KIND: &str = "air waybill number";
@@ -22,27 +22,34 @@ impl AirWaybill {
     /// [`InputReason::Value`](crate::error::InputReason::Value) if it is not 11 digits, the prefix is `000`, or
     /// the check digit is wrong.
     pub fn parse(input: &str) -> Result<Self> {
+        let shown = crate::error::excerpt(input);
         let s = compact_upper(input);
         if s.len() != 11 || !s.bytes().all(|b| b.is_ascii_digit()) {
             return Err(invalid(
                 KIND,
-                format!("`{input}` is not 11 digits (3-digit prefix, 7-digit serial, check digit)"),
+                format!("`{shown}` is not 11 digits (3-digit prefix, 7-digit serial, check digit)"),
             ));
         }
         if &s[..3] == "000" {
             return Err(invalid(
                 KIND,
-                format!("`{input}`: airline prefix 000 does not exist"),
+                format!("`{shown}`: airline prefix 000 does not exist"),
             ));
         }
         let serial: u32 = s[3..10]
             .parse()
-            .map_err(|_| invalid(KIND, format!("`{input}`: bad serial")))?;
+            .map_err(|_| invalid(KIND, format!("`{shown}`: bad serial")))?;
         let given = u32::from(s.as_bytes()[10] - b'0');
         if serial % 7 != given {
             return Err(invalid(
                 KIND,
-                format!("`{input}`: check digit is {given}, expected {}", serial % 7),
+                format!("`{shown}`: check digit is {given}, expected {}", serial % 7),
+            ));
+        }
+        if serial == 0 {
+            return Err(placeholder(
+                KIND,
+                format!("`{shown}`: serial number 0000000"),
             ));
         }
         Ok(AirWaybill(s))

@@ -1,6 +1,6 @@
 //! Bill of lading numbers (opaque).
 
-use super::invalid;
+use super::{invalid, placeholder};
 use crate::error::Result;
 
 /// A bill of lading number. There is no international format, so it is opaque: canonically
@@ -17,11 +17,12 @@ impl BillOfLading {
     /// [`InputReason::Value`](crate::error::InputReason::Value) if it holds a non-ASCII letter or digit, or if
     /// 0 or more than 35 letters and digits remain.
     pub fn parse(input: &str) -> Result<Self> {
+        let shown = crate::error::excerpt(input);
         const KIND: &str = "bill of lading number";
         if let Some(c) = input.chars().find(|c| c.is_alphanumeric() && !c.is_ascii()) {
             return Err(invalid(
                 KIND,
-                format!("`{input}`: `{c}` is not an ASCII letter or digit"),
+                format!("`{shown}`: `{c}` is not an ASCII letter or digit"),
             ));
         }
         let s: String = input
@@ -32,8 +33,11 @@ impl BillOfLading {
         if s.is_empty() || s.len() > 35 {
             return Err(invalid(
                 KIND,
-                format!("`{input}` must have 1 to 35 letters and digits"),
+                format!("`{shown}` must have 1 to 35 letters and digits"),
             ));
+        }
+        if s.bytes().all(|b| b == b'0') {
+            return Err(placeholder(KIND, format!("`{shown}`: only zeros")));
         }
         Ok(BillOfLading(s))
     }

@@ -1,6 +1,6 @@
 //! ISO 6346 freight container numbers.
 
-use super::{compact_upper, invalid};
+use super::{compact_upper, invalid, placeholder};
 use crate::error::Result;
 
 const KIND: &str = "container number (ISO 6346)";
@@ -39,15 +39,18 @@ impl ContainerNumber {
     /// # Errors
     /// [`Error::Input`](crate::Error::Input) with
     /// [`InputReason::Value`](crate::error::InputReason::Value) naming the problem: wrong length, owner code not three letters,
-    /// equipment category not `U`, `J` or `Z`, serial not six digits, or wrong check digit.
+    /// equipment category not `U`, `J` or `Z`, serial not six digits, or wrong check digit;
+    /// with [`InputReason::Placeholder`](crate::error::InputReason::Placeholder) for the serial
+    /// number `000000`.
     pub fn parse(input: &str) -> Result<Self> {
+        let shown = crate::error::excerpt(input);
         let s = compact_upper(input);
         let chars: Vec<char> = s.chars().collect();
         if chars.len() != 11 {
             return Err(invalid(
                 KIND,
                 format!(
-                    "`{input}` has {} characters, expected 11 (4 letters, 7 digits)",
+                    "`{shown}` has {} characters, expected 11 (4 letters, 7 digits)",
                     chars.len()
                 ),
             ));
@@ -55,14 +58,14 @@ impl ContainerNumber {
         if !chars[..3].iter().all(|c| c.is_ascii_uppercase()) {
             return Err(invalid(
                 KIND,
-                format!("`{input}`: the owner code must be 3 letters"),
+                format!("`{shown}`: the owner code must be 3 letters"),
             ));
         }
         if !matches!(chars[3], 'U' | 'J' | 'Z') {
             return Err(invalid(
                 KIND,
                 format!(
-                    "`{input}`: equipment category `{}` is not U, J or Z",
+                    "`{shown}`: equipment category `{}` is not U, J or Z",
                     chars[3]
                 ),
             ));
@@ -70,7 +73,7 @@ impl ContainerNumber {
         if !chars[4..].iter().all(char::is_ascii_digit) {
             return Err(invalid(
                 KIND,
-                format!("`{input}`: serial and check digit must be 7 digits"),
+                format!("`{shown}`: serial and check digit must be 7 digits"),
             ));
         }
         let expected = check_digit(&s[..10]).ok_or_else(|| invalid(KIND, "bad character"))?;
@@ -78,7 +81,13 @@ impl ContainerNumber {
         if given != expected {
             return Err(invalid(
                 KIND,
-                format!("`{input}`: check digit is {given}, expected {expected}"),
+                format!("`{shown}`: check digit is {given}, expected {expected}"),
+            ));
+        }
+        if &s[4..10] == "000000" {
+            return Err(placeholder(
+                KIND,
+                format!("`{shown}`: serial number 000000"),
             ));
         }
         Ok(ContainerNumber(s))

@@ -59,6 +59,7 @@ impl DateOfBirth {
     /// [`InputReason::Value`](crate::error::InputReason::Value) if the format is not one of the above, the date
     /// does not exist (`31 Feb`), or the year is out of range.
     pub fn parse(input: &str) -> Result<Self> {
+        let shown = crate::error::excerpt(input);
         let parts: Vec<&str> = input
             .split(|c: char| c.is_whitespace() || matches!(c, '-' | '/' | '.' | ','))
             .filter(|p| !p.is_empty())
@@ -75,7 +76,7 @@ impl DateOfBirth {
         let bad = || {
             invalid(
                 KIND,
-                format!("`{input}` is not a full date (use YYYY-MM-DD, DD.MM.YYYY or 11 Mar 1957)"),
+                format!("`{shown}` is not a full date (use YYYY-MM-DD, DD.MM.YYYY or 11 Mar 1957)"),
             )
         };
         let (y, m, d) = match parts.as_slice() {
@@ -121,11 +122,11 @@ impl DateOfBirth {
         if !(1850..=2100).contains(&y) {
             return Err(invalid(
                 KIND,
-                format!("`{input}`: year {y} is out of range"),
+                format!("`{shown}`: year {y} is out of range"),
             ));
         }
         let date = NaiveDate::from_ymd_opt(y as i32, m, d)
-            .ok_or_else(|| invalid(KIND, format!("`{input}`: no such date")))?;
+            .ok_or_else(|| invalid(KIND, format!("`{shown}`: no such date")))?;
         Ok(DateOfBirth(format!(
             "{:04}-{:02}-{:02}",
             date.year(),

@@ -1,6 +1,6 @@
 //! EORI numbers.
 
-use super::{compact_upper, country, invalid};
+use super::{compact_upper, country, invalid, placeholder};
 use crate::error::Result;
 
 const KIND: &str = "EORI number";
@@ -19,24 +19,31 @@ impl Eori {
     /// [`InputReason::Value`](crate::error::InputReason::Value) if the country prefix is unknown or the rest is
     /// not 1 to 15 letters and digits.
     pub fn parse(input: &str) -> Result<Self> {
+        let shown = crate::error::excerpt(input);
         let s = compact_upper(input);
         if !s.is_ascii() || s.len() < 3 || s.len() > 17 {
             return Err(invalid(
                 KIND,
-                format!("`{input}` must be a country code and 1 to 15 letters or digits"),
+                format!("`{shown}` must be a country code and 1 to 15 letters or digits"),
             ));
         }
         let (cc, rest) = s.split_at(2);
         if !(country::is_iso3166_alpha2(cc) || cc == "EL" || cc == "XI") {
             return Err(invalid(
                 KIND,
-                format!("`{input}`: `{cc}` is not a country code"),
+                format!("`{shown}`: `{cc}` is not a country code"),
             ));
         }
         if !rest.bytes().all(|b| b.is_ascii_alphanumeric()) {
             return Err(invalid(
                 KIND,
-                format!("`{input}`: only letters and digits may follow the country"),
+                format!("`{shown}`: only letters and digits may follow the country"),
+            ));
+        }
+        if rest.bytes().all(|b| b == b'0') {
+            return Err(placeholder(
+                KIND,
+                format!("`{shown}`: only zeros after the country"),
             ));
         }
         Ok(Eori(s))

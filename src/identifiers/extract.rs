@@ -13,9 +13,11 @@
 //! | `imo_ship` | contains `Vessel Registration Identification IMO`, or starts with `IMO` | the 7 digits after `IMO` |
 //! | `imo_company` | contains `Company Number IMO` or `Identification Number IMO` (OFAC's labels for company numbers) | the 7 digits after `IMO` |
 //! | `lei` | starts with `Legal Entity Number` | the next word |
-//! | `passport` | starts with `Passport` (also `Passport No.`, `Passport Number`) | up to `(` or the end |
+//! | `passport` | starts with `Passport` (also `Passport No.`, `Passport Number`, `Passport Booklet`) | up to `(`, `,`, a word that starts what follows the number (`issued`, `expires`, `and`, ... : [`PASSPORT_STOP_WORDS`]) or the end |
 //! | `date_of_birth` | starts with `DOB` | the rest of the clause |
 //! | `eori` | starts with `EORI` | the next word |
+//! | `bic` | starts with `SWIFT/BIC`, `SWIFT` or `BIC` | the next word |
+//! | `iban` | starts with `IBAN` | up to `(` or the end |
 //!
 //! Other kinds have no extractor.
 
@@ -32,6 +34,8 @@ pub fn supports(kind: IdentifierKind) -> bool {
             | IdentifierKind::Passport
             | IdentifierKind::DateOfBirth
             | IdentifierKind::Eori
+            | IdentifierKind::Bic
+            | IdentifierKind::Iban
     )
 }
 
@@ -44,7 +48,7 @@ pub fn extract(kind: IdentifierKind, text: &str) -> Result<Vec<String>> {
         return Err(Error::config(
             ConfigReason::Keys,
             format!(
-                "identifiers of kind `{kind}` cannot be extracted from free text; extractors exist for imo_ship, imo_company, lei, passport, date_of_birth and eori"
+                "identifiers of kind `{kind}` cannot be extracted from free text; extractors exist for imo_ship, imo_company, lei, passport, date_of_birth, eori, bic and iban"
             ),
         ));
     }
@@ -78,25 +82,57 @@ pub fn extract(kind: IdentifierKind, text: &str) -> Result<Vec<String>> {
                 out.extend(after_label(clause, &upper, &["EORI NUMBER", "EORI"], true))
             }
             IdentifierKind::DateOfBirth => out.extend(after_label(clause, &upper, &["DOB"], false)),
-            IdentifierKind::Passport => {
-                let rest = after_label(
-                    clause,
-                    &upper,
-                    &["PASSPORT NUMBER", "PASSPORT NO", "PASSPORT"],
-                    false,
-                );
-                out.extend(
-                    rest.map(|r| {
-                        let r = r.trim_start_matches(['.', ':', ' ']);
-                        r.split('(').next().unwrap_or("").trim().to_string()
-                    })
+            IdentifierKind::Bic => out.extend(after_label(
+                clause,
+                &upper,
+                &["SWIFT/BIC", "SWIFT", "BIC"],
+                true,
+            )),
+            IdentifierKind::Iban => out.extend(
+                after_label(clause, &upper, &["IBAN"], false)
+                    .map(|r| r.split('(').next().unwrap_or("").trim().to_string())
                     .filter(|r| !r.is_empty()),
-                );
-            }
+            ),
+            IdentifierKind::Passport => out.extend(passport(clause, &upper)),
             _ => {}
         }
     }
     Ok(out)
+}
+
+/// Words that end a passport number in a clause: what OFAC writes after it (`Passport
+/// K754050 issued 26 May 1999 expires 25 May 2004`, `Passport OR801168 and Kuwaiti National
+/// ID ...`), compared case-insensitively and without a trailing `:`.
+pub const PASSPORT_STOP_WORDS: &[&str] = &[
+    "AND", "DATE", "DATED", "EXP", "EXPIRE", "EXPIRED", "EXPIRES", "EXPIRING", "EXPIRY", "ISSUE",
+    "ISSUED", "PLACE", "VALID",
+];
+
+/// The passport number of a clause that starts with a passport label, if it has one.
+fn passport(clause: &str, upper: &str) -> Option<String> {
+    let rest = after_label(
+        clause,
+        upper,
+        &[
+            "PASSPORT BOOKLET NUMBER",
+            "PASSPORT BOOKLET NO",
+            "PASSPORT BOOKLET",
+            "PASSPORT NUMBER",
+            "PASSPORT NO",
+            "PASSPORT",
+        ],
+        false,
+    )?;
+    let rest = rest.trim_start_matches(['.', ':', ' ']);
+    let rest = rest.split(['(', ',']).next().unwrap_or("");
+    let words: Vec<&str> = rest
+        .split_whitespace()
+        .take_while(|w| {
+            let w = w.trim_end_matches(':').to_ascii_uppercase();
+            !PASSPORT_STOP_WORDS.contains(&w.as_str())
+        })
+        .collect();
+    (!words.is_empty()).then(|| words.join(" "))
 }
 
 /// Every `IMO` followed (after optional spaces or `:`) by exactly 7 digits; a longer or
@@ -146,8 +182,33 @@ mod tests {
         assert_eq!(x(IdentifierKind::ImoShip), ["9187629", "9074729"]);
         assert_eq!(x(IdentifierKind::ImoCompany), ["5283413"]);
         assert_eq!(x(IdentifierKind::Passport), ["1084010", "A123", "6067015"]);
+        let tails = "Passport G 649385 issued 08 Sep 2006 expires 17 Jul 2011; Passport Booklet \
+                     A5250088 (Pakistan); alt. Passport Booklet: A5199819 (Pakistan); Passport \
+                     issued in Sarajevo; Passport D000000483, Diplomatic (Syria); Passport \
+                     OR801168 and Kuwaiti National ID No. 281020505755; Passport No.: 0310857, \
+                     Eritrea, Issue Date 21 August 2006";
+        assert_eq!(
+            extract(IdentifierKind::Passport, tails).unwrap_or_default(),
+            [
+                "G 649385",
+                "A5250088",
+                "A5199819",
+                "D000000483",
+                "OR801168",
+                "0310857"
+            ]
+        );
         assert_eq!(x(IdentifierKind::Lei), ["253400V1H6ART1UQ0N98"]);
         assert_eq!(x(IdentifierKind::DateOfBirth), ["17 Dec 1984", "1985"]);
+        let bank = "SWIFT/BIC HAVIGB2L; alt. SWIFT/BIC KDBKKPPY; IBAN GB82 WEST 1234 5698 7654 32 (United Kingdom)";
+        assert_eq!(
+            extract(IdentifierKind::Bic, bank).unwrap_or_default(),
+            ["HAVIGB2L", "KDBKKPPY"]
+        );
+        assert_eq!(
+            extract(IdentifierKind::Iban, bank).unwrap_or_default(),
+            ["GB82 WEST 1234 5698 7654 32"]
+        );
         assert!(matches!(
             extract(IdentifierKind::Container, REMARKS),
             Err(Error::Config(crate::error::ConfigError {

@@ -2,14 +2,16 @@
 
 use crate::error::Result;
 
-use super::invalid;
+use super::{invalid, placeholder};
 
 const SHIP: &str = "IMO ship number";
 const COMPANY: &str = "IMO company number";
 
-/// Compacts, strips an optional `IMO` prefix and, after it, an optional `:`, and checks for
-/// exactly 7 digits (`protocol-spec/05-identifiers.md` 5.2).
+/// Compacts, strips an optional `IMO` prefix and, after it, an optional `:`, checks for
+/// exactly 7 digits and refuses the placeholders `0000000` .. `9999999` (one digit seven
+/// times) and `1234567` (`protocol-spec/05-identifiers.md` 5.2).
 fn seven_digits(input: &str, kind: &str) -> Result<String> {
+    let shown = crate::error::excerpt(input);
     let s = super::compact_upper(input);
     let s = match s.strip_prefix("IMO") {
         Some(rest) => rest.strip_prefix(':').unwrap_or(rest),
@@ -18,8 +20,11 @@ fn seven_digits(input: &str, kind: &str) -> Result<String> {
     if s.len() != 7 || !s.bytes().all(|b| b.is_ascii_digit()) {
         return Err(invalid(
             kind,
-            format!("`{input}` is not 7 digits (optionally after `IMO` or `IMO:`)"),
+            format!("`{shown}` is not 7 digits (optionally after `IMO` or `IMO:`)"),
         ));
+    }
+    if super::one_repeated(s) || s == "1234567" {
+        return Err(placeholder(kind, format!("`{shown}`")));
     }
     Ok(s.to_string())
 }
@@ -43,13 +48,14 @@ impl ImoShipNumber {
     /// [`Error::Input`](crate::Error::Input) with
     /// [`InputReason::Value`](crate::error::InputReason::Value) if it is not seven digits or the check digit is wrong.
     pub fn parse(input: &str) -> Result<Self> {
+        let shown = crate::error::excerpt(input);
         let s = seven_digits(input, SHIP)?;
         let d: Vec<u32> = s.bytes().map(|b| u32::from(b - b'0')).collect();
         let expected = check_digit(&d[..6]);
         if d[6] != expected {
             return Err(invalid(
                 SHIP,
-                format!("`{input}`: check digit is {}, expected {expected} (an IMO company number uses another scheme)", d[6]),
+                format!("`{shown}`: check digit is {}, expected {expected} (an IMO company number uses another scheme)", d[6]),
             ));
         }
         Ok(ImoShipNumber(s))
@@ -110,6 +116,19 @@ mod tests {
         assert!(ImoShipNumber::parse("918762").is_err());
         assert!(ImoCompanyNumber::parse("IMO 5283413").is_ok());
         assert!(ImoCompanyNumber::parse("IMO: 5283413").is_ok());
+        // Placeholders pass the check digit (0000000, 1234567) but are refused.
+        for p in ["0000000", "IMO 0000000", "1234567"] {
+            for e in [
+                ImoShipNumber::parse(p).map(|_| ()),
+                ImoCompanyNumber::parse(p).map(|_| ()),
+            ] {
+                assert!(
+                    matches!(&e, Err(crate::Error::Input(i)) if i.reason == crate::error::InputReason::Placeholder),
+                    "{p}: {e:?}"
+                );
+            }
+        }
+        assert!(ImoCompanyNumber::parse("9999999").is_err());
         // The `:` only after `IMO`, once; ASCII upper-casing only (`ı` is dotless i).
         for bad in [":9187629", "IMO::9187629", "9187629:", "ımo 9187629"] {
             assert!(ImoShipNumber::parse(bad).is_err(), "{bad}");

@@ -10,6 +10,10 @@ use crate::error::{Error, InputReason, Result};
 /// this module changes the canonical form of any input.
 pub const RULES_VERSION: u8 = 1;
 
+/// The longest input of any kind, in bytes (before canonicalisation); longer values are
+/// rejected with [`InputReason::TooLarge`] (`protocol-spec/05-identifiers.md` 5.2).
+pub const MAX_INPUT_LEN: usize = 4096;
+
 /// Every identifier kind blindmatch can match on.
 ///
 /// The names (for `--key column:kind`, mapping files and reports) are the snake-case strings
@@ -49,6 +53,10 @@ pub enum IdentifierKind {
     CompanyName,
     /// A date of birth.
     DateOfBirth,
+    /// ISO 13616 International Bank Account Number.
+    Iban,
+    /// ISO 9362 Business Identifier Code (SWIFT code).
+    Bic,
 }
 
 impl IdentifierKind {
@@ -69,6 +77,8 @@ impl IdentifierKind {
         IdentifierKind::PersonName,
         IdentifierKind::CompanyName,
         IdentifierKind::DateOfBirth,
+        IdentifierKind::Iban,
+        IdentifierKind::Bic,
     ];
 
     /// The kind's name as written in `--key column:kind` and in mapping files.
@@ -89,6 +99,8 @@ impl IdentifierKind {
             IdentifierKind::PersonName => "person_name",
             IdentifierKind::CompanyName => "company_name",
             IdentifierKind::DateOfBirth => "date_of_birth",
+            IdentifierKind::Iban => "iban",
+            IdentifierKind::Bic => "bic",
         }
     }
 
@@ -111,6 +123,8 @@ impl IdentifierKind {
             IdentifierKind::PersonName => 0x0c,
             IdentifierKind::CompanyName => 0x0d,
             IdentifierKind::DateOfBirth => 0x0e,
+            IdentifierKind::Iban => 0x0f,
+            IdentifierKind::Bic => 0x10,
         }
     }
 
@@ -119,10 +133,22 @@ impl IdentifierKind {
     /// # Errors
     /// [`Error::Input`] with [`InputReason::Value`] saying what is wrong with the value (bad
     /// length, bad character, wrong check digit, unknown country, ...), or with
-    /// [`InputReason::TooLarge`] for a raw value longer than
-    /// [`RawValue::MAX_LEN`](super::RawValue::MAX_LEN).
+    /// [`InputReason::TooLarge`] for a value longer than [`MAX_INPUT_LEN`] bytes (a raw value:
+    /// longer than [`RawValue::MAX_LEN`](super::RawValue::MAX_LEN) after trimming).
     pub fn parse(self, input: &str) -> Result<Canonical> {
         use super::*;
+        if input.len() > MAX_INPUT_LEN {
+            return Err(invalid_as(
+                InputReason::TooLarge,
+                self.name(),
+                format!(
+                    "a value of {} bytes (`{}`); no value of any kind is longer than \
+                     {MAX_INPUT_LEN} bytes",
+                    input.len(),
+                    crate::error::excerpt(input)
+                ),
+            ));
+        }
         let value = match self {
             IdentifierKind::Raw => RawValue::parse(input)?.to_string(),
             IdentifierKind::Container => ContainerNumber::parse(input)?.to_string(),
@@ -139,6 +165,8 @@ impl IdentifierKind {
             IdentifierKind::PersonName => PersonName::parse(input)?.to_string(),
             IdentifierKind::CompanyName => CompanyName::parse(input)?.to_string(),
             IdentifierKind::DateOfBirth => DateOfBirth::parse(input)?.to_string(),
+            IdentifierKind::Iban => Iban::parse(input)?.to_string(),
+            IdentifierKind::Bic => Bic::parse(input)?.to_string(),
         };
         Ok(Canonical { kind: self, value })
     }

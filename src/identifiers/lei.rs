@@ -21,9 +21,10 @@ impl Lei {
     /// [`InputReason::Value`](crate::error::InputReason::Value) on a wrong length, a character other than A-Z and
     /// 0-9, non-digit check characters, or a failed MOD 97-10 check.
     pub fn parse(input: &str) -> Result<Self> {
+        let shown = crate::error::excerpt(input);
         let s = compact_upper(input);
         if s.chars().count() != 20 {
-            return Err(invalid(KIND, format!("`{input}` is not 20 characters")));
+            return Err(invalid(KIND, format!("`{shown}` is not 20 characters")));
         }
         if !s
             .bytes()
@@ -31,19 +32,19 @@ impl Lei {
         {
             return Err(invalid(
                 KIND,
-                format!("`{input}` holds a character other than A-Z, 0-9"),
+                format!("`{shown}` holds a character other than A-Z, 0-9"),
             ));
         }
         if !s.as_bytes()[18..].iter().all(u8::is_ascii_digit) {
             return Err(invalid(
                 KIND,
-                format!("`{input}`: the last two characters must be digits"),
+                format!("`{shown}`: the last two characters must be digits"),
             ));
         }
         if mod97_10(&s) != Some(1) {
             return Err(invalid(
                 KIND,
-                format!("`{input}` fails the ISO 7064 MOD 97-10 check"),
+                format!("`{shown}` fails the ISO 7064 MOD 97-10 check"),
             ));
         }
         Ok(Lei(s))

@@ -28,6 +28,7 @@ macro_rules! text_impls {
 }
 
 mod awb;
+mod bic;
 mod bill_of_lading;
 mod check;
 mod container;
@@ -36,6 +37,7 @@ mod date;
 mod eori;
 pub mod extract;
 mod hs;
+mod iban;
 mod imo;
 mod kind;
 mod lei;
@@ -45,13 +47,15 @@ mod passport;
 mod raw;
 
 pub use awb::AirWaybill;
+pub use bic::Bic;
 pub use bill_of_lading::BillOfLading;
 pub use container::ContainerNumber;
 pub use date::DateOfBirth;
 pub use eori::Eori;
 pub use hs::HsCode;
+pub use iban::Iban;
 pub use imo::{ImoCompanyNumber, ImoShipNumber};
-pub use kind::{encode_item, item_values, Canonical, IdentifierKind, RULES_VERSION};
+pub use kind::{encode_item, item_values, Canonical, IdentifierKind, MAX_INPUT_LEN, RULES_VERSION};
 pub use lei::Lei;
 pub use locode::UnLocode;
 pub use name::{CompanyName, PersonName};
@@ -73,6 +77,25 @@ pub(crate) fn invalid(kind: &str, reason: impl std::fmt::Display) -> Error {
 /// [`InputReason::TooLarge`]).
 pub(crate) fn invalid_as(why: InputReason, kind: &str, reason: impl std::fmt::Display) -> Error {
     Error::input(why, format!("not a valid {kind}: {reason}"))
+}
+
+/// Builds the error of a well-formed value that stands for "unknown" ([`InputReason::Placeholder`],
+/// `protocol-spec/05-identifiers.md` 5.2.1).
+pub(crate) fn placeholder(kind: &str, reason: impl std::fmt::Display) -> Error {
+    invalid_as(
+        InputReason::Placeholder,
+        kind,
+        format!("{reason}: a placeholder for an unknown value, which would match every other list's placeholder"),
+    )
+}
+
+/// True when `s` is at least two characters, all the same (`0000000`, `XXXXXX`).
+pub(crate) fn one_repeated(s: &str) -> bool {
+    let mut chars = s.chars();
+    match chars.next() {
+        Some(first) => s.len() >= 2 && chars.all(|c| c == first),
+        None => false,
+    }
 }
 
 /// "Compacts" `s` (`protocol-spec/05-identifiers.md` 5.2): removes the separators people type

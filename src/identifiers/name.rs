@@ -112,9 +112,10 @@ impl PersonName {
     /// [`Error::Input`](crate::Error::Input) with
     /// [`InputReason::Value`](crate::error::InputReason::Value) if no letter or digit remains.
     pub fn parse(input: &str) -> Result<Self> {
+        let shown = crate::error::excerpt(input);
         let t = tokens(input);
         if t.is_empty() {
-            return Err(invalid("name", format!("`{input}` has no letter or digit")));
+            return Err(invalid("name", format!("`{shown}` has no letter or digit")));
         }
         Ok(PersonName(finish(t)))
     }
@@ -137,11 +138,12 @@ impl CompanyName {
     /// [`Error::Input`](crate::Error::Input) with
     /// [`InputReason::Value`](crate::error::InputReason::Value) if no letter or digit remains.
     pub fn parse(input: &str) -> Result<Self> {
+        let shown = crate::error::excerpt(input);
         let all = tokens(input);
         if all.is_empty() {
             return Err(invalid(
                 "company name",
-                format!("`{input}` has no letter or digit"),
+                format!("`{shown}` has no letter or digit"),
             ));
         }
         let kept: Vec<String> = all

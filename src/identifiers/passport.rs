@@ -1,6 +1,6 @@
 //! Passport and travel document numbers (ICAO 9303).
 
-use super::{check::icao_9303, compact_upper, invalid};
+use super::{check::icao_9303, compact_upper, invalid, placeholder};
 use crate::error::{Error, InputReason, Result};
 
 const KIND: &str = "passport number";
@@ -23,12 +23,13 @@ impl PassportNumber {
     /// [`InputReason::Value`](crate::error::InputReason::Value) if it is empty, longer than 20 characters, or
     /// holds a character outside A-Z and 0-9.
     pub fn parse(input: &str) -> Result<Self> {
+        let shown = crate::error::excerpt(input);
         let s = compact_upper(input);
         let s = s.trim_end_matches('<');
         if s.is_empty() || s.len() > 20 {
             return Err(invalid(
                 KIND,
-                format!("`{input}` must have 1 to 20 characters"),
+                format!("`{shown}` must have 1 to 20 characters"),
             ));
         }
         if let Some(c) = s
@@ -37,7 +38,13 @@ impl PassportNumber {
         {
             return Err(invalid(
                 KIND,
-                format!("`{input}`: `{c}` is outside the ICAO 9303 character set A-Z, 0-9"),
+                format!("`{shown}`: `{c}` is outside the ICAO 9303 character set A-Z, 0-9"),
+            ));
+        }
+        if super::one_repeated(s) {
+            return Err(placeholder(
+                KIND,
+                format!("`{shown}`: one character repeated"),
             ));
         }
         Ok(PassportNumber(s.to_string()))
@@ -48,6 +55,7 @@ impl PassportNumber {
     /// # Errors
     /// As [`PassportNumber::parse`], and when the check digit is not a digit or is wrong.
     pub fn parse_with_check(input: &str, check: char) -> Result<Self> {
+        let shown = crate::error::excerpt(input);
         let number = Self::parse(input)?;
         let given = check
             .to_digit(10)
@@ -60,7 +68,7 @@ impl PassportNumber {
         if given != expected {
             return Err(invalid(
                 KIND,
-                format!("`{input}`: MRZ check digit is {given}, expected {expected}"),
+                format!("`{shown}`: MRZ check digit is {given}, expected {expected}"),
             ));
         }
         Ok(number)
@@ -75,6 +83,7 @@ impl PassportNumber {
     /// (reason `Value`) when the field before the check digit is longer than the nine
     /// characters of an ICAO 9303 document-number field.
     pub fn parse_mrz_field(input: &str) -> Result<Self> {
+        let shown = crate::error::excerpt(input);
         let s = compact_upper(input);
         let mut chars = s.chars();
         let check = chars
@@ -85,7 +94,7 @@ impl PassportNumber {
             return Err(Error::input(
                 InputReason::Value,
                 format!(
-                    "not a valid {KIND}: `{input}`: an MRZ document-number field has at most 9 \
+                    "not a valid {KIND}: `{shown}`: an MRZ document-number field has at most 9 \
                      characters before its check digit"
                 ),
             ));

@@ -39,6 +39,10 @@ pub fn enumerable_domain(kind: IdentifierKind) -> Option<Domain> {
         ),
         IdentifierKind::UnLocode => (120_000, "UN/LOCODE lists about 110,000 locations"),
         IdentifierKind::DateOfBirth => (45_000, "every day of the last 120 years"),
+        IdentifierKind::Bic => (
+            200_000,
+            "the BICs in the SWIFT directory, branches included (it is published)",
+        ),
         IdentifierKind::Eori => (
             100_000_000,
             "registered operators (GB EORIs are VAT numbers with 000)",
@@ -48,6 +52,7 @@ pub fn enumerable_domain(kind: IdentifierKind) -> Option<Domain> {
         | IdentifierKind::Passport
         | IdentifierKind::PassportMrz
         | IdentifierKind::BillOfLading
+        | IdentifierKind::Iban
         | IdentifierKind::PersonName
         | IdentifierKind::CompanyName
         | IdentifierKind::Raw => return None,

@@ -2,7 +2,7 @@
 
 use std::borrow::Cow;
 
-use crate::error::{ConfigReason, Error, InputReason, Result};
+use crate::error::{excerpt, ConfigReason, Error, InputError, InputReason, Result};
 use crate::identifiers::{encode_item, extract, item_values, Canonical};
 use crate::packed::{DistinctBytes, PackedBytes};
 use crate::protocol::ItemSet;
@@ -31,6 +31,10 @@ pub struct Reject {
     pub value: String,
     /// What is wrong with it.
     pub reason: String,
+    /// What kind of problem it is: [`InputReason::Value`] (or [`InputReason::Placeholder`],
+    /// [`InputReason::TooLarge`]) for a value of the wrong form, [`InputReason::Encoding`] for
+    /// a key cell that is not valid text, [`InputReason::Csv`] for an unreadable row.
+    pub kind: InputReason,
 }
 
 /// A loaded file: its rows, the items to match, where each item came from, and what was
@@ -119,21 +123,22 @@ impl Records {
     }
 }
 
-/// Reads `spec.path` and turns each row's keys into items.
+/// Reads `spec.path` (`-`: standard input) and turns each row's keys into items.
 ///
 /// # Errors
-/// [`Error::Io`] if the file cannot be read; [`Error::Config`] with [`ConfigReason::Keys`] if
+/// [`Error::Io`] if the input cannot be read; [`Error::Config`] with [`ConfigReason::Keys`] if
 /// no key is given or a key names a column the file does not have; [`Error::Input`] with
-/// [`InputReason::Header`] (or [`InputReason::Encoding`]) for a missing or malformed header,
-/// with [`InputReason::TooLarge`] for more than 2^32 - 1 rows or items, and, with
-/// `spec.strict`, for the first unreadable row ([`InputReason::Csv`] or
-/// [`InputReason::Encoding`]) or invalid value ([`InputReason::Value`], or
-/// [`InputReason::TooLarge`] for an over-long raw value), naming the file, line, column, value
-/// and reason.
+/// [`InputReason::UnterminatedQuote`] for a quote that is never closed (at the line where it
+/// opened), with [`InputReason::Header`] (or [`InputReason::Encoding`]) for a missing or
+/// malformed header, with [`InputReason::TooLarge`] for more than 2^32 - 1 rows or items, and,
+/// with `spec.strict`, for the first unreadable row ([`InputReason::Csv`]), key cell that is
+/// not valid text ([`InputReason::Encoding`]) or invalid value ([`InputReason::Value`],
+/// [`InputReason::Placeholder`], or [`InputReason::TooLarge`] for an over-long value), naming
+/// the file, line ([`InputError::line`]), column, value and reason.
 pub fn load(spec: &InputSpec) -> Result<Records> {
     let keys = spec.effective_keys()?;
-    let path = spec.path.display().to_string();
-    let table = read_table(&spec.path, spec.resolved_format())?;
+    let path = spec.display_name();
+    let table = read_table(&spec.path, &spec.read_options())?;
     // Resolve column names once.
     let mut columns: Vec<Vec<usize>> = Vec::with_capacity(keys.len());
     for k in &keys {
@@ -143,16 +148,7 @@ pub fn load(spec: &InputSpec) -> Result<Records> {
                 .header
                 .iter()
                 .position(|h| *h == p.column)
-                .ok_or_else(|| {
-                    Error::config(
-                        ConfigReason::Keys,
-                        format!(
-                            "{path}: key `{k}` names column `{}`, but the columns are: {}",
-                            p.column,
-                            table.header.join(", ")
-                        ),
-                    )
-                })?;
+                .ok_or_else(|| missing_column(&path, spec, k, &p.column, &table.header))?;
             idx.push(i);
         }
         columns.push(idx);
@@ -190,16 +186,20 @@ pub fn load(spec: &InputSpec) -> Result<Records> {
             format!(" column `{column}`:")
         };
         // Parse errors already quote the value.
-        let shown = if reason.contains(value) {
+        let value = excerpt(value).to_string();
+        let shown = if reason.contains(&value) {
             String::new()
         } else {
             format!(" `{value}`:")
         };
-        Error::input(
-            why,
-            format!(
-                "{path}:{line}:{at}{shown} {reason} (fix the value, or run without --strict to collect invalid values in a rejects file)"
-            ),
+        Error::Input(
+            InputError::new(
+                why,
+                format!(
+                    "{path}:{line}:{at}{shown} {reason} (fix the value, or run without --strict to collect invalid values in a rejects file)"
+                ),
+            )
+            .at_line(line),
         )
     };
     let keys = rec.keys.clone();
@@ -223,6 +223,7 @@ pub fn load(spec: &InputSpec) -> Result<Records> {
                 column: String::new(),
                 value: u.text,
                 reason: u.reason,
+                kind: u.kind,
             });
         }
         for (key_index, cols) in columns.iter().enumerate() {
@@ -241,6 +242,7 @@ pub fn load(spec: &InputSpec) -> Result<Records> {
                             column,
                             value,
                             reason,
+                            kind: why,
                         });
                     }
                 }
@@ -255,6 +257,7 @@ pub fn load(spec: &InputSpec) -> Result<Records> {
                             column,
                             value,
                             reason,
+                            kind: why,
                         });
                     }
                     for parts in found {
@@ -283,6 +286,7 @@ pub fn load(spec: &InputSpec) -> Result<Records> {
             column: String::new(),
             value: u.text,
             reason: u.reason,
+            kind: u.kind,
         });
     }
     rec.summary.unique_items = rec.items.len();
@@ -305,6 +309,56 @@ pub fn load(spec: &InputSpec) -> Result<Records> {
     rec.origin_starts.push(rec.origins.len());
     rec.items.shrink_to_fit();
     Ok(rec)
+}
+
+/// The error of a key naming a column the file does not have; lists at most the first 20
+/// columns (a header may have 100,000).
+fn missing_column(
+    path: &str,
+    spec: &InputSpec,
+    key: &KeySpec,
+    column: &str,
+    header: &[String],
+) -> Error {
+    const SHOWN: usize = 20;
+    let mut columns = header
+        .iter()
+        .take(SHOWN)
+        .map(|h| excerpt(h).to_string())
+        .collect::<Vec<_>>()
+        .join(", ");
+    if header.len() > SHOWN {
+        columns.push_str(&format!(", ... ({} columns)", header.len()));
+    }
+    let hint = if !spec.header {
+        " (without a header row, columns are named by number from 1)"
+    } else if spec.resolved_format() == super::InputFormat::Lines {
+        " (the input is read as plain text, one value per line; give --format csv for CSV)"
+    } else {
+        ""
+    };
+    Error::config(
+        ConfigReason::Keys,
+        format!(
+            "{path}: key `{key}` names column `{}`, but the columns are: {columns}{hint}",
+            excerpt(column)
+        ),
+    )
+}
+
+/// The rejection of a key cell whose bytes are not valid in the file's encoding.
+fn unreadable_cell(column: &str, text: &str) -> (String, String, (InputReason, String)) {
+    (
+        column.to_string(),
+        text.to_string(),
+        (
+            InputReason::Encoding,
+            format!(
+                "not valid UTF-8 (read as `{}`); give the file's encoding with --encoding                  (latin1, windows-1252)",
+                excerpt(text)
+            ),
+        ),
+    )
 }
 
 /// Rejected values of one row and key: (column, value, (kind of problem, reason)).
@@ -330,6 +384,9 @@ fn key_values(key: &KeySpec, cols: &[usize], row: Row<'_>) -> KeyValues {
     if let [part] = parts {
         if part.extract {
             let text = row.field(cols[0]).unwrap_or_default();
+            if row.is_unreadable(cols[0]) {
+                return KeyValues::Invalid(vec![unreadable_cell(&part.column, text)]);
+            }
             let candidates = extract::extract(part.kind, text).unwrap_or_default();
             if candidates.is_empty() {
                 return KeyValues::Empty;
@@ -354,7 +411,11 @@ fn key_values(key: &KeySpec, cols: &[usize], row: Row<'_>) -> KeyValues {
     }
     let mut values = Vec::with_capacity(parts.len());
     let mut bad = Vec::new();
-    for (part, cell) in parts.iter().zip(&cells) {
+    for ((part, cell), &col) in parts.iter().zip(&cells).zip(cols) {
+        if row.is_unreadable(col) {
+            bad.push(unreadable_cell(&part.column, cell));
+            continue;
+        }
         match part.kind.parse(cell) {
             Ok(v) => values.push(v),
             Err(e) => bad.push((part.column.clone(), (*cell).to_string(), reason(e))),

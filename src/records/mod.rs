@@ -8,8 +8,11 @@
 //! After a run, [`write_matches`] writes the matched rows with all their original columns, the
 //! matched value(s) and the key(s) they matched on.
 //!
-//! Nothing is dropped silently: a value that does not parse and a row that cannot be read
-//! become a [`Reject`] (line, column, value, reason), or, with `strict`, fail the load.
+//! Nothing is dropped silently: a value that does not parse, a key cell that is not valid
+//! text in the file's [`Encoding`] and a row that cannot be read become a [`Reject`] (line,
+//! column, value, reason), or, with `strict`, fail the load; a quote that is never closed
+//! fails it always, naming the line where it opened. Other cells that are not valid text are
+//! kept, read with U+FFFD in place of the bytes that could not be read.
 //!
 //! ```
 //! use blindmatch::protocol::{memory::run_dh_psi, Mode};
@@ -43,18 +46,25 @@
 //! # }
 //! ```
 
+mod csv_syntax;
+mod delimiter;
+mod encoding;
 mod load;
 mod output;
 pub mod read;
 mod rows;
+mod source;
 mod spec;
 mod summary;
 
+pub use delimiter::Delimiter;
+pub use encoding::Encoding;
 pub use load::{load, Origin, Records, Reject};
 pub(crate) use output::write_csv_atomically;
 pub use output::{
     write_matches, write_matches_by_index, write_matches_with_columns, write_rejects, MatchSummary,
 };
 pub use rows::{Row, Rows};
+pub use source::STDIN;
 pub use spec::{InputFormat, InputSpec, KeyPart, KeySpec, Mapping};
 pub use summary::{KeySummary, Summary};

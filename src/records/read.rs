@@ -1,33 +1,34 @@
-//! Reading a file into a header and rows, with line numbers; rows that cannot be read are
+//! Reading an input into a header and rows, with line numbers; rows that cannot be read are
 //! kept as [`Unreadable`] so the caller decides whether they are rejects or errors.
 
-use std::fs::File;
-use std::io::{BufRead, BufReader};
+use std::collections::HashSet;
 use std::path::Path;
 
-use crate::error::{Error, InputReason, Result};
+use crate::error::{excerpt, Error, InputError, InputReason, Result};
 
+use super::csv_syntax::{Parser, Record};
+use super::encoding::Encoding;
 use super::rows::Rows;
+use super::source;
 use super::InputFormat;
 
-/// A row that could not be read (wrong number of fields, invalid UTF-8, broken quoting).
+/// A row that could not be read (a number of fields other than the header's).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Unreadable {
     /// Line number where the row starts.
     pub line: u64,
-    /// What was read of it, lossily decoded.
+    /// What was read of it, its fields joined by the delimiter.
     pub text: String,
     /// Why it cannot be used.
     pub reason: String,
-    /// What kind of problem it is: [`InputReason::Csv`] (field count, quoting) or
-    /// [`InputReason::Encoding`] (not UTF-8).
+    /// What kind of problem it is ([`InputReason::Csv`]).
     pub kind: InputReason,
 }
 
 /// A file's header, readable rows and unreadable rows, in file order.
 #[derive(Debug, Clone, Default)]
 pub struct Table {
-    /// Column names.
+    /// Column names (`1`, `2`, ... without a header row).
     pub header: Vec<String>,
     /// Readable rows.
     pub rows: Rows,
@@ -35,197 +36,198 @@ pub struct Table {
     pub unreadable: Vec<Unreadable>,
 }
 
-/// Reads `path` as `format` (which must not be [`InputFormat::Auto`]; resolve it first).
+/// How to read an input.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ReadOptions {
+    /// The layout ([`InputFormat::Auto`] is read as CSV; resolve it first).
+    pub format: InputFormat,
+    /// The CSV field delimiter.
+    pub delimiter: u8,
+    /// The first CSV record names the columns; without one the columns are `1`, `2`, ...
+    pub header: bool,
+    /// The text encoding.
+    pub encoding: Encoding,
+}
+
+/// Reads `path` (`-` for standard input; gzip is decompressed) as `options` say.
 ///
 /// # Errors
-/// [`Error::Io`] if the file cannot be opened or read; [`Error::Input`] with
-/// [`InputReason::Header`] if a CSV file has no header or an empty or duplicated column name,
-/// with [`InputReason::Encoding`] if its header is not UTF-8.
-pub fn read_table(path: &Path, format: InputFormat) -> Result<Table> {
-    let file = File::open(path).map_err(|e| Error::io(format!("opening {}", path.display()), e))?;
-    match format {
-        InputFormat::Lines => read_lines(path, BufReader::new(file)),
-        InputFormat::Csv | InputFormat::Auto => {
-            let tsv = path
-                .extension()
-                .is_some_and(|e| e.eq_ignore_ascii_case("tsv"));
-            let mut bytes = Vec::new();
-            std::io::Read::read_to_end(&mut BufReader::new(file), &mut bytes)
-                .map_err(|e| Error::io(format!("reading {}", path.display()), e))?;
-            read_csv(path, &bytes, if tsv { b'\t' } else { b',' })
-        }
+/// [`Error::Io`] if the input cannot be read; [`Error::Input`] with
+/// [`InputReason::UnterminatedQuote`] naming the line where a quote opens and is never closed,
+/// with [`InputReason::Header`] if a CSV header is missing or has an empty or duplicated column
+/// name, with [`InputReason::Encoding`] if the header is not valid in the encoding.
+pub fn read_table(path: &Path, options: &ReadOptions) -> Result<Table> {
+    let bytes = source::read_all(path)?;
+    let name = source::display_name(path);
+    match options.format {
+        InputFormat::Lines => Ok(read_lines(&bytes, options.encoding)),
+        InputFormat::Csv | InputFormat::Auto => read_csv(&name, &bytes, options),
     }
 }
 
-fn read_lines(path: &Path, reader: impl BufRead) -> Result<Table> {
+fn read_lines(bytes: &[u8], encoding: Encoding) -> Table {
     let mut table = Table {
         header: vec!["value".into()],
         rows: Rows::new(1),
         unreadable: Vec::new(),
     };
-    for (i, line) in reader.split(b'\n').enumerate() {
-        let line_no = i as u64 + 1;
-        let bytes =
-            line.map_err(|e| Error::io(format!("reading {} line {line_no}", path.display()), e))?;
-        let bytes = bytes.strip_suffix(b"\r").unwrap_or(&bytes);
-        let bytes = if line_no == 1 {
-            bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes)
-        } else {
-            bytes
-        };
-        match std::str::from_utf8(bytes) {
-            Ok(s) if s.trim().is_empty() => {}
-            Ok(s) => table.rows.push(line_no, [s]),
-            Err(e) => table.unreadable.push(Unreadable {
-                line: line_no,
-                text: String::from_utf8_lossy(bytes).into_owned(),
-                reason: format!("not valid UTF-8 ({e})"),
-                kind: InputReason::Encoding,
-            }),
+    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+    for (i, line) in bytes.split(|&b| b == b'\n').enumerate() {
+        let line = line.strip_suffix(b"\r").unwrap_or(line);
+        let (text, bad) = encoding.decode(line);
+        if text.trim().is_empty() {
+            continue;
+        }
+        table.rows.push(i as u64 + 1, [text.as_ref()]);
+        if bad {
+            table.rows.mark_unreadable(0);
+        }
+    }
+    table.rows.shrink_to_fit();
+    table
+}
+
+fn read_csv(name: &str, bytes: &[u8], options: &ReadOptions) -> Result<Table> {
+    let mut parser = Parser::new(bytes, options.delimiter);
+    let mut record = Record::default();
+    let mut next = |record: &mut Record| {
+        parser.next_record(record).map_err(|q| {
+            Error::Input(
+                InputError::new(
+                    InputReason::UnterminatedQuote,
+                    format!(
+                        "{name}:{}: a quoted field opens here and is never closed, so the rest \
+                         of the file would be one value; close the quote (a quote inside a \
+                         quoted field is written twice: \"\")",
+                        q.line
+                    ),
+                )
+                .at_line(q.line),
+            )
+        })
+    };
+    let mut table = Table::default();
+    let first = next(&mut record)?;
+    if !first {
+        return Err(no_header(name, options));
+    }
+    let mut pending_first_row = false;
+    if options.header {
+        table.header = header(name, &record, options.encoding)?;
+    } else {
+        table.header = (1..=record.len()).map(|i| i.to_string()).collect();
+        pending_first_row = true;
+    }
+    table.rows = Rows::new(table.header.len());
+    loop {
+        if pending_first_row {
+            pending_first_row = false;
+        } else if !next(&mut record)? {
+            break;
+        }
+        if record.len() != table.header.len() {
+            let text = record
+                .fields()
+                .map(|f| options.encoding.decode(f).0.into_owned())
+                .collect::<Vec<_>>()
+                .join(&char::from(options.delimiter).to_string());
+            table.unreadable.push(Unreadable {
+                line: record.line,
+                text,
+                reason: format!(
+                    "{} fields, but the {} has {} columns",
+                    record.len(),
+                    if options.header {
+                        "header"
+                    } else {
+                        "first row"
+                    },
+                    table.header.len()
+                ),
+                kind: InputReason::Csv,
+            });
+            continue;
+        }
+        let decoded: Vec<_> = record
+            .fields()
+            .map(|f| options.encoding.decode(f))
+            .collect();
+        table
+            .rows
+            .push(record.line, decoded.iter().map(|(text, _)| text.as_ref()));
+        for (c, _) in decoded.iter().enumerate().filter(|(_, (_, bad))| *bad) {
+            table.rows.mark_unreadable(c);
         }
     }
     table.rows.shrink_to_fit();
     Ok(table)
 }
 
-/// Line numbers from byte offsets: csv's own line counter lags behind on CRLF files, so lines
-/// are counted here from the bytes.
-struct LineCounter<'a> {
-    bytes: &'a [u8],
-    offset: usize,
-    line: u64,
+/// An input error at `line` of the file.
+fn at(reason: InputReason, line: u64, detail: String) -> Error {
+    Error::Input(InputError::new(reason, detail).at_line(line))
 }
 
-impl LineCounter<'_> {
-    /// The 1-based line of the record the reader is about to read from byte `offset`
-    /// (offsets must not decrease).
-    fn line_at(&mut self, offset: u64) -> u64 {
-        let mut offset = usize::try_from(offset)
-            .unwrap_or(usize::MAX)
-            .min(self.bytes.len());
-        // After a CRLF terminator csv stops between `\r` and `\n`, and it skips blank lines:
-        // the record starts at the next byte that ends no line.
-        while offset < self.bytes.len() && matches!(self.bytes[offset], b'\r' | b'\n') {
-            offset += 1;
-        }
-        if offset > self.offset {
-            self.line += self.bytes[self.offset..offset]
-                .iter()
-                .filter(|&&b| b == b'\n')
-                .count() as u64;
-            self.offset = offset;
-        }
-        self.line
-    }
-}
-
-fn read_csv(path: &Path, bytes: &[u8], delimiter: u8) -> Result<Table> {
-    let mut reader = csv::ReaderBuilder::new()
-        .delimiter(delimiter)
-        .has_headers(true)
-        .flexible(true)
-        .from_reader(bytes);
-    let mut lines = LineCounter {
-        bytes,
-        offset: 0,
-        line: 1,
+fn no_header(name: &str, options: &ReadOptions) -> Error {
+    let what = if options.header {
+        "the file has no header row; a CSV input starts with column names (or give --no-header)"
+    } else {
+        "the file is empty"
     };
-    let header = reader
-        .headers()
-        .map_err(|e| {
-            let reason = match e.kind() {
-                csv::ErrorKind::Utf8 { .. } => InputReason::Encoding,
-                _ => InputReason::Header,
-            };
-            Error::input(
-                reason,
-                format!("{}:1: cannot read the header: {e}", path.display()),
-            )
-        })?
-        .iter()
-        .map(|h| h.trim().to_string())
-        .collect::<Vec<_>>();
-    if header.is_empty() || header.iter().all(String::is_empty) {
-        return Err(Error::input(
+    at(InputReason::Header, 1, format!("{name}:1: {what}"))
+}
+
+/// The column names of the header record: trimmed, non-empty, distinct (checked in linear
+/// time: a header may have 100,000 columns).
+fn header(name: &str, record: &Record, encoding: Encoding) -> Result<Vec<String>> {
+    let line = record.line;
+    let mut names = Vec::with_capacity(record.len());
+    for (i, f) in record.fields().enumerate() {
+        let (text, invalid) = encoding.decode(f);
+        if invalid {
+            return Err(at(
+                InputReason::Encoding,
+                line,
+                format!(
+                    "{name}:{line}: the name of column {} is not valid UTF-8 (`{}`); give the \
+                     file's encoding with --encoding (latin1, windows-1252)",
+                    i + 1,
+                    excerpt(&text)
+                ),
+            ));
+        }
+        names.push(text.trim().to_string());
+    }
+    if names.iter().all(String::is_empty) {
+        return Err(at(
             InputReason::Header,
+            line,
             format!(
-                "{}:1: the file has no header row; a CSV input starts with column names",
-                path.display()
+                "{name}:{line}: the file has no header row; a CSV input starts with column names \
+                 (or give --no-header)"
             ),
         ));
     }
-    for (i, h) in header.iter().enumerate() {
+    let mut seen = HashSet::with_capacity(names.len());
+    for (i, h) in names.iter().enumerate() {
         if h.is_empty() {
-            return Err(Error::input(
+            return Err(at(
                 InputReason::Header,
-                format!("{}:1: column {} has no name", path.display(), i + 1),
+                line,
+                format!("{name}:{line}: column {} has no name", i + 1),
             ));
         }
-        if header[..i].contains(h) {
-            return Err(Error::input(
+        if !seen.insert(h.as_str()) {
+            return Err(at(
                 InputReason::Header,
-                format!("{}:1: column `{h}` appears twice", path.display()),
+                line,
+                format!(
+                    "{name}:{line}: column `{}` appears twice (a file without a header row \
+                     needs --no-header)",
+                    excerpt(h)
+                ),
             ));
         }
     }
-    let mut table = Table {
-        rows: Rows::new(header.len()),
-        header,
-        unreadable: Vec::new(),
-    };
-    let mut record = csv::ByteRecord::new();
-    loop {
-        // The reader's position before a record is where the record starts.
-        let line = lines.line_at(reader.position().byte());
-        match reader.read_byte_record(&mut record) {
-            Ok(false) => break,
-            Ok(true) => {
-                let text = || {
-                    record
-                        .iter()
-                        .map(|f| String::from_utf8_lossy(f).into_owned())
-                        .collect::<Vec<_>>()
-                        .join(",")
-                };
-                if record.len() != table.header.len() {
-                    table.unreadable.push(Unreadable {
-                        line,
-                        text: text(),
-                        reason: format!(
-                            "{} fields, but the header has {} columns",
-                            record.len(),
-                            table.header.len()
-                        ),
-                        kind: InputReason::Csv,
-                    });
-                    continue;
-                }
-                let fields: std::result::Result<Vec<&str>, _> =
-                    record.iter().map(std::str::from_utf8).collect();
-                match fields {
-                    Ok(fields) => table.rows.push(line, fields),
-                    Err(e) => table.unreadable.push(Unreadable {
-                        line,
-                        text: text(),
-                        reason: format!("not valid UTF-8 ({e})"),
-                        kind: InputReason::Encoding,
-                    }),
-                }
-            }
-            Err(e) => {
-                if let csv::ErrorKind::Io(_) = e.kind() {
-                    // The file was read into memory first: reading from bytes does not fail.
-                    return Err(Error::internal(format!("{}:{line}: {e}", path.display())));
-                }
-                table.unreadable.push(Unreadable {
-                    line,
-                    text: String::new(),
-                    reason: e.to_string(),
-                    kind: InputReason::Csv,
-                });
-            }
-        }
-    }
-    table.rows.shrink_to_fit();
-    Ok(table)
+    Ok(names)
 }

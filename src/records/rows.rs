@@ -11,6 +11,9 @@ pub struct Rows {
     ends: Vec<usize>,
     /// Line number where each row starts.
     lines: Vec<u64>,
+    /// Cells (`row * width + column`, ascending) whose bytes were not valid in the file's
+    /// encoding: their text holds U+FFFD where bytes could not be read.
+    unreadable: Vec<usize>,
     width: usize,
 }
 
@@ -38,6 +41,13 @@ impl Rows {
         }
         debug_assert_eq!(self.ends.len() - before, self.width, "row width");
         self.lines.push(line);
+    }
+
+    /// Marks cell `column` of the last row pushed as not readable in the file's encoding.
+    pub(crate) fn mark_unreadable(&mut self, column: usize) {
+        if let Some(row) = self.len().checked_sub(1) {
+            self.unreadable.push(row * self.width + column);
+        }
     }
 
     /// Number of rows.
@@ -68,6 +78,7 @@ impl Rows {
         self.text.shrink_to_fit();
         self.ends.shrink_to_fit();
         self.lines.shrink_to_fit();
+        self.unreadable.shrink_to_fit();
     }
 }
 
@@ -92,6 +103,17 @@ impl<'a> Row<'a> {
         let at = self.index * self.rows.width + column;
         let start = if at == 0 { 0 } else { self.rows.ends[at - 1] };
         Some(&self.rows.text[start..self.rows.ends[at]])
+    }
+
+    /// True when field `column` held bytes that are not valid in the file's encoding (its
+    /// text has U+FFFD in their place).
+    pub fn is_unreadable(&self, column: usize) -> bool {
+        column < self.rows.width
+            && self
+                .rows
+                .unreadable
+                .binary_search(&(self.index * self.rows.width + column))
+                .is_ok()
     }
 
     /// The fields, one per header column.
@@ -127,7 +149,13 @@ mod tests {
         assert_eq!(r1.line(), 5);
         assert_eq!(r1.fields().collect::<Vec<_>>(), ["", "é", "x,y"]);
         assert_eq!(r1.field(3), None);
-        assert!(rows.get(2).is_none());
-        assert_eq!(rows.iter().map(|r| r.line()).collect::<Vec<_>>(), [2, 5]);
+        assert!(!r0.is_unreadable(1));
+        rows.push(6, ["\u{FFFD}", "b", "c"]);
+        rows.mark_unreadable(0);
+        let r2 = rows.get(2).expect("row 2");
+        assert!(r2.is_unreadable(0) && !r2.is_unreadable(1));
+        assert!(!rows.get(1).expect("row 1").is_unreadable(0));
+        assert!(rows.get(3).is_none());
+        assert_eq!(rows.iter().map(|r| r.line()).collect::<Vec<_>>(), [2, 5, 6]);
     }
 }

@@ -9,11 +9,14 @@ use serde::Deserialize;
 use crate::error::{ConfigReason, Error, InputReason, Result};
 use crate::identifiers::{extract, IdentifierKind};
 
+use super::read::ReadOptions;
+use super::{source, Delimiter, Encoding};
+
 /// How the input file is laid out.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum InputFormat {
-    /// `.csv` files are CSV, `.tsv` files tab-separated CSV, anything else
-    /// [`InputFormat::Lines`] (a key naming a column other than `value` then fails with the
+    /// `.csv` files are CSV, `.tsv` files tab-separated CSV (also compressed: `.csv.gz`),
+    /// anything else, standard input included, [`InputFormat::Lines`] (a key naming a column other than `value` then fails with the
     /// list of columns, so a CSV file with another extension is never misread silently).
     #[default]
     Auto,
@@ -219,10 +222,17 @@ impl Mapping {
 /// What to read and how to turn it into items.
 #[derive(Debug, Clone)]
 pub struct InputSpec {
-    /// The file.
+    /// The file (`-` for standard input; gzip-compressed data is decompressed).
     pub path: PathBuf,
     /// Its layout.
     pub format: InputFormat,
+    /// Its text encoding.
+    pub encoding: Encoding,
+    /// The CSV field delimiter (default: tab for `.tsv`, otherwise comma).
+    pub delimiter: Option<Delimiter>,
+    /// The first CSV row names the columns. Without a header row the columns are named by
+    /// number, `1` for the first, and keys name them so (`--key 12:passport:extract`).
+    pub header: bool,
     /// Shorthand for a `raw` key on this column (`--column`), added before `keys`.
     pub column: Option<String>,
     /// The keys to match on (match on any).
@@ -237,6 +247,9 @@ impl InputSpec {
         InputSpec {
             path: path.into(),
             format: InputFormat::Auto,
+            encoding: Encoding::Utf8,
+            delimiter: None,
+            header: true,
             column: None,
             keys,
             strict: false,
@@ -246,19 +259,33 @@ impl InputSpec {
     /// The format, with [`InputFormat::Auto`] resolved from the file name.
     pub fn resolved_format(&self) -> InputFormat {
         match self.format {
-            InputFormat::Auto => {
-                let ext = self
-                    .path
-                    .extension()
-                    .and_then(|e| e.to_str())
-                    .map(str::to_ascii_lowercase);
-                match ext.as_deref() {
-                    Some("csv" | "tsv") => InputFormat::Csv,
-                    _ => InputFormat::Lines,
-                }
-            }
+            InputFormat::Auto => match source::layout_extension(&self.path).as_deref() {
+                Some("csv" | "tsv") => InputFormat::Csv,
+                _ => InputFormat::Lines,
+            },
             f => f,
         }
+    }
+
+    /// How to read the file: the resolved format, the delimiter, the header, the encoding.
+    pub fn read_options(&self) -> ReadOptions {
+        let tsv = source::layout_extension(&self.path).as_deref() == Some("tsv");
+        let delimiter = self.delimiter.unwrap_or(if tsv {
+            Delimiter::TAB
+        } else {
+            Delimiter::COMMA
+        });
+        ReadOptions {
+            format: self.resolved_format(),
+            delimiter: delimiter.byte(),
+            header: self.header,
+            encoding: self.encoding,
+        }
+    }
+
+    /// How the file is named in messages (`<stdin>` for `-`).
+    pub fn display_name(&self) -> String {
+        source::display_name(&self.path)
     }
 
     /// All keys: the `column` shorthand first, then `keys`; for a plain-text file with no key
@@ -288,7 +315,7 @@ impl InputSpec {
                     ConfigReason::Keys,
                     format!(
                         "{}: say which column(s) to match on, for example --key imo:imo_ship (or --column NAME for opaque values)",
-                        self.path.display()
+                        self.display_name()
                     ),
                 ));
             }

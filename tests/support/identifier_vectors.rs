@@ -37,12 +37,18 @@ pub const VALID: &[(&str, &str)] = &[
     ("awb", "176-1234567 5"),
     ("eori", "de 123456789012345"),
     ("hs", "8471.30.00"),
+    ("hs", "9801.00.10.00"),
     ("locode", "DE HAM"),
+    ("locode", "DE 9B0"),
     ("bill_of_lading", "maeu-123 456 789"),
     ("person_name", "Müller, Hans"),
     ("company_name", "Acme Trading Co., Ltd."),
     ("date_of_birth", "11 Mar 1957"),
     ("date_of_birth", "11.3.1957"),
+    ("iban", "IBAN GB82 WEST 1234 5698 7654 32"),
+    ("iban", "fr14 2004 1010 0505 0001 3m02 606"),
+    ("bic", "deut de ff xxx"),
+    ("bic", "DEUTDEFF500"),
 ];
 
 /// (kind, input) of each value that every implementation must reject.
@@ -61,10 +67,23 @@ pub const INVALID: &[(&str, &str)] = &[
     ("eori", "XX123"),
     ("eori", "DEßAB1"),
     ("hs", "7701.10"),
-    ("locode", "DEHA1"),
+    ("locode", "DEHA!"),
     ("date_of_birth", "1957"),
     ("date_of_birth", "1957-003-11"),
     ("person_name", " .,; "),
+    ("imo_ship", "0000000"),
+    ("imo_ship", "1234567"),
+    ("imo_company", "IMO 9999999"),
+    ("container", "MSCU0000007"),
+    ("awb", "17600000000"),
+    ("passport", "XXXXXXXX"),
+    ("eori", "DE000000000"),
+    ("bill_of_lading", "0000-0000"),
+    ("iban", "GB82WEST12345698765433"),
+    ("iban", "GB82WEST1234569876543"),
+    ("iban", "GB99WEST12345698765432"),
+    ("bic", "DEUTXXFF"),
+    ("bic", "DEUTDEFF5"),
 ];
 
 fn kind(name: &str) -> IdentifierKind {
