@@ -451,3 +451,50 @@ fn a_third_party_recomputes_the_transcript_from_the_log_and_the_receipt_names_th
     }
     assert_eq!(ra.outcome.session_id, rb.outcome.session_id);
 }
+
+/// Issue 18's enumeration limit at admission: the element budget is cumulative per peer and
+/// identifier kind, counted on what the peer announces, so a sequence of sessions that
+/// together would let the peer test more values than the policy allows is refused at
+/// admission, before any element, naming the rule.
+#[test]
+fn a_cumulative_sequence_of_sessions_beyond_the_element_budget_is_refused_at_admission() {
+    let text = "version = 2\nname = \"element budget\"\nmodes = [\"intersection\"]\n\
+                identifier_kinds = [\"raw\"]\nmin_set_size = 1\nmax_set_size = 100\n\
+                revealable_columns = []\nmax_sessions_per_peer_per_day = 100\n\
+                max_elements_per_peer = 100\ncardinality_before_reveal = false\n\
+                output_retention_days = 1\n";
+    let t = two(Policy::parse(text, "budget.toml").unwrap());
+    let run = |t: &Two| {
+        session(
+            t,
+            spec(
+                SessionMode::Intersection,
+                ProtocolChoice::Dh,
+                items("a", 55, 5),
+            ),
+            spec(
+                SessionMode::Intersection,
+                ProtocolChoice::Dh,
+                items("b", 30, 5),
+            ),
+        )
+    };
+    // 60 elements from A: within B's budget of 100 for A.
+    let (ra, rb) = run(&t);
+    assert!(ra.is_ok() && rb.is_ok(), "{ra:?} {rb:?}");
+    // 60 more would make 120: B refuses at admission, and both sides name the rule.
+    let (ra, rb) = run(&t);
+    assert!(
+        matches!(&rb, Err(Error::PolicyRefused(r)) if r.rule == PolicyRule::MaxElementsPerPeer),
+        "{rb:?}"
+    );
+    assert!(
+        matches!(&ra, Err(Error::PolicyRefused(r)) if r.rule == PolicyRule::MaxElementsPerPeer)
+    );
+    let b_kinds = kinds(&t.b_log, t.keys.1);
+    assert_eq!(b_kinds.last().map(String::as_str), Some("session_refused"));
+    // The initiator learned something in both runs; the responder (B) learned nothing, so A
+    // charged nothing to B's budget: A's own state has no elements for B.
+    let state = std::fs::read_to_string(t.a_log.with_file_name("budget.json")).unwrap();
+    assert!(!state.contains("\"elements\""), "{state}");
+}
