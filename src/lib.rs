@@ -91,6 +91,7 @@ pub mod group;
 pub mod identifiers;
 pub mod identity;
 pub mod index;
+mod lock;
 pub mod oprf;
 pub mod packed;
 pub mod policy;

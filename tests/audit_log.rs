@@ -382,3 +382,38 @@ mod props {
         }
     }
 }
+
+/// Issue 13 item 14: two writers of one agency (a `serve` and a `match` on one identity) share
+/// a log: each append takes the lock for itself, picks up what the other appended, and the
+/// result is one valid chain with every entry once, in order.
+#[test]
+fn two_writers_of_one_agency_append_to_one_valid_chain() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let path = dir.path().join("audit.jsonl");
+    let a = AuditLog::open(&path, key(1)).expect("first writer");
+    let b = AuditLog::open(&path, key(1)).expect("a second writer opens the same log at once");
+    for n in 0..6u8 {
+        let w = if n % 3 == 0 { &b } else { &a };
+        let e = w.session_started(&info(n)).expect("append");
+        assert_eq!(e.seq, u64::from(n));
+    }
+    // Concurrent appends from two threads, as two processes would.
+    std::thread::scope(|s| {
+        for w in [&a, &b] {
+            s.spawn(move || {
+                for n in 0..10u8 {
+                    w.session_aborted(&info(n), "stopped").expect("append");
+                }
+            });
+        }
+    });
+    let report = audit::verify(&path, &[key(1).verifying_key()]).expect("verify");
+    assert!(report.problem().is_none(), "{}", report.summary());
+    assert_eq!(report.entries.len(), 26);
+    for (i, e) in report.entries.iter().enumerate() {
+        assert_eq!(e.seq, i as u64);
+    }
+    // A writer under another key cannot follow entries it cannot verify.
+    let c = AuditLog::open(&path, key(2));
+    assert!(c.is_err(), "opening under another key is refused");
+}

@@ -22,12 +22,10 @@
 //! # Ok(()) }
 //! ```
 
-mod lock;
 mod performer;
 mod run;
 
 use std::collections::BTreeSet;
-use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
@@ -44,9 +42,6 @@ use crate::transport::verifier::PeerAuth;
 
 pub use performer::OutputSink;
 pub use run::{RunOptions, NO_OUTPUT};
-
-/// How long opening the audit log waits for another process holding it.
-pub const LOG_LOCK_WAIT: Duration = Duration::from_secs(120);
 
 /// How long an admission waits for another process holding the budget state.
 pub const BUDGET_LOCK_WAIT: Duration = Duration::from_secs(10);
@@ -153,8 +148,6 @@ struct Inner {
     log: AuditLog,
     budget_state: PathBuf,
     commitment_key: crate::audit::CommitmentKey,
-    /// Held for the life of the agency: the exclusive lock on the audit log.
-    _log_lock: File,
 }
 
 /// One agency: identity, policy, audit log and budget, shared by its concurrent sessions
@@ -175,13 +168,14 @@ impl std::fmt::Debug for Agency {
 }
 
 impl Agency {
-    /// Opens the agency: takes the exclusive lock on the audit log (waiting up to
-    /// [`LOG_LOCK_WAIT`] for another process), verifies the existing log under the identity's
-    /// key, and checks the policy is within the engine's limits.
+    /// Opens the agency: verifies the existing audit log under the identity's key, loads (or
+    /// creates) the output commitment key, and checks the policy is within the engine's
+    /// limits. Other processes of the same agency (a `serve` and a `match`) may open the same
+    /// files: each append and each admission takes the file's lock only for its own
+    /// read-modify-write.
     ///
     /// # Errors
-    /// [`Error::Config`] ([`ConfigReason::Busy`]) if another process holds the log,
-    /// ([`ConfigReason::Policy`]) for a policy above the engine's limits;
+    /// [`Error::Config`] ([`ConfigReason::Policy`]) for a policy above the engine's limits;
     /// [`Error::Audit`] if the existing log fails verification; [`Error::Io`].
     pub fn open(
         identity: Identity,
@@ -198,8 +192,6 @@ impl Agency {
                 ),
             ));
         }
-        let lock = lock::open_lock(&files.audit_log)?;
-        lock::lock_exclusive(&lock, &files.audit_log, LOG_LOCK_WAIT)?;
         let log = AuditLog::open(&files.audit_log, identity.signing_key.clone())?;
         let commitment_key = crate::audit::CommitmentKey::load_or_create(&files.commitment_key)?;
         Ok(Agency {
@@ -211,7 +203,6 @@ impl Agency {
                 log,
                 budget_state: files.budget_state.clone(),
                 commitment_key,
-                _log_lock: lock,
             }),
         })
     }

@@ -12,7 +12,8 @@ use crate::session::SessionMode;
 use crate::session::{AdmissionRequest, BodyOutput, Completion, Effect, OutputRecord};
 use crate::transport::machine::Perform;
 
-use super::{lock, policy_kinds, Agency, BUDGET_LOCK_WAIT};
+use super::{policy_kinds, Agency, BUDGET_LOCK_WAIT};
+use crate::lock;
 
 /// Where a session's result goes once both receipts are exchanged: a CSV file, a database, a
 /// channel. The agency logs the record it returns (location and SHA3-256 of what was written).

@@ -1,9 +1,15 @@
 //! [`AuditLog`]: appending signed, chained entries, fsynced, with an atomically replaced head.
+//!
+//! Several processes of one agency may append to one log (a `serve` and a `match` on one
+//! identity): each append takes the exclusive lock `LOG.lock` for its own read-modify-write
+//! only, reads the entries other processes appended since (checking each one's sequence number,
+//! chain link and signature under our key), and then appends after them.
 
 use std::fs::{File, OpenOptions};
-use std::io::Write;
+use std::io::{Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
+use std::time::Duration;
 
 use ed25519_dalek::ed25519::signature::Signer;
 use ed25519_dalek::SigningKey;
@@ -24,9 +30,14 @@ pub struct AuditLog {
 
 struct State {
     file: File,
+    /// The log's length in bytes after the last entry we know of.
+    len: u64,
     next_seq: u64,
     last_hash: [u8; 32],
 }
+
+/// How long an append waits for another process's append to finish.
+pub const APPEND_LOCK_WAIT: Duration = Duration::from_secs(30);
 
 impl std::fmt::Debug for AuditLog {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -54,6 +65,8 @@ impl AuditLog {
     /// [`AuditProblem::HeadMismatch`]), with the log's path and advice; [`Error::Io`] if it
     /// cannot be read or created.
     pub fn open(path: &Path, key: SigningKey) -> Result<AuditLog> {
+        let lock = crate::lock::open_lock(path)?;
+        crate::lock::lock_exclusive(&lock, path, APPEND_LOCK_WAIT)?;
         let (next_seq, last_hash) = if path.exists() {
             let report = verify(path, &[key.verifying_key()])?;
             if let Some(problem) = report.problem() {
@@ -69,13 +82,19 @@ impl AuditLog {
         let file = OpenOptions::new()
             .create(true)
             .append(true)
+            .read(true)
             .open(path)
             .map_err(|e| audit(&format!("opening audit log {}", path.display()), e))?;
+        let len = file
+            .metadata()
+            .map_err(|e| audit(&format!("reading audit log {}", path.display()), e))?
+            .len();
         let log = AuditLog {
             path: path.to_owned(),
             key,
             state: Mutex::new(State {
                 file,
+                len,
                 next_seq,
                 last_hash,
             }),
@@ -177,6 +196,9 @@ impl AuditLog {
                 self.path.display()
             ))
         })?;
+        let lock = crate::lock::open_lock(&self.path)?;
+        crate::lock::lock_exclusive(&lock, &self.path, APPEND_LOCK_WAIT)?;
+        self.catch_up(&mut st)?;
         let entry = Entry {
             seq: st.next_seq,
             time: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
@@ -197,11 +219,80 @@ impl AuditLog {
         let ctx = format!("appending to audit log {}", self.path.display());
         st.file.write_all(&bytes).map_err(|e| audit(&ctx, e))?;
         st.file.sync_data().map_err(|e| audit(&ctx, e))?;
+        st.len += bytes.len() as u64;
         st.next_seq += 1;
         st.last_hash = hash;
         let n = st.next_seq;
         self.write_head(n, &hash)?;
+        drop(lock);
         Ok(entry)
+    }
+
+    /// Reads the entries another process appended since our last append (we hold the log's
+    /// lock) and moves our chain head after them, checking that each one follows the chain
+    /// and is signed by our key.
+    fn catch_up(&self, st: &mut State) -> Result<()> {
+        let ctx = format!("reading audit log {}", self.path.display());
+        let len = st.file.metadata().map_err(|e| audit(&ctx, e))?.len();
+        if len == st.len {
+            return Ok(());
+        }
+        let damaged = |problem: AuditProblem| {
+            Error::Audit(AuditError::new(problem).at(&self.path).advising(
+                "another writer left the log in a state we cannot append to (run `blindmatch \
+                 audit verify`)",
+            ))
+        };
+        if len < st.len {
+            // Shorter than what we wrote: count what is left, for the message.
+            let lines = std::fs::read(&self.path)
+                .map(|b| b.iter().filter(|&&c| c == b'\n').count() as u64)
+                .unwrap_or(0);
+            return Err(damaged(AuditProblem::Truncated {
+                head: st.next_seq,
+                log: lines,
+            }));
+        }
+        let mut tail = Vec::with_capacity((len - st.len) as usize);
+        st.file
+            .seek(SeekFrom::Start(st.len))
+            .and_then(|_| (&st.file).take(len - st.len).read_to_end(&mut tail))
+            .map_err(|e| audit(&ctx, e))?;
+        let Some(complete) = tail.iter().rposition(|&b| b == b'\n') else {
+            return Err(damaged(AuditProblem::Torn {
+                index: st.next_seq as usize,
+            }));
+        };
+        let key = self.key.verifying_key();
+        for line in tail[..complete].split(|&b| b == b'\n') {
+            let index = st.next_seq as usize;
+            let parsed: Line = serde_json::from_slice(line)
+                .map_err(|_| damaged(AuditProblem::Edited { index }))?;
+            if parsed.entry.seq != st.next_seq {
+                return Err(damaged(AuditProblem::Sequence { index }));
+            }
+            if parsed.entry.prev != hex::encode(st.last_hash) {
+                return Err(damaged(AuditProblem::Chain { index }));
+            }
+            let entry_json = serde_json::to_vec(&parsed.entry)
+                .map_err(|_| damaged(AuditProblem::Edited { index }))?;
+            let sig = hex::decode(&parsed.sig)
+                .ok()
+                .and_then(|b| ed25519_dalek::Signature::from_slice(&b).ok())
+                .ok_or_else(|| damaged(AuditProblem::BadSignature { index }))?;
+            key.verify_strict(&entry_message(&entry_json), &sig)
+                .map_err(|_| damaged(AuditProblem::BadSignature { index }))?;
+            st.last_hash = chain_hash(line);
+            st.next_seq += 1;
+        }
+        if complete + 1 != tail.len() {
+            return Err(damaged(AuditProblem::Torn {
+                index: st.next_seq as usize,
+            }));
+        }
+        st.len = len;
+        st.file.seek(SeekFrom::End(0)).map_err(|e| audit(&ctx, e))?;
+        Ok(())
     }
 
     fn write_head(&self, entries: u64, last: &[u8; 32]) -> Result<()> {

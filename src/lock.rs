@@ -1,6 +1,7 @@
 //! Advisory file locks (`flock`, through [`std::fs::File::try_lock`]) next to the files they
-//! guard: `PATH.lock`. The operating system drops a lock when its process dies, so a crash
-//! never leaves a stale one.
+//! guard: `PATH.lock`, held only for one short read-modify-write (one audit append, one budget
+//! admission), so several processes share a log or a budget state. The operating system drops
+//! a lock when its process dies, so a crash never leaves a stale one.
 
 use std::fs::{File, OpenOptions, TryLockError};
 use std::path::{Path, PathBuf};
