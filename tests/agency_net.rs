@@ -495,6 +495,36 @@ fn a_cumulative_sequence_of_sessions_beyond_the_element_budget_is_refused_at_adm
     assert_eq!(b_kinds.last().map(String::as_str), Some("session_refused"));
     // The initiator learned something in both runs; the responder (B) learned nothing, so A
     // charged nothing to B's budget: A's own state has no elements for B.
-    let state = std::fs::read_to_string(t.a_log.with_file_name("budget.json")).unwrap();
-    assert!(!state.contains("\"elements\""), "{state}");
+    let now = chrono::Utc::now().timestamp();
+    let p = Policy::parse(text, "budget.toml").unwrap();
+    let b_payer = format!("cert:{}", t.b.identity().fingerprint);
+    let a_store =
+        blindmatch::budget::BudgetStore::open(&t.a_log.with_file_name("budget.json")).unwrap();
+    assert_eq!(a_store.elements_in_window(&p, &b_payer, "raw", now), 0);
+    assert_eq!(a_store.sessions_in_window(&b_payer, now), 2);
+    // B charged A's 60 announced elements once: the refused run recorded nothing.
+    let a_payer = format!("cert:{}", t.a.identity().fingerprint);
+    let b_store =
+        blindmatch::budget::BudgetStore::open(&t.b_log.with_file_name("budget.json")).unwrap();
+    assert_eq!(b_store.elements_in_window(&p, &a_payer, "raw", now), 60);
+}
+
+/// A payload longer than the policy's fixed `payload_len` is refused before connecting (rule
+/// `payload_len`), not after every admission.
+#[test]
+fn a_payload_longer_than_the_policy_length_is_refused_before_connecting() {
+    let t = two(policy(false)); // payload_len = 256
+    let items = items("b", 3, 0);
+    let payloads: Vec<Vec<u8>> = (0..items.input_len())
+        .map(|i| format!("{{\"voyage\":\"{}\"}}", "W".repeat(250 + i)).into_bytes())
+        .collect();
+    let mut spec =
+        spec(SessionMode::Labeled, ProtocolChoice::Auto, items).with_sender(SenderSource::Fresh {
+            payloads: Some(Arc::new(payloads)),
+            columns: vec!["voyage".into()],
+        });
+    match t.b.prepare(Role::Responder, &mut spec) {
+        Err(Error::PolicyRefused(r)) => assert_eq!(r.rule, PolicyRule::PayloadLen),
+        other => panic!("expected a payload_len refusal, got {other:?}"),
+    }
 }

@@ -294,7 +294,7 @@ fn receipts_round_trip_and_reject_tampering() {
         );
     }
     assert!(matches!(
-        SessionReceipt::decode(&bytes[..187]),
+        SessionReceipt::decode(&bytes[..blindmatch::audit::RECEIPT_LEN - 1]),
         Err(Error::PeerMisbehaved(PeerMisbehaved::BadReceipt(
             ReceiptProblem::Malformed
         )))
@@ -416,4 +416,54 @@ fn two_writers_of_one_agency_append_to_one_valid_chain() {
     // A writer under another key cannot follow entries it cannot verify.
     let c = AuditLog::open(&path, key(2));
     assert!(c.is_err(), "opening under another key is refused");
+}
+
+/// The receipt's bytes sit where `protocol-spec/06-policy-and-audit.md` section 5 puts them,
+/// so an implementation written from the spec reads the same fields.
+#[test]
+fn receipt_fields_sit_at_the_spec_offsets() {
+    use blindmatch::audit::ReceiptTerms;
+    use blindmatch::identity::Fingerprint;
+    use blindmatch::oprf::Suite;
+    use blindmatch::session::{Protocol, SessionMode};
+    let body = ReceiptBody {
+        session_id: [0x11; 32],
+        transcript_hash: [0x22; 32],
+        role: blindmatch::protocol::Role::Responder,
+        terms: ReceiptTerms {
+            protocol: Protocol::Oprf,
+            mode: SessionMode::Labeled,
+            suite: Some(Suite::default()),
+            policy_digest: [0x33; 32],
+            initiator: Fingerprint([0x44; 32]),
+            responder: Fingerprint([0x55; 32]),
+        },
+        initiator_count: 0x0102_0304_0506_0708,
+        responder_count: 0x1112_1314_1516_1718,
+        outcome: ReceiptOutcome::Aborted,
+        time: -2,
+    };
+    let k = key(9);
+    let bytes = SessionReceipt::sign(&body, &k).encode();
+    assert_eq!(bytes.len(), 287);
+    assert_eq!(bytes[0..2], [0, 2]);
+    assert_eq!(bytes[2..34], [0x11; 32]);
+    assert_eq!(bytes[34..66], [0x22; 32]);
+    assert_eq!(&bytes[66..98], k.verifying_key().as_bytes());
+    assert_eq!(bytes[98..102], [1, 2, 4, Suite::default().code()]);
+    assert_eq!(bytes[102..134], [0x33; 32]);
+    assert_eq!(bytes[134..166], [0x44; 32]);
+    assert_eq!(bytes[166..198], [0x55; 32]);
+    assert_eq!(bytes[198..206], 0x0102_0304_0506_0708u64.to_be_bytes());
+    assert_eq!(bytes[206..214], 0x1112_1314_1516_1718u64.to_be_bytes());
+    assert_eq!(bytes[214], 1);
+    assert_eq!(bytes[215..223], (-2i64).to_be_bytes());
+    // The signature covers lp8(SESSION_RECEIPT) || the 223 bytes before it.
+    let mut msg = vec![blindmatch::dst::SESSION_RECEIPT.len() as u8];
+    msg.extend_from_slice(blindmatch::dst::SESSION_RECEIPT);
+    msg.extend_from_slice(&bytes[..223]);
+    let sig = ed25519_dalek::Signature::from_slice(&bytes[223..]).expect("64 bytes");
+    k.verifying_key()
+        .verify_strict(&msg, &sig)
+        .expect("the spec's signed message");
 }

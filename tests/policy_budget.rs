@@ -126,7 +126,7 @@ fn budgets_follow_the_agency_across_certificates() {
     let mut store = BudgetStore::open(&dir.path().join("budget.json")).expect("open");
     let under = |fp: &str| {
         Charge::new(
-            Charge::payers_of(fp, "Agency B"),
+            Charge::payers_of(fp, Some("Agency  B")),
             vec!["imo_ship".into()],
             40_000,
         )
@@ -141,9 +141,17 @@ fn budgets_follow_the_agency_across_certificates() {
         .expect_err("same agency");
     assert_eq!(refusal_rule(&e), Some(PolicyRule::MaxElementsPerPeer));
     assert_eq!(
-        store.elements_in_window(&policy, "agency:Agency B", "imo_ship", T0 + 2),
+        store.elements_in_window(&policy, "agency:agency b", "imo_ship", T0 + 2),
         80_000
     );
+    // The refusal recorded nothing for the third certificate.
+    assert_eq!(store.sessions_in_window("cert:cc", T0 + 2), 0);
+    assert_eq!(
+        store.elements_in_window(&policy, "cert:cc", "imo_ship", T0 + 2),
+        0
+    );
+    // A pinned certificate's self-chosen name pays nothing under that name.
+    assert_eq!(Charge::payers_of("dd", None), ["cert:dd"]);
 }
 
 #[test]

@@ -468,7 +468,8 @@ fn a_policy_exposing_too_much_of_an_enumerable_domain_is_refused() {
         .replace("element_window_days = 30", "element_window_days = 10");
     assert_eq!(reason(&few), None);
     // Under key reuse, a receiver's evaluations over the key's life count: 80,000 per
-    // 30 days over 90 days is 240,000 (26.7 %) with a cap that high.
+    // 30 days over a 90-day key, which serves through both ends and so touches 4 windows, is
+    // 320,000 (35.6 %) with a cap that high.
     let reuse = EXAMPLE.replace(
         "output_retention_days = 90",
         "output_retention_days = 90\nallow_key_reuse = true\n\
@@ -487,4 +488,36 @@ fn a_policy_exposing_too_much_of_an_enumerable_domain_is_refused() {
         .find(|e| e.kind.name() == "imo_ship")
         .expect("imo_ship is enumerable");
     assert_eq!((imo.per_window, imo.per_key), (80_000, Some(90_000)));
+    // Exactly at the limit passes; one element over is refused (no rounding).
+    let at = EXAMPLE.replace(
+        "max_elements_per_peer = 80_000",
+        "max_elements_per_peer = 90_000",
+    );
+    assert_eq!(reason(&at), None);
+    let over_by_one = EXAMPLE.replace(
+        "max_elements_per_peer = 80_000",
+        "max_elements_per_peer = 90_001",
+    );
+    assert_eq!(reason(&over_by_one), Some(ConfigReason::DomainExposure));
+    // Without a cap, the 4 windows of a 90-day key are counted.
+    let uncapped = Policy::parse(
+        &EXAMPLE
+            .replace(
+                "output_retention_days = 90",
+                "output_retention_days = 90\nallow_key_reuse = true\n\
+                 max_evaluations_per_receiver_per_key = 1_000_000",
+            )
+            .replace(
+                "max_domain_share_percent = 10",
+                "max_domain_share_percent = 100",
+            ),
+        "u",
+    )
+    .expect("share 100 accepts it");
+    let imo = uncapped
+        .exposure()
+        .into_iter()
+        .find(|e| e.kind.name() == "imo_ship")
+        .expect("imo_ship");
+    assert_eq!(imo.per_key, Some(320_000));
 }

@@ -356,6 +356,27 @@ impl Agency {
         }
         spec.input.allowed_columns = policy.revealable_columns().clone();
         spec.input.payload_len = policy.payload_len().map(|l| l as usize);
+        if let (SessionMode::Labeled, Some(fixed), Some(sender)) =
+            (spec.mode, spec.input.payload_len, &spec.input.sender)
+        {
+            // Refused before connecting: a payload the fixed length cannot hold would abort
+            // every session after admission.
+            let longest = match sender {
+                SenderSource::Index { set, .. } => set.max_payload_len(),
+                SenderSource::Fresh { payloads, .. } => payloads
+                    .as_ref()
+                    .map_or(0, |p| p.iter().map(Vec::len).max().unwrap_or(0)),
+            };
+            if longest > fixed {
+                return Err(Error::refused(
+                    PolicyRule::PayloadLen,
+                    format!(
+                        "a payload of {longest} bytes does not fit the policy's payload_len of \
+                         {fixed} bytes"
+                    ),
+                ));
+            }
+        }
         let own_count = match (policy.padding_bound(), spec.pad_to) {
             (None, None) => own_unique,
             (None, Some(p)) => p,

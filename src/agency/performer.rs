@@ -7,6 +7,7 @@ use std::sync::Arc;
 use crate::audit::{Event, SessionReceipt};
 use crate::budget::{self, BudgetStore, Charge};
 use crate::error::Result;
+use crate::identity::Fingerprint;
 use crate::protocol::Role;
 use crate::session::SessionMode;
 use crate::session::{AdmissionRequest, BodyOutput, Completion, Effect, OutputRecord};
@@ -16,7 +17,8 @@ use super::{policy_kinds, Agency, BUDGET_LOCK_WAIT};
 use crate::lock;
 
 /// Where a session's result goes once both receipts are exchanged: a CSV file, a database, a
-/// channel. The agency logs the record it returns (location and SHA3-256 of what was written).
+/// channel. The agency logs the record it returns: the location and a keyed commitment to the
+/// SHA3-256 of what was written ([`crate::audit::CommitmentKey`]).
 pub trait OutputSink: Send + Sync + 'static {
     /// Writes what we learned in session `session_id`; `None` when there is nothing to write
     /// (for example the responder of an intersection session).
@@ -40,6 +42,13 @@ pub(crate) struct AgencyPerformer {
 }
 
 impl AgencyPerformer {
+    /// Who pays for a session with this peer: its certificate, and its agency name only when
+    /// the certificate chained to a configured CA (a pinned certificate's name is self-chosen).
+    fn payers(&self, fp: &Fingerprint, name: &str) -> Vec<String> {
+        let pinned = self.agency.peers().pinned.iter().any(|p| p == fp);
+        Charge::payers_of(&fp.to_string(), (!pinned).then_some(name))
+    }
+
     fn with_budget<T>(&self, f: impl FnOnce(&mut BudgetStore) -> Result<T>) -> Result<T> {
         let path = &self.agency.inner.budget_state;
         let lock = lock::open_lock(path)?;
@@ -71,7 +80,7 @@ impl AgencyPerformer {
             0
         };
         let mut charge = Charge::new(
-            Charge::payers_of(&req.peer.fingerprint.to_string(), &req.peer.name),
+            self.payers(&req.peer.fingerprint, &req.peer.name),
             kinds,
             elements,
         );
@@ -85,9 +94,13 @@ impl AgencyPerformer {
 
     fn log(&self, event: Event) -> Result<()> {
         let cardinality_with = match &event {
-            Event::SessionEnded { session, .. } if session.mode == "cardinality" => Some(
-                Charge::payers_of(&session.peer_fingerprint, &session.peer_agency),
-            ),
+            Event::SessionEnded { session, .. } if session.mode == "cardinality" => {
+                let fp = session.peer_fingerprint.parse::<Fingerprint>().ok();
+                Some(match fp {
+                    Some(fp) => self.payers(&fp, &session.peer_agency),
+                    None => vec![format!("cert:{}", session.peer_fingerprint)],
+                })
+            }
             _ => None,
         };
         self.agency.inner.log.append(event)?;

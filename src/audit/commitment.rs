@@ -79,8 +79,12 @@ impl CommitmentKey {
             return CommitmentKey::load(path);
         }
         let key = CommitmentKey::random(&mut rand_core::UnwrapErr(rand::rngs::SysRng));
-        key.save(path)?;
-        Ok(key)
+        match key.save(path) {
+            Ok(()) => Ok(key),
+            // Another process of the agency created it first: use that one.
+            Err(_) if path.exists() => CommitmentKey::load(path),
+            Err(e) => Err(e),
+        }
     }
 
     /// Writes the key as hex to a new file at `path` (refusing to overwrite one).

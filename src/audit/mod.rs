@@ -50,7 +50,8 @@ pub use verify::{verify, verify_bytes, HeadStatus, Report};
 
 use sha3::{Digest, Sha3_256};
 
-/// Plain SHA3-256 of a file's bytes, as logged in [`Outcome::output_sha3_256`] (hex). This is a
+/// Plain SHA3-256 of a file's bytes (hex): what [`CommitmentKey::commit_hex`] commits to, and
+/// what entries written before commitments logged in [`Outcome::output_sha3_256`]. It is a
 /// file fingerprint for standard tools, not a protocol hash, so it carries no tag.
 ///
 /// # Errors

@@ -86,12 +86,21 @@ impl Charge {
         self
     }
 
-    /// The payers for a peer with this certificate fingerprint (hex) and agency name (the
-    /// certificate's common name, empty if none).
-    pub fn payers_of(fingerprint: &str, agency: &str) -> Vec<String> {
+    /// The payers for a peer with this certificate fingerprint (hex) and, when a configured
+    /// CA vouched for the name, its agency name (the certificate's common name). A pinned
+    /// certificate's name is whatever its holder wrote in it, so it pays by fingerprint only.
+    /// Names are compared case-insensitively with runs of whitespace as one space.
+    pub fn payers_of(fingerprint: &str, ca_vouched_agency: Option<&str>) -> Vec<String> {
         let mut payers = vec![format!("cert:{fingerprint}")];
-        if !agency.trim().is_empty() {
-            payers.push(format!("agency:{}", agency.trim()));
+        if let Some(name) = ca_vouched_agency {
+            let name = name
+                .split_whitespace()
+                .collect::<Vec<_>>()
+                .join(" ")
+                .to_lowercase();
+            if !name.is_empty() {
+                payers.push(format!("agency:{name}"));
+            }
         }
         payers
     }

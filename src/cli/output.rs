@@ -1,5 +1,6 @@
 //! Where `serve` and `match` write what a session learned: the matched rows of our input, as
-//! CSV ([`CsvSink`]), after both receipts. The agency logs the file's path and SHA3-256.
+//! CSV ([`CsvSink`]), after both receipts. The agency logs the file's path and a keyed
+//! commitment to its bytes.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;

@@ -22,8 +22,9 @@ pub struct SessionRequest {
     pub peer_fingerprint: String,
     /// Payload columns the session would reveal (labeled mode), empty otherwise.
     pub revealed_columns: Vec<String>,
-    /// Whether a count-only (cardinality) session with this peer has completed before (see
-    /// [`crate::budget::BudgetStore::cardinality_run_done`]).
+    /// Whether a count-only (cardinality) session with this peer under this policy completed
+    /// within the policy's `cardinality_window_days` (see
+    /// [`crate::budget::BudgetStore::recent_cardinality_run`]).
     pub prior_cardinality_run: bool,
 }
 

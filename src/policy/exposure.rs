@@ -6,8 +6,9 @@
 //! `min(max_elements_per_peer, per_session x max_sessions_per_peer_per_day x element_window_days)`
 //! elements of one kind, where `per_session` is the padding bound if padding is on and
 //! `max_set_size` otherwise. Under one index key (when `allow_key_reuse` is on) a receiver has
-//! at most `min(max_evaluations_per_receiver_per_key, window_cover x ceil(lifetime / window))`
-//! evaluated. Each of those elements can be a value the peer chose; so this is the number of
+//! at most `min(max_evaluations_per_receiver_per_key, window_cover x (lifetime / window + 1))`
+//! evaluated: a key serves through both ends of its lifetime, which touches that many half-open
+//! windows. Each of those elements can be a value the peer chose; so this is the number of
 //! values whose membership in our set it can learn.
 
 use super::domain::{enumerable_domain, Domain};
@@ -28,11 +29,17 @@ pub struct Exposure {
 }
 
 impl Exposure {
-    /// The larger of the two covers, in parts per million of the domain (at most the whole
-    /// domain: 1,000,000).
-    pub fn worst_ppm(&self) -> u64 {
-        let worst = self.per_window.max(self.per_key.unwrap_or(0));
-        ((worst as u128 * 1_000_000) / self.domain.size as u128).min(1_000_000) as u64
+    /// The larger of the two covers, capped at the whole domain.
+    pub fn worst(&self) -> u64 {
+        self.per_window
+            .max(self.per_key.unwrap_or(0))
+            .min(self.domain.size)
+    }
+
+    /// Whether the cover exceeds `share_percent` of the domain, exactly:
+    /// `worst * 100 > share_percent * domain`.
+    pub fn exceeds(&self, share_percent: u64) -> bool {
+        u128::from(self.worst()) * 100 > u128::from(share_percent) * u128::from(self.domain.size)
     }
 }
 
@@ -52,9 +59,7 @@ impl Policy {
         if !self.allow_key_reuse {
             return None;
         }
-        let windows = self
-            .index_key_lifetime_days
-            .div_ceil(self.element_window_days);
+        let windows = self.index_key_lifetime_days / self.element_window_days + 1;
         Some(
             self.max_evaluations_per_receiver_per_key
                 .min(self.elements_per_window().saturating_mul(windows)),
@@ -81,9 +86,8 @@ impl Policy {
     /// The first allowed kind a peer could cover more than `max_domain_share_percent` of,
     /// with a sentence naming the numbers.
     pub(super) fn over_exposed(&self) -> Option<String> {
-        let limit_ppm = self.max_domain_share_percent * 10_000;
         self.exposure().into_iter().find_map(|e| {
-            if e.worst_ppm() <= limit_ppm {
+            if !e.exceeds(self.max_domain_share_percent) {
                 return None;
             }
             let allowed = e.domain.size as u128 * self.max_domain_share_percent as u128 / 100;

@@ -312,6 +312,11 @@ fn check_version(loc: &Locator<'_>, version: &Spanned<u64>) -> Result<()> {
 
 /// An identifier kind as `--key` names it (`imo_ship`, `person_name`, ...).
 fn kind(value: &str) -> std::result::Result<(), String> {
+    if value == "passport_mrz" {
+        return Err(
+            "`passport_mrz` canonicalises to the same item as `passport`: list `passport`".into(),
+        );
+    }
     let known = IdentifierKind::ALL.iter().any(|k| k.name() == value);
     if known {
         return Ok(());

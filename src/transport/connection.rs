@@ -3,7 +3,18 @@
 //! Only [`super::client::connect`] and [`super::server::serve`] build one, after TLS 1.3 with
 //! the pinning verifier succeeded, so holding a `Connected` means the peer was authenticated.
 //! Tests that need a connection without TLS use the explicitly named
-//! [`Connected::dangerous_from_parts`].
+//! [`Connected::dangerous_from_parts`]. Its fields are private, so code outside the crate
+//! cannot assemble one:
+//!
+//! ```compile_fail
+//! use blindmatch::transport::connection::Connected;
+//! let fake = Connected {
+//!     stream: (),
+//!     exporter: [0u8; 32],
+//!     peer_cert: rustls::pki_types::CertificateDer::from(vec![]),
+//!     peer_fingerprint: blindmatch::identity::Fingerprint([0; 32]),
+//! };
+//! ```
 
 use rustls::pki_types::CertificateDer;
 
