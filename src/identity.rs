@@ -162,7 +162,7 @@ impl Identity {
         })
     }
 
-    /// Loads the identity in `dir`.
+    /// Loads the identity in `dir` (`identity.key` and `identity.crt`, PEM).
     ///
     /// # Errors
     /// [`Error::Config`] with [`ConfigReason::Identity`] if a file is missing, unreadable or
@@ -170,54 +170,57 @@ impl Identity {
     pub fn load(dir: &Path) -> Result<Identity> {
         let key_path = dir.join(KEY_FILE);
         let cert_path = dir.join(CERT_FILE);
-        let key_pem = std::fs::read_to_string(&key_path).map_err(|e| {
-            Error::config(ConfigReason::Identity, format!(
-                "cannot read {}: {e} (create an identity with `blindmatch identity new --name .. --out {}`)",
-                key_path.display(),
-                dir.display()
-            ))
-        })?;
+        let key_pem = zeroize::Zeroizing::new(std::fs::read(&key_path).map_err(|e| {
+            Error::config(
+                ConfigReason::Identity,
+                format!(
+                    "cannot read {}: {e} (an identity directory holds {KEY_FILE} and \
+                     {CERT_FILE}; the command line creates one with `blindmatch identity new`)",
+                    key_path.display()
+                ),
+            )
+        })?);
         let cert_pem = std::fs::read(&cert_path).map_err(|e| {
             Error::config(
                 ConfigReason::Identity,
                 format!("cannot read {}: {e}", cert_path.display()),
             )
         })?;
-        let cert = CertificateDer::from_pem_slice(&cert_pem).map_err(|e| {
-            Error::config(
-                ConfigReason::Identity,
-                format!("{}: not a PEM certificate: {e}", cert_path.display()),
-            )
-        })?;
-        let key = PrivateKeyDer::from_pem_slice(key_pem.as_bytes()).map_err(|e| {
-            Error::config(
-                ConfigReason::Identity,
-                format!("{}: not a PEM private key: {e}", key_path.display()),
-            )
-        })?;
-        let signing_key = ed25519_dalek::SigningKey::from_pkcs8_pem(&key_pem).map_err(|e| {
-            Error::config(
-                ConfigReason::Identity,
-                format!("{}: not an Ed25519 PKCS#8 key: {e}", key_path.display()),
-            )
-        })?;
-        let public = cert_public_key(&cert).ok_or_else(|| {
-            Error::config(
-                ConfigReason::Identity,
+        Identity::from_pem(&cert_pem, &key_pem).map_err(|e| match e {
+            Error::Config(c) => Error::config(
+                c.reason,
                 format!(
-                    "{}: the certificate does not hold an Ed25519 key",
-                    cert_path.display()
-                ),
-            )
-        })?;
-        if public != signing_key.verifying_key().to_bytes() {
-            return Err(Error::config(
-                ConfigReason::Identity,
-                format!(
-                    "{} is not the key of {}",
+                    "{} / {}: {}",
+                    cert_path.display(),
                     key_path.display(),
-                    cert_path.display()
+                    c.detail
                 ),
+            ),
+            other => other,
+        })
+    }
+
+    /// An identity from its certificate and PKCS#8 Ed25519 private key, both PEM, as a secrets
+    /// store hands them out (no directory needed).
+    ///
+    /// # Errors
+    /// [`Error::Config`] with [`ConfigReason::Identity`] if either is malformed or the key is
+    /// not the certificate's Ed25519 key.
+    pub fn from_pem(cert_pem: &[u8], key_pem: &[u8]) -> Result<Identity> {
+        let bad = |what: String| Error::config(ConfigReason::Identity, what);
+        let cert = CertificateDer::from_pem_slice(cert_pem)
+            .map_err(|e| bad(format!("not a PEM certificate: {e}")))?;
+        let key = PrivateKeyDer::from_pem_slice(key_pem)
+            .map_err(|e| bad(format!("not a PEM private key: {e}")))?;
+        let key_text = std::str::from_utf8(key_pem)
+            .map_err(|_| bad("the private key PEM is not text".to_owned()))?;
+        let signing_key = ed25519_dalek::SigningKey::from_pkcs8_pem(key_text)
+            .map_err(|e| bad(format!("not an Ed25519 PKCS#8 key: {e}")))?;
+        let public = cert_public_key(&cert)
+            .ok_or_else(|| bad("the certificate does not hold an Ed25519 key".to_owned()))?;
+        if public != signing_key.verifying_key().to_bytes() {
+            return Err(bad(
+                "the private key is not the key of the certificate".to_owned()
             ));
         }
         let fingerprint = Fingerprint::of_der(&cert);
@@ -351,6 +354,26 @@ mod tests {
 
     fn is_config(e: &Error, want: ConfigReason) -> bool {
         matches!(e, Error::Config(ConfigError { reason, .. }) if *reason == want)
+    }
+
+    #[test]
+    fn an_identity_loads_from_pem_bytes_and_a_foreign_key_is_refused() {
+        let (a, b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+        Identity::create(a.path(), "Agency A", false).unwrap();
+        Identity::create(b.path(), "Agency B", false).unwrap();
+        let read = |d: &Path, f: &str| std::fs::read(d.join(f)).unwrap();
+        let from_bytes =
+            Identity::from_pem(&read(a.path(), CERT_FILE), &read(a.path(), KEY_FILE)).unwrap();
+        let loaded = Identity::load(a.path()).unwrap();
+        assert_eq!(from_bytes.fingerprint, loaded.fingerprint);
+        assert_eq!(
+            from_bytes.signing_key.verifying_key(),
+            loaded.signing_key.verifying_key()
+        );
+        let mixed = Identity::from_pem(&read(a.path(), CERT_FILE), &read(b.path(), KEY_FILE));
+        assert!(is_config(&mixed.unwrap_err(), ConfigReason::Identity));
+        let garbage = Identity::from_pem(b"not pem", &read(a.path(), KEY_FILE));
+        assert!(is_config(&garbage.unwrap_err(), ConfigReason::Identity));
     }
 
     #[test]

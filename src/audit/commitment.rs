@@ -87,28 +87,27 @@ impl CommitmentKey {
         }
     }
 
-    /// Writes the key as hex to a new file at `path` (refusing to overwrite one).
+    /// Writes the key as hex to a new file at `path`, refusing to overwrite one. The file
+    /// appears whole or not at all (written to a temporary file of mode 0600 in the same
+    /// directory, fsynced, then linked into place), so a concurrent reader never sees part of
+    /// it.
     ///
     /// # Errors
     /// [`Error::Io`] if the file exists or cannot be written.
     pub fn save(&self, path: &Path) -> Result<()> {
         use std::io::Write;
-        let mut options = std::fs::OpenOptions::new();
-        options.write(true).create_new(true);
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::OpenOptionsExt;
-            options.mode(0o600);
-        }
+        let io = |e| Error::io(format!("writing {}", path.display()), e);
+        let dir = path
+            .parent()
+            .filter(|p| !p.as_os_str().is_empty())
+            .unwrap_or(Path::new("."));
+        let mut tmp = tempfile::NamedTempFile::new_in(dir).map_err(io)?;
         let hex = Zeroizing::new(hex::encode(&self.0[..]));
-        options
-            .open(path)
-            .and_then(|mut f| {
-                f.write_all(hex.as_bytes())?;
-                f.write_all(b"\n")?;
-                f.sync_all()
-            })
-            .map_err(|e| Error::io(format!("writing {}", path.display()), e))
+        tmp.write_all(hex.as_bytes()).map_err(io)?;
+        tmp.write_all(b"\n").map_err(io)?;
+        tmp.as_file().sync_all().map_err(io)?;
+        tmp.persist_noclobber(path).map_err(|e| io(e.error))?;
+        Ok(())
     }
 
     /// The commitment (hex) to an output whose SHA3-256 is `sha3_256`.
