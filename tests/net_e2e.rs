@@ -298,3 +298,70 @@ fn demo_finds_the_sdn_vessels_in_the_register() {
         "{text}"
     );
 }
+
+/// Issue 13 item 20: `serve --log-level info` logs one line per connection for the operator
+/// (journald): the peer's fingerprint, the outcome (`completed`, or the error's stable code)
+/// and the duration.
+#[test]
+fn serve_logs_one_line_per_connection_with_peer_outcome_and_duration() {
+    let root = tempfile::tempdir().unwrap();
+    let (a_dir, a_fp) = identity(root.path(), "agency-a");
+    let (b_dir, b_fp) = identity(root.path(), "agency-b");
+    let (c_dir, _) = identity(root.path(), "agency-c");
+    let (a, b, _) = sets();
+    let (a_in, b_in) = (root.path().join("a.txt"), root.path().join("b.txt"));
+    write_items(&a_in, &a);
+    write_items(&b_in, &b);
+    let server = Server::start_with(&b_dir, &a_fp, &b_in, &["--log-level", "info"], false);
+    let out = run_match(
+        &a_dir,
+        &b_fp,
+        &server.addr,
+        &a_in,
+        &root.path().join("a.csv"),
+        &[],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // An agency B does not pin: refused in TLS, logged as unauthenticated.
+    let refused = run_match(
+        &c_dir,
+        &b_fp,
+        &server.addr,
+        &a_in,
+        &root.path().join("c.csv"),
+        &[],
+    );
+    assert!(!refused.status.success());
+    // The server logs the refused connection when its TLS handshake fails, which may be just
+    // after the client gave up: give it a moment before interrupting it.
+    std::thread::sleep(std::time::Duration::from_millis(500));
+    let pid = server.child.id().to_string();
+    let kill = std::process::Command::new("kill")
+        .args(["-INT", &pid])
+        .status()
+        .unwrap();
+    assert!(kill.success());
+    let (_, _, stderr) = server.finish();
+    let lines: Vec<&str> = stderr
+        .lines()
+        .filter(|l| l.contains("duration_ms="))
+        .collect();
+    assert_eq!(lines.len(), 2, "{stderr}");
+    assert!(
+        lines[0].contains(&format!("peer=\"{a_fp}\""))
+            || lines[0].contains(&format!("peer={a_fp}")),
+        "{stderr}"
+    );
+    assert!(
+        lines[0].contains("outcome=\"completed\"") || lines[0].contains("outcome=completed"),
+        "{stderr}"
+    );
+    assert!(
+        lines[1].contains("(unauthenticated)") && lines[1].contains("outcome=tls."),
+        "{stderr}"
+    );
+}

@@ -257,21 +257,48 @@ impl Agency {
                 let budget = budget.clone();
                 let shutdown = session_shutdown.clone();
                 async move {
-                    let r = match incoming {
+                    let start = Instant::now();
+                    let (peer, r) = match incoming {
                         Ok((conn, _slot)) => {
+                            let peer = conn.peer_fingerprint().to_string();
                             let (s, mut o) = spec();
                             o.shutdown = shutdown;
                             o.queue_budget = Some(budget);
                             let r = agency.run(conn, Role::Responder, s, o).await;
                             drop(_slot);
-                            r
+                            (peer, r)
                         }
-                        Err(e) => Err(e),
+                        Err(e) => ("(unauthenticated)".to_owned(), Err(e)),
                     };
+                    log_connection(&peer, &r, start.elapsed());
                     done(r);
                 }
             },
         )
         .await
+    }
+}
+
+/// One line per connection for the operator's log (journald, a file): the peer's certificate
+/// fingerprint, how the session ended (`completed` or the error's stable code) and how long it
+/// took. Through `tracing`, so the embedding service decides where it goes.
+fn log_connection(peer: &str, r: &Result<SessionReport>, elapsed: std::time::Duration) {
+    let ms = elapsed.as_millis() as u64;
+    match r {
+        Ok(report) => tracing::info!(
+            target: "blindmatch::serve",
+            peer,
+            outcome = "completed",
+            session = %hex::encode(&report.outcome.session_id[..8]),
+            duration_ms = ms,
+            "session completed"
+        ),
+        Err(e) => tracing::warn!(
+            target: "blindmatch::serve",
+            peer,
+            outcome = %e.code(),
+            duration_ms = ms,
+            "session ended: {e}"
+        ),
     }
 }

@@ -49,6 +49,12 @@ pub struct Cli {
     #[arg(long, global = true)]
     pub quiet: bool,
 
+    /// Operator log on stderr: `off`, `error`, `warn`, `info` (one line per served
+    /// connection: peer fingerprint, outcome, duration) or `debug`. `RUST_LOG`, when set,
+    /// takes precedence (any `tracing` filter, for example `blindmatch::serve=info`).
+    #[arg(long, global = true, default_value = "warn", value_parser = ["off", "error", "warn", "info", "debug", "trace"])]
+    pub log_level: String,
+
     /// The subcommand.
     #[command(subcommand)]
     pub command: Command,
@@ -126,10 +132,32 @@ pub fn write_stdout(args: std::fmt::Arguments<'_>) {
     }
 }
 
+/// The operator log: `tracing` events on stderr, filtered by `RUST_LOG` if set, else by
+/// `--log-level`. No ANSI colours and no timestamps when stderr is not a terminal (journald
+/// adds its own).
+fn init_log(level: &str) {
+    use std::io::IsTerminal;
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(level));
+    let terminal = std::io::stderr().is_terminal();
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(terminal)
+        .with_target(false);
+    // A second subscriber (tests calling `main` twice in one process) is not an error.
+    let _ = if terminal {
+        builder.try_init()
+    } else {
+        builder.without_time().try_init()
+    };
+}
+
 /// Parses the command line, runs the subcommand, prints a one-line reason on failure (and,
 /// with `--json`, an error object on stdout).
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
+    init_log(&cli.log_level);
     let json = cli.command.json();
     match run(cli) {
         Ok(()) => ExitCode::SUCCESS,
