@@ -40,6 +40,7 @@ pub mod progress;
 pub mod report;
 pub mod serve;
 pub mod session_args;
+pub mod shell;
 
 /// Privacy-preserving matching of identifier lists between two agencies.
 #[derive(Debug, Parser)]
@@ -84,6 +85,10 @@ pub enum Command {
     Report(report::Args),
     /// Precompute an OPRF-PSI index of a file (unbalanced mode); add or remove items.
     Index(index::Args),
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
+    Completions(shell::CompletionsArgs),
+    /// Print the man page (roff).
+    Man(shell::ManArgs),
 }
 
 impl Command {
@@ -191,5 +196,7 @@ fn run(cli: Cli) -> Result<()> {
         Command::Audit(args) => audit::run(args, quiet),
         Command::Report(args) => report::run(args, quiet),
         Command::Index(a) => index::run(a, quiet),
+        Command::Completions(a) => shell::completions(a),
+        Command::Man(a) => shell::man(a),
     }
 }
