@@ -185,8 +185,8 @@ fn assert_labeled_output(
     assert_eq!(imos, expected);
     for ((imo, vessel), voyage) in imos
         .iter()
-        .zip(column(out, "vessel"))
-        .zip(column(out, "voyage"))
+        .zip(column(out, "peer_vessel"))
+        .zip(column(out, "peer_voyage"))
     {
         assert_eq!((vessel, voyage), truth[imo].clone(), "{imo}");
     }

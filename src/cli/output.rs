@@ -19,6 +19,8 @@ pub struct CsvSink {
     pub records: Arc<Records>,
     /// One file per session (a `serve` that runs several).
     pub per_session: bool,
+    /// Where to write our rows that did not match (`--unmatched`), if anywhere.
+    pub unmatched: Option<PathBuf>,
 }
 
 /// `base` with the first 8 bytes of the session id, hex, before the extension.
@@ -42,15 +44,32 @@ impl OutputSink for CsvSink {
         } else {
             self.path.clone()
         };
-        match output {
+        let matched: Vec<usize> = match output {
             BodyOutput::Dh(o) => match o.matches() {
-                Some(m) => input::write_matches(&path, &self.records, m)?,
+                Some(m) => {
+                    input::write_matches(&path, &self.records, m)?;
+                    m.iter()
+                        .flat_map(|m| m.input_indices.iter().copied())
+                        .collect()
+                }
                 None => return Ok(None),
             },
             BodyOutput::Receiver(o) => {
-                input::write_oprf_matches(&path, &self.records, &o.matches, &o.columns)?
+                input::write_oprf_matches(&path, &self.records, &o.matches, &o.columns)?;
+                o.matches
+                    .iter()
+                    .flat_map(|m| m.input_indices.iter().copied())
+                    .collect()
             }
             _ => return Ok(None),
+        };
+        if let Some(u) = &self.unmatched {
+            let u = if self.per_session {
+                per_session_path(u, session_id)
+            } else {
+                u.clone()
+            };
+            crate::records::write_unmatched(&u, &self.records, &matched)?;
         }
         Ok(Some(OutputRecord {
             location: path.display().to_string(),
