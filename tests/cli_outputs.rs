@@ -1,6 +1,7 @@
 //! Output files of every subcommand: checked before any work (directory, writability, not the
 //! input, not existing unless `--force`), and refused with `input.output_path` (exit 3).
 
+#[allow(clippy::unwrap_used)]
 mod net_common;
 
 use std::path::Path;

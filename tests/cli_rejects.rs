@@ -2,6 +2,7 @@
 //! every one in `--rejects FILE`, "every value was rejected" as its own error, and the options
 //! the messages name are options of the command.
 
+#[allow(clippy::unwrap_used)]
 mod net_common;
 
 use std::path::Path;

@@ -2,6 +2,7 @@
 //! its matches, `--pad-to` and `--chunk-size` refused before connecting, `--unmatched`, and
 //! the keys `identity show` prints for `--peer` and `audit verify --key`.
 
+#[allow(clippy::unwrap_used)]
 mod net_common;
 
 use std::collections::BTreeSet;

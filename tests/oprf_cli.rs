@@ -123,7 +123,7 @@ fn index_pad_to_and_lifetime_days_are_stored_and_checked() {
     let d = tmp.path();
     std::fs::write(d.join("pass"), PASS).expect("write");
     std::fs::write(d.join("s.csv"), "imo\nIMO9074729\nIMO9321483\nIMO9811000\n").expect("write");
-    std::fs::write(d.join("add.csv"), "imo\nIMO1234567\n").expect("write");
+    std::fs::write(d.join("add.csv"), "imo\nIMO9187629\n").expect("write");
     assert!(
         !index_to(d, "small", &["--input", "s.csv", "--pad-to", "2"]),
         "--pad-to below the items"

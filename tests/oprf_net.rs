@@ -366,7 +366,7 @@ fn serving_a_precomputed_index_needs_key_reuse_in_the_policy() {
         &b_fp,
         &server.addr,
         &a_in,
-        &out,
+        &d.join("out-dh.csv"),
         &["--policy", &p, "--protocol", "dh"],
     );
     let (ok, s_out, s_err) = server.finish();

@@ -1,4 +1,5 @@
-//! `blindmatch identity new|show`: create an agency identity, print its fingerprint.
+//! `blindmatch identity new|show`: create an agency identity; print its certificate fingerprint and
+//! its audit signing key.
 
 use std::path::PathBuf;
 

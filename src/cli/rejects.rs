@@ -42,11 +42,16 @@ pub fn summary(recs: &Records, written: Option<&Path>) -> Option<String> {
         } else {
             format!("column `{}`", excerpt(&r.column))
         };
+        // Parse errors already quote the value.
+        let value = excerpt(&r.value).to_string();
+        let shown = if r.reason.contains(&value) {
+            String::new()
+        } else {
+            format!(" `{value}`:")
+        };
         text.push_str(&format!(
-            "\n  line {}, {column}: `{}`: {}",
-            r.line,
-            excerpt(&r.value),
-            r.reason
+            "\n  line {}, {column}:{shown} {}",
+            r.line, r.reason
         ));
     }
     text.push('\n');
