@@ -31,9 +31,9 @@ pub enum Action {
 /// Runs `blindmatch audit ...`.
 ///
 /// # Errors
-/// [`Error::Audit`] with the first [`AuditProblem`](crate::error::AuditProblem) (a bad entry
+/// [`Error::Audit`] with the first [`AuditProblem`] (a bad entry
 /// names its index) and the log's path if verification fails; [`Error::Config`] with
-/// [`ConfigReason::Identity`](crate::error::ConfigReason::Identity) for a bad `--key`;
+/// [`ConfigReason::Identity`] for a bad `--key`, [`ConfigReason::AuditKey`] for a key that is not the audit signing key (a certificate fingerprint);
 /// [`Error::Io`] if the log cannot be read.
 pub fn run(args: Args, quiet: bool) -> Result<()> {
     let Action::Verify { log, key } = args.action;

@@ -58,7 +58,7 @@ pub struct Args {
 /// Runs `blindmatch index`.
 ///
 /// # Errors
-/// As [`records::load`] for the input ([`Error::Config`] with
+/// As [`crate::records::load`] for the input ([`Error::Config`] with
 /// [`ConfigReason::Keys`](crate::error::ConfigReason::Keys), [`Error::Input`]); [`Error::Input`]
 /// with [`InputReason::Payload`](crate::error::InputReason::Payload) for an unknown
 /// `--label-columns` column; [`Error::Config`] with
