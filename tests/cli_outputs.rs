@@ -245,3 +245,52 @@ fn serve_output_in_a_missing_directory_is_refused_before_listening() {
     assert_eq!(code(&out).as_deref(), Some("input.output_path"));
     assert!(!String::from_utf8_lossy(&out.stderr).contains("listening on"));
 }
+
+#[test]
+fn a_file_that_appears_during_the_session_is_not_replaced_without_force() {
+    use blindmatch::agency::OutputSink;
+    use blindmatch::cli::output::CsvSink;
+    use blindmatch::protocol::dh::{DhOutput, Learned, Match};
+    use blindmatch::protocol::{Mode, Role};
+    use blindmatch::session::BodyOutput;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let input = items(dir.path());
+    let spec = blindmatch::records::InputSpec::new(&input, vec!["value:raw".parse().expect("key")]);
+    let records = std::sync::Arc::new(blindmatch::records::load(&spec).expect("load"));
+    let output = BodyOutput::Dh(DhOutput {
+        role: Role::Initiator,
+        mode: Mode::Intersection,
+        own_unique: 3,
+        own_sent: 3,
+        peer_sent: 3,
+        duplicates: 0,
+        learned: Learned::Matches(vec![Match {
+            item: records.items().get(0).expect("item").to_vec(),
+            input_indices: vec![0],
+        }]),
+    });
+    let out = dir.path().join("out.csv");
+    let unmatched = dir.path().join("un.csv");
+    std::fs::write(&unmatched, "someone else's\n").expect("write");
+    let sink = |force| CsvSink {
+        path: out.clone(),
+        records: records.clone(),
+        per_session: false,
+        unmatched: Some(unmatched.clone()),
+        force,
+    };
+    match sink(false).write(&output, &[0; 32]) {
+        Err(blindmatch::Error::Input(e)) => {
+            assert_eq!(e.reason, blindmatch::error::InputReason::OutputPath)
+        }
+        other => panic!("{other:?}"),
+    }
+    assert!(!out.exists(), "nothing written");
+    assert_eq!(
+        std::fs::read_to_string(&unmatched).expect("read"),
+        "someone else's\n"
+    );
+    sink(true).write(&output, &[0; 32]).expect("with --force");
+    let rows = |p: &Path| csv::Reader::from_path(p).expect("csv").records().count();
+    assert_eq!((rows(&out), rows(&unmatched)), (1, 2));
+}

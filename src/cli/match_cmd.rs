@@ -67,6 +67,7 @@ pub fn run(args: Args, quiet: bool) -> Result<()> {
                 records: records.clone(),
                 per_session: false,
                 unmatched,
+                force: args.outputs.force,
             });
         }
         agency.connect(&args.connect, spec, options).await

@@ -139,6 +139,7 @@ pub fn run(args: Args, quiet: bool) -> Result<()> {
     let json = args.session.json;
     let session_args = args.session.clone();
     let once = args.once;
+    let force = args.outputs.force;
     let mut timeouts = args.session.timeouts();
     timeouts.tls_handshake = std::time::Duration::from_secs(args.tls_timeout);
     let limits = ServerLimits {
@@ -174,6 +175,7 @@ pub fn run(args: Args, quiet: bool) -> Result<()> {
                     records: records.clone(),
                     per_session: !once,
                     unmatched: unmatched.clone(),
+                    force: force,
                 });
             }
             (s, o)
