@@ -175,7 +175,7 @@ pub fn run(args: Args, quiet: bool) -> Result<()> {
                     records: records.clone(),
                     per_session: !once,
                     unmatched: unmatched.clone(),
-                    force: force,
+                    force,
                 });
             }
             (s, o)
