@@ -185,8 +185,8 @@ fn assert_labeled_output(
     assert_eq!(imos, expected);
     for ((imo, vessel), voyage) in imos
         .iter()
-        .zip(column(out, "vessel"))
-        .zip(column(out, "voyage"))
+        .zip(column(out, "peer_vessel"))
+        .zip(column(out, "peer_voyage"))
     {
         assert_eq!((vessel, voyage), truth[imo].clone(), "{imo}");
     }
@@ -366,7 +366,7 @@ fn serving_a_precomputed_index_needs_key_reuse_in_the_policy() {
         &b_fp,
         &server.addr,
         &a_in,
-        &out,
+        &d.join("out-dh.csv"),
         &["--policy", &p, "--protocol", "dh"],
     );
     let (ok, s_out, s_err) = server.finish();

@@ -178,3 +178,30 @@ fn streamed_files_are_the_in_memory_dataset() {
         assert!(read(one.path()) == read(two.path()), "{f} differs");
     }
 }
+
+#[test]
+fn check_json_prints_the_counts_and_the_error_object() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let input = dir.path().join("in.csv");
+    std::fs::write(&input, "imo,ref\n9187629,a\n9187628,b\n9187629,c\n,d\n").expect("write");
+    let path = input.to_str().expect("utf8");
+    let (ok, stdout, stderr) = blindmatch(&["check", "--json", "-i", path, "-k", "imo:imo_ship"]);
+    assert!(ok, "{stderr}");
+    let v: serde_json::Value = serde_json::from_str(stdout.trim()).expect("one JSON object");
+    let spec =
+        blindmatch::records::InputSpec::new(&input, vec!["imo:imo_ship".parse().expect("key")]);
+    let recs = blindmatch::records::load(&spec).expect("load");
+    let s = recs.summary();
+    assert_eq!(v["rows"], s.rows);
+    assert_eq!(v["unique_items"], s.unique_items);
+    assert_eq!(v["rejected"], recs.rejects().len());
+    assert_eq!(v["keys"][0]["accepted"], s.keys[0].accepted);
+    assert_eq!(v["keys"][0]["duplicates"], s.keys[0].duplicates);
+    assert_eq!(v["keys"][0]["empty"], s.keys[0].empty);
+    assert_eq!(v["rejected_by_reason"]["value"], recs.rejects().len());
+    // On failure: the error object, as match and serve print it.
+    let (ok, stdout, _) = blindmatch(&["check", "--json", "-i", path, "-k", "nope:imo_ship"]);
+    assert!(!ok);
+    let v: serde_json::Value = serde_json::from_str(stdout.trim()).expect("error object");
+    assert_eq!(v["error"]["code"], "config.keys");
+}

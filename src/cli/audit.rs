@@ -4,7 +4,7 @@
 use std::path::PathBuf;
 
 use crate::audit;
-use crate::error::{AuditError, Error, Result};
+use crate::error::{AuditError, AuditProblem, ConfigReason, Error, Result};
 
 /// Work with audit logs.
 #[derive(Debug, clap::Args)]
@@ -31,17 +31,28 @@ pub enum Action {
 /// Runs `blindmatch audit ...`.
 ///
 /// # Errors
-/// [`Error::Audit`] with the first [`AuditProblem`](crate::error::AuditProblem) (a bad entry
+/// [`Error::Audit`] with the first [`AuditProblem`] (a bad entry
 /// names its index) and the log's path if verification fails; [`Error::Config`] with
-/// [`ConfigReason::Identity`](crate::error::ConfigReason::Identity) for a bad `--key`;
+/// [`ConfigReason::Identity`] for a bad `--key`, [`ConfigReason::AuditKey`] for a key that is not the audit signing key (a certificate fingerprint);
 /// [`Error::Io`] if the log cannot be read.
 pub fn run(args: Args, quiet: bool) -> Result<()> {
     let Action::Verify { log, key } = args.action;
     let keys = key
         .iter()
-        .map(|k| audit::parse_public_key(k))
+        .map(|k| audit::parse_public_key(k).map_err(|e| not_a_signing_key(k, e)))
         .collect::<Result<Vec<_>>>()?;
     let report = audit::verify(&log, &keys)?;
+    if let Some(AuditProblem::UnknownSigner { .. }) = report.problem() {
+        let hex_keys: Vec<String> = keys.iter().map(|k| hex::encode(k.to_bytes())).collect();
+        if let Some(k) = key
+            .iter()
+            .zip(&hex_keys)
+            .find(|(_, h)| !report.signers.contains(h))
+            .map(|(k, _)| k)
+        {
+            return Err(audit_key_error(k, "signs no entry of this log"));
+        }
+    }
     match report.problem() {
         None => {
             if !quiet {
@@ -67,5 +78,26 @@ pub fn run(args: Args, quiet: bool) -> Result<()> {
                 AuditError::new(problem).at(&log).advising(advice),
             ))
         }
+    }
+}
+
+/// The refusal of a `--key` that is not an audit signing key.
+fn audit_key_error(key: &str, what: &str) -> Error {
+    Error::config(
+        ConfigReason::AuditKey,
+        format!(
+            "--key {key} {what}: give the audit signing key that `blindmatch identity show DIR` \
+             prints (not the certificate fingerprint), or the identity directory"
+        ),
+    )
+}
+
+/// A 64-hex `--key` that is no Ed25519 key is most likely a certificate fingerprint.
+fn not_a_signing_key(key: &str, e: Error) -> Error {
+    let hex64 = key.len() == 64 && key.bytes().all(|b| b.is_ascii_hexdigit());
+    if hex64 {
+        audit_key_error(key, "is not an Ed25519 public key")
+    } else {
+        e
     }
 }

@@ -2,6 +2,7 @@
 
 use std::path::PathBuf;
 
+use super::output_path::{self, Output};
 use crate::error::Result;
 use crate::generate::{self, GenKind, GenSpec};
 
@@ -23,9 +24,13 @@ pub struct Args {
     /// Seed; the same arguments always give the same files.
     #[arg(long, default_value_t = 1)]
     pub seed: u64,
-    /// Directory to write `a.csv`, `b.csv`, `truth.csv` and `mapping.toml` into.
+    /// Directory to write `a.csv`, `b.csv`, `truth.csv` and `mapping.toml` into (created if
+    /// missing; existing files are refused unless `--force`).
     #[arg(long)]
     pub out: PathBuf,
+    /// Replace existing files in `--out`.
+    #[arg(long)]
+    pub force: bool,
 }
 
 /// Runs `blindmatch generate`.
@@ -34,8 +39,18 @@ pub struct Args {
 /// As [`generate::write_generated`] ([`crate::Error::Input`] with
 /// [`InputReason::Argument`](crate::error::InputReason::Argument) or
 /// [`InputReason::TooLarge`](crate::error::InputReason::TooLarge) at once, before anything is
-/// generated; [`crate::Error::Io`]).
+/// generated; [`crate::Error::Io`]); [`crate::Error::Input`] with
+/// [`InputReason::OutputPath`](crate::error::InputReason::OutputPath) for a file of `--out`
+/// that exists (without `--force`).
 pub fn run(args: Args, quiet: bool) -> Result<()> {
+    if args.out.is_dir() {
+        let files: Vec<PathBuf> = generate::FILE_NAMES
+            .iter()
+            .map(|f| args.out.join(f))
+            .collect();
+        let outputs: Vec<Output<'_>> = files.iter().map(|f| Output::new("--out", f)).collect();
+        output_path::check(&outputs, &[], args.force)?;
+    }
     let spec = GenSpec {
         kind: args.kind,
         count: args.count,

@@ -1,4 +1,5 @@
-//! `blindmatch identity new|show`: create an agency identity, print its fingerprint.
+//! `blindmatch identity new|show`: create an agency identity; print its certificate fingerprint and
+//! its audit signing key.
 
 use std::path::PathBuf;
 
@@ -28,7 +29,8 @@ pub enum Action {
         #[arg(long)]
         force: bool,
     },
-    /// Print the fingerprint of an existing identity.
+    /// Print the certificate fingerprint (what the peer pins with `--peer`) and the audit
+    /// signing public key (what `audit verify --key` and `report --key` take).
     Show {
         /// The identity directory.
         dir: PathBuf,
@@ -54,7 +56,24 @@ pub fn run(args: Args, quiet: bool) -> Result<()> {
             }
             outln!("{}", created.fingerprint);
         }
-        Action::Show { dir } => outln!("{}", Identity::load(&dir)?.fingerprint),
+        Action::Show { dir } => {
+            let id = Identity::load(&dir)?;
+            if quiet {
+                // Bare values, one a line, for scripts.
+                outln!("{}\n{}", id.fingerprint, signing_key_hex(&id));
+            } else {
+                outln!("certificate fingerprint (--peer): {}", id.fingerprint);
+                outln!(
+                    "audit signing key (audit verify --key): {}",
+                    signing_key_hex(&id)
+                );
+            }
+        }
     }
     Ok(())
+}
+
+/// The hex Ed25519 public key that signs the identity's audit log.
+pub fn signing_key_hex(id: &Identity) -> String {
+    hex::encode(id.signing_key.verifying_key().to_bytes())
 }

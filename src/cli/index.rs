@@ -9,9 +9,9 @@ use rand_core::UnwrapErr;
 use crate::error::{Error, Result};
 use crate::index::{Index, IndexOptions};
 use crate::oprf::Suite;
-use crate::records;
 
 use super::input::InputArgs;
+use super::output_path::{self, Output};
 
 /// Precompute (or update) an OPRF-PSI index of a file's identifiers.
 #[derive(Debug, clap::Args)]
@@ -50,12 +50,15 @@ pub struct Args {
     /// Remove the input's items from the existing index in `--out`.
     #[arg(long)]
     pub remove: bool,
+    /// Replace an existing `--rejects` file.
+    #[arg(long)]
+    pub force: bool,
 }
 
 /// Runs `blindmatch index`.
 ///
 /// # Errors
-/// As [`records::load`] for the input ([`Error::Config`] with
+/// As [`crate::records::load`] for the input ([`Error::Config`] with
 /// [`ConfigReason::Keys`](crate::error::ConfigReason::Keys), [`Error::Input`]); [`Error::Input`]
 /// with [`InputReason::Payload`](crate::error::InputReason::Payload) for an unknown
 /// `--label-columns` column; [`Error::Config`] with
@@ -66,7 +69,11 @@ pub struct Args {
 /// [`InputReason::SetSize`](crate::error::InputReason::SetSize) for more items than
 /// `--pad-to`; [`Error::Io`] if a file cannot be read or written.
 pub fn run(args: Args, quiet: bool) -> Result<()> {
-    let recs = records::load(&args.input.spec()?)?;
+    if let Some(r) = &args.input.rejects {
+        let inputs: Vec<&std::path::Path> = args.input.input.iter().map(|p| p.as_path()).collect();
+        output_path::check(&[Output::new("--rejects", r)], &inputs, args.force)?;
+    }
+    let recs = super::input::load(&args.input, quiet)?;
     let passphrase = zeroize::Zeroizing::new(
         std::fs::read(&args.passphrase_file)
             .map_err(|e| Error::io(format!("reading {}", args.passphrase_file.display()), e))?,

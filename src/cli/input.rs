@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use crate::error::{excerpt, Error, InputReason, Result};
+use crate::error::{Error, InputReason, Result};
 use crate::protocol::dh::Match;
 use crate::protocol::oprf_psi::OprfMatch;
 use crate::protocol::ItemSet;
@@ -50,6 +50,11 @@ pub struct InputArgs {
     /// Fail on the first unreadable row or invalid value instead of reporting it.
     #[arg(long)]
     pub strict: bool,
+    /// Write every rejected value here as CSV (`line,column,value,reason`); without it, a
+    /// summary and the first few are shown. Checked before anything is read, like every
+    /// output (see `--force`).
+    #[arg(long)]
+    pub rejects: Option<PathBuf>,
 }
 
 impl InputArgs {
@@ -80,31 +85,23 @@ impl InputArgs {
     }
 }
 
-/// Loads the input; reports rejected rows on stderr unless `quiet` (nothing is dropped
-/// silently).
+/// Loads the input, writes its rejects to `--rejects` if given, and summarises them on
+/// stderr unless `quiet` (nothing is dropped silently). The output paths were checked before.
 ///
 /// # Errors
-/// As [`InputArgs::spec`] and [`records::load`].
+/// As [`InputArgs::spec`], [`records::load`] and [`records::write_rejects`].
 pub fn load(args: &InputArgs, quiet: bool) -> Result<Records> {
     let spec = args.spec()?;
     let spinner = loading_spinner(quiet, &spec.display_name());
     let recs = records::load(&spec);
     spinner.finish_and_clear();
     let recs = recs?;
+    if let Some(path) = &args.rejects {
+        records::write_rejects(path, recs.rejects())?;
+    }
     if !quiet {
-        for r in recs.rejects() {
-            let column = if r.column.is_empty() {
-                "the row".to_string()
-            } else {
-                format!("column `{}`", r.column)
-            };
-            eprintln!(
-                "blindmatch: {}:{}: {column}: value `{}` skipped: {}",
-                recs.path(),
-                r.line,
-                excerpt(&r.value),
-                r.reason
-            );
+        if let Some(text) = super::rejects::summary(&recs, args.rejects.as_deref()) {
+            eprintln!("{text}");
         }
     }
     Ok(recs)
@@ -186,8 +183,8 @@ pub fn label_payloads(recs: &Records, columns: &[String]) -> Result<Vec<Vec<u8>>
 }
 
 /// Writes the receiver's matched rows of an OPRF-PSI session, atomically: as
-/// [`write_matches`], plus (labeled mode) one column per payload column the sender announced,
-/// holding the sender's value for the match.
+/// [`write_matches`], plus (labeled mode) one column `peer_NAME` per payload column `NAME` the
+/// sender announced, holding the sender's value for the match (spec 07 section 7.6.1).
 ///
 /// # Errors
 /// As [`records::write_matches_with_columns`].
@@ -217,6 +214,14 @@ pub fn write_oprf_matches(
             }
         }
     }
-    records::write_matches_with_columns(out, recs, &indices, columns, &extra)?;
+    let header: Vec<String> = columns.iter().map(|c| payload_column(c)).collect();
+    records::write_matches_with_columns(out, recs, &indices, &header, &extra)?;
     Ok(())
+}
+
+/// The output column of the peer's payload column `name`: always `peer_NAME`, so the peer's
+/// values are never confused with ours (one rule for every name; only a receiver column of
+/// that very name makes it `blindmatch_peer_NAME`).
+pub fn payload_column(name: &str) -> String {
+    format!("peer_{name}")
 }

@@ -1,13 +1,14 @@
 //! `blindmatch match`: connect to a peer's `serve` and match as the initiator (in OPRF-PSI,
 //! the receiver: it learns its matched items and, in labeled mode, their payload columns).
 
-use std::path::PathBuf;
 use std::sync::Arc;
 
 use super::input;
 use super::output::CsvSink;
 use super::session_args::{cancel_on_signal, key_kinds, SessionArgs, Summary};
+use super::session_output::OutputArgs;
 use crate::error::{Error, Result};
+use crate::protocol::Role;
 use crate::transport::shutdown;
 
 /// Connect to a peer and match.
@@ -22,17 +23,32 @@ pub struct Args {
     /// Input options.
     #[command(flatten)]
     pub input: input::InputArgs,
-    /// Where to write our matched rows (CSV); written only if the session succeeds.
-    #[arg(long)]
-    pub output: PathBuf,
+    /// Output options (`--output` is required where we learn our matches, so in every mode
+    /// but cardinality).
+    #[command(flatten)]
+    pub outputs: OutputArgs,
 }
 
 /// Runs the subcommand.
 ///
 /// # Errors
 /// Any input, configuration, TLS, handshake or protocol error; no output file is written.
+/// Output paths that cannot be used ([`crate::error::InputReason::OutputPath`]) and an input
+/// of which every value was rejected ([`crate::error::InputReason::Empty`]) are refused before
+/// connecting.
 pub fn run(args: Args, quiet: bool) -> Result<()> {
-    let records = Arc::new(input::load(&args.input, quiet || args.session.json)?);
+    let quiet_notes = quiet || args.session.json;
+    let output = args.outputs.checked(
+        &args.input,
+        Role::Initiator,
+        args.session.mode,
+        true,
+        false,
+        quiet_notes,
+    )?;
+    let unmatched = args.outputs.unmatched_with(&output);
+    let records = Arc::new(input::load(&args.input, quiet_notes)?);
+    super::rejects::require_items(&records)?;
     let agency = args.session.open_agency()?;
     let spec = args
         .session
@@ -45,11 +61,15 @@ pub fn run(args: Args, quiet: bool) -> Result<()> {
         let (trigger, stop) = shutdown::channel();
         cancel_on_signal(trigger, "the session ends with an abort");
         let mut options = args.session.run_options(quiet, stop);
-        options.sink = Arc::new(CsvSink {
-            path: args.output.clone(),
-            records: records.clone(),
-            per_session: false,
-        });
+        if let Some(path) = &output {
+            options.sink = Arc::new(CsvSink {
+                path: path.clone(),
+                records: records.clone(),
+                per_session: false,
+                unmatched,
+                force: args.outputs.force,
+            });
+        }
         agency.connect(&args.connect, spec, options).await
     })?;
     if !quiet || args.session.json {

@@ -35,11 +35,14 @@ pub mod index;
 pub mod input;
 pub mod match_cmd;
 pub mod output;
+pub mod output_path;
 pub mod policy;
 pub mod progress;
+pub mod rejects;
 pub mod report;
 pub mod serve;
 pub mod session_args;
+pub mod session_output;
 pub mod shell;
 
 /// Privacy-preserving matching of identifier lists between two agencies.
@@ -97,6 +100,7 @@ impl Command {
         match self {
             Command::Serve(a) => a.session.json,
             Command::Match(a) => a.session.json,
+            Command::Check(a) => a.json,
             _ => false,
         }
     }

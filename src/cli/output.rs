@@ -8,7 +8,7 @@ use std::sync::Arc;
 use super::input;
 use crate::agency::OutputSink;
 use crate::audit;
-use crate::error::Result;
+use crate::error::{Error, InputReason, Result};
 use crate::records::Records;
 use crate::session::{BodyOutput, OutputRecord};
 
@@ -20,6 +20,11 @@ pub struct CsvSink {
     pub records: Arc<Records>,
     /// One file per session (a `serve` that runs several).
     pub per_session: bool,
+    /// Where to write our rows that did not match (`--unmatched`), if anywhere.
+    pub unmatched: Option<PathBuf>,
+    /// Replace existing files (`--force`); otherwise a file that appeared since the paths
+    /// were checked (or a per-session name already taken) is refused, not replaced.
+    pub force: bool,
 }
 
 /// `base` with the first 8 bytes of the session id, hex, before the extension.
@@ -38,20 +43,52 @@ pub fn per_session_path(base: &Path, session_id: &[u8; 32]) -> PathBuf {
 
 impl OutputSink for CsvSink {
     fn write(&self, output: &BodyOutput, session_id: &[u8; 32]) -> Result<Option<OutputRecord>> {
-        let path = if self.per_session {
-            per_session_path(&self.path, session_id)
-        } else {
-            self.path.clone()
+        let at = |p: &Path| {
+            if self.per_session {
+                per_session_path(p, session_id)
+            } else {
+                p.to_path_buf()
+            }
         };
-        match output {
+        let path = at(&self.path);
+        let unmatched = self.unmatched.as_deref().map(at);
+        if !self.force {
+            for (option, p) in std::iter::once(("--output", &path))
+                .chain(unmatched.iter().map(|u| ("--unmatched", u)))
+            {
+                if p.exists() {
+                    return Err(Error::input(
+                        InputReason::OutputPath,
+                        format!(
+                            "{option} {}: appeared during the session and is not replaced; \
+                             add --force to replace it",
+                            p.display()
+                        ),
+                    ));
+                }
+            }
+        }
+        let matched: Vec<usize> = match output {
             BodyOutput::Dh(o) => match o.matches() {
-                Some(m) => input::write_matches(&path, &self.records, m)?,
+                Some(m) => {
+                    input::write_matches(&path, &self.records, m)?;
+                    m.iter()
+                        .flat_map(|m| m.input_indices.iter().copied())
+                        .collect()
+                }
                 None => return Ok(None),
             },
             BodyOutput::Receiver(o) => {
-                input::write_oprf_matches(&path, &self.records, &o.matches, &o.columns)?
+                input::write_oprf_matches(&path, &self.records, &o.matches, &o.columns)?;
+                o.matches
+                    .iter()
+                    .flat_map(|m| m.input_indices.iter().copied())
+                    .collect()
             }
             _ => return Ok(None),
+        };
+        if let Some(u) = &unmatched {
+            crate::records::write_unmatched(u, &self.records, &matched)?;
         }
         Ok(Some(OutputRecord {
             location: path.display().to_string(),

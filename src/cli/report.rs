@@ -28,9 +28,12 @@ pub struct Args {
     /// Only sessions started on or after this date (`YYYY-MM-DD` or RFC 3339, UTC).
     #[arg(long)]
     pub since: Option<String>,
-    /// Where to write the report.
+    /// Where to write the report (refused if it exists, unless `--force`).
     #[arg(long)]
     pub out: PathBuf,
+    /// Replace an existing `--out` file.
+    #[arg(long)]
+    pub force: bool,
     /// Output format.
     #[arg(long, value_enum, default_value = "html")]
     pub format: Format,
@@ -55,11 +58,17 @@ pub struct Args {
 /// Runs `blindmatch report`.
 ///
 /// # Errors
-/// [`Error::Input`] with [`InputReason::Argument`] for a malformed `--since`; [`Error::Config`]
+/// [`Error::Input`] with [`InputReason::Argument`] for a malformed `--since`, with
+/// [`InputReason::OutputPath`] for an `--out` that cannot be used (checked first); [`Error::Config`]
 /// with [`ConfigReason::Identity`](crate::error::ConfigReason::Identity) for a bad `--key`;
 /// [`Error::Io`] if the log cannot be read or the report cannot be written. A log that fails
 /// verification still yields a report, which says so prominently.
 pub fn run(args: Args, quiet: bool) -> Result<()> {
+    super::output_path::check(
+        &[super::output_path::Output::new("--out", &args.out)],
+        &[&args.log],
+        args.force,
+    )?;
     let keys = args
         .key
         .iter()

@@ -7,11 +7,12 @@ use std::sync::{Arc, Mutex};
 use super::input;
 use super::output::CsvSink;
 use super::session_args::{cancel_on_signal, key_kinds, SessionArgs, Summary};
+use super::session_output::OutputArgs;
 use crate::error::{CancelReason, Error, Result};
 use crate::index::Index;
-use crate::protocol::ItemSet;
+use crate::protocol::{ItemSet, Role};
 use crate::records::Records;
-use crate::session::{SenderSource, SessionMode};
+use crate::session::SenderSource;
 use crate::transport::server::ServerLimits;
 use crate::transport::shutdown;
 
@@ -27,10 +28,11 @@ pub struct Args {
     /// Input options.
     #[command(flatten)]
     pub input: input::InputArgs,
-    /// Where to write our matched rows (mutual mode). With several sessions, the session id
-    /// is inserted before the extension.
-    #[arg(long)]
-    pub output: Option<PathBuf>,
+    /// Output options (`--output` is written in mutual mode only, where the responder learns
+    /// its matches; elsewhere it is ignored, with a note). With several sessions, each
+    /// session's id is inserted before the extension.
+    #[command(flatten)]
+    pub outputs: OutputArgs,
     /// Serve one connection, then exit with its outcome.
     #[arg(long)]
     pub once: bool,
@@ -93,6 +95,7 @@ fn served(args: &Args, quiet: bool) -> Result<Served> {
         });
     }
     let records = Arc::new(input::load(&args.input, quiet || args.session.json)?);
+    super::rejects::require_items(&records)?;
     let payloads = if args.label_columns.is_empty() {
         None
     } else {
@@ -117,13 +120,15 @@ fn served(args: &Args, quiet: bool) -> Result<Served> {
 /// # Errors
 /// Configuration errors; with `--once`, the session's error.
 pub fn run(args: Args, quiet: bool) -> Result<()> {
-    if args.output.is_some() && args.session.mode != SessionMode::Mutual && !quiet {
-        eprintln!(
-            "blindmatch: note: --output is written only in mutual mode; in {} mode the \
-             responder learns no matches, so no file will be written",
-            args.session.mode
-        );
-    }
+    let output = args.outputs.checked(
+        &args.input,
+        Role::Responder,
+        args.session.mode,
+        false,
+        !args.once,
+        quiet || args.session.json,
+    )?;
+    let unmatched = args.outputs.unmatched_with(&output);
     let served = Arc::new(served(&args, quiet)?);
     let agency = args.session.open_agency()?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -133,8 +138,8 @@ pub fn run(args: Args, quiet: bool) -> Result<()> {
     let last: Arc<Mutex<Option<Result<()>>>> = Arc::new(Mutex::new(None));
     let json = args.session.json;
     let session_args = args.session.clone();
-    let output = args.output.clone();
     let once = args.once;
+    let force = args.outputs.force;
     let mut timeouts = args.session.timeouts();
     timeouts.tls_handshake = std::time::Duration::from_secs(args.tls_timeout);
     let limits = ServerLimits {
@@ -169,6 +174,8 @@ pub fn run(args: Args, quiet: bool) -> Result<()> {
                     path: path.clone(),
                     records: records.clone(),
                     per_session: !once,
+                    unmatched: unmatched.clone(),
+                    force,
                 });
             }
             (s, o)

@@ -97,6 +97,9 @@ reason_enum! {
         Conflict => "conflict",
         /// A file another process holds locked.
         Busy => "busy",
+        /// An `audit verify --key` that is not the log's signing key (a certificate
+        /// fingerprint, say): the key `identity show` prints as the audit signing key is.
+        AuditKey => "audit_key",
         /// Building the TLS configuration.
         Tls => "tls",
     }

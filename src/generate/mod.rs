@@ -283,6 +283,9 @@ fn header(kind: GenKind) -> Vec<String> {
     kind.header().iter().map(|h| h.to_string()).collect()
 }
 
+/// The files [`write_generated`] writes into its directory.
+pub const FILE_NAMES: [&str; 4] = ["a.csv", "b.csv", "truth.csv", "mapping.toml"];
+
 impl GeneratedFiles {
     fn in_dir(dir: &Path) -> Result<Self> {
         std::fs::create_dir_all(dir)

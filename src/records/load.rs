@@ -11,6 +11,10 @@ use super::read::read_table;
 use super::rows::{Row, Rows};
 use super::{InputSpec, KeySpec, KeySummary, Summary};
 
+/// The option of every command reading input that writes the rejects, which the `strict`
+/// failure names.
+pub const REJECTS_OPTION: &str = "--rejects";
+
 /// Where an item came from: a row and a key.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Origin {
@@ -196,7 +200,7 @@ pub fn load(spec: &InputSpec) -> Result<Records> {
             InputError::new(
                 why,
                 format!(
-                    "{path}:{line}:{at}{shown} {reason} (fix the value, or run without --strict to collect invalid values in a rejects file)"
+                    "{path}:{line}:{at}{shown} {reason} (fix the value, or run without --strict to skip invalid values; {REJECTS_OPTION} FILE lists them all)"
                 ),
             )
             .at_line(line),
@@ -354,7 +358,7 @@ fn unreadable_cell(column: &str, text: &str) -> (String, String, (InputReason, S
         (
             InputReason::Encoding,
             format!(
-                "not valid UTF-8 (read as `{}`); give the file's encoding with --encoding                  (latin1, windows-1252)",
+                "not valid UTF-8 (read as `{}`); give the file's encoding with --encoding (latin1, windows-1252)",
                 excerpt(text)
             ),
         ),

@@ -59,10 +59,11 @@ mod summary;
 
 pub use delimiter::Delimiter;
 pub use encoding::Encoding;
-pub use load::{load, Origin, Records, Reject};
+pub use load::{load, Origin, Records, Reject, REJECTS_OPTION};
 pub(crate) use output::write_csv_atomically;
 pub use output::{
-    write_matches, write_matches_by_index, write_matches_with_columns, write_rejects, MatchSummary,
+    write_matches, write_matches_by_index, write_matches_with_columns, write_rejects,
+    write_unmatched, MatchSummary,
 };
 pub use rows::{Row, Rows};
 pub use source::STDIN;

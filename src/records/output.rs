@@ -202,6 +202,32 @@ pub fn write_matches_with_columns(
     Ok(summary)
 }
 
+/// Writes the readable rows that did not match (none of their items is among `matched`, the
+/// indices of matched items in [`Records::items`]) with the input's columns, in file order,
+/// atomically; returns how many. Unreadable rows are in the rejects, not here.
+///
+/// # Errors
+/// [`Error::Io`] if the file cannot be written.
+pub fn write_unmatched(path: &Path, records: &Records, matched: &[usize]) -> Result<usize> {
+    let mut hit = vec![false; records.rows().len()];
+    for &i in matched {
+        for o in records.origins(i) {
+            if let Some(h) = hit.get_mut(o.row) {
+                *h = true;
+            }
+        }
+    }
+    let count = hit.iter().filter(|h| !**h).count();
+    let rows = records
+        .rows()
+        .iter()
+        .zip(&hit)
+        .filter(|(_, h)| !**h)
+        .map(|(r, _)| r.fields().map(str::to_string).collect::<Vec<_>>());
+    write_csv_atomically(path, records.header(), rows)?;
+    Ok(count)
+}
+
 /// Writes the rejects as CSV (`line,column,value,reason`), atomically.
 ///
 /// # Errors
