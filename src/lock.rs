@@ -34,10 +34,20 @@ pub(crate) fn open_lock(path: &Path) -> Result<File> {
 /// [`Error::Config`] ([`ConfigReason::Busy`]) naming `what` once `wait` has passed.
 pub(crate) fn lock_exclusive(file: &File, what: &Path, wait: Duration) -> Result<()> {
     let start = Instant::now();
+    let mut said = false;
     loop {
         match file.try_lock() {
             Ok(()) => return Ok(()),
             Err(TryLockError::WouldBlock) if start.elapsed() < wait => {
+                if !said {
+                    // Say so at once, not after the wait.
+                    tracing::warn!(
+                        "waiting for {}: another blindmatch process is using it (at most {} s)",
+                        what.display(),
+                        wait.as_secs()
+                    );
+                    said = true;
+                }
                 std::thread::sleep(Duration::from_millis(20));
             }
             Err(TryLockError::WouldBlock) => {

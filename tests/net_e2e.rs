@@ -365,3 +365,55 @@ fn serve_logs_one_line_per_connection_with_peer_outcome_and_duration() {
         "{stderr}"
     );
 }
+
+/// Issue 13 item 21: `serve --config FILE` takes its options from a TOML file; the command
+/// line's options win over the file's.
+#[test]
+fn serve_takes_its_options_from_a_config_file() {
+    let root = tempfile::tempdir().unwrap();
+    let (a_dir, a_fp) = identity(root.path(), "agency-a");
+    let (b_dir, b_fp) = identity(root.path(), "agency-b");
+    let (a, b, expected) = sets();
+    let (a_in, b_in) = (root.path().join("a.txt"), root.path().join("b.txt"));
+    write_items(&a_in, &a);
+    write_items(&b_in, &b);
+    let b_out = root.path().join("b.csv");
+    let config = root.path().join("serve.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "once = true\nlisten = \"127.0.0.1:0\"\nidentity = {:?}\npeer = [{a_fp:?}]\n\
+             input = {:?}\npolicy = {:?}\nmode = \"intersection\"\njson = true\n\
+             output = {:?}\n",
+            b_dir.to_str().unwrap(),
+            b_in.to_str().unwrap(),
+            net_common::open_policy(),
+            b_out.to_str().unwrap(),
+        ),
+    )
+    .unwrap();
+    let mut cmd = std::process::Command::new(BIN);
+    // --mode on the command line wins over the file's.
+    cmd.args(["--quiet", "serve", "--mode", "mutual", "--config"])
+        .arg(&config);
+    let server = Server::from_command(cmd);
+    let a_out = root.path().join("a.csv");
+    let out = run_match(
+        &a_dir,
+        &b_fp,
+        &server.addr,
+        &a_in,
+        &a_out,
+        &["--mode", "mutual"],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let (ok, _, err) = server.finish();
+    assert!(ok, "{err}");
+    // Mutual mode ran (the command line's), so the responder wrote its matches too.
+    assert_eq!(lines(&a_out), expected);
+    assert_eq!(lines(&b_out), expected);
+}

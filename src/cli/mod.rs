@@ -28,6 +28,7 @@ macro_rules! outln {
 
 pub mod audit;
 pub mod check;
+pub mod config_file;
 pub mod demo;
 pub mod generate;
 pub mod identity;
@@ -165,7 +166,14 @@ fn init_log(level: &str) {
 /// Parses the command line, runs the subcommand, prints a one-line reason on failure (and,
 /// with `--json`, an error object on stdout).
 pub fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let args = match config_file::expand(std::env::args_os().collect()) {
+        Ok(args) => args,
+        Err(e) => {
+            eprintln!("blindmatch: error: {e}");
+            return ExitCode::from(exit_code(&e));
+        }
+    };
+    let cli = Cli::parse_from(args);
     init_log(&cli.log_level);
     let json = cli.command.json();
     match run(cli) {

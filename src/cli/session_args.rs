@@ -23,6 +23,11 @@ pub use crate::agency::{AUDIT_LOG_FILE, BUDGET_STATE_FILE};
 /// Options of a networked session.
 #[derive(Debug, Clone, clap::Args)]
 pub struct SessionArgs {
+    /// A TOML file of this command's long options (`listen = "0.0.0.0:7443"`, `json = true`,
+    /// `peer = ["..", ".."]`); options on the command line win. Expanded before parsing, so
+    /// this field itself is never set.
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
     /// Directory of this agency's identity (`blindmatch identity new`).
     #[arg(long)]
     pub identity: PathBuf,
