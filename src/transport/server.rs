@@ -138,6 +138,10 @@ where
         let delivered = delivered.clone();
         let enough = enough.clone();
         let mut session_shutdown = shutdown.clone();
+        // The task removes itself from `pending` once authenticated; hold the lock until its
+        // handle is in, or a fast handshake could remove nothing and then be aborted as
+        // pending when the loop ends (killing an authenticated session).
+        let mut p = pending.lock().unwrap_or_else(|e| e.into_inner());
         let handle = running.spawn(async move {
             let conn = accept_one(acceptor, tcp, &peer_addr.to_string(), &t).await;
             pending2
@@ -165,11 +169,8 @@ where
             }
             handler(incoming).await;
         });
-        pending
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .tasks
-            .push_back((id, handle));
+        p.tasks.push_back((id, handle));
+        drop(p);
         // Reap finished tasks so the set does not grow.
         while running.try_join_next().is_some() {}
     };
