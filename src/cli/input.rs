@@ -141,45 +141,12 @@ pub fn write_matches(out: &Path, recs: &Records, matches: &[Match]) -> Result<()
     Ok(())
 }
 
-/// Labeled mode: each item's payload, a JSON object of the given columns of its first row
-/// (one payload per item of [`Records::items`]).
+/// Labeled mode: each item's payload ([`records::payload::encode`]), for `--label-columns`.
 ///
 /// # Errors
-/// [`Error::Input`] with [`InputReason::Payload`] naming a column the file does not have;
-/// [`Error::Internal`] if an item has no row or a payload cannot be encoded (bugs).
+/// As [`records::payload::encode`].
 pub fn label_payloads(recs: &Records, columns: &[String]) -> Result<Vec<Vec<u8>>> {
-    let cols = columns
-        .iter()
-        .map(|c| {
-            recs.header().iter().position(|h| h == c).ok_or_else(|| {
-                Error::input(
-                    InputReason::Payload,
-                    format!(
-                        "{}: no column `{c}` for --label-columns (columns: {})",
-                        recs.path(),
-                        recs.header().join(", ")
-                    ),
-                )
-            })
-        })
-        .collect::<Result<Vec<usize>>>()?;
-    (0..recs.items().len())
-        .map(|i| {
-            let row = recs.origins(i).first().and_then(|o| recs.rows().get(o.row));
-            let row = row.ok_or_else(|| Error::internal(format!("item {i} has no row")))?;
-            let obj: serde_json::Map<String, serde_json::Value> = cols
-                .iter()
-                .map(|&c| {
-                    (
-                        recs.header()[c].clone(),
-                        row.field(c).unwrap_or_default().into(),
-                    )
-                })
-                .collect();
-            serde_json::to_vec(&obj)
-                .map_err(|e| Error::internal(format!("encoding the payload of item {i}: {e}")))
-        })
-        .collect()
+    records::payload::encode(recs, columns)
 }
 
 /// Writes the receiver's matched rows of an OPRF-PSI session, atomically: as
@@ -199,16 +166,7 @@ pub fn write_oprf_matches(
     for m in matches {
         indices.extend(m.input_indices.iter().copied());
         if let Some(p) = &m.payload {
-            let obj: serde_json::Map<String, serde_json::Value> =
-                serde_json::from_slice(p).unwrap_or_default();
-            let values: Vec<String> = columns
-                .iter()
-                .map(|c| match obj.get(c) {
-                    Some(serde_json::Value::String(s)) => s.clone(),
-                    Some(v) => v.to_string(),
-                    None => String::new(),
-                })
-                .collect();
+            let values = records::payload::decode(p, columns);
             for &i in &m.input_indices {
                 extra.insert(i, values.clone());
             }

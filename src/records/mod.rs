@@ -51,6 +51,7 @@ mod delimiter;
 mod encoding;
 mod load;
 mod output;
+pub mod payload;
 pub mod read;
 mod rows;
 mod source;
