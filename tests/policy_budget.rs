@@ -328,3 +328,40 @@ fn admit_session_checks_policy_then_budget_and_logs_refusals() {
         ["cardinality_before_reveal", "max_sessions_per_peer_per_day"]
     );
 }
+
+/// Two processes sharing one state file under policies with different windows: an admission
+/// under the shorter window does not drop what the longer window still counts.
+#[test]
+fn a_shorter_window_does_not_prune_what_a_longer_one_counts() {
+    let long = Policy::parse(EXAMPLE, "long").expect("30-day window");
+    let short = Policy::parse(
+        &EXAMPLE.replace("element_window_days = 30", "element_window_days = 1"),
+        "short",
+    )
+    .expect("1-day window");
+    let dir = tempfile::tempdir().expect("tmp");
+    let mut store = BudgetStore::open(&dir.path().join("budget.json")).expect("open");
+    let charge = |n| Charge::new(vec!["cert:aa".into()], vec!["imo_ship".into()], n);
+    store.admit(&long, &charge(5_000), T0).expect("first");
+    store
+        .admit(&short, &charge(5_000), T0 + 10 * DAY_SECONDS)
+        .expect("under the short window");
+    let t = T0 + 10 * DAY_SECONDS;
+    assert_eq!(
+        store.elements_in_window(&long, "cert:aa", "imo_ship", t),
+        10_000
+    );
+    assert_eq!(
+        store.elements_in_window(&short, "cert:aa", "imo_ship", t),
+        5_000
+    );
+    // A window above the longest kept is refused by the policy itself.
+    let too_long = EXAMPLE.replace("element_window_days = 30", "element_window_days = 367");
+    assert!(matches!(
+        Policy::parse(&too_long, "p"),
+        Err(Error::Config(ConfigError {
+            reason: ConfigReason::Policy,
+            ..
+        }))
+    ));
+}

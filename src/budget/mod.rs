@@ -52,6 +52,10 @@ pub const PERIOD_SECONDS: i64 = 24 * 60 * 60;
 /// Seconds in a day, for the policy's windows given in days.
 pub const DAY_SECONDS: i64 = 24 * 60 * 60;
 
+/// The longest element or cardinality window a policy may set, in days; budget entries are
+/// kept this long whatever the current policy's window.
+pub const MAX_WINDOW_DAYS: u64 = 366;
+
 /// What one admission charges, and to whom.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
@@ -218,7 +222,9 @@ impl BudgetStore {
         for payer in &charge.payers {
             self.check(policy, charge, payer, now)?;
         }
-        let window_start = now - window(policy.element_window_days());
+        // Entries are kept for the longest window any policy may set, not only this policy's:
+        // processes sharing the file under other policies still need them.
+        let window_start = now - window(MAX_WINDOW_DAYS);
         for payer in &charge.payers {
             let entry = self.state.peers.entry(payer.clone()).or_default();
             entry.sessions.retain(|&t| t > now - PERIOD_SECONDS);

@@ -246,6 +246,23 @@ pub(super) fn parse(text: &str, origin: &str) -> Result<Policy> {
         elements,
     )?;
 
+    for (key, value) in [
+        ("element_window_days", &raw.element_window_days),
+        ("cardinality_window_days", &raw.cardinality_window_days),
+    ] {
+        if let Some(v) = value {
+            if *v.get_ref() > crate::budget::MAX_WINDOW_DAYS {
+                return Err(loc.error(
+                    v.span(),
+                    &format!(
+                        "`{key}` ({}) is above {} days, the longest window budgets keep",
+                        v.get_ref(),
+                        crate::budget::MAX_WINDOW_DAYS
+                    ),
+                ));
+            }
+        }
+    }
     let policy = Policy {
         name,
         modes,
