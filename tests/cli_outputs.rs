@@ -7,31 +7,10 @@ mod net_common;
 use std::path::Path;
 use std::process::{Command, Output};
 
-use net_common::{error_code, identity, BIN};
+use net_common::{identity, match_nowhere, output_code as code, path_str as s, BIN};
 
 fn run(args: &[&str]) -> Output {
     Command::new(BIN).args(args).output().expect("run")
-}
-
-fn s(p: &Path) -> &str {
-    p.to_str().expect("utf-8")
-}
-
-/// A `match --json` to 127.0.0.1:9 (nothing listens): what it says before connecting.
-fn match_nowhere(id: &Path, input: &Path, extra: &[&str]) -> Output {
-    let fp = "ab".repeat(32);
-    Command::new(BIN)
-        .args(["match", "--json", "--connect", "127.0.0.1:9", "--identity"])
-        .arg(id)
-        .args(["--peer", &fp, "--policy", net_common::open_policy()])
-        .args(["--input", s(input)])
-        .args(extra)
-        .output()
-        .expect("run")
-}
-
-fn code(out: &Output) -> Option<String> {
-    error_code(&String::from_utf8_lossy(&out.stdout))
 }
 
 fn items(dir: &Path) -> std::path::PathBuf {

@@ -11,15 +11,7 @@ use std::process::{Command, Output};
 use blindmatch::cli::Cli;
 use blindmatch::records::REJECTS_OPTION;
 use clap::Parser;
-use net_common::{error_code, identity, BIN};
-
-fn s(p: &Path) -> &str {
-    p.to_str().expect("utf-8")
-}
-
-fn code(out: &Output) -> Option<String> {
-    error_code(&String::from_utf8_lossy(&out.stdout))
-}
+use net_common::{identity, output_code as code, path_str as s, BIN};
 
 /// `n` invalid IMO numbers (wrong check digit) and `valid` valid ones.
 fn imos(dir: &Path, n: usize, valid: &[&str]) -> std::path::PathBuf {

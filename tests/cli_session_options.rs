@@ -7,30 +7,13 @@ mod net_common;
 
 use std::collections::BTreeSet;
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::Command;
 
 use blindmatch::error::ConfigReason;
-use net_common::{error_code, identity, run_match, write_items, Server, BIN};
-
-fn s(p: &Path) -> &str {
-    p.to_str().expect("utf-8")
-}
-
-fn code(out: &Output) -> Option<String> {
-    error_code(&String::from_utf8_lossy(&out.stdout))
-}
-
-fn match_nowhere(id: &Path, input: &Path, extra: &[&str]) -> Output {
-    let fp = "ab".repeat(32);
-    Command::new(BIN)
-        .args(["match", "--json", "--connect", "127.0.0.1:9", "--identity"])
-        .arg(id)
-        .args(["--peer", &fp, "--policy", net_common::open_policy()])
-        .args(["--input", s(input)])
-        .args(extra)
-        .output()
-        .expect("run")
-}
+use net_common::{
+    identity, match_nowhere, output_code as code, path_str as s, run_match, write_items, Server,
+    BIN,
+};
 
 #[test]
 fn output_is_required_only_where_matches_are_learned() {

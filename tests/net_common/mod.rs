@@ -38,6 +38,30 @@ pub fn error_code(stdout: &str) -> Option<String> {
     })
 }
 
+/// The `code` of the JSON error object in a finished run's stdout, if any.
+pub fn output_code(out: &Output) -> Option<String> {
+    error_code(&String::from_utf8_lossy(&out.stdout))
+}
+
+/// A test path as `&str` (test paths are UTF-8).
+pub fn path_str(p: &Path) -> &str {
+    p.to_str().expect("utf-8")
+}
+
+/// `match --json` to 127.0.0.1:9, where nothing listens, under the open test policy: what a
+/// run says before it connects.
+pub fn match_nowhere(id: &Path, input: &Path, extra: &[&str]) -> Output {
+    let fp = "ab".repeat(32);
+    Command::new(BIN)
+        .args(["match", "--json", "--connect", "127.0.0.1:9", "--identity"])
+        .arg(id)
+        .args(["--peer", &fp, "--policy", open_policy()])
+        .args(["--input", path_str(input)])
+        .args(extra)
+        .output()
+        .expect("run")
+}
+
 /// The kind of the last event of an audit log.
 pub fn last_event(log: &Path) -> serde_json::Value {
     let text = std::fs::read_to_string(log).unwrap();

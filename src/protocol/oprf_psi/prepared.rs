@@ -73,19 +73,24 @@ impl PreparedSender {
         items: &ItemSet,
         payloads: Option<&[Vec<u8>]>,
     ) -> Result<Self> {
-        let mut set = PreparedSender {
+        let mut set = PreparedSender::empty(suite, key, items, payloads.is_some());
+        set.add(items, payloads)?;
+        Ok(set)
+    }
+
+    /// A set with no items yet, under `key`, labeled or not, counting `items`' duplicates.
+    fn empty(suite: Suite, key: OprfKey, items: &ItemSet, labeled: bool) -> Self {
+        PreparedSender {
             suite,
             key,
             tags: Vec::new(),
-            labels: payloads.map(|_| Labels {
+            labels: labeled.then(|| Labels {
                 keys: Vec::new(),
                 payloads: Vec::new(),
             }),
             duplicates: items.duplicates(),
             stored_padding: None,
-        };
-        set.add(items, payloads)?;
-        Ok(set)
+        }
     }
 
     /// As [`PreparedSender::new`], checking `interrupt` between batches of items, so a
@@ -101,17 +106,7 @@ impl PreparedSender {
         payloads: Option<&[Vec<u8>]>,
         interrupt: &Interrupt,
     ) -> Result<Self> {
-        let mut set = PreparedSender {
-            suite,
-            key,
-            tags: Vec::new(),
-            labels: payloads.map(|_| Labels {
-                keys: Vec::new(),
-                payloads: Vec::new(),
-            }),
-            duplicates: items.duplicates(),
-            stored_padding: None,
-        };
+        let mut set = PreparedSender::empty(suite, key, items, payloads.is_some());
         set.add_checked(items, payloads, Some(interrupt))?;
         Ok(set)
     }
