@@ -78,6 +78,16 @@ pub const OPRF_PSI_LABEL_NONCE: &[u8] = b"blindmatch-v1-oprf-psi-label-nonce";
 /// index's OPRF key at rest (`protocol-spec/07-oprf-psi.md` section 7.8.1).
 pub const INDEX_KEY_WRAP: &[u8] = b"blindmatch-v1-index-key-wrap";
 
+/// Unbalanced mode: the HKDF-Extract salt of the key that seals every file of an index
+/// (`protocol-spec/07-oprf-psi.md` section 7.8.5).
+pub const INDEX_SEAL_KEY: &[u8] = b"blindmatch-v1-index-seal-key";
+
+/// Unbalanced mode: the prefix of the HMAC tag of one sealed index file (section 7.8.5).
+pub const INDEX_SEAL_FILE: &[u8] = b"blindmatch-v1-index-seal-file";
+
+/// Unbalanced mode: the prefix of the HMAC tag over an index's file tags (section 7.8.5).
+pub const INDEX_SEAL: &[u8] = b"blindmatch-v1-index-seal";
+
 /// Test-vector generation seeds (never used outside the committed vector generator).
 pub const TEST_VECTOR_SEED: &[u8] = b"blindmatch-v1-test-vector-seed";
 
@@ -100,6 +110,9 @@ pub const ALL: &[(&str, &[u8])] = &[
     ("OPRF_PSI_LABEL_KEY", OPRF_PSI_LABEL_KEY),
     ("OPRF_PSI_LABEL_NONCE", OPRF_PSI_LABEL_NONCE),
     ("INDEX_KEY_WRAP", INDEX_KEY_WRAP),
+    ("INDEX_SEAL_KEY", INDEX_SEAL_KEY),
+    ("INDEX_SEAL_FILE", INDEX_SEAL_FILE),
+    ("INDEX_SEAL", INDEX_SEAL),
     ("TEST_VECTOR_SEED", TEST_VECTOR_SEED),
 ];
 

@@ -1,7 +1,8 @@
 //! Agency identities: an Ed25519 key and a self-signed X.509 certificate.
 //!
-//! `blindmatch identity new` creates a directory holding `identity.key` (PKCS#8 PEM, mode 0600)
-//! and `identity.crt` (PEM). The peer pins the certificate's SHA-256 [`Fingerprint`]. The same
+//! `blindmatch identity new` creates a directory (mode 0700) holding `identity.key` (PKCS#8
+//! PEM, mode 0600) and `identity.crt` (PEM). Loading refuses a key other users may read or
+//! write, and a directory they may write (`crate::file_mode`). The peer pins the certificate's SHA-256 [`Fingerprint`]. The same
 //! key authenticates the TLS connection and signs audit entries and session receipts.
 
 use std::fmt;
@@ -107,10 +108,12 @@ pub struct Created {
 }
 
 impl Identity {
-    /// Creates a new identity in `dir` (created if missing): an Ed25519 key (mode 0600) and a
-    /// self-signed certificate whose subject common name is `name`.
+    /// Creates a new identity in `dir` (created with mode 0700 if missing, whatever the
+    /// umask): an Ed25519 key (mode 0600) and a self-signed certificate whose subject common
+    /// name is `name`.
     ///
     /// # Errors
+    /// [`Error::FileMode`] if `dir` exists and the group or others may write it;
     /// [`Error::Config`] with [`ConfigReason::Identity`] if a key or certificate already exists
     /// there and `force` is false; [`Error::Input`] with [`InputReason::Argument`] if `name` is
     /// empty; [`Error::Internal`] if key or certificate generation fails; [`Error::Io`] if the
@@ -138,8 +141,8 @@ impl Identity {
                 "the identity name is empty: pass --name \"Customs Agency A\"",
             ));
         }
-        std::fs::create_dir_all(dir)
-            .map_err(|e| Error::io(format!("creating {}", dir.display()), e))?;
+        crate::file_mode::create_private_dir(dir)?;
+        crate::file_mode::check(dir)?;
         let key_pair = rcgen::KeyPair::generate_for(&rcgen::PKCS_ED25519)
             .map_err(|e| Error::internal(format!("generating an Ed25519 key: {e}")))?;
         let mut params = rcgen::CertificateParams::new(vec!["blindmatch-peer".to_string()])
@@ -165,12 +168,14 @@ impl Identity {
     /// Loads the identity in `dir` (`identity.key` and `identity.crt`, PEM).
     ///
     /// # Errors
+    /// [`Error::FileMode`] if the group or others may read or write `identity.key`, or write
+    /// `dir` (as `sshd` refuses an unprotected key: `chmod 600 identity.key`, `chmod 700 dir`);
     /// [`Error::Config`] with [`ConfigReason::Identity`] if a file is missing, unreadable or
     /// malformed, or the key is not the certificate's Ed25519 key.
     pub fn load(dir: &Path) -> Result<Identity> {
         let key_path = dir.join(KEY_FILE);
         let cert_path = dir.join(CERT_FILE);
-        let key_pem = zeroize::Zeroizing::new(std::fs::read(&key_path).map_err(|e| {
+        let key_pem = zeroize::Zeroizing::new(crate::file_mode::read_secret(&key_path, |e| {
             Error::config(
                 ConfigReason::Identity,
                 format!(
@@ -180,6 +185,7 @@ impl Identity {
                 ),
             )
         })?);
+        crate::file_mode::check(dir)?;
         let cert_pem = std::fs::read(&cert_path).map_err(|e| {
             Error::config(
                 ConfigReason::Identity,

@@ -86,6 +86,7 @@ pub mod budget;
 pub mod cli;
 pub mod dst;
 pub mod error;
+mod file_mode;
 pub mod generate;
 pub mod group;
 pub mod identifiers;

@@ -3,7 +3,7 @@
 //! admission), so several processes share a log or a budget state. The operating system drops
 //! a lock when its process dies, so a crash never leaves a stale one.
 
-use std::fs::{File, OpenOptions, TryLockError};
+use std::fs::{File, TryLockError};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
@@ -19,7 +19,7 @@ pub(crate) fn lock_path(path: &Path) -> PathBuf {
 /// Opens (creating it if needed) the lock file of `path`.
 pub(crate) fn open_lock(path: &Path) -> Result<File> {
     let lock = lock_path(path);
-    OpenOptions::new()
+    crate::file_mode::private_options()
         .create(true)
         .truncate(false)
         .write(true)

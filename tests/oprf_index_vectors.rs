@@ -3,7 +3,7 @@
 //! vector stream, the Argon2id KEK (RFC 9106) and the AAD written out here, the wrapped key,
 //! the stored padding, and the sender's `Tags` messages of a session served from the index
 //! (its padding tags are the stored values, its padding ciphertexts the stream of its only
-//! draw). The draw rules are a copy (`tests/support/dh_vectors.rs`), not the library's code;
+//! draw), and the seal over every file (section 7.8.5, HKDF and HMAC over SHA3-256 written out). The draw rules are a copy (`tests/support/dh_vectors.rs`), not the library's code;
 //! the OPRF evaluation is written out from RFC 9497; the tag hash, the Rice code and the label
 //! AEAD are the library's, checked by their own vectors.
 #![allow(clippy::unwrap_used)]
@@ -16,8 +16,9 @@ use blindmatch::protocol::oprf_psi::{label_key, seal_label, tags};
 use chacha20poly1305::aead::{Aead, KeyInit, Payload};
 use chacha20poly1305::{ChaCha20Poly1305, Key, Nonce};
 use dh_vectors::spec::{hash_to_group, Stream};
+use hmac::{Hmac, Mac};
 use serde_json::Value;
-use sha3::{Digest, Sha3_512};
+use sha3::{Digest, Sha3_256, Sha3_512};
 
 fn unhex(v: &Value) -> Vec<u8> {
     hex::decode(v.as_str().unwrap()).unwrap()
@@ -37,7 +38,7 @@ fn the_index_vector_follows_from_the_spec() {
         serde_json::from_str(include_str!("../protocol-spec/vectors/oprf-sha3.json")).unwrap();
     let v = &all["oprf_index"];
     let meta = &v["index_json"];
-    assert_eq!(meta["format"], "blindmatch-oprf-index-v2");
+    assert_eq!(meta["format"], "blindmatch-oprf-index-v3");
     let items = strings(&v["sender_items"]);
     let payloads = strings(&v["sender_payloads"]);
     let m = meta["items"].as_u64().unwrap() as usize;
@@ -77,7 +78,7 @@ fn the_index_vector_follows_from_the_spec() {
             &mut kek,
         )
         .unwrap();
-    let mut aad = b"blindmatch-oprf-index-v2".to_vec();
+    let mut aad = b"blindmatch-oprf-index-v3".to_vec();
     aad.push(0x02);
     aad.extend_from_slice(&epoch_id);
     aad.extend_from_slice(&meta["epoch"]["created"].as_u64().unwrap().to_be_bytes());
@@ -128,6 +129,49 @@ fn the_index_vector_follows_from_the_spec() {
         tags_bin.extend_from_slice(payloads[*i].as_bytes());
     }
     assert_eq!(unhex(&v["tags_bin"]), tags_bin);
+
+    // 7.8.5: the seal over the bytes of index.json, key.wrapped, tags.bin and padding.bin,
+    // under HKDF-SHA3-256 (RFC 5869) of skS with the AAD above as info.
+    let index_json = unhex(&v["index_json_bytes"]);
+    assert_eq!(
+        serde_json::from_slice::<Value>(&index_json).unwrap(),
+        *meta,
+        "index_json is index_json_bytes parsed"
+    );
+    let mac = |key: &[u8], parts: &[&[u8]]| -> [u8; 32] {
+        let mut m = <Hmac<Sha3_256> as hmac::KeyInit>::new_from_slice(key).unwrap();
+        for p in parts {
+            m.update(p);
+        }
+        m.finalize().into_bytes().into()
+    };
+    let prk = mac(b"blindmatch-v1-index-seal-key", &[&sk.to_bytes()]);
+    let seal_key = mac(&prk, &[&aad, &[0x01]]);
+    let file_dst = b"blindmatch-v1-index-seal-file";
+    let mut seal = Vec::new();
+    for (name, bytes) in [
+        ("index.json", index_json),
+        ("key.wrapped", unhex(&v["key_wrapped"])),
+        ("tags.bin", tags_bin),
+        ("padding.bin", padding.concat()),
+    ] {
+        seal.extend(mac(
+            &seal_key,
+            &[
+                &[file_dst.len() as u8],
+                file_dst,
+                &[name.len() as u8],
+                name.as_bytes(),
+                &(bytes.len() as u64).to_be_bytes(),
+                &bytes,
+            ],
+        ));
+    }
+    let whole_dst = b"blindmatch-v1-index-seal";
+    let whole = mac(&seal_key, &[&[whole_dst.len() as u8], whole_dst, &seal]);
+    seal.extend(whole);
+    assert_eq!(seal.len(), 160);
+    assert_eq!(unhex(&v["seal_bin"]), seal);
 
     // The session: the receiver draws first (7.5 step 1), then the sender its padding seed
     // only; its padding tags are the first n_s - m stored values, truncated (7.8.3).

@@ -48,15 +48,15 @@ impl CommitmentKey {
     /// Reads the key file (64 hex characters).
     ///
     /// # Errors
+    /// [`Error::FileMode`] if the group or others may read or write it (`chmod 600` it);
     /// [`Error::Io`] if it cannot be read; [`Error::Config`] with [`ConfigReason::Identity`]
     /// if it does not hold a key.
     pub fn load(path: &Path) -> Result<Self> {
-        let text = Zeroizing::new(
-            std::fs::read_to_string(path)
-                .map_err(|e| Error::io(format!("reading {}", path.display()), e))?,
-        );
+        let text = Zeroizing::new(crate::file_mode::read_secret(path, |e| {
+            Error::io(format!("reading {}", path.display()), e)
+        })?);
         let mut k = Zeroizing::new([0u8; 32]);
-        hex::decode_to_slice(text.trim(), &mut k[..]).map_err(|_| {
+        hex::decode_to_slice(text.trim_ascii(), &mut k[..]).map_err(|_| {
             Error::config(
                 ConfigReason::Identity,
                 format!(

@@ -5,7 +5,7 @@
 //! only, reads the entries other processes appended since (checking each one's sequence number,
 //! chain link and signature under our key), and then appends after them.
 
-use std::fs::{File, OpenOptions};
+use std::fs::File;
 use std::io::{Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
@@ -79,7 +79,7 @@ impl AuditLog {
         } else {
             (0, [0u8; 32])
         };
-        let file = OpenOptions::new()
+        let file = crate::file_mode::private_options()
             .create(true)
             .append(true)
             .read(true)

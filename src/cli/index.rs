@@ -23,9 +23,9 @@ pub struct Args {
     /// The index directory.
     #[arg(long)]
     pub out: PathBuf,
-    /// A file of at least 32 random bytes; the index key is encrypted under a key stretched
-    /// from it with Argon2id (64 MiB, 3 passes, 4 lanes). Use random bytes, not a memorable
-    /// phrase.
+    /// A file of at least 32 random bytes, mode 0600 (a file others may read is refused);
+    /// the index key is encrypted under a key stretched from it with Argon2id (64 MiB, 3
+    /// passes, 4 lanes). Use random bytes, not a memorable phrase.
     #[arg(long)]
     pub passphrase_file: PathBuf,
     /// Days the new index's key may serve; past them `serve --index` refuses it until it is
@@ -65,7 +65,9 @@ pub struct Args {
 /// [`ConfigReason::Index`](crate::error::ConfigReason::Index) for an existing index (without
 /// `--add`/`--remove`), a wrong or short passphrase or a damaged index, as [`Index::create`]
 /// and [`Index::open`] (with [`ConfigReason::IndexFormat`](crate::error::ConfigReason::IndexFormat)
-/// for a v1 index); [`Error::Input`] with
+/// for a v1 or v2 index); [`Error::Index`] for an index that fails its seal;
+/// [`Error::FileMode`] for a passphrase file, `key.wrapped` or `tags.bin` the group or others
+/// may read or write; [`Error::Input`] with
 /// [`InputReason::SetSize`](crate::error::InputReason::SetSize) for more items than
 /// `--pad-to`; [`Error::Io`] if a file cannot be read or written.
 pub fn run(args: Args, quiet: bool) -> Result<()> {
@@ -74,10 +76,10 @@ pub fn run(args: Args, quiet: bool) -> Result<()> {
         output_path::check(&[Output::new("--rejects", r)], &inputs, args.force)?;
     }
     let recs = super::input::load(&args.input, quiet)?;
-    let passphrase = zeroize::Zeroizing::new(
-        std::fs::read(&args.passphrase_file)
-            .map_err(|e| Error::io(format!("reading {}", args.passphrase_file.display()), e))?,
-    );
+    let passphrase =
+        zeroize::Zeroizing::new(crate::file_mode::read_secret(&args.passphrase_file, |e| {
+            Error::io(format!("reading {}", args.passphrase_file.display()), e)
+        })?);
     let items = recs.item_set();
     let payloads = if args.label_columns.is_empty() {
         None

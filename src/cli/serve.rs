@@ -50,7 +50,7 @@ pub struct Args {
     /// key, which the policy must allow (`allow_key_reuse = true`).
     #[arg(long, conflicts_with = "input", requires = "passphrase_file")]
     pub index: Option<PathBuf>,
-    /// The passphrase file of `--index`.
+    /// The passphrase file of `--index` (mode 0600: a file others may read is refused).
     #[arg(long)]
     pub passphrase_file: Option<PathBuf>,
     /// Labeled mode with `--input`: comma-separated columns whose values become each item's
@@ -70,10 +70,9 @@ struct Served {
 fn served(args: &Args, quiet: bool) -> Result<Served> {
     if let Some(dir) = &args.index {
         let pass_path = args.passphrase_file.as_deref().unwrap_or(Path::new(""));
-        let passphrase = zeroize::Zeroizing::new(
-            std::fs::read(pass_path)
-                .map_err(|e| Error::io(format!("reading {}", pass_path.display()), e))?,
-        );
+        let passphrase = zeroize::Zeroizing::new(crate::file_mode::read_secret(pass_path, |e| {
+            Error::io(format!("reading {}", pass_path.display()), e)
+        })?);
         let index = Index::open(dir, &passphrase)?;
         // Refused before listening; each session checks again (spec 7.8.2).
         index.key_epoch().check_at(crate::index::unix_now())?;

@@ -16,6 +16,7 @@
 //! (`protocol-spec/04-transport-and-handshake.md` section 4.7).
 
 mod excerpt;
+mod files;
 mod incompatible;
 mod local;
 mod peer;
@@ -24,6 +25,7 @@ mod refusal;
 use std::fmt;
 
 pub use excerpt::{excerpt, Excerpt};
+pub use files::{Exposure, FileModeError, IndexError, IndexFile, IndexProblem};
 pub use incompatible::{Incompatible, Mismatch};
 pub use local::{
     AuditError, AuditProblem, CancelReason, ConfigError, ConfigReason, Deadline, InputError,
@@ -92,6 +94,16 @@ pub enum Error {
     #[error("audit log: {0}")]
     Audit(AuditError),
 
+    /// A precomputed index failed its seal: one of its files was altered, truncated or taken
+    /// from another index (`protocol-spec/07-oprf-psi.md` section 7.8.5).
+    #[error("index: {0}")]
+    Index(IndexError),
+
+    /// A secret-bearing file (or its directory) is open to other users: its mode lets the
+    /// group or others read or write it.
+    #[error("file permissions: {0}")]
+    FileMode(FileModeError),
+
     /// A file or socket operation failed.
     #[error("{context}: {source}")]
     Io {
@@ -132,7 +144,8 @@ pub enum Error {
 pub enum Category {
     /// Bad input data or arguments ([`Error::Input`]).
     Input,
-    /// Local configuration ([`Error::Config`], [`Error::Audit`]).
+    /// Local configuration ([`Error::Config`], [`Error::Audit`], [`Error::Index`],
+    /// [`Error::FileMode`]).
     Config,
     /// The policy refused the session ([`Error::PolicyRefused`]).
     Policy,
@@ -228,7 +241,9 @@ impl Error {
     pub fn category(&self) -> Category {
         match self {
             Error::Input(_) => Category::Input,
-            Error::Config(_) | Error::Audit(_) => Category::Config,
+            Error::Config(_) | Error::Audit(_) | Error::Index(_) | Error::FileMode(_) => {
+                Category::Config
+            }
             Error::PolicyRefused(_) => Category::Policy,
             Error::PeerMisbehaved(_)
             | Error::PeerAborted(_)
@@ -253,6 +268,8 @@ impl Error {
             Error::Incompatible(i) => ("incompatible", i.code()),
             Error::PolicyRefused(r) => ("policy_refused", r.rule.as_str()),
             Error::Audit(a) => ("audit", a.problem.code()),
+            Error::Index(i) => ("index", i.problem.code()),
+            Error::FileMode(m) => ("file_mode", m.exposure.as_str()),
             Error::Io { .. } => ("io", "failed"),
             Error::Tls(t) => ("tls", t.reason.as_str()),
             Error::Timeout { deadline, .. } => ("timeout", deadline.as_str()),

@@ -16,6 +16,10 @@ use crate::oprf::Suite;
 /// The format of the first index directories (key wrapped without stretching, no epoch).
 pub const FORMAT_V1: &str = "blindmatch-oprf-index-v1";
 
+/// The format of the index directories whose key only was authenticated (no seal over the
+/// other files, section 7.8.5).
+pub const FORMAT_V2: &str = "blindmatch-oprf-index-v2";
+
 #[derive(Debug, Serialize, Deserialize)]
 pub(crate) struct EpochJson {
     /// 16 bytes, hex.
@@ -81,7 +85,7 @@ impl Meta {
     /// Parses `index.json` of the index in `dir`.
     ///
     /// # Errors
-    /// [`Error::Config`] with [`ConfigReason::IndexFormat`] for another format (a v1 index),
+    /// [`Error::Config`] with [`ConfigReason::IndexFormat`] for another format (a v1 or v2 index),
     /// [`ConfigReason::Index`] for a damaged file.
     pub(crate) fn parse(dir: &Path, bytes: &[u8]) -> Result<Meta> {
         let format = serde_json::from_slice::<FormatOnly>(bytes)
@@ -95,6 +99,20 @@ impl Meta {
                      password stretching and has no epoch); this blindmatch serves only \
                      `{FORMAT}`: rebuild it with a fresh key, `blindmatch index --input FILE \
                      --out NEW_DIR --passphrase-file FILE`",
+                    dir.display()
+                ),
+            ));
+        }
+        if format == FORMAT_V2 {
+            return Err(Error::config(
+                ConfigReason::IndexFormat,
+                format!(
+                    "{} is an index of format `{FORMAT_V2}`: only its key is authenticated, so \
+                     a changed payload, label key or tag in its tags.bin cannot be detected, \
+                     and sealing it now would vouch for bytes nobody checked; this blindmatch \
+                     serves only sealed `{FORMAT}` indexes: rebuild it from its input with a \
+                     fresh key, `blindmatch index --input FILE --out NEW_DIR --passphrase-file \
+                     FILE`",
                     dir.display()
                 ),
             ));

@@ -3,27 +3,33 @@
 //! (`protocol-spec/07-oprf-psi.md` section 7.8).
 //!
 //! ```text
-//! DIR/index.json   {"format": "blindmatch-oprf-index-v2", "suite", "items", "labeled",
+//! DIR/index.json   {"format": "blindmatch-oprf-index-v3", "suite", "items", "labeled",
 //!                   "epoch": {"id", "created", "not_after"},
 //!                   "kdf": {"algorithm": "argon2id", "version": 19, "m_kib", "t", "p", "salt"},
 //!                   "pad_to", "padding", ["label_columns"], ["kinds"]}
 //! DIR/key.wrapped  the OPRF key, wrapped (see `wrap`, under the KEK of `kdf`)
 //! DIR/tags.bin     per item, ascending by tag (see `entries`)
 //! DIR/padding.bin  the stored padding values (see `padding`)
+//! DIR/seal.bin     HMAC tags over every byte of the four files above (see `seal`)
 //! ```
+//!
+//! The directory is created with mode 0700 and every file 0600; opening refuses a
+//! `key.wrapped` or `tags.bin` the group or others may read or write (`crate::file_mode`),
+//! then checks the seal before any file but `index.json` is parsed.
 //!
 //! Every session served from one index uses the same key, so a receiver accumulates, for the
 //! key's epoch, every item it ever queried and its current status and payload (section 7.9);
 //! the epoch bounds how long ([`KeyEpoch`]). The stored padding makes every session send the
 //! same padding tags, so two sessions' tag sets reveal the padded size only. `tags.bin` holds
-//! the label keys and the payloads in plaintext: protect the directory like the sender's
-//! input file.
+//! the label keys and the payloads in plaintext (authenticated by the seal, not encrypted):
+//! protect the directory like the sender's input file.
 
 mod entries;
 mod epoch;
 mod kdf;
 mod meta;
 mod padding;
+mod seal;
 mod wrap;
 
 use std::fs;
@@ -33,14 +39,15 @@ use rand_core::CryptoRng;
 
 pub use epoch::{unix_now, KeyEpoch, DAY, DEFAULT_LIFETIME_DAYS, MAX_LIFETIME_DAYS};
 pub use kdf::{KdfParams, MIN_PASSPHRASE_LEN};
-pub use meta::FORMAT_V1;
+pub use meta::{FORMAT_V1, FORMAT_V2};
 pub use wrap::FORMAT;
 
-use crate::error::{ConfigReason, Error, InputReason, Result};
+use crate::error::{ConfigReason, Error, IndexError, IndexFile, IndexProblem, InputReason, Result};
 use crate::oprf::{OprfKey, Suite};
 use crate::protocol::oprf_psi::PreparedSender;
 use crate::protocol::{ItemSet, MAX_SET_SIZE};
 use meta::{EpochJson, KdfJson, Meta};
+use seal::SealKey;
 
 /// How to build a new index.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -75,6 +82,7 @@ pub struct Index {
     kdf: KdfParams,
     salt: [u8; 16],
     wrapped: Vec<u8>,
+    seal_key: SealKey,
     pad_to: usize,
     set: PreparedSender,
     label_columns: Vec<String>,
@@ -139,6 +147,7 @@ impl Index {
         let salt = crate::protocol::draw::array::<16, R>(rng);
         let kek = kdf::kek(&options.kdf, &salt, passphrase)?;
         let wrapped = wrap::wrap(&key, suite, &epoch, &kek, rng)?;
+        let seal_key = SealKey::derive(&key, &wrap::aad(suite, &epoch));
         let mut set = PreparedSender::new(suite, key, items, payloads)?;
         let pad_to = options.pad_to.unwrap_or(0);
         if options.pad_to.is_some() && set.len() > pad_to {
@@ -151,6 +160,7 @@ impl Index {
             kdf: options.kdf,
             salt,
             wrapped,
+            seal_key,
             pad_to,
             set,
             label_columns: Vec::new(),
@@ -160,34 +170,65 @@ impl Index {
         Ok(index)
     }
 
-    /// Opens the index in `dir`, unwrapping its key with the passphrase. An expired index
-    /// opens (to be inspected); serving it is refused ([`KeyEpoch::check_at`]).
+    /// Opens the index in `dir`, unwrapping its key with the passphrase and checking the
+    /// seal over every file (section 7.8.5) before anything but `index.json` is parsed. An
+    /// expired index opens (to be inspected); serving it is refused ([`KeyEpoch::check_at`]).
     ///
     /// # Errors
     /// [`Error::Config`] with [`ConfigReason::IndexFormat`] for a directory of another format
-    /// (a `blindmatch-oprf-index-v1` index: rebuild it), [`ConfigReason::Index`] for a wrong
-    /// or too short passphrase or a damaged or altered directory; [`Error::Io`] when a file
-    /// cannot be read.
+    /// (a `blindmatch-oprf-index-v1` or `-v2` index: rebuild it), [`ConfigReason::Index`] for
+    /// a wrong or too short passphrase, a damaged `index.json` or an altered `key.wrapped` or
+    /// epoch; [`Error::FileMode`] if the group or others may read or write `key.wrapped` or
+    /// `tags.bin`; [`Error::Index`] with [`IndexProblem::Tampered`] naming the first file
+    /// that fails the seal (altered, truncated, deleted, or taken from another index or
+    /// another save); [`Error::Io`] when a file cannot be read.
     pub fn open(dir: &Path, passphrase: &[u8]) -> Result<Index> {
-        let read = |name: &str| {
-            let p = dir.join(name);
-            fs::read(&p).map_err(|e| Error::io(format!("reading {}", p.display()), e))
+        let tampered = |file: IndexFile| {
+            Error::Index(IndexError {
+                problem: IndexProblem::Tampered { file },
+                dir: dir.to_path_buf(),
+            })
         };
+        // A sealed file that is missing fails the seal; other read errors are I/O.
+        let on_open = |file: IndexFile| {
+            let p = dir.join(file.name());
+            move |e: std::io::Error| {
+                if e.kind() == std::io::ErrorKind::NotFound && file != IndexFile::Meta {
+                    tampered(file)
+                } else {
+                    Error::io(format!("reading {}", p.display()), e)
+                }
+            }
+        };
+        let read = |file: IndexFile| fs::read(dir.join(file.name())).map_err(on_open(file));
+        let read_secret =
+            |file: IndexFile| crate::file_mode::read_secret(&dir.join(file.name()), on_open(file));
+        let meta_bytes = read(IndexFile::Meta)?;
+        let meta = Meta::parse(dir, &meta_bytes)?;
+        let epoch = meta.epoch(dir)?;
+        let (kdf_params, salt) = meta.kdf(dir)?;
+        let wrapped = read_secret(IndexFile::WrappedKey)?;
+        let tags_bytes = read_secret(IndexFile::Tags)?;
+        let kek = kdf::kek(&kdf_params, &salt, passphrase)?;
+        let key = wrap::unwrap(&wrapped, meta.suite, &epoch, &kek)?;
+        let seal_key = SealKey::derive(&key, &wrap::aad(meta.suite, &epoch));
+        let padding_bytes = read(IndexFile::Padding)?;
+        let seal_bytes = read(IndexFile::Seal)?;
+        let sealed = [&meta_bytes[..], &wrapped, &tags_bytes, &padding_bytes];
+        if let Some(file) = seal_key.check(&seal_bytes, sealed) {
+            return Err(tampered(file));
+        }
+        // Sealed: what follows only fails for an index written wrong, not one altered after.
         let damaged = |name: &str, what: &dyn std::fmt::Display| {
             Error::config(
                 ConfigReason::Index,
                 format!("{}/{name}: {what}", dir.display()),
             )
         };
-        let meta = Meta::parse(dir, &read("index.json")?)?;
-        let epoch = meta.epoch(dir)?;
-        let (kdf_params, salt) = meta.kdf(dir)?;
-        let wrapped = read("key.wrapped")?;
-        let kek = kdf::kek(&kdf_params, &salt, passphrase)?;
-        let key = wrap::unwrap(&wrapped, meta.suite, &epoch, &kek)?;
-        let (tags, labels) = entries::decode(&read("tags.bin")?, meta.items, meta.labeled)
+        let (tags, labels) = entries::decode(&tags_bytes, meta.items, meta.labeled)
             .ok_or_else(|| damaged("tags.bin", &"damaged"))?;
-        let stored = padding::decode(&read("padding.bin")?, meta.padding)
+        drop(tags_bytes);
+        let stored = padding::decode(&padding_bytes, meta.padding)
             .ok_or_else(|| damaged("padding.bin", &"damaged"))?;
         let mut set = PreparedSender::from_parts(meta.suite, key, tags, labels)
             .map_err(|e| damaged("tags.bin", &e))?;
@@ -198,6 +239,7 @@ impl Index {
             kdf: kdf_params,
             salt,
             wrapped,
+            seal_key,
             pad_to: meta.pad_to,
             set,
             label_columns: meta.label_columns,
@@ -270,14 +312,17 @@ impl Index {
         self.kdf
     }
 
-    /// Writes the index to its directory (each file written whole, then renamed).
+    /// Writes the index to its directory (created with mode 0700 if missing) and seals it
+    /// (section 7.8.5): every file is first written whole to a temporary file of mode 0600
+    /// and synced, then all are renamed into place, `seal.bin` last. A save interrupted
+    /// between two renames leaves files of two saves, which the seal refuses at the next
+    /// open: nothing mixed is ever served.
     ///
     /// # Errors
     /// [`Error::Io`] when the directory or a file cannot be written; [`Error::Internal`] if
     /// `index.json` cannot be encoded.
     pub fn save(&self) -> Result<()> {
-        fs::create_dir_all(&self.dir)
-            .map_err(|e| Error::io(format!("creating {}", self.dir.display()), e))?;
+        crate::file_mode::create_private_dir(&self.dir)?;
         let stored = self.set.stored_padding().unwrap_or_default();
         let meta = Meta {
             format: FORMAT.into(),
@@ -293,18 +338,46 @@ impl Index {
         };
         let json = serde_json::to_vec_pretty(&meta)
             .map_err(|e| Error::internal(format!("serialising index.json: {e}")))?;
-        self.write("key.wrapped", &self.wrapped)?;
-        self.write("tags.bin", &entries::encode(&self.set))?;
-        self.write("padding.bin", &padding::encode(stored))?;
-        self.write("index.json", &json)
+        let tags = entries::encode(&self.set);
+        let padding = padding::encode(stored);
+        let seal = self.seal_key.seal([&json, &self.wrapped, &tags, &padding]);
+        let staged = [
+            (
+                IndexFile::WrappedKey,
+                self.stage(IndexFile::WrappedKey, &self.wrapped)?,
+            ),
+            (IndexFile::Tags, self.stage(IndexFile::Tags, &tags)?),
+            (
+                IndexFile::Padding,
+                self.stage(IndexFile::Padding, &padding)?,
+            ),
+            (IndexFile::Meta, self.stage(IndexFile::Meta, &json)?),
+            (IndexFile::Seal, self.stage(IndexFile::Seal, &seal)?),
+        ];
+        for (file, tmp) in staged {
+            let path = self.dir.join(file.name());
+            tmp.persist(&path)
+                .map_err(|e| Error::io(format!("writing {}", path.display()), e.error))?;
+        }
+        if let Ok(d) = fs::File::open(&self.dir) {
+            let _ = d.sync_all();
+        }
+        Ok(())
     }
 
-    fn write(&self, name: &str, bytes: &[u8]) -> Result<()> {
-        let path = self.dir.join(name);
-        let tmp = self.dir.join(format!(".{name}.tmp"));
-        fs::write(&tmp, bytes)
-            .and_then(|()| fs::rename(&tmp, &path))
-            .map_err(|e| Error::io(format!("writing {}", path.display()), e))
+    /// `bytes` in a synced temporary file of mode 0600 in the index directory.
+    fn stage(&self, file: IndexFile, bytes: &[u8]) -> Result<tempfile::NamedTempFile> {
+        use std::io::Write;
+        let path = self.dir.join(file.name());
+        let io = |e| Error::io(format!("writing {}", path.display()), e);
+        let mut tmp = tempfile::Builder::new()
+            .prefix(&format!(".{}.", file.name()))
+            .tempfile_in(&self.dir)
+            .map_err(io)?;
+        tmp.write_all(bytes)
+            .and_then(|()| tmp.as_file().sync_all())
+            .map_err(io)?;
+        Ok(tmp)
     }
 
     /// Records the names of the payload columns (labeled index). Call [`Index::save`] to

@@ -22,12 +22,14 @@ use crate::oprf::{OprfKey, Suite};
 use crate::protocol::draw;
 
 /// Format identifier of an index directory, also bound into the wrapped key.
-pub const FORMAT: &str = "blindmatch-oprf-index-v2";
+pub const FORMAT: &str = "blindmatch-oprf-index-v3";
 
 /// Length of `key.wrapped`: nonce, scalar, Poly1305 tag.
 pub const WRAPPED_LEN: usize = 12 + 32 + 16;
 
-fn aad(suite: Suite, epoch: &KeyEpoch) -> Vec<u8> {
+/// The 57 bytes that bind the wrapped key (and the seal key, `super::seal`) to the format,
+/// the suite and the epoch.
+pub(crate) fn aad(suite: Suite, epoch: &KeyEpoch) -> Vec<u8> {
     let mut a = FORMAT.as_bytes().to_vec();
     a.push(suite.code());
     a.extend_from_slice(&epoch.aad_bytes());

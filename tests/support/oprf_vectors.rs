@@ -178,15 +178,17 @@ fn index() -> Value {
     )
     .expect("session");
     json!({
-        "description": "an index of format blindmatch-oprf-index-v2 (protocol-spec/07-oprf-psi.md 7.8) created from the vector stream of create_seed_label with the draws of 1.6, in this order (7.8.4): skS = scalar(), epoch id = bytes(16), Argon2id salt = bytes(16), wrapping nonce = bytes(12), then pad_to - items padding values = bytes(16) each; KEK = Argon2id(P = passphrase, S = salt, K = empty, X = INDEX_KEY_WRAP, T = 32, m, t, p, v = 0x13); then one labeled session served from it, whose stream (session_seed_label) gives the receiver's draws (7.5 step 1) and then the sender's padding seed only: its padding tags are the first n_s - items stored values, truncated to tag_bits (7.8.3); the padding tag at position i carries block i of that seed's stream (7.6)",
+        "description": "an index of format blindmatch-oprf-index-v3 (protocol-spec/07-oprf-psi.md 7.8) created from the vector stream of create_seed_label with the draws of 1.6, in this order (7.8.4): skS = scalar(), epoch id = bytes(16), Argon2id salt = bytes(16), wrapping nonce = bytes(12), then pad_to - items padding values = bytes(16) each; KEK = Argon2id(P = passphrase, S = salt, K = empty, X = INDEX_KEY_WRAP, T = 32, m, t, p, v = 0x13); seal_bin seals the bytes of index_json_bytes, key_wrapped, tags_bin and padding_bin under HKDF-SHA3-256(salt = INDEX_SEAL_KEY, IKM = SerializeScalar(skS), info = the 57-byte AAD of key_wrapped) (7.8.5); then one labeled session served from it, whose stream (session_seed_label) gives the receiver's draws (7.5 step 1) and then the sender's padding seed only: its padding tags are the first n_s - items stored values, truncated to tag_bits (7.8.3); the padding tag at position i carries block i of that seed's stream (7.6)",
         "create_seed_label": INDEX_LABEL,
         "passphrase": String::from_utf8_lossy(INDEX_PASSPHRASE),
         "sender_items": sender,
         "sender_payloads": payloads.iter().map(|p| String::from_utf8_lossy(p).into_owned()).collect::<Vec<_>>(),
         "index_json": meta,
+        "index_json_bytes": hex::encode(file("index.json")),
         "key_wrapped": hex::encode(file("key.wrapped")),
         "tags_bin": hex::encode(file("tags.bin")),
         "padding_bin": hex::encode(file("padding.bin")),
+        "seal_bin": hex::encode(file("seal.bin")),
         "session": {
             "session_seed_label": INDEX_SESSION_LABEL,
             "session_id": hex::encode(params.session_id),

@@ -1,0 +1,162 @@
+//! Typed reasons of the errors about local files: an index directory whose seal does not
+//! verify (`protocol-spec/07-oprf-psi.md` section 7.8.5), and a secret-bearing file or
+//! directory other users may read or write (README, "Files and permissions").
+
+use std::fmt;
+use std::path::PathBuf;
+
+/// One file of an index directory (`protocol-spec/07-oprf-psi.md` section 7.8.1).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum IndexFile {
+    /// `index.json`: the format, epoch, Argon2id parameters and counts.
+    Meta,
+    /// `key.wrapped`: the OPRF key, wrapped.
+    WrappedKey,
+    /// `tags.bin`: the tags, label keys and payloads.
+    Tags,
+    /// `padding.bin`: the stored padding values.
+    Padding,
+    /// `seal.bin`: the seal over all the others.
+    Seal,
+}
+
+impl IndexFile {
+    /// Every file of an index, in the order the seal covers them (section 7.8.5), the seal
+    /// last.
+    pub const ALL: [IndexFile; 5] = [
+        IndexFile::Meta,
+        IndexFile::WrappedKey,
+        IndexFile::Tags,
+        IndexFile::Padding,
+        IndexFile::Seal,
+    ];
+
+    /// The file's name in the directory.
+    pub fn name(self) -> &'static str {
+        match self {
+            IndexFile::Meta => "index.json",
+            IndexFile::WrappedKey => "key.wrapped",
+            IndexFile::Tags => "tags.bin",
+            IndexFile::Padding => "padding.bin",
+            IndexFile::Seal => "seal.bin",
+        }
+    }
+}
+
+impl fmt::Display for IndexFile {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// What is wrong with an index directory.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum IndexProblem {
+    /// `file` is not the file that was sealed with the others: a byte was changed, it was
+    /// truncated or extended, deleted, or taken from another index or from another save of
+    /// this one. For [`IndexFile::Seal`]: the seal itself is missing, of the wrong length, or
+    /// does not verify.
+    Tampered {
+        /// The file that fails its seal.
+        file: IndexFile,
+    },
+}
+
+impl IndexProblem {
+    /// The problem in one `snake_case` word.
+    pub fn code(&self) -> &'static str {
+        match self {
+            IndexProblem::Tampered { .. } => "tampered",
+        }
+    }
+}
+
+/// An [`crate::Error::Index`]: what is wrong with which index directory.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IndexError {
+    /// What is wrong.
+    pub problem: IndexProblem,
+    /// The index directory.
+    pub dir: PathBuf,
+}
+
+impl fmt::Display for IndexError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.problem {
+            IndexProblem::Tampered { file } => write!(
+                f,
+                "{}/{file} fails the index seal: it was altered, truncated, deleted or taken \
+                 from another index (or the index was saved only in part); nothing was served. \
+                 Restore the directory from a backup or rebuild it with `blindmatch index \
+                 --out NEW_DIR ...`",
+                self.dir.display()
+            ),
+        }
+    }
+}
+
+/// Who besides the owner may reach a secret-bearing file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Exposure {
+    /// The group or other users may read the file.
+    Readable,
+    /// The group or other users may write the file or directory (replace what it holds).
+    Writable,
+}
+
+impl Exposure {
+    /// The exposure in one `snake_case` word.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Exposure::Readable => "readable",
+            Exposure::Writable => "writable",
+        }
+    }
+}
+
+/// An [`crate::Error::FileMode`]: a secret-bearing file, or the directory holding one, whose
+/// mode lets other users read or write it, refused as `sshd` refuses an unprotected key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FileModeError {
+    /// The file or directory.
+    pub path: PathBuf,
+    /// Its permission bits (`mode & 0o7777`).
+    pub mode: u32,
+    /// What the mode allows that it must not.
+    pub exposure: Exposure,
+    /// True for a directory (the fix is `chmod 700`, not `chmod 600`).
+    pub directory: bool,
+}
+
+impl FileModeError {
+    /// The command that fixes it.
+    pub fn fix(&self) -> String {
+        let mode = if self.directory { "700" } else { "600" };
+        format!("chmod {mode} {}", self.path.display())
+    }
+}
+
+impl fmt::Display for FileModeError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let who = match self.exposure {
+            Exposure::Readable => "read",
+            Exposure::Writable => "write",
+        };
+        let what = if self.directory {
+            "directory holds secret-bearing files"
+        } else {
+            "file holds a secret"
+        };
+        write!(
+            f,
+            "{} has mode {:04o}: other users can {who} it, and this {what}; refusing to use \
+             it (run `{}`)",
+            self.path.display(),
+            self.mode,
+            self.fix()
+        )
+    }
+}
