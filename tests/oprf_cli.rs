@@ -13,6 +13,16 @@ use rand_core::SeedableRng;
 
 const PASS: &str = "c2VjcmV0LXRlc3QtcGFzc3BocmFzZS0zMi1ieXRlcy1sb25n\n";
 
+/// Writes the passphrase file with mode 0600 (one others may read is refused).
+fn write_pass(path: &std::path::Path) {
+    std::fs::write(path, PASS).expect("write");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600)).expect("chmod");
+    }
+}
+
 fn index(dir: &std::path::Path, args: &[&str]) -> bool {
     index_to(dir, "idx", args)
 }
@@ -32,7 +42,7 @@ fn index_to(dir: &std::path::Path, out: &str, args: &[&str]) -> bool {
 fn index_subcommand_builds_updates_and_serves() {
     let tmp = tempfile::tempdir().expect("tempdir");
     let d = tmp.path();
-    std::fs::write(d.join("pass"), PASS).expect("write");
+    write_pass(&d.join("pass"));
     std::fs::write(
         d.join("s.csv"),
         "imo,vessel,voyage,owner\nIMO9074729,EVER GIVEN,12W,x\nIMO9321483,MSC OSCAR,3E,y\nIMO9321483,MSC OSCAR,4E,z\n",
@@ -121,7 +131,7 @@ fn index_subcommand_builds_updates_and_serves() {
 fn index_pad_to_and_lifetime_days_are_stored_and_checked() {
     let tmp = tempfile::tempdir().expect("tempdir");
     let d = tmp.path();
-    std::fs::write(d.join("pass"), PASS).expect("write");
+    write_pass(&d.join("pass"));
     std::fs::write(d.join("s.csv"), "imo\nIMO9074729\nIMO9321483\nIMO9811000\n").expect("write");
     std::fs::write(d.join("add.csv"), "imo\nIMO9100009\n").expect("write");
     assert!(
@@ -141,7 +151,7 @@ fn index_pad_to_and_lifetime_days_are_stored_and_checked() {
             .expect("json")
     };
     let m = meta(d);
-    assert_eq!(m["format"], "blindmatch-oprf-index-v2");
+    assert_eq!(m["format"], "blindmatch-oprf-index-v3");
     assert_eq!(
         (m["pad_to"].as_u64(), m["padding"].as_u64()),
         (Some(4), Some(1))
@@ -184,7 +194,7 @@ fn serve_refuses_an_expired_index_before_listening() {
     use blindmatch::index::{IndexOptions, KdfParams, DAY};
     let tmp = tempfile::tempdir().expect("tempdir");
     let d = tmp.path();
-    std::fs::write(d.join("pass"), PASS).expect("write");
+    write_pass(&d.join("pass"));
     let options = IndexOptions {
         lifetime_days: 30,
         now: Some(blindmatch::index::unix_now() - 31 * DAY),

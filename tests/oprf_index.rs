@@ -1,7 +1,7 @@
 //! The precomputed index (unbalanced mode, `protocol-spec/07-oprf-psi.md` section 7.8):
 //! create, reopen with the passphrase (and refuse a wrong one), add and remove items, serve
 //! sessions whose results match the plaintext intersection and whose payloads decrypt; the
-//! v2 format's key epochs, stored padding and refusals, matched by typed reasons.
+//! v3 format's key epochs, stored padding and refusals, matched by typed reasons.
 #![allow(clippy::unwrap_used)]
 
 use std::collections::BTreeSet;

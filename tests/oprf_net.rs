@@ -283,7 +283,7 @@ fn explicit_protocol_mismatch_refused_on_both_sides() {
 /// Runs `blindmatch index` in `d` with `args`, into `d/idx` under the passphrase `d/pass`
 /// (written here), and checks it succeeded.
 fn build_index(d: &Path, args: &[&str]) {
-    std::fs::write(d.join("pass"), PASS).expect("write");
+    write_pass(&d.join("pass"));
     let built = Command::new(BIN)
         .current_dir(d)
         .args(["--quiet", "index"])
@@ -299,6 +299,16 @@ fn build_index(d: &Path, args: &[&str]) {
 }
 
 const PASS: &str = "c2VjcmV0LXRlc3QtcGFzc3BocmFzZS0zMi1ieXRlcy1sb25n\n";
+
+/// Writes the passphrase file with mode 0600 (one others may read is refused).
+fn write_pass(path: &std::path::Path) {
+    std::fs::write(path, PASS).expect("write");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600)).expect("chmod");
+    }
+}
 
 #[test]
 fn serving_a_precomputed_index_needs_key_reuse_in_the_policy() {
