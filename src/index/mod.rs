@@ -15,7 +15,8 @@
 //!
 //! The directory is created with mode 0700 and every file 0600; opening refuses a
 //! `key.wrapped` or `tags.bin` the group or others may read or write (`crate::file_mode`),
-//! then checks the seal before any file but `index.json` is parsed.
+//! then checks the seal before anything read from the other files is used (`tags.bin` is
+//! parsed as it streams through its tag, never held whole as bytes).
 //!
 //! Every session served from one index uses the same key, so a receiver accumulates, for the
 //! key's epoch, every item it ever queried and its current status and payload (section 7.9);
@@ -171,7 +172,7 @@ impl Index {
     }
 
     /// Opens the index in `dir`, unwrapping its key with the passphrase and checking the
-    /// seal over every file (section 7.8.5) before anything but `index.json` is parsed. An
+    /// seal over every file (section 7.8.5) before anything but `index.json` is used. An
     /// expired index opens (to be inspected); serving it is refused ([`KeyEpoch::check_at`]).
     ///
     /// # Errors
@@ -208,14 +209,38 @@ impl Index {
         let epoch = meta.epoch(dir)?;
         let (kdf_params, salt) = meta.kdf(dir)?;
         let wrapped = read_secret(IndexFile::WrappedKey)?;
-        let tags_bytes = read_secret(IndexFile::Tags)?;
+        // Opened (and its mode checked) now, read once the seal key exists.
+        let tags_path = dir.join(IndexFile::Tags.name());
+        let tags_io = |e| Error::io(format!("reading {}", tags_path.display()), e);
+        let tags_file = crate::file_mode::open_secret(&tags_path, on_open(IndexFile::Tags))?;
+        let tags_len = tags_file.metadata().map_err(tags_io)?.len();
         let kek = kdf::kek(&kdf_params, &salt, passphrase)?;
         let key = wrap::unwrap(&wrapped, meta.suite, &epoch, &kek)?;
         let seal_key = SealKey::derive(&key, &wrap::aad(meta.suite, &epoch));
         let padding_bytes = read(IndexFile::Padding)?;
         let seal_bytes = read(IndexFile::Seal)?;
-        let sealed = [&meta_bytes[..], &wrapped, &tags_bytes, &padding_bytes];
-        if let Some(file) = seal_key.check(&seal_bytes, sealed) {
+        // tags.bin, the large file, is parsed as it streams through its tag; nothing parsed
+        // is used unless the seal verifies.
+        let mut tags_mac = seal_key.file_mac(IndexFile::Tags, tags_len);
+        let parsed = {
+            let mut r = seal::MacReader {
+                inner: std::io::BufReader::new(tags_file),
+                mac: &mut tags_mac,
+            };
+            let parsed =
+                entries::read(&mut r, meta.items, meta.labeled, tags_len).map_err(tags_io)?;
+            if parsed.is_none() {
+                std::io::copy(&mut r, &mut std::io::sink()).map_err(tags_io)?;
+            }
+            parsed
+        };
+        let file_tags = [
+            Some(seal_key.file_tag(IndexFile::Meta, &meta_bytes)),
+            Some(seal_key.file_tag(IndexFile::WrappedKey, &wrapped)),
+            tags_mac.finish(),
+            Some(seal_key.file_tag(IndexFile::Padding, &padding_bytes)),
+        ];
+        if let Some(file) = seal_key.check(&seal_bytes, file_tags) {
             return Err(tampered(file));
         }
         // Sealed: what follows only fails for an index written wrong, not one altered after.
@@ -225,9 +250,7 @@ impl Index {
                 format!("{}/{name}: {what}", dir.display()),
             )
         };
-        let (tags, labels) = entries::decode(&tags_bytes, meta.items, meta.labeled)
-            .ok_or_else(|| damaged("tags.bin", &"damaged"))?;
-        drop(tags_bytes);
+        let (tags, labels) = parsed.ok_or_else(|| damaged("tags.bin", &"damaged"))?;
         let stored = padding::decode(&padding_bytes, meta.padding)
             .ok_or_else(|| damaged("padding.bin", &"damaged"))?;
         let mut set = PreparedSender::from_parts(meta.suite, key, tags, labels)
@@ -338,15 +361,21 @@ impl Index {
         };
         let json = serde_json::to_vec_pretty(&meta)
             .map_err(|e| Error::internal(format!("serialising index.json: {e}")))?;
-        let tags = entries::encode(&self.set);
         let padding = padding::encode(stored);
-        let seal = self.seal_key.seal([&json, &self.wrapped, &tags, &padding]);
+        let (tags_tmp, tags_tag) = self.stage_tags()?;
+        let k = &self.seal_key;
+        let seal = k.seal([
+            k.file_tag(IndexFile::Meta, &json),
+            k.file_tag(IndexFile::WrappedKey, &self.wrapped),
+            tags_tag,
+            k.file_tag(IndexFile::Padding, &padding),
+        ]);
         let staged = [
             (
                 IndexFile::WrappedKey,
                 self.stage(IndexFile::WrappedKey, &self.wrapped)?,
             ),
-            (IndexFile::Tags, self.stage(IndexFile::Tags, &tags)?),
+            (IndexFile::Tags, tags_tmp),
             (
                 IndexFile::Padding,
                 self.stage(IndexFile::Padding, &padding)?,
@@ -365,19 +394,49 @@ impl Index {
         Ok(())
     }
 
-    /// `bytes` in a synced temporary file of mode 0600 in the index directory.
+    /// A new temporary file of mode 0600 in the index directory, to become `file`.
+    fn temporary(&self, file: IndexFile) -> Result<tempfile::NamedTempFile> {
+        let path = self.dir.join(file.name());
+        tempfile::Builder::new()
+            .prefix(&format!(".{}.", file.name()))
+            .tempfile_in(&self.dir)
+            .map_err(|e| Error::io(format!("writing {}", path.display()), e))
+    }
+
+    /// `bytes` in a synced temporary file to become `file`.
     fn stage(&self, file: IndexFile, bytes: &[u8]) -> Result<tempfile::NamedTempFile> {
         use std::io::Write;
         let path = self.dir.join(file.name());
-        let io = |e| Error::io(format!("writing {}", path.display()), e);
-        let mut tmp = tempfile::Builder::new()
-            .prefix(&format!(".{}.", file.name()))
-            .tempfile_in(&self.dir)
-            .map_err(io)?;
+        let mut tmp = self.temporary(file)?;
         tmp.write_all(bytes)
             .and_then(|()| tmp.as_file().sync_all())
-            .map_err(io)?;
+            .map_err(|e| Error::io(format!("writing {}", path.display()), e))?;
         Ok(tmp)
+    }
+
+    /// `tags.bin` streamed into a synced temporary file through its seal tag (never held
+    /// whole in memory), and the tag.
+    fn stage_tags(&self) -> Result<(tempfile::NamedTempFile, [u8; 32])> {
+        use std::io::Write;
+        let path = self.dir.join(IndexFile::Tags.name());
+        let io = |e| Error::io(format!("writing {}", path.display()), e);
+        let tmp = self.temporary(IndexFile::Tags)?;
+        let mut mac = self
+            .seal_key
+            .file_mac(IndexFile::Tags, entries::encoded_len(&self.set));
+        let mut w = seal::MacWriter {
+            inner: std::io::BufWriter::new(tmp.as_file()),
+            mac: &mut mac,
+        };
+        entries::write(&self.set, &mut w)
+            .and_then(|()| w.flush())
+            .map_err(io)?;
+        drop(w);
+        tmp.as_file().sync_all().map_err(io)?;
+        let tag = mac
+            .finish()
+            .ok_or_else(|| Error::internal("tags.bin was not the length computed for it"))?;
+        Ok((tmp, tag))
     }
 
     /// Records the names of the payload columns (labeled index). Call [`Index::save`] to

@@ -19,6 +19,8 @@
 //! so files of two saves of the same index (same key, same epoch) cannot be mixed. Tags are
 //! compared in constant time.
 
+use std::io::{Read, Write};
+
 use hmac::{Hmac, KeyInit, Mac};
 use sha3::Sha3_256;
 use subtle::ConstantTimeEq;
@@ -89,13 +91,21 @@ impl SealKey {
         ))
     }
 
-    fn file_tag(&self, file: IndexFile, bytes: &[u8]) -> [u8; 32] {
+    /// The running tag of `file`, of `len` bytes, to feed as it is read or written.
+    pub(crate) fn file_mac(&self, file: IndexFile, len: u64) -> FileMac {
         let mut mac = hmac(&self.0[..]);
         lp8(&mut mac, dst::INDEX_SEAL_FILE);
         lp8(&mut mac, file.name().as_bytes());
-        mac.update(&(bytes.len() as u64).to_be_bytes());
-        mac.update(bytes);
-        mac.finalize().into_bytes().into()
+        mac.update(&len.to_be_bytes());
+        FileMac { mac, len, seen: 0 }
+    }
+
+    /// The tag of `file` holding `bytes`.
+    pub(crate) fn file_tag(&self, file: IndexFile, bytes: &[u8]) -> [u8; 32] {
+        let mut m = self.file_mac(file, bytes.len() as u64);
+        m.update(bytes);
+        m.finish()
+            .unwrap_or_else(|| unreachable!("fed exactly its length"))
     }
 
     fn whole_tag(&self, file_tags: &[u8]) -> [u8; 32] {
@@ -105,34 +115,84 @@ impl SealKey {
         mac.finalize().into_bytes().into()
     }
 
-    /// The bytes of `seal.bin` for the files of [`SEALED`], given in that order.
-    pub(crate) fn seal(&self, files: [&[u8]; 4]) -> Vec<u8> {
-        let mut out = Vec::with_capacity(SEAL_LEN);
-        for (file, bytes) in SEALED.iter().zip(files) {
-            out.extend_from_slice(&self.file_tag(*file, bytes));
-        }
+    /// The bytes of `seal.bin` from the tags of the files of [`SEALED`], in that order.
+    pub(crate) fn seal(&self, file_tags: [[u8; 32]; 4]) -> Vec<u8> {
+        let mut out = file_tags.concat();
         let whole = self.whole_tag(&out);
         out.extend_from_slice(&whole);
         out
     }
 
-    /// Checks `seal` against the files of [`SEALED`], given in that order; the first file
+    /// Checks `seal` against the tags computed from the files of [`SEALED`], in that order
+    /// (`None`: the file did not hold the length its tag was started with); the first file
     /// that fails, if any: [`IndexFile::Seal`] when the seal itself is malformed or its last
     /// tag does not verify, else the first file whose bytes are not the sealed ones.
-    pub(crate) fn check(&self, seal: &[u8], files: [&[u8]; 4]) -> Option<IndexFile> {
+    pub(crate) fn check(&self, seal: &[u8], file_tags: [Option<[u8; 32]>; 4]) -> Option<IndexFile> {
         if seal.len() != SEAL_LEN {
             return Some(IndexFile::Seal);
         }
-        let (file_tags, whole) = seal.split_at(32 * SEALED.len());
-        if !bool::from(self.whole_tag(file_tags).ct_eq(whole)) {
+        let (stored, whole) = seal.split_at(32 * SEALED.len());
+        if !bool::from(self.whole_tag(stored).ct_eq(whole)) {
             return Some(IndexFile::Seal);
         }
         SEALED
             .iter()
-            .zip(files)
-            .zip(file_tags.chunks_exact(32))
-            .find(|((file, bytes), tag)| !bool::from(self.file_tag(**file, bytes).ct_eq(tag)))
+            .zip(file_tags)
+            .zip(stored.chunks_exact(32))
+            .find(|((_, tag), want)| !tag.is_some_and(|t| bool::from(t.ct_eq(want))))
             .map(|((file, _), _)| *file)
+    }
+}
+
+/// The tag of one file, fed as its bytes are read or written.
+pub(crate) struct FileMac {
+    mac: HmacSha3,
+    len: u64,
+    seen: u64,
+}
+
+impl FileMac {
+    /// Feeds the next bytes of the file.
+    pub(crate) fn update(&mut self, bytes: &[u8]) {
+        self.seen += bytes.len() as u64;
+        self.mac.update(bytes);
+    }
+
+    /// The tag; `None` if the bytes fed are not the length the tag was started with.
+    pub(crate) fn finish(self) -> Option<[u8; 32]> {
+        (self.seen == self.len).then(|| self.mac.finalize().into_bytes().into())
+    }
+}
+
+/// A reader that feeds every byte it reads to a [`FileMac`].
+pub(crate) struct MacReader<'a, R> {
+    pub(crate) inner: R,
+    pub(crate) mac: &'a mut FileMac,
+}
+
+impl<R: Read> Read for MacReader<'_, R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.mac.update(&buf[..n]);
+        Ok(n)
+    }
+}
+
+/// A writer that feeds every byte it writes to a [`FileMac`].
+pub(crate) struct MacWriter<'a, W> {
+    pub(crate) inner: W,
+    pub(crate) mac: &'a mut FileMac,
+}
+
+impl<W: Write> Write for MacWriter<'_, W> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let n = self.inner.write(buf)?;
+        self.mac.update(&buf[..n]);
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.inner.flush()
     }
 }
 
@@ -161,23 +221,58 @@ mod tests {
     fn every_file_is_named_when_it_changes_and_other_keys_refuse() {
         let k = SealKey::derive(&key(b"seal/a"), &[1; 57]);
         let files: [&[u8]; 4] = [b"{}", &[7; 60], &[1, 2, 3], &[]];
-        let seal = k.seal(files);
+        let tags = |k: &SealKey, files: [&[u8]; 4]| {
+            let mut out = [None; 4];
+            for (i, f) in SEALED.iter().enumerate() {
+                out[i] = Some(k.file_tag(*f, files[i]));
+            }
+            out
+        };
+        let seal = k.seal(tags(&k, files).map(Option::unwrap));
         assert_eq!(seal.len(), SEAL_LEN);
-        assert_eq!(k.check(&seal, files), None);
+        assert_eq!(k.check(&seal, tags(&k, files)), None);
         for (i, file) in SEALED.iter().enumerate() {
             let mut changed = files;
             let longer = [files[i], b"x"].concat();
             changed[i] = &longer;
-            assert_eq!(k.check(&seal, changed), Some(*file));
+            assert_eq!(k.check(&seal, tags(&k, changed)), Some(*file));
+            let mut short = tags(&k, files);
+            short[i] = None;
+            assert_eq!(k.check(&seal, short), Some(*file));
         }
         let mut bad = seal.clone();
         bad[SEAL_LEN - 1] ^= 1;
-        assert_eq!(k.check(&bad, files), Some(IndexFile::Seal));
-        assert_eq!(k.check(&seal[..SEAL_LEN - 1], files), Some(IndexFile::Seal));
+        assert_eq!(k.check(&bad, tags(&k, files)), Some(IndexFile::Seal));
+        assert_eq!(
+            k.check(&seal[..SEAL_LEN - 1], tags(&k, files)),
+            Some(IndexFile::Seal)
+        );
         // Another key, or the same key under another epoch: the whole seal fails.
         let other = SealKey::derive(&key(b"seal/b"), &[1; 57]);
-        assert_eq!(other.check(&seal, files), Some(IndexFile::Seal));
+        assert_eq!(
+            other.check(&seal, tags(&other, files)),
+            Some(IndexFile::Seal)
+        );
         let epoch = SealKey::derive(&key(b"seal/a"), &[2; 57]);
-        assert_eq!(epoch.check(&seal, files), Some(IndexFile::Seal));
+        assert_eq!(
+            epoch.check(&seal, tags(&epoch, files)),
+            Some(IndexFile::Seal)
+        );
+    }
+
+    #[test]
+    fn a_tag_fed_in_pieces_through_a_reader_is_the_tag_of_the_bytes() {
+        let k = SealKey::derive(&key(b"seal/c"), &[3; 57]);
+        let bytes: Vec<u8> = (0..1000u32).map(|i| (i * 7) as u8).collect();
+        let mut mac = k.file_mac(IndexFile::Tags, bytes.len() as u64);
+        let mut r = MacReader {
+            inner: &bytes[..],
+            mac: &mut mac,
+        };
+        std::io::copy(&mut r, &mut std::io::sink()).expect("copy");
+        assert_eq!(mac.finish(), Some(k.file_tag(IndexFile::Tags, &bytes)));
+        let mut mac = k.file_mac(IndexFile::Tags, bytes.len() as u64 + 1);
+        mac.update(&bytes);
+        assert_eq!(mac.finish(), None);
     }
 }
