@@ -22,9 +22,11 @@ use crate::error::{Error, Result};
 use crate::error::{Exposure, FileModeError};
 
 /// The mode of a created secret-bearing file.
+#[cfg(unix)]
 pub(crate) const PRIVATE_FILE: u32 = 0o600;
 
 /// The mode of a created directory that holds secret-bearing files.
+#[cfg(unix)]
 pub(crate) const PRIVATE_DIR: u32 = 0o700;
 
 /// Creates `dir` and its missing parents with mode `0700` (an existing directory is left as
@@ -46,6 +48,7 @@ pub(crate) fn create_private_dir(dir: &Path) -> Result<()> {
 
 /// Options that create a file with mode `0600` (for appending to, say).
 pub(crate) fn private_options() -> OpenOptions {
+    #[cfg_attr(not(unix), allow(unused_mut))]
     let mut o = OpenOptions::new();
     #[cfg(unix)]
     {

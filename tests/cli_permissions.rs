@@ -74,6 +74,7 @@ fn a_world_readable_identity_key_is_refused_by_serve_match_and_the_library() {
             mode: 0o666,
             exposure: Exposure::Readable,
             directory: false,
+            ..
         })) => assert_eq!(path, key),
         other => panic!("{other:?}"),
     }
