@@ -3,13 +3,16 @@
 //!
 //! - Created: directories that hold secrets (an identity, an index) `0700`, files `0600`
 //!   (`identity.key`, `output-commitment.key`, the files of an index, `audit.jsonl` and its
-//!   head, the budget state). The mode is given at creation, so the umask can only narrow it.
+//!   head and lock, the budget state). The mode is given at creation (by these helpers, or
+//!   by `tempfile`, whose files are 0600 and keep it when renamed into place), so the umask
+//!   can only narrow it.
 //! - Loaded: a secret-bearing file (`identity.key`, `output-commitment.key`, an index's
 //!   `key.wrapped` and `tags.bin`, its passphrase file) that the group or other users may read
 //!   or write is refused with [`Error::FileMode`], as `sshd` refuses an unprotected private
 //!   key; so is an identity directory the group or others may write (they could replace the
 //!   key or certificate in it). A directory only readable by others is accepted: it shows
-//!   file names, and each secret file guards its own contents.
+//!   file names, and each secret file guards its own contents. An index directory's mode is
+//!   not checked: a file swapped in it fails the index seal.
 //!
 //! On targets without Unix modes every check passes and files get the platform's default
 //! access control.

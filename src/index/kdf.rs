@@ -67,7 +67,8 @@ pub fn kek(params: &KdfParams, salt: &[u8; 16], passphrase: &[u8]) -> Result<Zer
     if passphrase.len() < MIN_PASSPHRASE_LEN {
         return Err(refused(format!(
             "the passphrase file holds {} bytes; it needs at least {MIN_PASSPHRASE_LEN} \
-             random bytes (create one with `head -c 32 /dev/urandom | base64 > FILE`)",
+             random bytes (create one with `(umask 077; head -c 32 /dev/urandom | base64 > \
+             FILE)`)",
             passphrase.len()
         )));
     }
