@@ -1,6 +1,7 @@
 //! File modes (README, "Files and permissions"): an identity directory is created 0700 and
-//! its key 0600 even under `umask 000`; a session under `umask 000` leaves the audit log, its
-//! head, the budget state and the output-commitment key 0600; an `identity.key` others may
+//! its key 0600 even under `umask 000`, and so are an index directory and its files; a
+//! session under `umask 000` leaves the audit log, its head, the budget state and the
+//! output-commitment key 0600; an `identity.key` others may
 //! read (`chmod 666`) is refused by `serve`, `match` and the library, and so is a commitment
 //! key others may read and an identity directory others may write.
 #![cfg(unix)]
@@ -203,4 +204,44 @@ fn a_session_under_umask_000_leaves_its_log_head_budget_and_commitment_key_0600(
         Err(Error::FileMode(e)) => assert_eq!((e.path, e.mode), (key.clone(), 0o644)),
         other => panic!("{other:?}"),
     }
+}
+
+#[test]
+fn index_makes_a_0700_directory_of_0600_files_under_umask_000() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    let pass = d.join("pass");
+    std::fs::write(&pass, "c2VjcmV0LXRlc3QtcGFzc3BocmFzZS0zMi1ieXRlcy1sb25n\n").unwrap();
+    chmod(&pass, 0o600);
+    write_items(&d.join("s.txt"), &["x1".to_string(), "x2".to_string()]);
+    let out = umask_000(&["--quiet", "index", "--input", "s.txt", "--out", "new/idx"])
+        .args(["--passphrase-file", "pass"])
+        .current_dir(d)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let idx = d.join("new/idx");
+    assert_eq!(mode(&d.join("new")), 0o700);
+    assert_eq!(mode(&idx), 0o700);
+    let mut names = Vec::new();
+    for e in std::fs::read_dir(&idx).unwrap() {
+        let e = e.unwrap();
+        assert_eq!(mode(&e.path()), 0o600, "{}", e.path().display());
+        names.push(e.file_name().into_string().unwrap());
+    }
+    names.sort();
+    assert_eq!(
+        names,
+        [
+            "index.json",
+            "key.wrapped",
+            "padding.bin",
+            "seal.bin",
+            "tags.bin"
+        ]
+    );
 }
