@@ -133,4 +133,30 @@ mod tests {
             Some((vec![0, 0], None))
         );
     }
+
+    mod props {
+        use super::super::read;
+        use proptest::prelude::*;
+
+        proptest! {
+            /// Arbitrary bytes, any announced count (as an unsealed `index.json` may claim):
+            /// no panic, and a parse only when the bytes hold exactly that many entries.
+            #[test]
+            fn any_bytes_parse_or_are_damaged(
+                bytes in proptest::collection::vec(any::<u8>(), 0..600),
+                items in prop_oneof![0usize..12, Just(usize::MAX)],
+                labeled in any::<bool>(),
+            ) {
+                let len = bytes.len() as u64;
+                if let Some((tags, labels)) = read(&mut &bytes[..], items, labeled, len).unwrap() {
+                    prop_assert_eq!(tags.len(), items);
+                    let payload_bytes: usize = labels
+                        .as_ref()
+                        .map_or(0, |(_, p)| p.iter().map(|x| 34 + x.len()).sum());
+                    prop_assert_eq!(items * 16 + payload_bytes, bytes.len());
+                    prop_assert_eq!(labels.is_some(), labeled);
+                }
+            }
+        }
+    }
 }
