@@ -78,6 +78,15 @@ pub const OPRF_PSI_LABEL_NONCE: &[u8] = b"blindmatch-v1-oprf-psi-label-nonce";
 /// index's OPRF key at rest (`protocol-spec/07-oprf-psi.md` section 7.8.1).
 pub const INDEX_KEY_WRAP: &[u8] = b"blindmatch-v1-index-key-wrap";
 
+/// Base OT for the VOLE-based protocol (`crate::vole::base_ot`): the hash-to-group
+/// (`hash_to_ristretto255` with `expand_message_xof(SHAKE256)`) of a receiver's random point,
+/// as in Masny and Rindal's endemic OT (ePrint 2019/706).
+pub const VOLE_BASE_OT_POINT: &[u8] = b"blindmatch-v1-vole-base-ot-point";
+
+/// Base OT for the VOLE-based protocol: the key derivation (SHA3-256) of each OT key from the
+/// shared Diffie–Hellman point.
+pub const VOLE_BASE_OT_KEY: &[u8] = b"blindmatch-v1-vole-base-ot-key";
+
 /// Test-vector generation seeds (never used outside the committed vector generator).
 pub const TEST_VECTOR_SEED: &[u8] = b"blindmatch-v1-test-vector-seed";
 
@@ -100,6 +109,8 @@ pub const ALL: &[(&str, &[u8])] = &[
     ("OPRF_PSI_LABEL_KEY", OPRF_PSI_LABEL_KEY),
     ("OPRF_PSI_LABEL_NONCE", OPRF_PSI_LABEL_NONCE),
     ("INDEX_KEY_WRAP", INDEX_KEY_WRAP),
+    ("VOLE_BASE_OT_POINT", VOLE_BASE_OT_POINT),
+    ("VOLE_BASE_OT_KEY", VOLE_BASE_OT_KEY),
     ("TEST_VECTOR_SEED", TEST_VECTOR_SEED),
 ];
 

@@ -1,0 +1,19 @@
+//! Building blocks of the VOLE-based PSI protocol (Raghuraman and Rindal, "Blazing Fast PSI
+//! from Improved OKVS and Subfield VOLE", CCS 2022), specified in `protocol-spec/08-vole-psi.md`.
+//!
+//! The protocol is being built component by component, each one sans-I/O (consuming typed
+//! states whose steps take and return messages, like the other protocols), tested on its own
+//! and specified byte for byte before the next one builds on it:
+//!
+//! | component | paper | status |
+//! |---|---|---|
+//! | [`base_ot`]: 1-out-of-2 random OT over ristretto255 | Masny–Rindal, "Endemic Oblivious Transfer", CCS 2019 | done (spec 8.2, vectors) |
+//! | OT extension | Ishai–Kilian–Nissim–Petrank, CRYPTO 2003 | to do |
+//! | punctured PRF from GGM trees, silent VOLE over GF(2^128) with Expand-Convolute | Boyle et al. CCS 2019; Raghuraman–Rindal–Tanguy, CRYPTO 2023 | to do |
+//! | OKVS (weight 3 with dense columns, clustered) | RR22 section 3 | to do |
+//! | OPRF and PSI | RR22 section 4 | to do |
+//!
+//! Until the protocol is complete nothing outside the tests calls these components, and the
+//! handshake does not offer `vole`.
+
+pub(crate) mod base_ot;
