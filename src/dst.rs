@@ -87,6 +87,10 @@ pub const VOLE_BASE_OT_POINT: &[u8] = b"blindmatch-v1-vole-base-ot-point";
 /// shared Diffie–Hellman point.
 pub const VOLE_BASE_OT_KEY: &[u8] = b"blindmatch-v1-vole-base-ot-key";
 
+/// The punctured PRF of the VOLE-based protocol (`crate::vole::pprf`): the two fixed AES-128
+/// keys of its GGM length-doubling PRG are SHA3-256 of this tag (spec 8.3).
+pub const VOLE_GGM_PRG: &[u8] = b"blindmatch-v1-vole-ggm-prg";
+
 /// Test-vector generation seeds (never used outside the committed vector generator).
 pub const TEST_VECTOR_SEED: &[u8] = b"blindmatch-v1-test-vector-seed";
 
@@ -111,6 +115,7 @@ pub const ALL: &[(&str, &[u8])] = &[
     ("INDEX_KEY_WRAP", INDEX_KEY_WRAP),
     ("VOLE_BASE_OT_POINT", VOLE_BASE_OT_POINT),
     ("VOLE_BASE_OT_KEY", VOLE_BASE_OT_KEY),
+    ("VOLE_GGM_PRG", VOLE_GGM_PRG),
     ("TEST_VECTOR_SEED", TEST_VECTOR_SEED),
 ];
 

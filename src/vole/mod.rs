@@ -8,8 +8,8 @@
 //! | component | paper | status |
 //! |---|---|---|
 //! | [`base_ot`]: 1-out-of-2 random OT over ristretto255 | Masny–Rindal, "Endemic Oblivious Transfer", CCS 2019 | done (spec 8.2, vectors) |
-//! | OT extension | Ishai–Kilian–Nissim–Petrank, CRYPTO 2003 | to do |
-//! | punctured PRF from GGM trees, silent VOLE over GF(2^128) with Expand-Convolute | Boyle et al. CCS 2019; Raghuraman–Rindal–Tanguy, CRYPTO 2023 | to do |
+//! | [`pprf`]: punctured PRF, GGM trees opened with one OT per level | Goldreich–Goldwasser–Micali, JACM 1986; Boyle et al., CCS 2019 | done (spec 8.3, vectors) |
+//! | silent VOLE over GF(2^128) with Expand-Convolute (and OT extension if needed) | Boyle et al., CCS 2019; Raghuraman–Rindal–Tanguy, CRYPTO 2023 | to do |
 //! | OKVS (weight 3 with dense columns, clustered) | RR22 section 3 | to do |
 //! | OPRF and PSI | RR22 section 4 | to do |
 //!
@@ -17,3 +17,4 @@
 //! handshake does not offer `vole`.
 
 pub(crate) mod base_ot;
+pub(crate) mod pprf;
