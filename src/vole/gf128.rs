@@ -47,12 +47,20 @@ impl Gf128 {
 
 impl Add for Gf128 {
     type Output = Gf128;
+    #[allow(
+        clippy::suspicious_arithmetic_impl,
+        reason = "addition in GF(2^128) is XOR"
+    )]
     fn add(self, rhs: Gf128) -> Gf128 {
         Gf128(self.0 ^ rhs.0)
     }
 }
 
 impl AddAssign for Gf128 {
+    #[allow(
+        clippy::suspicious_op_assign_impl,
+        reason = "addition in GF(2^128) is XOR"
+    )]
     fn add_assign(&mut self, rhs: Gf128) {
         self.0 ^= rhs.0;
     }
