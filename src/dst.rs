@@ -91,6 +91,14 @@ pub const VOLE_BASE_OT_KEY: &[u8] = b"blindmatch-v1-vole-base-ot-key";
 /// keys of its GGM length-doubling PRG are SHA3-256 of this tag (spec 8.3).
 pub const VOLE_GGM_PRG: &[u8] = b"blindmatch-v1-vole-ggm-prg";
 
+/// The Expand-Convolute code of the VOLE-based protocol (`crate::vole::ex_conv`): the AES key of
+/// its public random streams is SHA3-256 of this tag and the message size (spec 8.5.1).
+pub const VOLE_EXCONV_CODE: &[u8] = b"blindmatch-v1-vole-exconv-code";
+
+/// The two base-OT batches of a silent VOLE (`crate::vole::silent_vole`): their session ids are
+/// SHA3-256 of this tag, the session id and the batch's number (spec 8.5.2).
+pub const VOLE_OT_BATCH: &[u8] = b"blindmatch-v1-vole-ot-batch";
+
 /// Test-vector generation seeds (never used outside the committed vector generator).
 pub const TEST_VECTOR_SEED: &[u8] = b"blindmatch-v1-test-vector-seed";
 
@@ -116,6 +124,8 @@ pub const ALL: &[(&str, &[u8])] = &[
     ("VOLE_BASE_OT_POINT", VOLE_BASE_OT_POINT),
     ("VOLE_BASE_OT_KEY", VOLE_BASE_OT_KEY),
     ("VOLE_GGM_PRG", VOLE_GGM_PRG),
+    ("VOLE_EXCONV_CODE", VOLE_EXCONV_CODE),
+    ("VOLE_OT_BATCH", VOLE_OT_BATCH),
     ("TEST_VECTOR_SEED", TEST_VECTOR_SEED),
 ];
 

@@ -11,7 +11,8 @@
 //! | [`gf128`]: the field GF(2^128), constant time | Pornin's constant-time carry-less multiplication (BearSSL) | done (spec 8.1) |
 //! | [`noisy_vole`]: VOLE for a few values from 128 OTs | Gilboa, CRYPTO 1999 | done (spec 8.4) |
 //! | [`pprf`]: punctured PRF, GGM trees opened with one OT per level | Goldreich–Goldwasser–Micali, JACM 1986; Boyle et al., CCS 2019 | done (spec 8.3, vectors) |
-//! | silent VOLE over GF(2^128) with Expand-Convolute (and OT extension if needed) | Boyle et al., CCS 2019; Raghuraman–Rindal–Tanguy, CRYPTO 2023 | to do |
+//! | [`ex_conv`]: the Expand-Convolute code's dual encoding (`ExConv7x24` parameters) | Raghuraman–Rindal–Tanguy, CRYPTO 2023 | done (spec 8.5.1) |
+//! | [`silent_vole`]: silent VOLE over GF(2^128), semi-honest | Boyle et al., CCS 2019 | done (spec 8.5.2); OT extension to replace most base OTs: to do |
 //! | OKVS (weight 3 with dense columns, clustered) | RR22 section 3 | to do |
 //! | OPRF and PSI | RR22 section 4 | to do |
 //!
@@ -19,6 +20,8 @@
 //! handshake does not offer `vole`.
 
 pub(crate) mod base_ot;
+pub(crate) mod ex_conv;
 pub(crate) mod gf128;
 pub(crate) mod noisy_vole;
 pub(crate) mod pprf;
+pub(crate) mod silent_vole;
