@@ -99,6 +99,10 @@ pub const VOLE_EXCONV_CODE: &[u8] = b"blindmatch-v1-vole-exconv-code";
 /// SHA3-256 of this tag, the session id and the batch's number (spec 8.5.2).
 pub const VOLE_OT_BATCH: &[u8] = b"blindmatch-v1-vole-ot-batch";
 
+/// The OKVS of the VOLE-based protocol (`crate::vole::okvs`): the stream (SHAKE256) from which
+/// a key's row is read (spec 8.6).
+pub const VOLE_OKVS_ROW: &[u8] = b"blindmatch-v1-vole-okvs-row";
+
 /// Test-vector generation seeds (never used outside the committed vector generator).
 pub const TEST_VECTOR_SEED: &[u8] = b"blindmatch-v1-test-vector-seed";
 
@@ -126,6 +130,7 @@ pub const ALL: &[(&str, &[u8])] = &[
     ("VOLE_GGM_PRG", VOLE_GGM_PRG),
     ("VOLE_EXCONV_CODE", VOLE_EXCONV_CODE),
     ("VOLE_OT_BATCH", VOLE_OT_BATCH),
+    ("VOLE_OKVS_ROW", VOLE_OKVS_ROW),
     ("TEST_VECTOR_SEED", TEST_VECTOR_SEED),
 ];
 

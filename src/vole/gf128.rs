@@ -37,6 +37,17 @@ impl Gf128 {
         self.0.to_le_bytes()
     }
 
+    /// `self^(2^128 − 2)`, the inverse of a nonzero element (zero for zero): 127 squarings
+    /// and 126 multiplications, the same sequence for every input.
+    pub(crate) fn invert(self) -> Self {
+        // 2^128 − 2 = 0b111...110: square-and-multiply over its bits from the top.
+        let mut acc = self;
+        for _ in 0..126 {
+            acc = acc * acc * self;
+        }
+        acc * acc
+    }
+
     /// `self · x`: a shift and a constant-time reduction.
     pub(crate) fn mul_x(self) -> Self {
         let top = self.0 >> 127;
@@ -193,6 +204,22 @@ mod tests {
             }
             assert_eq!(y, Gf128(a));
         }
+    }
+
+    #[test]
+    fn inverses_multiply_to_one() {
+        for a in [
+            1u128,
+            2,
+            3,
+            0x87,
+            u128::MAX,
+            1 << 127,
+            0x0123_4567_89ab_cdef,
+        ] {
+            assert_eq!(Gf128(a) * Gf128(a).invert(), Gf128::ONE, "{a:x}");
+        }
+        assert_eq!(Gf128::ZERO.invert(), Gf128::ZERO);
     }
 
     proptest! {

@@ -13,7 +13,7 @@
 //! | [`pprf`]: punctured PRF, GGM trees opened with one OT per level | Goldreich–Goldwasser–Micali, JACM 1986; Boyle et al., CCS 2019 | done (spec 8.3, vectors) |
 //! | [`ex_conv`]: the Expand-Convolute code's dual encoding (`ExConv7x24` parameters) | Raghuraman–Rindal–Tanguy, CRYPTO 2023 | done (spec 8.5.1) |
 //! | [`silent_vole`]: silent VOLE over GF(2^128), semi-honest | Boyle et al., CCS 2019 | done (spec 8.5.2); OT extension to replace most base OTs: to do |
-//! | OKVS (weight 3 with dense columns, clustered) | RR22 section 3 | to do |
+//! | [`okvs`]: 3-hash garbled cuckoo table with dense columns | RR22 section 3 | done (spec 8.6); clustering into bins: to do |
 //! | OPRF and PSI | RR22 section 4 | to do |
 //!
 //! Until the protocol is complete nothing outside the tests calls these components, and the
@@ -23,5 +23,6 @@ pub(crate) mod base_ot;
 pub(crate) mod ex_conv;
 pub(crate) mod gf128;
 pub(crate) mod noisy_vole;
+pub(crate) mod okvs;
 pub(crate) mod pprf;
 pub(crate) mod silent_vole;
