@@ -103,6 +103,16 @@ pub const VOLE_OT_BATCH: &[u8] = b"blindmatch-v1-vole-ot-batch";
 /// a key's row is read (spec 8.6).
 pub const VOLE_OKVS_ROW: &[u8] = b"blindmatch-v1-vole-okvs-row";
 
+/// The VOLE-based PSI (`crate::vole::psi`): the stream (SHAKE256) of an item's OKVS key and
+/// value (spec 8.7).
+pub const VOLE_PSI_ITEM: &[u8] = b"blindmatch-v1-vole-psi-item";
+
+/// The VOLE-based PSI: the session's OKVS seed (SHAKE256 of this tag and the session id).
+pub const VOLE_PSI_OKVS_SEED: &[u8] = b"blindmatch-v1-vole-psi-okvs-seed";
+
+/// The VOLE-based PSI: the tag (SHAKE256) of an OPRF value.
+pub const VOLE_PSI_TAG: &[u8] = b"blindmatch-v1-vole-psi-tag";
+
 /// Test-vector generation seeds (never used outside the committed vector generator).
 pub const TEST_VECTOR_SEED: &[u8] = b"blindmatch-v1-test-vector-seed";
 
@@ -131,6 +141,9 @@ pub const ALL: &[(&str, &[u8])] = &[
     ("VOLE_EXCONV_CODE", VOLE_EXCONV_CODE),
     ("VOLE_OT_BATCH", VOLE_OT_BATCH),
     ("VOLE_OKVS_ROW", VOLE_OKVS_ROW),
+    ("VOLE_PSI_ITEM", VOLE_PSI_ITEM),
+    ("VOLE_PSI_OKVS_SEED", VOLE_PSI_OKVS_SEED),
+    ("VOLE_PSI_TAG", VOLE_PSI_TAG),
     ("TEST_VECTOR_SEED", TEST_VECTOR_SEED),
 ];
 

@@ -14,7 +14,7 @@
 //! | [`ex_conv`]: the Expand-Convolute code's dual encoding (`ExConv7x24` parameters) | Raghuraman–Rindal–Tanguy, CRYPTO 2023 | done (spec 8.5.1) |
 //! | [`silent_vole`]: silent VOLE over GF(2^128), semi-honest | Boyle et al., CCS 2019 | done (spec 8.5.2); OT extension to replace most base OTs: to do |
 //! | [`okvs`]: 3-hash garbled cuckoo table with dense columns | RR22 section 3 | done (spec 8.6); clustering into bins: to do |
-//! | OPRF and PSI | RR22 section 4 | to do |
+//! | [`psi`]: the OPRF and the PSI, `intersection` and `mutual` | RR22; Rindal–Schoppmann, Eurocrypt 2021 | done in memory (spec 8.7); the session protocol: to do |
 //!
 //! Until the protocol is complete nothing outside the tests calls these components, and the
 //! handshake does not offer `vole`.
@@ -25,4 +25,5 @@ pub(crate) mod gf128;
 pub(crate) mod noisy_vole;
 pub(crate) mod okvs;
 pub(crate) mod pprf;
+pub(crate) mod psi;
 pub(crate) mod silent_vole;
