@@ -243,7 +243,7 @@ impl PsiSenderAwaitingPositions {
     /// [`PeerMisbehaved::WrongCount`] for a length that is not a multiple of 4;
     /// [`PeerMisbehaved::MalformedMessage`] for a position out of range or not increasing.
     pub(crate) fn on_positions(self, message: &[u8]) -> Result<Vec<usize>> {
-        if message.len() % 4 != 0 {
+        if !message.len().is_multiple_of(4) {
             return Err(wrong_length(
                 "the PSI receiver's positions (bytes)",
                 message.len(),
