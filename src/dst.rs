@@ -87,6 +87,40 @@ pub const INDEX_SEAL_FILE: &[u8] = b"blindmatch-v1-index-seal-file";
 
 /// Unbalanced mode: the prefix of the HMAC tag over an index's file tags (section 7.8.5).
 pub const INDEX_SEAL: &[u8] = b"blindmatch-v1-index-seal";
+/// Base OT for the VOLE-based protocol (`crate::vole::base_ot`): the hash-to-group
+/// (`hash_to_ristretto255` with `expand_message_xof(SHAKE256)`) of a receiver's random point,
+/// as in Masny and Rindal's endemic OT (ePrint 2019/706).
+pub const VOLE_BASE_OT_POINT: &[u8] = b"blindmatch-v1-vole-base-ot-point";
+
+/// Base OT for the VOLE-based protocol: the key derivation (SHA3-256) of each OT key from the
+/// shared Diffie–Hellman point.
+pub const VOLE_BASE_OT_KEY: &[u8] = b"blindmatch-v1-vole-base-ot-key";
+
+/// The punctured PRF of the VOLE-based protocol (`crate::vole::pprf`): the two fixed AES-128
+/// keys of its GGM length-doubling PRG are SHA3-256 of this tag (spec 8.3).
+pub const VOLE_GGM_PRG: &[u8] = b"blindmatch-v1-vole-ggm-prg";
+
+/// The Expand-Convolute code of the VOLE-based protocol (`crate::vole::ex_conv`): the AES key of
+/// its public random streams is SHA3-256 of this tag and the message size (spec 8.5.1).
+pub const VOLE_EXCONV_CODE: &[u8] = b"blindmatch-v1-vole-exconv-code";
+
+/// The two base-OT batches of a silent VOLE (`crate::vole::silent_vole`): their session ids are
+/// SHA3-256 of this tag, the session id and the batch's number (spec 8.5.2).
+pub const VOLE_OT_BATCH: &[u8] = b"blindmatch-v1-vole-ot-batch";
+
+/// The OKVS of the VOLE-based protocol (`crate::vole::okvs`): the stream (SHAKE256) from which
+/// a key's row is read (spec 8.6).
+pub const VOLE_OKVS_ROW: &[u8] = b"blindmatch-v1-vole-okvs-row";
+
+/// The VOLE-based PSI (`crate::vole::psi`): the stream (SHAKE256) of an item's OKVS key and
+/// value (spec 8.7).
+pub const VOLE_PSI_ITEM: &[u8] = b"blindmatch-v1-vole-psi-item";
+
+/// The VOLE-based PSI: the session's OKVS seed (SHAKE256 of this tag and the session id).
+pub const VOLE_PSI_OKVS_SEED: &[u8] = b"blindmatch-v1-vole-psi-okvs-seed";
+
+/// The VOLE-based PSI: the tag (SHAKE256) of an OPRF value.
+pub const VOLE_PSI_TAG: &[u8] = b"blindmatch-v1-vole-psi-tag";
 
 /// Test-vector generation seeds (never used outside the committed vector generator).
 pub const TEST_VECTOR_SEED: &[u8] = b"blindmatch-v1-test-vector-seed";
@@ -113,6 +147,15 @@ pub const ALL: &[(&str, &[u8])] = &[
     ("INDEX_SEAL_KEY", INDEX_SEAL_KEY),
     ("INDEX_SEAL_FILE", INDEX_SEAL_FILE),
     ("INDEX_SEAL", INDEX_SEAL),
+    ("VOLE_BASE_OT_POINT", VOLE_BASE_OT_POINT),
+    ("VOLE_BASE_OT_KEY", VOLE_BASE_OT_KEY),
+    ("VOLE_GGM_PRG", VOLE_GGM_PRG),
+    ("VOLE_EXCONV_CODE", VOLE_EXCONV_CODE),
+    ("VOLE_OT_BATCH", VOLE_OT_BATCH),
+    ("VOLE_OKVS_ROW", VOLE_OKVS_ROW),
+    ("VOLE_PSI_ITEM", VOLE_PSI_ITEM),
+    ("VOLE_PSI_OKVS_SEED", VOLE_PSI_OKVS_SEED),
+    ("VOLE_PSI_TAG", VOLE_PSI_TAG),
     ("TEST_VECTOR_SEED", TEST_VECTOR_SEED),
 ];
 

@@ -1,0 +1,171 @@
+//! The Expand-Convolute code's dual encoding, which compresses silent VOLE's sparse noise
+//! into a pseudorandom vector (`protocol-spec/08-vole-psi.md` section 8.5.1).
+//!
+//! Raghuraman, Rindal and Tanguy, "Expand-Convolute Codes for Pseudorandom Correlation
+//! Generators from LPN" (CRYPTO 2023, ePrint 2023/882), with the parameters libOTe uses for its
+//! `ExConv7x24` code: rate 1/2, an accumulator of 24 random taps applied twice, and an expander
+//! of row weight 7, 4 of them regular (one in each quarter) and 3 uniform. For a noise vector
+//! `e` of `n` entries and a message of `k ≤ n/2`, the output is
+//! `y = e[..k] + B · C(e[k..])`, where `C` is the convolution (in place, in order) and `B` the
+//! expander. Every coefficient is 0 or 1, so the code is GF(2)-linear and applies to vectors
+//! of GF(2^128) elements entry by entry; its randomness is public (AES in counter mode under a
+//! key derived from a tag and the message size), the same for both parties.
+
+use aes::cipher::{Array, BlockCipherEncrypt, KeyInit};
+use aes::Aes128;
+use sha3::{Digest, Sha3_256};
+
+use super::gf128::Gf128;
+use crate::dst;
+
+/// Random taps of the accumulator after each position.
+pub(crate) const ACCUMULATOR_TAPS: usize = 24;
+/// Row weight of the expander.
+pub(crate) const EXPANDER_WEIGHT: usize = 7;
+/// Of which regular: one position in each of this many equal parts.
+pub(crate) const EXPANDER_REGULAR: usize = 4;
+
+/// The public random streams of the code, `AES-128_K(I2OSP_LE(domain · 2^64 + n, 16))` for
+/// `n = 0, 1, ...`, with `K` the first 16 bytes of
+/// `SHA3-256(I2OSP(len(tag), 4) || tag || I2OSP(k, 8))` and tag [`dst::VOLE_EXCONV_CODE`].
+struct CodeStream {
+    cipher: Aes128,
+    domain: u64,
+    counter: u64,
+    buf: [u8; 16],
+    used: usize,
+}
+
+impl CodeStream {
+    fn new(message: usize, domain: u64) -> Self {
+        let mut h = Sha3_256::new();
+        h.update((dst::VOLE_EXCONV_CODE.len() as u32).to_be_bytes());
+        h.update(dst::VOLE_EXCONV_CODE);
+        h.update((message as u64).to_be_bytes());
+        let digest = h.finalize();
+        let mut key = [0u8; 16];
+        key.copy_from_slice(&digest[..16]);
+        CodeStream {
+            cipher: Aes128::new(&Array::from(key)),
+            domain,
+            counter: 0,
+            buf: [0; 16],
+            used: 16,
+        }
+    }
+
+    fn byte(&mut self) -> u8 {
+        if self.used == 16 {
+            let n = (u128::from(self.domain) << 64) | u128::from(self.counter);
+            let mut block = Array::from(n.to_le_bytes());
+            self.cipher.encrypt_block(&mut block);
+            self.buf = block.into();
+            self.counter += 1;
+            self.used = 0;
+        }
+        self.used += 1;
+        self.buf[self.used - 1]
+    }
+
+    /// The next 8 bytes as a little-endian integer `u`, mapped to `floor(u · bound / 2^64)`
+    /// (public randomness: the bias, below `bound / 2^64`, is immaterial).
+    fn below(&mut self, bound: usize) -> usize {
+        let mut b = [0u8; 8];
+        for x in &mut b {
+            *x = self.byte();
+        }
+        ((u128::from(u64::from_le_bytes(b)) * bound as u128) >> 64) as usize
+    }
+}
+
+/// One pass of the convolution over `x` (length `m`), in place and in order: for each `i`,
+/// with the 24 bits of the next 3 stream bytes (bit `r` is bit `r mod 8` of byte `r / 8`),
+/// `x[(i + 1 + r) mod m] += x[i]` for each set bit `r`, then `x[(i + 25) mod m] += x[i]`.
+fn accumulate(x: &mut [Gf128], stream: &mut CodeStream) {
+    let m = x.len();
+    for i in 0..m {
+        let xi = x[i];
+        let taps = [stream.byte(), stream.byte(), stream.byte()];
+        for r in 0..ACCUMULATOR_TAPS {
+            if (taps[r / 8] >> (r % 8)) & 1 == 1 {
+                x[(i + 1 + r) % m] += xi;
+            }
+        }
+        x[(i + 1 + ACCUMULATOR_TAPS) % m] += xi;
+    }
+}
+
+/// The dual encoding of `e` (length `n ≥ 2k`, `k ≥ 1`): `k` values.
+///
+/// # Panics
+/// Never for `n ≥ 2k` and `k ≥ 1`, which every caller in this crate ensures (an internal
+/// assertion otherwise).
+pub(crate) fn dual_encode(e: &[Gf128], k: usize) -> Vec<Gf128> {
+    assert!(k >= 1 && e.len() >= 2 * k, "the code's shape");
+    let mut suffix = e[k..].to_vec();
+    let m = suffix.len();
+    accumulate(&mut suffix, &mut CodeStream::new(k, 0));
+    accumulate(&mut suffix, &mut CodeStream::new(k, 1));
+    let step = m / EXPANDER_REGULAR;
+    let mut regular = CodeStream::new(k, 2);
+    let mut uniform = CodeStream::new(k, 3);
+    let mut out = e[..k].to_vec();
+    for y in &mut out {
+        for j in 0..EXPANDER_REGULAR {
+            *y += suffix[regular.below(step) + j * step];
+        }
+        for _ in 0..EXPANDER_WEIGHT - EXPANDER_REGULAR {
+            *y += suffix[uniform.below(m)];
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pseudo(n: usize, seed: u128) -> Vec<Gf128> {
+        (0..n as u128)
+            .map(|i| Gf128((i + 1).wrapping_mul(0x9e37_79b9_7f4a_7c15_f39c_c060_5ced_c835) ^ seed))
+            .collect()
+    }
+
+    #[test]
+    fn the_encoding_is_linear_over_gf128() {
+        let (a, b) = (pseudo(200, 1), pseudo(200, 2));
+        let delta = Gf128(0xabcdef);
+        let sum: Vec<Gf128> = a.iter().zip(&b).map(|(x, y)| *x + *y * delta).collect();
+        let (ea, eb, es) = (
+            dual_encode(&a, 100),
+            dual_encode(&b, 100),
+            dual_encode(&sum, 100),
+        );
+        for i in 0..100 {
+            assert_eq!(es[i], ea[i] + eb[i] * delta, "entry {i}");
+        }
+    }
+
+    #[test]
+    fn one_noise_entry_in_the_suffix_spreads_over_the_output() {
+        // A weight-1 input in the part the code compresses touches many outputs.
+        let mut e = vec![Gf128::ZERO; 2048];
+        e[1500] = Gf128::ONE;
+        let y = dual_encode(&e, 1024);
+        let touched = y.iter().filter(|v| **v != Gf128::ZERO).count();
+        assert!(touched > 100, "only {touched} outputs depend on it");
+        // The systematic part passes through.
+        let mut e = vec![Gf128::ZERO; 2048];
+        e[7] = Gf128(5);
+        let y = dual_encode(&e, 1024);
+        assert_eq!(y[7], Gf128(5));
+        assert_eq!(y.iter().filter(|v| **v != Gf128::ZERO).count(), 1);
+    }
+
+    #[test]
+    fn the_code_depends_on_the_message_size_and_is_deterministic() {
+        let e = pseudo(64, 3);
+        assert_eq!(dual_encode(&e, 32), dual_encode(&e, 32));
+        assert_ne!(dual_encode(&e, 31)[..31], dual_encode(&e, 32)[..31]);
+    }
+}

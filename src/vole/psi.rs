@@ -1,0 +1,509 @@
+//! The RR22 PSI on top of silent VOLE and the OKVS (`protocol-spec/08-vole-psi.md` section 8.7),
+//! semi-honest, for the `intersection` and `mutual` modes.
+//!
+//! Raghuraman and Rindal, "Blazing Fast PSI from Improved OKVS and Subfield VOLE" (ACM CCS 2022),
+//! the VOLE-based OPRF and the PSI built from it (after Rindal and Schoppmann, "VOLE-PSI",
+//! Eurocrypt 2021):
+//!
+//! 1. a silent VOLE ([`super::silent_vole`]) of the OKVS's length gives the receiver `A`, `C`
+//!    and the sender `Δ`, `B`, with `C = B + A·Δ`;
+//! 2. the receiver encodes `P = Encode({(key(y), h(y))})` over its items and sends `A' = P + A`;
+//! 3. the sender sets `K = B + A'·Δ`, so that `Decode(K, x) + Δ·h(x) = Decode(C, x)` exactly
+//!    when `x` is one of the receiver's items, and sends the tags
+//!    `T(Decode(K, x) + Δ·h(x))` of its items in a random order;
+//! 4. the receiver computes `T(Decode(C, y))` for its items and keeps those among the tags.
+//!
+//! In `mutual` mode the receiver then sends the positions (in the sender's order) of the tags
+//! that matched, never a tag or an OPRF value (which would let the sender test items offline).
+
+use std::collections::HashMap;
+
+use rand_core::CryptoRng;
+use sha3::digest::{ExtendableOutput, Update, XofReader};
+
+use super::gf128::Gf128;
+use super::okvs::{self, OkvsParams};
+use super::silent_vole::{
+    ReceiverVole, SenderVole, VoleReceiver, VoleReceiverAwaitingTrees, VoleSender,
+    VoleSenderAwaitingNoise,
+};
+use crate::dst;
+use crate::error::{Error, Malformed, PeerMisbehaved, Result};
+use crate::protocol::draw;
+
+/// Bytes of a tag for sets of `receiver` and `sender` entries: `ceil((40 + log2(receiver) +
+/// log2(sender)) / 8)`, so that a false match has probability at most `2^-40` per session.
+pub(crate) fn tag_len(receiver: usize, sender: usize) -> usize {
+    let bits = 40.0 + (receiver.max(1) as f64).log2() + (sender.max(1) as f64).log2();
+    (bits.ceil() as usize).div_ceil(8)
+}
+
+/// An item's OKVS key and value: `SHAKE256(I2OSP(len(tag), 4) || tag || session_id ||
+/// I2OSP(len(item), 8) || item)`, its first 16 bytes the key, the next 16 `h(item)`.
+fn item_hash(session: &[u8; 32], item: &[u8]) -> ([u8; 16], Gf128) {
+    let mut h = sha3::Shake256::default();
+    h.update(&(dst::VOLE_PSI_ITEM.len() as u32).to_be_bytes());
+    h.update(dst::VOLE_PSI_ITEM);
+    h.update(session);
+    h.update(&(item.len() as u64).to_be_bytes());
+    h.update(item);
+    let mut xof = h.finalize_xof();
+    let mut key = [0u8; 16];
+    let mut value = [0u8; 16];
+    xof.read(&mut key);
+    xof.read(&mut value);
+    (key, Gf128::from_le_bytes(value))
+}
+
+/// The OKVS seed of a session: the first 16 bytes of `SHAKE256(I2OSP(len(tag), 4) || tag ||
+/// session_id)`, tag [`dst::VOLE_PSI_OKVS_SEED`].
+fn okvs_seed(session: &[u8; 32]) -> [u8; 16] {
+    let mut h = sha3::Shake256::default();
+    h.update(&(dst::VOLE_PSI_OKVS_SEED.len() as u32).to_be_bytes());
+    h.update(dst::VOLE_PSI_OKVS_SEED);
+    h.update(session);
+    let mut seed = [0u8; 16];
+    h.finalize_xof().read(&mut seed);
+    seed
+}
+
+/// A tag: the first `len` bytes of `SHAKE256(I2OSP(len(tag), 4) || tag || session_id ||
+/// value)`, tag [`dst::VOLE_PSI_TAG`].
+fn tag(session: &[u8; 32], value: Gf128, len: usize) -> Vec<u8> {
+    let mut h = sha3::Shake256::default();
+    h.update(&(dst::VOLE_PSI_TAG.len() as u32).to_be_bytes());
+    h.update(dst::VOLE_PSI_TAG);
+    h.update(session);
+    h.update(&value.to_le_bytes());
+    let mut out = vec![0u8; len];
+    h.finalize_xof().read(&mut out);
+    out
+}
+
+fn wrong_length(what: &'static str, got: usize, expected: usize) -> Error {
+    PeerMisbehaved::WrongCount {
+        what,
+        got: got as u64,
+        expected: expected as u64,
+    }
+    .into()
+}
+
+/// The sender's first step: its items and the receiver's announced count.
+pub(crate) struct PsiSender {
+    session: [u8; 32],
+    items: Vec<Vec<u8>>,
+    receiver_count: usize,
+    vole: VoleSender,
+}
+
+/// The sender during the VOLE.
+pub(crate) struct PsiSenderVole {
+    session: [u8; 32],
+    items: Vec<Vec<u8>>,
+    receiver_count: usize,
+    vole: VoleSenderAwaitingNoise,
+}
+
+/// The sender with its VOLE, waiting for `A'`.
+pub(crate) struct PsiSenderAwaitingMask {
+    session: [u8; 32],
+    items: Vec<Vec<u8>>,
+    receiver_count: usize,
+    vole: SenderVole,
+}
+
+/// The sender after sending its tags, for `mutual` mode: `order[j]` is the item behind tag `j`.
+pub(crate) struct PsiSenderAwaitingPositions {
+    order: Vec<usize>,
+}
+
+impl PsiSender {
+    /// Starts a sender of `items` (distinct; padded by the caller) for a receiver that
+    /// announced `receiver_count` items; returns the state and `S1`.
+    ///
+    /// # Errors
+    /// [`Error::Internal`] for an empty receiver set or an impossible size.
+    pub(crate) fn start<R: CryptoRng + ?Sized>(
+        rng: &mut R,
+        session: &[u8; 32],
+        items: Vec<Vec<u8>>,
+        receiver_count: usize,
+    ) -> Result<(Self, Vec<u8>)> {
+        let params = OkvsParams::new(receiver_count)?;
+        let (vole, first) = VoleSender::start(rng, session, params.len())?;
+        Ok((
+            PsiSender {
+                session: *session,
+                items,
+                receiver_count,
+                vole,
+            },
+            first,
+        ))
+    }
+
+    /// Takes the receiver's `R1`.
+    ///
+    /// # Errors
+    /// As [`VoleSender::on_first`].
+    pub(crate) fn on_first(self, message: &[u8]) -> Result<PsiSenderVole> {
+        Ok(PsiSenderVole {
+            session: self.session,
+            items: self.items,
+            receiver_count: self.receiver_count,
+            vole: self.vole.on_first(message)?,
+        })
+    }
+}
+
+impl PsiSenderVole {
+    /// Takes the receiver's `R2`; returns the state and `S2`.
+    ///
+    /// # Errors
+    /// As [`VoleSenderAwaitingNoise::finish`].
+    pub(crate) fn on_noise<R: CryptoRng + ?Sized>(
+        self,
+        rng: &mut R,
+        message: &[u8],
+    ) -> Result<(PsiSenderAwaitingMask, Vec<u8>)> {
+        let (vole, out) = self.vole.finish(rng, message)?;
+        Ok((
+            PsiSenderAwaitingMask {
+                session: self.session,
+                items: self.items,
+                receiver_count: self.receiver_count,
+                vole,
+            },
+            out,
+        ))
+    }
+}
+
+impl PsiSenderAwaitingMask {
+    /// Takes `A'` (`R3`) and returns the tags (`S3`: its items' tags, concatenated, in an order
+    /// drawn with [`draw::shuffle`]).
+    ///
+    /// # Errors
+    /// [`PeerMisbehaved::WrongCount`] if `A'` is not the OKVS's length.
+    pub(crate) fn on_mask<R: CryptoRng + ?Sized>(
+        self,
+        rng: &mut R,
+        message: &[u8],
+    ) -> Result<(PsiSenderAwaitingPositions, Vec<u8>)> {
+        let params = OkvsParams::new(self.receiver_count)?;
+        if message.len() != 16 * params.len() {
+            return Err(wrong_length(
+                "the PSI receiver's mask (bytes)",
+                message.len(),
+                16 * params.len(),
+            ));
+        }
+        let delta = self.vole.delta;
+        let k: Vec<Gf128> = message
+            .chunks_exact(16)
+            .zip(&self.vole.b)
+            .map(|(a, b)| {
+                let mut bytes = [0u8; 16];
+                bytes.copy_from_slice(a);
+                *b + Gf128::from_le_bytes(bytes) * delta
+            })
+            .collect();
+        let seed = okvs_seed(&self.session);
+        let len = tag_len(self.receiver_count, self.items.len());
+        let tags: Vec<Vec<u8>> = {
+            use rayon::prelude::*;
+            self.items
+                .par_iter()
+                .map(|item| {
+                    let (key, h) = item_hash(&self.session, item);
+                    tag(
+                        &self.session,
+                        okvs::decode(&params, &seed, &k, &key) + delta * h,
+                        len,
+                    )
+                })
+                .collect()
+        };
+        let mut order: Vec<usize> = (0..tags.len()).collect();
+        draw::shuffle(rng, &mut order);
+        let mut out = Vec::with_capacity(len * tags.len());
+        for &i in &order {
+            out.extend_from_slice(&tags[i]);
+        }
+        Ok((PsiSenderAwaitingPositions { order }, out))
+    }
+}
+
+impl PsiSenderAwaitingPositions {
+    /// `mutual` mode: the receiver's positions (4-byte big-endian, strictly increasing) give
+    /// the sender's items in the intersection (their indices, ascending).
+    ///
+    /// # Errors
+    /// [`PeerMisbehaved::WrongCount`] for a length that is not a multiple of 4;
+    /// [`PeerMisbehaved::MalformedMessage`] for a position out of range or not increasing.
+    pub(crate) fn on_positions(self, message: &[u8]) -> Result<Vec<usize>> {
+        if !message.len().is_multiple_of(4) {
+            return Err(wrong_length(
+                "the PSI receiver's positions (bytes)",
+                message.len(),
+                message.len() / 4 * 4,
+            ));
+        }
+        let mut out = Vec::with_capacity(message.len() / 4);
+        let mut last: Option<usize> = None;
+        for chunk in message.chunks_exact(4) {
+            let j = u32::from_be_bytes([chunk[0], chunk[1], chunk[2], chunk[3]]) as usize;
+            if j >= self.order.len() || last.is_some_and(|l| j <= l) {
+                return Err(PeerMisbehaved::MalformedMessage {
+                    message: "the PSI receiver's positions",
+                    problem: Malformed::Field("position"),
+                }
+                .into());
+            }
+            last = Some(j);
+            out.push(self.order[j]);
+        }
+        out.sort_unstable();
+        Ok(out)
+    }
+}
+
+/// The receiver's first step.
+pub(crate) struct PsiReceiver {
+    session: [u8; 32],
+    items: Vec<Vec<u8>>,
+    sender_count: usize,
+    vole: VoleReceiver,
+}
+
+/// The receiver during the VOLE.
+pub(crate) struct PsiReceiverVole {
+    session: [u8; 32],
+    items: Vec<Vec<u8>>,
+    sender_count: usize,
+    vole: VoleReceiverAwaitingTrees,
+}
+
+/// The receiver with `C`, waiting for the tags.
+pub(crate) struct PsiReceiverAwaitingTags {
+    session: [u8; 32],
+    items: Vec<Vec<u8>>,
+    sender_count: usize,
+    vole: ReceiverVole,
+}
+
+impl PsiReceiver {
+    /// Starts a receiver of `items` (distinct, padded by the caller) for a sender that
+    /// announced `sender_count` items; returns the state and `R1`.
+    ///
+    /// # Errors
+    /// [`Error::Internal`] for no items or an impossible size.
+    pub(crate) fn start<R: CryptoRng + ?Sized>(
+        rng: &mut R,
+        session: &[u8; 32],
+        items: Vec<Vec<u8>>,
+        sender_count: usize,
+    ) -> Result<(Self, Vec<u8>)> {
+        let params = OkvsParams::new(items.len())?;
+        let (vole, first) = VoleReceiver::start(rng, session, params.len())?;
+        Ok((
+            PsiReceiver {
+                session: *session,
+                items,
+                sender_count,
+                vole,
+            },
+            first,
+        ))
+    }
+
+    /// Takes the sender's `S1`; returns the state and `R2`.
+    ///
+    /// # Errors
+    /// As [`VoleReceiver::on_first`].
+    pub(crate) fn on_first(self, message: &[u8]) -> Result<(PsiReceiverVole, Vec<u8>)> {
+        let (vole, out) = self.vole.on_first(message)?;
+        Ok((
+            PsiReceiverVole {
+                session: self.session,
+                items: self.items,
+                sender_count: self.sender_count,
+                vole,
+            },
+            out,
+        ))
+    }
+}
+
+impl PsiReceiverVole {
+    /// Takes the sender's `S2`, encodes the OKVS (its free columns drawn from `rng`, spec 8.6)
+    /// and returns the state and `A' = P + A` (`R3`).
+    ///
+    /// # Errors
+    /// As [`VoleReceiverAwaitingTrees::finish`]; [`Error::Internal`] if the OKVS cannot be
+    /// encoded (probability below `2^-40`).
+    pub(crate) fn on_trees<R: CryptoRng + ?Sized>(
+        self,
+        rng: &mut R,
+        message: &[u8],
+    ) -> Result<(PsiReceiverAwaitingTags, Vec<u8>)> {
+        let vole = self.vole.finish(message)?;
+        let params = OkvsParams::new(self.items.len())?;
+        let (keys, values): (Vec<[u8; 16]>, Vec<Gf128>) = self
+            .items
+            .iter()
+            .map(|item| item_hash(&self.session, item))
+            .unzip();
+        let p = okvs::encode(&params, &okvs_seed(&self.session), &keys, &values, rng)?;
+        let mut out = Vec::with_capacity(16 * p.len());
+        for (p, a) in p.iter().zip(&vole.a) {
+            out.extend_from_slice(&(*p + *a).to_le_bytes());
+        }
+        Ok((
+            PsiReceiverAwaitingTags {
+                session: self.session,
+                items: self.items,
+                sender_count: self.sender_count,
+                vole,
+            },
+            out,
+        ))
+    }
+}
+
+impl PsiReceiverAwaitingTags {
+    /// Takes the tags (`S3`) and returns the indices of its items in the intersection
+    /// (ascending) and, for `mutual` mode, the message of positions (`R4`: the positions in
+    /// the sender's order of the tags that matched, 4-byte big-endian, ascending).
+    ///
+    /// # Errors
+    /// [`PeerMisbehaved::WrongCount`] if the tags are not `sender_count` tags of the agreed
+    /// length.
+    pub(crate) fn on_tags(self, message: &[u8]) -> Result<(Vec<usize>, Vec<u8>)> {
+        let len = tag_len(self.items.len(), self.sender_count);
+        if message.len() != len * self.sender_count {
+            return Err(wrong_length(
+                "the PSI sender's tags (bytes)",
+                message.len(),
+                len * self.sender_count,
+            ));
+        }
+        let params = OkvsParams::new(self.items.len())?;
+        let seed = okvs_seed(&self.session);
+        let ours: HashMap<Vec<u8>, usize> = {
+            use rayon::prelude::*;
+            self.items
+                .par_iter()
+                .enumerate()
+                .map(|(i, item)| {
+                    let (key, _) = item_hash(&self.session, item);
+                    (
+                        tag(
+                            &self.session,
+                            okvs::decode(&params, &seed, &self.vole.c, &key),
+                            len,
+                        ),
+                        i,
+                    )
+                })
+                .collect()
+        };
+        let mut matched = Vec::new();
+        let mut positions = Vec::new();
+        for (j, t) in message.chunks_exact(len).enumerate() {
+            if let Some(&i) = ours.get(t) {
+                matched.push(i);
+                positions.extend_from_slice(&(j as u32).to_be_bytes());
+            }
+        }
+        matched.sort_unstable();
+        Ok((matched, positions))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::protocol::vector_rng::VectorRng;
+
+    fn items(range: std::ops::Range<u32>) -> Vec<Vec<u8>> {
+        range.map(|i| format!("MSCU{i:07}").into_bytes()).collect()
+    }
+
+    /// The whole exchange in memory; returns the receiver's and the sender's matched indices.
+    fn run(receiver_items: Vec<Vec<u8>>, sender_items: Vec<Vec<u8>>) -> (Vec<usize>, Vec<usize>) {
+        let session = [6u8; 32];
+        let mut rng_s = VectorRng::new(b"psi test sender");
+        let mut rng_r = VectorRng::new(b"psi test receiver");
+        let (nr, ns) = (receiver_items.len(), sender_items.len());
+        let (sender, s1) =
+            PsiSender::start(&mut rng_s, &session, sender_items, nr).expect("sender");
+        let (receiver, r1) =
+            PsiReceiver::start(&mut rng_r, &session, receiver_items, ns).expect("receiver");
+        let (receiver, r2) = receiver.on_first(&s1).expect("R on S1");
+        let sender = sender.on_first(&r1).expect("S on R1");
+        let (sender, s2) = sender.on_noise(&mut rng_s, &r2).expect("S on R2");
+        let (receiver, r3) = receiver.on_trees(&mut rng_r, &s2).expect("R on S2");
+        let (sender, s3) = sender.on_mask(&mut rng_s, &r3).expect("S on R3");
+        let (ours, r4) = receiver.on_tags(&s3).expect("R on S3");
+        let theirs = sender.on_positions(&r4).expect("S on R4");
+        (ours, theirs)
+    }
+
+    #[test]
+    fn both_sides_learn_exactly_the_intersection() {
+        // Receiver 0..300, sender 200..700: shared 200..300.
+        let (ours, theirs) = run(items(0..300), items(200..700));
+        assert_eq!(ours, (200..300).collect::<Vec<_>>());
+        assert_eq!(theirs, (0..100).collect::<Vec<_>>());
+    }
+
+    #[test]
+    fn disjoint_sets_and_tiny_sets_work() {
+        let (ours, theirs) = run(items(0..50), items(50..90));
+        assert!(ours.is_empty() && theirs.is_empty());
+        let (ours, theirs) = run(items(7..8), items(7..8));
+        assert_eq!((ours, theirs), (vec![0], vec![0]));
+        let (ours, _) = run(items(0..3000), items(2990..3010));
+        assert_eq!(ours, (2990..3000).collect::<Vec<_>>());
+    }
+
+    #[test]
+    fn tag_lengths_keep_false_matches_below_2_to_the_minus_40() {
+        assert_eq!(tag_len(1 << 20, 1 << 20), 10);
+        assert_eq!(tag_len(1, 1), 5);
+        assert_eq!(tag_len(1000, 10), 7);
+    }
+
+    #[test]
+    fn bad_positions_are_refused() {
+        let state = PsiSenderAwaitingPositions {
+            order: vec![2, 0, 1],
+        };
+        assert!(matches!(
+            state.on_positions(&[0, 0, 0, 3]),
+            Err(Error::PeerMisbehaved(
+                PeerMisbehaved::MalformedMessage { .. }
+            ))
+        ));
+        let state = PsiSenderAwaitingPositions {
+            order: vec![2, 0, 1],
+        };
+        assert!(matches!(
+            state.on_positions(&[0, 0, 0, 1, 0, 0, 0, 1]),
+            Err(Error::PeerMisbehaved(
+                PeerMisbehaved::MalformedMessage { .. }
+            ))
+        ));
+        let state = PsiSenderAwaitingPositions {
+            order: vec![2, 0, 1],
+        };
+        assert_eq!(
+            state
+                .on_positions(&[0, 0, 0, 0, 0, 0, 0, 2])
+                .expect("valid"),
+            vec![1, 2]
+        );
+    }
+}

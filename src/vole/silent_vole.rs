@@ -1,0 +1,508 @@
+//! Silent VOLE over GF(2^128): `k` pseudorandom correlations `c_i = b_i + a_i·Δ`, the receiver
+//! holding `a` and `c`, the sender `Δ` and `b` (`protocol-spec/08-vole-psi.md` section 8.5).
+//!
+//! The construction of Boyle, Couteau, Gilboa, Ishai, Kohl and Scholl ("Efficient Two-Round OT
+//! Extension and Silent Non-Interactive Secure Computation", ACM CCS 2019), semi-honest, with
+//! the dual-LPN compression of the Expand-Convolute code ([`super::ex_conv`]), the regular
+//! noise of weight 128 that libOTe configures for it, and libOTe's structure
+//! (`SilentVoleSender`/`SilentVoleReceiver`):
+//!
+//! 1. the receiver picks a sparse noise vector `e` of `n ≥ 2k` entries, one nonzero `β_i` at a
+//!    random position `α_i` in each of 128 equal parts;
+//! 2. a noisy VOLE ([`super::noisy_vole`]) gives it `a'_i` and the sender `b'_i = a'_i + β_i·Δ`;
+//! 3. a punctured PRF per part ([`super::pprf`]) gives the sender every `v_j` and the receiver
+//!    every `v_j` but those at the `α_i`; the sender sends `γ_i = Σ_{j in part i} v_j + b'_i`,
+//!    from which the receiver gets `w_{α_i} = v_{α_i} + β_i·Δ`, so `w = v + e·Δ` everywhere;
+//! 4. both compress with the code: `a = E(e)`, `c = E(w)`, `b = E(v)`, and since `E` is linear,
+//!    `c = b + a·Δ`.
+//!
+//! The base OTs ([`super::base_ot`]) run as two batches, in opposite directions: batch 0 for
+//! the punctured PRFs (the sender sends), batch 1 for the noisy VOLE (the receiver sends).
+//!
+//! ```text
+//! sender                                                  receiver
+//! start:   S1 = batch-0 setup || batch-1 points   ──►    start:    R1 = batch-1 setup || batch-0 points
+//!                                                  ◄──
+//!                                                  ◄──    on S1:    R2 = noisy-VOLE message
+//! on R1, R2: S2 = PPRF message || γ_0 .. γ_127     ──►    on S2:    (a, c)
+//! → (Δ, b)
+//! ```
+
+use rand_core::CryptoRng;
+use sha3::{Digest, Sha3_256};
+use subtle::{ConditionallySelectable, ConstantTimeEq};
+use zeroize::Zeroize;
+
+use super::base_ot::{OtReceiver, OtSender, ReceiverPoints, SenderSetup};
+use super::ex_conv::dual_encode;
+use super::gf128::Gf128;
+use super::noisy_vole;
+use super::pprf::{self, PprfShape};
+use crate::dst;
+use crate::error::{Error, PeerMisbehaved, Result};
+use crate::group::{WireElement, ELEMENT_LEN};
+use crate::protocol::draw;
+
+/// Weight of the regular noise: the number of parts and of punctured PRF trees (libOTe's
+/// choice for `ExConv7x24` at 128-bit security: `max(40, -128 / log2(1 - 2 · 0.25))`).
+pub(crate) const NOISE_WEIGHT: usize = 128;
+
+/// The sizes of a silent VOLE of `k` outputs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct VoleShape {
+    /// Outputs `k`.
+    pub(crate) outputs: usize,
+    /// Entries per noise part: `max(4, 2 · ceil(ceil(2k / 128) / 2))`.
+    pub(crate) part: usize,
+    /// The punctured PRFs: 128 trees over a part each.
+    pub(crate) trees: PprfShape,
+}
+
+impl VoleShape {
+    /// The shape for `k` outputs.
+    ///
+    /// # Errors
+    /// [`Error::Internal`] for `k = 0` or `k > 2^32`.
+    pub(crate) fn new(k: usize) -> Result<Self> {
+        if k == 0 || k > 1 << 32 {
+            return Err(Error::Internal(format!("a silent VOLE of {k} outputs")));
+        }
+        let part = (2 * k).div_ceil(NOISE_WEIGHT).div_ceil(2).max(2) * 2;
+        Ok(VoleShape {
+            outputs: k,
+            part,
+            trees: PprfShape::for_domain(NOISE_WEIGHT, part)?,
+        })
+    }
+
+    /// Entries of the noise vector, `n = 128 · part ≥ 2k`.
+    pub(crate) fn noise_len(&self) -> usize {
+        NOISE_WEIGHT * self.part
+    }
+
+    fn first_sender_len(&self) -> usize {
+        ELEMENT_LEN + noisy_vole::OT_COUNT * 2 * ELEMENT_LEN
+    }
+
+    fn first_receiver_len(&self) -> usize {
+        ELEMENT_LEN + self.trees.ot_count() * 2 * ELEMENT_LEN
+    }
+}
+
+/// The session id of OT batch `batch`: `SHA3-256(I2OSP(len(tag), 4) || tag || session_id ||
+/// I2OSP(batch, 1))` with tag [`dst::VOLE_OT_BATCH`].
+fn batch_session(session: &[u8; 32], batch: u8) -> [u8; 32] {
+    let mut h = Sha3_256::new();
+    h.update((dst::VOLE_OT_BATCH.len() as u32).to_be_bytes());
+    h.update(dst::VOLE_OT_BATCH);
+    h.update(session);
+    h.update([batch]);
+    h.finalize().into()
+}
+
+fn setup_of(bytes: &[u8]) -> SenderSetup {
+    let mut e = [0u8; ELEMENT_LEN];
+    e.copy_from_slice(&bytes[..ELEMENT_LEN]);
+    SenderSetup(WireElement(e))
+}
+
+fn wrong_length(what: &'static str, got: usize, expected: usize) -> Error {
+    PeerMisbehaved::WrongCount {
+        what,
+        got: got as u64,
+        expected: expected as u64,
+    }
+    .into()
+}
+
+/// The sender's result: `Δ` and `b`.
+pub(crate) struct SenderVole {
+    /// The secret `Δ`.
+    pub(crate) delta: Gf128,
+    /// `b`, `k` values.
+    pub(crate) b: Vec<Gf128>,
+}
+
+/// The receiver's result: `a` and `c = b + a·Δ`.
+pub(crate) struct ReceiverVole {
+    /// `a`, `k` values.
+    pub(crate) a: Vec<Gf128>,
+    /// `c`, `k` values.
+    pub(crate) c: Vec<Gf128>,
+}
+
+impl Drop for SenderVole {
+    fn drop(&mut self) {
+        self.delta.0.zeroize();
+        self.b.iter_mut().for_each(|v| v.0.zeroize());
+    }
+}
+
+impl Drop for ReceiverVole {
+    fn drop(&mut self) {
+        self.a.iter_mut().for_each(|v| v.0.zeroize());
+        self.c.iter_mut().for_each(|v| v.0.zeroize());
+    }
+}
+
+/// The sender before the receiver's first message.
+pub(crate) struct VoleSender {
+    shape: VoleShape,
+    delta: Gf128,
+    trees_ot: OtSender,
+    noise_ot: OtReceiver,
+}
+
+/// The sender waiting for the noisy-VOLE message.
+pub(crate) struct VoleSenderAwaitingNoise {
+    shape: VoleShape,
+    delta: Gf128,
+    tree_keys: Vec<[super::base_ot::OtKey; 2]>,
+    noise_keys: Vec<super::base_ot::OtKey>,
+}
+
+impl VoleSender {
+    /// Draws `Δ` (16 bytes, again while zero), then batch 0's sender secret, then batch 1's
+    /// receiver draws with the bits of `Δ` as choices; returns the state and `S1`.
+    ///
+    /// # Errors
+    /// [`Error::Internal`] for an impossible shape or a base-OT point that is the identity.
+    pub(crate) fn start<R: CryptoRng + ?Sized>(
+        rng: &mut R,
+        session: &[u8; 32],
+        k: usize,
+    ) -> Result<(Self, Vec<u8>)> {
+        let shape = VoleShape::new(k)?;
+        let delta = loop {
+            let d = Gf128::from_le_bytes(draw::array(rng));
+            if d != Gf128::ZERO {
+                break d;
+            }
+        };
+        let (trees_ot, setup) =
+            OtSender::start(rng, &batch_session(session, 0), shape.trees.ot_count());
+        let (noise_ot, points) = OtReceiver::start(
+            rng,
+            &batch_session(session, 1),
+            &noisy_vole::delta_choices(delta),
+        )?;
+        let mut first = Vec::with_capacity(shape.first_sender_len());
+        first.extend_from_slice(setup.0.as_bytes());
+        first.extend_from_slice(&points.to_bytes());
+        Ok((
+            VoleSender {
+                shape,
+                delta,
+                trees_ot,
+                noise_ot,
+            },
+            first,
+        ))
+    }
+
+    /// Takes the receiver's first message `R1`.
+    ///
+    /// # Errors
+    /// [`PeerMisbehaved::WrongCount`] for a wrong length; the base OTs' errors for invalid
+    /// points.
+    pub(crate) fn on_first(self, message: &[u8]) -> Result<VoleSenderAwaitingNoise> {
+        let expected = self.shape.first_receiver_len();
+        if message.len() != expected {
+            return Err(wrong_length(
+                "the VOLE receiver's first message (bytes)",
+                message.len(),
+                expected,
+            ));
+        }
+        let setup = setup_of(message);
+        let points =
+            ReceiverPoints::from_bytes(&message[ELEMENT_LEN..], self.shape.trees.ot_count())?;
+        let VoleSender {
+            shape,
+            delta,
+            trees_ot,
+            noise_ot,
+        } = self;
+        Ok(VoleSenderAwaitingNoise {
+            shape,
+            delta,
+            tree_keys: trees_ot.finish(&points)?,
+            noise_keys: noise_ot.finish(&setup)?,
+        })
+    }
+}
+
+impl VoleSenderAwaitingNoise {
+    /// Takes the noisy-VOLE message `R2`, draws the punctured PRFs' seeds, and returns the
+    /// result and `S2`.
+    ///
+    /// # Errors
+    /// [`PeerMisbehaved::WrongCount`] for a message of the wrong length.
+    pub(crate) fn finish<R: CryptoRng + ?Sized>(
+        self,
+        rng: &mut R,
+        message: &[u8],
+    ) -> Result<(SenderVole, Vec<u8>)> {
+        let shape = self.shape;
+        let noise = noisy_vole::receive(self.delta, &self.noise_keys, NOISE_WEIGHT, message)?;
+        let (leaves, tree_message) = pprf::send(rng, &shape.trees, &self.tree_keys)?;
+        let mut v: Vec<Gf128> = leaves.into_iter().map(Gf128).collect();
+        let mut out = tree_message;
+        for (part, b) in v.chunks_exact(shape.part).zip(&noise) {
+            let mut gamma = *b;
+            for x in part {
+                gamma += *x;
+            }
+            out.extend_from_slice(&gamma.to_le_bytes());
+        }
+        let b = dual_encode(&v, shape.outputs);
+        v.iter_mut().for_each(|x| x.0.zeroize());
+        Ok((
+            SenderVole {
+                delta: self.delta,
+                b,
+            },
+            out,
+        ))
+    }
+}
+
+/// The receiver before the sender's first message.
+pub(crate) struct VoleReceiver {
+    shape: VoleShape,
+    points: Vec<usize>,
+    betas: Vec<Gf128>,
+    trees_ot: OtReceiver,
+    noise_ot: OtSender,
+}
+
+/// The receiver waiting for the punctured PRFs.
+pub(crate) struct VoleReceiverAwaitingTrees {
+    shape: VoleShape,
+    points: Vec<usize>,
+    betas: Vec<Gf128>,
+    tree_keys: Vec<super::base_ot::OtKey>,
+    noise_shares: Vec<Gf128>,
+}
+
+impl VoleReceiver {
+    /// Draws the noise positions (`index_below(part)` for each of the 128 parts), the noise
+    /// values (16 bytes each, again while zero), then batch 1's sender secret, then batch 0's
+    /// receiver draws with the punctured PRFs' choices; returns the state and `R1`.
+    ///
+    /// # Errors
+    /// [`Error::Internal`] for an impossible shape or a base-OT point that is the identity.
+    pub(crate) fn start<R: CryptoRng + ?Sized>(
+        rng: &mut R,
+        session: &[u8; 32],
+        k: usize,
+    ) -> Result<(Self, Vec<u8>)> {
+        let shape = VoleShape::new(k)?;
+        let points: Vec<usize> = (0..NOISE_WEIGHT)
+            .map(|_| draw::index_below(rng, shape.part as u64) as usize)
+            .collect();
+        let betas: Vec<Gf128> = (0..NOISE_WEIGHT)
+            .map(|_| loop {
+                let b = Gf128::from_le_bytes(draw::array(rng));
+                if b != Gf128::ZERO {
+                    break b;
+                }
+            })
+            .collect();
+        let (noise_ot, setup) =
+            OtSender::start(rng, &batch_session(session, 1), noisy_vole::OT_COUNT);
+        let choices = pprf::receiver_choices(&shape.trees, &points);
+        let (trees_ot, tree_points) = OtReceiver::start(rng, &batch_session(session, 0), &choices)?;
+        let mut first = Vec::with_capacity(shape.first_receiver_len());
+        first.extend_from_slice(setup.0.as_bytes());
+        first.extend_from_slice(&tree_points.to_bytes());
+        Ok((
+            VoleReceiver {
+                shape,
+                points,
+                betas,
+                trees_ot,
+                noise_ot,
+            },
+            first,
+        ))
+    }
+
+    /// Takes the sender's first message `S1`; returns the state and the noisy-VOLE message `R2`.
+    ///
+    /// # Errors
+    /// [`PeerMisbehaved::WrongCount`] for a wrong length; the base OTs' errors for invalid
+    /// points.
+    pub(crate) fn on_first(self, message: &[u8]) -> Result<(VoleReceiverAwaitingTrees, Vec<u8>)> {
+        let expected = self.shape.first_sender_len();
+        if message.len() != expected {
+            return Err(wrong_length(
+                "the VOLE sender's first message (bytes)",
+                message.len(),
+                expected,
+            ));
+        }
+        let setup = setup_of(message);
+        let points = ReceiverPoints::from_bytes(&message[ELEMENT_LEN..], noisy_vole::OT_COUNT)?;
+        let VoleReceiver {
+            shape,
+            points: noise_points,
+            betas,
+            trees_ot,
+            noise_ot,
+        } = self;
+        let noise_pairs = noise_ot.finish(&points)?;
+        let tree_keys = trees_ot.finish(&setup)?;
+        let (noise_shares, noisy_message) = noisy_vole::send(&noise_pairs, &betas)?;
+        Ok((
+            VoleReceiverAwaitingTrees {
+                shape,
+                points: noise_points,
+                betas,
+                tree_keys,
+                noise_shares,
+            },
+            noisy_message,
+        ))
+    }
+}
+
+impl VoleReceiverAwaitingTrees {
+    /// Takes `S2` and returns `a` and `c`.
+    ///
+    /// # Errors
+    /// [`PeerMisbehaved::WrongCount`] for a message of the wrong length.
+    pub(crate) fn finish(self, message: &[u8]) -> Result<ReceiverVole> {
+        let shape = self.shape;
+        let tree_len = shape.trees.message_len();
+        let expected = tree_len + 16 * NOISE_WEIGHT;
+        if message.len() != expected {
+            return Err(wrong_length(
+                "the VOLE sender's last message (bytes)",
+                message.len(),
+                expected,
+            ));
+        }
+        let leaves = pprf::receive(
+            &shape.trees,
+            &self.points,
+            &self.tree_keys,
+            &message[..tree_len],
+        )?;
+        let mut w: Vec<Gf128> = leaves.into_iter().map(Gf128).collect();
+        let mut e = vec![Gf128::ZERO; shape.noise_len()];
+        for (i, (part, noise)) in w
+            .chunks_exact_mut(shape.part)
+            .zip(e.chunks_exact_mut(shape.part))
+            .enumerate()
+        {
+            let mut gamma = [0u8; 16];
+            gamma.copy_from_slice(&message[tree_len + 16 * i..tree_len + 16 * (i + 1)]);
+            // w_α = γ + Σ_{j≠α} v_j + a'  (the punctured leaf is zero in the sum).
+            let mut fix = Gf128::from_le_bytes(gamma) + self.noise_shares[i];
+            for x in part.iter() {
+                fix += *x;
+            }
+            let alpha = self.points[i] as u64;
+            for (j, (x, n)) in part.iter_mut().zip(noise.iter_mut()).enumerate() {
+                let here = (j as u64).ct_eq(&alpha);
+                *x = select(*x, fix, here);
+                *n = select(*n, self.betas[i], here);
+            }
+        }
+        let a = dual_encode(&e, shape.outputs);
+        let c = dual_encode(&w, shape.outputs);
+        e.iter_mut().chain(w.iter_mut()).for_each(|x| x.0.zeroize());
+        Ok(ReceiverVole { a, c })
+    }
+}
+
+impl Drop for VoleReceiverAwaitingTrees {
+    fn drop(&mut self) {
+        self.points.zeroize();
+        self.betas.iter_mut().for_each(|b| b.0.zeroize());
+        self.noise_shares.iter_mut().for_each(|b| b.0.zeroize());
+    }
+}
+
+/// `a`, or `b` where `choice` is set, in constant time.
+fn select(a: Gf128, b: Gf128, choice: subtle::Choice) -> Gf128 {
+    let lo = u64::conditional_select(&(a.0 as u64), &(b.0 as u64), choice);
+    let hi = u64::conditional_select(&((a.0 >> 64) as u64), &((b.0 >> 64) as u64), choice);
+    Gf128((u128::from(hi) << 64) | u128::from(lo))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::protocol::vector_rng::VectorRng;
+
+    /// The whole exchange in memory, in the order of the module's diagram.
+    pub(crate) fn run(k: usize, label: &[u8]) -> (SenderVole, ReceiverVole) {
+        let session = [9u8; 32];
+        let mut rng_s = VectorRng::new(&[label, b"/sender"].concat());
+        let mut rng_r = VectorRng::new(&[label, b"/receiver"].concat());
+        let (sender, s1) = VoleSender::start(&mut rng_s, &session, k).expect("sender starts");
+        let (receiver, r1) = VoleReceiver::start(&mut rng_r, &session, k).expect("receiver starts");
+        let (receiver, r2) = receiver.on_first(&s1).expect("receiver takes S1");
+        let sender = sender.on_first(&r1).expect("sender takes R1");
+        let (sent, s2) = sender.finish(&mut rng_s, &r2).expect("sender finishes");
+        let got = receiver.finish(&s2).expect("receiver finishes");
+        (sent, got)
+    }
+
+    fn check(k: usize) {
+        let (s, r) = run(k, b"silent vole test");
+        assert_eq!((s.b.len(), r.a.len(), r.c.len()), (k, k, k));
+        for i in 0..k {
+            assert_eq!(r.c[i], s.b[i] + r.a[i] * s.delta, "output {i} of {k}");
+        }
+        // a is pseudorandom, not sparse: almost every entry is nonzero.
+        let zeros = r.a.iter().filter(|x| **x == Gf128::ZERO).count();
+        assert!(zeros <= k / 100, "{zeros} of {k} entries of a are zero");
+    }
+
+    #[test]
+    fn the_correlation_holds_at_every_output() {
+        check(1000);
+    }
+
+    #[test]
+    fn tiny_and_uneven_sizes_work() {
+        for k in [1, 2, 63, 129, 4099] {
+            check(k);
+        }
+    }
+
+    #[test]
+    fn shapes_follow_the_spec() {
+        let s = VoleShape::new(1 << 20).expect("shape");
+        assert_eq!((s.part, s.noise_len(), s.trees.depth), (16384, 1 << 21, 14));
+        let s = VoleShape::new(1000).expect("shape");
+        assert_eq!(s.part, 16);
+        assert!(s.noise_len() >= 2000);
+        let s = VoleShape::new(1).expect("shape");
+        assert_eq!(s.part, 4);
+        assert!(matches!(VoleShape::new(0), Err(Error::Internal(_))));
+    }
+
+    #[test]
+    fn messages_of_the_wrong_length_are_refused() {
+        let session = [1u8; 32];
+        let mut rng = VectorRng::new(b"lengths");
+        let (sender, s1) = VoleSender::start(&mut rng, &session, 100).expect("starts");
+        let (receiver, r1) = VoleReceiver::start(&mut rng, &session, 100).expect("starts");
+        assert!(matches!(
+            sender.on_first(&r1[1..]),
+            Err(Error::PeerMisbehaved(PeerMisbehaved::WrongCount { .. }))
+        ));
+        let (receiver, _) = receiver.on_first(&s1).expect("takes S1");
+        assert!(matches!(
+            receiver.finish(&[0u8; 17]),
+            Err(Error::PeerMisbehaved(PeerMisbehaved::WrongCount {
+                got: 17,
+                ..
+            }))
+        ));
+    }
+}
