@@ -394,17 +394,38 @@ fn a_session_under_one_policy_spends_neither_the_budget_nor_the_count_first_rule
     let payers = ["peer-a".to_owned()];
     // Under A: one count-only run, then revealing runs up to A's daily limit of 4.
     let mut store = BudgetStore::open(&path).expect("open");
-    admit_session(&a, &mut store, None, &req("cardinality"), &session("peer-a"), T0)
-        .expect("A count");
+    admit_session(
+        &a,
+        &mut store,
+        None,
+        &req("cardinality"),
+        &session("peer-a"),
+        T0,
+    )
+    .expect("A count");
     store
         .record_cardinality_run(&a, &payers, T0 + 1)
         .expect("record");
     for t in 2..5 {
-        admit_session(&a, &mut store, None, &req("mutual"), &session("peer-a"), T0 + t)
-            .expect("A mutual");
+        admit_session(
+            &a,
+            &mut store,
+            None,
+            &req("mutual"),
+            &session("peer-a"),
+            T0 + t,
+        )
+        .expect("A mutual");
     }
-    let e = admit_session(&a, &mut store, None, &req("mutual"), &session("peer-a"), T0 + 5)
-        .expect_err("A's budget is spent");
+    let e = admit_session(
+        &a,
+        &mut store,
+        None,
+        &req("mutual"),
+        &session("peer-a"),
+        T0 + 5,
+    )
+    .expect_err("A's budget is spent");
     assert_eq!(refusal_rule(&e), Some(PolicyRule::MaxSessionsPerPeerPerDay));
 
     // Under B, from a fresh open of the same file: A's count-only run does not count ...
@@ -413,21 +434,49 @@ fn a_session_under_one_policy_spends_neither_the_budget_nor_the_count_first_rule
     assert_eq!(store.sessions_in_window_under(&a, "peer-a", T0 + 6), 4);
     assert_eq!(store.sessions_in_window_under(&b, "peer-a", T0 + 6), 0);
     assert!(!store.recent_cardinality_run(&b, &payers, T0 + 6));
-    let e = admit_session(&b, &mut store, None, &req("mutual"), &session("peer-a"), T0 + 6)
-        .expect_err("B wants its own count first");
+    let e = admit_session(
+        &b,
+        &mut store,
+        None,
+        &req("mutual"),
+        &session("peer-a"),
+        T0 + 6,
+    )
+    .expect_err("B wants its own count first");
     assert_eq!(refusal_rule(&e), Some(PolicyRule::CardinalityBeforeReveal));
     // ... and A's four sessions leave B's budget whole: four admissions, the fifth refused.
-    admit_session(&b, &mut store, None, &req("cardinality"), &session("peer-a"), T0 + 7)
-        .expect("B count");
+    admit_session(
+        &b,
+        &mut store,
+        None,
+        &req("cardinality"),
+        &session("peer-a"),
+        T0 + 7,
+    )
+    .expect("B count");
     store
         .record_cardinality_run(&b, &payers, T0 + 8)
         .expect("record");
     for t in 9..12 {
-        admit_session(&b, &mut store, None, &req("mutual"), &session("peer-a"), T0 + t)
-            .expect("B mutual");
+        admit_session(
+            &b,
+            &mut store,
+            None,
+            &req("mutual"),
+            &session("peer-a"),
+            T0 + t,
+        )
+        .expect("B mutual");
     }
-    let e = admit_session(&b, &mut store, None, &req("mutual"), &session("peer-a"), T0 + 12)
-        .expect_err("B's budget is spent");
+    let e = admit_session(
+        &b,
+        &mut store,
+        None,
+        &req("mutual"),
+        &session("peer-a"),
+        T0 + 12,
+    )
+    .expect_err("B's budget is spent");
     assert_eq!(refusal_rule(&e), Some(PolicyRule::MaxSessionsPerPeerPerDay));
     assert_eq!(store.sessions_in_window("peer-a", T0 + 12), 8);
 }
@@ -440,12 +489,17 @@ fn a_version_2_state_files_sessions_count_against_every_policy() {
     let path = dir.path().join("budget.json");
     std::fs::write(
         &path,
-        format!("{{\"version\":2,\"peers\":{{\"cert:ab\":{{\"sessions\":[{T0},{T0},{T0},{T0}]}}}}}}"),
+        format!(
+            "{{\"version\":2,\"peers\":{{\"cert:ab\":{{\"sessions\":[{T0},{T0},{T0},{T0}]}}}}}}"
+        ),
     )
     .expect("write");
     let policy = Policy::parse(EXAMPLE, "p").expect("policy");
     let mut store = BudgetStore::open(&path).expect("open v2");
-    assert_eq!(store.sessions_in_window_under(&policy, "cert:ab", T0 + 1), 4);
+    assert_eq!(
+        store.sessions_in_window_under(&policy, "cert:ab", T0 + 1),
+        4
+    );
     let e = store
         .admit(&policy, &session("cert:ab"), T0 + 1)
         .expect_err("spent");

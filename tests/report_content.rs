@@ -20,10 +20,13 @@ fn html_shows_sessions_counts_and_verification() {
     let dir = tempfile::tempdir().expect("tmp");
     let d = disclosure(dir.path(), &Filter::All);
     assert_eq!(d.sessions.len(), 3);
-    assert_eq!(d.total_own_matches(), 10);
+    // Revealed matches and count-only results are counted apart.
+    assert_eq!(d.total_own_matches(), 3);
+    assert_eq!(d.total_own_counts(), 7);
     let page = html::render(&d);
     assert!(page.contains("id=\"total-sessions\">3<"), "sessions card");
-    assert!(page.contains("id=\"total-matches\">10<"), "matches card");
+    assert!(page.contains("id=\"total-matches\">3<"), "matches card");
+    assert!(page.contains("id=\"total-counts\">7<"), "count-only card");
     assert!(page.contains("id=\"refusals\">1<"));
     assert!(page.contains("Log verification: OK: 8 entries"));
     assert!(page.contains("the count only: 7"));
@@ -116,7 +119,7 @@ fn markdown_has_the_same_facts() {
     let dir = tempfile::tempdir().expect("tmp");
     let md = markdown::render(&disclosure(dir.path(), &Filter::All));
     assert!(md.starts_with("# Disclosure report"));
-    assert!(md.contains("| 3 | 2 | 10 | 1 |"), "{md}");
+    assert!(md.contains("| 3 | 2 | 3 | 7 | 1 | 0 | 0 |"), "{md}");
     assert!(md.contains("the count only: 7"));
     assert!(md.contains("✔ OK: 8 entries"));
     assert!(md.contains("IMO9187629,MV EXAMPLE ONE"));
@@ -140,7 +143,7 @@ fn the_cli_writes_reports_and_verifies_logs() {
     assert!(status.success());
     assert!(std::fs::read_to_string(&out)
         .expect("report")
-        .contains("| 3 | 2 | 10 | 1 |"));
+        .contains("| 3 | 2 | 3 | 7 | 1 | 0 | 0 |"));
 
     let ok = Command::new(bin)
         .args(["audit", "verify"])

@@ -400,7 +400,9 @@ pub fn admit_session(
 
 /// How many of `times` fall in the 24 hours before `now`.
 fn in_day<'a>(times: impl Iterator<Item = &'a i64>, now: i64) -> u64 {
-    times.filter(|&&t| t > now - PERIOD_SECONDS && t <= now).count() as u64
+    times
+        .filter(|&&t| t > now - PERIOD_SECONDS && t <= now)
+        .count() as u64
 }
 
 fn window(days: u64) -> i64 {

@@ -60,6 +60,8 @@ reason_enum! {
         Payload => "payload",
         /// An output path cannot be used (missing directory, existing file, the input itself).
         OutputPath => "output_path",
+        /// A session id (or prefix) that names no session of the log (`report --session`).
+        NoSuchSession => "no_such_session",
     }
 }
 
