@@ -253,6 +253,9 @@ pub struct TlsError {
     pub reason: TlsReason,
     /// rustls' explanation, naming the fingerprint refused where there is one.
     pub detail: String,
+    /// The SHA-256 fingerprint (hex) of the peer certificate our verifier refused
+    /// ([`TlsReason::PeerRefused`]), for the audit log's `certificate_refused`.
+    pub refused_fingerprint: Option<String>,
 }
 
 impl TlsError {
@@ -261,6 +264,7 @@ impl TlsError {
         TlsError {
             reason,
             detail: detail.into(),
+            refused_fingerprint: None,
         }
     }
 }

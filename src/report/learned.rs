@@ -112,7 +112,11 @@ pub(crate) struct Words<'a> {
 }
 
 fn result(w: &Words<'_>, own: bool) -> Option<String> {
-    let (whose, other) = if own { ("our", "its") } else { ("its", "our") };
+    let (whose, other) = if own {
+        ("our", "the peer's")
+    } else {
+        ("its", "our")
+    };
     let n = w.learned.and_then(|l| l.count());
     let cols = if w.columns.is_empty() {
         String::new()
