@@ -133,7 +133,7 @@ fn crowded_log(dir: &Path) -> std::path::PathBuf {
 /// (the report itself allows none) that writes the boxes it measured into the DOM.
 const MEASURE: &str = r#"<script>
 const box = e => e.getBoundingClientRect();
-const labels = [...document.querySelectorAll('svg.chart text.tick.x')].map(box);
+const labels = [...document.querySelectorAll('svg.chart text.tick.x, svg.chart text.value')].map(box);
 let overlaps = [];
 for (let i = 0; i < labels.length; i++)
   for (let j = i + 1; j < labels.length; j++) {
@@ -157,9 +157,18 @@ document.body.appendChild(pre);
 #[test]
 #[ignore = "needs Debian's chromium: .ci/run installs it and runs ignored tests"]
 fn chart_labels_do_not_overlap_and_refusal_cells_stay_on_one_line() {
+    // A crowded chart (40 sessions: labels under every few bars), and a small one (3
+    // sessions: every bar labelled, with its value).
     let dir = tempfile::tempdir().expect("tmp");
-    let log = crowded_log(dir.path());
-    let verified = audit::verify(&log, &[report_support::key().verifying_key()]).expect("verify");
+    let crowded = crowded_log(dir.path());
+    let small = report_support::build(dir.path());
+    for (log, refusals) in [(crowded, 3), (small, 1)] {
+        measure(dir.path(), &log, refusals);
+    }
+}
+
+fn measure(dir: &Path, log: &Path, refusals: usize) {
+    let verified = audit::verify(log, &[report_support::key().verifying_key()]).expect("verify");
     let d = Disclosure::build("crowded.jsonl", &verified, &Filter::All);
     let page = html::render(&d);
     assert!(page.contains("content=\"default-src 'none'; style-src 'unsafe-inline'\""));
@@ -170,7 +179,7 @@ fn chart_labels_do_not_overlap_and_refusal_cells_stay_on_one_line() {
         )
         .replace("</body>", &format!("{MEASURE}</body>"));
     for width in [1100, 800] {
-        let file = dir.path().join(format!("measure-{width}.html"));
+        let file = dir.join(format!("measure-{width}.html"));
         std::fs::write(&file, &page).expect("write");
         let profile = tempfile::tempdir().expect("profile");
         let out = chromium(
@@ -195,14 +204,14 @@ fn chart_labels_do_not_overlap_and_refusal_cells_stay_on_one_line() {
             .unwrap_or_else(|| panic!("no measurement in the DOM at {width}px"))
             .replace("&quot;", "\"");
         let m: serde_json::Value = serde_json::from_str(&json).expect("measurement JSON");
-        // Labels were drawn (two per labelled bar), and none overlaps another.
-        assert!(m["labels"].as_u64().expect("labels") >= 8, "{m}");
+        // Labels were drawn (two per labelled bar, and values), and none overlaps another.
+        assert!(m["labels"].as_u64().expect("labels") >= 6, "{m}");
         assert_eq!(m["overlaps"], serde_json::json!([]), "at {width}px: {m}");
         // Each fingerprint and rule cell is one line high, not one character per line.
         let line = m["line"].as_f64().expect("line height");
         for key in ["fingerprints", "rules"] {
             let cells = m[key].as_array().expect("cells");
-            assert_eq!(cells.len(), 3, "{m}");
+            assert_eq!(cells.len(), refusals, "{m}");
             for h in cells {
                 let h = h.as_f64().expect("height");
                 assert!(

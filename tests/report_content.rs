@@ -255,8 +255,7 @@ fn markdown_escapes_every_peer_supplied_string() {
     assert!(peer_row.contains("Evil \\| \\*Agency\\*"), "{peer_row}");
     let refusal = md
         .lines()
-        .filter(|l| l.starts_with("| ") && l.contains("Evil"))
-        .last()
+        .rfind(|l| l.starts_with("| ") && l.contains("Evil"))
         .expect("refusal row");
     assert_eq!(unescaped_pipes(refusal), 7, "six cells: {refusal}");
     // The HTML page escapes the same strings.

@@ -1,7 +1,8 @@
 //! The inline SVG bar chart of results per session over time: matched items, or the count of
 //! a count-only session (drawn apart). Axis labels never overlap: a date and time label is
 //! drawn under every `step`-th bar only, `step` chosen so labels are at least
-//! [`LABEL_SPACING`] apart, and a value over a bar only where its slot is wide enough.
+//! [`LABEL_SPACING`] apart, and a value over every bar only when the widest value fits a slot
+//! (otherwise over the labelled bars only).
 
 use std::fmt::Write;
 
@@ -12,8 +13,14 @@ use super::{SessionReport, Status};
 /// `YYYY-MM-DD` label in the 11 px tick font is about 62 units wide.
 pub(crate) const LABEL_SPACING: f64 = 80.0;
 
-/// The narrowest slot that gets a value label over its bar.
-const VALUE_SLOT: f64 = 28.0;
+/// The width of one digit of a value label (11 px, bold), in SVG units, with some margin.
+const DIGIT_WIDTH: f64 = 7.5;
+
+/// Whether every bar's value fits over it without touching its neighbours' values.
+fn values_fit(max: u64, slot: f64) -> bool {
+    let digits = max.max(1).ilog10() as f64 + 1.0;
+    slot >= digits * DIGIT_WIDTH + 6.0
+}
 
 fn value(s: &SessionReport) -> u64 {
     s.own_matches() + s.own_count()
@@ -69,6 +76,7 @@ pub(crate) fn svg(sessions: &[SessionReport]) -> String {
     let slot = plot_w / n;
     let bar = (slot * 0.6).min(48.0);
     let step = (LABEL_SPACING / slot).ceil().max(1.0) as usize;
+    let every_value = values_fit(max, slot);
     for (i, s) in ordered.iter().enumerate() {
         let m = value(s);
         let what = if s.own_count() > 0 {
@@ -97,7 +105,7 @@ pub(crate) fn svg(sessions: &[SessionReport]) -> String {
             bh.max(2.0),
             escape(&label)
         );
-        if slot >= VALUE_SLOT || i % step == 0 {
+        if every_value || i % step == 0 {
             let _ = write!(
                 out,
                 "<text x=\"{:.1}\" y=\"{:.1}\" class=\"value\" text-anchor=\"middle\">{m}</text>",
