@@ -318,3 +318,35 @@ fn a_session_filter_that_matches_nothing_is_an_error() {
         .expect("run");
     assert!(ok.success());
 }
+
+/// A `session_aborted` written before the stage was recorded, after the peer's receipt: the
+/// receipt shows the peer completed, so the report does not say it learned nothing.
+#[test]
+fn an_old_abort_entry_after_the_peers_receipt_reports_what_the_peer_learned() {
+    use blindmatch::audit::AuditLog;
+    let dir = tempfile::tempdir().expect("tmp");
+    let path = dir.path().join("old.jsonl");
+    let log = AuditLog::open(&path, report_support::key()).expect("open");
+    let peer = ed25519_dalek::SigningKey::from_bytes(&[12; 32]);
+    let s = report_support::info(4, "mutual");
+    log.session_started(&s).expect("log");
+    log.peer_receipt(&report_support::receipt(4, &peer))
+        .expect("log");
+    log.session_aborted(&s, "writing matches.csv: no space left on device")
+        .expect("log");
+    let verified = audit::verify(&path, &[report_support::key().verifying_key()]).expect("verify");
+    let d = Disclosure::build("old.jsonl", &verified, &Filter::All);
+    let r = &d.sessions[0];
+    assert_eq!(
+        r.peer_learned(),
+        "which of its items are shared (how many is not disclosed to us); our set size as \
+         sent (5000) (its signed receipt says it completed)"
+    );
+    assert!(
+        r.own_learned().contains("how many was not logged"),
+        "{}",
+        r.own_learned()
+    );
+    assert!(r.own_learned().contains("not recorded"));
+    assert_eq!(d.total_own_matches(), 0);
+}

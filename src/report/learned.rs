@@ -123,25 +123,30 @@ fn result(w: &Words<'_>, own: bool) -> Option<String> {
     } else {
         format!(" (columns {})", w.columns.join(", "))
     };
+    // We are never "not told" our own result: an entry that lacks it did not log it.
+    let untold = if own {
+        "how many was not logged"
+    } else {
+        "how many is not disclosed to us"
+    };
     Some(match (w.reveals, n) {
         (Reveals::Nothing, _) => return None,
         (Reveals::Count, Some(n)) => format!("how many items are shared, the count only: {n}"),
         (Reveals::Count, None) => {
-            "how many items are shared, the count only (not disclosed to us)".to_owned()
+            format!("how many items are shared, the count only ({untold})")
         }
         (Reveals::Items, Some(n)) => {
             format!("which of {whose} items are shared: {n} matched items")
         }
         (Reveals::Items, None) => {
-            format!("which of {whose} items are shared (how many is not disclosed to us)")
+            format!("which of {whose} items are shared ({untold})")
         }
         (Reveals::ItemsAndPayloads, Some(n)) => format!(
             "which of {whose} items are shared and {other} payloads for them{cols}: {n} matched \
              items"
         ),
         (Reveals::ItemsAndPayloads, None) => format!(
-            "which of {whose} items are shared and {other} payloads for them{cols} (how many is \
-             not disclosed to us)"
+            "which of {whose} items are shared and {other} payloads for them{cols} ({untold})"
         ),
     })
 }

@@ -133,6 +133,13 @@ impl SessionReport {
     fn reached(&self) -> Reached {
         match &self.status {
             Status::Completed(_) => Reached::Completed,
+            // An entry that did not record its stage, after the peer's receipt was logged:
+            // receipts follow both `Done`, so it aborted after them.
+            Status::Aborted(Abort { stage: None, .. })
+                if self.peer_receipt == Some(ReceiptOutcome::Completed) =>
+            {
+                Reached::Aborted(Some(AbortStage::AfterReceipts))
+            }
             Status::Aborted(a) => Reached::Aborted(a.stage),
             Status::Unfinished => Reached::Unfinished,
         }
