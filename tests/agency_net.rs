@@ -418,6 +418,7 @@ fn a_third_party_recomputes_the_transcript_from_the_log_and_the_receipt_names_th
                 Event::SessionStarted {
                     session,
                     handshake: h,
+                    ..
                 } => handshake = Some((session.transcript_hash.clone(), h.clone().unwrap())),
                 Event::PeerReceipt { receipt: r, .. } => {
                     receipt = Some(SessionReceipt::decode(&hex::decode(r).unwrap()).unwrap())

@@ -365,3 +365,148 @@ fn a_shorter_window_does_not_prune_what_a_longer_one_counts() {
         }))
     ));
 }
+
+/// Two processes sharing one state file under policies A and B (4 sessions a day each, count
+/// first): A's sessions do not spend B's daily budget, A's count-only run does not satisfy
+/// B's `cardinality_before_reveal`, and each policy's own count still refuses at its limit.
+#[test]
+fn a_session_under_one_policy_spends_neither_the_budget_nor_the_count_first_rule_of_another() {
+    use blindmatch::budget::admit_session;
+    use blindmatch::policy::SessionRequest;
+    let a = Policy::parse(EXAMPLE, "a").expect("policy A");
+    let b = Policy::parse(
+        &EXAMPLE.replace("output_retention_days = 90", "output_retention_days = 91"),
+        "b",
+    )
+    .expect("policy B");
+    assert_ne!(a.digest(), b.digest());
+    let dir = tempfile::tempdir().expect("tmp");
+    let path = dir.path().join("budget.json");
+    let req = |mode: &str| SessionRequest {
+        mode: mode.into(),
+        own_count: 100,
+        peer_count: Some(5000),
+        kinds: vec!["imo_ship".into()],
+        peer_fingerprint: "peer-a".into(),
+        revealed_columns: vec![],
+        prior_cardinality_run: false,
+    };
+    let payers = ["peer-a".to_owned()];
+    // Under A: one count-only run, then revealing runs up to A's daily limit of 4.
+    let mut store = BudgetStore::open(&path).expect("open");
+    admit_session(
+        &a,
+        &mut store,
+        None,
+        &req("cardinality"),
+        &session("peer-a"),
+        T0,
+    )
+    .expect("A count");
+    store
+        .record_cardinality_run(&a, &payers, T0 + 1)
+        .expect("record");
+    for t in 2..5 {
+        admit_session(
+            &a,
+            &mut store,
+            None,
+            &req("mutual"),
+            &session("peer-a"),
+            T0 + t,
+        )
+        .expect("A mutual");
+    }
+    let e = admit_session(
+        &a,
+        &mut store,
+        None,
+        &req("mutual"),
+        &session("peer-a"),
+        T0 + 5,
+    )
+    .expect_err("A's budget is spent");
+    assert_eq!(refusal_rule(&e), Some(PolicyRule::MaxSessionsPerPeerPerDay));
+
+    // Under B, from a fresh open of the same file: A's count-only run does not count ...
+    let mut store = BudgetStore::open(&path).expect("reopen");
+    assert_eq!(store.sessions_in_window("peer-a", T0 + 6), 4);
+    assert_eq!(store.sessions_in_window_under(&a, "peer-a", T0 + 6), 4);
+    assert_eq!(store.sessions_in_window_under(&b, "peer-a", T0 + 6), 0);
+    assert!(!store.recent_cardinality_run(&b, &payers, T0 + 6));
+    let e = admit_session(
+        &b,
+        &mut store,
+        None,
+        &req("mutual"),
+        &session("peer-a"),
+        T0 + 6,
+    )
+    .expect_err("B wants its own count first");
+    assert_eq!(refusal_rule(&e), Some(PolicyRule::CardinalityBeforeReveal));
+    // ... and A's four sessions leave B's budget whole: four admissions, the fifth refused.
+    admit_session(
+        &b,
+        &mut store,
+        None,
+        &req("cardinality"),
+        &session("peer-a"),
+        T0 + 7,
+    )
+    .expect("B count");
+    store
+        .record_cardinality_run(&b, &payers, T0 + 8)
+        .expect("record");
+    for t in 9..12 {
+        admit_session(
+            &b,
+            &mut store,
+            None,
+            &req("mutual"),
+            &session("peer-a"),
+            T0 + t,
+        )
+        .expect("B mutual");
+    }
+    let e = admit_session(
+        &b,
+        &mut store,
+        None,
+        &req("mutual"),
+        &session("peer-a"),
+        T0 + 12,
+    )
+    .expect_err("B's budget is spent");
+    assert_eq!(refusal_rule(&e), Some(PolicyRule::MaxSessionsPerPeerPerDay));
+    assert_eq!(store.sessions_in_window("peer-a", T0 + 12), 8);
+}
+
+/// A version 2 file's sessions named no policy: they count against every policy until they
+/// leave the 24-hour window.
+#[test]
+fn a_version_2_state_files_sessions_count_against_every_policy() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let path = dir.path().join("budget.json");
+    std::fs::write(
+        &path,
+        format!(
+            "{{\"version\":2,\"peers\":{{\"cert:ab\":{{\"sessions\":[{T0},{T0},{T0},{T0}]}}}}}}"
+        ),
+    )
+    .expect("write");
+    let policy = Policy::parse(EXAMPLE, "p").expect("policy");
+    let mut store = BudgetStore::open(&path).expect("open v2");
+    assert_eq!(
+        store.sessions_in_window_under(&policy, "cert:ab", T0 + 1),
+        4
+    );
+    let e = store
+        .admit(&policy, &session("cert:ab"), T0 + 1)
+        .expect_err("spent");
+    assert_eq!(refusal_rule(&e), Some(PolicyRule::MaxSessionsPerPeerPerDay));
+    store
+        .admit(&policy, &session("cert:ab"), T0 + PERIOD_SECONDS + 1)
+        .expect("renewed after a day");
+    let text = std::fs::read_to_string(&path).expect("read");
+    assert!(text.contains("\"version\": 3"), "{text}");
+}

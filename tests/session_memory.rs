@@ -204,7 +204,21 @@ fn mismatched_hellos_list_every_field_on_both_sides() {
     assert!(frames
         .iter()
         .all(|(_, f)| matches!(f.kind, FrameKind::Hello | FrameKind::Abort)));
-    assert!(pair.a.kinds().is_empty() && pair.b.kinds().is_empty());
+    // Each side refused the handshake and logged it, naming every field, and no session.
+    for (side, peer) in [(&pair.a, 0xbb), (&pair.b, 0xaa)] {
+        assert_eq!(side.kinds(), ["handshake_refused"]);
+        match &side.events.lock().unwrap()[0] {
+            blindmatch::audit::Event::HandshakeRefused {
+                peer_fingerprint,
+                mismatches,
+                ..
+            } => {
+                assert_eq!(mismatches, &["mode", "policy_digest", "key_kinds"]);
+                assert_eq!(peer_fingerprint, &hex::encode([peer; 32]));
+            }
+            other => panic!("{other:?}"),
+        }
+    }
 }
 
 #[test]
@@ -300,6 +314,32 @@ fn a_failing_output_logs_an_abort_after_the_receipts() {
         pair.a.kinds(),
         ["session_started", "peer_receipt", "session_aborted"]
     );
+    // The abort says how far the session got and what each side had learned by then.
+    let events = pair.a.events.lock().unwrap();
+    let ended_b = pair.b.events.lock().unwrap();
+    let b_learned = ended_b.iter().find_map(|e| match e {
+        blindmatch::audit::Event::SessionEnded { outcome, .. } => Some(outcome.own_learned),
+        _ => None,
+    });
+    match &events[2] {
+        blindmatch::audit::Event::SessionAborted {
+            stage,
+            own_learned,
+            peer_learned,
+            ..
+        } => {
+            assert_eq!(*stage, Some(blindmatch::audit::AbortStage::AfterReceipts));
+            assert!(matches!(
+                own_learned,
+                Some(blindmatch::audit::Learned::Matches(_))
+            ));
+            assert_eq!(
+                *peer_learned, b_learned,
+                "mutual: the peer learned what we did"
+            );
+        }
+        other => panic!("{other:?}"),
+    }
 }
 
 #[test]

@@ -416,6 +416,8 @@ impl Agency {
             key_kinds: spec.key_kinds.clone(),
             own_fingerprint: self.inner.identity.fingerprint,
             own_agency: self.inner.own_agency.clone(),
+            policy_name: policy.name().to_owned(),
+            output_retention_days: policy.output_retention_days(),
         })
     }
 }

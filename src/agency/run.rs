@@ -11,7 +11,8 @@ use std::time::Instant;
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::TcpListener;
 
-use crate::error::{CancelReason, Error, Result};
+use crate::audit::Event;
+use crate::error::{CancelReason, Error, Result, TlsReason};
 use crate::protocol::Role;
 use crate::session::{
     BodyOutput, Channel, Envelope, NoProgress, OutputRecord, PeerIdentity, Progress, SessionReport,
@@ -103,6 +104,33 @@ impl Agency {
         .map_err(|e| Error::internal(format!("preparing the session failed: {e}")))?
     }
 
+    /// Logs `certificate_refused` when `err` is our TLS verifier refusing the peer's
+    /// certificate (or the peer presenting none), on a thread that may block; returns `err`.
+    /// A failure to log is reported through `tracing`: the refusal stands either way.
+    async fn certificate_refused(&self, role: Role, err: Error) -> Error {
+        let Error::Tls(t) = &err else {
+            return err;
+        };
+        if !matches!(
+            t.reason,
+            TlsReason::PeerRefused | TlsReason::NoPeerCertificate
+        ) {
+            return err;
+        }
+        let event = Event::CertificateRefused {
+            peer_fingerprint: t.refused_fingerprint.clone(),
+            role: role.as_str().to_owned(),
+            code: err.code(),
+            detail: t.detail.clone(),
+        };
+        let agency = self.clone();
+        let logged = tokio::task::spawn_blocking(move || agency.inner.log.append(event)).await;
+        if let Ok(Err(e)) | Err(e) = logged.map_err(|e| Error::internal(e.to_string())) {
+            tracing::warn!(target: "blindmatch::serve", "logging a certificate refusal failed: {e}");
+        }
+        err
+    }
+
     /// Connects to `addr` as the initiator and runs a session.
     ///
     /// # Errors
@@ -118,7 +146,10 @@ impl Agency {
         let tls_config = tls::client_config(self.identity(), self.peers())?;
         let mut stop = options.shutdown.clone();
         let conn = tokio::select! {
-            c = client::connect(addr, tls_config, &options.timeouts) => c?,
+            c = client::connect(addr, tls_config, &options.timeouts) => match c {
+                Ok(c) => c,
+                Err(e) => return Err(self.certificate_refused(Role::Initiator, e).await),
+            },
             r = stop.wait() => return Err(Error::Cancelled(r)),
         };
         self.run_prepared(conn, spec, config, options).await
@@ -268,7 +299,10 @@ impl Agency {
                             drop(_slot);
                             (peer, r)
                         }
-                        Err(e) => ("(unauthenticated)".to_owned(), Err(e)),
+                        Err(e) => (
+                            "(unauthenticated)".to_owned(),
+                            Err(agency.certificate_refused(Role::Responder, e).await),
+                        ),
                     };
                     log_connection(&peer, &r, start.elapsed());
                     done(r);

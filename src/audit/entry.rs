@@ -62,6 +62,40 @@ pub struct HandshakeRecord {
     pub responder_hello: String,
 }
 
+/// What a session ran under, besides [`SessionInfo`]: the protocol, our policy's name and
+/// retention, and in labeled mode the payload columns revealed. Logged in `session_started`
+/// (absent in entries written before it was recorded).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SessionTerms {
+    /// The protocol that runs: `"dh"` or `"oprf"`.
+    pub protocol: String,
+    /// Our policy's `name` (its digest is [`SessionInfo::policy_digest`]).
+    pub policy_name: String,
+    /// Our policy's `output_retention_days`: how long the output may be kept.
+    pub output_retention_days: u64,
+    /// Labeled mode, as the sender: the payload columns we reveal to the receiver for each
+    /// match. The receiver learns the names in the body: its `session_ended` lists them.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub revealed_columns: Vec<String>,
+}
+
+/// How far an aborted session got (`protocol-spec/06-policy-and-audit.md` section 7), which
+/// bounds what each side may have learned.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AbortStage {
+    /// During the body, before our part of the protocol was complete: we keep no result;
+    /// the peer may have learned part or all of what the mode reveals to it.
+    Body,
+    /// Our part of the body was complete (we computed our result, which is discarded), before
+    /// the peer's receipt was checked: the peer may have completed its part too.
+    BodyDone,
+    /// After the peer's receipt was checked (writing our output, or logging its end): the
+    /// peer signed that it completed, so it learned all the mode reveals to it; our result was
+    /// computed but not (or not entirely) recorded.
+    AfterReceipts,
+}
+
 /// What a side learned in a session.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -130,6 +164,10 @@ pub enum Event {
         /// receipts sign (absent in entries written before it was recorded).
         #[serde(default, skip_serializing_if = "Option::is_none")]
         handshake: Option<HandshakeRecord>,
+        /// The protocol, our policy's name and retention, revealed columns (absent in entries
+        /// written before they were recorded).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        terms: Option<SessionTerms>,
     },
     /// A session completed.
     SessionEnded {
@@ -137,6 +175,10 @@ pub enum Event {
         session: SessionInfo,
         /// What each side learned and the output written.
         outcome: Outcome,
+        /// Labeled mode: the payload column names revealed to the receiver (absent when
+        /// none, and in entries written before they were recorded).
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        revealed_columns: Vec<String>,
     },
     /// A session was aborted.
     SessionAborted {
@@ -148,6 +190,16 @@ pub enum Event {
         /// entries written before it was recorded.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         code: Option<String>,
+        /// How far the session got (absent in entries written before it was recorded).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        stage: Option<AbortStage>,
+        /// From [`AbortStage::BodyDone`] on: what we computed, and so what the peer could
+        /// compute, had the session completed (counts, as in [`Outcome`]).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        own_learned: Option<Learned>,
+        /// See `own_learned`.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        peer_learned: Option<Learned>,
     },
     /// A session was refused by the policy or the query budget before any element was sent.
     SessionRefused {
@@ -170,6 +222,33 @@ pub enum Event {
         outcome: ReceiptOutcome,
         /// The full 287-byte receipt (hex), so anyone can re-verify it.
         receipt: String,
+    },
+    // Refusals before admission (issue 14): kept together.
+    /// We refused the session handshake: the two hellos disagree (`protocol-spec/04` section
+    /// 4.3.2), for example on the policy digest or the mode. Nothing was admitted or sent
+    /// but the hellos.
+    HandshakeRefused {
+        /// SHA-256 fingerprint of the peer's certificate (hex).
+        peer_fingerprint: String,
+        /// The mode we asked for.
+        mode: String,
+        /// The fields that differ ([`crate::error::Mismatch::code`]), in the hello's order.
+        mismatches: Vec<String>,
+        /// Every difference in words, with both values.
+        detail: String,
+    },
+    /// We refused the peer's certificate during the TLS handshake (neither pinned nor chained
+    /// to a configured CA, or none presented): no session byte was exchanged.
+    CertificateRefused {
+        /// SHA-256 fingerprint of the certificate presented (hex), when there was one.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        peer_fingerprint: Option<String>,
+        /// Our role: `"initiator"` (we connected) or `"responder"` (we accepted).
+        role: String,
+        /// Why, in one word ([`crate::Error::code`], for example `tls.peer_refused`).
+        code: String,
+        /// Why, in words (rustls' explanation).
+        detail: String,
     },
 }
 

@@ -118,6 +118,7 @@ impl AuditLog {
         self.append(Event::SessionStarted {
             session: session.clone(),
             handshake: None,
+            terms: None,
         })
     }
 
@@ -129,6 +130,7 @@ impl AuditLog {
         self.append(Event::SessionEnded {
             session: session.clone(),
             outcome: outcome.clone(),
+            revealed_columns: Vec::new(),
         })
     }
 
@@ -142,6 +144,9 @@ impl AuditLog {
             session: session.clone(),
             reason: reason.to_owned(),
             code: None,
+            stage: None,
+            own_learned: None,
+            peer_learned: None,
         })
     }
 

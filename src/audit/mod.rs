@@ -40,7 +40,9 @@ mod receipt;
 mod verify;
 
 pub use commitment::{CommitmentKey, COMMITMENT_KEY_FILE};
-pub use entry::{Entry, Event, HandshakeRecord, Learned, Outcome, SessionInfo};
+pub use entry::{
+    AbortStage, Entry, Event, HandshakeRecord, Learned, Outcome, SessionInfo, SessionTerms,
+};
 pub use keys::parse_public_key;
 pub use log::AuditLog;
 pub use receipt::{

@@ -146,6 +146,11 @@ pub fn verify_bytes(bytes: &[u8], head: Option<&[u8]>, keys: &[VerifyingKey]) ->
             }
             Err(problem) => {
                 report.bad = Some(problem);
+                // The lines after the bad one count too (`Report::lines`), torn last one included.
+                report.lines += rest
+                    .split(|&b| b == b'\n')
+                    .filter(|l| !l.is_empty())
+                    .count();
                 break;
             }
         }

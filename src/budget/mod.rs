@@ -2,7 +2,9 @@
 //! (`protocol-spec/06-policy-and-audit.md` section 4).
 //!
 //! Three budgets, each charged before any element is evaluated:
-//! - **sessions**: at most `max_sessions_per_peer_per_day` admitted sessions in any 24 hours;
+//! - **sessions**: at most `max_sessions_per_peer_per_day` sessions admitted *under the policy
+//!   in force* (by its digest) in any 24 hours: processes sharing a state file under other
+//!   policies do not spend it;
 //! - **elements**: per identifier kind, at most `max_elements_per_peer` elements announced by
 //!   the peer within the last `element_window_days`, in sessions where the peer learns
 //!   something (the elements it sends are the values whose membership it can test);
@@ -14,7 +16,9 @@
 //! agency (under a CA) does not start a fresh budget. A session counts when it is admitted,
 //! not when it completes, so aborting sessions cannot be used to probe without limit. The
 //! store also remembers, per policy digest, when a count-only session with each payer last
-//! completed, for `cardinality_before_reveal`.
+//! completed, for `cardinality_before_reveal`: a count-only run under another policy does not
+//! satisfy it. The element and evaluation budgets are not split by policy: they bound what a
+//! peer can learn about our lists, whichever policy let it ask.
 //!
 //! The counts live in a small JSON file replaced atomically (written to a temporary file in
 //! the same directory, fsynced, renamed, directory fsynced) on every change, so a crash never
@@ -168,13 +172,23 @@ impl BudgetStore {
         self.state.peers.get(payer)
     }
 
-    /// Sessions admitted for `payer` in the 24 hours before `now` (Unix seconds).
+    /// Sessions admitted for `payer` in the 24 hours before `now` (Unix seconds), under any
+    /// policy.
     pub fn sessions_in_window(&self, payer: &str, now: i64) -> u64 {
         self.peer(payer).map_or(0, |p| {
-            p.sessions
-                .iter()
-                .filter(|&&t| t > now - PERIOD_SECONDS && t <= now)
-                .count() as u64
+            let recorded = p.sessions_by_policy.values().flatten();
+            in_day(p.sessions.iter().chain(recorded), now)
+        })
+    }
+
+    /// Sessions admitted for `payer` in the 24 hours before `now` under `policy` (by its
+    /// digest): what its `max_sessions_per_peer_per_day` counts. Sessions a version 2 state
+    /// file recorded under no policy count against every policy.
+    pub fn sessions_in_window_under(&self, policy: &Policy, payer: &str, now: i64) -> u64 {
+        let digest = policy.digest_hex();
+        self.peer(payer).map_or(0, |p| {
+            let recorded = p.sessions_by_policy.get(&digest).into_iter().flatten();
+            in_day(p.sessions.iter().chain(recorded), now)
         })
     }
 
@@ -225,10 +239,19 @@ impl BudgetStore {
         // Entries are kept for the longest window any policy may set, not only this policy's:
         // processes sharing the file under other policies still need them.
         let window_start = now - window(MAX_WINDOW_DAYS);
+        let digest = policy.digest_hex();
         for payer in &charge.payers {
             let entry = self.state.peers.entry(payer.clone()).or_default();
             entry.sessions.retain(|&t| t > now - PERIOD_SECONDS);
-            entry.sessions.push(now);
+            for admitted in entry.sessions_by_policy.values_mut() {
+                admitted.retain(|&t| t > now - PERIOD_SECONDS);
+            }
+            entry.sessions_by_policy.retain(|_, v| !v.is_empty());
+            entry
+                .sessions_by_policy
+                .entry(digest.clone())
+                .or_default()
+                .push(now);
             for spent in entry.elements.values_mut() {
                 spent.retain(|(t, _)| *t > window_start);
             }
@@ -252,14 +275,14 @@ impl BudgetStore {
     }
 
     fn check(&self, policy: &Policy, charge: &Charge, payer: &str, now: i64) -> Result<()> {
-        let used = self.sessions_in_window(payer, now);
+        let used = self.sessions_in_window_under(policy, payer, now);
         let max = policy.max_sessions_per_peer_per_day();
         if used >= max {
             return Err(Error::refused(
                 PolicyRule::MaxSessionsPerPeerPerDay,
                 format!(
-                    "peer {payer} already ran {used} sessions in the last 24 hours; the policy \
-                     allows {max}"
+                    "peer {payer} already ran {used} sessions under this policy in the last 24 \
+                     hours; the policy allows {max}"
                 ),
             ));
         }
@@ -374,6 +397,13 @@ pub fn admit_session(
         }
         other => other,
     }
+}
+
+/// How many of `times` fall in the 24 hours before `now`.
+fn in_day<'a>(times: impl Iterator<Item = &'a i64>, now: i64) -> u64 {
+    times
+        .filter(|&&t| t > now - PERIOD_SECONDS && t <= now)
+        .count() as u64
 }
 
 fn window(days: u64) -> i64 {

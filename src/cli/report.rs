@@ -59,7 +59,8 @@ pub struct Args {
 ///
 /// # Errors
 /// [`Error::Input`] with [`InputReason::Argument`] for a malformed `--since`, with
-/// [`InputReason::OutputPath`] for an `--out` that cannot be used (checked first); [`Error::Config`]
+/// [`InputReason::OutputPath`] for an `--out` that cannot be used (checked first), with
+/// [`InputReason::NoSuchSession`] for a `--session` that names no session; [`Error::Config`]
 /// with [`ConfigReason::Identity`](crate::error::ConfigReason::Identity) for a bad `--key`;
 /// [`Error::Io`] if the log cannot be read or the report cannot be written. A log that fails
 /// verification still yields a report, which says so prominently.
@@ -93,6 +94,20 @@ pub fn run(args: Args, quiet: bool) -> Result<()> {
     };
     let verified = audit::verify(&args.log, &keys)?;
     let mut d = Disclosure::build(&args.log.display().to_string(), &verified, &filter);
+    if let (Filter::Session(id), true) = (&filter, d.sessions.is_empty()) {
+        let left_out = match d.entries_left_out {
+            0 => String::new(),
+            n => format!(" ({n} entries after the first bad one were not read)"),
+        };
+        return Err(Error::input(
+            InputReason::NoSuchSession,
+            format!(
+                "--session {id}: no session of {} has an id starting with it{left_out}; \
+                 `blindmatch report` without --session lists them all",
+                args.log.display()
+            ),
+        ));
+    }
     d.include_local = args.include_local;
     if args.records > 0 {
         let key_file = args.commitment_key.clone().or_else(|| {
@@ -114,12 +129,17 @@ pub fn run(args: Args, quiet: bool) -> Result<()> {
         .map_err(|e| Error::io(format!("writing report {}", args.out.display()), e))?;
     if !quiet {
         outln!(
-            "{}: {} sessions, {} matches we learned; log: {}",
+            "{}: {} sessions, {} matched items we learned, {} shared items counted (count \
+             only); log: {}",
             args.out.display(),
             d.sessions.len(),
             d.total_own_matches(),
+            d.total_own_counts(),
             d.verification
         );
+        if let Some(note) = d.left_out_text() {
+            outln!("{note}");
+        }
     }
     Ok(())
 }

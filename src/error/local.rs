@@ -60,6 +60,8 @@ reason_enum! {
         Payload => "payload",
         /// An output path cannot be used (missing directory, existing file, the input itself).
         OutputPath => "output_path",
+        /// A session id (or prefix) that names no session of the log (`report --session`).
+        NoSuchSession => "no_such_session",
     }
 }
 
@@ -251,6 +253,9 @@ pub struct TlsError {
     pub reason: TlsReason,
     /// rustls' explanation, naming the fingerprint refused where there is one.
     pub detail: String,
+    /// The SHA-256 fingerprint (hex) of the peer certificate our verifier refused
+    /// ([`TlsReason::PeerRefused`]), for the audit log's `certificate_refused`.
+    pub refused_fingerprint: Option<String>,
 }
 
 impl TlsError {
@@ -259,6 +264,7 @@ impl TlsError {
         TlsError {
             reason,
             detail: detail.into(),
+            refused_fingerprint: None,
         }
     }
 }

@@ -1,21 +1,44 @@
-//! The inline SVG bar chart of matches per session over time.
+//! The inline SVG bar chart of results per session over time: matched items, or the count of
+//! a count-only session (drawn apart). Axis labels never overlap: a date and time label is
+//! drawn under every `step`-th bar only, `step` chosen so labels are at least
+//! [`LABEL_SPACING`] apart, and a value over every bar only when the widest value fits a slot
+//! (otherwise over the labelled bars only).
 
 use std::fmt::Write;
 
 use super::escape::escape;
 use super::{SessionReport, Status};
 
-/// An SVG bar chart: one bar per session in time order, its height the number of matches we
-/// learned; aborted sessions are drawn as a red tick.
+/// The least distance between the centres of two x-axis labels, in SVG units: a
+/// `YYYY-MM-DD` label in the 11 px tick font is about 62 units wide.
+pub(crate) const LABEL_SPACING: f64 = 80.0;
+
+/// The width of one digit of a value label (11 px, bold), in SVG units, with some margin.
+const DIGIT_WIDTH: f64 = 7.5;
+
+/// Whether every bar's value fits over it without touching its neighbours' values.
+fn values_fit(max: u64, slot: f64) -> bool {
+    let digits = max.max(1).ilog10() as f64 + 1.0;
+    slot >= digits * DIGIT_WIDTH + 6.0
+}
+
+fn value(s: &SessionReport) -> u64 {
+    s.own_matches() + s.own_count()
+}
+
+/// An SVG bar chart: one bar per session in time order, its height the number of matched
+/// items we learned (or, drawn apart, the count of a count-only session); aborted sessions
+/// are drawn as a red tick.
 pub(crate) fn svg(sessions: &[SessionReport]) -> String {
     let mut ordered: Vec<&SessionReport> = sessions.iter().collect();
     ordered.sort_by(|a, b| a.started.cmp(&b.started));
     let (w, h, left, bottom, top) = (720.0f64, 260.0f64, 56.0, 48.0, 20.0);
-    let plot_w = w - left - 16.0;
+    // Room on the right for half of the last x-axis label.
+    let plot_w = w - left - 40.0;
     let plot_h = h - bottom - top;
     let max = ordered
         .iter()
-        .map(|s| s.own_matches())
+        .map(|s| value(s))
         .max()
         .unwrap_or(0)
         .max(1)
@@ -26,7 +49,7 @@ pub(crate) fn svg(sessions: &[SessionReport]) -> String {
         out,
         "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 {w} {h}\" width=\"{w}\" \
          height=\"{h}\" role=\"img\" aria-labelledby=\"chart-title\" class=\"chart\">\
-         <title id=\"chart-title\">Matches per session over time</title>"
+         <title id=\"chart-title\">Results per session over time</title>"
     );
     // Axes and gridlines.
     for i in 0..=4u32 {
@@ -52,20 +75,27 @@ pub(crate) fn svg(sessions: &[SessionReport]) -> String {
     let n = ordered.len().max(1) as f64;
     let slot = plot_w / n;
     let bar = (slot * 0.6).min(48.0);
+    let step = (LABEL_SPACING / slot).ceil().max(1.0) as usize;
+    let every_value = values_fit(max, slot);
     for (i, s) in ordered.iter().enumerate() {
-        let m = s.own_matches();
+        let m = value(s);
+        let what = if s.own_count() > 0 {
+            "shared (count only)"
+        } else {
+            "matches"
+        };
         let x = left + slot * i as f64 + (slot - bar) / 2.0;
         let bh = plot_h * m as f64 / max as f64;
         let class = match s.status {
+            Status::Completed(_) if s.own_count() > 0 => "bar count",
             Status::Completed(_) => "bar",
             Status::Aborted(_) => "bar aborted",
             Status::Unfinished => "bar unfinished",
         };
         let label = format!(
-            "{} · session {} · {} matches",
+            "{} · session {} · {m} {what}",
             s.started,
             &s.info.session_id.get(..8).unwrap_or(&s.info.session_id),
-            m
         );
         let _ = write!(
             out,
@@ -75,23 +105,28 @@ pub(crate) fn svg(sessions: &[SessionReport]) -> String {
             bh.max(2.0),
             escape(&label)
         );
-        let _ = write!(
-            out,
-            "<text x=\"{:.1}\" y=\"{:.1}\" class=\"value\" text-anchor=\"middle\">{m}</text>",
-            x + bar / 2.0,
-            top + plot_h - bh.max(2.0) - 4.0
-        );
+        if every_value || i % step == 0 {
+            let _ = write!(
+                out,
+                "<text x=\"{:.1}\" y=\"{:.1}\" class=\"value\" text-anchor=\"middle\">{m}</text>",
+                x + bar / 2.0,
+                top + plot_h - bh.max(2.0) - 4.0
+            );
+        }
+        if i % step != 0 {
+            continue;
+        }
         let day = s.started.get(..10).unwrap_or(&s.started);
         let time = s.started.get(11..16).unwrap_or("");
         let _ = write!(
             out,
-            "<text x=\"{:.1}\" y=\"{:.1}\" class=\"tick\" text-anchor=\"middle\">{}</text>\
-             <text x=\"{:.1}\" y=\"{:.1}\" class=\"tick\" text-anchor=\"middle\">{}</text>",
+            "<text x=\"{:.1}\" y=\"{:.1}\" class=\"tick x\" text-anchor=\"middle\">{}</text>\
+             <text x=\"{:.1}\" y=\"{:.1}\" class=\"tick x\" text-anchor=\"middle\">{}</text>",
             x + bar / 2.0,
-            top + plot_h + 16.0,
+            top + plot_h + 18.0,
             escape(day),
             x + bar / 2.0,
-            top + plot_h + 30.0,
+            top + plot_h + 32.0,
             escape(time)
         );
     }

@@ -3,7 +3,7 @@
 use std::fmt::Write;
 
 pub use super::escape::escape;
-use super::{chart, Disclosure, Records, SessionReport, Status};
+use super::{chart, Disclosure, Records, RefusalKind, SessionReport, Status};
 
 const CSS: &str = "
 :root{--ink:#1f2933;--muted:#616e7c;--line:#d9e2ec;--accent:#1f5f8b;--ok:#1e7b45;--bad:#b42318}
@@ -21,14 +21,17 @@ h1{font-size:26px;margin:0 0 4px}h2{font-size:19px;margin:32px 0 12px}h3{font-si
 .session{background:#fff;border:1px solid var(--line);border-radius:6px;padding:16px;margin:12px 0}
 table{border-collapse:collapse;width:100%;font-size:14px}
 th,td{text-align:left;padding:6px 8px;border-bottom:1px solid var(--line);vertical-align:top}
-th{color:var(--muted);font-weight:600;width:34%}
-code{font:12px/1.4 ui-monospace,SFMono-Regular,Menlo,monospace;word-break:break-all}
+th{color:var(--muted);font-weight:600}.session th{width:34%}
+code{font:12px/1.4 ui-monospace,SFMono-Regular,Menlo,monospace;overflow-wrap:anywhere}
+.refusals td,.refusals th{white-space:nowrap}.refusals td.detail{white-space:normal;overflow-wrap:anywhere;width:100%}
+.refusals code{overflow-wrap:normal}.session td{overflow-wrap:anywhere}
+.note{padding:10px 16px;border-radius:6px;background:#fff4e5;color:#7a4a00;border:1px solid #f5c98b;margin:12px 0}
 .pill{display:inline-block;padding:1px 8px;border-radius:10px;font-size:12px;font-weight:600}
 .pill.completed{background:#e3f5ea;color:var(--ok)}.pill.aborted{background:#fdecea;color:var(--bad)}.pill.unfinished{background:#fff4e5;color:#9a5b00}
 .chart{max-width:100%;height:auto;background:#fff;border:1px solid var(--line);border-radius:6px}
 .chart .grid{stroke:#eef2f6}.chart .axis{stroke:#9aa5b1}.chart .tick{fill:#616e7c;font-size:11px}
 .chart .value{fill:#1f2933;font-size:11px;font-weight:600}
-.chart .bar{fill:#1f5f8b}.chart .bar.aborted{fill:#b42318}.chart .bar.unfinished{fill:#d98c00}
+.chart .bar{fill:#1f5f8b}.chart .bar.aborted{fill:#b42318}.chart .bar.unfinished{fill:#d98c00}.chart .bar.count{fill:#7fa7c9}
 pre{background:#f5f7fa;border:1px solid var(--line);padding:8px;overflow:auto;font-size:12px}
 footer{margin-top:40px;color:var(--muted);font-size:12px}
 @media print{body{background:#fff}.session,.card{break-inside:avoid}}
@@ -69,6 +72,14 @@ pub fn render(d: &Disclosure) -> String {
          {}</div>",
         escape(&d.verification)
     );
+    if let Some(text) = d.left_out_text() {
+        let _ = write!(
+            o,
+            "<p class=\"note\" id=\"left-out\" data-left-out=\"{}\">{}</p>",
+            d.entries_left_out,
+            escape(&text)
+        );
+    }
     if !d.keys_pinned {
         o.push_str(
             "<p class=\"meta\">The signer key was not pinned: the log is internally consistent, \
@@ -93,13 +104,19 @@ pub fn render(d: &Disclosure) -> String {
         "<div class=\"cards\">\
          <div class=\"card\"><div class=\"n\" id=\"total-sessions\">{}</div><div class=\"l\">sessions</div></div>\
          <div class=\"card\"><div class=\"n\" id=\"completed-sessions\">{completed}</div><div class=\"l\">completed</div></div>\
-         <div class=\"card\"><div class=\"n\" id=\"total-matches\">{}</div><div class=\"l\">matches we learned</div></div>\
-         <div class=\"card\"><div class=\"n\" id=\"refusals\">{}</div><div class=\"l\">refused by policy or budget</div></div></div>",
+         <div class=\"card\"><div class=\"n\" id=\"total-matches\">{}</div><div class=\"l\">matched items we learned</div></div>\
+         <div class=\"card\"><div class=\"n\" id=\"total-counts\">{}</div><div class=\"l\">shared items counted (count only, no item revealed)</div></div>\
+         <div class=\"card\"><div class=\"n\" id=\"refusals\">{}</div><div class=\"l\">refused by policy or budget</div></div>\
+         <div class=\"card\"><div class=\"n\" id=\"handshake-refusals\">{}</div><div class=\"l\">handshakes refused</div></div>\
+         <div class=\"card\"><div class=\"n\" id=\"certificate-refusals\">{}</div><div class=\"l\">certificates refused</div></div></div>",
         d.sessions.len(),
         d.total_own_matches(),
-        d.refusals.len()
+        d.total_own_counts(),
+        d.refusals_of(RefusalKind::Policy),
+        d.refusals_of(RefusalKind::Handshake),
+        d.refusals_of(RefusalKind::Certificate),
     );
-    o.push_str("<h2>Matches per session over time</h2>");
+    o.push_str("<h2>Results per session over time</h2>");
     o.push_str(&chart::svg(&d.sessions));
 
     o.push_str("<h2>Sessions</h2>");
@@ -111,15 +128,19 @@ pub fn render(d: &Disclosure) -> String {
     }
     if !d.refusals.is_empty() {
         o.push_str(
-            "<h2>Refused sessions</h2><table><tr><th>Time</th><th>Peer</th><th>Mode</th>\
-             <th>Rule</th><th>Detail</th></tr>",
+            "<h2>Refused sessions, handshakes and certificates</h2><table class=\"refusals\">\
+             <tr><th>Time</th><th>Refused</th><th>Peer</th><th>Mode</th><th>Rule</th>\
+             <th>Detail</th></tr>",
         );
         for r in &d.refusals {
             let _ = write!(
                 o,
-                "<tr><td>{}</td><td><code>{}</code></td><td>{}</td><td><code>{}</code></td><td>{}</td></tr>",
+                "<tr><td>{}</td><td>{}</td><td><code class=\"fp\" title=\"{}\">{}</code></td>\
+                 <td>{}</td><td><code class=\"rule\">{}</code></td><td class=\"detail\">{}</td></tr>",
                 escape(&r.time),
+                r.kind.as_str(),
                 escape(&r.peer_fingerprint),
+                escape(&short_fingerprint(&r.peer_fingerprint)),
                 escape(&r.mode),
                 escape(&r.rule),
                 escape(&r.detail)
@@ -135,11 +156,19 @@ pub fn render(d: &Disclosure) -> String {
     o
 }
 
+/// A fingerprint shortened to its first 16 hex digits (the full one goes in a `title`).
+pub(crate) fn short_fingerprint(fp: &str) -> String {
+    match fp.get(..16) {
+        Some(head) if fp.len() > 20 => format!("{head}…"),
+        _ => fp.to_owned(),
+    }
+}
+
 fn session(o: &mut String, s: &SessionReport, include_local: bool) {
     let i = &s.info;
     let (pill, state) = match &s.status {
         Status::Completed(_) => ("completed", "completed".to_owned()),
-        Status::Aborted(r) => ("aborted", format!("aborted: {r}")),
+        Status::Aborted(a) => ("aborted", format!("aborted: {}", a.reason)),
         Status::Unfinished => ("unfinished", "unfinished".to_owned()),
     };
     let _ = write!(
@@ -163,9 +192,12 @@ fn session(o: &mut String, s: &SessionReport, include_local: bool) {
             false,
         ),
         ("Outcome", state, false),
+        ("Protocol", s.protocol_text(), false),
         ("Mode", i.mode.clone(), false),
         ("Our role", i.role.clone(), false),
-        ("Policy digest", i.policy_digest.clone(), true),
+        ("Policy", s.policy(), false),
+        ("Revealed label columns", s.columns_text(), false),
+        ("Output retention", s.retention_text(), false),
         ("Peer certificate", i.peer_fingerprint.clone(), true),
         ("Transcript hash", i.transcript_hash.clone(), true),
         ("Set sizes", s.set_sizes(include_local), false),
@@ -185,10 +217,15 @@ fn session(o: &mut String, s: &SessionReport, include_local: bool) {
         }
     }
     if let Status::Completed(out) = &s.status {
-        if let (Some(f), Some(dg)) = (&out.output_file, &out.output_sha3_256) {
+        let digest = match (&out.output_commitment, &out.output_sha3_256) {
+            (Some(c), _) => Some(("keyed commitment", c)),
+            (None, Some(d)) => Some(("SHA3-256", d)),
+            (None, None) => None,
+        };
+        if let (Some(f), Some((what, dg))) = (&out.output_file, digest) {
             let _ = write!(
                 o,
-                "<tr><th>Output file</th><td><code>{}</code><br>SHA3-256 <code>{}</code></td></tr>",
+                "<tr><th>Output file</th><td><code>{}</code><br>{what} <code>{}</code></td></tr>",
                 escape(f),
                 escape(dg)
             );

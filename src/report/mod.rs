@@ -1,7 +1,11 @@
 //! Disclosure reports for a compliance officer: per session, the two agencies, the policy
-//! digest, the mode, what each side learned (counts; for our side the matched records, read
-//! back from the output file only if its SHA3-256 still matches the log), the peer's receipt,
-//! and the verification status of the log; with a chart of matches per session over time.
+//! (name and digest), the protocol and mode, the revealed label columns and the output
+//! retention, what each side learned (in words from one table, [`learned::TABLE`], that
+//! mirrors `protocol-spec/02-security-model.md` section 2.2, qualified by how far an aborted
+//! session got; for our side the matched records, read back from the output file only if it
+//! still matches the log), the peer's receipt, refused handshakes, certificates and sessions,
+//! and the verification status of the log with how many entries were left out; with a chart of
+//! results per session over time.
 //!
 //! Two renderings of one [`Disclosure`]: [`html::render`] (a self-contained page: inline CSS
 //! and inline SVG, no external resource of any kind) and [`markdown::render`].
@@ -20,10 +24,15 @@
 mod chart;
 mod escape;
 pub mod html;
+pub mod learned;
 pub mod markdown;
 
-use crate::audit::{Event, Outcome, ReceiptOutcome, Report, SessionInfo};
+use crate::audit::{
+    AbortStage, Event, Learned, Outcome, ReceiptOutcome, Report, SessionInfo, SessionTerms,
+};
 use crate::error::AuditProblem;
+
+use learned::{Reached, Words};
 
 /// Which sessions a report covers.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -37,13 +46,28 @@ pub enum Filter {
     Since(String),
 }
 
+/// An aborted session, as its `session_aborted` entry says.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Abort {
+    /// Our local reason.
+    pub reason: String,
+    /// The reason in one word, if logged.
+    pub code: Option<String>,
+    /// How far the session got, if logged.
+    pub stage: Option<AbortStage>,
+    /// What we had computed (from [`AbortStage::BodyDone`] on), if logged.
+    pub own_learned: Option<Learned>,
+    /// What the peer could compute, if logged.
+    pub peer_learned: Option<Learned>,
+}
+
 /// How a session ended, as far as the log says.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Status {
     /// Completed, with what each side learned.
     Completed(Outcome),
-    /// Aborted, with our local reason.
-    Aborted(String),
+    /// Aborted.
+    Aborted(Abort),
     /// Started but neither ended nor aborted in the log (crash, or still running).
     Unfinished,
 }
@@ -69,6 +93,11 @@ pub enum Records {
 pub struct SessionReport {
     /// The session as logged at its start (or end).
     pub info: SessionInfo,
+    /// The protocol, policy name, retention and revealed columns logged at its start (absent
+    /// in logs written before they were recorded).
+    pub terms: Option<SessionTerms>,
+    /// The payload columns revealed (labeled mode): from its end entry, else its start.
+    pub revealed_columns: Vec<String>,
     /// When it started (RFC 3339).
     pub started: String,
     /// When it ended or aborted, if it did.
@@ -82,14 +111,85 @@ pub struct SessionReport {
 }
 
 impl SessionReport {
-    /// What we learned, in words.
-    pub fn own_learned(&self) -> String {
-        learned_text(&self.status, true)
+    fn new(info: &SessionInfo, time: &str) -> SessionReport {
+        SessionReport {
+            info: info.clone(),
+            terms: None,
+            revealed_columns: Vec::new(),
+            started: time.to_owned(),
+            finished: None,
+            status: Status::Unfinished,
+            peer_receipt: None,
+            records: Records::NotIncluded,
+        }
     }
 
-    /// What the peer learned, in words.
+    /// The protocol that ran: `"dh"`, `"oprf"`, or `None` when the log does not say (then
+    /// the mode decides what each side learned, [`learned::row`]).
+    pub fn protocol(&self) -> Option<&str> {
+        self.terms.as_ref().map(|t| t.protocol.as_str())
+    }
+
+    fn reached(&self) -> Reached {
+        match &self.status {
+            Status::Completed(_) => Reached::Completed,
+            // An entry that did not record its stage, after the peer's receipt was logged:
+            // receipts follow both `Done`, so it aborted after them.
+            Status::Aborted(Abort { stage: None, .. })
+                if self.peer_receipt == Some(ReceiptOutcome::Completed) =>
+            {
+                Reached::Aborted(Some(AbortStage::AfterReceipts))
+            }
+            Status::Aborted(a) => Reached::Aborted(a.stage),
+            Status::Unfinished => Reached::Unfinished,
+        }
+    }
+
+    fn counts(&self) -> (Option<Learned>, Option<Learned>) {
+        match &self.status {
+            Status::Completed(o) => (Some(o.own_learned), Some(o.peer_learned)),
+            Status::Aborted(a) => (a.own_learned, a.peer_learned),
+            Status::Unfinished => (None, None),
+        }
+    }
+
+    fn words(&self, own: bool) -> Option<Words<'_>> {
+        let row = learned::row(self.protocol(), &self.info.mode)?;
+        let (ours, theirs) = self.counts();
+        let role = self.info.role.as_str();
+        let peer_role = if role == "responder" {
+            "initiator"
+        } else {
+            "responder"
+        };
+        Some(Words {
+            reveals: learned::reveals(row, if own { role } else { peer_role }),
+            learned: if own { ours } else { theirs },
+            other_sent: if own {
+                self.info.peer_sent
+            } else {
+                self.info.own_sent
+            },
+            columns: &self.revealed_columns,
+        })
+    }
+
+    /// What we learned, in words ([`learned::TABLE`], qualified by how far the session got).
+    pub fn own_learned(&self) -> String {
+        match self.words(true) {
+            Some(w) => learned::ours(&w, self.reached()),
+            None => format!("unknown (mode `{}` is not in the table)", self.info.mode),
+        }
+    }
+
+    /// What the peer learned, in words: an abort after the peer's receipt says what its
+    /// receipt shows it completed.
     pub fn peer_learned(&self) -> String {
-        learned_text(&self.status, false)
+        let completed = self.peer_receipt == Some(ReceiptOutcome::Completed);
+        match self.words(false) {
+            Some(w) => learned::theirs(&w, self.reached(), completed),
+            None => format!("unknown (mode `{}` is not in the table)", self.info.mode),
+        }
     }
 
     /// The set sizes in words: what each side sent, and our true size only if
@@ -105,41 +205,102 @@ impl SessionReport {
         }
     }
 
-    /// The number of matches we learned (0 when we learned nothing or the session failed).
+    /// The matched items we learned and recorded: a completed session's revealed matches
+    /// (0 for count-only sessions, which [`SessionReport::own_count`] gives, and for sessions
+    /// that did not complete).
     pub fn own_matches(&self) -> u64 {
         match &self.status {
-            Status::Completed(o) => o.own_learned.count().unwrap_or(0),
+            Status::Completed(Outcome {
+                own_learned: Learned::Matches(n),
+                ..
+            }) => *n,
             _ => 0,
+        }
+    }
+
+    /// The intersection size a completed count-only session gave us (0 otherwise).
+    pub fn own_count(&self) -> u64 {
+        match &self.status {
+            Status::Completed(Outcome {
+                own_learned: Learned::Cardinality(n),
+                ..
+            }) => *n,
+            _ => 0,
+        }
+    }
+
+    /// The policy in words: its name (if logged) and digest.
+    pub fn policy(&self) -> String {
+        match &self.terms {
+            Some(t) => format!("{} ({})", t.policy_name, self.info.policy_digest),
+            None => format!("(name not logged) ({})", self.info.policy_digest),
+        }
+    }
+
+    /// The protocol in words.
+    pub fn protocol_text(&self) -> String {
+        match self.protocol() {
+            Some("dh") => "DH-PSI (dh)".to_owned(),
+            Some("oprf") => "OPRF-PSI (oprf)".to_owned(),
+            Some(other) => other.to_owned(),
+            None => "not logged".to_owned(),
+        }
+    }
+
+    /// The revealed label columns in words.
+    pub fn columns_text(&self) -> String {
+        if !self.revealed_columns.is_empty() {
+            self.revealed_columns.join(", ")
+        } else if self.info.mode == "labeled" {
+            "not logged".to_owned()
+        } else {
+            "none (not a labeled session)".to_owned()
+        }
+    }
+
+    /// The output retention in words.
+    pub fn retention_text(&self) -> String {
+        match &self.terms {
+            Some(t) => format!("{} days (our policy)", t.output_retention_days),
+            None => "not logged".to_owned(),
         }
     }
 }
 
-fn learned_text(status: &Status, own: bool) -> String {
-    use crate::audit::Learned;
-    match status {
-        Status::Completed(o) => match if own { o.own_learned } else { o.peer_learned } {
-            Learned::Nothing => "nothing".to_owned(),
-            Learned::Undisclosed => {
-                "what the mode reveals to it (how much is not disclosed to us)".to_owned()
-            }
-            Learned::Cardinality(n) => format!("the count only: {n}"),
-            Learned::Matches(n) => format!("{n} matched items"),
-        },
-        Status::Aborted(_) => "nothing (aborted)".to_owned(),
-        Status::Unfinished => "unknown (unfinished)".to_owned(),
+/// What refused a connection or session before any element moved.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RefusalKind {
+    /// The policy or the query budget (`session_refused`).
+    Policy,
+    /// The session handshake: the hellos disagree (`handshake_refused`).
+    Handshake,
+    /// The peer's certificate, at TLS (`certificate_refused`).
+    Certificate,
+}
+
+impl RefusalKind {
+    /// In words, for the report's table.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RefusalKind::Policy => "policy or budget",
+            RefusalKind::Handshake => "handshake",
+            RefusalKind::Certificate => "certificate",
+        }
     }
 }
 
-/// A refusal by the policy or the budget.
+/// A refusal: by the policy or the budget, of a handshake, or of a certificate.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Refusal {
+    /// What refused.
+    pub kind: RefusalKind,
     /// When (RFC 3339).
     pub time: String,
-    /// The peer's certificate fingerprint.
+    /// The peer's certificate fingerprint (`"(none)"` when it presented none).
     pub peer_fingerprint: String,
-    /// The mode asked for.
+    /// The mode asked for (`"—"` for a certificate refusal).
     pub mode: String,
-    /// The rule that refused it.
+    /// The rule, the mismatching fields, or the TLS reason code.
     pub rule: String,
     /// Why.
     pub detail: String,
@@ -160,6 +321,11 @@ pub struct Disclosure {
     pub signers: Vec<String>,
     /// Whether the signer keys were pinned with `--key`.
     pub keys_pinned: bool,
+    /// Entries the report is built from: those before the first bad one.
+    pub entries_used: usize,
+    /// Lines of the log left out: the bad entry and every one after it (0 for a log that
+    /// verified; a head problem leaves none out but still fails verification).
+    pub entries_left_out: usize,
     /// The sessions, in log order.
     pub sessions: Vec<SessionReport>,
     /// The refusals, in log order (for `Filter::Session`, none).
@@ -173,49 +339,72 @@ pub struct Disclosure {
 
 impl Disclosure {
     /// Builds a report from a verified log. Only the entries before the first bad one are used
-    /// (a damaged log is reported as such, prominently).
+    /// (a damaged log is reported as such, prominently, with the number of entries left out).
     pub fn build(log_name: &str, verified: &Report, filter: &Filter) -> Disclosure {
         let mut sessions: Vec<SessionReport> = Vec::new();
         let mut refusals = Vec::new();
-        let find = |sessions: &mut Vec<SessionReport>, id: &str| {
-            sessions.iter().rposition(|s| s.info.session_id == id)
+        let find = |sessions: &mut Vec<SessionReport>, session: &SessionInfo, time: &str| {
+            sessions
+                .iter()
+                .rposition(|s| s.info.session_id == session.session_id)
+                .unwrap_or_else(|| {
+                    sessions.push(SessionReport::new(session, time));
+                    sessions.len() - 1
+                })
         };
         for entry in &verified.entries {
             match &entry.event {
-                Event::SessionStarted { session, .. } => sessions.push(SessionReport {
-                    info: session.clone(),
-                    started: entry.time.clone(),
-                    finished: None,
-                    status: Status::Unfinished,
-                    peer_receipt: None,
-                    records: Records::NotIncluded,
-                }),
-                Event::SessionEnded { session, outcome } => {
-                    let i = find(&mut sessions, &session.session_id).unwrap_or_else(|| {
-                        sessions.push(orphan(session, &entry.time));
-                        sessions.len() - 1
-                    });
+                Event::SessionStarted { session, terms, .. } => {
+                    let mut s = SessionReport::new(session, &entry.time);
+                    s.terms = terms.clone();
+                    s.revealed_columns = terms
+                        .as_ref()
+                        .map(|t| t.revealed_columns.clone())
+                        .unwrap_or_default();
+                    sessions.push(s);
+                }
+                Event::SessionEnded {
+                    session,
+                    outcome,
+                    revealed_columns,
+                } => {
+                    let i = find(&mut sessions, session, &entry.time);
                     sessions[i].info = session.clone();
                     sessions[i].finished = Some(entry.time.clone());
                     sessions[i].status = Status::Completed(outcome.clone());
+                    if !revealed_columns.is_empty() {
+                        sessions[i].revealed_columns = revealed_columns.clone();
+                    }
                 }
                 Event::SessionAborted {
-                    session, reason, ..
+                    session,
+                    reason,
+                    code,
+                    stage,
+                    own_learned,
+                    peer_learned,
                 } => {
-                    let i = find(&mut sessions, &session.session_id).unwrap_or_else(|| {
-                        sessions.push(orphan(session, &entry.time));
-                        sessions.len() - 1
-                    });
+                    let i = find(&mut sessions, session, &entry.time);
                     sessions[i].finished = Some(entry.time.clone());
-                    sessions[i].status = Status::Aborted(reason.clone());
+                    sessions[i].status = Status::Aborted(Abort {
+                        reason: reason.clone(),
+                        code: code.clone(),
+                        stage: *stage,
+                        own_learned: *own_learned,
+                        peer_learned: *peer_learned,
+                    });
                 }
                 Event::PeerReceipt {
                     session_id,
                     outcome,
                     ..
                 } => {
-                    if let Some(i) = find(&mut sessions, session_id) {
-                        sessions[i].peer_receipt = Some(*outcome);
+                    if let Some(s) = sessions
+                        .iter_mut()
+                        .rev()
+                        .find(|s| &s.info.session_id == session_id)
+                    {
+                        s.peer_receipt = Some(*outcome);
                     }
                 }
                 Event::SessionRefused {
@@ -224,12 +413,43 @@ impl Disclosure {
                     rule,
                     detail,
                 } => refusals.push(Refusal {
+                    kind: RefusalKind::Policy,
                     time: entry.time.clone(),
                     peer_fingerprint: peer_fingerprint.clone(),
                     mode: mode.clone(),
                     rule: rule.clone(),
                     detail: detail.clone(),
                 }),
+                Event::HandshakeRefused {
+                    peer_fingerprint,
+                    mode,
+                    mismatches,
+                    detail,
+                } => refusals.push(Refusal {
+                    kind: RefusalKind::Handshake,
+                    time: entry.time.clone(),
+                    peer_fingerprint: peer_fingerprint.clone(),
+                    mode: mode.clone(),
+                    rule: mismatches.join(", "),
+                    detail: detail.clone(),
+                }),
+                Event::CertificateRefused {
+                    peer_fingerprint,
+                    code,
+                    detail,
+                    ..
+                } => refusals.push(Refusal {
+                    kind: RefusalKind::Certificate,
+                    time: entry.time.clone(),
+                    peer_fingerprint: peer_fingerprint
+                        .clone()
+                        .unwrap_or_else(|| "(none)".to_owned()),
+                    mode: "—".to_owned(),
+                    rule: code.clone(),
+                    detail: detail.clone(),
+                }),
+                #[allow(unreachable_patterns)]
+                _ => {}
             }
         }
         match filter {
@@ -251,11 +471,33 @@ impl Disclosure {
             verification: verified.summary(),
             signers: verified.signers.clone(),
             keys_pinned: verified.keys_pinned,
+            entries_used: verified.entries.len(),
+            entries_left_out: verified.lines.saturating_sub(verified.entries.len()),
             sessions,
             refusals,
             generated: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
             include_local: false,
         }
+    }
+
+    /// Why entries were left out, in words (`None` when none were).
+    pub fn left_out_text(&self) -> Option<String> {
+        if self.entries_left_out == 0 {
+            return None;
+        }
+        let why = self
+            .problem
+            .as_ref()
+            .map_or_else(|| "it failed verification".to_owned(), |p| p.to_string());
+        Some(format!(
+            "{} of the log's {} entries were left out: this report shows only the {} entries \
+             before the first bad one (entry {}: {why}); what the rest recorded is not shown \
+             and cannot be trusted",
+            self.entries_left_out,
+            self.entries_used + self.entries_left_out,
+            self.entries_used,
+            self.entries_used
+        ))
     }
 
     /// Reads back each completed session's output file, if it still matches the log's
@@ -304,19 +546,19 @@ impl Disclosure {
         }
     }
 
-    /// Total matches we learned across the reported sessions.
+    /// Total matched items we learned across the reported sessions (revealed matches only:
+    /// count-only results are in [`Disclosure::total_own_counts`]).
     pub fn total_own_matches(&self) -> u64 {
         self.sessions.iter().map(SessionReport::own_matches).sum()
     }
-}
 
-fn orphan(session: &SessionInfo, time: &str) -> SessionReport {
-    SessionReport {
-        info: session.clone(),
-        started: time.to_owned(),
-        finished: None,
-        status: Status::Unfinished,
-        peer_receipt: None,
-        records: Records::NotIncluded,
+    /// Total of the intersection sizes count-only sessions gave us (no item was revealed).
+    pub fn total_own_counts(&self) -> u64 {
+        self.sessions.iter().map(SessionReport::own_count).sum()
+    }
+
+    /// Refusals of each kind.
+    pub fn refusals_of(&self, kind: RefusalKind) -> usize {
+        self.refusals.iter().filter(|r| r.kind == kind).count()
     }
 }

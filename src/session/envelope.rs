@@ -19,7 +19,10 @@ use std::sync::Arc;
 use rand_chacha::ChaCha20Rng;
 use rand_core::{Rng, SeedableRng};
 
-use crate::audit::{Event, HandshakeRecord, Outcome, ReceiptBody, SessionInfo, SessionReceipt};
+use crate::audit::{
+    AbortStage, Event, HandshakeRecord, Learned, Outcome, ReceiptBody, SessionInfo, SessionReceipt,
+    SessionTerms,
+};
 use crate::error::{
     CancelReason, ConfigReason, Error, PeerMisbehaved, PolicyRefusal, PolicyRule, RefusedBy,
     Result, SessionPhase,
@@ -68,6 +71,10 @@ pub struct SessionConfig {
     pub own_fingerprint: Fingerprint,
     /// Our agency's name, for the log.
     pub own_agency: String,
+    /// Our policy's name, for the log ([`crate::audit::SessionTerms`]).
+    pub policy_name: String,
+    /// Our policy's `output_retention_days`, for the log.
+    pub output_retention_days: u64,
 }
 
 /// What the TLS connection established.
@@ -151,6 +158,12 @@ pub struct Envelope {
     /// Set once `session_started` is logged, cleared by the end entry: an error in between
     /// logs `session_aborted` for this session.
     started: Option<SessionInfo>,
+    /// How far the session got since `session_started`, for a `session_aborted` entry.
+    stage: Option<AbortStage>,
+    /// What each side learned, once our part of the body is complete (for an abort after it).
+    body_learned: Option<(Learned, Learned)>,
+    /// Labeled mode, as the sender: the payload columns we reveal (for the log).
+    revealed_columns: Vec<String>,
     /// The body's progress was started and not finished.
     progressing: bool,
     /// An `Abort` (or `Refused`) was queued, or the peer aborted: send no other.
@@ -257,6 +270,9 @@ impl Envelope {
             key_epoch,
             phase: SessionPhase::Handshake,
             started: None,
+            stage: None,
+            body_learned: None,
+            revealed_columns: Vec::new(),
             progressing: false,
             abort_sent: false,
             closed: false,
@@ -314,6 +330,24 @@ impl Envelope {
         }
     }
 
+    fn terms(&self, a: &Agreed) -> SessionTerms {
+        let revealed_columns = match (&self.input, a.terms.mode) {
+            (
+                Some(BodyInput {
+                    sender: Some(s), ..
+                }),
+                SessionMode::Labeled,
+            ) => s.columns().to_vec(),
+            _ => Vec::new(),
+        };
+        SessionTerms {
+            protocol: a.terms.protocol.as_str().to_owned(),
+            policy_name: self.config.policy_name.clone(),
+            output_retention_days: self.config.output_retention_days,
+            revealed_columns,
+        }
+    }
+
     fn refused_event(&self, refusal: &PolicyRefusal) -> Event {
         Event::SessionRefused {
             peer_fingerprint: self.channel.peer.fingerprint.to_string(),
@@ -343,6 +377,21 @@ impl Envelope {
             Error::PeerAborted(_) | Error::PeerMisbehaved(PeerMisbehaved::ClosedEarly(_))
         );
         match (&err, phase) {
+            (Error::Incompatible(i), SessionPhase::Handshake) => {
+                // We refuse the handshake: logged, and the peer told by `Abort` (section 4.3.2).
+                if !self.abort_sent && !self.closed {
+                    self.abort_sent = true;
+                    self.actions
+                        .push_back(Action::Send(Frame::empty(FrameKind::Abort)));
+                }
+                let event = Event::HandshakeRefused {
+                    peer_fingerprint: self.channel.peer.fingerprint.to_string(),
+                    mode: self.config.mode.as_str().to_owned(),
+                    mismatches: i.mismatches.iter().map(|m| m.code().to_owned()).collect(),
+                    detail: i.to_string(),
+                };
+                self.actions.push_back(Action::Perform(Effect::Log(event)));
+            }
             (Error::PolicyRefused(r), SessionPhase::Admission) => {
                 if r.by == RefusedBy::Us && !self.abort_sent {
                     self.abort_sent = true;
@@ -360,11 +409,15 @@ impl Envelope {
                 }
                 if let Some(session) = self.started.take() {
                     let (reason, code) = (err.to_string(), Some(err.code()));
+                    let (own_learned, peer_learned) = self.body_learned.unzip();
                     self.actions
                         .push_back(Action::Perform(Effect::Log(Event::SessionAborted {
                             session,
                             reason,
                             code,
+                            stage: self.stage,
+                            own_learned,
+                            peer_learned,
                         })));
                 }
             }
@@ -393,11 +446,14 @@ impl Envelope {
                 match verdict::parse(&frame)? {
                     Ok(()) => {
                         let session = self.info(&a);
+                        let terms = self.terms(&a);
+                        self.revealed_columns = terms.revealed_columns.clone();
                         self.perform(
                             Due::Log,
                             Effect::Log(Event::SessionStarted {
                                 session: session.clone(),
                                 handshake: Some(a.record.clone()),
+                                terms: Some(terms),
                             }),
                         );
                         self.started = Some(session);
@@ -441,6 +497,8 @@ impl Envelope {
             (State::AwaitDone(..), k) => return Err(unexpected("the peer's Done", k)),
             (State::AwaitReceipt(a, output, ours), FrameKind::Receipt) => {
                 let receipt = check_peer_receipt(&frame.payload, &self.channel.peer.key, &ours)?;
+                // The peer signed that it completed: it holds all the mode reveals to it.
+                self.stage = Some(AbortStage::AfterReceipts);
                 self.perform(
                     Due::Log,
                     Effect::Log(Event::PeerReceipt {
@@ -529,6 +587,8 @@ impl Envelope {
         self.progressing = false;
         self.progress.finish();
         let output = body.into_output()?;
+        self.stage = Some(AbortStage::BodyDone);
+        self.body_learned = Some(learned(&output));
         self.send(FrameKind::Done, Vec::new());
         Ok(State::AwaitDone(a, output))
     }
@@ -562,6 +622,7 @@ impl Envelope {
                 )?;
                 self.progress.start(a.terms.role, &phases);
                 self.progressing = true;
+                self.stage = Some(AbortStage::Body);
                 self.after_body_step(a, body)?
             }
             (State::Signing(a, output, mut body), Completion::Signed(receipt)) => {
@@ -591,6 +652,10 @@ impl Envelope {
                     }
                 };
                 let (own_learned, peer_learned) = learned(&output);
+                let revealed_columns = match &*output {
+                    BodyOutput::Receiver(o) => o.columns.clone(),
+                    _ => self.revealed_columns.clone(),
+                };
                 let session = self.started.take().unwrap_or_else(|| self.info(&a));
                 self.perform(
                     Due::Log,
@@ -603,6 +668,7 @@ impl Envelope {
                             output_sha3_256: None,
                             output_commitment: record.as_ref().and_then(|r| r.commitment.clone()),
                         },
+                        revealed_columns,
                     }),
                 );
                 let output = Arc::try_unwrap(output).unwrap_or_else(|o| (*o).clone());

@@ -80,5 +80,12 @@ pub fn tls_error(what: &str, e: std::io::Error) -> Error {
         ) => TlsReason::RefusedByPeer,
         _ => TlsReason::Handshake,
     };
-    Error::tls(reason, format!("{what}: {inner}"))
+    let mut err = crate::error::TlsError::new(reason, format!("{what}: {inner}"));
+    if let rustls::Error::InvalidCertificate(rustls::CertificateError::Other(other)) = inner {
+        err.refused_fingerprint = other
+            .0
+            .downcast_ref::<super::verifier::Refused>()
+            .map(|r| r.fingerprint().to_string());
+    }
+    Error::Tls(err)
 }

@@ -40,7 +40,14 @@ impl PeerAuth {
 
 /// Why the verifier refused a certificate (carried inside rustls' error).
 #[derive(Debug)]
-pub struct Refused(pub String);
+pub struct Refused(pub String, pub Fingerprint);
+
+impl Refused {
+    /// The fingerprint of the certificate refused.
+    pub fn fingerprint(&self) -> Fingerprint {
+        self.1
+    }
+}
 
 impl std::fmt::Display for Refused {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -115,9 +122,12 @@ impl PeerVerifier {
             None => String::new(),
         };
         rustls::Error::InvalidCertificate(rustls::CertificateError::Other(rustls::OtherError(
-            Arc::new(Refused(format!(
-                "peer certificate refused: its SHA-256 fingerprint {seen} is not pinned{ca}"
-            ))),
+            Arc::new(Refused(
+                format!(
+                    "peer certificate refused: its SHA-256 fingerprint {seen} is not pinned{ca}"
+                ),
+                seen,
+            )),
         )))
     }
 }

@@ -69,30 +69,7 @@ pub fn build(dir: &Path) -> PathBuf {
         },
     )
     .expect("log");
-    let receipt = SessionReceipt::sign(
-        &ReceiptBody {
-            session_id: [2; 32],
-            transcript_hash: [2 ^ 0x55; 32],
-            role: blindmatch::protocol::Role::Responder,
-            terms: blindmatch::audit::ReceiptTerms {
-                protocol: blindmatch::session::Protocol::Dh,
-                mode: blindmatch::session::SessionMode::Mutual,
-                suite: None,
-                policy_digest: [7; 32],
-                initiator: blindmatch::identity::Fingerprint([0xaa; 32]),
-                responder: blindmatch::identity::Fingerprint([0xbb; 32]),
-            },
-            initiator_count: 5000,
-            responder_count: 5000,
-            outcome: ReceiptOutcome::Completed,
-            time: 1_790_000_000,
-        },
-        &peer,
-    );
-    receipt
-        .verify(&peer.verifying_key())
-        .expect("valid receipt");
-    log.peer_receipt(&receipt).expect("log");
+    log.peer_receipt(&receipt(2, &peer)).expect("log");
 
     let s3 = info(3, "intersection");
     log.session_started(&s3).expect("log");
@@ -109,4 +86,32 @@ pub fn build(dir: &Path) -> PathBuf {
     )
     .expect("log");
     path
+}
+
+/// The peer's signed, checked receipt (`completed`) for session `n` of [`info`], in mutual mode.
+pub fn receipt(n: u8, peer: &SigningKey) -> SessionReceipt {
+    let receipt = SessionReceipt::sign(
+        &ReceiptBody {
+            session_id: [n; 32],
+            transcript_hash: [n ^ 0x55; 32],
+            role: blindmatch::protocol::Role::Responder,
+            terms: blindmatch::audit::ReceiptTerms {
+                protocol: blindmatch::session::Protocol::Dh,
+                mode: blindmatch::session::SessionMode::Mutual,
+                suite: None,
+                policy_digest: [7; 32],
+                initiator: blindmatch::identity::Fingerprint([0xaa; 32]),
+                responder: blindmatch::identity::Fingerprint([0xbb; 32]),
+            },
+            initiator_count: 5000,
+            responder_count: 5000,
+            outcome: ReceiptOutcome::Completed,
+            time: 1_790_000_000,
+        },
+        peer,
+    );
+    receipt
+        .verify(&peer.verifying_key())
+        .expect("valid receipt");
+    receipt
 }

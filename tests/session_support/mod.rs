@@ -63,6 +63,8 @@ impl Recorder {
                 Event::SessionAborted { .. } => "session_aborted",
                 Event::SessionRefused { .. } => "session_refused",
                 Event::PeerReceipt { .. } => "peer_receipt",
+                Event::HandshakeRefused { .. } => "handshake_refused",
+                Event::CertificateRefused { .. } => "certificate_refused",
             })
             .collect()
     }
@@ -171,6 +173,8 @@ impl Pair {
             },
             own_fingerprint: Fingerprint([if b { 0xbb } else { 0xaa }; 32]),
             own_agency: if b { "B".into() } else { "A".into() },
+            policy_name: "test".into(),
+            output_retention_days: 30,
         }
     }
 
