@@ -89,6 +89,30 @@ fn cardinality_runs_are_remembered_per_policy_and_expire_after_their_window() {
 }
 
 #[test]
+fn count_only_runs_older_than_the_longest_window_are_pruned_from_the_state_file() {
+    let policy = Policy::parse(EXAMPLE, "p").expect("policy");
+    let dir = tempfile::tempdir().expect("tmp");
+    let path = dir.path().join("budget.json");
+    let a = vec!["cert:aa".to_owned()];
+    let runs = |path: &std::path::Path| -> usize {
+        let state: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(path).expect("state")).expect("json");
+        state["peers"]["cert:aa"]["cardinality_runs"]
+            .as_object()
+            .map_or(0, |m| m.len())
+    };
+    let mut store = BudgetStore::open(&path).expect("open");
+    store
+        .record_cardinality_run(&policy, &a, T0)
+        .expect("record");
+    store.admit(&policy, &session("cert:aa"), T0 + 1).expect("admit");
+    assert_eq!(runs(&path), 1, "a recent run is kept");
+    let later = T0 + (blindmatch::budget::MAX_WINDOW_DAYS as i64 + 1) * DAY_SECONDS;
+    store.admit(&policy, &session("cert:aa"), later).expect("admit");
+    assert_eq!(runs(&path), 0, "a run older than any window is pruned");
+}
+
+#[test]
 fn the_element_budget_is_cumulative_per_kind_and_rolls_with_its_window() {
     let policy = Policy::parse(EXAMPLE, "p").expect("policy"); // 80,000 per 30 days, 4/day
     let dir = tempfile::tempdir().expect("tmp");

@@ -256,6 +256,8 @@ impl BudgetStore {
                 spent.retain(|(t, _)| *t > window_start);
             }
             entry.elements.retain(|_, v| !v.is_empty());
+            // A count-only run older than the longest cardinality window can satisfy no policy.
+            entry.cardinality_runs.retain(|_, t| *t > window_start);
             if charge.elements > 0 {
                 for kind in &charge.kinds {
                     entry
