@@ -1,4 +1,5 @@
-//! Reading an agency's public key for `audit verify --key`.
+//! Reading an agency's public key for `audit verify --key`, and the key a log is pinned to
+//! when it sits in an identity directory.
 
 use std::path::Path;
 
@@ -45,4 +46,43 @@ pub fn parse_public_key(value: &str) -> Result<VerifyingKey> {
         )
     })?;
     Ok(key.verifying_key())
+}
+
+/// The identity key of the identity directory a log sits in: the Ed25519 key of
+/// `identity.crt` (public, so an auditor who may not read `identity.key` still pins it), or
+/// of `identity.key` when there is no certificate; `None` when the log's directory holds
+/// neither.
+///
+/// # Errors
+/// [`Error::Config`] with [`ConfigReason::Identity`] if the certificate or key is there but
+/// malformed; [`Error::Io`] if it cannot be read.
+pub fn identity_key_of_log(log: &Path) -> Result<Option<VerifyingKey>> {
+    let dir = log
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let cert = dir.join(crate::identity::CERT_FILE);
+    if cert.is_file() {
+        let pem = std::fs::read(&cert)
+            .map_err(|e| Error::io(format!("reading {}", cert.display()), e))?;
+        use rustls::pki_types::pem::PemObject;
+        let der = rustls::pki_types::CertificateDer::from_pem_slice(&pem).map_err(|e| {
+            Error::config(
+                ConfigReason::Identity,
+                format!("{}: not a PEM certificate ({e})", cert.display()),
+            )
+        })?;
+        return crate::identity::cert_identity_key(&der)
+            .map(Some)
+            .map_err(|_| {
+                Error::config(
+                    ConfigReason::Identity,
+                    format!("{}: the certificate holds no Ed25519 key", cert.display()),
+                )
+            });
+    }
+    if dir.join(crate::identity::KEY_FILE).is_file() {
+        return parse_public_key(&dir.to_string_lossy()).map(Some);
+    }
+    Ok(None)
 }

@@ -32,21 +32,28 @@
 //! ```
 
 mod chain;
+pub mod checkpoint;
 mod commitment;
 mod entry;
 mod keys;
 mod log;
 mod receipt;
+mod recover;
 mod verify;
+pub mod witness;
 
+pub use checkpoint::{Checkpoint, LoggedCheckpoint, SignedCheckpoint};
 pub use commitment::{CommitmentKey, COMMITMENT_KEY_FILE};
 pub use entry::{Entry, Event, HandshakeRecord, Learned, Outcome, SessionInfo};
-pub use keys::parse_public_key;
+pub use keys::{identity_key_of_log, parse_public_key};
 pub use log::AuditLog;
 pub use receipt::{
-    ReceiptBody, ReceiptOutcome, ReceiptTerms, SessionReceipt, RECEIPT_LEN, RECEIPT_VERSION,
+    ReceiptBody, ReceiptOutcome, ReceiptTerms, SessionReceipt, RECEIPT_LEN, RECEIPT_V2_LEN,
+    RECEIPT_VERSION,
 };
+pub use recover::{recover, Recovered};
 pub use verify::{verify, verify_bytes, HeadStatus, Report};
+pub use witness::{witness, Witnessed};
 
 use sha3::{Digest, Sha3_256};
 

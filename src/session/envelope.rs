@@ -441,15 +441,7 @@ impl Envelope {
             (State::AwaitDone(..), k) => return Err(unexpected("the peer's Done", k)),
             (State::AwaitReceipt(a, output, ours), FrameKind::Receipt) => {
                 let receipt = check_peer_receipt(&frame.payload, &self.channel.peer.key, &ours)?;
-                self.perform(
-                    Due::Log,
-                    Effect::Log(Event::PeerReceipt {
-                        session_id: hex::encode(receipt.session_id),
-                        peer_key: hex::encode(receipt.signer.as_bytes()),
-                        outcome: receipt.outcome,
-                        receipt: hex::encode(receipt.encode()),
-                    }),
-                );
+                self.perform(Due::Log, Effect::Log(Event::peer_receipt(&receipt)));
                 State::LoggingReceipt(a, output, receipt)
             }
             (State::AwaitReceipt(..), k) => return Err(unexpected("the peer's Receipt", k)),

@@ -86,6 +86,10 @@ pub fn build(dir: &Path) -> PathBuf {
             responder_count: 5000,
             outcome: ReceiptOutcome::Completed,
             time: 1_790_000_000,
+            checkpoint: blindmatch::audit::Checkpoint {
+                size: 3,
+                head: [3; 32],
+            },
         },
         &peer,
     );

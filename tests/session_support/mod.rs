@@ -63,6 +63,7 @@ impl Recorder {
                 Event::SessionAborted { .. } => "session_aborted",
                 Event::SessionRefused { .. } => "session_refused",
                 Event::PeerReceipt { .. } => "peer_receipt",
+                Event::LogRecovered { .. } => "log_recovered",
             })
             .collect()
     }
