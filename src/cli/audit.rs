@@ -15,6 +15,10 @@ pub struct Args {
     /// What to do with a log.
     #[command(subcommand)]
     pub action: Action,
+    /// On failure, also print a JSON error object on stdout (`{"error":{"code":...}}`, the
+    /// code naming the problem, such as `audit.rolled_back`).
+    #[arg(long, global = true)]
+    pub json: bool,
 }
 
 /// `audit` subcommands.

@@ -103,6 +103,7 @@ impl Command {
             Command::Serve(a) => a.session.json,
             Command::Match(a) => a.session.json,
             Command::Check(a) => a.json,
+            Command::Audit(a) => a.json,
             _ => false,
         }
     }
