@@ -251,13 +251,13 @@ fn a_truncated_peer_log_with_its_old_head_is_detected() {
     t.session();
     t.session();
     // B cuts its log back to 3 entries and puts back the head it had then.
-    let b_text = std::fs::read(&t.b_log()).unwrap();
+    let b_text = std::fs::read(t.b_log()).unwrap();
     let kept: usize = b_text
         .split_inclusive(|&c| c == b'\n')
         .take(3)
         .map(<[u8]>::len)
         .sum();
-    std::fs::write(&t.b_log(), &b_text[..kept]).unwrap();
+    std::fs::write(t.b_log(), &b_text[..kept]).unwrap();
     std::fs::copy(head_of(&old_b), head_of(&t.b_log())).unwrap();
     let out = audit_cmd(&["verify", path_str(&t.b_log())]);
     assert!(out.status.success(), "alone it verifies: {}", text(&out));
