@@ -39,7 +39,7 @@ pub struct Report {
     /// Whether signers were checked against given keys (`false`: only self-consistency).
     pub keys_pinned: bool,
     /// `hashes[i]` is the chain hash after the first `i` good entries (`hashes[0]` is zeros):
-    /// what a checkpoint of size `i` must name ([`super::witness`]).
+    /// what a checkpoint of size `i` must name ([`super::witness()`]).
     pub hashes: Vec<[u8; 32]>,
 }
 
