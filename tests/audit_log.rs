@@ -492,6 +492,29 @@ fn receipt_fields_sit_at_the_spec_offsets() {
         .expect("the spec's signed message");
 }
 
+/// A receipt whose outer signature is valid but whose checkpoint signature is not (a signer
+/// that signed a checkpoint it did not sign as a note) is refused: the checkpoint is logged and
+/// exported on its own, so it must verify on its own.
+#[test]
+fn a_receipt_with_a_bad_checkpoint_signature_is_refused() {
+    use ed25519_dalek::ed25519::signature::Signer;
+    let k = key(9);
+    let mut bytes = SessionReceipt::sign(&body(4), &k).encode();
+    bytes[300] ^= 1;
+    let mut msg = vec![blindmatch::dst::SESSION_RECEIPT.len() as u8];
+    msg.extend_from_slice(blindmatch::dst::SESSION_RECEIPT);
+    msg.extend_from_slice(&bytes[..327]);
+    let sig = k.sign(&msg).to_bytes();
+    bytes[327..].copy_from_slice(&sig);
+    let r = SessionReceipt::decode(&bytes).expect("decodes");
+    assert!(matches!(
+        r.verify(&k.verifying_key()),
+        Err(Error::PeerMisbehaved(PeerMisbehaved::BadReceipt(
+            ReceiptProblem::BadSignature
+        )))
+    ));
+}
+
 /// A version 2 receipt (287 bytes, no checkpoint), as logs written before version 3 hold
 /// them, still decodes, verifies and re-encodes to its own bytes; a live peer may not send one.
 #[test]

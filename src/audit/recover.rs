@@ -80,9 +80,12 @@ pub fn recover(path: &Path, key: SigningKey) -> Result<Option<Recovered>> {
     let copy = path.with_file_name(&name);
     {
         use std::io::Write;
-        let mut f = OpenOptions::new()
-            .write(true)
-            .create_new(true)
+        let mut options = OpenOptions::new();
+        options.write(true).create_new(true);
+        // The copy holds what the log holds: readable by the agency only.
+        #[cfg(unix)]
+        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+        let mut f = options
             .open(&copy)
             .map_err(|e| Error::io(format!("creating the copy {}", copy.display()), e))?;
         f.write_all(&bytes)
