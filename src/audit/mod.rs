@@ -9,6 +9,12 @@
 //! after it, so truncating the log is detected as well as editing, deleting or reordering any
 //! entry. No entry ever holds a raw identifier.
 //!
+//! A rollback (an older log and head put back) still verifies on its own, so each session
+//! receipt carries the signer's log [`checkpoint`] (size and head, a C2SP signed note) and
+//! each side logs the peer's: [`witness()`] checks a log against the checkpoints another log
+//! holds of it, and finds a rollback or a fork (section 6.2). [`recover`] removes a torn last
+//! line that no one can have seen (section 6.3).
+//!
 //! The transport drives it like this:
 //!
 //! ```no_run

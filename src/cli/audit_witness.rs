@@ -8,7 +8,7 @@ use ed25519_dalek::VerifyingKey;
 
 use super::audit::{pinned_keys, verification_error, verify_pinned, Pin};
 use crate::audit::{self, checkpoint, witness as checks, Report, Witnessed};
-use crate::error::{AuditError, ConfigReason, Error, Result};
+use crate::error::{AuditError, AuditProblem, ConfigReason, Error, Result};
 
 /// `audit checkpoints LOG --of PEER --out FILE`.
 ///
@@ -201,7 +201,7 @@ pub fn witness(
                 (false, _) => "FAILED",
             };
             outln!(
-                "{verdict}: {} ({} entries) against {} checkpoints of it from {source} \
+                "{verdict}: {} ({} entries) against {} checkpoint(s) of it from {source} \
                  (largest: {} entries)",
                 path.display(),
                 w.log_size,
@@ -213,7 +213,7 @@ pub fn witness(
             }
         }
         if first.is_none() {
-            if let Some(p) = w.problems.first() {
+            if let Some(p) = worst(&w.problems) {
                 first = Some((*path, p.clone(), source.clone()));
             }
         }
@@ -227,6 +227,19 @@ pub fn witness(
             )),
         )),
     }
+}
+
+/// The finding to exit with: a bad signature first, else the rollback or fork at the largest
+/// size (the most the log lost).
+fn worst(problems: &[AuditProblem]) -> Option<&AuditProblem> {
+    problems.iter().max_by_key(|p| match p {
+        AuditProblem::CheckpointSignature { .. } => u64::MAX,
+        AuditProblem::RolledBack {
+            checkpoint_size, ..
+        } => *checkpoint_size,
+        AuditProblem::Forked { size, .. } => *size,
+        _ => 0,
+    })
 }
 
 /// The peer key of `log`'s receipts that signed `peer` (read unpinned only to learn which
