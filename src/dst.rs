@@ -53,6 +53,12 @@ pub const AUDIT_SIGNATURE: &[u8] = b"blindmatch-v1-audit-signature";
 /// Ed25519 signature context of a session receipt exchanged at the end of a session.
 pub const SESSION_RECEIPT: &[u8] = b"blindmatch-v1-session-receipt";
 
+/// The first part of an audit log checkpoint's origin line (`06-policy-and-audit.md` section
+/// 5.2): `blindmatch-v1-audit-checkpoint/<signer public key, hex>`. A checkpoint is a C2SP
+/// signed note, signed over its text without a length prefix; the text starts with this tag,
+/// so it can never equal a message our other signatures cover (all start with a length byte).
+pub const AUDIT_CHECKPOINT: &[u8] = b"blindmatch-v1-audit-checkpoint";
+
 /// The keyed commitment (HMAC-SHA3-256) of a session's output logged in place of its plain
 /// digest (`protocol-spec/06-policy-and-audit.md` section 6).
 pub const OUTPUT_COMMITMENT: &[u8] = b"blindmatch-v1-output-commitment";
@@ -137,6 +143,7 @@ pub const ALL: &[(&str, &[u8])] = &[
     ("AUDIT_CHAIN", AUDIT_CHAIN),
     ("AUDIT_SIGNATURE", AUDIT_SIGNATURE),
     ("SESSION_RECEIPT", SESSION_RECEIPT),
+    ("AUDIT_CHECKPOINT", AUDIT_CHECKPOINT),
     ("OUTPUT_COMMITMENT", OUTPUT_COMMITMENT),
     ("DH_PSI_REPLY_ORDER", DH_PSI_REPLY_ORDER),
     ("OPRF_PSI_TAG", OPRF_PSI_TAG),

@@ -2,7 +2,7 @@
 //! entry is detected at the right index; no raw identifier ever appears in it.
 
 use blindmatch::audit::{
-    self, AuditLog, HeadStatus, Learned, Outcome, ReceiptBody, ReceiptOutcome, SessionInfo,
+    self, AuditLog, Event, HeadStatus, Learned, Outcome, ReceiptBody, ReceiptOutcome, SessionInfo,
     SessionReceipt,
 };
 use blindmatch::error::{
@@ -84,6 +84,10 @@ fn body(n: u8) -> ReceiptBody {
         responder_count: 5000,
         outcome: ReceiptOutcome::Aborted,
         time: 1_790_000_000,
+        checkpoint: blindmatch::audit::Checkpoint {
+            size: u64::from(n),
+            head: [n; 32],
+        },
     }
 }
 
@@ -240,10 +244,11 @@ fn a_wrong_key_is_named() {
     let path = sample_log(dir.path());
     let r = audit::verify(&path, &[key(9).verifying_key()]).expect("verify");
     assert_eq!(r.problem(), Some(AuditProblem::UnknownSigner { index: 0 }));
-    // Without a key, a log is only self-consistent, and says so.
+    // Without a key, a log is only self-consistent, and says UNPINNED, never OK.
     let r = audit::verify(&path, &[]).expect("verify");
     assert!(r.is_ok());
-    assert!(r.summary().contains("not pinned"));
+    assert!(!r.keys_pinned);
+    assert!(r.summary().starts_with("UNPINNED: "), "{}", r.summary());
 }
 
 #[test]
@@ -442,11 +447,15 @@ fn receipt_fields_sit_at_the_spec_offsets() {
         responder_count: 0x1112_1314_1516_1718,
         outcome: ReceiptOutcome::Aborted,
         time: -2,
+        checkpoint: blindmatch::audit::Checkpoint {
+            size: 0x2122_2324_2526_2728,
+            head: [0x66; 32],
+        },
     };
     let k = key(9);
     let bytes = SessionReceipt::sign(&body, &k).encode();
-    assert_eq!(bytes.len(), 287);
-    assert_eq!(bytes[0..2], [0, 2]);
+    assert_eq!(bytes.len(), 391);
+    assert_eq!(bytes[0..2], [0, 3]);
     assert_eq!(bytes[2..34], [0x11; 32]);
     assert_eq!(bytes[34..66], [0x22; 32]);
     assert_eq!(&bytes[66..98], k.verifying_key().as_bytes());
@@ -458,12 +467,103 @@ fn receipt_fields_sit_at_the_spec_offsets() {
     assert_eq!(bytes[206..214], 0x1112_1314_1516_1718u64.to_be_bytes());
     assert_eq!(bytes[214], 1);
     assert_eq!(bytes[215..223], (-2i64).to_be_bytes());
-    // The signature covers lp8(SESSION_RECEIPT) || the 223 bytes before it.
+    assert_eq!(bytes[223..231], 0x2122_2324_2526_2728u64.to_be_bytes());
+    assert_eq!(bytes[231..263], [0x66; 32]);
+    // The checkpoint signature: Ed25519 over the C2SP signed-note text of section 5.2.
+    let origin = format!(
+        "blindmatch-v1-audit-checkpoint/{}",
+        hex::encode(k.verifying_key().as_bytes())
+    );
+    let text = format!(
+        "{origin}\n{}\n{}\n",
+        0x2122_2324_2526_2728u64, "ZmZmZmZmZmZmZmZmZmZmZmZmZmZmZmZmZmZmZmZmZmY="
+    );
+    let csig = ed25519_dalek::Signature::from_slice(&bytes[263..327]).expect("64 bytes");
+    k.verifying_key()
+        .verify_strict(text.as_bytes(), &csig)
+        .expect("the spec's checkpoint note text");
+    // The signature covers lp8(SESSION_RECEIPT) || the 327 bytes before it.
     let mut msg = vec![blindmatch::dst::SESSION_RECEIPT.len() as u8];
     msg.extend_from_slice(blindmatch::dst::SESSION_RECEIPT);
-    msg.extend_from_slice(&bytes[..223]);
-    let sig = ed25519_dalek::Signature::from_slice(&bytes[223..]).expect("64 bytes");
+    msg.extend_from_slice(&bytes[..327]);
+    let sig = ed25519_dalek::Signature::from_slice(&bytes[327..]).expect("64 bytes");
     k.verifying_key()
         .verify_strict(&msg, &sig)
         .expect("the spec's signed message");
+}
+
+/// A receipt whose outer signature is valid but whose checkpoint signature is not (a signer
+/// that signed a checkpoint it did not sign as a note) is refused: the checkpoint is logged and
+/// exported on its own, so it must verify on its own.
+#[test]
+fn a_receipt_with_a_bad_checkpoint_signature_is_refused() {
+    use ed25519_dalek::ed25519::signature::Signer;
+    let k = key(9);
+    let mut bytes = SessionReceipt::sign(&body(4), &k).encode();
+    bytes[300] ^= 1;
+    let mut msg = vec![blindmatch::dst::SESSION_RECEIPT.len() as u8];
+    msg.extend_from_slice(blindmatch::dst::SESSION_RECEIPT);
+    msg.extend_from_slice(&bytes[..327]);
+    let sig = k.sign(&msg).to_bytes();
+    bytes[327..].copy_from_slice(&sig);
+    let r = SessionReceipt::decode(&bytes).expect("decodes");
+    assert!(matches!(
+        r.verify(&k.verifying_key()),
+        Err(Error::PeerMisbehaved(PeerMisbehaved::BadReceipt(
+            ReceiptProblem::BadSignature
+        )))
+    ));
+}
+
+/// A version 2 receipt (287 bytes, no checkpoint), as logs written before version 3 hold
+/// them, still decodes, verifies and re-encodes to its own bytes; a live peer may not send one.
+#[test]
+fn a_version_2_receipt_still_verifies() {
+    let k = key(9);
+    let v3 = SessionReceipt::sign(&body(4), &k).encode();
+    // The version 2 layout: the first 223 bytes with version 2, then the signature over them.
+    let mut v2 = v3[..223].to_vec();
+    v2[0..2].copy_from_slice(&[0, 2]);
+    let mut msg = vec![blindmatch::dst::SESSION_RECEIPT.len() as u8];
+    msg.extend_from_slice(blindmatch::dst::SESSION_RECEIPT);
+    msg.extend_from_slice(&v2);
+    use ed25519_dalek::ed25519::signature::Signer;
+    v2.extend_from_slice(&k.sign(&msg).to_bytes());
+    assert_eq!(v2.len(), audit::RECEIPT_V2_LEN);
+    let r = SessionReceipt::decode(&v2).expect("decode v2");
+    assert_eq!(r.checkpoint, None);
+    r.verify(&k.verifying_key()).expect("a valid v2 receipt");
+    assert_eq!(r.encode(), v2);
+    // A version 3 header on 287 bytes, or version 2 on 391, is malformed.
+    let mut wrong = v2.clone();
+    wrong[1] = 3;
+    assert!(matches!(
+        SessionReceipt::decode(&wrong),
+        Err(Error::PeerMisbehaved(PeerMisbehaved::BadReceipt(
+            ReceiptProblem::Malformed
+        )))
+    ));
+    let mut wrong = v3.clone();
+    wrong[1] = 2;
+    assert!(matches!(
+        SessionReceipt::decode(&wrong),
+        Err(Error::PeerMisbehaved(PeerMisbehaved::BadReceipt(
+            ReceiptProblem::Malformed
+        )))
+    ));
+    // Logged, the v2 receipt's entry has no checkpoint and the log verifies.
+    let dir = tempfile::tempdir().expect("tmp");
+    let path = dir.path().join("audit.jsonl");
+    let log = AuditLog::open(&path, key(1)).expect("open");
+    let e = log.peer_receipt(&r).expect("append");
+    assert!(matches!(
+        e.event,
+        Event::PeerReceipt {
+            checkpoint: None,
+            ..
+        }
+    ));
+    assert!(audit::verify(&path, &[key(1).verifying_key()])
+        .expect("verify")
+        .is_ok());
 }

@@ -136,6 +136,7 @@ fn unmatched_rows_and_the_keys_identity_show_prints() {
                     log: log.clone(),
                     key: vec![key.to_string()],
                 },
+                json: false,
             },
             true,
         )

@@ -120,6 +120,9 @@ impl Perform<Effect, Completion> for AgencyPerformer {
             Effect::Log(event) => Completion::Logged(self.log(event)),
             Effect::SignReceipt(mut body) => {
                 body.time = now();
+                // Our log's checkpoint after every append so far, this session's
+                // `session_started` among them.
+                body.checkpoint = self.agency.inner.log.checkpoint();
                 Completion::Signed(SessionReceipt::sign(
                     &body,
                     &self.agency.inner.identity.signing_key,

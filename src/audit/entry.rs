@@ -3,7 +3,8 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::receipt::ReceiptOutcome;
+use super::checkpoint::LoggedCheckpoint;
+use super::receipt::{ReceiptOutcome, SessionReceipt};
 
 /// What one session is, as logged at its start, end or abort.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -220,8 +221,14 @@ pub enum Event {
         peer_key: String,
         /// The outcome the peer signed.
         outcome: ReceiptOutcome,
-        /// The full 287-byte receipt (hex), so anyone can re-verify it.
+        /// The full receipt (hex: 391 bytes, 287 for a version 2 receipt), so anyone can
+        /// re-verify it.
         receipt: String,
+        /// The peer's audit log checkpoint the receipt carries (absent for a version 2
+        /// receipt): what `audit checkpoints` exports and `audit witness` checks the peer's
+        /// log against.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        checkpoint: Option<LoggedCheckpoint>,
     },
     // Refusals before admission (issue 14): kept together.
     /// We refused the session handshake: the two hellos disagree (`protocol-spec/04` section
@@ -250,6 +257,29 @@ pub enum Event {
         /// Why, in words (rustls' explanation).
         detail: String,
     },
+    /// `audit recover` removed a torn last line (an append cut short by a crash, which the
+    /// head did not count, so no receipt or peer can have seen it).
+    LogRecovered {
+        /// Bytes removed from the end of the log.
+        removed_bytes: u64,
+        /// The copy of the log as it was, kept beside it (file name).
+        copy: String,
+        /// SHA3-256 of the copy (hex, [`super::file_digest`]).
+        copy_sha3_256: String,
+    },
+}
+
+impl Event {
+    /// The entry logging the peer's checked receipt, with the checkpoint it carries.
+    pub fn peer_receipt(receipt: &SessionReceipt) -> Event {
+        Event::PeerReceipt {
+            session_id: hex::encode(receipt.session_id),
+            peer_key: hex::encode(receipt.signer.as_bytes()),
+            outcome: receipt.outcome,
+            receipt: hex::encode(receipt.encode()),
+            checkpoint: receipt.checkpoint.as_ref().map(|c| c.logged()),
+        }
+    }
 }
 
 /// The signed part of a log line.

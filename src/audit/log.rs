@@ -15,6 +15,7 @@ use ed25519_dalek::ed25519::signature::Signer;
 use ed25519_dalek::SigningKey;
 
 use super::chain::{chain_hash, entry_message, head_message, head_path};
+use super::checkpoint::Checkpoint;
 use super::entry::{Entry, Event, Line, Outcome, SessionInfo};
 use super::receipt::SessionReceipt;
 use super::verify::verify;
@@ -180,12 +181,22 @@ impl AuditLog {
     /// # Errors
     /// As [`AuditLog::append`]: [`Error::Io`] if the append or fsync fails.
     pub fn peer_receipt(&self, receipt: &SessionReceipt) -> Result<Entry> {
-        self.append(Event::PeerReceipt {
-            session_id: hex::encode(receipt.session_id),
-            peer_key: hex::encode(receipt.signer.as_bytes()),
-            outcome: receipt.outcome,
-            receipt: hex::encode(receipt.encode()),
-        })
+        self.append(Event::peer_receipt(receipt))
+    }
+
+    /// The log's checkpoint for a receipt: its size and head after the last append this
+    /// process made or caught up with (every entry it counts is fsynced, and the head file
+    /// names it). Signed into our receipt, it is what the peer later checks our log against.
+    /// (After an append panicked, the state it left is read: the next append fails anyway.)
+    pub fn checkpoint(&self) -> Checkpoint {
+        let st = self
+            .state
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        Checkpoint {
+            size: st.next_seq,
+            head: st.last_hash,
+        }
     }
 
     /// Appends one event: signs it, chains it, writes the line, fsyncs, then replaces the head.

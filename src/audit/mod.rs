@@ -9,6 +9,12 @@
 //! after it, so truncating the log is detected as well as editing, deleting or reordering any
 //! entry. No entry ever holds a raw identifier.
 //!
+//! A rollback (an older log and head put back) still verifies on its own, so each session
+//! receipt carries the signer's log [`checkpoint`] (size and head, a C2SP signed note) and
+//! each side logs the peer's: [`witness()`] checks a log against the checkpoints another log
+//! holds of it, and finds a rollback or a fork (section 6.2). [`recover`] removes a torn last
+//! line that no one can have seen (section 6.3).
+//!
 //! The transport drives it like this:
 //!
 //! ```no_run
@@ -32,23 +38,30 @@
 //! ```
 
 mod chain;
+pub mod checkpoint;
 mod commitment;
 mod entry;
 mod keys;
 mod log;
 mod receipt;
+mod recover;
 mod verify;
+pub mod witness;
 
+pub use checkpoint::{Checkpoint, LoggedCheckpoint, SignedCheckpoint};
 pub use commitment::{CommitmentKey, COMMITMENT_KEY_FILE};
 pub use entry::{
     AbortStage, Entry, Event, HandshakeRecord, Learned, Outcome, SessionInfo, SessionTerms,
 };
-pub use keys::parse_public_key;
+pub use keys::{identity_key_of_log, parse_public_key};
 pub use log::AuditLog;
 pub use receipt::{
-    ReceiptBody, ReceiptOutcome, ReceiptTerms, SessionReceipt, RECEIPT_LEN, RECEIPT_VERSION,
+    ReceiptBody, ReceiptOutcome, ReceiptTerms, SessionReceipt, RECEIPT_LEN, RECEIPT_V2_LEN,
+    RECEIPT_VERSION,
 };
+pub use recover::{recover, Recovered};
 pub use verify::{verify, verify_bytes, HeadStatus, Report};
+pub use witness::{witness, Witnessed};
 
 use sha3::{Digest, Sha3_256};
 

@@ -6,22 +6,28 @@
 //! A receipt never carries a match count: the peer may not be entitled to it (in
 //! `intersection` mode only the initiator learns anything).
 //!
-//! Wire format (`protocol-spec/06-policy-and-audit.md` section 5), 287 bytes, integers
-//! big-endian:
+//! Wire format (`protocol-spec/06-policy-and-audit.md` section 5), version 3, 391 bytes,
+//! integers big-endian:
 //! ```text
-//! version u16 = 2 || session_id[32] || transcript_hash[32] || signer_public_key[32]
+//! version u16 = 3 || session_id[32] || transcript_hash[32] || signer_public_key[32]
 //! || role u8 (0 initiator, 1 responder) || protocol u8 (1 DH-PSI, 2 OPRF-PSI)
 //! || mode u8 (hello codes) || suite u8 (OPRF suite code; 0 for DH-PSI)
 //! || policy_digest[32] || initiator_fingerprint[32] || responder_fingerprint[32]
 //! || initiator_count u64 || responder_count u64
-//! || outcome u8 (0 completed, 1 aborted) || time i64 (Unix seconds) || signature[64]
+//! || outcome u8 (0 completed, 1 aborted) || time i64 (Unix seconds)
+//! || log_size u64 || log_head[32] || checkpoint_signature[64] || signature[64]
 //! ```
-//! The signature is Ed25519 (verified with `verify_strict`) over
-//! `len(SESSION_RECEIPT) u8 || SESSION_RECEIPT || the first 223 bytes`.
+//! `log_size` and `log_head` are the signer's audit log checkpoint
+//! ([`super::checkpoint`]), `checkpoint_signature` its C2SP signed-note signature. The
+//! signature is Ed25519 (verified with `verify_strict`) over
+//! `len(SESSION_RECEIPT) u8 || SESSION_RECEIPT || the first 327 bytes`. Version 2 (287 bytes,
+//! the same without the three checkpoint fields) is still decoded, so receipts in older logs
+//! verify.
 
 use ed25519_dalek::ed25519::signature::Signer;
 use ed25519_dalek::{Signature, SigningKey, VerifyingKey};
 
+use super::checkpoint::{Checkpoint, SignedCheckpoint};
 use crate::dst;
 use crate::error::{Error, PeerMisbehaved, ReceiptProblem, Result};
 use crate::identity::Fingerprint;
@@ -30,11 +36,13 @@ use crate::protocol::Role;
 use crate::session::{Protocol, SessionMode};
 
 /// The receipt format version.
-pub const RECEIPT_VERSION: u16 = 2;
+pub const RECEIPT_VERSION: u16 = 3;
 
-/// Length of an encoded receipt.
-pub const RECEIPT_LEN: usize = 287;
-const BODY_LEN: usize = RECEIPT_LEN - 64;
+/// Length of an encoded receipt (version 3).
+pub const RECEIPT_LEN: usize = 391;
+
+/// Length of a version 2 receipt (no checkpoint), as older logs hold them.
+pub const RECEIPT_V2_LEN: usize = 287;
 
 /// What both sides agreed and who they are, as a receipt states it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -85,6 +93,8 @@ pub struct SessionReceipt {
     pub outcome: ReceiptOutcome,
     /// When the receipt was signed, Unix seconds.
     pub time: i64,
+    /// The signer's audit log checkpoint, signed (`None` in a version 2 receipt).
+    pub checkpoint: Option<SignedCheckpoint>,
     /// Ed25519 signature over the body.
     pub signature: Signature,
 }
@@ -108,11 +118,24 @@ pub struct ReceiptBody {
     pub outcome: ReceiptOutcome,
     /// Unix seconds.
     pub time: i64,
+    /// Our audit log's checkpoint when the receipt is signed (the agency fills it in, as it
+    /// does the time).
+    pub checkpoint: Checkpoint,
 }
 
-fn body_bytes(b: &ReceiptBody, signer: &VerifyingKey) -> [u8; BODY_LEN] {
-    let mut out = Vec::with_capacity(BODY_LEN);
-    out.extend_from_slice(&RECEIPT_VERSION.to_be_bytes());
+/// The signed bytes: version 3 with the checkpoint, version 2 without (an old receipt).
+fn body_bytes(
+    b: &ReceiptBody,
+    signer: &VerifyingKey,
+    checkpoint: Option<&SignedCheckpoint>,
+) -> Vec<u8> {
+    let version: u16 = if checkpoint.is_some() {
+        RECEIPT_VERSION
+    } else {
+        2
+    };
+    let mut out = Vec::with_capacity(RECEIPT_LEN - 64);
+    out.extend_from_slice(&version.to_be_bytes());
     out.extend_from_slice(&b.session_id);
     out.extend_from_slice(&b.transcript_hash);
     out.extend_from_slice(signer.as_bytes());
@@ -130,9 +153,12 @@ fn body_bytes(b: &ReceiptBody, signer: &VerifyingKey) -> [u8; BODY_LEN] {
         ReceiptOutcome::Aborted => 1,
     });
     out.extend_from_slice(&b.time.to_be_bytes());
-    let mut fixed = [0u8; BODY_LEN];
-    fixed.copy_from_slice(&out);
-    fixed
+    if let Some(c) = checkpoint {
+        out.extend_from_slice(&c.checkpoint.size.to_be_bytes());
+        out.extend_from_slice(&c.checkpoint.head);
+        out.extend_from_slice(&c.signature.to_bytes());
+    }
+    out
 }
 
 fn role_code(role: Role) -> u8 {
@@ -176,10 +202,15 @@ fn signed_message(body: &[u8]) -> Vec<u8> {
 }
 
 impl SessionReceipt {
-    /// Signs a receipt with our identity key.
+    /// Signs a receipt (version 3) and the checkpoint it carries with our identity key.
     pub fn sign(body: &ReceiptBody, key: &SigningKey) -> SessionReceipt {
         let signer = key.verifying_key();
-        let signature = key.sign(&signed_message(&body_bytes(body, &signer)));
+        let checkpoint = body.checkpoint.sign(key);
+        let signature = key.sign(&signed_message(&body_bytes(
+            body,
+            &signer,
+            Some(&checkpoint),
+        )));
         SessionReceipt {
             session_id: body.session_id,
             transcript_hash: body.transcript_hash,
@@ -190,6 +221,7 @@ impl SessionReceipt {
             responder_count: body.responder_count,
             outcome: body.outcome,
             time: body.time,
+            checkpoint: Some(checkpoint),
             signature,
         }
     }
@@ -204,12 +236,20 @@ impl SessionReceipt {
             responder_count: self.responder_count,
             outcome: self.outcome,
             time: self.time,
+            checkpoint: self.checkpoint.as_ref().map_or(
+                Checkpoint {
+                    size: 0,
+                    head: [0; 32],
+                },
+                |c| c.checkpoint,
+            ),
         }
     }
 
-    /// The 287-byte wire encoding.
+    /// The wire encoding: [`RECEIPT_LEN`] bytes, or [`RECEIPT_V2_LEN`] for a version 2
+    /// receipt.
     pub fn encode(&self) -> Vec<u8> {
-        let mut out = body_bytes(&self.body(), &self.signer).to_vec();
+        let mut out = body_bytes(&self.body(), &self.signer, self.checkpoint.as_ref());
         out.extend_from_slice(&self.signature.to_bytes());
         out
     }
@@ -219,15 +259,18 @@ impl SessionReceipt {
     /// # Errors
     /// [`Error::PeerMisbehaved`] with [`PeerMisbehaved::BadReceipt`] of
     /// [`ReceiptProblem::Malformed`] if the bytes are not a well-formed receipt (wrong length,
-    /// unknown version, invalid signer key, role or outcome).
+    /// unknown version, invalid signer key, role or outcome). Version 2 receipts (287 bytes,
+    /// no checkpoint) decode with [`SessionReceipt::checkpoint`] `None`.
     pub fn decode(bytes: &[u8]) -> Result<SessionReceipt> {
         let bad = || Error::from(PeerMisbehaved::BadReceipt(ReceiptProblem::Malformed));
-        if bytes.len() != RECEIPT_LEN {
-            return Err(bad());
-        }
         let mut r = Reader(bytes);
-        if u16::from_be_bytes(r.take()) != RECEIPT_VERSION {
-            return Err(bad());
+        let version = match bytes.len() {
+            RECEIPT_LEN | RECEIPT_V2_LEN => u16::from_be_bytes(r.take()),
+            _ => return Err(bad()),
+        };
+        match (version, bytes.len()) {
+            (RECEIPT_VERSION, RECEIPT_LEN) | (2, RECEIPT_V2_LEN) => {}
+            _ => return Err(bad()),
         }
         let session_id = r.take::<32>();
         let transcript_hash = r.take::<32>();
@@ -264,6 +307,15 @@ impl SessionReceipt {
             _ => return Err(bad()),
         };
         let time = i64::from_be_bytes(r.take());
+        let checkpoint = (version == RECEIPT_VERSION).then(|| {
+            let size = u64::from_be_bytes(r.take());
+            let head = r.take::<32>();
+            SignedCheckpoint {
+                checkpoint: Checkpoint { size, head },
+                signer,
+                signature: Signature::from_bytes(&r.take::<64>()),
+            }
+        });
         let signature = Signature::from_bytes(&r.take::<64>());
         Ok(SessionReceipt {
             session_id,
@@ -275,24 +327,36 @@ impl SessionReceipt {
             responder_count,
             outcome,
             time,
+            checkpoint,
             signature,
         })
     }
 
     /// Checks that the receipt was signed by `expected` (the peer's identity key, from its
-    /// pinned certificate) and that the signature is valid (`verify_strict`).
+    /// pinned certificate) and that the signature is valid (`verify_strict`), and so is the
+    /// checkpoint's, if it carries one.
     ///
     /// # Errors
     /// [`Error::PeerMisbehaved`] with [`PeerMisbehaved::BadReceipt`] of
-    /// [`ReceiptProblem::WrongSigner`] if the signer is not `expected`, of [`ReceiptProblem::BadSignature`] if the signature is
+    /// [`ReceiptProblem::WrongSigner`] if the signer is not `expected`, of
+    /// [`ReceiptProblem::BadSignature`] if the receipt's or the checkpoint's signature is
     /// invalid.
     pub fn verify(&self, expected: &VerifyingKey) -> Result<()> {
         if self.signer != *expected {
             return Err(PeerMisbehaved::BadReceipt(ReceiptProblem::WrongSigner).into());
         }
-        let msg = signed_message(&body_bytes(&self.body(), &self.signer));
+        let bad_signature = || PeerMisbehaved::BadReceipt(ReceiptProblem::BadSignature).into();
+        let msg = signed_message(&body_bytes(
+            &self.body(),
+            &self.signer,
+            self.checkpoint.as_ref(),
+        ));
         self.signer
             .verify_strict(&msg, &self.signature)
-            .map_err(|_| PeerMisbehaved::BadReceipt(ReceiptProblem::BadSignature).into())
+            .map_err(|_| bad_signature())?;
+        match &self.checkpoint {
+            Some(c) if c.signer != self.signer || c.verify().is_err() => Err(bad_signature()),
+            _ => Ok(()),
+        }
     }
 }

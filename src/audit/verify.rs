@@ -38,6 +38,9 @@ pub struct Report {
     pub signers: Vec<String>,
     /// Whether signers were checked against given keys (`false`: only self-consistency).
     pub keys_pinned: bool,
+    /// `hashes[i]` is the chain hash after the first `i` good entries (`hashes[0]` is zeros):
+    /// what a checkpoint of size `i` must name ([`super::witness()`]).
+    pub hashes: Vec<[u8; 32]>,
 }
 
 impl Report {
@@ -68,18 +71,22 @@ impl Report {
         Some((index, describe(&problem)))
     }
 
-    /// A one-line human summary: `OK: ...`, or `FAILED at entry N: ...` for a bad entry and
+    /// A one-line human summary: `OK: ...` when every entry verified under a pinned key,
+    /// `UNPINNED: ...` when the log is only self-consistent (one signer, whose key was not
+    /// checked against a known one), or `FAILED at entry N: ...` for a bad entry and
     /// `FAILED: ...` for a head problem.
     pub fn summary(&self) -> String {
         match self.problem() {
-            None => format!(
-                "OK: {} entries, hash chain and signatures valid{}",
+            None if self.keys_pinned => format!(
+                "OK: {} entries, hash chain and signatures valid under the pinned key",
                 self.entries.len(),
-                if self.keys_pinned {
-                    ""
-                } else {
-                    " (signer keys not pinned: pass --key)"
-                }
+            ),
+            None => format!(
+                "UNPINNED: {} entries, hash chain and signatures consistent, but the signer \
+                 key {} was not checked against a known key (give the agency's --key, or \
+                 keep the log in its identity directory)",
+                self.entries.len(),
+                self.signers.first().map_or("(none)", String::as_str),
             ),
             Some(p) => match p.index() {
                 Some(i) => format!("FAILED at entry {i}: {}", describe(&p)),
@@ -101,7 +108,8 @@ fn describe(problem: &AuditProblem) -> String {
 }
 
 /// Verifies the log at `path`. With `keys` empty, signatures are checked against the key each
-/// entry names (self-consistency only); otherwise every entry must be signed by one of `keys`.
+/// entry names (self-consistency only: the report is UNPINNED, and a second signer is
+/// [`AuditProblem::SignerChanged`]); otherwise every entry must be signed by one of `keys`.
 ///
 /// # Errors
 /// [`Error::Io`] if the log cannot be read. A damaged log is not an error: the [`Report`] names
@@ -123,8 +131,8 @@ pub fn verify_bytes(bytes: &[u8], head: Option<&[u8]>, keys: &[VerifyingKey]) ->
         last_hash: [0u8; 32],
         signers: Vec::new(),
         keys_pinned: !keys.is_empty(),
+        hashes: vec![[0u8; 32]],
     };
-    let mut hashes: Vec<[u8; 32]> = vec![[0u8; 32]];
     let mut rest = bytes;
     let mut index = 0usize;
     while !rest.is_empty() {
@@ -139,9 +147,15 @@ pub fn verify_bytes(bytes: &[u8], head: Option<&[u8]>, keys: &[VerifyingKey]) ->
             Ok(entry) => {
                 if !report.signers.contains(&entry.signer) {
                     report.signers.push(entry.signer.clone());
+                    // An agency's log has one signer: unpinned, a second one is a tail
+                    // re-signed by someone else (pinned, it was refused as unknown).
+                    if report.signers.len() > 1 {
+                        report.bad = Some(AuditProblem::SignerChanged { index });
+                        break;
+                    }
                 }
                 report.last_hash = chain_hash(line);
-                hashes.push(report.last_hash);
+                report.hashes.push(report.last_hash);
                 report.entries.push(entry);
             }
             Err(problem) => {
@@ -159,7 +173,7 @@ pub fn verify_bytes(bytes: &[u8], head: Option<&[u8]>, keys: &[VerifyingKey]) ->
     if report.bad.is_none() {
         report.head = match head {
             None => HeadStatus::Missing,
-            Some(h) => check_head(h, &report, &hashes, keys),
+            Some(h) => check_head(h, &report, &report.hashes, keys),
         };
     }
     report

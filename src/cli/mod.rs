@@ -27,6 +27,7 @@ macro_rules! outln {
 }
 
 pub mod audit;
+pub mod audit_witness;
 pub mod check;
 pub mod config_file;
 pub mod demo;
@@ -83,7 +84,7 @@ pub enum Command {
     Demo(demo::Args),
     /// Validate a policy file and print its digest.
     Policy(policy::Args),
-    /// Verify a signed audit log.
+    /// Verify, witness or recover a signed audit log.
     Audit(audit::Args),
     /// Render a disclosure report from an audit log.
     Report(report::Args),
@@ -102,6 +103,7 @@ impl Command {
             Command::Serve(a) => a.session.json,
             Command::Match(a) => a.session.json,
             Command::Check(a) => a.json,
+            Command::Audit(a) => a.json,
             _ => false,
         }
     }

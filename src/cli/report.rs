@@ -62,19 +62,16 @@ pub struct Args {
 /// [`InputReason::OutputPath`] for an `--out` that cannot be used (checked first), with
 /// [`InputReason::NoSuchSession`] for a `--session` that names no session; [`Error::Config`]
 /// with [`ConfigReason::Identity`](crate::error::ConfigReason::Identity) for a bad `--key`;
-/// [`Error::Io`] if the log cannot be read or the report cannot be written. A log that fails
-/// verification still yields a report, which says so prominently.
+/// [`Error::Io`] if the log cannot be read or the report cannot be written; [`Error::Audit`]
+/// with the log's first problem when it fails verification (against `--key`, or the key of
+/// the identity directory it sits in): the report is still written, saying so prominently.
+/// Without a known key the report says UNPINNED, never OK.
 pub fn run(args: Args, quiet: bool) -> Result<()> {
     super::output_path::check(
         &[super::output_path::Output::new("--out", &args.out)],
         &[&args.log],
         args.force,
     )?;
-    let keys = args
-        .key
-        .iter()
-        .map(|k| audit::parse_public_key(k))
-        .collect::<Result<Vec<_>>>()?;
     let filter = match (&args.session, &args.since) {
         (Some(id), _) => Filter::Session(id.clone()),
         (None, Some(date)) => {
@@ -92,7 +89,8 @@ pub fn run(args: Args, quiet: bool) -> Result<()> {
         }
         (None, None) => Filter::All,
     };
-    let verified = audit::verify(&args.log, &keys)?;
+    // Pinned to `--key`, or to the identity the log's directory holds; else UNPINNED.
+    let (verified, _, pin) = super::audit::verify_pinned(&args.log, &args.key)?;
     let mut d = Disclosure::build(&args.log.display().to_string(), &verified, &filter);
     if let (Filter::Session(id), true) = (&filter, d.sessions.is_empty()) {
         let left_out = match d.entries_left_out {
@@ -110,10 +108,16 @@ pub fn run(args: Args, quiet: bool) -> Result<()> {
     }
     d.include_local = args.include_local;
     if args.records > 0 {
+        let identity_dir = match &pin {
+            super::audit::Pin::IdentityDirectory(d) => Some(d.clone()),
+            _ => None,
+        };
         let key_file = args.commitment_key.clone().or_else(|| {
             args.key
                 .iter()
-                .map(|k| std::path::Path::new(k).join(audit::COMMITMENT_KEY_FILE))
+                .map(PathBuf::from)
+                .chain(identity_dir)
+                .map(|k| k.join(audit::COMMITMENT_KEY_FILE))
                 .find(|p| p.is_file())
         });
         let key = key_file
@@ -141,5 +145,11 @@ pub fn run(args: Args, quiet: bool) -> Result<()> {
             outln!("{note}");
         }
     }
-    Ok(())
+    // The report is written, and says FAILED; the exit says so too.
+    match verified.problem() {
+        Some(problem) => Err(super::audit::verification_error(
+            &args.log, &verified, problem,
+        )),
+        None => Ok(()),
+    }
 }

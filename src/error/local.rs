@@ -62,6 +62,8 @@ reason_enum! {
         OutputPath => "output_path",
         /// A session id (or prefix) that names no session of the log (`report --session`).
         NoSuchSession => "no_such_session",
+        /// A file of audit log checkpoints (signed notes) is malformed.
+        Checkpoint => "checkpoint",
     }
 }
 
@@ -325,6 +327,44 @@ pub enum AuditProblem {
     HeadMismatch,
     /// An entry could not be encoded.
     Encoding,
+    /// Unpinned verification: entry `index` is signed by a key other than the one that
+    /// signed entry 0 (a tail re-signed by another identity). An agency's log has one signer.
+    SignerChanged {
+        /// The first entry with the other signer.
+        index: usize,
+    },
+    /// A checkpoint's signature (a C2SP signed note) does not verify under the log's key.
+    CheckpointSignature {
+        /// The size the checkpoint names.
+        size: u64,
+    },
+    /// A checkpoint (from a peer's receipt) names more entries than the log has: the log was
+    /// rolled back (an older log and head put back, or the log truncated and its head
+    /// restored).
+    RolledBack {
+        /// Entries the checkpoint names.
+        checkpoint_size: u64,
+        /// Entries in the log.
+        log_size: u64,
+    },
+    /// A checkpoint names a head hash other than the log's after that many entries: the log
+    /// was replaced by another history (a fork).
+    Forked {
+        /// Entries the checkpoint names.
+        size: u64,
+        /// The checkpoint's head (hex).
+        checkpoint_head: String,
+        /// The log's chain hash after `size` entries (hex).
+        log_head: String,
+    },
+    /// `audit recover` refused: the log's problem is not a torn last line the head does not
+    /// count (the problem it has is `problem`'s code).
+    NotRecoverable {
+        /// The log's own problem, in one word ([`AuditProblem::code`]).
+        problem: &'static str,
+        /// Entries that verified.
+        entries: usize,
+    },
 }
 
 impl AuditProblem {
@@ -342,6 +382,11 @@ impl AuditProblem {
             AuditProblem::Truncated { .. } => "truncated",
             AuditProblem::HeadMismatch => "head_mismatch",
             AuditProblem::Encoding => "encoding",
+            AuditProblem::SignerChanged { .. } => "signer_changed",
+            AuditProblem::CheckpointSignature { .. } => "checkpoint_signature",
+            AuditProblem::RolledBack { .. } => "rolled_back",
+            AuditProblem::Forked { .. } => "forked",
+            AuditProblem::NotRecoverable { .. } => "not_recoverable",
         }
     }
 
@@ -353,7 +398,8 @@ impl AuditProblem {
             | AuditProblem::Sequence { index }
             | AuditProblem::Chain { index }
             | AuditProblem::UnknownSigner { index }
-            | AuditProblem::BadSignature { index } => Some(*index),
+            | AuditProblem::BadSignature { index }
+            | AuditProblem::SignerChanged { index } => Some(*index),
             _ => None,
         }
     }
@@ -390,6 +436,37 @@ impl fmt::Display for AuditProblem {
             }
             AuditProblem::HeadMismatch => f.write_str("the head disagrees with the log"),
             AuditProblem::Encoding => f.write_str("an entry could not be encoded"),
+            AuditProblem::SignerChanged { index } => write!(
+                f,
+                "entry {index}: signed by another key than the entries before it (more than \
+                 one signer)"
+            ),
+            AuditProblem::CheckpointSignature { size } => write!(
+                f,
+                "the checkpoint at {size} entries is not signed by the log's key"
+            ),
+            AuditProblem::RolledBack {
+                checkpoint_size,
+                log_size,
+            } => write!(
+                f,
+                "rolled back: a checkpoint signed by the log's key names {checkpoint_size} \
+                 entries, the log has only {log_size}"
+            ),
+            AuditProblem::Forked {
+                size,
+                checkpoint_head,
+                log_head,
+            } => write!(
+                f,
+                "forked: at {size} entries a checkpoint names head {checkpoint_head}, the log \
+                 has {log_head}"
+            ),
+            AuditProblem::NotRecoverable { problem, entries } => write!(
+                f,
+                "not recoverable: the log's problem is `{problem}` after {entries} good \
+                 entries, not a torn last line the head does not count"
+            ),
         }
     }
 }

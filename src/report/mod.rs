@@ -311,7 +311,8 @@ pub struct Refusal {
 pub struct Disclosure {
     /// The log's name as given.
     pub log_name: String,
-    /// Whether the log verified completely.
+    /// Whether the log verified completely under a pinned key (an UNPINNED log, only
+    /// self-consistent, is not verified).
     pub verified: bool,
     /// What is wrong with the log, if it did not verify ([`Report::problem`]).
     pub problem: Option<AuditProblem>,
@@ -448,8 +449,8 @@ impl Disclosure {
                     rule: code.clone(),
                     detail: detail.clone(),
                 }),
-                #[allow(unreachable_patterns)]
-                _ => {}
+                // A recovery is about the log, not a session: `audit verify` lists it.
+                Event::LogRecovered { .. } => {}
             }
         }
         match filter {
@@ -466,7 +467,7 @@ impl Disclosure {
         }
         Disclosure {
             log_name: log_name.to_owned(),
-            verified: verified.is_ok(),
+            verified: verified.is_ok() && verified.keys_pinned,
             problem: verified.problem(),
             verification: verified.summary(),
             signers: verified.signers.clone(),

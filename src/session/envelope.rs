@@ -499,15 +499,7 @@ impl Envelope {
                 let receipt = check_peer_receipt(&frame.payload, &self.channel.peer.key, &ours)?;
                 // The peer signed that it completed: it holds all the mode reveals to it.
                 self.stage = Some(AbortStage::AfterReceipts);
-                self.perform(
-                    Due::Log,
-                    Effect::Log(Event::PeerReceipt {
-                        session_id: hex::encode(receipt.session_id),
-                        peer_key: hex::encode(receipt.signer.as_bytes()),
-                        outcome: receipt.outcome,
-                        receipt: hex::encode(receipt.encode()),
-                    }),
-                );
+                self.perform(Due::Log, Effect::Log(Event::peer_receipt(&receipt)));
                 State::LoggingReceipt(a, output, receipt)
             }
             (State::AwaitReceipt(..), k) => return Err(unexpected("the peer's Receipt", k)),

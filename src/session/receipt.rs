@@ -8,7 +8,7 @@
 
 use ed25519_dalek::VerifyingKey;
 
-use crate::audit::{ReceiptBody, ReceiptOutcome, ReceiptTerms, SessionReceipt};
+use crate::audit::{Checkpoint, ReceiptBody, ReceiptOutcome, ReceiptTerms, SessionReceipt};
 use crate::error::{PeerMisbehaved, ReceiptProblem, Result};
 use crate::identity::Fingerprint;
 use crate::protocol::Role;
@@ -32,7 +32,9 @@ pub fn receipt_terms(terms: &Terms, own: Fingerprint, peer: Fingerprint) -> Rece
     }
 }
 
-/// Our receipt's body for a completed session between `own` and `peer`, signed at `time`.
+/// Our receipt's body for a completed session between `own` and `peer`, signed at `time`. Its
+/// checkpoint is empty: the agency fills in its log's when it signs
+/// ([`crate::audit::AuditLog::checkpoint`]).
 pub fn our_body(
     terms: &Terms,
     parties: (Fingerprint, Fingerprint),
@@ -49,6 +51,10 @@ pub fn our_body(
         responder_count: terms.responder_count,
         outcome: ReceiptOutcome::Completed,
         time,
+        checkpoint: Checkpoint {
+            size: 0,
+            head: [0; 32],
+        },
     }
 }
 
@@ -59,7 +65,9 @@ fn bad(problem: ReceiptProblem) -> crate::Error {
 /// Checks the peer's receipt: well formed, signed (`verify_strict`) by `peer_key` (the Ed25519
 /// key of its certificate), for the same session, transcript, terms (mode, protocol, suite,
 /// policy, both fingerprints) and element counts as `ours`, by the other role, with outcome
-/// `completed`, and signed within [`MAX_CLOCK_SKEW`] seconds of our own receipt.
+/// `completed`, signed within [`MAX_CLOCK_SKEW`] seconds of our own receipt, and carrying a
+/// checkpoint of the peer's log validly signed (version 3: a version 2 receipt, which has
+/// none, is [`ReceiptProblem::Malformed`] from a live peer).
 ///
 /// # Errors
 /// [`PeerMisbehaved::BadReceipt`] naming the first check that failed.
@@ -69,6 +77,9 @@ pub fn check_peer_receipt(
     ours: &ReceiptBody,
 ) -> Result<SessionReceipt> {
     let receipt = SessionReceipt::decode(bytes).map_err(|_| bad(ReceiptProblem::Malformed))?;
+    if receipt.checkpoint.is_none() {
+        return Err(bad(ReceiptProblem::Malformed));
+    }
     if receipt.signer != *peer_key {
         return Err(bad(ReceiptProblem::WrongSigner));
     }
@@ -133,6 +144,10 @@ mod tests {
             responder_count: 20,
             outcome: ReceiptOutcome::Completed,
             time: 1_790_000_000,
+            checkpoint: Checkpoint {
+                size: 4,
+                head: [5; 32],
+            },
         }
     }
 
@@ -163,7 +178,9 @@ mod tests {
         let (us, peer) = keys();
         let pk = peer.verifying_key();
         let good = SessionReceipt::sign(&theirs(), &peer).encode();
-        for i in [5, 40, 99, 100, 101, 110, 120, 150, 190, 210, 220, 286] {
+        for i in [
+            5, 40, 99, 100, 101, 110, 120, 150, 190, 210, 220, 225, 240, 270, 330, 390,
+        ] {
             let mut t = good.clone();
             t[i] ^= 1;
             assert!(check_peer_receipt(&t, &pk, &ours()).is_err(), "byte {i}");

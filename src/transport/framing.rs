@@ -72,7 +72,7 @@ impl FrameKind {
     }
 
     /// The largest `length` (kind byte + payload) a frame of this kind may announce
-    /// (section 4.2): 2 KiB for a hello, 33 for `Confirm`, 65 for `Refused`, 189 for a receipt,
+    /// (section 4.2): 2 KiB for a hello, 33 for `Confirm`, 65 for `Refused`, 392 for a receipt,
     /// 1 for the empty kinds, [`MAX_FRAME_LEN`] for a protocol message.
     pub fn max_len(self) -> usize {
         match self {

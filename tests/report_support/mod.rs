@@ -107,6 +107,10 @@ pub fn receipt(n: u8, peer: &SigningKey) -> SessionReceipt {
             responder_count: 5000,
             outcome: ReceiptOutcome::Completed,
             time: 1_790_000_000,
+            checkpoint: blindmatch::audit::Checkpoint {
+                size: 3,
+                head: [3; 32],
+            },
         },
         peer,
     );

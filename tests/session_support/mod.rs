@@ -65,6 +65,7 @@ impl Recorder {
                 Event::PeerReceipt { .. } => "peer_receipt",
                 Event::HandshakeRefused { .. } => "handshake_refused",
                 Event::CertificateRefused { .. } => "certificate_refused",
+                Event::LogRecovered { .. } => "log_recovered",
             })
             .collect()
     }
