@@ -5,7 +5,9 @@
 //! key authenticates the TLS connection and signs audit entries and session receipts.
 
 use std::fmt;
-use std::path::{Path, PathBuf};
+use std::path::Path;
+#[cfg(any(test, feature = "identity-create"))]
+use std::path::PathBuf;
 use std::str::FromStr;
 
 use ed25519_dalek::pkcs8::DecodePrivateKey;
@@ -13,7 +15,9 @@ use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 use sha2::{Digest, Sha256};
 
-use crate::error::{ConfigReason, Error, InputReason, PeerMisbehaved, ReceiptProblem, Result};
+use crate::error::{ConfigReason, Error, PeerMisbehaved, ReceiptProblem, Result};
+#[cfg(any(test, feature = "identity-create"))]
+use crate::error::InputReason;
 
 /// File name of the private key inside an identity directory.
 pub const KEY_FILE: &str = "identity.key";
@@ -96,6 +100,7 @@ impl fmt::Debug for Identity {
 }
 
 /// What `Identity::create` wrote.
+#[cfg(any(test, feature = "identity-create"))]
 #[derive(Debug, Clone)]
 pub struct Created {
     /// Path of the key file.
@@ -115,6 +120,7 @@ impl Identity {
     /// there and `force` is false; [`Error::Input`] with [`InputReason::Argument`] if `name` is
     /// empty; [`Error::Internal`] if key or certificate generation fails; [`Error::Io`] if the
     /// files cannot be written.
+    #[cfg(any(test, feature = "identity-create"))]
     pub fn create(dir: &Path, name: &str, force: bool) -> Result<Created> {
         let key_path = dir.join(KEY_FILE);
         let cert_path = dir.join(CERT_FILE);
@@ -318,11 +324,13 @@ impl<'a> Der<'a> {
     }
 }
 
+#[cfg(any(test, feature = "identity-create"))]
 fn write_private(path: &Path, bytes: &[u8]) -> Result<()> {
     write_atomic(path, bytes, true)
 }
 
 /// Writes to a temporary file in the same directory, then renames (mode 0600 when `private`).
+#[cfg(any(test, feature = "identity-create"))]
 fn write_atomic(path: &Path, bytes: &[u8], private: bool) -> Result<()> {
     use std::io::Write;
     let dir = path.parent().unwrap_or(Path::new("."));

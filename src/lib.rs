@@ -83,9 +83,11 @@
 pub mod agency;
 pub mod audit;
 pub mod budget;
+#[cfg(feature = "cli")]
 pub mod cli;
 pub mod dst;
 pub mod error;
+#[cfg(feature = "cli")]
 pub mod generate;
 pub mod group;
 pub mod identifiers;
