@@ -9,7 +9,6 @@ use std::path::Path;
 use std::process::{Command, Output};
 
 use blindmatch::cli::Cli;
-use blindmatch::records::REJECTS_OPTION;
 use clap::Parser;
 use net_common::{identity, output_code as code, path_str as s, BIN};
 
@@ -148,7 +147,7 @@ fn every_command_reading_input_takes_rejects_which_the_strict_hint_names() {
         let argv: Vec<&str> = ["blindmatch"]
             .iter()
             .chain(head)
-            .chain(&["-i", "x.csv", "-k", "imo:imo_ship", REJECTS_OPTION, "r.csv"])
+            .chain(&["-i", "x.csv", "-k", "imo:imo_ship", "--rejects", "r.csv"])
             .copied()
             .collect();
         assert!(
@@ -157,7 +156,8 @@ fn every_command_reading_input_takes_rejects_which_the_strict_hint_names() {
             head[0]
         );
     }
-    // The --strict failure names that option.
+    // The --strict failure is about the `strict` setting, and the command line's hint for
+    // it names the flag that writes the rejects.
     let dir = tempfile::tempdir().expect("tempdir");
     let input = imos(dir.path(), 1, &[]);
     let spec = blindmatch::records::InputSpec {
@@ -167,8 +167,10 @@ fn every_command_reading_input_takes_rejects_which_the_strict_hint_names() {
     match blindmatch::records::load(&spec) {
         Err(blindmatch::Error::Input(e)) => {
             assert_eq!(e.reason, blindmatch::error::InputReason::Value);
-            assert!(e.detail.contains(REJECTS_OPTION), "{}", e.detail);
+            assert_eq!(e.setting, Some(blindmatch::error::Setting::Strict));
         }
         other => panic!("{other:?}"),
     }
+    let err = blindmatch::records::load(&spec).expect_err("strict");
+    assert!(blindmatch::cli::hint::hint(&err).is_some());
 }

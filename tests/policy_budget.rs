@@ -206,6 +206,7 @@ fn a_corrupt_state_file_is_a_config_error_with_location() {
         Err(Error::Config(ConfigError {
             reason: ConfigReason::Budget,
             detail: m,
+            ..
         })) => assert!(m.contains("budget.json:2:"), "{m}"),
         other => panic!("expected a config error, got {other:?}"),
     }

@@ -3,7 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
-use blindmatch::error::{ConfigError, ConfigReason, InputError, InputReason};
+use blindmatch::error::{ConfigError, ConfigReason, InputError, InputReason, Setting};
 use blindmatch::identifiers::IdentifierKind;
 use blindmatch::records::{self, InputFormat, InputSpec, Records};
 use blindmatch::Error;
@@ -117,7 +117,10 @@ fn strict_fails_on_the_first_invalid_value_naming_where() {
             reason: InputReason::Value,
             detail: m,
             line,
+            setting,
+            ..
         })) => {
+            assert_eq!(setting, Some(Setting::Strict));
             assert_eq!(line, Some(3));
             assert!(m.contains("shipments.csv:3:"), "{m}");
             assert!(
@@ -249,10 +252,10 @@ fn configuration_errors_say_what_to_do() {
     let dir = tempfile::tempdir().expect("tempdir");
     let p = file(dir.path(), "s.csv", SHIPMENTS);
     assert!(
-        matches!(records::load(&spec(&p, &["cont:container"])), Err(Error::Config(ConfigError { reason: ConfigReason::Keys, detail: m })) if m.contains("id, container, imo, note"))
+        matches!(records::load(&spec(&p, &["cont:container"])), Err(Error::Config(ConfigError { reason: ConfigReason::Keys, setting: Some(Setting::Keys), detail: m, .. })) if m.contains("id, container, imo, note"))
     );
     assert!(
-        matches!(records::load(&spec(&p, &[])), Err(Error::Config(ConfigError { reason: ConfigReason::Keys, detail: m })) if m.contains("--key"))
+        matches!(records::load(&spec(&p, &[])), Err(Error::Config(ConfigError { reason: ConfigReason::Keys, setting: Some(Setting::Keys), .. })))
     );
     let mut s = spec(&p, &[]);
     s.column = Some("id".into());
@@ -290,7 +293,7 @@ fn format_follows_the_extension() {
     let plain = file(dir.path(), "vessels", csv_body);
     // Without a .csv extension the file is one value per line: a CSV key fails loudly.
     assert!(
-        matches!(records::load(&spec(&plain, &["imo:imo_ship"])), Err(Error::Config(ConfigError { reason: ConfigReason::Keys, detail: m })) if m.contains("value"))
+        matches!(records::load(&spec(&plain, &["imo:imo_ship"])), Err(Error::Config(ConfigError { reason: ConfigReason::Keys, detail: m, .. })) if m.contains("value"))
     );
     let r = records::load(&InputSpec::new(&plain, vec![])).expect("lines");
     assert_eq!(r.items().len(), 2);

@@ -31,6 +31,7 @@ pub mod check;
 pub mod config_file;
 pub mod demo;
 pub mod generate;
+pub mod hint;
 pub mod identity;
 pub mod index;
 pub mod input;
@@ -180,14 +181,21 @@ pub fn main() -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("blindmatch: error: {e}");
+            let hint = hint::hint(&e);
+            if let Some(h) = hint {
+                eprintln!("blindmatch: hint: {h}");
+            }
             if json {
-                let obj = serde_json::json!({
+                let mut obj = serde_json::json!({
                     "error": {
                         "category": e.category().as_str(),
                         "code": e.code(),
                         "message": e.to_string(),
                     }
                 });
+                if let Some(h) = hint {
+                    obj["error"]["hint"] = h.into();
+                }
                 outln!("{obj}");
             }
             ExitCode::from(exit_code(&e))

@@ -106,6 +106,28 @@ reason_enum! {
 }
 
 reason_enum! {
+    /// The setting an input or configuration error is about, so a front end can name its own
+    /// control for it: the library's messages name the setting (the `strict` field of
+    /// [`crate::records::InputSpec`], say), and the command line adds the flag that sets it.
+    Setting {
+        /// Whether the input has a header row ([`crate::records::InputSpec`]'s `header`).
+        Header => "header",
+        /// The input's text encoding ([`crate::records::InputSpec`]'s `encoding`).
+        Encoding => "encoding",
+        /// The CSV delimiter ([`crate::records::Delimiter`]).
+        Delimiter => "delimiter",
+        /// CSV or one value per line ([`crate::records::InputSpec`]'s `format`).
+        Format => "format",
+        /// Which columns to match on and as what ([`crate::records::InputSpec`]'s `keys` and
+        /// `column`).
+        Keys => "keys",
+        /// Whether an invalid value fails the load or becomes a reject
+        /// ([`crate::records::InputSpec`]'s `strict`).
+        Strict => "strict",
+    }
+}
+
+reason_enum! {
     /// Which deadline expired (`protocol-spec/04` section 4.6).
     Deadline {
         /// The TCP connection.
@@ -194,6 +216,8 @@ pub struct InputError {
     pub detail: String,
     /// The line of the input file where the problem is, when it is in one.
     pub line: Option<u64>,
+    /// The setting that would change the outcome, when one would.
+    pub setting: Option<Setting>,
 }
 
 impl InputError {
@@ -203,7 +227,14 @@ impl InputError {
             reason,
             detail: detail.into(),
             line: None,
+            setting: None,
         }
+    }
+
+    /// The same, about `setting`.
+    pub fn about(mut self, setting: Setting) -> Self {
+        self.setting = Some(setting);
+        self
     }
 
     /// The same, at `line` of the input file.
@@ -226,6 +257,8 @@ pub struct ConfigError {
     pub reason: ConfigReason,
     /// What, where and what to do.
     pub detail: String,
+    /// The setting that would change the outcome, when one would.
+    pub setting: Option<Setting>,
 }
 
 impl ConfigError {
@@ -234,7 +267,14 @@ impl ConfigError {
         ConfigError {
             reason,
             detail: detail.into(),
+            setting: None,
         }
+    }
+
+    /// The same, about `setting`.
+    pub fn about(mut self, setting: Setting) -> Self {
+        self.setting = Some(setting);
+        self
     }
 }
 

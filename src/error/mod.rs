@@ -27,7 +27,7 @@ pub use excerpt::{excerpt, Excerpt};
 pub use incompatible::{Incompatible, Mismatch};
 pub use local::{
     AuditError, AuditProblem, CancelReason, ConfigError, ConfigReason, Deadline, InputError,
-    InputReason, TlsError, TlsReason,
+    InputReason, Setting, TlsError, TlsReason,
 };
 pub use peer::{Malformed, PeerMisbehaved, ReceiptProblem, SessionPhase};
 pub use refusal::{PolicyRefusal, PolicyRule, RefusedBy};
@@ -209,6 +209,16 @@ impl Error {
     /// An [`Error::Internal`]: an invariant that should hold did not.
     pub fn internal(detail: impl Into<String>) -> Self {
         Error::Internal(detail.into())
+    }
+
+    /// The setting the error is about, when one would change the outcome (a front end names
+    /// its own control for it).
+    pub fn setting(&self) -> Option<Setting> {
+        match self {
+            Error::Input(e) => e.setting,
+            Error::Config(e) => e.setting,
+            _ => None,
+        }
     }
 
     /// True when the error is the peer's fault (it broke the protocol).

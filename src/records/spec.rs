@@ -6,7 +6,7 @@ use std::str::FromStr;
 
 use serde::Deserialize;
 
-use crate::error::{ConfigReason, Error, InputReason, Result};
+use crate::error::{ConfigError, ConfigReason, Error, InputReason, Result, Setting};
 use crate::identifiers::{extract, IdentifierKind};
 
 use super::read::ReadOptions;
@@ -311,12 +311,16 @@ impl InputSpec {
                     extract: false,
                 }])?);
             } else {
-                return Err(Error::config(
-                    ConfigReason::Keys,
-                    format!(
-                        "{}: say which column(s) to match on, for example --key imo:imo_ship (or --column NAME for opaque values)",
-                        self.display_name()
-                    ),
+                return Err(Error::Config(
+                    ConfigError::new(
+                        ConfigReason::Keys,
+                        format!(
+                            "{}: say which column(s) to match on: a key such as `imo:imo_ship` \
+                             (or a `column` of opaque values)",
+                            self.display_name()
+                        ),
+                    )
+                    .about(Setting::Keys),
                 ));
             }
         }
