@@ -90,7 +90,7 @@ fn main() -> Result<(), Error> {
     Identity::create(&a_dir, "receiver", false)?;
     Identity::create(&b_dir, "sender", false)?;
     let (a, b) = (Identity::load(&a_dir)?, Identity::load(&b_dir)?);
-    let (fa, fb) = (a.fingerprint, b.fingerprint);
+    let (fa, fb) = (a.fingerprint(), b.fingerprint());
     // Serving an index reuses its key: the policy must allow it.
     let policy = Policy::parse(
         &format!(

@@ -25,7 +25,7 @@ async fn main() -> blindmatch::Result<()> {
     Identity::create(&a_dir, "Agency A", false)?;
     Identity::create(&b_dir, "Agency B", false)?;
     let (a, b) = (Identity::load(&a_dir)?, Identity::load(&b_dir)?);
-    let (a_fp, b_fp) = (a.fingerprint, b.fingerprint);
+    let (a_fp, b_fp) = (a.fingerprint(), b.fingerprint());
 
     // Both load the same policy (here the built-in default) and pin each other.
     let policy = Policy::default_policy();

@@ -104,3 +104,17 @@ pub mod session;
 pub mod transport;
 
 pub use error::{ElementError, Error, Result};
+
+// The crates whose types appear in blindmatch's API, re-exported so that an embedder names
+// them through blindmatch, at the versions blindmatch was built with, without depending on
+// them itself: `blindmatch::ed25519_dalek::VerifyingKey` for audit keys and receipt signers,
+// `blindmatch::curve25519_dalek::ristretto::RistrettoPoint` in [`group`],
+// `blindmatch::rand_core::CryptoRng` for the randomness the protocol steps take,
+// `blindmatch::rustls::pki_types::CertificateDer` for certificates, `blindmatch::tokio_rustls`
+// for the TLS streams of [`transport`], `blindmatch::zeroize::Zeroizing` for secrets handed out.
+pub use curve25519_dalek;
+pub use ed25519_dalek;
+pub use rand_core;
+pub use rustls;
+pub use tokio_rustls;
+pub use zeroize;

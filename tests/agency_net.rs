@@ -51,11 +51,8 @@ fn two(policy: Policy) -> Two {
     Identity::create(&root.join("b"), "Agency B", false).unwrap();
     let ia = Identity::load(&root.join("a")).unwrap();
     let ib = Identity::load(&root.join("b")).unwrap();
-    let keys = (
-        ia.signing_key.verifying_key(),
-        ib.signing_key.verifying_key(),
-    );
-    let (fa, fb) = (ia.fingerprint, ib.fingerprint);
+    let keys = (ia.verifying_key(), ib.verifying_key());
+    let (fa, fb) = (ia.fingerprint(), ib.fingerprint());
     let files_a = AgencyFiles::in_dir(&root.join("a"));
     let files_b = AgencyFiles::in_dir(&root.join("b"));
     Two {
@@ -404,7 +401,7 @@ fn a_third_party_recomputes_the_transcript_from_the_log_and_the_receipt_names_th
         spec(SessionMode::Mutual, ProtocolChoice::Dh, items("b", 50, 7)),
     );
     let (ra, rb) = (ra.unwrap(), rb.unwrap());
-    let (fa, fb) = (t.a.identity().fingerprint, t.b.identity().fingerprint);
+    let (fa, fb) = (t.a.identity().fingerprint(), t.b.identity().fingerprint());
     for (log, key, peer_key) in [
         (&t.a_log, t.keys.0, t.keys.1),
         (&t.b_log, t.keys.1, t.keys.0),
@@ -497,13 +494,13 @@ fn a_cumulative_sequence_of_sessions_beyond_the_element_budget_is_refused_at_adm
     // charged nothing to B's budget: A's own state has no elements for B.
     let now = chrono::Utc::now().timestamp();
     let p = Policy::parse(text, "budget.toml").unwrap();
-    let b_payer = format!("cert:{}", t.b.identity().fingerprint);
+    let b_payer = format!("cert:{}", t.b.identity().fingerprint());
     let a_store =
         blindmatch::budget::BudgetStore::open(&t.a_log.with_file_name("budget.json")).unwrap();
     assert_eq!(a_store.elements_in_window(&p, &b_payer, "raw", now), 0);
     assert_eq!(a_store.sessions_in_window(&b_payer, now), 2);
     // B charged A's 60 announced elements once: the refused run recorded nothing.
-    let a_payer = format!("cert:{}", t.a.identity().fingerprint);
+    let a_payer = format!("cert:{}", t.a.identity().fingerprint());
     let b_store =
         blindmatch::budget::BudgetStore::open(&t.b_log.with_file_name("budget.json")).unwrap();
     assert_eq!(b_store.elements_in_window(&p, &a_payer, "raw", now), 60);

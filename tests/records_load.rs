@@ -254,9 +254,14 @@ fn configuration_errors_say_what_to_do() {
     assert!(
         matches!(records::load(&spec(&p, &["cont:container"])), Err(Error::Config(ConfigError { reason: ConfigReason::Keys, setting: Some(Setting::Keys), detail: m, .. })) if m.contains("id, container, imo, note"))
     );
-    assert!(
-        matches!(records::load(&spec(&p, &[])), Err(Error::Config(ConfigError { reason: ConfigReason::Keys, setting: Some(Setting::Keys), .. })))
-    );
+    assert!(matches!(
+        records::load(&spec(&p, &[])),
+        Err(Error::Config(ConfigError {
+            reason: ConfigReason::Keys,
+            setting: Some(Setting::Keys),
+            ..
+        }))
+    ));
     let mut s = spec(&p, &[]);
     s.column = Some("id".into());
     assert_eq!(records::load(&s).map(|r| r.items().len()).ok(), Some(6));

@@ -160,7 +160,7 @@ pub struct Agency {
 impl std::fmt::Debug for Agency {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Agency")
-            .field("identity", &self.inner.identity.fingerprint)
+            .field("identity", &self.inner.identity.fingerprint())
             .field("policy", &self.inner.policy.name())
             .field("log", &self.inner.log.path())
             .finish_non_exhaustive()
@@ -192,11 +192,11 @@ impl Agency {
                 ),
             ));
         }
-        let log = AuditLog::open(&files.audit_log, identity.signing_key.clone())?;
+        let log = AuditLog::open(&files.audit_log, identity.signing_key().clone())?;
         let commitment_key = crate::audit::CommitmentKey::load_or_create(&files.commitment_key)?;
         Ok(Agency {
             inner: Arc::new(Inner {
-                own_agency: cert_common_name(&identity.cert).unwrap_or_default(),
+                own_agency: cert_common_name(identity.cert()).unwrap_or_default(),
                 identity,
                 policy,
                 peers,
@@ -414,7 +414,7 @@ impl Agency {
             policy_digest: policy.digest(),
             own_count,
             key_kinds: spec.key_kinds.clone(),
-            own_fingerprint: self.inner.identity.fingerprint,
+            own_fingerprint: self.inner.identity.fingerprint(),
             own_agency: self.inner.own_agency.clone(),
         })
     }

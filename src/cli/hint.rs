@@ -42,7 +42,8 @@ mod tests {
 
     #[test]
     fn a_setting_gets_its_flag_and_other_errors_none() {
-        let strict = Error::Input(InputError::new(InputReason::Value, "bad").about(Setting::Strict));
+        let strict =
+            Error::Input(InputError::new(InputReason::Value, "bad").about(Setting::Strict));
         assert_eq!(hint(&strict), Some(flag(Setting::Strict)));
         let keys = Error::Config(ConfigError::new(ConfigReason::Keys, "x").about(Setting::Keys));
         assert_eq!(hint(&keys), Some(flag(Setting::Keys)));

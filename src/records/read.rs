@@ -182,7 +182,12 @@ fn no_header(name: &str, options: &ReadOptions) -> Error {
         "the file is empty"
     };
     if options.header {
-        at_about(Setting::Header, InputReason::Header, 1, format!("{name}:1: {what}"))
+        at_about(
+            Setting::Header,
+            InputReason::Header,
+            1,
+            format!("{name}:1: {what}"),
+        )
     } else {
         at(InputReason::Header, 1, format!("{name}:1: {what}"))
     }
