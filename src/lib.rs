@@ -85,7 +85,7 @@ pub mod audit;
 pub mod budget;
 #[cfg(feature = "cli")]
 pub mod cli;
-pub mod dst;
+pub(crate) mod dst;
 pub mod error;
 #[cfg(feature = "cli")]
 pub mod generate;
@@ -95,7 +95,7 @@ pub mod identity;
 pub mod index;
 mod lock;
 pub mod oprf;
-pub mod packed;
+pub(crate) mod packed;
 pub mod policy;
 pub mod protocol;
 pub mod records;

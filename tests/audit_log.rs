@@ -12,6 +12,13 @@ use blindmatch::Error;
 use ed25519_dalek::SigningKey;
 use std::path::{Path, PathBuf};
 
+/// The tags this file uses, as `protocol-spec/01-suite.md` spells them (the library's own
+/// constants are private to it).
+mod dst {
+    /// The tag of session receipts (section 1.4).
+    pub const SESSION_RECEIPT: &[u8] = b"blindmatch-v1-session-receipt";
+}
+
 fn key(seed: u8) -> SigningKey {
     SigningKey::from_bytes(&[seed; 32])
 }
@@ -459,8 +466,8 @@ fn receipt_fields_sit_at_the_spec_offsets() {
     assert_eq!(bytes[214], 1);
     assert_eq!(bytes[215..223], (-2i64).to_be_bytes());
     // The signature covers lp8(SESSION_RECEIPT) || the 223 bytes before it.
-    let mut msg = vec![blindmatch::dst::SESSION_RECEIPT.len() as u8];
-    msg.extend_from_slice(blindmatch::dst::SESSION_RECEIPT);
+    let mut msg = vec![dst::SESSION_RECEIPT.len() as u8];
+    msg.extend_from_slice(dst::SESSION_RECEIPT);
     msg.extend_from_slice(&bytes[..223]);
     let sig = ed25519_dalek::Signature::from_slice(&bytes[223..]).expect("64 bytes");
     k.verifying_key()

@@ -1,6 +1,5 @@
 //! Properties of the wire encoding and of the batched engine.
 
-use blindmatch::dst;
 use blindmatch::error::PeerMisbehaved;
 use blindmatch::group::{batch, SessionKey, WireElement};
 use blindmatch::{ElementError, Error};
@@ -8,6 +7,14 @@ use curve25519_dalek::ristretto::RistrettoPoint;
 use proptest::prelude::*;
 use rand::SeedableRng;
 use rand_chacha::ChaCha20Rng;
+
+/// The tags this file uses, as `protocol-spec/01-suite.md` spells them (the library's own
+/// constants are private to it).
+mod dst {
+    /// The DH-PSI hash-to-group DST (section 1.1).
+    pub const DH_PSI_HASH_TO_GROUP: &[u8] =
+        b"blindmatch-v1-DHPSI-ristretto255_XOF:SHAKE256_R255MAP_RO_";
+}
 
 proptest! {
     #[test]

@@ -122,7 +122,7 @@ impl Perform<Effect, Completion> for AgencyPerformer {
                 body.time = now();
                 Completion::Signed(SessionReceipt::sign(
                     &body,
-                    &self.agency.inner.identity.signing_key(),
+                    self.agency.inner.identity.signing_key(),
                 ))
             }
             Effect::WriteOutput { output, session_id } => {

@@ -78,7 +78,7 @@ impl<S> Connected<S> {
     }
 }
 
-/// The TLS exporter value of a connection (label [`dst::TLS_EXPORTER_LABEL`], no context, 32
+/// The TLS exporter value of a connection (label `EXPORTER-blindmatch-v1-channel-binding`, no context, 32
 /// bytes).
 ///
 /// # Errors
