@@ -275,6 +275,7 @@ fn the_engine_limit_refuses_an_announced_size_before_admission() {
                 responder.complete(pair.b.perform(e))
             }
             Action::Close => {}
+            other => panic!("this test does not know {other:?}"),
         }
     }
     assert_eq!(sent.len(), 1);

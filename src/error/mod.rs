@@ -37,6 +37,7 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 /// Why 32 bytes are not a valid ristretto255 element for the protocol.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum ElementError {
     /// Not the canonical encoding of any ristretto255 element (RFC 9496 section 4.3.1).
     NonCanonical,

@@ -34,6 +34,7 @@ pub type OprfOutput = [u8; OUTPUT_LEN];
 #[derive(
     Debug, Clone, Copy, Default, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize,
 )]
+#[non_exhaustive]
 pub enum Suite {
     /// RFC 9497 section 4.1, exactly as the RFC defines it.
     #[serde(rename = "ristretto255-SHA512")]

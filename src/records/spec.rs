@@ -14,6 +14,7 @@ use super::{source, Delimiter, Encoding};
 
 /// How the input file is laid out.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
 pub enum InputFormat {
     /// `.csv` files are CSV, `.tsv` files tab-separated CSV (also compressed: `.csv.gz`),
     /// anything else, standard input included, [`InputFormat::Lines`] (a key naming a column other than `value` then fails with the

@@ -27,6 +27,7 @@ use crate::error::AuditProblem;
 
 /// Which sessions a report covers.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Filter {
     /// Every session in the log.
     All,
@@ -39,6 +40,7 @@ pub enum Filter {
 
 /// How a session ended, as far as the log says.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Status {
     /// Completed, with what each side learned.
     Completed(Outcome),
@@ -50,6 +52,7 @@ pub enum Status {
 
 /// The matched records of a completed session, read back from its output file.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Records {
     /// Not requested or no output file.
     NotIncluded,

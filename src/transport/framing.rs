@@ -21,6 +21,7 @@ pub const HEADER_LEN: usize = 5;
 /// What a frame carries.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[repr(u8)]
+#[non_exhaustive]
 pub enum FrameKind {
     /// A handshake hello (section 4.3.1).
     Hello = 1,

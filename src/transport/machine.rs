@@ -18,6 +18,7 @@ use super::framing::Frame;
 
 /// What arrived from the transport.
 #[derive(Debug)]
+#[non_exhaustive]
 pub enum Input {
     /// A frame.
     Frame(Frame),
@@ -29,6 +30,7 @@ pub enum Input {
 
 /// What the machine asks the driver to do next.
 #[derive(Debug)]
+#[non_exhaustive]
 pub enum Action<E> {
     /// Send this frame.
     Send(Frame),
@@ -40,6 +42,7 @@ pub enum Action<E> {
 
 /// Which read deadline applies.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Stage {
     /// The handshake and admission: one deadline for all of it.
     Handshake,

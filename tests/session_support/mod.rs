@@ -63,6 +63,7 @@ impl Recorder {
                 Event::SessionAborted { .. } => "session_aborted",
                 Event::SessionRefused { .. } => "session_refused",
                 Event::PeerReceipt { .. } => "peer_receipt",
+                other => panic!("this test does not know {other:?}"),
             })
             .collect()
     }
@@ -287,6 +288,7 @@ fn step(
                 }
                 Action::Perform(e) => m.complete(p.perform(e)),
                 Action::Close => {}
+                other => panic!("this test does not know {other:?}"),
             }
         }
         if m.wants_input() && !inbox.is_empty() {

@@ -228,6 +228,7 @@ fn learned(l: &Learned) -> Value {
         Learned::Matches(m) => json!({
             "matches": m.iter().map(|m| String::from_utf8_lossy(&m.item).into_owned()).collect::<Vec<_>>()
         }),
+        other => panic!("the vectors describe no {other:?}"),
     }
 }
 
