@@ -195,7 +195,7 @@ fn main() -> Result<(), Error> {
     let Some((ra, rb)) = last else {
         return Err(Error::internal("no run"));
     };
-    let matches = match &ra.outcome.output {
+    let matches = match &ra.outcome().output() {
         BodyOutput::Receiver(o) => o.matches.len(),
         _ => return Err(Error::internal("the session did not run OPRF-PSI")),
     };
@@ -214,11 +214,11 @@ fn main() -> Result<(), Error> {
     );
     println!(
         "  of which the session after TLS (receiver's clock): {:.3} s (last run)",
-        secs(ra.elapsed)
+        secs(ra.elapsed())
     );
-    let to_sender = ra.traffic.bytes_sent;
-    let to_receiver = ra.traffic.bytes_received;
-    assert_eq!(to_receiver, rb.traffic.bytes_sent);
+    let to_sender = ra.traffic().bytes_sent;
+    let to_receiver = ra.traffic().bytes_received;
+    assert_eq!(to_receiver, rb.traffic().bytes_sent);
     // Evaluated frames (frame + message headers), the parameters frame and Done.
     let elements = 32 * n_r as u64 + 10 * n_r.div_ceil(4096) as u64 + 10 + 5;
     let tags = to_receiver.saturating_sub(elements);

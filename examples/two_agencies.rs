@@ -67,7 +67,7 @@ async fn main() -> blindmatch::Result<()> {
                 Shutdown::never(),
                 move || (b_spec.clone(), RunOptions::default()),
                 |report| match report {
-                    Ok(r) => println!("B: session {} completed", hex8(&r.outcome.session_id)),
+                    Ok(r) => println!("B: session {} completed", hex8(&r.outcome().session_id())),
                     Err(e) => println!("B: session failed: {e}"),
                 },
             )
@@ -77,7 +77,7 @@ async fn main() -> blindmatch::Result<()> {
     // A connects and runs the session.
     let spec = SessionSpec::new(SessionMode::Mutual, watchlist, key);
     let report = agency_a.connect(&addr, spec, RunOptions::default()).await?;
-    if let BodyOutput::Dh(out) = &report.outcome.output {
+    if let BodyOutput::Dh(out) = &report.outcome().output() {
         let shared: Vec<String> = out
             .matches()
             .unwrap_or_default()

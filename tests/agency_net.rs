@@ -161,14 +161,14 @@ fn every_mode_and_protocol_over_the_network_with_audit() {
             spec(mode, protocol, items("b", 50, 7)),
         );
         let (ra, rb) = (ra.unwrap(), rb.unwrap());
-        let learned = match &ra.outcome.output {
+        let learned = match &ra.outcome().output() {
             BodyOutput::Dh(o) => o.match_count(),
             BodyOutput::Receiver(o) => Some(o.matches.len()),
             other => panic!("{other:?}"),
         };
         assert_eq!(learned, Some(7), "{mode} {protocol}");
-        assert_eq!(ra.outcome.session_id, rb.outcome.session_id);
-        assert!(ra.traffic.bytes_sent > 0 && ra.traffic.bytes_received > 0);
+        assert_eq!(ra.outcome().session_id(), rb.outcome().session_id());
+        assert!(ra.traffic().bytes_sent > 0 && ra.traffic().bytes_received > 0);
     }
     // Labeled OPRF-PSI, the sender's payloads from its own items under a fresh key.
     let b_items = items("b", 50, 7);
@@ -190,7 +190,7 @@ fn every_mode_and_protocol_over_the_network_with_audit() {
         ),
         b_spec,
     );
-    match ra.unwrap().outcome.output {
+    match ra.unwrap().outcome().output() {
         BodyOutput::Receiver(o) => {
             assert_eq!(o.matches.len(), 7);
             assert_eq!(o.columns, ["voyage"]);
@@ -281,7 +281,7 @@ fn payload_columns_the_policy_does_not_reveal_are_refused() {
         ),
         index_spec(vec!["voyage".into()]),
     );
-    match ra.unwrap().outcome.output {
+    match ra.unwrap().outcome().output() {
         BodyOutput::Receiver(o) => assert_eq!(o.matches.len(), 5),
         other => panic!("{other:?}"),
     }
@@ -434,7 +434,7 @@ fn a_third_party_recomputes_the_transcript_from_the_log_and_the_receipt_names_th
         let receipt = receipt.expect("the peer's receipt");
         receipt.verify(&peer_key).unwrap();
         assert_eq!(receipt.transcript_hash, recomputed);
-        assert_eq!(receipt.session_id, ra.outcome.session_id);
+        assert_eq!(receipt.session_id, ra.outcome().session_id());
         assert_eq!(receipt.terms.mode, SessionMode::Mutual);
         assert_eq!(receipt.terms.protocol, Protocol::Dh);
         assert_eq!(receipt.terms.suite, None);
@@ -446,7 +446,7 @@ fn a_third_party_recomputes_the_transcript_from_the_log_and_the_receipt_names_th
         assert_eq!(hi.policy_digest, p.digest());
         assert_eq!((hi.own_fingerprint, hi.peer_fingerprint), (fa, fb));
     }
-    assert_eq!(ra.outcome.session_id, rb.outcome.session_id);
+    assert_eq!(ra.outcome().session_id(), rb.outcome().session_id());
 }
 
 /// Issue 18's enumeration limit at admission: the element budget is cumulative per peer and

@@ -18,7 +18,7 @@
 //! let agency = Agency::open(identity, Policy::default_policy(), peers, &files)?;
 //! let spec = SessionSpec::new(SessionMode::Intersection, items, vec!["imo_ship".into()]);
 //! let report = agency.connect("peer.example:7443", spec, Default::default()).await?;
-//! println!("the peer's receipt: {:?}", report.outcome.peer_receipt);
+//! println!("the peer's receipt: {:?}", report.outcome().peer_receipt());
 //! # Ok(()) }
 //! ```
 
