@@ -118,10 +118,7 @@ fn main() -> Result<(), Error> {
         PeerAuth::pinned(fa),
         &AgencyFiles::in_dir(&b_dir),
     )?;
-    let options = RunOptions {
-        timeouts: Timeouts::default().with_read_secs(60),
-        ..RunOptions::default()
-    };
+    let options = RunOptions::default().with_timeouts(Timeouts::default().with_read_secs(60));
     let receiver_spec = SessionSpec::new(
         SessionMode::Intersection,
         receiver.clone(),
@@ -155,12 +152,10 @@ fn main() -> Result<(), Error> {
                 .to_string();
             let (tx, rx) = tokio::sync::oneshot::channel::<Result<SessionReport, Error>>();
             let tx = std::sync::Mutex::new(Some(tx));
-            let limits = ServerLimits {
-                max_sessions: 1,
-                max_connections: Some(1),
-                timeouts: options.timeouts,
-                ..ServerLimits::default()
-            };
+            let limits = ServerLimits::default()
+                .with_max_sessions(1)
+                .with_max_connections(1)
+                .with_timeouts(options.timeouts);
             let (agency, spec, opts) =
                 (sender_agency.clone(), sender_spec.clone(), options.clone());
             let server = tokio::spawn(async move {

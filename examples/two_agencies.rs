@@ -55,10 +55,7 @@ async fn main() -> blindmatch::Result<()> {
         .map_err(|e| blindmatch::Error::io("reading the local address", e))?
         .to_string();
     let b_spec = SessionSpec::new(SessionMode::Mutual, register, key.clone());
-    let limits = ServerLimits {
-        max_connections: Some(1),
-        ..ServerLimits::default()
-    };
+    let limits = ServerLimits::default().with_max_connections(1);
     let server = tokio::spawn(async move {
         agency_b
             .serve(

@@ -78,10 +78,7 @@ fn kinds(log: &Path, key: ed25519_dalek::VerifyingKey) -> Vec<String> {
 }
 
 fn options() -> RunOptions {
-    RunOptions {
-        timeouts: Timeouts::default().with_read_secs(10),
-        ..RunOptions::default()
-    }
+    RunOptions::default().with_timeouts(Timeouts::default().with_read_secs(10))
 }
 
 type Results = (
@@ -100,10 +97,7 @@ fn session(t: &Two, a_spec: SessionSpec, b_spec: SessionSpec) -> Results {
         let addr = listener.local_addr().unwrap().to_string();
         let (tx, rx) = tokio::sync::oneshot::channel();
         let tx = std::sync::Mutex::new(Some(tx));
-        let limits = ServerLimits {
-            max_connections: Some(1),
-            ..ServerLimits::default()
-        };
+        let limits = ServerLimits::default().with_max_connections(1);
         let b = t.b.clone();
         let server = tokio::spawn(async move {
             b.serve(
@@ -301,10 +295,7 @@ fn a_dropped_session_logs_its_abort_on_both_sides() {
         let addr = listener.local_addr().unwrap().to_string();
         let (tx, rx) = tokio::sync::oneshot::channel();
         let tx = std::sync::Mutex::new(Some(tx));
-        let limits = ServerLimits {
-            max_connections: Some(1),
-            ..ServerLimits::default()
-        };
+        let limits = ServerLimits::default().with_max_connections(1);
         let b = t.b.clone();
         // A large set so the session is still running when the initiator gives up.
         let big = items("b", 60_000, 0);

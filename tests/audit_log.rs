@@ -236,6 +236,7 @@ fn a_torn_last_line_is_detected_and_blocks_appending() {
             problem: AuditProblem::Torn { index: 5 },
             path: Some(p),
             advice: Some(_),
+            ..
         })) => assert_eq!(p, path),
         other => panic!("appending to a torn log must be refused, got {other:?}"),
     }

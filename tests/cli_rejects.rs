@@ -160,10 +160,9 @@ fn every_command_reading_input_takes_rejects_which_the_strict_hint_names() {
     // it names the flag that writes the rejects.
     let dir = tempfile::tempdir().expect("tempdir");
     let input = imos(dir.path(), 1, &[]);
-    let spec = blindmatch::records::InputSpec {
-        strict: true,
-        ..blindmatch::records::InputSpec::new(&input, vec!["imo:imo_ship".parse().expect("key")])
-    };
+    let mut spec =
+        blindmatch::records::InputSpec::new(&input, vec!["imo:imo_ship".parse().expect("key")]);
+    spec.strict = true;
     match blindmatch::records::load(&spec) {
         Err(blindmatch::Error::Input(e)) => {
             assert_eq!(e.reason, blindmatch::error::InputReason::Value);

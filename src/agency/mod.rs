@@ -53,6 +53,7 @@ pub const BUDGET_STATE_FILE: &str = "budget.json";
 
 /// Where an agency keeps its audit log and budget state.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct AgencyFiles {
     /// The signed audit log.
     pub audit_log: PathBuf,
@@ -93,6 +94,7 @@ pub fn policy_kinds(key_kinds: &[String]) -> Vec<String> {
 
 /// What one session is to do.
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub struct SessionSpec {
     /// What the parties learn.
     pub mode: SessionMode,

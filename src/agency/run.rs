@@ -43,6 +43,7 @@ pub const NO_OUTPUT: NoOutput = NoOutput;
 
 /// How a session runs, besides what it does.
 #[derive(Clone)]
+#[non_exhaustive]
 pub struct RunOptions {
     /// Deadlines.
     pub timeouts: Timeouts,
@@ -65,6 +66,32 @@ impl Default for RunOptions {
             progress: Arc::new(NoProgress),
             sink: Arc::new(NoOutput),
         }
+    }
+}
+
+impl RunOptions {
+    /// The same, with these deadlines.
+    pub fn with_timeouts(mut self, timeouts: Timeouts) -> Self {
+        self.timeouts = timeouts;
+        self
+    }
+
+    /// The same, cancelled when `shutdown` fires.
+    pub fn with_shutdown(mut self, shutdown: Shutdown) -> Self {
+        self.shutdown = shutdown;
+        self
+    }
+
+    /// The same, reporting progress to `progress`.
+    pub fn with_progress(mut self, progress: Arc<dyn Progress>) -> Self {
+        self.progress = progress;
+        self
+    }
+
+    /// The same, writing the result to `sink`.
+    pub fn with_sink(mut self, sink: Arc<dyn OutputSink>) -> Self {
+        self.sink = sink;
+        self
     }
 }
 

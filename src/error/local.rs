@@ -209,6 +209,7 @@ reason_enum! {
 
 /// An [`crate::Error::Input`]: what kind of input is wrong, and where and why in words.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct InputError {
     /// What kind of input is wrong.
     pub reason: InputReason,
@@ -252,6 +253,7 @@ impl fmt::Display for InputError {
 
 /// A [`crate::Error::Config`]: what kind of configuration is wrong, and why in words.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct ConfigError {
     /// What kind of configuration is wrong.
     pub reason: ConfigReason,
@@ -286,6 +288,7 @@ impl fmt::Display for ConfigError {
 
 /// A [`crate::Error::Tls`].
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct TlsError {
     /// What failed.
     pub reason: TlsReason,
@@ -430,6 +433,7 @@ impl fmt::Display for AuditProblem {
 
 /// An [`crate::Error::Audit`]: the problem and the log it is in.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct AuditError {
     /// What is wrong.
     pub problem: AuditProblem,

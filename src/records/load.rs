@@ -24,6 +24,7 @@ pub struct Origin {
 
 /// A value that was not used, and why.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Reject {
     /// Line number in the file (1-based; the CSV header is line 1).
     pub line: u64,

@@ -222,6 +222,7 @@ impl Mapping {
 
 /// What to read and how to turn it into items.
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub struct InputSpec {
     /// The file (`-` for standard input; gzip-compressed data is decompressed).
     pub path: PathBuf,

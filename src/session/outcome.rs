@@ -36,6 +36,7 @@ pub struct SessionOutcome {
 
 /// Byte counts of a session on the wire (frames, headers included; TLS overhead excluded).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Traffic {
     /// Bytes of frames written.
     pub bytes_sent: u64,

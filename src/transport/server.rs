@@ -32,6 +32,7 @@ pub type ServerStream = tokio_rustls::server::TlsStream<TcpStream>;
 
 /// Limits of the accept loop.
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub struct ServerLimits {
     /// Sessions running at once.
     pub max_sessions: usize,
@@ -54,8 +55,29 @@ impl Default for ServerLimits {
     }
 }
 
+impl ServerLimits {
+    /// The same, running at most `n` sessions at once.
+    pub fn with_max_sessions(mut self, n: usize) -> Self {
+        self.max_sessions = n;
+        self
+    }
+
+    /// The same, stopping after `n` connections reached the handler (`serve --once` is 1).
+    pub fn with_max_connections(mut self, n: usize) -> Self {
+        self.max_connections = Some(n);
+        self
+    }
+
+    /// The same, with these deadlines.
+    pub fn with_timeouts(mut self, timeouts: Timeouts) -> Self {
+        self.timeouts = timeouts;
+        self
+    }
+}
+
 /// What the accept loop counted.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct ServeStats {
     /// TCP connections accepted.
     pub accepted: u64,

@@ -16,6 +16,7 @@ use crate::error::{Deadline, Error, Result};
 
 /// All deadlines of a session.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Timeouts {
     /// TCP connect.
     pub connect: Duration,

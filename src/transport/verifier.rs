@@ -21,6 +21,7 @@ use crate::identity::Fingerprint;
 
 /// How the peer is authenticated.
 #[derive(Debug, Clone, Default)]
+#[non_exhaustive]
 pub struct PeerAuth {
     /// Accepted certificate fingerprints (SHA-256 of the DER).
     pub pinned: Vec<Fingerprint>,
