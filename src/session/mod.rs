@@ -29,7 +29,7 @@
 //! `session_started` was. The peer learns only that the session failed.
 //!
 //! The envelope ([`Envelope`]) implements [`crate::transport::machine::Machine`]: the network
-//! driver ([`crate::transport::driver::drive`]) runs it over mutual TLS, and [`memory::run_pair`]
+//! driver inside [`crate::agency::Agency::run`] runs it over mutual TLS, and [`memory::run_pair`]
 //! runs two of them in one process over the very same frames.
 
 mod agreement;

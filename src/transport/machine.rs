@@ -1,5 +1,5 @@
 //! The interface between a sans-I/O machine and whatever carries its frames: the network
-//! driver ([`super::driver`]) or an in-memory pair (`crate::session::memory`).
+//! driver inside [`crate::agency::Agency::run`] or an in-memory pair (`crate::session::memory`).
 //!
 //! A machine takes [`Input`]s (frames, the end of the stream, a transport failure) and the
 //! [`Machine::Completion`]s of the effects it asked for, and is polled for [`Action`]s: a frame

@@ -9,7 +9,7 @@
 //! * Only an authenticated connection waits for one of [`ServerLimits::max_sessions`] session
 //!   slots (at most [`Timeouts::idle`]), then runs the handler.
 //! * The accept loop races the shutdown; running sessions see the same [`Shutdown`] and end
-//!   themselves; [`serve`] returns once every handler finished.
+//!   themselves; the loop returns once every handler finished.
 
 use std::collections::VecDeque;
 use std::future::Future;
@@ -89,11 +89,11 @@ pub struct ServeStats {
 
 /// A connection handed to the handler: authenticated and holding a session slot (released
 /// when dropped), or the reason TLS failed.
-pub type Incoming = Result<(Connected<ServerStream>, SessionSlot)>;
+pub(crate) type Incoming = Result<(Connected<ServerStream>, SessionSlot)>;
 
 /// One of the server's session slots, held for as long as the session runs.
 #[derive(Debug)]
-pub struct SessionSlot(#[allow(dead_code)] OwnedSemaphorePermit);
+pub(crate) struct SessionSlot(#[allow(dead_code)] OwnedSemaphorePermit);
 
 #[derive(Default)]
 struct Pending {
@@ -107,7 +107,7 @@ struct Pending {
 ///
 /// # Errors
 /// [`Error::Io`] if accepting fails.
-pub async fn serve<H, Fut>(
+pub(crate) async fn serve<H, Fut>(
     listener: TcpListener,
     config: Arc<rustls::ServerConfig>,
     limits: ServerLimits,

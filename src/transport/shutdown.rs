@@ -68,7 +68,7 @@ impl Shutdown {
 }
 
 /// Waits for Ctrl-C or (on Unix) SIGTERM.
-pub async fn interrupted() {
+pub(crate) async fn interrupted() {
     #[cfg(unix)]
     {
         use tokio::signal::unix::{signal, SignalKind};

@@ -62,7 +62,7 @@ impl Timeouts {
 ///
 /// # Errors
 /// [`Error::Timeout`] naming `which` on expiry, or `fut`'s error.
-pub async fn deadline<T>(
+pub(crate) async fn deadline<T>(
     limit: Duration,
     which: Deadline,
     fut: impl Future<Output = Result<T>>,
