@@ -179,6 +179,27 @@ impl Agency {
     /// # Errors
     /// [`Error::Config`] ([`ConfigReason::Policy`]) for a policy above the engine's limits;
     /// [`Error::Audit`] if the existing log fails verification; [`Error::Io`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use blindmatch::agency::{Agency, AgencyFiles};
+    /// use blindmatch::identity::{Fingerprint, Identity};
+    /// use blindmatch::policy::Policy;
+    /// use blindmatch::transport::verifier::PeerAuth;
+    ///
+    /// # fn main() -> blindmatch::Result<()> {
+    /// # let tmp = tempfile::tempdir().map_err(|e| blindmatch::Error::io("tempdir", e))?;
+    /// # let dir = tmp.path();
+    /// # Identity::create(dir, "Agency A", false)?;
+    /// # let peer: Fingerprint = "ab".repeat(32).parse()?;
+    /// let identity = Identity::load(dir)?; // or Identity::from_pem(cert, key) from a secrets store
+    /// let files = AgencyFiles::in_dir(dir); // audit.jsonl, budget.json, output-commitment.key
+    /// let agency = Agency::open(identity, Policy::default_policy(), PeerAuth::pinned(peer), &files)?;
+    /// assert_eq!(agency.name(), "Agency A");
+    /// assert!(agency.audit_log().ends_with("audit.jsonl"));
+    /// # Ok(()) }
+    /// ```
     pub fn open(
         identity: Identity,
         policy: Policy,

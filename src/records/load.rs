@@ -138,6 +138,22 @@ impl Records {
 /// not valid text ([`InputReason::Encoding`]) or invalid value ([`InputReason::Value`],
 /// [`InputReason::Placeholder`], or [`InputReason::TooLarge`] for an over-long value), naming
 /// the file, line ([`InputError::line`]), column, value and reason.
+///
+/// # Examples
+///
+/// ```
+/// use blindmatch::records::{self, InputSpec};
+///
+/// # fn main() -> blindmatch::Result<()> {
+/// # let dir = tempfile::tempdir().map_err(|e| blindmatch::Error::io("tempdir", e))?;
+/// let path = dir.path().join("vessels.csv");
+/// std::fs::write(&path, "name,imo\nAurora,IMO 9187629\nBorealis,9187628\n")
+///     .map_err(|e| blindmatch::Error::io("writing vessels.csv", e))?;
+/// let recs = records::load(&InputSpec::new(&path, vec!["imo:imo_ship".parse()?]))?;
+/// assert_eq!(recs.items().len(), 1); // IMO9187629, normalised
+/// assert_eq!(recs.rejects()[0].line, 3); // 9187628 fails the check digit: listed, not dropped
+/// # Ok(()) }
+/// ```
 pub fn load(spec: &InputSpec) -> Result<Records> {
     let keys = spec.effective_keys()?;
     let path = spec.display_name();
