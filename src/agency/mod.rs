@@ -78,7 +78,7 @@ impl AgencyFiles {
 /// The identifier kinds of a session's keys as the policy names them: each kind of each key
 /// (a composite key `person_name+date_of_birth` contributes both), `passport_mrz` as
 /// `passport` (they canonicalise to the same item), sorted and without repeats.
-pub fn policy_kinds(key_kinds: &[String]) -> Vec<String> {
+pub(crate) fn policy_kinds(key_kinds: &[String]) -> Vec<String> {
     let mut out: Vec<String> = key_kinds
         .iter()
         .flat_map(|k| k.split('+'))
