@@ -313,3 +313,53 @@ fn format_follows_the_extension() {
         Some(1)
     );
 }
+
+/// Each error a setting of the input would change says which setting (typed), so a front end
+/// names its own control for it; errors no setting would change carry none.
+#[test]
+fn errors_name_the_setting_that_would_change_them() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let setting = |r: blindmatch::Result<Records>| r.expect_err("refused").setting();
+
+    // A header row of empty names: the file has none.
+    let p = file(dir.path(), "noheader.csv", b",\nIMO9187629,x\n");
+    assert_eq!(
+        setting(records::load(&spec(&p, &["1:imo_ship"]))),
+        Some(Setting::Header)
+    );
+    // A column name twice: a file without a header row read as if it had one.
+    let p = file(dir.path(), "twice.csv", b"IMO9187629,IMO9187629\n");
+    assert_eq!(
+        setting(records::load(&spec(&p, &["IMO9187629:imo_ship"]))),
+        Some(Setting::Header)
+    );
+    // A column name that is not UTF-8: the encoding.
+    let p = file(dir.path(), "latin1.csv", b"imo,n\xe9\nIMO9187629,x\n");
+    assert_eq!(
+        setting(records::load(&spec(&p, &["imo:imo_ship"]))),
+        Some(Setting::Encoding)
+    );
+    // Read as lines, a key naming a CSV column: the format.
+    let p = file(dir.path(), "list.txt", b"imo,name\nIMO9187629,x\n");
+    let mut s = spec(&p, &["imo:imo_ship"]);
+    s.format = InputFormat::Lines;
+    assert_eq!(setting(records::load(&s)), Some(Setting::Format));
+    // An invalid value under `strict`.
+    let p = file(dir.path(), "bad.csv", b"imo\nIMO9187628\n");
+    let mut s = spec(&p, &["imo:imo_ship"]);
+    s.strict = true;
+    assert_eq!(setting(records::load(&s)), Some(Setting::Strict));
+    // A delimiter that cannot be one.
+    let err = "ab"
+        .parse::<records::Delimiter>()
+        .expect_err("two characters");
+    assert_eq!(err.setting(), Some(Setting::Delimiter));
+    // A file that does not exist: no setting changes that.
+    assert_eq!(
+        setting(records::load(&spec(
+            &dir.path().join("none.csv"),
+            &["imo:imo_ship"]
+        ))),
+        None
+    );
+}
