@@ -85,11 +85,11 @@ reason_enum! {
         /// An index whose key epoch is past its `not_after`: rebuild it with a fresh key
         /// (`protocol-spec/07-oprf-psi.md` section 7.8.2).
         IndexExpired => "index_expired",
-        /// A session needs more padding tags than the index stores: rebuild or update it with
-        /// a larger `--pad-to` (section 7.8.3).
+        /// A session needs more padding tags than the index stores: rebuild or update it padded
+        /// to a larger size (section 7.8.3).
         IndexPadding => "index_padding",
-        /// Which columns to match on and as what: a key (`--key`, `--column`) or a mapping
-        /// file.
+        /// Which columns to match on and as what: the keys or opaque column of an input, or a
+        /// mapping file.
         Keys => "keys",
         /// A session parameter out of range (chunk size, padding, payload length).
         Parameter => "parameter",
@@ -97,8 +97,8 @@ reason_enum! {
         Conflict => "conflict",
         /// A file another process holds locked.
         Busy => "busy",
-        /// An `audit verify --key` that is not the log's signing key (a certificate
-        /// fingerprint, say): the key `identity show` prints as the audit signing key is.
+        /// An audit verification key that is not a log's signing key (a certificate
+        /// fingerprint, say): the identity's [`crate::identity::Identity::verifying_key`] is.
         AuditKey => "audit_key",
         /// Building the TLS configuration.
         Tls => "tls",

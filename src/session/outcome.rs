@@ -1,5 +1,27 @@
 //! What a finished session gives its caller ([`SessionOutcome`]), and what it tells the audit
 //! log each side learned ([`learned`]).
+//!
+//! Only the library makes a [`SessionOutcome`] or a [`SessionReport`], at the end of a session
+//! that completed; their fields are crate-private, so a caller reads them through accessors
+//! and cannot present a made-up result as a completed session:
+//!
+//! ```compile_fail
+//! fn forge(report: blindmatch::session::SessionReport) -> blindmatch::session::SessionReport {
+//!     blindmatch::session::SessionReport { elapsed: std::time::Duration::ZERO, ..report }
+//! }
+//! ```
+//!
+//! ```compile_fail
+//! fn mutate(outcome: &mut blindmatch::session::SessionOutcome) {
+//!     outcome.own_unique = 0;
+//! }
+//! ```
+//!
+//! ```
+//! fn read(report: &blindmatch::session::SessionReport) -> (u64, usize) {
+//!     (report.outcome().own_unique(), report.outcome().session_id().len())
+//! }
+//! ```
 
 use std::time::Duration;
 
