@@ -27,25 +27,25 @@ macro_rules! outln {
 }
 
 pub mod audit;
-pub mod check;
-pub mod config_file;
-pub mod demo;
-pub mod generate;
+pub(crate) mod check;
+pub(crate) mod config_file;
+pub(crate) mod demo;
+pub(crate) mod generate;
 pub mod hint;
-pub mod identity;
-pub mod index;
-pub mod input;
-pub mod match_cmd;
+pub(crate) mod identity;
+pub(crate) mod index;
+pub(crate) mod input;
+pub(crate) mod match_cmd;
 pub mod output;
-pub mod output_path;
-pub mod policy;
-pub mod progress;
-pub mod rejects;
-pub mod report;
-pub mod serve;
-pub mod session_args;
-pub mod session_output;
-pub mod shell;
+pub(crate) mod output_path;
+pub(crate) mod policy;
+pub(crate) mod progress;
+pub(crate) mod rejects;
+pub(crate) mod report;
+pub(crate) mod serve;
+pub(crate) mod session_args;
+pub(crate) mod session_output;
+pub(crate) mod shell;
 
 /// Privacy-preserving matching of identifier lists between two agencies.
 #[derive(Debug, Parser)]
