@@ -5,14 +5,14 @@
 //!
 //! ## Features
 //!
-//! * `cli` (default): the `blindmatch` command line ([`cli`], argument parsing, progress
-//!   bars, terminal logging, shell completions) and with it `identity-create`. A service
-//!   embedding the library turns default features off and compiles none of clap, indicatif
-//!   or tracing-subscriber:
+//! * `cli` (default): the `blindmatch` command line (the `cli` module: argument parsing,
+//!   progress bars, terminal logging, signal handling, shell completions) and with it
+//!   `identity-create`. A service embedding the library turns default features off and
+//!   compiles none of clap, indicatif or tracing-subscriber:
 //!   `blindmatch = { version = "0.1", default-features = false }`.
-//! * `identity-create`: [`identity::Identity::create`] makes a fresh key and a self-signed
-//!   certificate (with rcgen). Without it the library still loads identities, from a
-//!   directory ([`identity::Identity::load`]) or from PEM bytes a secrets store hands out
+//! * `identity-create`: `Identity::create` makes a fresh key and a self-signed certificate
+//!   (with rcgen). Without it the library still loads identities, from a directory
+//!   ([`identity::Identity::load`]) or from PEM bytes a secrets store hands out
 //!   ([`identity::Identity::from_pem`]).
 //!
 //! The crates whose types appear in the API are re-exported ([`ed25519_dalek`],
