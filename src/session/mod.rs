@@ -55,4 +55,3 @@ pub use hello::{canonical_key_kinds, role_code, Hello, HELLO_VERSION, MAX_KEYS, 
 pub use outcome::{learned, SessionOutcome, SessionReport, Traffic};
 pub use peer::PeerIdentity;
 pub use progress::{Direction, NoProgress, Phase, Progress};
-pub(crate) use receipt::check_peer_receipt;
