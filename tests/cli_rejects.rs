@@ -173,3 +173,35 @@ fn every_command_reading_input_takes_rejects_which_the_strict_hint_names() {
     let err = blindmatch::records::load(&spec).expect_err("strict");
     assert!(blindmatch::cli::hint::hint(&err).is_some());
 }
+
+/// The library's strict failure names the `strict` setting; the command line adds the flag
+/// (its hint for that setting) on stderr and in the `--json` error object.
+#[test]
+fn the_strict_failure_carries_the_command_lines_hint() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (id, _) = identity(dir.path(), "agency-a");
+    let input = imos(dir.path(), 2, &["9074729"]);
+    let out_csv = dir.path().join("out.csv");
+    let out = match_nowhere(&id, &input, &["--strict", "--output", s(&out_csv)], true);
+    assert_eq!(out.status.code(), Some(3));
+    assert_eq!(code(&out).as_deref(), Some("input.value"));
+    let mut spec =
+        blindmatch::records::InputSpec::new(&input, vec!["imo:imo_ship".parse().expect("key")]);
+    spec.strict = true;
+    let err = blindmatch::records::load(&spec).expect_err("strict");
+    let want = blindmatch::cli::hint::hint(&err).expect("a hint for `strict`");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let obj: serde_json::Value = stdout
+        .lines()
+        .filter_map(|l| serde_json::from_str(l).ok())
+        .find(|v: &serde_json::Value| v.get("error").is_some())
+        .expect("an error object");
+    assert_eq!(obj["error"]["hint"].as_str(), Some(want));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr
+            .lines()
+            .any(|l| l == format!("blindmatch: hint: {want}")),
+        "{stderr}"
+    );
+}
