@@ -15,7 +15,6 @@
 
 use std::time::{Duration, Instant};
 
-use blindmatch::dst;
 use blindmatch::group::expand::{expand_message_xof, Xof};
 use blindmatch::protocol::memory::run_dh_psi;
 use blindmatch::protocol::{ItemSet, Mode};
@@ -23,6 +22,14 @@ use curve25519_dalek::ristretto::{CompressedRistretto, RistrettoPoint};
 use curve25519_dalek::scalar::Scalar;
 use rand::SeedableRng;
 use rand_chacha::ChaCha20Rng;
+
+/// The tags this file uses, as `protocol-spec/01-suite.md` spells them (the library's own
+/// constants are private to it).
+mod dst {
+    /// The DH-PSI hash-to-group DST (section 1.1).
+    pub const DH_PSI_HASH_TO_GROUP: &[u8] =
+        b"blindmatch-v1-DHPSI-ristretto255_XOF:SHAKE256_R255MAP_RO_";
+}
 
 /// Elements per floor measurement (on one core).
 const FLOOR_SAMPLE: usize = 1 << 13;

@@ -90,7 +90,7 @@ fn main() -> Result<(), Error> {
     Identity::create(&a_dir, "receiver", false)?;
     Identity::create(&b_dir, "sender", false)?;
     let (a, b) = (Identity::load(&a_dir)?, Identity::load(&b_dir)?);
-    let (fa, fb) = (a.fingerprint, b.fingerprint);
+    let (fa, fb) = (a.fingerprint(), b.fingerprint());
     // Serving an index reuses its key: the policy must allow it.
     let policy = Policy::parse(
         &format!(
@@ -118,10 +118,7 @@ fn main() -> Result<(), Error> {
         PeerAuth::pinned(fa),
         &AgencyFiles::in_dir(&b_dir),
     )?;
-    let options = RunOptions {
-        timeouts: Timeouts::default().with_read_secs(60),
-        ..RunOptions::default()
-    };
+    let options = RunOptions::default().with_timeouts(Timeouts::default().with_read_secs(60));
     let receiver_spec = SessionSpec::new(
         SessionMode::Intersection,
         receiver.clone(),
@@ -155,12 +152,10 @@ fn main() -> Result<(), Error> {
                 .to_string();
             let (tx, rx) = tokio::sync::oneshot::channel::<Result<SessionReport, Error>>();
             let tx = std::sync::Mutex::new(Some(tx));
-            let limits = ServerLimits {
-                max_sessions: 1,
-                max_connections: Some(1),
-                timeouts: options.timeouts,
-                ..ServerLimits::default()
-            };
+            let limits = ServerLimits::default()
+                .with_max_sessions(1)
+                .with_max_connections(1)
+                .with_timeouts(options.timeouts);
             let (agency, spec, opts) =
                 (sender_agency.clone(), sender_spec.clone(), options.clone());
             let server = tokio::spawn(async move {
@@ -195,7 +190,7 @@ fn main() -> Result<(), Error> {
     let Some((ra, rb)) = last else {
         return Err(Error::internal("no run"));
     };
-    let matches = match &ra.outcome.output {
+    let matches = match &ra.outcome().output() {
         BodyOutput::Receiver(o) => o.matches.len(),
         _ => return Err(Error::internal("the session did not run OPRF-PSI")),
     };
@@ -214,11 +209,11 @@ fn main() -> Result<(), Error> {
     );
     println!(
         "  of which the session after TLS (receiver's clock): {:.3} s (last run)",
-        secs(ra.elapsed)
+        secs(ra.elapsed())
     );
-    let to_sender = ra.traffic.bytes_sent;
-    let to_receiver = ra.traffic.bytes_received;
-    assert_eq!(to_receiver, rb.traffic.bytes_sent);
+    let to_sender = ra.traffic().bytes_sent;
+    let to_receiver = ra.traffic().bytes_received;
+    assert_eq!(to_receiver, rb.traffic().bytes_sent);
     // Evaluated frames (frame + message headers), the parameters frame and Done.
     let elements = 32 * n_r as u64 + 10 * n_r.div_ceil(4096) as u64 + 10 + 5;
     let tags = to_receiver.saturating_sub(elements);

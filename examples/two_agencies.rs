@@ -25,7 +25,7 @@ async fn main() -> blindmatch::Result<()> {
     Identity::create(&a_dir, "Agency A", false)?;
     Identity::create(&b_dir, "Agency B", false)?;
     let (a, b) = (Identity::load(&a_dir)?, Identity::load(&b_dir)?);
-    let (a_fp, b_fp) = (a.fingerprint, b.fingerprint);
+    let (a_fp, b_fp) = (a.fingerprint(), b.fingerprint());
 
     // Both load the same policy (here the built-in default) and pin each other.
     let policy = Policy::default_policy();
@@ -55,10 +55,7 @@ async fn main() -> blindmatch::Result<()> {
         .map_err(|e| blindmatch::Error::io("reading the local address", e))?
         .to_string();
     let b_spec = SessionSpec::new(SessionMode::Mutual, register, key.clone());
-    let limits = ServerLimits {
-        max_connections: Some(1),
-        ..ServerLimits::default()
-    };
+    let limits = ServerLimits::default().with_max_connections(1);
     let server = tokio::spawn(async move {
         agency_b
             .serve(
@@ -67,7 +64,7 @@ async fn main() -> blindmatch::Result<()> {
                 Shutdown::never(),
                 move || (b_spec.clone(), RunOptions::default()),
                 |report| match report {
-                    Ok(r) => println!("B: session {} completed", hex8(&r.outcome.session_id)),
+                    Ok(r) => println!("B: session {} completed", hex8(&r.outcome().session_id())),
                     Err(e) => println!("B: session failed: {e}"),
                 },
             )
@@ -77,7 +74,7 @@ async fn main() -> blindmatch::Result<()> {
     // A connects and runs the session.
     let spec = SessionSpec::new(SessionMode::Mutual, watchlist, key);
     let report = agency_a.connect(&addr, spec, RunOptions::default()).await?;
-    if let BodyOutput::Dh(out) = &report.outcome.output {
+    if let BodyOutput::Dh(out) = report.outcome().output() {
         let shared: Vec<String> = out
             .matches()
             .unwrap_or_default()

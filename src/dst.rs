@@ -18,6 +18,7 @@ pub const PROTOCOL_VERSION: u16 = 2;
 /// hash-to-group, `hash_to_ristretto255` (RFC 9380 Appendix B) with
 /// `expand_message_xof(SHAKE256)`. Not a tag: it names the construction, and is neither hashed
 /// nor sent by itself (`protocol-spec/01-suite.md` 1.1).
+#[cfg(test)]
 pub const DH_PSI_HASH_TO_GROUP_SUITE_ID: &[u8] = b"ristretto255_XOF:SHAKE256_R255MAP_RO_";
 
 /// The DH-PSI DST: `blindmatch-v1-DHPSI-` followed by [`DH_PSI_HASH_TO_GROUP_SUITE_ID`], the
@@ -132,6 +133,7 @@ pub const VOLE_PSI_TAG: &[u8] = b"blindmatch-v1-vole-psi-tag";
 pub const TEST_VECTOR_SEED: &[u8] = b"blindmatch-v1-test-vector-seed";
 
 /// All tags above, for the distinctness test and for the spec.
+#[cfg(test)]
 pub const ALL: &[(&str, &[u8])] = &[
     ("DH_PSI_HASH_TO_GROUP", DH_PSI_HASH_TO_GROUP),
     ("OPRF_SHA3_SUITE_ID", OPRF_SHA3_SUITE_ID),
@@ -194,6 +196,35 @@ mod tests {
             for (name_b, b) in &ALL[i + 1..] {
                 assert_ne!(a, b, "{name_a} and {name_b} are equal");
             }
+        }
+    }
+
+    /// 01-suite.md names the two DH-PSI strings and spells them as the code does; 1.4 lists
+    /// every tag of `ALL`.
+    #[test]
+    fn the_suite_spec_spells_the_dh_strings_and_every_tag() {
+        let suite = std::fs::read_to_string(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/protocol-spec/01-suite.md"
+        ))
+        .expect("01-suite.md");
+        for (name, bytes) in [
+            (
+                "DH-PSI hash-to-group suite ID",
+                DH_PSI_HASH_TO_GROUP_SUITE_ID,
+            ),
+            ("DH-PSI DST", DH_PSI_HASH_TO_GROUP),
+        ] {
+            let text = format!("`{}`", String::from_utf8_lossy(bytes));
+            assert!(suite.contains(name), "01-suite.md does not name the {name}");
+            assert!(suite.contains(&text), "01-suite.md lacks {text}");
+        }
+        for (name, bytes) in ALL {
+            let row = format!("| {name} | `{}` |", String::from_utf8_lossy(bytes));
+            assert!(
+                suite.contains(&row),
+                "01-suite.md 1.4 lacks the row of {name}"
+            );
         }
     }
 }

@@ -6,7 +6,9 @@
 //! key authenticates the TLS connection and signs audit entries and session receipts.
 
 use std::fmt;
-use std::path::{Path, PathBuf};
+use std::path::Path;
+#[cfg(any(test, feature = "identity-create"))]
+use std::path::PathBuf;
 use std::str::FromStr;
 
 use ed25519_dalek::pkcs8::DecodePrivateKey;
@@ -14,7 +16,9 @@ use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 use sha2::{Digest, Sha256};
 
-use crate::error::{ConfigReason, Error, InputReason, PeerMisbehaved, ReceiptProblem, Result};
+#[cfg(any(test, feature = "identity-create"))]
+use crate::error::InputReason;
+use crate::error::{ConfigReason, Error, PeerMisbehaved, ReceiptProblem, Result};
 
 /// File name of the private key inside an identity directory.
 pub const KEY_FILE: &str = "identity.key";
@@ -78,14 +82,16 @@ impl FromStr for Fingerprint {
 }
 
 /// A loaded agency identity: what TLS needs and the signing key for audit entries.
+///
+/// Only [`Identity::load`] and [`Identity::from_pem`] make one, after checking that the key is
+/// the certificate's; the private key never leaves the library (TLS and the audit log use it
+/// inside), so a caller reads only the public parts.
 pub struct Identity {
-    /// The certificate, DER.
-    pub cert: CertificateDer<'static>,
+    cert: CertificateDer<'static>,
     key: PrivateKeyDer<'static>,
-    /// SHA-256 fingerprint of [`Identity::cert`].
-    pub fingerprint: Fingerprint,
+    fingerprint: Fingerprint,
     /// The Ed25519 key of the certificate (zeroized on drop by ed25519-dalek).
-    pub signing_key: ed25519_dalek::SigningKey,
+    signing_key: ed25519_dalek::SigningKey,
 }
 
 impl fmt::Debug for Identity {
@@ -97,6 +103,7 @@ impl fmt::Debug for Identity {
 }
 
 /// What `Identity::create` wrote.
+#[cfg(any(test, feature = "identity-create"))]
 #[derive(Debug, Clone)]
 pub struct Created {
     /// Path of the key file.
@@ -118,6 +125,7 @@ impl Identity {
     /// there and `force` is false; [`Error::Input`] with [`InputReason::Argument`] if `name` is
     /// empty; [`Error::Internal`] if key or certificate generation fails; [`Error::Io`] if the
     /// files cannot be written.
+    #[cfg(any(test, feature = "identity-create"))]
     pub fn create(dir: &Path, name: &str, force: bool) -> Result<Created> {
         let key_path = dir.join(KEY_FILE);
         let cert_path = dir.join(CERT_FILE);
@@ -239,8 +247,29 @@ impl Identity {
     }
 
     /// A copy of the private key for a rustls configuration.
-    pub fn private_key(&self) -> PrivateKeyDer<'static> {
+    pub(crate) fn private_key(&self) -> PrivateKeyDer<'static> {
         self.key.clone_key()
+    }
+
+    /// The certificate, DER.
+    pub fn cert(&self) -> &CertificateDer<'static> {
+        &self.cert
+    }
+
+    /// The SHA-256 fingerprint of [`Identity::cert`], which peers pin.
+    pub fn fingerprint(&self) -> Fingerprint {
+        self.fingerprint
+    }
+
+    /// The certificate's Ed25519 public key: the key that verifies this agency's audit log
+    /// and session receipts.
+    pub fn verifying_key(&self) -> ed25519_dalek::VerifyingKey {
+        self.signing_key.verifying_key()
+    }
+
+    /// The signing key (audit entries, receipts), for the library only.
+    pub(crate) fn signing_key(&self) -> &ed25519_dalek::SigningKey {
+        &self.signing_key
     }
 }
 
@@ -324,11 +353,13 @@ impl<'a> Der<'a> {
     }
 }
 
+#[cfg(any(test, feature = "identity-create"))]
 fn write_private(path: &Path, bytes: &[u8]) -> Result<()> {
     write_atomic(path, bytes, true)
 }
 
 /// Writes to a temporary file in the same directory, then renames (mode 0600 when `private`).
+#[cfg(any(test, feature = "identity-create"))]
 fn write_atomic(path: &Path, bytes: &[u8], private: bool) -> Result<()> {
     use std::io::Write;
     let dir = path.parent().unwrap_or(Path::new("."));

@@ -171,11 +171,6 @@ impl DistinctBytes {
         self.strings.len()
     }
 
-    /// True when empty.
-    pub fn is_empty(&self) -> bool {
-        self.strings.is_empty()
-    }
-
     /// The strings, shared rather than copied.
     pub fn shared_strings(&self) -> Arc<PackedBytes> {
         Arc::clone(&self.strings)

@@ -51,11 +51,8 @@ fn two(policy: Policy) -> Two {
     Identity::create(&root.join("b"), "Agency B", false).unwrap();
     let ia = Identity::load(&root.join("a")).unwrap();
     let ib = Identity::load(&root.join("b")).unwrap();
-    let keys = (
-        ia.signing_key.verifying_key(),
-        ib.signing_key.verifying_key(),
-    );
-    let (fa, fb) = (ia.fingerprint, ib.fingerprint);
+    let keys = (ia.verifying_key(), ib.verifying_key());
+    let (fa, fb) = (ia.fingerprint(), ib.fingerprint());
     let files_a = AgencyFiles::in_dir(&root.join("a"));
     let files_b = AgencyFiles::in_dir(&root.join("b"));
     Two {
@@ -81,10 +78,7 @@ fn kinds(log: &Path, key: ed25519_dalek::VerifyingKey) -> Vec<String> {
 }
 
 fn options() -> RunOptions {
-    RunOptions {
-        timeouts: Timeouts::default().with_read_secs(10),
-        ..RunOptions::default()
-    }
+    RunOptions::default().with_timeouts(Timeouts::default().with_read_secs(10))
 }
 
 type Results = (
@@ -103,10 +97,7 @@ fn session(t: &Two, a_spec: SessionSpec, b_spec: SessionSpec) -> Results {
         let addr = listener.local_addr().unwrap().to_string();
         let (tx, rx) = tokio::sync::oneshot::channel();
         let tx = std::sync::Mutex::new(Some(tx));
-        let limits = ServerLimits {
-            max_connections: Some(1),
-            ..ServerLimits::default()
-        };
+        let limits = ServerLimits::default().with_max_connections(1);
         let b = t.b.clone();
         let server = tokio::spawn(async move {
             b.serve(
@@ -164,14 +155,14 @@ fn every_mode_and_protocol_over_the_network_with_audit() {
             spec(mode, protocol, items("b", 50, 7)),
         );
         let (ra, rb) = (ra.unwrap(), rb.unwrap());
-        let learned = match &ra.outcome.output {
+        let learned = match &ra.outcome().output() {
             BodyOutput::Dh(o) => o.match_count(),
             BodyOutput::Receiver(o) => Some(o.matches.len()),
             other => panic!("{other:?}"),
         };
         assert_eq!(learned, Some(7), "{mode} {protocol}");
-        assert_eq!(ra.outcome.session_id, rb.outcome.session_id);
-        assert!(ra.traffic.bytes_sent > 0 && ra.traffic.bytes_received > 0);
+        assert_eq!(ra.outcome().session_id(), rb.outcome().session_id());
+        assert!(ra.traffic().bytes_sent > 0 && ra.traffic().bytes_received > 0);
     }
     // Labeled OPRF-PSI, the sender's payloads from its own items under a fresh key.
     let b_items = items("b", 50, 7);
@@ -193,7 +184,7 @@ fn every_mode_and_protocol_over_the_network_with_audit() {
         ),
         b_spec,
     );
-    match ra.unwrap().outcome.output {
+    match ra.unwrap().outcome().output() {
         BodyOutput::Receiver(o) => {
             assert_eq!(o.matches.len(), 7);
             assert_eq!(o.columns, ["voyage"]);
@@ -284,7 +275,7 @@ fn payload_columns_the_policy_does_not_reveal_are_refused() {
         ),
         index_spec(vec!["voyage".into()]),
     );
-    match ra.unwrap().outcome.output {
+    match ra.unwrap().outcome().output() {
         BodyOutput::Receiver(o) => assert_eq!(o.matches.len(), 5),
         other => panic!("{other:?}"),
     }
@@ -304,10 +295,7 @@ fn a_dropped_session_logs_its_abort_on_both_sides() {
         let addr = listener.local_addr().unwrap().to_string();
         let (tx, rx) = tokio::sync::oneshot::channel();
         let tx = std::sync::Mutex::new(Some(tx));
-        let limits = ServerLimits {
-            max_connections: Some(1),
-            ..ServerLimits::default()
-        };
+        let limits = ServerLimits::default().with_max_connections(1);
         let b = t.b.clone();
         // A large set so the session is still running when the initiator gives up.
         let big = items("b", 60_000, 0);
@@ -404,7 +392,7 @@ fn a_third_party_recomputes_the_transcript_from_the_log_and_the_receipt_names_th
         spec(SessionMode::Mutual, ProtocolChoice::Dh, items("b", 50, 7)),
     );
     let (ra, rb) = (ra.unwrap(), rb.unwrap());
-    let (fa, fb) = (t.a.identity().fingerprint, t.b.identity().fingerprint);
+    let (fa, fb) = (t.a.identity().fingerprint(), t.b.identity().fingerprint());
     for (log, key, peer_key) in [
         (&t.a_log, t.keys.0, t.keys.1),
         (&t.b_log, t.keys.1, t.keys.0),
@@ -438,7 +426,7 @@ fn a_third_party_recomputes_the_transcript_from_the_log_and_the_receipt_names_th
         let receipt = receipt.expect("the peer's receipt");
         receipt.verify(&peer_key).unwrap();
         assert_eq!(receipt.transcript_hash, recomputed);
-        assert_eq!(receipt.session_id, ra.outcome.session_id);
+        assert_eq!(receipt.session_id, ra.outcome().session_id());
         assert_eq!(receipt.terms.mode, SessionMode::Mutual);
         assert_eq!(receipt.terms.protocol, Protocol::Dh);
         assert_eq!(receipt.terms.suite, None);
@@ -450,7 +438,7 @@ fn a_third_party_recomputes_the_transcript_from_the_log_and_the_receipt_names_th
         assert_eq!(hi.policy_digest, p.digest());
         assert_eq!((hi.own_fingerprint, hi.peer_fingerprint), (fa, fb));
     }
-    assert_eq!(ra.outcome.session_id, rb.outcome.session_id);
+    assert_eq!(ra.outcome().session_id(), rb.outcome().session_id());
 }
 
 /// Issue 18's enumeration limit at admission: the element budget is cumulative per peer and
@@ -498,13 +486,13 @@ fn a_cumulative_sequence_of_sessions_beyond_the_element_budget_is_refused_at_adm
     // charged nothing to B's budget: A's own state has no elements for B.
     let now = chrono::Utc::now().timestamp();
     let p = Policy::parse(text, "budget.toml").unwrap();
-    let b_payer = format!("cert:{}", t.b.identity().fingerprint);
+    let b_payer = format!("cert:{}", t.b.identity().fingerprint());
     let a_store =
         blindmatch::budget::BudgetStore::open(&t.a_log.with_file_name("budget.json")).unwrap();
     assert_eq!(a_store.elements_in_window(&p, &b_payer, "raw", now), 0);
     assert_eq!(a_store.sessions_in_window(&b_payer, now), 2);
     // B charged A's 60 announced elements once: the refused run recorded nothing.
-    let a_payer = format!("cert:{}", t.a.identity().fingerprint);
+    let a_payer = format!("cert:{}", t.a.identity().fingerprint());
     let b_store =
         blindmatch::budget::BudgetStore::open(&t.b_log.with_file_name("budget.json")).unwrap();
     assert_eq!(b_store.elements_in_window(&p, &a_payer, "raw", now), 60);

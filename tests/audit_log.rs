@@ -12,6 +12,13 @@ use blindmatch::Error;
 use ed25519_dalek::SigningKey;
 use std::path::{Path, PathBuf};
 
+/// The tags this file uses, as `protocol-spec/01-suite.md` spells them (the library's own
+/// constants are private to it).
+mod dst {
+    /// The tag of session receipts (section 1.4).
+    pub const SESSION_RECEIPT: &[u8] = b"blindmatch-v1-session-receipt";
+}
+
 fn key(seed: u8) -> SigningKey {
     SigningKey::from_bytes(&[seed; 32])
 }
@@ -233,6 +240,7 @@ fn a_torn_last_line_is_detected_and_blocks_appending() {
             problem: AuditProblem::Torn { index: 5 },
             path: Some(p),
             advice: Some(_),
+            ..
         })) => assert_eq!(p, path),
         other => panic!("appending to a torn log must be refused, got {other:?}"),
     }
@@ -483,8 +491,8 @@ fn receipt_fields_sit_at_the_spec_offsets() {
         .verify_strict(text.as_bytes(), &csig)
         .expect("the spec's checkpoint note text");
     // The signature covers lp8(SESSION_RECEIPT) || the 327 bytes before it.
-    let mut msg = vec![blindmatch::dst::SESSION_RECEIPT.len() as u8];
-    msg.extend_from_slice(blindmatch::dst::SESSION_RECEIPT);
+    let mut msg = vec![dst::SESSION_RECEIPT.len() as u8];
+    msg.extend_from_slice(dst::SESSION_RECEIPT);
     msg.extend_from_slice(&bytes[..327]);
     let sig = ed25519_dalek::Signature::from_slice(&bytes[327..]).expect("64 bytes");
     k.verifying_key()
@@ -501,8 +509,8 @@ fn a_receipt_with_a_bad_checkpoint_signature_is_refused() {
     let k = key(9);
     let mut bytes = SessionReceipt::sign(&body(4), &k).encode();
     bytes[300] ^= 1;
-    let mut msg = vec![blindmatch::dst::SESSION_RECEIPT.len() as u8];
-    msg.extend_from_slice(blindmatch::dst::SESSION_RECEIPT);
+    let mut msg = vec![dst::SESSION_RECEIPT.len() as u8];
+    msg.extend_from_slice(dst::SESSION_RECEIPT);
     msg.extend_from_slice(&bytes[..327]);
     let sig = k.sign(&msg).to_bytes();
     bytes[327..].copy_from_slice(&sig);
@@ -524,8 +532,8 @@ fn a_version_2_receipt_still_verifies() {
     // The version 2 layout: the first 223 bytes with version 2, then the signature over them.
     let mut v2 = v3[..223].to_vec();
     v2[0..2].copy_from_slice(&[0, 2]);
-    let mut msg = vec![blindmatch::dst::SESSION_RECEIPT.len() as u8];
-    msg.extend_from_slice(blindmatch::dst::SESSION_RECEIPT);
+    let mut msg = vec![dst::SESSION_RECEIPT.len() as u8];
+    msg.extend_from_slice(dst::SESSION_RECEIPT);
     msg.extend_from_slice(&v2);
     use ed25519_dalek::ed25519::signature::Signer;
     v2.extend_from_slice(&k.sign(&msg).to_bytes());

@@ -12,7 +12,6 @@ use std::process::{Command, Output};
 
 use blindmatch::audit::{self, AuditLog, Entry, Event};
 use blindmatch::error::AuditProblem;
-use blindmatch::identity::Identity;
 use ed25519_dalek::ed25519::signature::Signer;
 use ed25519_dalek::SigningKey;
 use net_common::*;
@@ -27,11 +26,18 @@ fn refusal(n: u8) -> Event {
     }
 }
 
+/// The identity's signing key, read from its key file (the library keeps it inside
+/// `Identity`).
+fn signing_key(dir: &Path) -> ed25519_dalek::SigningKey {
+    use ed25519_dalek::pkcs8::DecodePrivateKey;
+    let pem = std::fs::read_to_string(dir.join(blindmatch::identity::KEY_FILE)).unwrap();
+    ed25519_dalek::SigningKey::from_pkcs8_pem(&pem).unwrap()
+}
+
 /// A log of `n` entries in the identity directory `dir`, signed by its key.
 fn agency_log(dir: &Path, n: u8) -> PathBuf {
     let path = dir.join("audit.jsonl");
-    let id = Identity::load(dir).unwrap();
-    let log = AuditLog::open(&path, id.signing_key.clone()).unwrap();
+    let log = AuditLog::open(&path, signing_key(dir)).unwrap();
     for i in 0..n {
         log.append(refusal(i)).unwrap();
     }
@@ -39,7 +45,7 @@ fn agency_log(dir: &Path, n: u8) -> PathBuf {
 }
 
 fn chain_hash(line: &[u8]) -> [u8; 32] {
-    let tag = blindmatch::dst::AUDIT_CHAIN;
+    let tag = b"blindmatch-v1-audit-chain"; // AUDIT_CHAIN, protocol-spec/01-suite.md 1.4
     let mut h = Sha3_256::new();
     h.update([tag.len() as u8]);
     h.update(tag);
@@ -48,7 +54,7 @@ fn chain_hash(line: &[u8]) -> [u8; 32] {
 }
 
 fn tagged(msg: &[u8]) -> Vec<u8> {
-    let tag = blindmatch::dst::AUDIT_SIGNATURE;
+    let tag = b"blindmatch-v1-audit-signature"; // AUDIT_SIGNATURE, 01-suite.md 1.4
     let mut m = vec![tag.len() as u8];
     m.extend_from_slice(tag);
     m.extend_from_slice(msg);

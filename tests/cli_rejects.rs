@@ -9,7 +9,6 @@ use std::path::Path;
 use std::process::{Command, Output};
 
 use blindmatch::cli::Cli;
-use blindmatch::records::REJECTS_OPTION;
 use clap::Parser;
 use net_common::{identity, output_code as code, path_str as s, BIN};
 
@@ -148,7 +147,7 @@ fn every_command_reading_input_takes_rejects_which_the_strict_hint_names() {
         let argv: Vec<&str> = ["blindmatch"]
             .iter()
             .chain(head)
-            .chain(&["-i", "x.csv", "-k", "imo:imo_ship", REJECTS_OPTION, "r.csv"])
+            .chain(&["-i", "x.csv", "-k", "imo:imo_ship", "--rejects", "r.csv"])
             .copied()
             .collect();
         assert!(
@@ -157,18 +156,52 @@ fn every_command_reading_input_takes_rejects_which_the_strict_hint_names() {
             head[0]
         );
     }
-    // The --strict failure names that option.
+    // The --strict failure is about the `strict` setting, and the command line's hint for
+    // it names the flag that writes the rejects.
     let dir = tempfile::tempdir().expect("tempdir");
     let input = imos(dir.path(), 1, &[]);
-    let spec = blindmatch::records::InputSpec {
-        strict: true,
-        ..blindmatch::records::InputSpec::new(&input, vec!["imo:imo_ship".parse().expect("key")])
-    };
+    let mut spec =
+        blindmatch::records::InputSpec::new(&input, vec!["imo:imo_ship".parse().expect("key")]);
+    spec.strict = true;
     match blindmatch::records::load(&spec) {
         Err(blindmatch::Error::Input(e)) => {
             assert_eq!(e.reason, blindmatch::error::InputReason::Value);
-            assert!(e.detail.contains(REJECTS_OPTION), "{}", e.detail);
+            assert_eq!(e.setting, Some(blindmatch::error::Setting::Strict));
         }
         other => panic!("{other:?}"),
     }
+    let err = blindmatch::records::load(&spec).expect_err("strict");
+    assert!(blindmatch::cli::hint::hint(&err).is_some());
+}
+
+/// The library's strict failure names the `strict` setting; the command line adds the flag
+/// (its hint for that setting) on stderr and in the `--json` error object.
+#[test]
+fn the_strict_failure_carries_the_command_lines_hint() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (id, _) = identity(dir.path(), "agency-a");
+    let input = imos(dir.path(), 2, &["9074729"]);
+    let out_csv = dir.path().join("out.csv");
+    let out = match_nowhere(&id, &input, &["--strict", "--output", s(&out_csv)], true);
+    assert_eq!(out.status.code(), Some(3));
+    assert_eq!(code(&out).as_deref(), Some("input.value"));
+    let mut spec =
+        blindmatch::records::InputSpec::new(&input, vec!["imo:imo_ship".parse().expect("key")]);
+    spec.strict = true;
+    let err = blindmatch::records::load(&spec).expect_err("strict");
+    let want = blindmatch::cli::hint::hint(&err).expect("a hint for `strict`");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let obj: serde_json::Value = stdout
+        .lines()
+        .filter_map(|l| serde_json::from_str(l).ok())
+        .find(|v: &serde_json::Value| v.get("error").is_some())
+        .expect("an error object");
+    assert_eq!(obj["error"]["hint"].as_str(), Some(want));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr
+            .lines()
+            .any(|l| l == format!("blindmatch: hint: {want}")),
+        "{stderr}"
+    );
 }

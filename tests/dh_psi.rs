@@ -101,6 +101,7 @@ fn check_all_modes(
                     "{mode}: responder learns nothing"
                 );
             }
+            other => panic!("this test does not know {other:?}"),
         }
     }
 }

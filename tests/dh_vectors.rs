@@ -9,7 +9,6 @@ mod dh_vectors;
 
 use std::collections::BTreeSet;
 
-use blindmatch::dst;
 use curve25519_dalek::ristretto::CompressedRistretto;
 use curve25519_dalek::scalar::Scalar;
 use dh_vectors::spec;
@@ -266,30 +265,5 @@ fn every_message_follows_from_the_drawn_values() {
                 assert_eq!(s["responder_learns"], "nothing");
             }
         }
-    }
-}
-
-/// 01-suite.md names the two DH-PSI strings and spells them as the code does; 1.4 lists
-/// every tag of `dst::ALL`.
-#[test]
-fn the_suite_spec_spells_the_dh_strings_and_every_tag() {
-    let suite = read("protocol-spec/01-suite.md");
-    for (name, bytes) in [
-        (
-            "DH-PSI hash-to-group suite ID",
-            dst::DH_PSI_HASH_TO_GROUP_SUITE_ID,
-        ),
-        ("DH-PSI DST", dst::DH_PSI_HASH_TO_GROUP),
-    ] {
-        let text = format!("`{}`", String::from_utf8_lossy(bytes));
-        assert!(suite.contains(name), "01-suite.md does not name the {name}");
-        assert!(suite.contains(&text), "01-suite.md lacks {text}");
-    }
-    for (name, bytes) in dst::ALL {
-        let row = format!("| {name} | `{}` |", String::from_utf8_lossy(bytes));
-        assert!(
-            suite.contains(&row),
-            "01-suite.md 1.4 lacks the row of {name}"
-        );
     }
 }

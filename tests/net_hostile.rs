@@ -213,7 +213,7 @@ async fn connected(
         .unwrap();
     let exporter = *conn.exporter();
     let peer = conn.peer_fingerprint();
-    (conn.into_stream(), exporter, id.fingerprint, peer)
+    (conn.into_stream(), exporter, id.fingerprint(), peer)
 }
 
 #[test]

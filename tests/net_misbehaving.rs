@@ -60,7 +60,7 @@ async fn bad_initiator(id_dir: &Path, server_fp: &str, addr: &str, how: Misbehav
         set_size: ANNOUNCED,
         key_kinds: vec!["raw".into()],
     };
-    handshake(&mut stream, &exporter, id.fingerprint, peer, &raw).await;
+    handshake(&mut stream, &exporter, id.fingerprint(), peer, &raw).await;
     let good: Vec<WireElement> = (0..CHUNK as u64).map(element).collect();
     let send = |m: DhMessage| Frame::new(FrameKind::Protocol, m.encode());
     match how {
@@ -289,7 +289,7 @@ fn misbehaving_responder_ends_the_session_on_both_sides() {
             .unwrap();
         let addr = listener.local_addr().unwrap().to_string();
         let a_print: Fingerprint = a_fp.parse().unwrap();
-        let b_print = b.fingerprint;
+        let b_print = b.fingerprint();
         let peer = rt.spawn(async move {
             let (tcp, _) = listener.accept().await.unwrap();
             let mut s = tokio_rustls::TlsAcceptor::from(config)

@@ -62,7 +62,7 @@ fn a_sender_sending_more_tags_than_announced_is_rejected() {
             .expect("bind");
         let addr = listener.local_addr().expect("addr").to_string();
         let a_print: Fingerprint = a_fp.parse().expect("fp");
-        let b_print = b.fingerprint;
+        let b_print = b.fingerprint();
         let peer = rt.spawn(async move {
             let (tcp, _) = listener.accept().await.expect("accept");
             let mut s = tokio_rustls::TlsAcceptor::from(config)

@@ -105,10 +105,14 @@ fn count_only_runs_older_than_the_longest_window_are_pruned_from_the_state_file(
     store
         .record_cardinality_run(&policy, &a, T0)
         .expect("record");
-    store.admit(&policy, &session("cert:aa"), T0 + 1).expect("admit");
+    store
+        .admit(&policy, &session("cert:aa"), T0 + 1)
+        .expect("admit");
     assert_eq!(runs(&path), 1, "a recent run is kept");
     let later = T0 + (blindmatch::budget::MAX_WINDOW_DAYS as i64 + 1) * DAY_SECONDS;
-    store.admit(&policy, &session("cert:aa"), later).expect("admit");
+    store
+        .admit(&policy, &session("cert:aa"), later)
+        .expect("admit");
     assert_eq!(runs(&path), 0, "a run older than any window is pruned");
 }
 
@@ -230,6 +234,7 @@ fn a_corrupt_state_file_is_a_config_error_with_location() {
         Err(Error::Config(ConfigError {
             reason: ConfigReason::Budget,
             detail: m,
+            ..
         })) => assert!(m.contains("budget.json:2:"), "{m}"),
         other => panic!("expected a config error, got {other:?}"),
     }

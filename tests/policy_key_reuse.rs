@@ -64,7 +64,7 @@ fn allow_key_reuse_of_the_wrong_type_is_refused_with_its_line() {
     assert!(
         matches!(
             &err,
-            Error::Config(ConfigError { reason: ConfigReason::Policy, detail })
+            Error::Config(ConfigError { reason: ConfigReason::Policy, detail, .. })
                 if detail.contains(&format!("p.toml:{line}:"))
         ),
         "{err:?}"

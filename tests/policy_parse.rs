@@ -15,6 +15,7 @@ fn config_message(r: blindmatch::Result<Policy>) -> String {
         Err(Error::Config(ConfigError {
             reason: ConfigReason::Policy,
             detail,
+            ..
         })) => detail,
         other => panic!("expected a policy configuration error, got {other:?}"),
     }

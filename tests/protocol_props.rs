@@ -97,10 +97,8 @@ proptest! {
         msgs in proptest::collection::vec(dh_message(), 0..8),
     ) {
         let role = if initiator { Role::Initiator } else { Role::Responder };
-        let params = DhParams {
-            chunk_size: 3,
-            ..DhParams::new(Mode::ALL[mode], [4; 32], 5, 4)
-        };
+        let mut params = DhParams::new(Mode::ALL[mode], [4; 32], 5, 4);
+        params.chunk_size = 3;
         let mut rng = ChaCha20Rng::seed_from_u64(7);
         let items = ItemSet::new(["a", "b", "c"]);
         let s = DhSession::new(role, params, items, &mut rng).unwrap();

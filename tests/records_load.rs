@@ -3,7 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
-use blindmatch::error::{ConfigError, ConfigReason, InputError, InputReason};
+use blindmatch::error::{ConfigError, ConfigReason, InputError, InputReason, Setting};
 use blindmatch::identifiers::IdentifierKind;
 use blindmatch::records::{self, InputFormat, InputSpec, Records};
 use blindmatch::Error;
@@ -117,7 +117,10 @@ fn strict_fails_on_the_first_invalid_value_naming_where() {
             reason: InputReason::Value,
             detail: m,
             line,
+            setting,
+            ..
         })) => {
+            assert_eq!(setting, Some(Setting::Strict));
             assert_eq!(line, Some(3));
             assert!(m.contains("shipments.csv:3:"), "{m}");
             assert!(
@@ -249,11 +252,16 @@ fn configuration_errors_say_what_to_do() {
     let dir = tempfile::tempdir().expect("tempdir");
     let p = file(dir.path(), "s.csv", SHIPMENTS);
     assert!(
-        matches!(records::load(&spec(&p, &["cont:container"])), Err(Error::Config(ConfigError { reason: ConfigReason::Keys, detail: m })) if m.contains("id, container, imo, note"))
+        matches!(records::load(&spec(&p, &["cont:container"])), Err(Error::Config(ConfigError { reason: ConfigReason::Keys, setting: Some(Setting::Keys), detail: m, .. })) if m.contains("id, container, imo, note"))
     );
-    assert!(
-        matches!(records::load(&spec(&p, &[])), Err(Error::Config(ConfigError { reason: ConfigReason::Keys, detail: m })) if m.contains("--key"))
-    );
+    assert!(matches!(
+        records::load(&spec(&p, &[])),
+        Err(Error::Config(ConfigError {
+            reason: ConfigReason::Keys,
+            setting: Some(Setting::Keys),
+            ..
+        }))
+    ));
     let mut s = spec(&p, &[]);
     s.column = Some("id".into());
     assert_eq!(records::load(&s).map(|r| r.items().len()).ok(), Some(6));
@@ -290,7 +298,7 @@ fn format_follows_the_extension() {
     let plain = file(dir.path(), "vessels", csv_body);
     // Without a .csv extension the file is one value per line: a CSV key fails loudly.
     assert!(
-        matches!(records::load(&spec(&plain, &["imo:imo_ship"])), Err(Error::Config(ConfigError { reason: ConfigReason::Keys, detail: m })) if m.contains("value"))
+        matches!(records::load(&spec(&plain, &["imo:imo_ship"])), Err(Error::Config(ConfigError { reason: ConfigReason::Keys, detail: m, .. })) if m.contains("value"))
     );
     let r = records::load(&InputSpec::new(&plain, vec![])).expect("lines");
     assert_eq!(r.items().len(), 2);
@@ -303,5 +311,55 @@ fn format_follows_the_extension() {
             .map(|r| r.items().len())
             .ok(),
         Some(1)
+    );
+}
+
+/// Each error a setting of the input would change says which setting (typed), so a front end
+/// names its own control for it; errors no setting would change carry none.
+#[test]
+fn errors_name_the_setting_that_would_change_them() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let setting = |r: blindmatch::Result<Records>| r.expect_err("refused").setting();
+
+    // A header row of empty names: the file has none.
+    let p = file(dir.path(), "noheader.csv", b",\nIMO9187629,x\n");
+    assert_eq!(
+        setting(records::load(&spec(&p, &["1:imo_ship"]))),
+        Some(Setting::Header)
+    );
+    // A column name twice: a file without a header row read as if it had one.
+    let p = file(dir.path(), "twice.csv", b"IMO9187629,IMO9187629\n");
+    assert_eq!(
+        setting(records::load(&spec(&p, &["IMO9187629:imo_ship"]))),
+        Some(Setting::Header)
+    );
+    // A column name that is not UTF-8: the encoding.
+    let p = file(dir.path(), "latin1.csv", b"imo,n\xe9\nIMO9187629,x\n");
+    assert_eq!(
+        setting(records::load(&spec(&p, &["imo:imo_ship"]))),
+        Some(Setting::Encoding)
+    );
+    // Read as lines, a key naming a CSV column: the format.
+    let p = file(dir.path(), "list.txt", b"imo,name\nIMO9187629,x\n");
+    let mut s = spec(&p, &["imo:imo_ship"]);
+    s.format = InputFormat::Lines;
+    assert_eq!(setting(records::load(&s)), Some(Setting::Format));
+    // An invalid value under `strict`.
+    let p = file(dir.path(), "bad.csv", b"imo\nIMO9187628\n");
+    let mut s = spec(&p, &["imo:imo_ship"]);
+    s.strict = true;
+    assert_eq!(setting(records::load(&s)), Some(Setting::Strict));
+    // A delimiter that cannot be one.
+    let err = "ab"
+        .parse::<records::Delimiter>()
+        .expect_err("two characters");
+    assert_eq!(err.setting(), Some(Setting::Delimiter));
+    // A file that does not exist: no setting changes that.
+    assert_eq!(
+        setting(records::load(&spec(
+            &dir.path().join("none.csv"),
+            &["imo:imo_ship"]
+        ))),
+        None
     );
 }

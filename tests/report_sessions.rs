@@ -52,11 +52,8 @@ fn identity(root: &Path, name: &str) -> Identity {
 fn side(root: &Path, name: &str, policy: Policy, pins: &[Fingerprint]) -> Side {
     let id = identity(root, name);
     let files = AgencyFiles::in_dir(&root.join(name));
-    let (key, fingerprint) = (id.signing_key.verifying_key(), id.fingerprint);
-    let auth = PeerAuth {
-        pinned: pins.to_vec(),
-        ca: Vec::new(),
-    };
+    let (key, fingerprint) = (id.verifying_key(), id.fingerprint());
+    let auth = PeerAuth::pinned_to_any(pins.to_vec());
     Side {
         agency: Agency::open(id, policy, auth, &files).unwrap(),
         log: files.audit_log,
@@ -67,8 +64,8 @@ fn side(root: &Path, name: &str, policy: Policy, pins: &[Fingerprint]) -> Side {
 
 /// A and B pinning each other under `pa` and `pb`.
 fn pair(root: &Path, pa: Policy, pb: Policy) -> (Side, Side) {
-    let fa = identity(root, "Agency A").fingerprint;
-    let fb = identity(root, "Agency B").fingerprint;
+    let fa = identity(root, "Agency A").fingerprint();
+    let fb = identity(root, "Agency B").fingerprint();
     (
         side(root, "Agency A", pa, &[fb]),
         side(root, "Agency B", pb, &[fa]),
@@ -88,10 +85,7 @@ impl OutputSink for FullDisk {
 }
 
 fn options(sink: Option<Arc<dyn OutputSink>>) -> RunOptions {
-    let mut o = RunOptions {
-        timeouts: Timeouts::default().with_read_secs(10),
-        ..RunOptions::default()
-    };
+    let mut o = RunOptions::default().with_timeouts(Timeouts::default().with_read_secs(10));
     if let Some(s) = sink {
         o.sink = s;
     }
@@ -121,10 +115,7 @@ fn session(
         let addr = listener.local_addr().unwrap().to_string();
         let (tx, rx) = tokio::sync::oneshot::channel();
         let tx = std::sync::Mutex::new(Some(tx));
-        let limits = ServerLimits {
-            max_connections: Some(1),
-            ..ServerLimits::default()
-        };
+        let limits = ServerLimits::default().with_max_connections(1);
         let b = b.clone();
         let server = tokio::spawn(async move {
             b.serve(
@@ -396,8 +387,8 @@ fn refused_handshakes_are_logged_by_both_sides_and_reported() {
 fn refused_certificates_are_logged_by_the_refusing_side_and_reported() {
     let dir = tempfile::tempdir().unwrap();
     let root = dir.path();
-    let fb = identity(root, "Agency B").fingerprint;
-    let fc = identity(root, "Stranger C").fingerprint;
+    let fb = identity(root, "Agency B").fingerprint();
+    let fc = identity(root, "Stranger C").fingerprint();
     // B pins nobody it knows of C; C pins B. C connects: B refuses C's certificate.
     let b = side(root, "Agency B", policy("p", 30), &[Fingerprint([9; 32])]);
     let c = side(root, "Stranger C", policy("p", 30), &[fb]);

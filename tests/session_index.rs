@@ -86,7 +86,7 @@ fn two_enveloped_sessions_from_one_index_send_the_same_tag_sets() {
         let mut a: Vec<String> = query.to_vec();
         a.push("absent".into());
         let (ra, rb, frames) = pair.run(ItemSet::new(&a), ItemSet::default());
-        match ra.unwrap().output {
+        match ra.unwrap().output() {
             BodyOutput::Receiver(o) => assert_eq!(o.matches.len(), 3),
             other => panic!("{other:?}"),
         }

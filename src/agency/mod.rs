@@ -18,7 +18,7 @@
 //! let agency = Agency::open(identity, Policy::default_policy(), peers, &files)?;
 //! let spec = SessionSpec::new(SessionMode::Intersection, items, vec!["imo_ship".into()]);
 //! let report = agency.connect("peer.example:7443", spec, Default::default()).await?;
-//! println!("the peer's receipt: {:?}", report.outcome.peer_receipt);
+//! println!("the peer's receipt: {:?}", report.outcome().peer_receipt());
 //! # Ok(()) }
 //! ```
 
@@ -53,6 +53,7 @@ pub const BUDGET_STATE_FILE: &str = "budget.json";
 
 /// Where an agency keeps its audit log and budget state.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct AgencyFiles {
     /// The signed audit log.
     pub audit_log: PathBuf,
@@ -77,7 +78,7 @@ impl AgencyFiles {
 /// The identifier kinds of a session's keys as the policy names them: each kind of each key
 /// (a composite key `person_name+date_of_birth` contributes both), `passport_mrz` as
 /// `passport` (they canonicalise to the same item), sorted and without repeats.
-pub fn policy_kinds(key_kinds: &[String]) -> Vec<String> {
+pub(crate) fn policy_kinds(key_kinds: &[String]) -> Vec<String> {
     let mut out: Vec<String> = key_kinds
         .iter()
         .flat_map(|k| k.split('+'))
@@ -93,6 +94,7 @@ pub fn policy_kinds(key_kinds: &[String]) -> Vec<String> {
 
 /// What one session is to do.
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub struct SessionSpec {
     /// What the parties learn.
     pub mode: SessionMode,
@@ -160,7 +162,7 @@ pub struct Agency {
 impl std::fmt::Debug for Agency {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Agency")
-            .field("identity", &self.inner.identity.fingerprint)
+            .field("identity", &self.inner.identity.fingerprint())
             .field("policy", &self.inner.policy.name())
             .field("log", &self.inner.log.path())
             .finish_non_exhaustive()
@@ -177,6 +179,27 @@ impl Agency {
     /// # Errors
     /// [`Error::Config`] ([`ConfigReason::Policy`]) for a policy above the engine's limits;
     /// [`Error::Audit`] if the existing log fails verification; [`Error::Io`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use blindmatch::agency::{Agency, AgencyFiles};
+    /// use blindmatch::identity::{Fingerprint, Identity};
+    /// use blindmatch::policy::Policy;
+    /// use blindmatch::transport::verifier::PeerAuth;
+    ///
+    /// # fn main() -> blindmatch::Result<()> {
+    /// # let tmp = tempfile::tempdir().map_err(|e| blindmatch::Error::io("tempdir", e))?;
+    /// # let dir = tmp.path();
+    /// # Identity::create(dir, "Agency A", false)?;
+    /// # let peer: Fingerprint = "ab".repeat(32).parse()?;
+    /// let identity = Identity::load(dir)?; // or Identity::from_pem(cert, key) from a secrets store
+    /// let files = AgencyFiles::in_dir(dir); // audit.jsonl, budget.json, output-commitment.key
+    /// let agency = Agency::open(identity, Policy::default_policy(), PeerAuth::pinned(peer), &files)?;
+    /// assert_eq!(agency.name(), "Agency A");
+    /// assert!(agency.audit_log().ends_with("audit.jsonl"));
+    /// # Ok(()) }
+    /// ```
     pub fn open(
         identity: Identity,
         policy: Policy,
@@ -192,11 +215,11 @@ impl Agency {
                 ),
             ));
         }
-        let log = AuditLog::open(&files.audit_log, identity.signing_key.clone())?;
+        let log = AuditLog::open(&files.audit_log, identity.signing_key().clone())?;
         let commitment_key = crate::audit::CommitmentKey::load_or_create(&files.commitment_key)?;
         Ok(Agency {
             inner: Arc::new(Inner {
-                own_agency: cert_common_name(&identity.cert).unwrap_or_default(),
+                own_agency: cert_common_name(identity.cert()).unwrap_or_default(),
                 identity,
                 policy,
                 peers,
@@ -414,7 +437,7 @@ impl Agency {
             policy_digest: policy.digest(),
             own_count,
             key_kinds: spec.key_kinds.clone(),
-            own_fingerprint: self.inner.identity.fingerprint,
+            own_fingerprint: self.inner.identity.fingerprint(),
             own_agency: self.inner.own_agency.clone(),
             policy_name: policy.name().to_owned(),
             output_retention_days: policy.output_retention_days(),

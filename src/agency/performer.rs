@@ -125,7 +125,7 @@ impl Perform<Effect, Completion> for AgencyPerformer {
                 body.checkpoint = self.agency.inner.log.checkpoint();
                 Completion::Signed(SessionReceipt::sign(
                     &body,
-                    &self.agency.inner.identity.signing_key,
+                    self.agency.inner.identity.signing_key(),
                 ))
             }
             Effect::WriteOutput { output, session_id } => {

@@ -44,6 +44,7 @@ pub const NO_OUTPUT: NoOutput = NoOutput;
 
 /// How a session runs, besides what it does.
 #[derive(Clone)]
+#[non_exhaustive]
 pub struct RunOptions {
     /// Deadlines.
     pub timeouts: Timeouts,
@@ -66,6 +67,32 @@ impl Default for RunOptions {
             progress: Arc::new(NoProgress),
             sink: Arc::new(NoOutput),
         }
+    }
+}
+
+impl RunOptions {
+    /// The same, with these deadlines.
+    pub fn with_timeouts(mut self, timeouts: Timeouts) -> Self {
+        self.timeouts = timeouts;
+        self
+    }
+
+    /// The same, cancelled when `shutdown` fires.
+    pub fn with_shutdown(mut self, shutdown: Shutdown) -> Self {
+        self.shutdown = shutdown;
+        self
+    }
+
+    /// The same, reporting progress to `progress`.
+    pub fn with_progress(mut self, progress: Arc<dyn Progress>) -> Self {
+        self.progress = progress;
+        self
+    }
+
+    /// The same, writing the result to `sink`.
+    pub fn with_sink(mut self, sink: Arc<dyn OutputSink>) -> Self {
+        self.sink = sink;
+        self
     }
 }
 
@@ -131,10 +158,29 @@ impl Agency {
         err
     }
 
-    /// Connects to `addr` as the initiator and runs a session.
+    /// Connects to `addr` as the initiator and runs a session: mutual TLS with the pinned (or
+    /// CA-chained) peer, then as [`Agency::run`]. The crate documentation runs one against
+    /// [`Agency::serve`] on a loopback port.
     ///
     /// # Errors
     /// As [`Agency::prepare`] before connecting; then as [`Agency::run`].
+    ///
+    /// # Examples
+    ///
+    /// ```no_run
+    /// # async fn demo(agency: blindmatch::agency::Agency) -> blindmatch::Result<()> {
+    /// use blindmatch::agency::{RunOptions, SessionSpec};
+    /// use blindmatch::protocol::ItemSet;
+    /// use blindmatch::session::SessionMode;
+    /// use blindmatch::transport::timeouts::Timeouts;
+    ///
+    /// let items = ItemSet::new(["IMO9187629", "IMO9321483"]);
+    /// let spec = SessionSpec::new(SessionMode::Cardinality, items, vec!["imo_ship".into()]);
+    /// let options = RunOptions::default().with_timeouts(Timeouts::default().with_read_secs(30));
+    /// let report = agency.connect("registry.example:7443", spec, options).await?;
+    /// println!("{:?} in {:?}", report.outcome().output(), report.elapsed());
+    /// # Ok(()) }
+    /// ```
     pub async fn connect(
         &self,
         addr: &str,
@@ -155,13 +201,31 @@ impl Agency {
         self.run_prepared(conn, spec, config, options).await
     }
 
-    /// Runs a session as `role` over an authenticated connection.
+    /// Runs a session as `role` over an authenticated connection, for an embedder that makes
+    /// its own connections ([`crate::transport::client::connect`] with
+    /// [`crate::transport::tls::client_config`]); [`Agency::connect`] and [`Agency::serve`]
+    /// call it.
     ///
     /// # Errors
     /// As [`Agency::prepare`]; [`Error::Incompatible`] when the hellos differ;
     /// [`Error::PolicyRefused`] naming the rule (ours or the peer's); a peer, transport,
     /// deadline, receipt or output error; [`Error::Cancelled`]. Every error after both
     /// admitted the session is logged as `session_aborted`.
+    ///
+    /// # Examples
+    ///
+    /// ```no_run
+    /// # async fn demo(agency: blindmatch::agency::Agency,
+    /// #               spec: blindmatch::agency::SessionSpec) -> blindmatch::Result<()> {
+    /// use blindmatch::agency::RunOptions;
+    /// use blindmatch::protocol::Role;
+    /// use blindmatch::transport::{client, timeouts::Timeouts, tls};
+    ///
+    /// let config = tls::client_config(agency.identity(), agency.peers())?;
+    /// let conn = client::connect("registry.example:7443", config, &Timeouts::default()).await?;
+    /// let report = agency.run(conn, Role::Initiator, spec, RunOptions::default()).await?;
+    /// # let _ = report; Ok(()) }
+    /// ```
     pub async fn run<S>(
         &self,
         conn: Connected<S>,
@@ -253,6 +317,37 @@ impl Agency {
     /// # Errors
     /// As [`Agency::prepare`] before listening (our own size, padding, key reuse, columns);
     /// [`Error::Io`] if accepting fails.
+    ///
+    /// # Examples
+    ///
+    /// A register served until the process's own shutdown signal fires (the crate
+    /// documentation runs one session of it on a loopback port):
+    ///
+    /// ```no_run
+    /// # async fn demo(agency: blindmatch::agency::Agency,
+    /// #               register: blindmatch::protocol::ItemSet) -> blindmatch::Result<()> {
+    /// use blindmatch::agency::{RunOptions, SessionSpec};
+    /// use blindmatch::error::CancelReason;
+    /// use blindmatch::session::SessionMode;
+    /// use blindmatch::transport::{server::ServerLimits, shutdown};
+    ///
+    /// let listener = tokio::net::TcpListener::bind("0.0.0.0:7443")
+    ///     .await
+    ///     .map_err(|e| blindmatch::Error::io("binding 0.0.0.0:7443", e))?;
+    /// let (trigger, stop) = shutdown::channel();
+    /// // Elsewhere, on the service's own signal: trigger.trigger(CancelReason::Shutdown);
+    /// # let _ = (&trigger, CancelReason::Shutdown);
+    /// let spec = SessionSpec::new(SessionMode::Mutual, register, vec!["imo_ship".into()]);
+    /// let stats = agency
+    ///     .serve(listener, ServerLimits::default(), stop, move || (spec.clone(), RunOptions::default()),
+    ///         |report| match report {
+    ///             Ok(r) => println!("served {:02x?}", &r.outcome().session_id()[..4]),
+    ///             Err(e) => eprintln!("a session failed: {e}"), // its abort is in the log
+    ///         })
+    ///     .await?;
+    /// println!("{stats:?}");
+    /// # Ok(()) }
+    /// ```
     pub async fn serve<F, D>(
         &self,
         listener: TcpListener,

@@ -100,6 +100,7 @@ pub enum AbortStage {
 /// What a side learned in a session.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum Learned {
     /// Nothing about the other side's items.
     Nothing,
@@ -156,6 +157,7 @@ pub struct Outcome {
 /// One event of the log.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum Event {
     /// A session passed the policy and budget checks and is about to send elements.
     SessionStarted {

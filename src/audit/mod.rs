@@ -2,9 +2,9 @@
 //!
 //! The log is append-only JSON Lines (`protocol-spec/06-policy-and-audit.md` section 3). Each
 //! line is `{"entry":{...},"sig":"..."}`: the entry holds its sequence number, the time, the
-//! SHA3-256 hash (tag [`crate::dst::AUDIT_CHAIN`]) of the previous line and the signer's public
+//! SHA3-256 hash (tag `blindmatch-v1-audit-chain`) of the previous line and the signer's public
 //! key; `sig` is an Ed25519 signature (checked with `verify_strict`) by the agency's identity
-//! key over the entry, prefixed with [`crate::dst::AUDIT_SIGNATURE`]. Every append is fsynced,
+//! key over the entry, prefixed with `blindmatch-v1-audit-signature`. Every append is fsynced,
 //! and a signed head file (`LOG.head`: entry count and last hash) is replaced atomically
 //! after it, so truncating the log is detected as well as editing, deleting or reordering any
 //! entry. No entry ever holds a raw identifier.

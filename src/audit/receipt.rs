@@ -64,6 +64,7 @@ pub struct ReceiptTerms {
 /// How the signer's side of the session ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum ReceiptOutcome {
     /// The session ran to the end.
     Completed,

@@ -11,6 +11,7 @@ use crate::error::{AuditProblem, Error, Result};
 
 /// What the head file says about the log's length.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum HeadStatus {
     /// The head is validly signed and matches the log's last entry.
     Matches,

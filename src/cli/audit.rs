@@ -248,7 +248,7 @@ fn recover(log: &Path, identity: Option<&Path>, quiet: bool) -> Result<()> {
             .to_owned()
     });
     let id = crate::identity::Identity::load(&dir)?;
-    match audit::recover(log, id.signing_key.clone())? {
+    match audit::recover(log, id.signing_key().clone())? {
         None => {
             if !quiet {
                 outln!("{}: nothing to recover (the log verifies)", log.display());

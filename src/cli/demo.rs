@@ -98,15 +98,15 @@ pub fn run(_args: Args, quiet: bool) -> Result<()> {
     outln!(
         "  Agency A holds the {} IMO numbers of the OFAC SDN vessels (certificate {})",
         sdn.records.items().len(),
-        a.fingerprint
+        a.fingerprint()
     );
     outln!(
         "  Agency B holds a public register of {} vessels (certificate {})",
         register.records.items().len(),
-        b.fingerprint
+        b.fingerprint()
     );
-    let (a_key, b_key) = (a.signing_key.verifying_key(), b.signing_key.verifying_key());
-    let (a_fp, b_fp) = (a.fingerprint, b.fingerprint);
+    let (a_key, b_key) = (a.verifying_key(), b.verifying_key());
+    let (a_fp, b_fp) = (a.fingerprint(), b.fingerprint());
     // Each agency keeps its own signed audit log and budget state under the default policy.
     let policy = super::session_args::load_policy(None)?;
     let agency_a = Agency::open(

@@ -60,9 +60,9 @@ pub fn run(args: Args, quiet: bool) -> Result<()> {
             let id = Identity::load(&dir)?;
             if quiet {
                 // Bare values, one a line, for scripts.
-                outln!("{}\n{}", id.fingerprint, signing_key_hex(&id));
+                outln!("{}\n{}", id.fingerprint(), signing_key_hex(&id));
             } else {
-                outln!("certificate fingerprint (--peer): {}", id.fingerprint);
+                outln!("certificate fingerprint (--peer): {}", id.fingerprint());
                 outln!(
                     "audit signing key (audit verify --key): {}",
                     signing_key_hex(&id)
@@ -75,5 +75,5 @@ pub fn run(args: Args, quiet: bool) -> Result<()> {
 
 /// The hex Ed25519 public key that signs the identity's audit log.
 pub fn signing_key_hex(id: &Identity) -> String {
-    hex::encode(id.signing_key.verifying_key().to_bytes())
+    hex::encode(id.verifying_key().to_bytes())
 }

@@ -28,24 +28,25 @@ macro_rules! outln {
 
 pub mod audit;
 pub mod audit_witness;
-pub mod check;
-pub mod config_file;
-pub mod demo;
-pub mod generate;
-pub mod identity;
-pub mod index;
-pub mod input;
-pub mod match_cmd;
+pub(crate) mod check;
+pub(crate) mod config_file;
+pub(crate) mod demo;
+pub(crate) mod generate;
+pub mod hint;
+pub(crate) mod identity;
+pub(crate) mod index;
+pub(crate) mod input;
+pub(crate) mod match_cmd;
 pub mod output;
-pub mod output_path;
-pub mod policy;
-pub mod progress;
-pub mod rejects;
-pub mod report;
-pub mod serve;
-pub mod session_args;
-pub mod session_output;
-pub mod shell;
+pub(crate) mod output_path;
+pub(crate) mod policy;
+pub(crate) mod progress;
+pub(crate) mod rejects;
+pub(crate) mod report;
+pub(crate) mod serve;
+pub(crate) mod session_args;
+pub(crate) mod session_output;
+pub(crate) mod shell;
 
 /// Privacy-preserving matching of identifier lists between two agencies.
 #[derive(Debug, Parser)]
@@ -182,14 +183,21 @@ pub fn main() -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("blindmatch: error: {e}");
+            let hint = hint::hint(&e);
+            if let Some(h) = hint {
+                eprintln!("blindmatch: hint: {h}");
+            }
             if json {
-                let obj = serde_json::json!({
+                let mut obj = serde_json::json!({
                     "error": {
                         "category": e.category().as_str(),
                         "code": e.code(),
                         "message": e.to_string(),
                     }
                 });
+                if let Some(h) = hint {
+                    obj["error"]["hint"] = h.into();
+                }
                 outln!("{obj}");
             }
             ExitCode::from(exit_code(&e))

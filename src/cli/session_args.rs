@@ -18,8 +18,6 @@ use crate::transport::shutdown::Shutdown;
 use crate::transport::timeouts::Timeouts;
 use crate::transport::verifier::PeerAuth;
 
-pub use crate::agency::{AUDIT_LOG_FILE, BUDGET_STATE_FILE};
-
 /// Options of a networked session.
 #[derive(Debug, Clone, clap::Args)]
 pub struct SessionArgs {

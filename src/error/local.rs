@@ -89,11 +89,11 @@ reason_enum! {
         /// An index whose key epoch is past its `not_after`: rebuild it with a fresh key
         /// (`protocol-spec/07-oprf-psi.md` section 7.8.2).
         IndexExpired => "index_expired",
-        /// A session needs more padding tags than the index stores: rebuild or update it with
-        /// a larger `--pad-to` (section 7.8.3).
+        /// A session needs more padding tags than the index stores: rebuild or update it padded
+        /// to a larger size (section 7.8.3).
         IndexPadding => "index_padding",
-        /// Which columns to match on and as what: a key (`--key`, `--column`) or a mapping
-        /// file.
+        /// Which columns to match on and as what: the keys or opaque column of an input, or a
+        /// mapping file.
         Keys => "keys",
         /// A session parameter out of range (chunk size, padding, payload length).
         Parameter => "parameter",
@@ -101,11 +101,33 @@ reason_enum! {
         Conflict => "conflict",
         /// A file another process holds locked.
         Busy => "busy",
-        /// An `audit verify --key` that is not the log's signing key (a certificate
-        /// fingerprint, say): the key `identity show` prints as the audit signing key is.
+        /// An audit verification key that is not a log's signing key (a certificate
+        /// fingerprint, say): the identity's [`crate::identity::Identity::verifying_key`] is.
         AuditKey => "audit_key",
         /// Building the TLS configuration.
         Tls => "tls",
+    }
+}
+
+reason_enum! {
+    /// The setting an input or configuration error is about, so a front end can name its own
+    /// control for it: the library's messages name the setting (the `strict` field of
+    /// [`crate::records::InputSpec`], say), and the command line adds the flag that sets it.
+    Setting {
+        /// Whether the input has a header row ([`crate::records::InputSpec`]'s `header`).
+        Header => "header",
+        /// The input's text encoding ([`crate::records::InputSpec`]'s `encoding`).
+        Encoding => "encoding",
+        /// The CSV delimiter ([`crate::records::Delimiter`]).
+        Delimiter => "delimiter",
+        /// CSV or one value per line ([`crate::records::InputSpec`]'s `format`).
+        Format => "format",
+        /// Which columns to match on and as what ([`crate::records::InputSpec`]'s `keys` and
+        /// `column`).
+        Keys => "keys",
+        /// Whether an invalid value fails the load or becomes a reject
+        /// ([`crate::records::InputSpec`]'s `strict`).
+        Strict => "strict",
     }
 }
 
@@ -191,6 +213,7 @@ reason_enum! {
 
 /// An [`crate::Error::Input`]: what kind of input is wrong, and where and why in words.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct InputError {
     /// What kind of input is wrong.
     pub reason: InputReason,
@@ -198,6 +221,8 @@ pub struct InputError {
     pub detail: String,
     /// The line of the input file where the problem is, when it is in one.
     pub line: Option<u64>,
+    /// The setting that would change the outcome, when one would.
+    pub setting: Option<Setting>,
 }
 
 impl InputError {
@@ -207,7 +232,14 @@ impl InputError {
             reason,
             detail: detail.into(),
             line: None,
+            setting: None,
         }
+    }
+
+    /// The same, about `setting`.
+    pub fn about(mut self, setting: Setting) -> Self {
+        self.setting = Some(setting);
+        self
     }
 
     /// The same, at `line` of the input file.
@@ -225,11 +257,14 @@ impl fmt::Display for InputError {
 
 /// A [`crate::Error::Config`]: what kind of configuration is wrong, and why in words.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct ConfigError {
     /// What kind of configuration is wrong.
     pub reason: ConfigReason,
     /// What, where and what to do.
     pub detail: String,
+    /// The setting that would change the outcome, when one would.
+    pub setting: Option<Setting>,
 }
 
 impl ConfigError {
@@ -238,7 +273,14 @@ impl ConfigError {
         ConfigError {
             reason,
             detail: detail.into(),
+            setting: None,
         }
+    }
+
+    /// The same, about `setting`.
+    pub fn about(mut self, setting: Setting) -> Self {
+        self.setting = Some(setting);
+        self
     }
 }
 
@@ -250,6 +292,7 @@ impl fmt::Display for ConfigError {
 
 /// A [`crate::Error::Tls`].
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct TlsError {
     /// What failed.
     pub reason: TlsReason,
@@ -473,6 +516,7 @@ impl fmt::Display for AuditProblem {
 
 /// An [`crate::Error::Audit`]: the problem and the log it is in.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct AuditError {
     /// What is wrong.
     pub problem: AuditProblem,

@@ -29,7 +29,7 @@ pub use files::{Exposure, FileModeError, IndexError, IndexFile, IndexProblem};
 pub use incompatible::{Incompatible, Mismatch};
 pub use local::{
     AuditError, AuditProblem, CancelReason, ConfigError, ConfigReason, Deadline, InputError,
-    InputReason, TlsError, TlsReason,
+    InputReason, Setting, TlsError, TlsReason,
 };
 pub use peer::{Malformed, PeerMisbehaved, ReceiptProblem, SessionPhase};
 pub use refusal::{PolicyRefusal, PolicyRule, RefusedBy};
@@ -39,6 +39,7 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 /// Why 32 bytes are not a valid ristretto255 element for the protocol.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum ElementError {
     /// Not the canonical encoding of any ristretto255 element (RFC 9496 section 4.3.1).
     NonCanonical,
@@ -222,6 +223,16 @@ impl Error {
     /// An [`Error::Internal`]: an invariant that should hold did not.
     pub fn internal(detail: impl Into<String>) -> Self {
         Error::Internal(detail.into())
+    }
+
+    /// The setting the error is about, when one would change the outcome (a front end names
+    /// its own control for it).
+    pub fn setting(&self) -> Option<Setting> {
+        match self {
+            Error::Input(e) => e.setting,
+            Error::Config(e) => e.setting,
+            _ => None,
+        }
     }
 
     /// True when the error is the peer's fault (it broke the protocol).

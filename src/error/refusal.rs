@@ -103,6 +103,7 @@ pub enum RefusedBy {
 
 /// A session refused by the agreed policy.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct PolicyRefusal {
     /// The rule that refused.
     pub rule: PolicyRule,

@@ -13,6 +13,7 @@ const OVERSIZE_DST_PREFIX: &[u8] = b"H2C-OVERSIZE-DST-";
 
 /// Which extendable-output function `expand_message_xof` uses.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Xof {
     /// SHAKE128 (k = 128): only for the RFC 9380 test vectors.
     Shake128,

@@ -16,6 +16,11 @@ pub mod key;
 pub use element::{WireElement, ELEMENT_LEN};
 pub use key::SessionKey;
 
+/// The curve25519-dalek types of this module's API.
+pub use curve25519_dalek::ristretto::RistrettoPoint;
+/// The curve25519-dalek scalar of [`SessionKey::from_scalar`].
+pub use curve25519_dalek::scalar::Scalar;
+
 /// Which curve25519-dalek backend runs scalar multiplication on this CPU: `"avx512ifma"`,
 /// `"avx2"` or `"serial"`. The crate is built with the AVX-512 IFMA backend compiled in
 /// (`.cargo/config.toml`); dalek picks it at run time only where the CPU has IFMA.

@@ -62,7 +62,9 @@ pub use name::{CompanyName, PersonName};
 pub use passport::PassportNumber;
 pub use raw::RawValue;
 
+#[cfg(feature = "cli")]
 pub(crate) use container::check_value as container_check_value;
+#[cfg(feature = "cli")]
 pub(crate) use imo::check_digit as imo_check_digit;
 
 use crate::error::{Error, InputReason};

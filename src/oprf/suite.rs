@@ -34,12 +34,13 @@ pub type OprfOutput = [u8; OUTPUT_LEN];
 #[derive(
     Debug, Clone, Copy, Default, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize,
 )]
+#[non_exhaustive]
 pub enum Suite {
     /// RFC 9497 section 4.1, exactly as the RFC defines it.
     #[serde(rename = "ristretto255-SHA512")]
     Ristretto255Sha512,
     /// blindmatch's suite: the RFC 9497 structure with SHAKE256 / SHA3-512 hashing
-    /// (identifier [`dst::OPRF_SHA3_SUITE_ID`]). The default of blindmatch.
+    /// (identifier `ristretto255-SHAKE256-blindmatch-v1`). The default of blindmatch.
     #[default]
     #[serde(rename = "ristretto255-SHAKE256-blindmatch-v1")]
     Ristretto255Shake256,

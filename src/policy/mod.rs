@@ -33,7 +33,7 @@
 //!
 //! Parsing is strict: an unknown key, a wrong type, a duplicate list entry or contradictory
 //! bounds are rejected with `file:line:column`. Its [`Policy::digest`] (SHA3-256 under
-//! [`crate::dst::POLICY_DIGEST`] of a canonical encoding) does not depend on formatting,
+//! `blindmatch-v1-policy-digest` of a canonical encoding) does not depend on formatting,
 //! comments, key order or list order; the handshake exchanges it, and different digests mean
 //! no session.
 //!
@@ -170,7 +170,7 @@ impl Policy {
         canonical::encode(self)
     }
 
-    /// SHA3-256 under [`crate::dst::POLICY_DIGEST`] of [`Policy::canonical_bytes`]: the value
+    /// SHA3-256 under `blindmatch-v1-policy-digest` of [`Policy::canonical_bytes`]: the value
     /// both sides exchange in the handshake.
     pub fn digest(&self) -> [u8; 32] {
         canonical::digest(self)

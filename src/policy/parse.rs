@@ -310,7 +310,8 @@ pub(super) fn parse(text: &str, origin: &str) -> Result<Policy> {
 fn check_version(loc: &Locator<'_>, version: &Spanned<u64>) -> Result<()> {
     if *version.get_ref() != POLICY_VERSION {
         let hint = if *version.get_ref() == 1 {
-            " (version 2 uses the identifier kind names of `--key`, such as `imo_ship`, and \
+            " (version 2 uses the identifier kind names of key specifications, such as \
+             `imo_ship`, and \
              adds the element budget `max_elements_per_peer`: see examples/policy.toml)"
         } else {
             ""
@@ -327,7 +328,7 @@ fn check_version(loc: &Locator<'_>, version: &Spanned<u64>) -> Result<()> {
     Ok(())
 }
 
-/// An identifier kind as `--key` names it (`imo_ship`, `person_name`, ...).
+/// An identifier kind as a key specification names it (`imo_ship`, `person_name`, ...).
 fn kind(value: &str) -> std::result::Result<(), String> {
     if value == "passport_mrz" {
         return Err(
@@ -346,7 +347,7 @@ fn kind(value: &str) -> std::result::Result<(), String> {
         .collect();
     if family.is_empty() {
         Err(format!(
-            "unknown identifier kind `{value}`; the kinds are those of `--key`: {}",
+            "unknown identifier kind `{value}`; the kinds are: {}",
             names.join(", ")
         ))
     } else {

@@ -25,6 +25,9 @@ pub use items::ItemSet;
 pub use mode::{Mode, Role};
 pub use sans_io::{SansIo, WireMessage};
 
+/// The trait of the random number generators the protocol steps take (rand_core's).
+pub use rand_core::CryptoRng;
+
 /// The largest set one party may send in any protocol: 2^27 = 134,217,728 elements (more than
 /// the 10^8 records a national shipment register holds). A hello announcing more is refused at
 /// admission (rule `max_set_size`), and `policy check` refuses a policy whose `max_set_size` or

@@ -10,6 +10,7 @@ use crate::error::Error;
 /// What the parties learn (`protocol-spec/03-dh-psi.md`, "Modes").
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
+#[non_exhaustive]
 pub enum Mode {
     /// The initiator learns which of its items are shared; the responder learns only the
     /// initiator's set size.

@@ -3,7 +3,7 @@
 use std::fmt;
 use std::str::FromStr;
 
-use crate::error::{Error, InputReason, Result};
+use crate::error::{Error, InputError, InputReason, Result, Setting};
 
 /// A CSV field delimiter: one ASCII character other than `"`, a line end or a letter or
 /// digit. Written as the character itself, or `tab` (also `\t`).
@@ -42,12 +42,15 @@ impl FromStr for Delimiter {
         };
         if b == 0 || !b.is_ascii() || b.is_ascii_alphanumeric() || matches!(b, b'"' | b'\r' | b'\n')
         {
-            return Err(Error::input(
-                InputReason::Argument,
-                format!(
-                    "--delimiter `{s}`: give one ASCII character other than a letter, a digit or \
-                     `\"` (for example `;` or `|`), or `tab`"
-                ),
+            return Err(Error::Input(
+                InputError::new(
+                    InputReason::Argument,
+                    format!(
+                        "delimiter `{s}`: give one ASCII character other than a letter, a digit \
+                         or `\"` (for example `;` or `|`), or `tab`"
+                    ),
+                )
+                .about(Setting::Delimiter),
             ));
         }
         Ok(Delimiter(b))

@@ -9,6 +9,7 @@ use crate::error::{Error, InputReason, Result};
 
 /// How the bytes of an input file are turned into text.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
 pub enum Encoding {
     /// UTF-8 (a leading byte-order mark is skipped). A cell that is not valid UTF-8 is read
     /// with U+FFFD for each invalid sequence and marked unreadable: as a key cell it is

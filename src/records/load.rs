@@ -2,7 +2,9 @@
 
 use std::borrow::Cow;
 
-use crate::error::{excerpt, ConfigReason, Error, InputError, InputReason, Result};
+use crate::error::{
+    excerpt, ConfigError, ConfigReason, Error, InputError, InputReason, Result, Setting,
+};
 use crate::identifiers::{encode_item, extract, item_values, Canonical};
 use crate::packed::{DistinctBytes, PackedBytes};
 use crate::protocol::ItemSet;
@@ -10,10 +12,6 @@ use crate::protocol::ItemSet;
 use super::read::read_table;
 use super::rows::{Row, Rows};
 use super::{InputSpec, KeySpec, KeySummary, Summary};
-
-/// The option of every command reading input that writes the rejects, which the `strict`
-/// failure names.
-pub const REJECTS_OPTION: &str = "--rejects";
 
 /// Where an item came from: a row and a key.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -26,6 +24,7 @@ pub struct Origin {
 
 /// A value that was not used, and why.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Reject {
     /// Line number in the file (1-based; the CSV header is line 1).
     pub line: u64,
@@ -139,6 +138,22 @@ impl Records {
 /// not valid text ([`InputReason::Encoding`]) or invalid value ([`InputReason::Value`],
 /// [`InputReason::Placeholder`], or [`InputReason::TooLarge`] for an over-long value), naming
 /// the file, line ([`InputError::line`]), column, value and reason.
+///
+/// # Examples
+///
+/// ```
+/// use blindmatch::records::{self, InputSpec};
+///
+/// # fn main() -> blindmatch::Result<()> {
+/// # let dir = tempfile::tempdir().map_err(|e| blindmatch::Error::io("tempdir", e))?;
+/// let path = dir.path().join("vessels.csv");
+/// std::fs::write(&path, "name,imo\nAurora,IMO 9187629\nBorealis,9187628\n")
+///     .map_err(|e| blindmatch::Error::io("writing vessels.csv", e))?;
+/// let recs = records::load(&InputSpec::new(&path, vec!["imo:imo_ship".parse()?]))?;
+/// assert_eq!(recs.items().len(), 1); // IMO9187629, normalised
+/// assert_eq!(recs.rejects()[0].line, 3); // 9187628 fails the check digit: listed, not dropped
+/// # Ok(()) }
+/// ```
 pub fn load(spec: &InputSpec) -> Result<Records> {
     let keys = spec.effective_keys()?;
     let path = spec.display_name();
@@ -200,10 +215,12 @@ pub fn load(spec: &InputSpec) -> Result<Records> {
             InputError::new(
                 why,
                 format!(
-                    "{path}:{line}:{at}{shown} {reason} (fix the value, or run without --strict to skip invalid values; {REJECTS_OPTION} FILE lists them all)"
+                    "{path}:{line}:{at}{shown} {reason} (fix the value, or load with `strict` \
+                     off to skip invalid values and list them as rejects)"
                 ),
             )
-            .at_line(line),
+            .at_line(line)
+            .about(Setting::Strict),
         )
     };
     let keys = rec.keys.clone();
@@ -334,19 +351,29 @@ fn missing_column(
     if header.len() > SHOWN {
         columns.push_str(&format!(", ... ({} columns)", header.len()));
     }
-    let hint = if !spec.header {
-        " (without a header row, columns are named by number from 1)"
+    let (hint, setting) = if !spec.header {
+        (
+            " (without a header row, columns are named by number from 1)",
+            Setting::Header,
+        )
     } else if spec.resolved_format() == super::InputFormat::Lines {
-        " (the input is read as plain text, one value per line; give --format csv for CSV)"
+        (
+            " (the input is read as plain text, one value per line; set its `format` to CSV \
+             for CSV)",
+            Setting::Format,
+        )
     } else {
-        ""
+        ("", Setting::Keys)
     };
-    Error::config(
-        ConfigReason::Keys,
-        format!(
-            "{path}: key `{key}` names column `{}`, but the columns are: {columns}{hint}",
-            excerpt(column)
-        ),
+    Error::Config(
+        ConfigError::new(
+            ConfigReason::Keys,
+            format!(
+                "{path}: key `{key}` names column `{}`, but the columns are: {columns}{hint}",
+                excerpt(column)
+            ),
+        )
+        .about(setting),
     )
 }
 
@@ -358,7 +385,8 @@ fn unreadable_cell(column: &str, text: &str) -> (String, String, (InputReason, S
         (
             InputReason::Encoding,
             format!(
-                "not valid UTF-8 (read as `{}`); give the file's encoding with --encoding (latin1, windows-1252)",
+                "not valid UTF-8 (read as `{}`); set the input's `encoding` (latin1, \
+                 windows-1252)",
                 excerpt(text)
             ),
         ),

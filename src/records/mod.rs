@@ -60,7 +60,8 @@ mod summary;
 
 pub use delimiter::Delimiter;
 pub use encoding::Encoding;
-pub use load::{load, Origin, Records, Reject, REJECTS_OPTION};
+pub use load::{load, Origin, Records, Reject};
+#[cfg(feature = "cli")]
 pub(crate) use output::write_csv_atomically;
 pub use output::{
     write_matches, write_matches_by_index, write_matches_with_columns, write_rejects,

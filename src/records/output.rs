@@ -10,6 +10,7 @@ use super::{Records, Reject};
 
 /// What [`write_matches`] wrote.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct MatchSummary {
     /// Distinct matched items.
     pub matched_items: usize,

@@ -4,7 +4,7 @@
 use std::collections::HashSet;
 use std::path::Path;
 
-use crate::error::{excerpt, Error, InputError, InputReason, Result};
+use crate::error::{excerpt, Error, InputError, InputReason, Result, Setting};
 
 use super::csv_syntax::{Parser, Record};
 use super::encoding::Encoding;
@@ -163,6 +163,12 @@ fn read_csv(name: &str, bytes: &[u8], options: &ReadOptions) -> Result<Table> {
     Ok(table)
 }
 
+/// An input error at `line` of the file that `setting` would change (the front end names
+/// the setting its own way).
+fn at_about(setting: Setting, reason: InputReason, line: u64, detail: String) -> Error {
+    Error::Input(InputError::new(reason, detail).at_line(line).about(setting))
+}
+
 /// An input error at `line` of the file.
 fn at(reason: InputReason, line: u64, detail: String) -> Error {
     Error::Input(InputError::new(reason, detail).at_line(line))
@@ -170,11 +176,21 @@ fn at(reason: InputReason, line: u64, detail: String) -> Error {
 
 fn no_header(name: &str, options: &ReadOptions) -> Error {
     let what = if options.header {
-        "the file has no header row; a CSV input starts with column names (or give --no-header)"
+        "the file has no header row; a CSV input starts with column names (or read it with \
+         `header` off)"
     } else {
         "the file is empty"
     };
-    at(InputReason::Header, 1, format!("{name}:1: {what}"))
+    if options.header {
+        at_about(
+            Setting::Header,
+            InputReason::Header,
+            1,
+            format!("{name}:1: {what}"),
+        )
+    } else {
+        at(InputReason::Header, 1, format!("{name}:1: {what}"))
+    }
 }
 
 /// The column names of the header record: trimmed, non-empty, distinct (checked in linear
@@ -185,12 +201,13 @@ fn header(name: &str, record: &Record, encoding: Encoding) -> Result<Vec<String>
     for (i, f) in record.fields().enumerate() {
         let (text, invalid) = encoding.decode(f);
         if invalid {
-            return Err(at(
+            return Err(at_about(
+                Setting::Encoding,
                 InputReason::Encoding,
                 line,
                 format!(
-                    "{name}:{line}: the name of column {} is not valid UTF-8 (`{}`); give the \
-                     file's encoding with --encoding (latin1, windows-1252)",
+                    "{name}:{line}: the name of column {} is not valid UTF-8 (`{}`); set \
+                     the input's `encoding` (latin1, windows-1252)",
                     i + 1,
                     excerpt(&text)
                 ),
@@ -199,12 +216,13 @@ fn header(name: &str, record: &Record, encoding: Encoding) -> Result<Vec<String>
         names.push(text.trim().to_string());
     }
     if names.iter().all(String::is_empty) {
-        return Err(at(
+        return Err(at_about(
+            Setting::Header,
             InputReason::Header,
             line,
             format!(
-                "{name}:{line}: the file has no header row; a CSV input starts with column names \
-                 (or give --no-header)"
+                "{name}:{line}: the file has no header row; a CSV input starts with column \
+                 names (or read it with `header` off)"
             ),
         ));
     }
@@ -218,12 +236,13 @@ fn header(name: &str, record: &Record, encoding: Encoding) -> Result<Vec<String>
             ));
         }
         if !seen.insert(h.as_str()) {
-            return Err(at(
+            return Err(at_about(
+                Setting::Header,
                 InputReason::Header,
                 line,
                 format!(
                     "{name}:{line}: column `{}` appears twice (a file without a header row \
-                     needs --no-header)",
+                     is read with `header` off)",
                     excerpt(h)
                 ),
             ));

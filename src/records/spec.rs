@@ -6,7 +6,7 @@ use std::str::FromStr;
 
 use serde::Deserialize;
 
-use crate::error::{ConfigReason, Error, InputReason, Result};
+use crate::error::{ConfigError, ConfigReason, Error, InputReason, Result, Setting};
 use crate::identifiers::{extract, IdentifierKind};
 
 use super::read::ReadOptions;
@@ -14,6 +14,7 @@ use super::{source, Delimiter, Encoding};
 
 /// How the input file is laid out.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
 pub enum InputFormat {
     /// `.csv` files are CSV, `.tsv` files tab-separated CSV (also compressed: `.csv.gz`),
     /// anything else, standard input included, [`InputFormat::Lines`] (a key naming a column other than `value` then fails with the
@@ -221,6 +222,7 @@ impl Mapping {
 
 /// What to read and how to turn it into items.
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub struct InputSpec {
     /// The file (`-` for standard input; gzip-compressed data is decompressed).
     pub path: PathBuf,
@@ -311,12 +313,16 @@ impl InputSpec {
                     extract: false,
                 }])?);
             } else {
-                return Err(Error::config(
-                    ConfigReason::Keys,
-                    format!(
-                        "{}: say which column(s) to match on, for example --key imo:imo_ship (or --column NAME for opaque values)",
-                        self.display_name()
-                    ),
+                return Err(Error::Config(
+                    ConfigError::new(
+                        ConfigReason::Keys,
+                        format!(
+                            "{}: say which column(s) to match on: a key such as `imo:imo_ship` \
+                             (or a `column` of opaque values)",
+                            self.display_name()
+                        ),
+                    )
+                    .about(Setting::Keys),
                 ));
             }
         }

@@ -4,6 +4,7 @@ use std::fmt;
 
 /// Counts for one key.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct KeySummary {
     /// The key as written (`imo:imo_ship`), which names its kind(s).
     pub key: String,
@@ -19,6 +20,7 @@ pub struct KeySummary {
 
 /// What a load did.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Summary {
     /// Rows read (readable and unreadable).
     pub rows: usize,

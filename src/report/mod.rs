@@ -36,6 +36,7 @@ use learned::{Reached, Words};
 
 /// Which sessions a report covers.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Filter {
     /// Every session in the log.
     All,
@@ -63,6 +64,7 @@ pub struct Abort {
 
 /// How a session ended, as far as the log says.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Status {
     /// Completed, with what each side learned.
     Completed(Outcome),
@@ -74,6 +76,7 @@ pub enum Status {
 
 /// The matched records of a completed session, read back from its output file.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Records {
     /// Not requested or no output file.
     NotIncluded,

@@ -14,6 +14,7 @@ pub const MAX_CLOCK_SKEW: i64 = 300;
 
 /// What both sides agreed to, as seen by one of them.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Terms {
     /// Our role.
     pub role: Role,

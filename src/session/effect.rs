@@ -28,6 +28,7 @@ pub struct AdmissionRequest {
 
 /// The output file (or other sink) a session wrote.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct OutputRecord {
     /// Where it was written, as logged.
     pub location: String,

@@ -141,7 +141,7 @@ enum Due {
 }
 
 /// One side's session envelope: handshake, admission, body, receipts, output, audit entries.
-/// Run it with [`crate::transport::driver::drive`] over a connection, or with
+/// The library runs it over a connection ([`crate::agency::Agency::run`]), or with
 /// [`super::memory::run_pair`] in memory.
 pub struct Envelope {
     config: SessionConfig,

@@ -21,7 +21,7 @@ use crate::protocol::Role;
 
 use super::choice::{ProtocolChoice, SessionMode};
 
-/// The version a hello carries ([`dst::PROTOCOL_VERSION`]).
+/// The version a hello carries (`protocol-spec/04-transport-and-handshake.md` 4.3.1).
 pub const HELLO_VERSION: u16 = dst::PROTOCOL_VERSION;
 
 /// Most keys a hello may name.

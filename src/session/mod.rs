@@ -29,7 +29,7 @@
 //! `session_started` was. The peer learns only that the session failed.
 //!
 //! The envelope ([`Envelope`]) implements [`crate::transport::machine::Machine`]: the network
-//! driver ([`crate::transport::driver::drive`]) runs it over mutual TLS, and [`memory::run_pair`]
+//! driver inside [`crate::agency::Agency::run`] runs it over mutual TLS, and [`memory::run_pair`]
 //! runs two of them in one process over the very same frames.
 
 mod agreement;
@@ -55,4 +55,3 @@ pub use hello::{canonical_key_kinds, role_code, Hello, HELLO_VERSION, MAX_KEYS, 
 pub use outcome::{learned, SessionOutcome, SessionReport, Traffic};
 pub use peer::PeerIdentity;
 pub use progress::{Direction, NoProgress, Phase, Progress};
-pub use receipt::check_peer_receipt;

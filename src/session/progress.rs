@@ -8,6 +8,7 @@
 
 /// Which way a phase's messages go.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum Direction {
     /// Messages we send.
     Sent,

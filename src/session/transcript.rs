@@ -7,7 +7,7 @@
 //!                        || enc(hello_initiator) || enc(hello_responder) )
 //! session_id = SHA3-256( enc(SESSION_ID) || enc(transcript) )
 //! ```
-//! The exporter (RFC 8446 section 7.5, label [`dst::TLS_EXPORTER_LABEL`]) ties the transcript
+//! The exporter (RFC 8446 section 7.5, label `EXPORTER-blindmatch-v1-channel-binding`) ties the transcript
 //! to the TLS connection, so hellos replayed into another session or relayed between two
 //! connections give different transcripts and the confirmation fails.
 

@@ -1,6 +1,7 @@
 //! [`Connected`]: a mutually authenticated TLS connection, ready for a session.
 //!
-//! Only [`super::client::connect`] and [`super::server::serve`] build one, after TLS 1.3 with
+//! Only [`super::client::connect`] and the accept loop of [`crate::agency::Agency::serve`]
+//! build one, after TLS 1.3 with
 //! the pinning verifier succeeded, so holding a `Connected` means the peer was authenticated.
 //! Tests that need a connection without TLS use the explicitly named
 //! [`Connected::dangerous_from_parts`]. Its fields are private, so code outside the crate
@@ -78,7 +79,7 @@ impl<S> Connected<S> {
     }
 }
 
-/// The TLS exporter value of a connection (label [`dst::TLS_EXPORTER_LABEL`], no context, 32
+/// The TLS exporter value of a connection (label `EXPORTER-blindmatch-v1-channel-binding`, no context, 32
 /// bytes).
 ///
 /// # Errors

@@ -52,6 +52,7 @@ impl QueueBudget {
 
 /// Byte counts of a driven session (frames, headers included; TLS overhead excluded).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct DriveStats {
     /// Bytes of frames written.
     pub bytes_sent: u64,

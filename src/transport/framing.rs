@@ -21,6 +21,7 @@ pub const HEADER_LEN: usize = 5;
 /// What a frame carries.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[repr(u8)]
+#[non_exhaustive]
 pub enum FrameKind {
     /// A handshake hello (section 4.3.1).
     Hello = 1,
@@ -150,7 +151,10 @@ impl Frame {
 ///
 /// # Errors
 /// [`Error::Internal`] for an oversized frame, [`Error::Io`] if the write fails.
-pub async fn write_frame_unflushed<W: AsyncWrite + Unpin>(w: &mut W, frame: &Frame) -> Result<()> {
+pub(crate) async fn write_frame_unflushed<W: AsyncWrite + Unpin>(
+    w: &mut W,
+    frame: &Frame,
+) -> Result<()> {
     let header = frame.header()?;
     w.write_all(&header)
         .await
@@ -163,7 +167,7 @@ pub async fn write_frame_unflushed<W: AsyncWrite + Unpin>(w: &mut W, frame: &Fra
 /// Writes one frame and flushes.
 ///
 /// # Errors
-/// As [`write_frame_unflushed`].
+/// [`Error::Internal`] for an oversized frame, [`Error::Io`] if the write fails.
 pub async fn write_frame<W: AsyncWrite + Unpin>(w: &mut W, frame: &Frame) -> Result<()> {
     write_frame_unflushed(w, frame).await?;
     w.flush()
@@ -173,7 +177,7 @@ pub async fn write_frame<W: AsyncWrite + Unpin>(w: &mut W, frame: &Frame) -> Res
 
 /// A checked frame header: the kind and the payload length.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Header {
+pub(crate) struct Header {
     /// The frame's kind.
     pub kind: FrameKind,
     /// Bytes of payload that follow.
@@ -188,7 +192,7 @@ pub struct Header {
 /// [`PeerMisbehaved::UnknownFrameKind`] for an unknown kind,
 /// [`PeerMisbehaved::FrameTooLarge`] for a length of 0 or above the kind's maximum;
 /// [`Error::Io`] if the read fails.
-pub async fn read_header<R: AsyncRead + Unpin>(r: &mut R) -> Result<Option<Header>> {
+pub(crate) async fn read_header<R: AsyncRead + Unpin>(r: &mut R) -> Result<Option<Header>> {
     let mut header = [0u8; HEADER_LEN];
     let mut got = 0;
     while got < header.len() {
@@ -229,7 +233,7 @@ pub async fn read_header<R: AsyncRead + Unpin>(r: &mut R) -> Result<Option<Heade
 /// # Errors
 /// [`PeerMisbehaved::TruncatedFrame`] if the stream ends inside the frame; [`Error::Io`] if
 /// the read fails.
-pub async fn read_payload<R: AsyncRead + Unpin>(r: &mut R, header: Header) -> Result<Frame> {
+pub(crate) async fn read_payload<R: AsyncRead + Unpin>(r: &mut R, header: Header) -> Result<Frame> {
     let mut payload = vec![0u8; header.payload_len];
     r.read_exact(&mut payload).await.map_err(|e| {
         if e.kind() == std::io::ErrorKind::UnexpectedEof {
@@ -248,7 +252,10 @@ pub async fn read_payload<R: AsyncRead + Unpin>(r: &mut R, header: Header) -> Re
 /// `Ok(None)` on a clean end of stream between frames.
 ///
 /// # Errors
-/// As [`read_header`] and [`read_payload`].
+/// [`PeerMisbehaved::TruncatedFrame`] if the stream ends inside the frame,
+/// [`PeerMisbehaved::UnknownFrameKind`] for an unknown kind,
+/// [`PeerMisbehaved::FrameTooLarge`] for a length of 0 or above the kind's maximum;
+/// [`Error::Io`] if the read fails.
 pub async fn read_frame<R: AsyncRead + Unpin>(r: &mut R) -> Result<Option<Frame>> {
     match read_header(r).await? {
         None => Ok(None),

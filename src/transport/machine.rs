@@ -1,5 +1,5 @@
 //! The interface between a sans-I/O machine and whatever carries its frames: the network
-//! driver ([`super::driver`]) or an in-memory pair (`crate::session::memory`).
+//! driver inside [`crate::agency::Agency::run`] or an in-memory pair (`crate::session::memory`).
 //!
 //! A machine takes [`Input`]s (frames, the end of the stream, a transport failure) and the
 //! [`Machine::Completion`]s of the effects it asked for, and is polled for [`Action`]s: a frame
@@ -18,6 +18,7 @@ use super::framing::Frame;
 
 /// What arrived from the transport.
 #[derive(Debug)]
+#[non_exhaustive]
 pub enum Input {
     /// A frame.
     Frame(Frame),
@@ -29,6 +30,7 @@ pub enum Input {
 
 /// What the machine asks the driver to do next.
 #[derive(Debug)]
+#[non_exhaustive]
 pub enum Action<E> {
     /// Send this frame.
     Send(Frame),
@@ -40,6 +42,7 @@ pub enum Action<E> {
 
 /// Which read deadline applies.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Stage {
     /// The handshake and admission: one deadline for all of it.
     Handshake,

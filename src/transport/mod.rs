@@ -9,12 +9,13 @@
 //!   exporter value.
 //! * [`client`]: connecting; [`server`]: the accept loop that holds under hostile load.
 //! * [`timeouts`]: connect, TLS, handshake, read, write and session deadlines.
-//! * [`machine`]: the interface of a sans-I/O machine; [`driver`] runs one over a connection.
+//! * [`machine`]: the interface of a sans-I/O machine; the crate's driver runs one over a
+//!   connection (inside [`crate::agency::Agency::run`]).
 //! * [`shutdown`]: Ctrl-C, SIGTERM and shutdown signals.
 
 pub mod client;
 pub mod connection;
-pub mod driver;
+pub(crate) mod driver;
 pub mod framing;
 pub mod machine;
 pub mod server;
@@ -22,3 +23,5 @@ pub mod shutdown;
 pub mod timeouts;
 pub mod tls;
 pub mod verifier;
+
+pub use driver::QueueBudget;

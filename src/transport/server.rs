@@ -9,7 +9,7 @@
 //! * Only an authenticated connection waits for one of [`ServerLimits::max_sessions`] session
 //!   slots (at most [`Timeouts::idle`]), then runs the handler.
 //! * The accept loop races the shutdown; running sessions see the same [`Shutdown`] and end
-//!   themselves; [`serve`] returns once every handler finished.
+//!   themselves; the loop returns once every handler finished.
 
 use std::collections::VecDeque;
 use std::future::Future;
@@ -32,6 +32,7 @@ pub type ServerStream = tokio_rustls::server::TlsStream<TcpStream>;
 
 /// Limits of the accept loop.
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub struct ServerLimits {
     /// Sessions running at once.
     pub max_sessions: usize,
@@ -54,8 +55,29 @@ impl Default for ServerLimits {
     }
 }
 
+impl ServerLimits {
+    /// The same, running at most `n` sessions at once.
+    pub fn with_max_sessions(mut self, n: usize) -> Self {
+        self.max_sessions = n;
+        self
+    }
+
+    /// The same, stopping after `n` connections reached the handler (`serve --once` is 1).
+    pub fn with_max_connections(mut self, n: usize) -> Self {
+        self.max_connections = Some(n);
+        self
+    }
+
+    /// The same, with these deadlines.
+    pub fn with_timeouts(mut self, timeouts: Timeouts) -> Self {
+        self.timeouts = timeouts;
+        self
+    }
+}
+
 /// What the accept loop counted.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct ServeStats {
     /// TCP connections accepted.
     pub accepted: u64,
@@ -67,11 +89,11 @@ pub struct ServeStats {
 
 /// A connection handed to the handler: authenticated and holding a session slot (released
 /// when dropped), or the reason TLS failed.
-pub type Incoming = Result<(Connected<ServerStream>, SessionSlot)>;
+pub(crate) type Incoming = Result<(Connected<ServerStream>, SessionSlot)>;
 
 /// One of the server's session slots, held for as long as the session runs.
 #[derive(Debug)]
-pub struct SessionSlot(#[allow(dead_code)] OwnedSemaphorePermit);
+pub(crate) struct SessionSlot(#[allow(dead_code)] OwnedSemaphorePermit);
 
 #[derive(Default)]
 struct Pending {
@@ -85,7 +107,7 @@ struct Pending {
 ///
 /// # Errors
 /// [`Error::Io`] if accepting fails.
-pub async fn serve<H, Fut>(
+pub(crate) async fn serve<H, Fut>(
     listener: TcpListener,
     config: Arc<rustls::ServerConfig>,
     limits: ServerLimits,

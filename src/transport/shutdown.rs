@@ -67,8 +67,10 @@ impl Shutdown {
     }
 }
 
-/// Waits for Ctrl-C or (on Unix) SIGTERM.
-pub async fn interrupted() {
+/// Waits for Ctrl-C or (on Unix) SIGTERM: the command line's (a library never installs signal
+/// handlers; an embedder triggers a [`Shutdown`] from its own).
+#[cfg(feature = "cli")]
+pub(crate) async fn interrupted() {
     #[cfg(unix)]
     {
         use tokio::signal::unix::{signal, SignalKind};

@@ -16,6 +16,7 @@ use crate::error::{Deadline, Error, Result};
 
 /// All deadlines of a session.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Timeouts {
     /// TCP connect.
     pub connect: Duration,
@@ -61,7 +62,7 @@ impl Timeouts {
 ///
 /// # Errors
 /// [`Error::Timeout`] naming `which` on expiry, or `fut`'s error.
-pub async fn deadline<T>(
+pub(crate) async fn deadline<T>(
     limit: Duration,
     which: Deadline,
     fut: impl Future<Output = Result<T>>,

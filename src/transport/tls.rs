@@ -30,7 +30,7 @@ pub fn client_config(identity: &Identity, auth: &PeerAuth) -> Result<Arc<ClientC
             .map_err(|e| Error::config(ConfigReason::Tls, format!("TLS: {e}")))?
             .dangerous()
             .with_custom_certificate_verifier(verifier)
-            .with_client_auth_cert(vec![identity.cert.clone()], identity.private_key())
+            .with_client_auth_cert(vec![identity.cert().clone()], identity.private_key())
             .map_err(|e| Error::config(ConfigReason::Tls, format!("TLS client identity: {e}")))?;
     Ok(Arc::new(config))
 }
@@ -46,7 +46,7 @@ pub fn server_config(identity: &Identity, auth: &PeerAuth) -> Result<Arc<ServerC
             .with_protocol_versions(&[&rustls::version::TLS13])
             .map_err(|e| Error::config(ConfigReason::Tls, format!("TLS: {e}")))?
             .with_client_cert_verifier(verifier)
-            .with_single_cert(vec![identity.cert.clone()], identity.private_key())
+            .with_single_cert(vec![identity.cert().clone()], identity.private_key())
             .map_err(|e| Error::config(ConfigReason::Tls, format!("TLS server identity: {e}")))?;
     Ok(Arc::new(config))
 }

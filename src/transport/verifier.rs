@@ -21,6 +21,7 @@ use crate::identity::Fingerprint;
 
 /// How the peer is authenticated.
 #[derive(Debug, Clone, Default)]
+#[non_exhaustive]
 pub struct PeerAuth {
     /// Accepted certificate fingerprints (SHA-256 of the DER).
     pub pinned: Vec<Fingerprint>,
@@ -33,6 +34,14 @@ impl PeerAuth {
     pub fn pinned(fp: Fingerprint) -> Self {
         PeerAuth {
             pinned: vec![fp],
+            ca: Vec::new(),
+        }
+    }
+
+    /// Accept any of these certificates (none: accept no pinned certificate, only CAs).
+    pub fn pinned_to_any(fingerprints: Vec<Fingerprint>) -> Self {
+        PeerAuth {
+            pinned: fingerprints,
             ca: Vec::new(),
         }
     }

@@ -66,6 +66,7 @@ impl Recorder {
                 Event::HandshakeRefused { .. } => "handshake_refused",
                 Event::CertificateRefused { .. } => "certificate_refused",
                 Event::LogRecovered { .. } => "log_recovered",
+                other => panic!("this test does not know {other:?}"),
             })
             .collect()
     }
@@ -292,6 +293,7 @@ fn step(
                 }
                 Action::Perform(e) => m.complete(p.perform(e)),
                 Action::Close => {}
+                other => panic!("this test does not know {other:?}"),
             }
         }
         if m.wants_input() && !inbox.is_empty() {

@@ -12,7 +12,6 @@
 
 #![allow(dead_code)]
 
-use blindmatch::dst;
 use blindmatch::group::hash_to_group::hash_to_ristretto255_xof;
 use blindmatch::group::WireElement;
 use blindmatch::protocol::dh::{DhParams, DhSession, Learned};
@@ -21,6 +20,20 @@ use blindmatch::protocol::vector_rng::VectorRng;
 use blindmatch::protocol::{ItemSet, Mode, Role, SansIo};
 use rand_core::Rng;
 use serde_json::{json, Value};
+
+/// The tags this file uses, as `protocol-spec/01-suite.md` spells them (the library's own
+/// constants are private to it).
+mod dst {
+    /// The DH-PSI hash-to-group DST (section 1.1).
+    pub const DH_PSI_HASH_TO_GROUP: &[u8] =
+        b"blindmatch-v1-DHPSI-ristretto255_XOF:SHAKE256_R255MAP_RO_";
+    /// The DH-PSI hash-to-group suite ID (section 1.1).
+    pub const DH_PSI_HASH_TO_GROUP_SUITE_ID: &[u8] = b"ristretto255_XOF:SHAKE256_R255MAP_RO_";
+    /// The tag of the responder's reply order (section 1.4).
+    pub const DH_PSI_REPLY_ORDER: &[u8] = b"blindmatch-v1-dh-psi-reply-order";
+    /// The tag of the test-vector seeds (section 1.4).
+    pub const TEST_VECTOR_SEED: &[u8] = b"blindmatch-v1-test-vector-seed";
+}
 
 /// The initiator's and responder's items in every vector session (two shared).
 pub const INITIATOR_ITEMS: [&str; 3] = ["MSCU1234566", "IMO9187629", "HLXU1234560"];
@@ -161,7 +174,7 @@ pub mod spec {
         let responder = party(&mut stream, responder_items, responder_count);
         let reply_order = cardinality.then(|| {
             let seed = stream.bytes::<32>();
-            Stream::seeded(blindmatch::dst::DH_PSI_REPLY_ORDER, &seed).shuffle(initiator_count)
+            Stream::seeded(super::dst::DH_PSI_REPLY_ORDER, &seed).shuffle(initiator_count)
         });
         SessionDraws {
             session_id,
@@ -215,6 +228,7 @@ fn learned(l: &Learned) -> Value {
         Learned::Matches(m) => json!({
             "matches": m.iter().map(|m| String::from_utf8_lossy(&m.item).into_owned()).collect::<Vec<_>>()
         }),
+        other => panic!("the vectors describe no {other:?}"),
     }
 }
 

@@ -3,11 +3,18 @@
 //! `tests/identifiers_vectors.rs`, which checks the committed file is exactly what this
 //! produces and that `protocol-spec/05-identifiers.md` shows every vector.
 
-use blindmatch::dst;
 use blindmatch::group::hash_to_group::hash_to_ristretto255_xof;
 use blindmatch::group::WireElement;
 use blindmatch::identifiers::{encode_item, IdentifierKind, RULES_VERSION};
 use serde_json::{json, Value};
+
+/// The tags this file uses, as `protocol-spec/01-suite.md` spells them (the library's own
+/// constants are private to it).
+mod dst {
+    /// The DH-PSI hash-to-group DST (section 1.1).
+    pub const DH_PSI_HASH_TO_GROUP: &[u8] =
+        b"blindmatch-v1-DHPSI-ristretto255_XOF:SHAKE256_R255MAP_RO_";
+}
 
 /// The session id under which every item's DH-PSI element is given: the bytes 0, 1, .., 31.
 pub fn session_id() -> [u8; 32] {

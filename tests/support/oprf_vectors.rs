@@ -12,13 +12,19 @@
 
 use std::sync::Arc;
 
-use blindmatch::dst;
 use blindmatch::oprf::{client, OprfKey, Suite};
 use blindmatch::protocol::oprf_psi::{run_in_memory_with, tags, OprfPsiParams, PreparedSender};
 use blindmatch::protocol::{ItemSet, Role};
 use curve25519_dalek::scalar::Scalar;
 use serde_json::{json, Value};
 use sha3::digest::{ExtendableOutput, Update, XofReader};
+
+/// The tags this file uses, as `protocol-spec/01-suite.md` spells them (the library's own
+/// constants are private to it).
+mod dst {
+    /// The tag of the test-vector seeds (section 1.4).
+    pub const TEST_VECTOR_SEED: &[u8] = b"blindmatch-v1-test-vector-seed";
+}
 
 pub const SUITE: Suite = Suite::Ristretto255Shake256;
 pub const SEED: [u8; 32] = [0xa3; 32];

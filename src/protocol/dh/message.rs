@@ -17,6 +17,7 @@ const HEADER_LEN: usize = 5;
 
 /// A DH-PSI message: one chunk of elements.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum DhMessage {
     /// A chunk of the sender's own set: `encode(k * H(session_id || item))`, shuffled.
     Blinded(Vec<WireElement>),

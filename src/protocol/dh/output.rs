@@ -15,6 +15,7 @@ pub struct Match {
 
 /// What a party learned.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
 pub enum Learned {
     /// Nothing beyond the peer's set size (the responder outside mutual mode).
     Nothing,

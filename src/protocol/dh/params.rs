@@ -14,6 +14,7 @@ pub const MAX_SET_SIZE: usize = crate::protocol::MAX_SET_SIZE;
 
 /// The parameters of one DH-PSI session, identical on both sides (the handshake agrees them).
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct DhParams {
     /// What the parties learn.
     pub mode: Mode,

@@ -43,6 +43,22 @@ impl Transcript {
 ///
 /// # Errors
 /// [`crate::Error::Input`] when a padding bound is below a side's distinct items.
+///
+/// # Examples
+///
+/// ```
+/// use blindmatch::protocol::memory::run_dh_psi;
+/// use blindmatch::protocol::{ItemSet, Mode};
+///
+/// # fn main() -> blindmatch::Result<()> {
+/// let ours = ItemSet::new(["IMO9187629", "IMO9321483"]);
+/// let theirs = ItemSet::new(["IMO9321483", "IMO9999999", "IMO9074729"]);
+/// // Both send 8 elements, so neither learns the other's true set size.
+/// let (initiator, responder) = run_dh_psi(Mode::Cardinality, ours, theirs, Some((8, 8)))?;
+/// assert_eq!(initiator.match_count(), Some(1));
+/// assert_eq!(responder.peer_sent, 8);
+/// # Ok(()) }
+/// ```
 pub fn run_dh_psi(
     mode: Mode,
     initiator: ItemSet,

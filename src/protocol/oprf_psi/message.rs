@@ -50,6 +50,7 @@ pub struct TagChunk {
 
 /// An OPRF-PSI message.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum OprfPsiMessage {
     /// The sender's parameters: the first message of a session.
     Params(SenderParams),

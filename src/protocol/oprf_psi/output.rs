@@ -4,6 +4,7 @@ use serde::Serialize;
 
 /// One of the receiver's own items found in the sender's set.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
 pub struct OprfMatch {
     /// The item's bytes, as given to [`crate::protocol::ItemSet::new`].
     pub item: Vec<u8>,
@@ -15,6 +16,7 @@ pub struct OprfMatch {
 
 /// The receiver's result.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
 pub struct ReceiverOutput {
     /// Distinct real items the receiver brought.
     pub own_unique: usize,
@@ -36,6 +38,7 @@ pub struct ReceiverOutput {
 
 /// The sender's result: it learns the receiver's (padded) set size and nothing else.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
 pub struct SenderOutput {
     /// Distinct real items in the sender's set.
     pub own_unique: usize,

@@ -22,6 +22,7 @@ pub const STATISTICAL_SECURITY: u32 = 40;
 /// The parameters of one OPRF-PSI session, identical on both sides (the handshake agrees
 /// them).
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct OprfPsiParams {
     /// The OPRF suite.
     pub suite: Suite,

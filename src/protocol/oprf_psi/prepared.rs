@@ -302,7 +302,7 @@ impl PreparedSender {
     ///
     /// # Errors
     /// [`Error::Config`] with [`ConfigReason::IndexPadding`] when the stored padding is too
-    /// short (the detail names `--pad-to`).
+    /// short (the detail names the padding the index needs).
     pub fn check_padding(&self, sender_count: usize) -> Result<()> {
         let need = sender_count.saturating_sub(self.len());
         match &self.stored_padding {
@@ -310,9 +310,8 @@ impl PreparedSender {
                 ConfigReason::IndexPadding,
                 format!(
                     "the session sends {sender_count} tags, {need} of them padding for the \
-                     index's {} items, but the index stores {} padding tags: build it with \
-                     `blindmatch index --pad-to {sender_count}` (or update it with --add or \
-                     --remove and --pad-to {sender_count})",
+                     index's {} items, but the index stores {} padding tags: rebuild or \
+                     update it padded to at least {sender_count} items",
                     self.len(),
                     stored.len()
                 ),

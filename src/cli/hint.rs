@@ -1,0 +1,54 @@
+//! The command line's names for what the library's errors are about. The library names its
+//! own settings (the `strict` field of an input specification, say) and tags the error with
+//! a typed [`Setting`]; the command line prints, after the error, the flag that sets it.
+
+use crate::error::{ConfigReason, Error, Setting};
+
+/// The command-line advice for `e`, if a flag would change the outcome.
+pub fn hint(e: &Error) -> Option<&'static str> {
+    if let Some(setting) = e.setting() {
+        return Some(flag(setting));
+    }
+    match e {
+        Error::Config(c) if c.reason == ConfigReason::IndexPadding => Some(
+            "build the index with `blindmatch index --pad-to N` (or update it with --add or \
+             --remove and --pad-to N)",
+        ),
+        _ => None,
+    }
+}
+
+/// The flags of `setting`, in a few words.
+fn flag(setting: Setting) -> &'static str {
+    match setting {
+        Setting::Header => "a file without a header row needs --no-header",
+        Setting::Encoding => "give the file's encoding with --encoding (latin1, windows-1252)",
+        Setting::Delimiter => "--delimiter takes one character, or `tab`",
+        Setting::Format => "give --format csv to read the input as CSV",
+        Setting::Keys => {
+            "say which columns to match on with --key KIND:COLUMN (for example --key \
+             imo:imo_ship) or --column NAME for opaque values"
+        }
+        Setting::Strict => {
+            "run without --strict to skip invalid values; --rejects FILE lists them all"
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::error::{ConfigError, InputError, InputReason};
+
+    #[test]
+    fn a_setting_gets_its_flag_and_other_errors_none() {
+        let strict =
+            Error::Input(InputError::new(InputReason::Value, "bad").about(Setting::Strict));
+        assert_eq!(hint(&strict), Some(flag(Setting::Strict)));
+        let keys = Error::Config(ConfigError::new(ConfigReason::Keys, "x").about(Setting::Keys));
+        assert_eq!(hint(&keys), Some(flag(Setting::Keys)));
+        assert!(hint(&Error::config(ConfigReason::IndexPadding, "short")).is_some());
+        assert_eq!(hint(&Error::input(InputReason::Value, "bad")), None);
+        assert_eq!(hint(&Error::internal("bug")), None);
+    }
+}
