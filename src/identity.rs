@@ -132,21 +132,28 @@ impl Identity {
         if !force {
             for p in [&key_path, &cert_path] {
                 if p.exists() {
-                    return Err(Error::config(
-                        ConfigReason::Identity,
-                        format!(
-                            "{} already exists; refusing to overwrite an identity (pass --force \
-                             to replace it, which changes the fingerprint peers have pinned)",
-                            p.display()
-                        ),
+                    return Err(Error::Config(
+                        crate::error::ConfigError::new(
+                            ConfigReason::Identity,
+                            format!(
+                                "{} already exists; refusing to overwrite an identity (replacing \
+                                 it changes the fingerprint peers have pinned)",
+                                p.display()
+                            ),
+                        )
+                        .about(crate::error::Setting::Overwrite),
                     ));
                 }
             }
         }
         if name.trim().is_empty() {
-            return Err(Error::input(
-                InputReason::Argument,
-                "the identity name is empty: pass --name \"Customs Agency A\"",
+            return Err(Error::Input(
+                crate::error::InputError::new(
+                    InputReason::Argument,
+                    "the identity name is empty: an agency name such as \"Customs Agency A\" \
+                     is needed",
+                )
+                .about(crate::error::Setting::IdentityName),
             ));
         }
         crate::file_mode::create_private_dir(dir)?;

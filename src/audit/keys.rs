@@ -35,12 +35,15 @@ pub fn parse_public_key(value: &str) -> Result<VerifyingKey> {
         if let Some(k) = certificate_key(dir)? {
             return Ok(k);
         }
-        return Err(Error::config(
-            ConfigReason::Identity,
-            format!(
-                "--key {value}: neither 64 hex characters nor an identity directory with \
-                 identity.key or identity.crt"
-            ),
+        return Err(Error::Config(
+            crate::error::ConfigError::new(
+                ConfigReason::Identity,
+                format!(
+                    "audit key {value}: neither 64 hex characters nor an identity directory \
+                     with identity.key or identity.crt"
+                ),
+            )
+            .about(crate::error::Setting::AuditKey),
         ));
     }
     let pem = std::fs::read_to_string(&file)

@@ -84,8 +84,8 @@ impl Report {
             ),
             None => format!(
                 "UNPINNED: {} entries, hash chain and signatures consistent, but the signer \
-                 key {} was not checked against a known key (give the agency's --key, or \
-                 keep the log in its identity directory)",
+                 key {} was not checked against a known key (verify against the agency's audit \
+                 key, or keep the log in its identity directory)",
                 self.entries.len(),
                 self.signers.first().map_or("(none)", String::as_str),
             ),

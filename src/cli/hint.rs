@@ -32,6 +32,14 @@ fn flag(setting: Setting) -> &'static str {
         Setting::Strict => {
             "run without --strict to skip invalid values; --rejects FILE lists them all"
         }
+        Setting::Overwrite => {
+            "pass --force to replace it (peers that pinned the old fingerprint must pin the new one)"
+        }
+        Setting::IdentityName => "pass --name \"Customs Agency A\"",
+        Setting::PadTo => "set the index's padded size with --pad-to N",
+        Setting::AuditKey => {
+            "--key takes the audit key `identity show` prints or an identity directory"
+        }
     }
 }
 
@@ -48,6 +56,11 @@ mod tests {
         let keys = Error::Config(ConfigError::new(ConfigReason::Keys, "x").about(Setting::Keys));
         assert_eq!(hint(&keys), Some(flag(Setting::Keys)));
         assert!(hint(&Error::config(ConfigReason::IndexPadding, "short")).is_some());
+        let pad = Error::Input(InputError::new(InputReason::SetSize, "x").about(Setting::PadTo));
+        assert_eq!(hint(&pad), Some(flag(Setting::PadTo)));
+        assert!(flag(Setting::PadTo).contains("--pad-to"));
+        assert!(flag(Setting::Overwrite).contains("--force"));
+        assert!(flag(Setting::AuditKey).contains("--key"));
         assert_eq!(hint(&Error::input(InputReason::Value, "bad")), None);
         assert_eq!(hint(&Error::internal("bug")), None);
     }

@@ -128,6 +128,14 @@ reason_enum! {
         /// Whether an invalid value fails the load or becomes a reject
         /// ([`crate::records::InputSpec`]'s `strict`).
         Strict => "strict",
+        /// Whether an existing identity may be replaced (`Identity::create`'s `force`).
+        Overwrite => "overwrite",
+        /// The agency name written into a new identity's certificate.
+        IdentityName => "identity_name",
+        /// The padded size of a precomputed index (`IndexBuild`'s `pad_to`).
+        PadTo => "pad_to",
+        /// The agency's audit signing key that a log is verified against.
+        AuditKey => "audit_key",
     }
 }
 

@@ -93,21 +93,30 @@ pub struct Index {
 /// Refuses a padded size above the engine's largest set.
 fn check_pad_to(pad_to: usize) -> Result<()> {
     if pad_to > MAX_SET_SIZE {
-        return Err(Error::config(
-            ConfigReason::Parameter,
-            format!("--pad-to {pad_to} exceeds the engine's largest set of {MAX_SET_SIZE}"),
+        return Err(Error::Config(
+            crate::error::ConfigError::new(
+                ConfigReason::Parameter,
+                format!(
+                    "the index's padded size {pad_to} exceeds the engine's largest set of \
+                     {MAX_SET_SIZE}"
+                ),
+            )
+            .about(crate::error::Setting::PadTo),
         ));
     }
     Ok(())
 }
 
 fn too_many(pad_to: usize, items: usize) -> Error {
-    Error::input(
-        InputReason::SetSize,
-        format!(
-            "the index would hold {items} distinct items, more than its --pad-to {pad_to}: \
-             give --pad-to {items} or more"
-        ),
+    Error::Input(
+        crate::error::InputError::new(
+            InputReason::SetSize,
+            format!(
+                "the index would hold {items} distinct items, more than its padded size \
+                 {pad_to}: pad it to {items} or more"
+            ),
+        )
+        .about(crate::error::Setting::PadTo),
     )
 }
 

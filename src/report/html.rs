@@ -83,7 +83,8 @@ pub fn render(d: &Disclosure) -> String {
     if !d.keys_pinned {
         o.push_str(
             "<p class=\"meta\">The signer key was not pinned: the log is internally consistent, \
-             but whose key signed it was not checked (run with <code>--key</code>).</p>",
+             but it was not verified against the agency's audit key, so whose key signed it was not \
+             checked.</p>",
         );
     }
     for s in &d.signers {
