@@ -343,8 +343,20 @@ fn public_keys_parse_from_hex_and_identity_dirs() {
     let pem = k
         .to_pkcs8_pem(ed25519_dalek::pkcs8::spki::der::pem::LineEnding::LF)
         .expect("pem");
-    std::fs::write(dir.path().join("identity.key"), pem.as_bytes()).expect("write");
+    let key_file = dir.path().join("identity.key");
+    std::fs::write(&key_file, pem.as_bytes()).expect("write");
     let dir_str = dir.path().to_str().expect("utf8");
+    // A key file others may read is refused, as every secret-bearing file is.
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&key_file, std::fs::Permissions::from_mode(0o644)).expect("chmod");
+        assert!(matches!(
+            audit::parse_public_key(dir_str),
+            Err(Error::FileMode(_))
+        ));
+        std::fs::set_permissions(&key_file, std::fs::Permissions::from_mode(0o600)).expect("chmod");
+    }
     assert_eq!(
         audit::parse_public_key(dir_str).expect("dir"),
         k.verifying_key()

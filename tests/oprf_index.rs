@@ -394,7 +394,12 @@ fn a_v1_index_is_refused_with_a_typed_error_naming_the_rebuild() {
     std::fs::write(dir.join("tags.bin"), []).unwrap();
     let e = Index::open(&dir, PASS).unwrap_err();
     assert_eq!(e.code(), "config.index_format");
-    assert!(e.to_string().contains("blindmatch index"), "{e}");
+    // The library says to rebuild; the command line names the command that does it.
+    assert!(e.to_string().contains("rebuild"), "{e}");
+    assert!(
+        blindmatch::cli::hint::hint(&e).is_some_and(|h| h.contains("blindmatch index")),
+        "{e}"
+    );
 }
 
 #[test]

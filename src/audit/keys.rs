@@ -29,12 +29,13 @@ pub fn parse_public_key(value: &str) -> Result<VerifyingKey> {
         });
     }
     let dir = Path::new(value);
+    // The public certificate first: an auditor may hold only it, and reading it needs no
+    // secret.
+    if let Some(k) = certificate_key(dir)? {
+        return Ok(k);
+    }
     let file = dir.join("identity.key");
     if !file.is_file() {
-        // An auditor may hold only the agency's public certificate.
-        if let Some(k) = certificate_key(dir)? {
-            return Ok(k);
-        }
         return Err(Error::Config(
             crate::error::ConfigError::new(
                 ConfigReason::Identity,
@@ -46,9 +47,20 @@ pub fn parse_public_key(value: &str) -> Result<VerifyingKey> {
             .about(crate::error::Setting::AuditKey),
         ));
     }
-    let pem = std::fs::read_to_string(&file)
-        .map_err(|e| Error::io(format!("reading {}", file.display()), e))?;
-    let key = SigningKey::from_pkcs8_pem(&pem).map_err(|e| {
+    // A secret: refused, like every secret-bearing file, when others may read it.
+    let pem = zeroize::Zeroizing::new(crate::file_mode::read_secret(&file, |e| {
+        Error::io(format!("reading {}", file.display()), e)
+    })?);
+    let pem = std::str::from_utf8(&pem).map_err(|_| {
+        Error::config(
+            ConfigReason::Identity,
+            format!(
+                "{}: not an Ed25519 PKCS#8 PEM key (not text)",
+                file.display()
+            ),
+        )
+    })?;
+    let key = SigningKey::from_pkcs8_pem(pem).map_err(|e| {
         Error::config(
             ConfigReason::Identity,
             format!("{}: not an Ed25519 PKCS#8 PEM key ({e})", file.display()),

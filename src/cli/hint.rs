@@ -14,9 +14,22 @@ pub fn hint(e: &Error) -> Option<&'static str> {
             "build the index with `blindmatch index --pad-to N` (or update it with --add or \
              --remove and --pad-to N)",
         ),
+        Error::Config(c)
+            if matches!(
+                c.reason,
+                ConfigReason::IndexFormat | ConfigReason::IndexExpired
+            ) =>
+        {
+            Some(REBUILD)
+        }
+        Error::Index(_) => Some(REBUILD),
         _ => None,
     }
 }
+
+/// How the command line rebuilds an index.
+const REBUILD: &str = "rebuild the index: blindmatch index --input FILE --key KIND:COLUMN --out \
+                       NEW_DIR --passphrase-file FILE";
 
 /// The flags of `setting`, in a few words.
 fn flag(setting: Setting) -> &'static str {
@@ -37,6 +50,7 @@ fn flag(setting: Setting) -> &'static str {
         }
         Setting::IdentityName => "pass --name \"Customs Agency A\"",
         Setting::PadTo => "set the index's padded size with --pad-to N",
+        Setting::KeyLifetime => "set the key's lifetime with --lifetime-days N",
         Setting::AuditKey => {
             "--key takes the audit key `identity show` prints or an identity directory"
         }
@@ -61,6 +75,8 @@ mod tests {
         assert!(flag(Setting::PadTo).contains("--pad-to"));
         assert!(flag(Setting::Overwrite).contains("--force"));
         assert!(flag(Setting::AuditKey).contains("--key"));
+        let old = Error::config(ConfigReason::IndexFormat, "v2");
+        assert_eq!(hint(&old), Some(REBUILD));
         assert_eq!(hint(&Error::input(InputReason::Value, "bad")), None);
         assert_eq!(hint(&Error::internal("bug")), None);
     }

@@ -89,8 +89,8 @@ impl fmt::Display for IndexError {
                 f,
                 "{}/{file} fails the index seal: it was altered, truncated, deleted or taken \
                  from another index (or the index was saved only in part); nothing was served. \
-                 Restore the directory from a backup or rebuild it with `blindmatch index \
-                 --out NEW_DIR ...`",
+                 Restore the directory from a backup or rebuild the index from its input in a \
+                 new directory",
                 self.dir.display()
             ),
         }

@@ -136,6 +136,8 @@ reason_enum! {
         PadTo => "pad_to",
         /// The agency's audit signing key that a log is verified against.
         AuditKey => "audit_key",
+        /// How many days a new index key serves (`IndexBuild`'s key lifetime).
+        KeyLifetime => "key_lifetime",
     }
 }
 

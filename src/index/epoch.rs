@@ -41,12 +41,15 @@ impl KeyEpoch {
     /// [`MAX_LIFETIME_DAYS`].
     pub fn draw<R: CryptoRng + ?Sized>(now: u64, lifetime_days: u64, rng: &mut R) -> Result<Self> {
         if lifetime_days == 0 || lifetime_days > MAX_LIFETIME_DAYS {
-            return Err(Error::config(
-                ConfigReason::Parameter,
-                format!(
-                    "an index key lifetime of {lifetime_days} days is out of range: give \
-                     --lifetime-days between 1 and {MAX_LIFETIME_DAYS}"
-                ),
+            return Err(Error::Config(
+                crate::error::ConfigError::new(
+                    ConfigReason::Parameter,
+                    format!(
+                        "an index key lifetime of {lifetime_days} days is out of range: it \
+                         must be between 1 and {MAX_LIFETIME_DAYS} days"
+                    ),
+                )
+                .about(crate::error::Setting::KeyLifetime),
             ));
         }
         Ok(KeyEpoch {
@@ -78,8 +81,8 @@ impl KeyEpoch {
             ConfigReason::IndexExpired,
             format!(
                 "the index key of epoch {} expired {} days ago (not_after {}): its key has \
-                 served long enough; rebuild the index with a fresh key (`blindmatch index \
-                 --out NEW_DIR ...`) and serve the new one",
+                 served long enough; rebuild the index with a fresh key in a new directory and \
+                 serve the new one",
                 self.id_hex(),
                 (now - self.not_after).div_ceil(DAY),
                 self.not_after

@@ -97,8 +97,8 @@ impl Meta {
                 format!(
                     "{} is an index of format `{FORMAT_V1}` (its key is wrapped without \
                      password stretching and has no epoch); this blindmatch serves only \
-                     `{FORMAT}`: rebuild it with a fresh key, `blindmatch index --input FILE \
-                     --out NEW_DIR --passphrase-file FILE`",
+                     `{FORMAT}`: rebuild it from its input with a fresh key, in a new \
+                     directory",
                     dir.display()
                 ),
             ));
@@ -111,8 +111,7 @@ impl Meta {
                      a changed payload, label key or tag in its tags.bin cannot be detected, \
                      and sealing it now would vouch for bytes nobody checked; this blindmatch \
                      serves only sealed `{FORMAT}` indexes: rebuild it from its input with a \
-                     fresh key, `blindmatch index --input FILE --out NEW_DIR --passphrase-file \
-                     FILE`",
+                     fresh key, in a new directory",
                     dir.display()
                 ),
             ));
