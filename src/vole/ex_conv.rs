@@ -2,14 +2,20 @@
 //! into a pseudorandom vector (`protocol-spec/08-vole-psi.md` section 8.5.1).
 //!
 //! Raghuraman, Rindal and Tanguy, "Expand-Convolute Codes for Pseudorandom Correlation
-//! Generators from LPN" (CRYPTO 2023, ePrint 2023/882), with the parameters libOTe uses for its
+//! Generators from LPN" (CRYPTO 2023, ePrint 2023/882), with the shape libOTe uses for its
 //! `ExConv7x24` code: rate 1/2, an accumulator of 24 random taps applied twice, and an expander
 //! of row weight 7, 4 of them regular (one in each quarter) and 3 uniform. For a noise vector
 //! `e` of `n` entries and a message of `k ≤ n/2`, the output is
 //! `y = e[..k] + B · C(e[k..])`, where `C` is the convolution (in place, in order) and `B` the
-//! expander. Every coefficient is 0 or 1, so the code is GF(2)-linear and applies to vectors
-//! of GF(2^128) elements entry by entry; its randomness is public (AES in counter mode under a
-//! key derived from a tag and the message size), the same for both parties.
+//! expander. Its randomness is public (AES in counter mode under a key derived from a tag and
+//! the message size), the same for both parties.
+//!
+//! The taps are 0 or 1, but the accumulator's last tap of each position multiplies by the
+//! constant [`MIX`] of GF(2^128), as libOTe's `ExConvCode::accOne` does through
+//! `CoeffCtxGF128::mulConst`: with only binary coefficients, bit `j` of every output would depend
+//! on bit `j` of the noise alone, and an attacker could solve 128 binary LPN instances of noise
+//! weight about 64 each (the "splitting attack" libOTe's `CoeffCtx.h` describes) instead of one
+//! over GF(2^128). The code stays GF(2^128)-linear: `E(u + v·Δ) = E(u) + E(v)·Δ`.
 
 use aes::cipher::{Array, BlockCipherEncrypt, KeyInit};
 use aes::Aes128;
@@ -20,6 +26,11 @@ use crate::dst;
 
 /// Random taps of the accumulator after each position.
 pub(crate) const ACCUMULATOR_TAPS: usize = 24;
+/// The constant the accumulator's last tap multiplies by: `4234123421` (the value libOTe
+/// uses, here in this crate's representation of GF(2^128)); any element outside GF(2) mixes
+/// the bits.
+pub(crate) const MIX: Gf128 = Gf128(4_234_123_421);
+
 /// Row weight of the expander.
 pub(crate) const EXPANDER_WEIGHT: usize = 7;
 /// Of which regular: one position in each of this many equal parts.
@@ -79,8 +90,9 @@ impl CodeStream {
 }
 
 /// One pass of the convolution over `x` (length `m`), in place and in order: for each `i`,
-/// with the 24 bits of the next 3 stream bytes (bit `r` is bit `r mod 8` of byte `r / 8`),
-/// `x[(i + 1 + r) mod m] += x[i]` for each set bit `r`, then `x[(i + 25) mod m] += x[i]`.
+/// with the 24 bits of the next 3 stream bytes (bit `r` is bit `r mod 8`, least significant
+/// first, of byte `r / 8`), `x[(i + 1 + r) mod m] += x[i]` for each set bit `r`, then
+/// `x[(i + 25) mod m] = (x[(i + 25) mod m] + x[i]) · MIX`.
 fn accumulate(x: &mut [Gf128], stream: &mut CodeStream) {
     let m = x.len();
     for i in 0..m {
@@ -91,7 +103,8 @@ fn accumulate(x: &mut [Gf128], stream: &mut CodeStream) {
                 x[(i + 1 + r) % m] += xi;
             }
         }
-        x[(i + 1 + ACCUMULATOR_TAPS) % m] += xi;
+        let last = (i + 1 + ACCUMULATOR_TAPS) % m;
+        x[last] = (x[last] + xi) * MIX;
     }
 }
 
@@ -160,6 +173,22 @@ mod tests {
         let y = dual_encode(&e, 1024);
         assert_eq!(y[7], Gf128(5));
         assert_eq!(y.iter().filter(|v| **v != Gf128::ZERO).count(), 1);
+    }
+
+    #[test]
+    fn noise_in_one_bit_spreads_over_every_bit_of_the_outputs() {
+        // Without the mixing constant, a noise vector with only bit 0 set would give outputs
+        // with only bit 0 set (the splitting attack).
+        let mut e = vec![Gf128::ZERO; 4096];
+        for i in [2100, 2500, 3000, 3900] {
+            e[i] = Gf128::ONE;
+        }
+        let y = dual_encode(&e, 2048);
+        let high = y.iter().filter(|v| v.0 >> 1 != 0).count();
+        assert!(
+            high > 1000,
+            "only {high} outputs have a bit other than bit 0"
+        );
     }
 
     #[test]

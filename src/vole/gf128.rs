@@ -12,7 +12,7 @@
 use std::ops::{Add, AddAssign, Mul};
 
 /// An element of GF(2^128).
-#[derive(Clone, Copy, Default, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Default, PartialEq, Eq, Hash, zeroize::Zeroize)]
 pub(crate) struct Gf128(pub(crate) u128);
 
 impl std::fmt::Debug for Gf128 {

@@ -10,7 +10,13 @@
 //! row (the 2-core of the hypergraph stays), solves the at most `g` rows left (the *gap*) with
 //! the dense columns, whose Vandermonde-like matrix is invertible, and back-substitutes the
 //! peeled rows in reverse order. More than `g` gap rows happens with probability below `2^-40`
-//! by the paper's analysis; encoding then fails (and the session aborts) rather than leak.
+//! by RR22's sizes, which are fitted to experiments (volepsi `PaxosParam::init`), not proved;
+//! encoding then fails (and the session aborts) rather than leak.
+//!
+//! Not constant time: encoding and decoding index memory by the rows, which are hashes of the
+//! items. The protocol's secrets that must not leak through timing (the VOLE's noise and `Δ`)
+//! are handled in constant time in [`super::silent_vole`]; item-dependent memory access here
+//! is the usual OKVS behaviour and visible only locally.
 //!
 //! The sizes (RR22 section 3; volepsi `PaxosParam::init`, weight 3):
 //! ```text
@@ -141,12 +147,13 @@ pub(crate) fn decode(params: &OkvsParams, seed: &[u8; 16], p: &[Gf128], key: &[u
 
 /// Encodes `values[i]` under `keys[i]` (distinct keys): `P` of [`OkvsParams::len`] entries.
 /// Every column no row determines is drawn uniformly (16 bytes each, sparse columns in
-/// ascending order, then the dense columns the gap does not use), so that a key not encoded
-/// decodes to a uniformly random value.
+/// ascending order, then the dense columns the gap does not use). Privacy does not rest on
+/// these draws: in the PSI the VOLE's `A` masks `P` entirely.
 ///
 /// # Errors
-/// [`Error::Internal`] if the counts disagree, or if the rows cannot be solved (more gap rows
-/// than dense columns, or two keys with the same row: probability below `2^-40`).
+/// [`Error::Internal`] if the counts disagree, or if the rows cannot be solved: more gap rows
+/// than dense columns (below `2^-40` by the fitted sizes), or two keys with the same row
+/// (repeated keys, which callers never pass, or a hash collision).
 pub(crate) fn encode<R: rand_core::CryptoRng + ?Sized>(
     params: &OkvsParams,
     seed: &[u8; 16],
@@ -243,7 +250,10 @@ pub(crate) fn encode<R: rand_core::CryptoRng + ?Sized>(
             .map(|&i| values[i] + decode_row(params, &p, &rows[i]))
             .collect();
         let solution = solve(&mut mtx, &mut rhs).ok_or_else(|| {
-            Error::Internal("the OKVS gap rows are dependent (probability below 2^-40)".into())
+            Error::Internal(
+                "the OKVS gap rows are dependent (repeated keys, or probability below 2^-40)"
+                    .into(),
+            )
         })?;
         p[m..m + g].copy_from_slice(&solution);
     }

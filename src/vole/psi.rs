@@ -31,11 +31,14 @@ use crate::dst;
 use crate::error::{Error, Malformed, PeerMisbehaved, Result};
 use crate::protocol::draw;
 
-/// Bytes of a tag for sets of `receiver` and `sender` entries: `ceil((40 + log2(receiver) +
-/// log2(sender)) / 8)`, so that a false match has probability at most `2^-40` per session.
+/// Bytes of a tag for sets of `receiver` and `sender` entries: `ceil((40 + b) / 8)` with `b`
+/// the bit length of `receiver · sender − 1` (`ceil(log2(receiver · sender))`, in integers so
+/// both parties agree exactly), so that a false match has probability at most `2^-40` per
+/// session.
 pub(crate) fn tag_len(receiver: usize, sender: usize) -> usize {
-    let bits = 40.0 + (receiver.max(1) as f64).log2() + (sender.max(1) as f64).log2();
-    (bits.ceil() as usize).div_ceil(8)
+    let product = (receiver.max(1) as u128) * (sender.max(1) as u128);
+    let b = 128 - (product - 1).leading_zeros() as usize;
+    (40 + b).div_ceil(8)
 }
 
 /// An item's OKVS key and value: `SHAKE256(I2OSP(len(tag), 4) || tag || session_id ||
@@ -474,6 +477,10 @@ mod tests {
         assert_eq!(tag_len(1 << 20, 1 << 20), 10);
         assert_eq!(tag_len(1, 1), 5);
         assert_eq!(tag_len(1000, 10), 7);
+        // 2^56 - 1 needs 56 bits, 2^56 exactly 56 and 2^56 + 1 needs 57: the boundary is exact.
+        assert_eq!(tag_len(1 << 28, (1 << 28) - 1), 12);
+        assert_eq!(tag_len(1 << 28, 1 << 28), 12);
+        assert_eq!(tag_len((1 << 28) + 1, 1 << 28), 13);
     }
 
     #[test]

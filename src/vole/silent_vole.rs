@@ -31,7 +31,7 @@
 use rand_core::CryptoRng;
 use sha3::{Digest, Sha3_256};
 use subtle::{ConditionallySelectable, ConstantTimeEq};
-use zeroize::Zeroize;
+use zeroize::{Zeroize, Zeroizing};
 
 use super::base_ot::{OtReceiver, OtSender, ReceiverPoints, SenderSetup};
 use super::ex_conv::dual_encode;
@@ -148,7 +148,7 @@ impl Drop for ReceiverVole {
 /// The sender before the receiver's first message.
 pub(crate) struct VoleSender {
     shape: VoleShape,
-    delta: Gf128,
+    delta: Zeroizing<Gf128>,
     trees_ot: OtSender,
     noise_ot: OtReceiver,
 }
@@ -156,7 +156,7 @@ pub(crate) struct VoleSender {
 /// The sender waiting for the noisy-VOLE message.
 pub(crate) struct VoleSenderAwaitingNoise {
     shape: VoleShape,
-    delta: Gf128,
+    delta: Zeroizing<Gf128>,
     tree_keys: Vec<[super::base_ot::OtKey; 2]>,
     noise_keys: Vec<super::base_ot::OtKey>,
 }
@@ -192,7 +192,7 @@ impl VoleSender {
         Ok((
             VoleSender {
                 shape,
-                delta,
+                delta: Zeroizing::new(delta),
                 trees_ot,
                 noise_ot,
             },
@@ -244,7 +244,7 @@ impl VoleSenderAwaitingNoise {
         message: &[u8],
     ) -> Result<(SenderVole, Vec<u8>)> {
         let shape = self.shape;
-        let noise = noisy_vole::receive(self.delta, &self.noise_keys, NOISE_WEIGHT, message)?;
+        let noise = noisy_vole::receive(*self.delta, &self.noise_keys, NOISE_WEIGHT, message)?;
         let (leaves, tree_message) = pprf::send(rng, &shape.trees, &self.tree_keys)?;
         let mut v: Vec<Gf128> = leaves.into_iter().map(Gf128).collect();
         let mut out = tree_message;
@@ -259,7 +259,7 @@ impl VoleSenderAwaitingNoise {
         v.iter_mut().for_each(|x| x.0.zeroize());
         Ok((
             SenderVole {
-                delta: self.delta,
+                delta: *self.delta,
                 b,
             },
             out,
@@ -270,8 +270,8 @@ impl VoleSenderAwaitingNoise {
 /// The receiver before the sender's first message.
 pub(crate) struct VoleReceiver {
     shape: VoleShape,
-    points: Vec<usize>,
-    betas: Vec<Gf128>,
+    points: Zeroizing<Vec<usize>>,
+    betas: Zeroizing<Vec<Gf128>>,
     trees_ot: OtReceiver,
     noise_ot: OtSender,
 }
@@ -319,8 +319,8 @@ impl VoleReceiver {
         Ok((
             VoleReceiver {
                 shape,
-                points,
-                betas,
+                points: Zeroizing::new(points),
+                betas: Zeroizing::new(betas),
                 trees_ot,
                 noise_ot,
             },
@@ -357,8 +357,8 @@ impl VoleReceiver {
         Ok((
             VoleReceiverAwaitingTrees {
                 shape,
-                points: noise_points,
-                betas,
+                points: noise_points.to_vec(),
+                betas: betas.to_vec(),
                 tree_keys,
                 noise_shares,
             },
