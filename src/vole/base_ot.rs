@@ -282,10 +282,17 @@ impl OtReceiver {
                 let r1 = RistrettoPoint::conditional_select(&random, &tied, b);
                 Ok([WireElement::encode(&r0), WireElement::encode(&r1)])
             })
-            .collect::<Result<Vec<_>>>()?;
+            .collect::<Result<Vec<_>>>();
         for u in &mut uniform {
             u.zeroize();
         }
+        let pairs = match pairs {
+            Ok(p) => p,
+            Err(e) => {
+                secrets.zeroize();
+                return Err(e);
+            }
+        };
         Ok((
             OtReceiver {
                 secrets,

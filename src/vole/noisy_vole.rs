@@ -63,8 +63,8 @@ pub(crate) fn send(keys: &[[OtKey; 2]], betas: &[Gf128]) -> Result<(Vec<Gf128>, 
     let mut message = Vec::with_capacity(OT_COUNT * t * 16);
     let mut scaled: Vec<Gf128> = betas.to_vec(); // β_n · x^j, starting at j = 0
     for pair in keys {
-        let r = stream(&pair[0], t);
-        let q = stream(&pair[1], t);
+        let r = zeroize::Zeroizing::new(stream(&pair[0], t));
+        let q = zeroize::Zeroizing::new(stream(&pair[1], t));
         for n in 0..t {
             shares[n] += r[n];
             message.extend_from_slice(&(r[n] + q[n] + scaled[n]).to_le_bytes());
@@ -107,7 +107,7 @@ pub(crate) fn receive(
         .enumerate()
     {
         let bit = Choice::from(((delta.0 >> j) & 1) as u8);
-        let pad = stream(key, t);
+        let pad = zeroize::Zeroizing::new(stream(key, t));
         for n in 0..t {
             let mut c = [0u8; 16];
             c.copy_from_slice(&row[n * 16..(n + 1) * 16]);
