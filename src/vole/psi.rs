@@ -6,7 +6,9 @@
 //! Eurocrypt 2021):
 //!
 //! 1. a silent VOLE ([`super::silent_vole`]) of the OKVS's length gives the receiver `A`, `C`
-//!    and the sender `Δ`, `B`, with `C = B + A·Δ`;
+//!    and the sender `Δ`, `B`, with `C = B + A·Δ`; the receiver speaks first and announces the
+//!    OKVS sizes (its encoder's choice, computed in floating point, so never recomputed by the
+//!    sender);
 //! 2. the receiver encodes `P = Encode({(key(y), h(y))})` over its items and sends `A' = P + A`;
 //! 3. the sender sets `K = B + A'·Δ`, so that `Decode(K, x) + Δ·h(x) = Decode(C, x)` exactly
 //!    when `x` is one of the receiver's items, and sends the tags
@@ -92,19 +94,19 @@ fn wrong_length(what: &'static str, got: usize, expected: usize) -> Error {
     .into()
 }
 
-/// The sender's first step: its items and the receiver's announced count.
+/// The sender before the receiver's first message: its items and the receiver's announced
+/// count.
 pub(crate) struct PsiSender {
     session: [u8; 32],
     items: Vec<Vec<u8>>,
     receiver_count: usize,
-    vole: VoleSender,
 }
 
 /// The sender during the VOLE.
 pub(crate) struct PsiSenderVole {
     session: [u8; 32],
     items: Vec<Vec<u8>>,
-    receiver_count: usize,
+    params: OkvsParams,
     vole: VoleSenderAwaitingNoise,
 }
 
@@ -112,8 +114,25 @@ pub(crate) struct PsiSenderVole {
 pub(crate) struct PsiSenderAwaitingMask {
     session: [u8; 32],
     items: Vec<Vec<u8>>,
-    receiver_count: usize,
+    params: OkvsParams,
     vole: SenderVole,
+}
+
+/// Bytes of the OKVS sizes the receiver announces before its VOLE message: `I2OSP(m', 8) ||
+/// I2OSP(g, 1)`.
+const SIZES_LEN: usize = 9;
+
+/// The OKVS sizes a receiver of `n` items may announce: `m'` from `max(n, 4)` to `4n + 64`,
+/// `g` from 1 to 64 (a larger table only costs the receiver; these bounds cap what it can
+/// make the sender spend).
+fn plausible(n: usize, sparse: u64, dense: u8) -> Option<OkvsParams> {
+    let sparse = usize::try_from(sparse).ok()?;
+    let ok = sparse >= n.max(okvs::WEIGHT + 1) && sparse <= 4 * n + 64 && (1..=64).contains(&dense);
+    ok.then_some(OkvsParams {
+        items: n,
+        sparse,
+        dense: usize::from(dense),
+    })
 }
 
 /// The sender after sending its tags, for `mutual` mode: `order[j]` is the item behind tag `j`.
@@ -122,41 +141,50 @@ pub(crate) struct PsiSenderAwaitingPositions {
 }
 
 impl PsiSender {
-    /// Starts a sender of `items` (distinct; padded by the caller) for a receiver that
-    /// announced `receiver_count` items; returns the state and `S1`.
+    /// A sender of `items` (distinct; padded by the caller) for a receiver that announced
+    /// `receiver_count` items. It speaks second: its VOLE starts on the receiver's `R1`, which
+    /// carries the OKVS sizes.
+    pub(crate) fn new(session: &[u8; 32], items: Vec<Vec<u8>>, receiver_count: usize) -> Self {
+        PsiSender {
+            session: *session,
+            items,
+            receiver_count,
+        }
+    }
+
+    /// Takes the receiver's `R1` (its OKVS sizes, then its VOLE message), starts the VOLE of
+    /// the OKVS's length and returns the state and `S1`.
     ///
     /// # Errors
-    /// [`Error::Internal`] for an empty receiver set or an impossible size.
-    pub(crate) fn start<R: CryptoRng + ?Sized>(
+    /// [`PeerMisbehaved::MalformedMessage`] for sizes outside [`plausible`]'s bounds or a
+    /// message too short to hold them; as [`VoleSender::on_first`] for the rest.
+    pub(crate) fn on_first<R: CryptoRng + ?Sized>(
+        self,
         rng: &mut R,
-        session: &[u8; 32],
-        items: Vec<Vec<u8>>,
-        receiver_count: usize,
-    ) -> Result<(Self, Vec<u8>)> {
-        let params = OkvsParams::new(receiver_count)?;
-        let (vole, first) = VoleSender::start(rng, session, params.len())?;
+        message: &[u8],
+    ) -> Result<(PsiSenderVole, Vec<u8>)> {
+        let malformed = || -> Error {
+            PeerMisbehaved::MalformedMessage {
+                message: "the PSI receiver's first message",
+                problem: Malformed::Field("OKVS sizes"),
+            }
+            .into()
+        };
+        let (sizes, rest) = message.split_at_checked(SIZES_LEN).ok_or_else(malformed)?;
+        let mut sparse = [0u8; 8];
+        sparse.copy_from_slice(&sizes[..8]);
+        let params = plausible(self.receiver_count, u64::from_be_bytes(sparse), sizes[8])
+            .ok_or_else(malformed)?;
+        let (vole, first) = VoleSender::start(rng, &self.session, params.len())?;
         Ok((
-            PsiSender {
-                session: *session,
-                items,
-                receiver_count,
-                vole,
+            PsiSenderVole {
+                session: self.session,
+                items: self.items,
+                params,
+                vole: vole.on_first(rest)?,
             },
             first,
         ))
-    }
-
-    /// Takes the receiver's `R1`.
-    ///
-    /// # Errors
-    /// As [`VoleSender::on_first`].
-    pub(crate) fn on_first(self, message: &[u8]) -> Result<PsiSenderVole> {
-        Ok(PsiSenderVole {
-            session: self.session,
-            items: self.items,
-            receiver_count: self.receiver_count,
-            vole: self.vole.on_first(message)?,
-        })
     }
 }
 
@@ -175,7 +203,7 @@ impl PsiSenderVole {
             PsiSenderAwaitingMask {
                 session: self.session,
                 items: self.items,
-                receiver_count: self.receiver_count,
+                params: self.params,
                 vole,
             },
             out,
@@ -194,7 +222,7 @@ impl PsiSenderAwaitingMask {
         rng: &mut R,
         message: &[u8],
     ) -> Result<(PsiSenderAwaitingPositions, Vec<u8>)> {
-        let params = OkvsParams::new(self.receiver_count)?;
+        let params = self.params;
         if message.len() != 16 * params.len() {
             return Err(wrong_length(
                 "the PSI receiver's mask (bytes)",
@@ -213,7 +241,7 @@ impl PsiSenderAwaitingMask {
             })
             .collect();
         let seed = okvs_seed(&self.session);
-        let len = tag_len(self.receiver_count, self.items.len());
+        let len = tag_len(params.items, self.items.len());
         let tags: Vec<Vec<u8>> = {
             use rayon::prelude::*;
             self.items
@@ -309,7 +337,14 @@ impl PsiReceiver {
         sender_count: usize,
     ) -> Result<(Self, Vec<u8>)> {
         let params = OkvsParams::new(items.len())?;
-        let (vole, first) = VoleReceiver::start(rng, session, params.len())?;
+        let (vole, vole_first) = VoleReceiver::start(rng, session, params.len())?;
+        let mut first = Vec::with_capacity(SIZES_LEN + vole_first.len());
+        first.extend_from_slice(&(params.sparse as u64).to_be_bytes());
+        first.push(
+            u8::try_from(params.dense)
+                .map_err(|_| Error::Internal(format!("{} dense OKVS columns", params.dense)))?,
+        );
+        first.extend_from_slice(&vole_first);
         Ok((
             PsiReceiver {
                 session: *session,
@@ -440,12 +475,11 @@ mod tests {
         let mut rng_s = VectorRng::new(b"psi test sender");
         let mut rng_r = VectorRng::new(b"psi test receiver");
         let (nr, ns) = (receiver_items.len(), sender_items.len());
-        let (sender, s1) =
-            PsiSender::start(&mut rng_s, &session, sender_items, nr).expect("sender");
+        let sender = PsiSender::new(&session, sender_items, nr);
         let (receiver, r1) =
             PsiReceiver::start(&mut rng_r, &session, receiver_items, ns).expect("receiver");
+        let (sender, s1) = sender.on_first(&mut rng_s, &r1).expect("S on R1");
         let (receiver, r2) = receiver.on_first(&s1).expect("R on S1");
-        let sender = sender.on_first(&r1).expect("S on R1");
         let (sender, s2) = sender.on_noise(&mut rng_s, &r2).expect("S on R2");
         let (receiver, r3) = receiver.on_trees(&mut rng_r, &s2).expect("R on S2");
         let (sender, s3) = sender.on_mask(&mut rng_s, &r3).expect("S on R3");
@@ -481,6 +515,40 @@ mod tests {
         assert_eq!(tag_len(1 << 28, (1 << 28) - 1), 12);
         assert_eq!(tag_len(1 << 28, 1 << 28), 12);
         assert_eq!(tag_len((1 << 28) + 1, 1 << 28), 13);
+    }
+
+    #[test]
+    fn implausible_okvs_sizes_are_refused() {
+        let session = [6u8; 32];
+        let (_, r1) = PsiReceiver::start(&mut VectorRng::new(b"r"), &session, items(0..100), 10)
+            .expect("receiver");
+        let announced = u64::from_be_bytes(r1[..8].try_into().expect("8 bytes"));
+        assert_eq!(
+            announced as usize,
+            OkvsParams::new(100).expect("params").sparse
+        );
+        for (sparse, dense) in [(99u64, 3u8), (465, 3), (200, 0), (200, 65)] {
+            let mut bad = r1.clone();
+            bad[..8].copy_from_slice(&sparse.to_be_bytes());
+            bad[8] = dense;
+            let sender = PsiSender::new(&session, items(0..10), 100);
+            assert!(
+                matches!(
+                    sender.on_first(&mut VectorRng::new(b"s"), &bad),
+                    Err(Error::PeerMisbehaved(
+                        PeerMisbehaved::MalformedMessage { .. }
+                    ))
+                ),
+                "{sparse}, {dense}"
+            );
+        }
+        let sender = PsiSender::new(&session, items(0..10), 100);
+        assert!(matches!(
+            sender.on_first(&mut VectorRng::new(b"s"), &r1[..5]),
+            Err(Error::PeerMisbehaved(
+                PeerMisbehaved::MalformedMessage { .. }
+            ))
+        ));
     }
 
     #[test]
