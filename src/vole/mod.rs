@@ -11,7 +11,7 @@
 //! | [`gf128`]: the field GF(2^128), constant time | Pornin's constant-time carry-less multiplication (BearSSL) | done (spec 8.1) |
 //! | [`noisy_vole`]: VOLE for a few values from 128 OTs | Gilboa, CRYPTO 1999 | done (spec 8.4) |
 //! | [`pprf`]: punctured PRF, GGM trees opened with one OT per level | Goldreich–Goldwasser–Micali, JACM 1986; Boyle et al., CCS 2019 | done (spec 8.3, vectors) |
-//! | [`ex_conv`]: the Expand-Convolute code's dual encoding (`ExConv7x24` parameters) | Raghuraman–Rindal–Tanguy, CRYPTO 2023 | done (spec 8.5.1) |
+//! | [`ex_conv`]: the Expand-Convolute code's dual encoding (`ExConv7x24` shape, GF(2^128) mixing) | Raghuraman–Rindal–Tanguy, CRYPTO 2023 | done (spec 8.5.1, vector) |
 //! | [`silent_vole`]: silent VOLE over GF(2^128), semi-honest | Boyle et al., CCS 2019 | done (spec 8.5.2); OT extension to replace most base OTs: to do |
 //! | [`okvs`]: 3-hash garbled cuckoo table with dense columns | RR22 section 3 | done (spec 8.6); clustering into bins: to do |
 //! | [`psi`]: the OPRF and the PSI, `intersection` and `mutual` | RR22; Rindal–Schoppmann, Eurocrypt 2021 | done in memory (spec 8.7); the session protocol: to do |
