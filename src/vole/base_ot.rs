@@ -34,7 +34,7 @@ use curve25519_dalek::scalar::Scalar;
 use curve25519_dalek::traits::IsIdentity;
 use rand_core::CryptoRng;
 use rayon::prelude::*;
-use sha3::{Digest, Sha3_256};
+
 use subtle::{Choice, ConditionallySelectable};
 use zeroize::{Zeroize, ZeroizeOnDrop};
 
@@ -117,14 +117,15 @@ fn hash_point(session: &[u8; 32], index: u64, point: &WireElement) -> RistrettoP
 /// the first 16 bytes of `SHA3-256(I2OSP(len(tag), 4) || tag || session_id || I2OSP(i, 8) ||
 /// I2OSP(j, 1) || enc(shared))` with tag [`dst::VOLE_BASE_OT_KEY`].
 fn derive_key(session: &[u8; 32], index: u64, j: u8, shared: &RistrettoPoint) -> OtKey {
-    let mut h = Sha3_256::new();
-    h.update((dst::VOLE_BASE_OT_KEY.len() as u32).to_be_bytes());
-    h.update(dst::VOLE_BASE_OT_KEY);
-    h.update(session);
-    h.update(index.to_be_bytes());
-    h.update([j]);
-    h.update(shared.compress().as_bytes());
-    let digest = h.finalize();
+    let digest = super::sha3_tagged(
+        dst::VOLE_BASE_OT_KEY,
+        &[
+            session,
+            &index.to_be_bytes(),
+            &[j],
+            shared.compress().as_bytes(),
+        ],
+    );
     let mut key = [0u8; OT_KEY_LEN];
     key.copy_from_slice(&digest[..OT_KEY_LEN]);
     OtKey(key)
@@ -329,6 +330,8 @@ mod tests {
     use super::*;
     use crate::error::ElementError;
     use crate::protocol::vector_rng::VectorRng;
+    use crate::vole::vectors;
+    use sha3::{Digest, Sha3_256};
 
     fn run(choices: &[bool]) -> (Vec<[OtKey; 2]>, Vec<OtKey>) {
         let session = [7u8; 32];
@@ -478,15 +481,8 @@ mod tests {
     }
 
     /// The committed vector (spec 8.2.1).
-    const VECTOR_PATH: &str = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/protocol-spec/vectors/vole-base-ot.json"
-    );
+    const VECTOR_PATH: &str = "protocol-spec/vectors/vole-base-ot.json";
     const VECTOR_CHOICES: [bool; 4] = [false, true, true, false];
-
-    fn hx(b: &[u8]) -> serde_json::Value {
-        serde_json::Value::String(hex::encode(b))
-    }
 
     /// The library's run on the vector stream, as the JSON file holds it.
     fn generate_vector() -> serde_json::Value {
@@ -503,26 +499,18 @@ mod tests {
             "description": "blindmatch base OT (protocol-spec/08-vole-psi.md 8.2), seed label vole/base-ot",
             "seed_label": "vole/base-ot",
             "choices": VECTOR_CHOICES,
-            "session_id": hx(&session),
-            "sender_setup": hx(setup.0.as_bytes()),
-            "receiver_points": points.0.iter().map(|p| json!([hx(&p[0].0), hx(&p[1].0)])).collect::<Vec<_>>(),
-            "sender_keys": sender_keys.iter().map(|k| json!([hx(&k[0].0), hx(&k[1].0)])).collect::<Vec<_>>(),
-            "receiver_keys": receiver_keys.iter().map(|k| hx(&k.0)).collect::<Vec<_>>(),
+            "session_id": vectors::hex(&session),
+            "sender_setup": vectors::hex(setup.0.as_bytes()),
+            "receiver_points": points.0.iter().map(|p| json!([vectors::hex(&p[0].0), vectors::hex(&p[1].0)])).collect::<Vec<_>>(),
+            "sender_keys": sender_keys.iter().map(|k| json!([vectors::hex(&k[0].0), vectors::hex(&k[1].0)])).collect::<Vec<_>>(),
+            "receiver_keys": receiver_keys.iter().map(|k| vectors::hex(&k.0)).collect::<Vec<_>>(),
         })
     }
 
     #[test]
     fn the_committed_vector_is_what_the_library_produces() {
         let produced = generate_vector();
-        if std::env::var_os("BLINDMATCH_WRITE_VECTORS").is_some() {
-            let text = serde_json::to_string_pretty(&produced).expect("serializes") + "\n";
-            std::fs::write(VECTOR_PATH, text).expect("writes the vector");
-        }
-        let committed: serde_json::Value = serde_json::from_str(
-            &std::fs::read_to_string(VECTOR_PATH).expect("the vector file is committed"),
-        )
-        .expect("valid JSON");
-        assert_eq!(committed, produced);
+        vectors::check_committed(VECTOR_PATH, &produced);
     }
 
     /// Every value of the vector rebuilt from spec 8.2 with plain dalek and SHA3 calls (the
@@ -532,10 +520,7 @@ mod tests {
     fn the_committed_vector_follows_from_the_spec() {
         use sha3::digest::{ExtendableOutput, Update, XofReader};
 
-        let v: serde_json::Value = serde_json::from_str(
-            &std::fs::read_to_string(VECTOR_PATH).expect("the vector file is committed"),
-        )
-        .expect("valid JSON");
+        let v = vectors::read(VECTOR_PATH);
         let unhex =
             |x: &serde_json::Value| hex::decode(x.as_str().expect("hex string")).expect("hex");
 

@@ -11,6 +11,8 @@
 
 use std::ops::{Add, AddAssign, Mul};
 
+use subtle::{Choice, ConditionallySelectable};
+
 /// An element of GF(2^128).
 #[derive(Clone, Copy, Default, PartialEq, Eq, Hash, zeroize::Zeroize)]
 pub(crate) struct Gf128(pub(crate) u128);
@@ -53,6 +55,15 @@ impl Gf128 {
         let top = self.0 >> 127;
         // x^128 = x^7 + x^2 + x + 1 = 0x87.
         Gf128((self.0 << 1) ^ (top.wrapping_neg() & 0x87))
+    }
+}
+
+impl ConditionallySelectable for Gf128 {
+    /// `a` or `b` without branching on `choice`, one 64-bit half at a time.
+    fn conditional_select(a: &Self, b: &Self, choice: Choice) -> Self {
+        let lo = u64::conditional_select(&(a.0 as u64), &(b.0 as u64), choice);
+        let hi = u64::conditional_select(&((a.0 >> 64) as u64), &((b.0 >> 64) as u64), choice);
+        Gf128((u128::from(hi) << 64) | u128::from(lo))
     }
 }
 

@@ -19,6 +19,10 @@
 //! Until the protocol is complete nothing outside the tests calls these components, and the
 //! handshake does not offer `vole`.
 
+use sha3::digest::{ExtendableOutput, Update};
+
+use crate::error::{Error, PeerMisbehaved};
+
 pub(crate) mod base_ot;
 pub(crate) mod ex_conv;
 pub(crate) mod gf128;
@@ -27,3 +31,66 @@ pub(crate) mod okvs;
 pub(crate) mod pprf;
 pub(crate) mod psi;
 pub(crate) mod silent_vole;
+
+/// `I2OSP(len(tag), 4) || tag || parts[0] || parts[1] || ...`, the input of every hash of spec 8.
+fn tagged<H: Update>(mut h: H, tag: &[u8], parts: &[&[u8]]) -> H {
+    h.update(&(tag.len() as u32).to_be_bytes());
+    h.update(tag);
+    for part in parts {
+        h.update(part);
+    }
+    h
+}
+
+/// SHA3-256 of [`tagged`]`(tag, parts)`.
+fn sha3_tagged(tag: &[u8], parts: &[&[u8]]) -> [u8; 32] {
+    use sha3::Digest;
+    tagged(sha3::Sha3_256::default(), tag, parts)
+        .finalize()
+        .into()
+}
+
+/// The SHAKE256 stream of [`tagged`]`(tag, parts)`, read from its first byte.
+fn shake_tagged(tag: &[u8], parts: &[&[u8]]) -> sha3::Shake256Reader {
+    tagged(sha3::Shake256::default(), tag, parts).finalize_xof()
+}
+
+/// The peer's message `what` has `got` bytes where `expected` were due.
+fn wrong_length(what: &'static str, got: usize, expected: usize) -> Error {
+    PeerMisbehaved::WrongCount {
+        what,
+        got: got as u64,
+        expected: expected as u64,
+    }
+    .into()
+}
+
+/// The committed test vectors of spec 8.
+#[cfg(test)]
+mod vectors {
+    /// Hex of `bytes`, as a JSON string.
+    pub(super) fn hex(bytes: &[u8]) -> serde_json::Value {
+        serde_json::Value::String(hex::encode(bytes))
+    }
+
+    /// Checks that the committed vector at `path` (relative to the crate) is `produced`, the
+    /// library's run; `BLINDMATCH_WRITE_VECTORS=1` rewrites it first.
+    pub(super) fn check_committed(path: &str, produced: &serde_json::Value) {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(path);
+        if std::env::var_os("BLINDMATCH_WRITE_VECTORS").is_some() {
+            let text = serde_json::to_string_pretty(produced).expect("serializes") + "\n";
+            std::fs::write(&path, text).expect("writes the vector");
+        }
+        assert_eq!(&read_at(&path), produced, "{} is stale", path.display());
+    }
+
+    /// The committed vector at `path` (relative to the crate).
+    pub(super) fn read(path: &str) -> serde_json::Value {
+        read_at(&std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(path))
+    }
+
+    fn read_at(path: &std::path::Path) -> serde_json::Value {
+        serde_json::from_str(&std::fs::read_to_string(path).expect("the vector file is committed"))
+            .expect("valid JSON")
+    }
+}

@@ -111,10 +111,8 @@ pub(crate) fn receive(
         for n in 0..t {
             let mut c = [0u8; 16];
             c.copy_from_slice(&row[n * 16..(n + 1) * 16]);
-            let sent = Gf128::from_le_bytes(c).0;
-            let lo = u64::conditional_select(&0, &(sent as u64), bit);
-            let hi = u64::conditional_select(&0, &((sent >> 64) as u64), bit);
-            shares[n] += pad[n] + Gf128((u128::from(hi) << 64) | u128::from(lo));
+            let sent = Gf128::from_le_bytes(c);
+            shares[n] += pad[n] + Gf128::conditional_select(&Gf128::ZERO, &sent, bit);
         }
     }
     Ok(shares)

@@ -27,7 +27,7 @@
 //! Not yet done: the clustering of RR22 (splitting the keys into bins of a few thousand, each its
 //! own table, for cache locality and parallel encoding).
 
-use sha3::digest::{ExtendableOutput, Update, XofReader};
+use sha3::digest::XofReader;
 
 use super::gf128::Gf128;
 use crate::dst;
@@ -90,12 +90,7 @@ struct Row {
 /// then 8-byte little-endian `u`, each mapped to `floor(u · m' / 2^64)`, skipping a column
 /// already taken, until there are three.
 fn row(params: &OkvsParams, seed: &[u8; 16], key: &[u8; 16]) -> Row {
-    let mut h = sha3::Shake256::default();
-    h.update(&(dst::VOLE_OKVS_ROW.len() as u32).to_be_bytes());
-    h.update(dst::VOLE_OKVS_ROW);
-    h.update(seed);
-    h.update(key);
-    let mut xof = h.finalize_xof();
+    let mut xof = super::shake_tagged(dst::VOLE_OKVS_ROW, &[seed, key]);
     let dense = loop {
         let mut d = [0u8; 16];
         xof.read(&mut d);

@@ -30,11 +30,12 @@ use aes::cipher::{Array, BlockCipherEncrypt, KeyInit};
 use aes::Aes128;
 use rand_core::CryptoRng;
 use rayon::prelude::*;
-use sha3::{Digest, Sha3_256};
+
 use subtle::{ConditionallySelectable, ConstantTimeEq};
 use zeroize::Zeroize;
 
 use super::base_ot::OtKey;
+use super::gf128::Gf128;
 use crate::dst;
 use crate::error::{Error, PeerMisbehaved, Result};
 use crate::protocol::draw;
@@ -88,10 +89,7 @@ impl PprfShape {
 fn prg() -> &'static [Aes128; 2] {
     static PRG: OnceLock<[Aes128; 2]> = OnceLock::new();
     PRG.get_or_init(|| {
-        let mut h = Sha3_256::new();
-        h.update((dst::VOLE_GGM_PRG.len() as u32).to_be_bytes());
-        h.update(dst::VOLE_GGM_PRG);
-        let keys = h.finalize();
+        let keys = super::sha3_tagged(dst::VOLE_GGM_PRG, &[]);
         let mut k0 = [0u8; 16];
         let mut k1 = [0u8; 16];
         k0.copy_from_slice(&keys[..16]);
@@ -279,12 +277,9 @@ fn rebuild(shape: &PprfShape, alpha: u64, keys: &[OtKey], message: &[u8]) -> Vec
     level
 }
 
-/// `a` if `choice` is 0, `b` if it is 1, without branching on it.
+/// `a` if `choice` is 0, `b` if it is 1, without branching on it ([`Gf128`]'s select).
 fn u128_select(a: u128, b: u128, choice: u8) -> u128 {
-    let c = subtle::Choice::from(choice);
-    let lo = u64::conditional_select(&(a as u64), &(b as u64), c);
-    let hi = u64::conditional_select(&((a >> 64) as u64), &((b >> 64) as u64), c);
-    (u128::from(hi) << 64) | u128::from(lo)
+    Gf128::conditional_select(&Gf128(a), &Gf128(b), subtle::Choice::from(choice)).0
 }
 
 #[cfg(test)]
@@ -292,6 +287,8 @@ mod tests {
     use super::*;
     use crate::protocol::vector_rng::VectorRng;
     use crate::vole::base_ot::{OtReceiver, OtSender};
+    use crate::vole::vectors;
+    use sha3::{Digest, Sha3_256};
 
     /// A full run: base OTs with the PPRF's choices, then the PPRF.
     fn run(shape: &PprfShape, points: &[usize], label: &[u8]) -> (Vec<u128>, Vec<u128>) {
@@ -383,15 +380,8 @@ mod tests {
         );
     }
 
-    const VECTOR_PATH: &str = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/protocol-spec/vectors/vole-pprf.json"
-    );
+    const VECTOR_PATH: &str = "protocol-spec/vectors/vole-pprf.json";
     const VECTOR_POINTS: [usize; 2] = [3, 0];
-
-    fn hx(b: &[u8]) -> serde_json::Value {
-        serde_json::Value::String(hex::encode(b))
-    }
 
     fn generate_vector() -> serde_json::Value {
         use serde_json::json;
@@ -405,7 +395,11 @@ mod tests {
         let chosen = ot_r.finish(&setup).expect("receiver OTs");
         let (full, message) = send(&mut rng, &shape, &pairs).expect("sends");
         let punctured = receive(&shape, &VECTOR_POINTS, &chosen, &message).expect("receives");
-        let blocks = |v: &[u128]| v.iter().map(|b| hx(&b.to_le_bytes())).collect::<Vec<_>>();
+        let blocks = |v: &[u128]| {
+            v.iter()
+                .map(|b| vectors::hex(&b.to_le_bytes()))
+                .collect::<Vec<_>>()
+        };
         json!({
             "description": "blindmatch punctured PRF (protocol-spec/08-vole-psi.md 8.3), seed label vole/pprf",
             "seed_label": "vole/pprf",
@@ -413,11 +407,11 @@ mod tests {
             "domain": shape.domain,
             "depth": shape.depth,
             "points": VECTOR_POINTS,
-            "session_id": hx(&session),
+            "session_id": vectors::hex(&session),
             "choices": choices,
-            "ot_sender_keys": pairs.iter().map(|k| json!([hx(&k[0].0), hx(&k[1].0)])).collect::<Vec<_>>(),
-            "ot_receiver_keys": chosen.iter().map(|k| hx(&k.0)).collect::<Vec<_>>(),
-            "message": hx(&message),
+            "ot_sender_keys": pairs.iter().map(|k| json!([vectors::hex(&k[0].0), vectors::hex(&k[1].0)])).collect::<Vec<_>>(),
+            "ot_receiver_keys": chosen.iter().map(|k| vectors::hex(&k.0)).collect::<Vec<_>>(),
+            "message": vectors::hex(&message),
             "sender_leaves": blocks(&full),
             "receiver_leaves": blocks(&punctured),
         })
@@ -426,15 +420,7 @@ mod tests {
     #[test]
     fn the_committed_vector_is_what_the_library_produces() {
         let produced = generate_vector();
-        if std::env::var_os("BLINDMATCH_WRITE_VECTORS").is_some() {
-            let text = serde_json::to_string_pretty(&produced).expect("serializes") + "\n";
-            std::fs::write(VECTOR_PATH, text).expect("writes the vector");
-        }
-        let committed: serde_json::Value = serde_json::from_str(
-            &std::fs::read_to_string(VECTOR_PATH).expect("the vector file is committed"),
-        )
-        .expect("valid JSON");
-        assert_eq!(committed, produced);
+        vectors::check_committed(VECTOR_PATH, &produced);
     }
 
     /// The message and every leaf rebuilt from spec 8.3 with the `aes` crate and SHA3, from the
@@ -444,10 +430,7 @@ mod tests {
         use curve25519_dalek::scalar::Scalar;
         use sha3::digest::{ExtendableOutput, Update, XofReader};
 
-        let v: serde_json::Value = serde_json::from_str(
-            &std::fs::read_to_string(VECTOR_PATH).expect("the vector file is committed"),
-        )
-        .expect("valid JSON");
+        let v = vectors::read(VECTOR_PATH);
         let unhex = |x: &serde_json::Value| hex::decode(x.as_str().expect("hex")).expect("hex");
         let block = |x: &serde_json::Value| -> [u8; 16] { unhex(x).try_into().expect("16 bytes") };
 

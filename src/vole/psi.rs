@@ -21,7 +21,7 @@
 use std::collections::HashMap;
 
 use rand_core::CryptoRng;
-use sha3::digest::{ExtendableOutput, Update, XofReader};
+use sha3::digest::XofReader;
 
 use super::gf128::Gf128;
 use super::okvs::{self, OkvsParams};
@@ -29,6 +29,7 @@ use super::silent_vole::{
     ReceiverVole, SenderVole, VoleReceiver, VoleReceiverAwaitingTrees, VoleSender,
     VoleSenderAwaitingNoise,
 };
+use super::wrong_length;
 use crate::dst;
 use crate::error::{Error, Malformed, PeerMisbehaved, Result};
 use crate::protocol::draw;
@@ -46,13 +47,10 @@ pub(crate) fn tag_len(receiver: usize, sender: usize) -> usize {
 /// An item's OKVS key and value: `SHAKE256(I2OSP(len(tag), 4) || tag || session_id ||
 /// I2OSP(len(item), 8) || item)`, its first 16 bytes the key, the next 16 `h(item)`.
 fn item_hash(session: &[u8; 32], item: &[u8]) -> ([u8; 16], Gf128) {
-    let mut h = sha3::Shake256::default();
-    h.update(&(dst::VOLE_PSI_ITEM.len() as u32).to_be_bytes());
-    h.update(dst::VOLE_PSI_ITEM);
-    h.update(session);
-    h.update(&(item.len() as u64).to_be_bytes());
-    h.update(item);
-    let mut xof = h.finalize_xof();
+    let mut xof = super::shake_tagged(
+        dst::VOLE_PSI_ITEM,
+        &[session, &(item.len() as u64).to_be_bytes(), item],
+    );
     let mut key = [0u8; 16];
     let mut value = [0u8; 16];
     xof.read(&mut key);
@@ -63,35 +61,17 @@ fn item_hash(session: &[u8; 32], item: &[u8]) -> ([u8; 16], Gf128) {
 /// The OKVS seed of a session: the first 16 bytes of `SHAKE256(I2OSP(len(tag), 4) || tag ||
 /// session_id)`, tag [`dst::VOLE_PSI_OKVS_SEED`].
 fn okvs_seed(session: &[u8; 32]) -> [u8; 16] {
-    let mut h = sha3::Shake256::default();
-    h.update(&(dst::VOLE_PSI_OKVS_SEED.len() as u32).to_be_bytes());
-    h.update(dst::VOLE_PSI_OKVS_SEED);
-    h.update(session);
     let mut seed = [0u8; 16];
-    h.finalize_xof().read(&mut seed);
+    super::shake_tagged(dst::VOLE_PSI_OKVS_SEED, &[session]).read(&mut seed);
     seed
 }
 
 /// A tag: the first `len` bytes of `SHAKE256(I2OSP(len(tag), 4) || tag || session_id ||
 /// value)`, tag [`dst::VOLE_PSI_TAG`].
 fn tag(session: &[u8; 32], value: Gf128, len: usize) -> Vec<u8> {
-    let mut h = sha3::Shake256::default();
-    h.update(&(dst::VOLE_PSI_TAG.len() as u32).to_be_bytes());
-    h.update(dst::VOLE_PSI_TAG);
-    h.update(session);
-    h.update(&value.to_le_bytes());
     let mut out = vec![0u8; len];
-    h.finalize_xof().read(&mut out);
+    super::shake_tagged(dst::VOLE_PSI_TAG, &[session, &value.to_le_bytes()]).read(&mut out);
     out
-}
-
-fn wrong_length(what: &'static str, got: usize, expected: usize) -> Error {
-    PeerMisbehaved::WrongCount {
-        what,
-        got: got as u64,
-        expected: expected as u64,
-    }
-    .into()
 }
 
 /// The sender before the receiver's first message: its items and the receiver's announced

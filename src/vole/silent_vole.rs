@@ -29,7 +29,7 @@
 //! ```
 
 use rand_core::CryptoRng;
-use sha3::{Digest, Sha3_256};
+
 use subtle::{ConditionallySelectable, ConstantTimeEq};
 use zeroize::{Zeroize, Zeroizing};
 
@@ -38,8 +38,9 @@ use super::ex_conv::dual_encode;
 use super::gf128::Gf128;
 use super::noisy_vole;
 use super::pprf::{self, PprfShape};
+use super::wrong_length;
 use crate::dst;
-use crate::error::{Error, PeerMisbehaved, Result};
+use crate::error::{Error, Result};
 use crate::group::{WireElement, ELEMENT_LEN};
 use crate::protocol::draw;
 
@@ -92,27 +93,13 @@ impl VoleShape {
 /// The session id of OT batch `batch`: `SHA3-256(I2OSP(len(tag), 4) || tag || session_id ||
 /// I2OSP(batch, 1))` with tag [`dst::VOLE_OT_BATCH`].
 fn batch_session(session: &[u8; 32], batch: u8) -> [u8; 32] {
-    let mut h = Sha3_256::new();
-    h.update((dst::VOLE_OT_BATCH.len() as u32).to_be_bytes());
-    h.update(dst::VOLE_OT_BATCH);
-    h.update(session);
-    h.update([batch]);
-    h.finalize().into()
+    super::sha3_tagged(dst::VOLE_OT_BATCH, &[session, &[batch]])
 }
 
 fn setup_of(bytes: &[u8]) -> SenderSetup {
     let mut e = [0u8; ELEMENT_LEN];
     e.copy_from_slice(&bytes[..ELEMENT_LEN]);
     SenderSetup(WireElement(e))
-}
-
-fn wrong_length(what: &'static str, got: usize, expected: usize) -> Error {
-    PeerMisbehaved::WrongCount {
-        what,
-        got: got as u64,
-        expected: expected as u64,
-    }
-    .into()
 }
 
 /// The sender's result: `Δ` and `b`.
@@ -406,8 +393,8 @@ impl VoleReceiverAwaitingTrees {
             let alpha = self.points[i] as u64;
             for (j, (x, n)) in part.iter_mut().zip(noise.iter_mut()).enumerate() {
                 let here = (j as u64).ct_eq(&alpha);
-                *x = select(*x, fix, here);
-                *n = select(*n, self.betas[i], here);
+                *x = Gf128::conditional_select(x, &fix, here);
+                *n = Gf128::conditional_select(n, &self.betas[i], here);
             }
         }
         let a = dual_encode(&e, shape.outputs);
@@ -425,16 +412,10 @@ impl Drop for VoleReceiverAwaitingTrees {
     }
 }
 
-/// `a`, or `b` where `choice` is set, in constant time.
-fn select(a: Gf128, b: Gf128, choice: subtle::Choice) -> Gf128 {
-    let lo = u64::conditional_select(&(a.0 as u64), &(b.0 as u64), choice);
-    let hi = u64::conditional_select(&((a.0 >> 64) as u64), &((b.0 >> 64) as u64), choice);
-    Gf128((u128::from(hi) << 64) | u128::from(lo))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::error::PeerMisbehaved;
     use crate::protocol::vector_rng::VectorRng;
 
     /// The whole exchange in memory, in the order of the module's diagram.
