@@ -8,7 +8,10 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
-use blindmatch::agency::{Agency, AgencyFiles, RunOptions, SessionSpec};
+mod agency_support;
+
+use agency_support::{items, options, run_pair, spec, Results};
+use blindmatch::agency::{Agency, AgencyFiles, SessionSpec};
 use blindmatch::audit;
 use blindmatch::error::{CancelReason, Error, PolicyRule, SessionPhase};
 use blindmatch::identity::Identity;
@@ -16,10 +19,9 @@ use blindmatch::oprf::{OprfKey, Suite};
 use blindmatch::policy::Policy;
 use blindmatch::protocol::oprf_psi::PreparedSender;
 use blindmatch::protocol::{ItemSet, Role};
-use blindmatch::session::{BodyOutput, ProtocolChoice, SenderSource, SessionMode, SessionReport};
+use blindmatch::session::{BodyOutput, ProtocolChoice, SenderSource, SessionMode};
 use blindmatch::transport::server::ServerLimits;
-use blindmatch::transport::shutdown::{self, Shutdown};
-use blindmatch::transport::timeouts::Timeouts;
+use blindmatch::transport::shutdown;
 use blindmatch::transport::verifier::PeerAuth;
 
 fn policy(key_reuse: bool) -> Policy {
@@ -77,66 +79,9 @@ fn kinds(log: &Path, key: ed25519_dalek::VerifyingKey) -> Vec<String> {
         .collect()
 }
 
-fn options() -> RunOptions {
-    RunOptions::default().with_timeouts(Timeouts::default().with_read_secs(10))
-}
-
-type Results = (
-    blindmatch::Result<SessionReport>,
-    blindmatch::Result<SessionReport>,
-);
-
 /// Runs one session: B serves one connection with `b_spec`, A connects with `a_spec`.
 fn session(t: &Two, a_spec: SessionSpec, b_spec: SessionSpec) -> Results {
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .unwrap();
-    rt.block_on(async {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let addr = listener.local_addr().unwrap().to_string();
-        let (tx, rx) = tokio::sync::oneshot::channel();
-        let tx = std::sync::Mutex::new(Some(tx));
-        let limits = ServerLimits::default().with_max_connections(1);
-        let b = t.b.clone();
-        let server = tokio::spawn(async move {
-            b.serve(
-                listener,
-                limits,
-                Shutdown::never(),
-                move || (b_spec.clone(), options()),
-                move |r| {
-                    if let Some(tx) = tx.lock().unwrap().take() {
-                        let _ = tx.send(r);
-                    }
-                },
-            )
-            .await
-        });
-        let ra = t.a.connect(&addr, a_spec, options()).await;
-        // A refusal before listening ends `serve` with no session.
-        let served = server.await.unwrap();
-        let rb = match rx.await {
-            Ok(r) => r,
-            Err(_) => Err(served.err().unwrap_or_else(|| Error::internal("no result"))),
-        };
-        (ra, rb)
-    })
-}
-
-fn items(prefix: &str, n: usize, shared: usize) -> ItemSet {
-    ItemSet::new(
-        (0..n)
-            .map(|i| format!("{prefix}{i}"))
-            .chain((0..shared).map(|i| format!("shared{i}"))),
-    )
-}
-
-fn spec(mode: SessionMode, protocol: ProtocolChoice, set: ItemSet) -> SessionSpec {
-    let mut s = SessionSpec::new(mode, set, vec!["raw".into()]);
-    s.protocol = protocol;
-    s.chunk_size = 16;
-    s
+    run_pair(&t.a, &t.b, (a_spec, options()), (b_spec, options()))
 }
 
 #[test]

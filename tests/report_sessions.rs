@@ -7,18 +7,16 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+mod agency_support;
+
+use agency_support::{items, options, run_pair, spec, Results};
 use blindmatch::agency::{Agency, AgencyFiles, OutputSink, RunOptions, SessionSpec};
 use blindmatch::audit::{self, AbortStage, Event, Learned};
 use blindmatch::error::{Error, Mismatch, TlsError, TlsReason};
 use blindmatch::identity::{Fingerprint, Identity};
 use blindmatch::policy::Policy;
-use blindmatch::protocol::ItemSet;
 use blindmatch::report::{markdown, Disclosure, Filter, RefusalKind, Status};
-use blindmatch::session::SessionReport as Finished;
 use blindmatch::session::{BodyOutput, OutputRecord, ProtocolChoice, SenderSource, SessionMode};
-use blindmatch::transport::server::ServerLimits;
-use blindmatch::transport::shutdown::Shutdown;
-use blindmatch::transport::timeouts::Timeouts;
 use blindmatch::transport::verifier::PeerAuth;
 
 fn policy(name: &str, retention: u64) -> Policy {
@@ -84,15 +82,14 @@ impl OutputSink for FullDisk {
     }
 }
 
-fn options(sink: Option<Arc<dyn OutputSink>>) -> RunOptions {
-    let mut o = RunOptions::default().with_timeouts(Timeouts::default().with_read_secs(10));
+/// The shared options, with `sink` for the output when given.
+fn options_with(sink: Option<Arc<dyn OutputSink>>) -> RunOptions {
+    let mut o = options();
     if let Some(s) = sink {
         o.sink = s;
     }
     o
 }
-
-type Results = (blindmatch::Result<Finished>, blindmatch::Result<Finished>);
 
 /// B serves one connection, A connects; `full_disk` picks the side whose output fails.
 fn session(
@@ -102,58 +99,16 @@ fn session(
     b_spec: SessionSpec,
     full_disk: Option<char>,
 ) -> Results {
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .unwrap();
     let sink = |who| -> Option<Arc<dyn OutputSink>> {
         (full_disk == Some(who)).then(|| Arc::new(FullDisk) as Arc<dyn OutputSink>)
     };
     let (a_sink, b_sink) = (sink('a'), sink('b'));
-    rt.block_on(async {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let addr = listener.local_addr().unwrap().to_string();
-        let (tx, rx) = tokio::sync::oneshot::channel();
-        let tx = std::sync::Mutex::new(Some(tx));
-        let limits = ServerLimits::default().with_max_connections(1);
-        let b = b.clone();
-        let server = tokio::spawn(async move {
-            b.serve(
-                listener,
-                limits,
-                Shutdown::never(),
-                move || (b_spec.clone(), options(b_sink.clone())),
-                move |r| {
-                    if let Some(tx) = tx.lock().unwrap().take() {
-                        let _ = tx.send(r);
-                    }
-                },
-            )
-            .await
-        });
-        let ra = a.connect(&addr, a_spec, options(a_sink)).await;
-        let served = server.await.unwrap();
-        let rb = match rx.await {
-            Ok(r) => r,
-            Err(_) => Err(served.err().unwrap_or_else(|| Error::internal("no result"))),
-        };
-        (ra, rb)
-    })
-}
-
-fn items(prefix: &str, n: usize, shared: usize) -> ItemSet {
-    ItemSet::new(
-        (0..n)
-            .map(|i| format!("{prefix}{i}"))
-            .chain((0..shared).map(|i| format!("shared{i}"))),
+    run_pair(
+        a,
+        b,
+        (a_spec, options_with(a_sink)),
+        (b_spec, options_with(b_sink)),
     )
-}
-
-fn spec(mode: SessionMode, protocol: ProtocolChoice, set: ItemSet) -> SessionSpec {
-    let mut s = SessionSpec::new(mode, set, vec!["raw".into()]);
-    s.protocol = protocol;
-    s.chunk_size = 16;
-    s
 }
 
 fn report(s: &Side) -> Disclosure {
