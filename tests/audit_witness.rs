@@ -124,6 +124,28 @@ fn key_of(dir: &Path) -> ed25519_dalek::VerifyingKey {
 
 /// The typed result of witnessing `log` (key `log_key`) against the checkpoints `holder`
 /// holds of it.
+/// `audit witness A --peer-log B`: each log against the other's checkpoints.
+fn witness_both(t: &Two) -> Output {
+    audit_cmd(&[
+        "witness",
+        path_str(&t.a_log()),
+        "--peer-log",
+        path_str(&t.b_log()),
+    ])
+}
+
+/// The witness found the log cut back from the 7 entries a checkpoint counts to 3.
+fn assert_rolled_back_from_7_to_3(w: &witness::Witnessed) {
+    assert!(
+        w.problems.contains(&AuditProblem::RolledBack {
+            checkpoint_size: 7,
+            log_size: 3
+        }),
+        "{:?}",
+        w.problems
+    );
+}
+
 fn witnessed(log: &Path, log_key: &Path, holder: &Path, holder_key: &Path) -> witness::Witnessed {
     let r = audit::verify(log, &[key_of(log_key)]).unwrap();
     assert!(r.is_ok(), "{}", r.summary());
@@ -158,12 +180,7 @@ fn receipts_carry_checkpoints_and_an_honest_pair_witnesses_ok() {
     assert!(w.is_ok(), "{:?}", w.problems);
     assert_eq!((w.checked, w.log_size), (2, 6));
 
-    let out = audit_cmd(&[
-        "witness",
-        path_str(&t.a_log()),
-        "--peer-log",
-        path_str(&t.b_log()),
-    ]);
+    let out = witness_both(&t);
     assert!(out.status.success(), "{}", text(&out));
     // The exported notes are C2SP signed notes that parse back and verify under B's key.
     let notes = t.root.path().join("b-checkpoints.txt");
@@ -206,20 +223,8 @@ fn a_rollback_of_either_log_is_detected_through_the_other() {
     assert!(out.status.success(), "{}", text(&out));
     // ...but B holds checkpoints of A's longer log.
     let w = witnessed(&t.a_log(), &t.a_dir, &t.b_log(), &t.b_dir);
-    assert!(
-        w.problems.contains(&AuditProblem::RolledBack {
-            checkpoint_size: 7,
-            log_size: 3
-        }),
-        "{:?}",
-        w.problems
-    );
-    let out = audit_cmd(&[
-        "witness",
-        path_str(&t.a_log()),
-        "--peer-log",
-        path_str(&t.b_log()),
-    ]);
+    assert_rolled_back_from_7_to_3(&w);
+    let out = witness_both(&t);
     assert_eq!(out.status.code(), Some(4), "{}", text(&out));
     assert_eq!(output_code(&out).as_deref(), Some("audit.rolled_back"));
     // The same from B's exported notes, as a third party would check.
@@ -262,21 +267,9 @@ fn a_truncated_peer_log_with_its_old_head_is_detected() {
     let out = audit_cmd(&["verify", path_str(&t.b_log())]);
     assert!(out.status.success(), "alone it verifies: {}", text(&out));
     let w = witnessed(&t.b_log(), &t.b_dir, &t.a_log(), &t.a_dir);
-    assert!(
-        w.problems.contains(&AuditProblem::RolledBack {
-            checkpoint_size: 7,
-            log_size: 3
-        }),
-        "{:?}",
-        w.problems
-    );
+    assert_rolled_back_from_7_to_3(&w);
     // Checked from A's side with both logs at hand: B's rollback is found.
-    let out = audit_cmd(&[
-        "witness",
-        path_str(&t.a_log()),
-        "--peer-log",
-        path_str(&t.b_log()),
-    ]);
+    let out = witness_both(&t);
     assert_eq!(out.status.code(), Some(4), "{}", text(&out));
     assert_eq!(output_code(&out).as_deref(), Some("audit.rolled_back"));
 }
