@@ -186,11 +186,6 @@ pub mod records;
 pub mod report;
 pub mod session;
 pub mod transport;
-#[allow(
-    dead_code,
-    reason = "the VOLE protocol is built component by component; until `--protocol vole` is \
-              wired in, only its tests call it"
-)]
 mod vole;
 
 pub use error::{ElementError, Error, Result};

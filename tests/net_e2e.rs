@@ -42,9 +42,16 @@ fn every_mode_end_to_end() {
     let b_in = root.path().join("b.txt");
     write_items(&a_in, &a);
     write_items(&b_in, &b);
-    for mode in ["intersection", "mutual", "cardinality"] {
-        let a_out = root.path().join(format!("a-{mode}.csv"));
-        let b_out = root.path().join(format!("b-{mode}.csv"));
+    // `auto` picks DH-PSI for these sizes; VOLE-PSI is asked for by name.
+    for (mode, protocol, ran) in [
+        ("intersection", "auto", "dh"),
+        ("mutual", "auto", "dh"),
+        ("cardinality", "auto", "dh"),
+        ("intersection", "vole", "vole"),
+        ("mutual", "vole", "vole"),
+    ] {
+        let a_out = root.path().join(format!("a-{mode}-{protocol}.csv"));
+        let b_out = root.path().join(format!("b-{mode}-{protocol}.csv"));
         let b_out_s = b_out.to_str().unwrap();
         let server = Server::start(
             &b_dir,
@@ -53,6 +60,8 @@ fn every_mode_end_to_end() {
             &[
                 "--mode",
                 mode,
+                "--protocol",
+                protocol,
                 "--json",
                 "--output",
                 b_out_s,
@@ -66,7 +75,15 @@ fn every_mode_end_to_end() {
             &server.addr,
             &a_in,
             &a_out,
-            &["--mode", mode, "--json", "--chunk-size", "64"],
+            &[
+                "--mode",
+                mode,
+                "--protocol",
+                protocol,
+                "--json",
+                "--chunk-size",
+                "64",
+            ],
         );
         let (ok, s_out, s_err) = server.finish();
         assert!(
@@ -78,6 +95,10 @@ fn every_mode_end_to_end() {
         let ja = json(&String::from_utf8_lossy(&out.stdout));
         let jb = json(&s_out);
         assert_eq!(ja["session_id"], jb["session_id"]);
+        assert_eq!(
+            (&ja["protocol"], &jb["protocol"]),
+            (&ran.into(), &ran.into())
+        );
         assert_eq!(ja["peer_fingerprint"], b_fp.as_str());
         assert_eq!(jb["peer_fingerprint"], a_fp.as_str());
         assert_eq!(ja["peer_sent"], 500);

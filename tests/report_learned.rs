@@ -28,14 +28,18 @@ fn spec_rows() -> Vec<(String, String, String, String)> {
         .expect("section 2.2");
     section
         .lines()
-        .filter(|l| l.starts_with("| DH-PSI `") || l.starts_with("| OPRF-PSI `"))
+        .filter(|l| {
+            ["| DH-PSI `", "| OPRF-PSI `", "| VOLE-PSI `"]
+                .iter()
+                .any(|p| l.starts_with(p))
+        })
         .map(|l| {
             let cells: Vec<&str> = l.trim_matches('|').split(" | ").map(str::trim).collect();
             assert_eq!(cells.len(), 3, "{l}");
-            let protocol = if cells[0].starts_with("DH-PSI") {
-                "dh"
-            } else {
-                "oprf"
+            let protocol = match cells[0].split(' ').next() {
+                Some("DH-PSI") => "dh",
+                Some("OPRF-PSI") => "oprf",
+                _ => "vole",
             };
             let mode = cells[0].split('`').nth(1).expect("a mode in backticks");
             (
@@ -76,6 +80,7 @@ fn every_mode_of_each_protocol_has_a_row_and_old_entries_fall_back_by_mode() {
     for (protocol, modes) in [
         ("dh", &["intersection", "mutual", "cardinality"][..]),
         ("oprf", &["intersection", "labeled"][..]),
+        ("vole", &["intersection", "mutual"][..]),
     ] {
         for mode in modes {
             assert!(row(Some(protocol), mode).is_some(), "{protocol} {mode}");
@@ -87,11 +92,23 @@ fn every_mode_of_each_protocol_has_a_row_and_old_entries_fall_back_by_mode() {
         row(Some("dh"), "intersection").expect("dh"),
         row(Some("oprf"), "intersection").expect("oprf"),
     );
+    let vole = row(Some("vole"), "intersection").expect("vole");
     assert_eq!(
         (dh.initiator, dh.responder),
         (oprf.initiator, oprf.responder)
     );
+    assert_eq!(
+        (dh.initiator, dh.responder),
+        (vole.initiator, vole.responder)
+    );
+    let (dh, vole) = (row(Some("dh"), "mutual"), row(Some("vole"), "mutual"));
+    assert_eq!(
+        dh.map(|r| (r.initiator, r.responder)),
+        vole.map(|r| (r.initiator, r.responder))
+    );
     assert_eq!(row(None, "labeled").map(|r| r.protocol), Some("oprf"));
     assert_eq!(row(None, "cardinality").map(|r| r.protocol), Some("dh"));
     assert!(row(Some("oprf"), "mutual").is_none());
+    assert!(row(Some("vole"), "cardinality").is_none());
+    assert!(row(Some("vole"), "labeled").is_none());
 }

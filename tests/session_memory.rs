@@ -407,3 +407,95 @@ fn run_pair_is_used_with_either_side_first() {
     }
     rb.unwrap();
 }
+
+#[test]
+fn vole_psi_completes_in_intersection_and_mutual_modes() {
+    for mode in [SessionMode::Intersection, SessionMode::Mutual] {
+        let (a, b, shared) = shared_sets();
+        let pair = Pair::new(mode, ProtocolChoice::Vole);
+        let (ra, rb, frames) = pair.run(a, b);
+        let (oa, ob) = (ra.unwrap(), rb.unwrap());
+        assert_eq!(oa.terms().protocol, blindmatch::session::Protocol::Vole);
+        match oa.output() {
+            BodyOutput::Vole(o) => assert_eq!(o.matches().unwrap().len(), shared),
+            other => panic!("{other:?}"),
+        }
+        match (ob.output(), mode) {
+            (BodyOutput::Vole(o), SessionMode::Mutual) => {
+                assert_eq!(o.matches().unwrap().len(), shared)
+            }
+            (BodyOutput::Vole(o), _) => assert_eq!(o.match_count(), None),
+            other => panic!("{other:?}"),
+        }
+        assert_eq!(
+            oa.peer_receipt().terms.protocol,
+            blindmatch::session::Protocol::Vole
+        );
+        for side in [&pair.a, &pair.b] {
+            assert_eq!(
+                side.kinds(),
+                ["session_started", "peer_receipt", "session_ended"],
+                "{mode}"
+            );
+        }
+        // The initiator speaks first in the body, and only it sends in mutual mode's last step.
+        let body: Vec<Role> = frames
+            .iter()
+            .filter(|(_, f)| f.kind == FrameKind::Protocol)
+            .map(|(r, _)| *r)
+            .collect();
+        assert_eq!(body.first(), Some(&Role::Initiator));
+        let last = if mode == SessionMode::Mutual {
+            Role::Initiator
+        } else {
+            Role::Responder
+        };
+        assert_eq!(body.last(), Some(&last), "{mode}");
+    }
+}
+
+#[test]
+fn vole_psi_is_refused_for_cardinality_and_labeled_on_both_sides() {
+    for mode in [SessionMode::Cardinality, SessionMode::Labeled] {
+        let (a, b, _) = shared_sets();
+        let pair = Pair::new(mode, ProtocolChoice::Vole);
+        let (ra, rb, frames) = pair.run(a, b);
+        for r in [ra, rb] {
+            match r {
+                Err(Error::Incompatible(i)) => {
+                    let codes: Vec<_> = i.mismatches.iter().map(Mismatch::code).collect();
+                    assert_eq!(codes, ["mode_not_in_protocol"], "{mode}");
+                }
+                other => panic!("{mode}: {other:?}"),
+            }
+        }
+        assert!(frames.iter().all(|(_, f)| f.kind != FrameKind::Protocol));
+    }
+}
+
+#[test]
+fn garbage_in_a_vole_body_aborts_both_sides_with_typed_reasons() {
+    let (a, b, _) = shared_sets();
+    let pair = Pair::new(SessionMode::Mutual, ProtocolChoice::Vole);
+    // The receiver's first message claims an OKVS of zero sparse columns.
+    let (ra, rb, _) = pair.run_with_tamper(a, b, |role, f| {
+        if role == Role::Initiator && f.kind == FrameKind::Protocol && f.payload[0] == 0x01 {
+            f.payload[1..9].fill(0);
+        }
+    });
+    assert!(
+        matches!(
+            rb,
+            Err(Error::PeerMisbehaved(
+                PeerMisbehaved::MalformedMessage { .. }
+            ))
+        ),
+        "{rb:?}"
+    );
+    assert!(
+        matches!(ra, Err(Error::PeerAborted(SessionPhase::Body))),
+        "{ra:?}"
+    );
+    assert_eq!(pair.a.kinds(), ["session_started", "session_aborted"]);
+    assert_eq!(pair.b.kinds(), ["session_started", "session_aborted"]);
+}

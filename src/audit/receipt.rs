@@ -174,6 +174,7 @@ fn protocol_code(p: Protocol) -> u8 {
     match p {
         Protocol::Dh => 1,
         Protocol::Oprf => 2,
+        Protocol::Vole => 3,
     }
 }
 
@@ -284,11 +285,12 @@ impl SessionReceipt {
         let protocol = match r.byte() {
             1 => Protocol::Dh,
             2 => Protocol::Oprf,
+            3 => Protocol::Vole,
             _ => return Err(bad()),
         };
         let mode = SessionMode::from_code(r.byte()).ok_or_else(bad)?;
         let suite = match (protocol, r.byte()) {
-            (Protocol::Dh, 0) => None,
+            (Protocol::Dh | Protocol::Vole, 0) => None,
             (Protocol::Oprf, code) => Some(Suite::from_code(code).ok_or_else(bad)?),
             _ => return Err(bad()),
         };

@@ -69,7 +69,7 @@ impl OutputSink for CsvSink {
             }
         }
         let matched: Vec<usize> = match output {
-            BodyOutput::Dh(o) => match o.matches() {
+            BodyOutput::Dh(o) | BodyOutput::Vole(o) => match o.matches() {
                 Some(m) => {
                     input::write_matches(&path, &self.records, m)?;
                     m.iter()

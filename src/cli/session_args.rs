@@ -35,12 +35,15 @@ pub struct SessionArgs {
     /// A PEM file of CA certificates: also accept a peer whose certificate chains to one.
     #[arg(long)]
     pub peer_ca: Option<PathBuf>,
-    /// What the parties learn: intersection, mutual or cardinality (DH-PSI), or labeled
-    /// (OPRF-PSI: the initiator also learns the responder's payload columns of each match).
+    /// What the parties learn: intersection, mutual (DH-PSI or VOLE-PSI), cardinality
+    /// (DH-PSI), or labeled (OPRF-PSI: the initiator also learns the responder's payload
+    /// columns of each match).
     #[arg(long, default_value = "intersection")]
     pub mode: SessionMode,
-    /// The protocol: dh, oprf, or auto (OPRF-PSI when one announced set is more than 8 times
-    /// the other, or in labeled mode; both sides decide the same way from the handshake).
+    /// The protocol: dh, oprf, vole, or auto (OPRF-PSI when one announced set is more than 8
+    /// times the other, or in labeled mode; otherwise VOLE-PSI when both sets have at least
+    /// 4096 items, except in cardinality mode; both sides decide the same way from the
+    /// handshake).
     #[arg(long, default_value = "auto")]
     pub protocol: ProtocolChoice,
     /// OPRF suite for OPRF-PSI (both sides must agree).
@@ -248,7 +251,7 @@ impl Summary {
             peer_receipt: true,
         };
         match &o.output {
-            BodyOutput::Dh(d) => {
+            BodyOutput::Dh(d) | BodyOutput::Vole(d) => {
                 (s.matches, s.cardinality) = match &d.learned {
                     Learned::Nothing => (None, None),
                     Learned::Cardinality(n) => (None, Some(*n)),

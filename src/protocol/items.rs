@@ -89,6 +89,36 @@ impl ItemSet {
         }
         all
     }
+
+    /// Checks the distinct items fit the `count` agreed for this party.
+    ///
+    /// # Errors
+    /// [`crate::error::InputReason::SetSize`] when there are more.
+    pub(crate) fn check_fits(&self, count: usize) -> crate::error::Result<()> {
+        if self.len() > count {
+            return Err(crate::error::Error::input(
+                crate::error::InputReason::SetSize,
+                format!(
+                    "{} distinct items do not fit the agreed set size of {count}",
+                    self.len()
+                ),
+            ));
+        }
+        Ok(())
+    }
+
+    /// The matches of distinct items `numbers` (in any order), ordered by first input
+    /// position.
+    pub(crate) fn matches(&self, mut numbers: Vec<usize>) -> Vec<crate::protocol::dh::Match> {
+        numbers.sort_unstable();
+        numbers
+            .into_iter()
+            .map(|n| crate::protocol::dh::Match {
+                item: self.items[n].to_vec(),
+                input_indices: self.input_indices(n),
+            })
+            .collect()
+    }
 }
 
 #[cfg(test)]

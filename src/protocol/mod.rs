@@ -19,6 +19,7 @@ pub mod oprf_psi;
 mod sans_io;
 #[doc(hidden)]
 pub mod vector_rng;
+pub(crate) mod vole_psi;
 
 pub use interrupt::Interrupt;
 pub use items::ItemSet;

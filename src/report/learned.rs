@@ -1,7 +1,7 @@
 //! What each party learns, by protocol, mode and role: the one table the report's words come
 //! from. It mirrors `protocol-spec/02-security-model.md` section 2.2 (DH-PSI) and
 //! `07-oprf-psi.md` sections 7.9 and 7.11 (OPRF-PSI: the responder is the sender, the
-//! initiator the receiver); `tests/report_learned.rs` checks every row against the spec's
+//! initiator the receiver) and `08-vole-psi.md` section 8.9 (VOLE-PSI, the same roles); `tests/report_learned.rs` checks every row against the spec's
 //! words. Both parties always learn the other's set size as sent (its padded size, section
 //! 3.6), from the hello (`04-transport-and-handshake.md` section 4.3.1), even when the session
 //! is refused or aborted.
@@ -25,7 +25,7 @@ pub enum Reveals {
 /// One row of the table: what the initiator and the responder learn.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Row {
-    /// `"dh"` or `"oprf"`.
+    /// `"dh"`, `"oprf"` or `"vole"`.
     pub protocol: &'static str,
     /// The session mode.
     pub mode: &'static str,
@@ -68,11 +68,23 @@ pub const TABLE: &[Row] = &[
         initiator: Reveals::ItemsAndPayloads,
         responder: Reveals::Nothing,
     },
+    Row {
+        protocol: "vole",
+        mode: "intersection",
+        initiator: Reveals::Items,
+        responder: Reveals::Nothing,
+    },
+    Row {
+        protocol: "vole",
+        mode: "mutual",
+        initiator: Reveals::Items,
+        responder: Reveals::Items,
+    },
 ];
 
 /// The row for a session. Entries written before the protocol was logged name none: the
-/// mode then decides (`mutual` and `cardinality` are DH-PSI only, `labeled` OPRF-PSI only,
-/// and both protocols' `intersection` rows say the same).
+/// mode then decides (such entries predate VOLE-PSI, so `mutual` and `cardinality` are
+/// DH-PSI's, `labeled` OPRF-PSI's, and every protocol's `intersection` row says the same).
 pub fn row(protocol: Option<&str>, mode: &str) -> Option<&'static Row> {
     TABLE
         .iter()

@@ -1,7 +1,7 @@
 //! The protocol body of a session: the sans-I/O session of the protocol the handshake picked,
 //! built from the agreed terms once both sides admitted the session, fed the payloads of the
 //! peer's `Protocol` frames and polled for ours (`protocol-spec/04-transport-and-handshake.md`
-//! section 4.4, `03-dh-psi.md`, `07-oprf-psi.md` section 7.11).
+//! section 4.4, `03-dh-psi.md`, `07-oprf-psi.md` section 7.11, `08-vole-psi.md` section 8.8).
 
 use std::collections::BTreeSet;
 use std::sync::Arc;
@@ -16,6 +16,7 @@ use crate::protocol::oprf_psi::{
     OprfPsiMessage, OprfPsiParams, OprfReceiver, OprfSender, PreparedSender, ReceiverOutput,
     ReceiverSetup, SenderOutput,
 };
+use crate::protocol::vole_psi::{self, VolePsiSession};
 use crate::protocol::{Interrupt, ItemSet, Role, SansIo, WireMessage};
 use crate::transport::framing::MAX_FRAME_LEN;
 
@@ -108,6 +109,9 @@ pub enum BodyOutput {
     Receiver(ReceiverOutput),
     /// An OPRF-PSI sender: it learned the receiver's (padded) set size.
     Sender(SenderOutput),
+    /// A VOLE-PSI session, either role: its output has DH-PSI's shape (its own matches, or
+    /// nothing for the sender outside mutual mode).
+    Vole(DhOutput),
 }
 
 impl BodyOutput {
@@ -115,7 +119,8 @@ impl BodyOutput {
     pub fn protocol(&self) -> Protocol {
         match self {
             BodyOutput::Dh(_) => Protocol::Dh,
-            _ => Protocol::Oprf,
+            BodyOutput::Vole(_) => Protocol::Vole,
+            BodyOutput::Receiver(_) | BodyOutput::Sender(_) => Protocol::Oprf,
         }
     }
 }
@@ -125,6 +130,7 @@ pub(crate) enum Body {
     Dh(DhSession),
     Receiver(OprfReceiver),
     Sender(OprfSender),
+    Vole(VolePsiSession),
 }
 
 fn count(n: u64) -> usize {
@@ -200,6 +206,38 @@ fn oprf_phases(terms: &Terms) -> Vec<Phase> {
     }
 }
 
+/// The VOLE-PSI phases: the receiver's mask, the sender's tags and in mutual mode the
+/// receiver's bitmap of matched tags (spec 8.8; the four setup messages are not counted).
+fn vole_phases(terms: &Terms) -> Vec<Phase> {
+    use Direction::{Received, Sent};
+    let (r, s) = (terms.initiator_count, terms.responder_count);
+    let mask = vole_psi::mask_entries(count(r)) as u64;
+    let (ours, theirs) = match terms.role {
+        Role::Initiator => (Sent, Received),
+        Role::Responder => (Received, Sent),
+    };
+    let mut phases = vec![
+        Phase::new(
+            ours,
+            vole_psi::Kind::Mask.name(),
+            "the receiver's masked OKVS",
+            mask,
+        ),
+        Phase::new(theirs, vole_psi::Kind::Tags.name(), "the sender's tags", s),
+    ];
+    if terms.mode == SessionMode::Mutual {
+        let bitmap = s.div_ceil(8);
+        let what = "the matched tags, as a bitmap";
+        phases.push(Phase::new(
+            ours,
+            vole_psi::Kind::Matched.name(),
+            what,
+            bitmap,
+        ));
+    }
+    phases
+}
+
 /// The OPRF-PSI parameters of section 7.3 from the terms (initiator = receiver).
 fn oprf_params(
     terms: &Terms,
@@ -267,16 +305,23 @@ impl Body {
         rng: &mut R,
     ) -> Result<(Body, Vec<Phase>)> {
         match (terms.protocol, terms.role) {
-            (Protocol::Dh, role) => {
+            (Protocol::Dh | Protocol::Vole, role) => {
+                let title = terms.protocol.title();
                 if matches!(input.sender, Some(SenderSource::Index { .. })) {
                     return Err(Error::config(
                         ConfigReason::Conflict,
-                        "DH-PSI was picked, but this side serves a precomputed index, which \
-                         only OPRF-PSI can use",
+                        format!(
+                            "{title} was picked, but this side serves a precomputed index, \
+                             which only OPRF-PSI can use"
+                        ),
                     ));
                 }
-                let mode = terms.mode.dh().ok_or_else(|| {
-                    Error::internal("the agreement picked DH-PSI for a mode it lacks")
+                let mode = terms
+                    .mode
+                    .dh()
+                    .filter(|_| terms.mode.runs_over(terms.protocol));
+                let mode = mode.ok_or_else(|| {
+                    Error::internal(format!("the agreement picked {title} for a mode it lacks"))
                 })?;
                 let params = DhParams {
                     mode,
@@ -286,6 +331,10 @@ impl Body {
                     chunk_size: terms.chunk_size,
                 };
                 params.validate()?;
+                if terms.protocol == Protocol::Vole {
+                    let session = VolePsiSession::new(role, params, input.items, rng)?;
+                    return Ok((Body::Vole(session), vole_phases(terms)));
+                }
                 let session = DhSession::new(role, params, input.items, rng)?;
                 Ok((Body::Dh(session), dh_phases(terms)))
             }
@@ -324,7 +373,7 @@ impl Body {
     pub(crate) fn max_frame(terms: &Terms) -> usize {
         match terms.protocol {
             Protocol::Dh => 1 + DhMessage::encoded_len(terms.chunk_size),
-            Protocol::Oprf => MAX_FRAME_LEN,
+            Protocol::Oprf | Protocol::Vole => MAX_FRAME_LEN,
         }
     }
 
@@ -347,6 +396,12 @@ impl Body {
                 let ct = (2 + crate::protocol::oprf_psi::MAX_PAYLOAD_LEN + 16) as u64;
                 elements + n_s * (tag_bits / 8 + 1 + ct) + 16 * frames(n_s)
             }
+            Protocol::Vole => vole_psi::max_received(
+                terms.role,
+                count(terms.initiator_count),
+                count(terms.responder_count),
+                terms.chunk_size,
+            ),
         }
     }
 
@@ -362,6 +417,7 @@ impl Body {
             Body::Dh(s) => enc(s.poll_outgoing()?),
             Body::Receiver(s) => enc(s.poll_outgoing()?),
             Body::Sender(s) => enc(s.poll_outgoing()?),
+            Body::Vole(s) => enc(s.poll_outgoing()?),
         })
     }
 
@@ -377,6 +433,7 @@ impl Body {
             Body::Dh(s) => feed(s, payload),
             Body::Receiver(s) => feed(s, payload),
             Body::Sender(s) => feed(s, payload),
+            Body::Vole(s) => feed(s, payload),
         }
     }
 
@@ -385,6 +442,7 @@ impl Body {
             Body::Dh(s) => s.is_finished(),
             Body::Receiver(s) => s.is_finished(),
             Body::Sender(s) => s.is_finished(),
+            Body::Vole(s) => s.is_finished(),
         }
     }
 
@@ -393,6 +451,7 @@ impl Body {
             Body::Dh(s) => s.backlog(),
             Body::Receiver(s) => s.backlog(),
             Body::Sender(s) => s.backlog(),
+            Body::Vole(s) => s.backlog(),
         }
     }
 
@@ -401,6 +460,7 @@ impl Body {
             Body::Dh(s) => BodyOutput::Dh(s.into_output()?),
             Body::Receiver(s) => BodyOutput::Receiver(s.into_output()?),
             Body::Sender(s) => BodyOutput::Sender(s.into_output()?),
+            Body::Vole(s) => BodyOutput::Vole(s.into_output()?),
         })
     }
 }

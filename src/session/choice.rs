@@ -12,7 +12,7 @@ use crate::error::{Error, InputReason};
 use crate::protocol::Mode;
 
 /// What the parties learn. DH-PSI runs the first three; OPRF-PSI runs `Intersection` and
-/// `Labeled`.
+/// `Labeled`; VOLE-PSI runs `Intersection` and `Mutual`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 #[non_exhaustive]
@@ -20,7 +20,7 @@ pub enum SessionMode {
     /// The initiator learns which of its items are shared; the responder learns only the
     /// initiator's set size.
     Intersection,
-    /// Both parties learn which of their own items are shared (DH-PSI).
+    /// Both parties learn which of their own items are shared (DH-PSI, VOLE-PSI).
     Mutual,
     /// The initiator learns only how many items are shared (DH-PSI).
     Cardinality,
@@ -82,6 +82,7 @@ impl SessionMode {
         match protocol {
             Protocol::Dh => self.dh().is_some(),
             Protocol::Oprf => matches!(self, SessionMode::Intersection | SessionMode::Labeled),
+            Protocol::Vole => matches!(self, SessionMode::Intersection | SessionMode::Mutual),
         }
     }
 }
@@ -129,22 +130,26 @@ pub enum Protocol {
     Dh,
     /// OPRF-PSI (`protocol-spec/07-oprf-psi.md`): the initiator is the receiver.
     Oprf,
+    /// VOLE-PSI (`protocol-spec/08-vole-psi.md`, RR22): the initiator is the receiver.
+    Vole,
 }
 
 impl Protocol {
-    /// `dh` or `oprf`.
+    /// `dh`, `oprf` or `vole`.
     pub fn as_str(self) -> &'static str {
         match self {
             Protocol::Dh => "dh",
             Protocol::Oprf => "oprf",
+            Protocol::Vole => "vole",
         }
     }
 
-    /// `DH-PSI` or `OPRF-PSI`.
+    /// `DH-PSI`, `OPRF-PSI` or `VOLE-PSI`.
     pub fn title(self) -> &'static str {
         match self {
             Protocol::Dh => "DH-PSI",
             Protocol::Oprf => "OPRF-PSI",
+            Protocol::Vole => "VOLE-PSI",
         }
     }
 }
@@ -170,31 +175,36 @@ pub enum ProtocolChoice {
     Dh,
     /// Only OPRF-PSI.
     Oprf,
+    /// Only VOLE-PSI.
+    Vole,
 }
 
 impl ProtocolChoice {
     /// Every choice, in code order.
-    pub const ALL: [ProtocolChoice; 3] = [
+    pub const ALL: [ProtocolChoice; 4] = [
         ProtocolChoice::Auto,
         ProtocolChoice::Dh,
         ProtocolChoice::Oprf,
+        ProtocolChoice::Vole,
     ];
 
-    /// `auto`, `dh` or `oprf`.
+    /// `auto`, `dh`, `oprf` or `vole`.
     pub fn as_str(self) -> &'static str {
         match self {
             ProtocolChoice::Auto => "auto",
             ProtocolChoice::Dh => "dh",
             ProtocolChoice::Oprf => "oprf",
+            ProtocolChoice::Vole => "vole",
         }
     }
 
-    /// The code in the hello: 0 auto, 1 dh, 2 oprf.
+    /// The code in the hello: 0 auto, 1 dh, 2 oprf, 3 vole.
     pub fn code(self) -> u8 {
         match self {
             ProtocolChoice::Auto => 0,
             ProtocolChoice::Dh => 1,
             ProtocolChoice::Oprf => 2,
+            ProtocolChoice::Vole => 3,
         }
     }
 
@@ -208,6 +218,7 @@ impl ProtocolChoice {
         match self {
             ProtocolChoice::Dh => Some(Protocol::Dh),
             ProtocolChoice::Oprf => Some(Protocol::Oprf),
+            ProtocolChoice::Vole => Some(Protocol::Vole),
             ProtocolChoice::Auto => None,
         }
     }
@@ -229,20 +240,28 @@ impl FromStr for ProtocolChoice {
             .ok_or_else(|| {
                 Error::input(
                     InputReason::Argument,
-                    format!("unknown protocol `{s}`: expected dh, oprf or auto"),
+                    format!("unknown protocol `{s}`: expected dh, oprf, vole or auto"),
                 )
             })
     }
 }
 
+/// `auto` picks VOLE-PSI when both announced sets have at least this many items and no other
+/// rule applies (section 4.3.5): below it, VOLE-PSI's fixed cost (about 1,900 base OTs and the
+/// punctured PRFs) makes DH-PSI as fast. Measured in `BENCHMARKS.md` ("Where VOLE-PSI
+/// overtakes DH-PSI").
+pub const AUTO_VOLE_MIN: u64 = 1 << 12;
+
 /// The `auto` rule (section 4.3.5, step 3) on the mode and the two announced sizes:
 /// OPRF-PSI in mode `labeled`, or in mode `intersection` when one set is more than
-/// [`AUTO_RATIO`] times the other; DH-PSI otherwise.
+/// [`AUTO_RATIO`] times the other; otherwise VOLE-PSI in modes `intersection` and `mutual`
+/// when both sets have at least [`AUTO_VOLE_MIN`] items; DH-PSI otherwise.
 pub fn auto_protocol(mode: SessionMode, a: u64, b: u64) -> Protocol {
     let (small, big) = (a.min(b), a.max(b));
     match mode {
         SessionMode::Labeled => Protocol::Oprf,
         SessionMode::Intersection if big > small.saturating_mul(AUTO_RATIO) => Protocol::Oprf,
+        SessionMode::Intersection | SessionMode::Mutual if small >= AUTO_VOLE_MIN => Protocol::Vole,
         _ => Protocol::Dh,
     }
 }
@@ -262,7 +281,7 @@ mod tests {
             assert_eq!(c.as_str().parse::<ProtocolChoice>().ok(), Some(c));
         }
         assert_eq!(SessionMode::from_code(0), None);
-        assert_eq!(ProtocolChoice::from_code(3), None);
+        assert_eq!(ProtocolChoice::from_code(4), None);
         assert!(matches!(
             "fooo".parse::<SessionMode>(),
             Err(Error::Input(e)) if e.reason == InputReason::Argument
@@ -279,6 +298,16 @@ mod tests {
         assert_eq!(auto_protocol(Labeled, 10, 10), Protocol::Oprf);
         assert_eq!(auto_protocol(Intersection, 0, 0), Protocol::Dh);
         assert_eq!(auto_protocol(Intersection, 0, 1), Protocol::Oprf);
+        let big = AUTO_VOLE_MIN;
+        assert_eq!(auto_protocol(Intersection, big, big), Protocol::Vole);
+        assert_eq!(auto_protocol(Mutual, big, 8 * big), Protocol::Vole);
+        assert_eq!(
+            auto_protocol(Intersection, big, 8 * big + 1),
+            Protocol::Oprf
+        );
+        assert_eq!(auto_protocol(Mutual, big - 1, big), Protocol::Dh);
+        assert_eq!(auto_protocol(Cardinality, big, big), Protocol::Dh);
+        assert_eq!(auto_protocol(Labeled, big, big), Protocol::Oprf);
     }
 
     #[test]
@@ -288,5 +317,9 @@ mod tests {
         assert!(SessionMode::Labeled.runs_over(Protocol::Oprf));
         assert!(!SessionMode::Labeled.runs_over(Protocol::Dh));
         assert!(SessionMode::Intersection.runs_over(Protocol::Oprf));
+        assert!(SessionMode::Intersection.runs_over(Protocol::Vole));
+        assert!(SessionMode::Mutual.runs_over(Protocol::Vole));
+        assert!(!SessionMode::Cardinality.runs_over(Protocol::Vole));
+        assert!(!SessionMode::Labeled.runs_over(Protocol::Vole));
     }
 }

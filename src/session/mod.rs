@@ -48,7 +48,7 @@ mod verdict;
 
 pub use agreement::{agree, Terms, MAX_CLOCK_SKEW};
 pub use body::{BodyInput, BodyOutput, SenderSource};
-pub use choice::{auto_protocol, Protocol, ProtocolChoice, SessionMode, AUTO_RATIO};
+pub use choice::{auto_protocol, Protocol, ProtocolChoice, SessionMode, AUTO_RATIO, AUTO_VOLE_MIN};
 pub use effect::{AdmissionRequest, Completion, Effect, OutputRecord};
 pub use envelope::{Channel, Envelope, SessionConfig, MAX_BACKLOG};
 pub use hello::{canonical_key_kinds, role_code, Hello, HELLO_VERSION, MAX_KEYS, MAX_KEY_LEN};

@@ -151,7 +151,7 @@ impl SessionReport {
 /// size; what a responder's peer learned is `undisclosed` (we are not told how much).
 pub fn learned(output: &BodyOutput) -> (Learned, Learned) {
     match output {
-        BodyOutput::Dh(o) => {
+        BodyOutput::Dh(o) | BodyOutput::Vole(o) => {
             let own = Learned::from_dh(&o.learned);
             let peer = match (o.mode, o.role) {
                 (Mode::Mutual, _) => own,

@@ -169,6 +169,11 @@ impl PsiSender {
 }
 
 impl PsiSenderVole {
+    /// Entries of the receiver's mask `A'` (`R3`): the announced `m' + g`.
+    pub(crate) fn mask_entries(&self) -> usize {
+        self.params.len()
+    }
+
     /// Takes the receiver's `R2`; returns the state and `S2`.
     ///
     /// # Errors
@@ -247,37 +252,48 @@ impl PsiSenderAwaitingMask {
 }
 
 impl PsiSenderAwaitingPositions {
-    /// `mutual` mode: the receiver's positions (4-byte big-endian, strictly increasing) give
-    /// the sender's items in the intersection (their indices, ascending).
+    /// `mutual` mode: the receiver's bitmap over the sender's tags (`R4`: bit `j` of byte
+    /// `j div 8`, least significant first, set when tag `j` matched; `ceil(n_S / 8)` bytes, the
+    /// bits past `n_S` zero) gives the sender's items in the intersection (their indices,
+    /// ascending).
     ///
     /// # Errors
-    /// [`PeerMisbehaved::WrongCount`] for a length that is not a multiple of 4;
-    /// [`PeerMisbehaved::MalformedMessage`] for a position out of range or not increasing.
+    /// [`PeerMisbehaved::WrongCount`] for another length; [`PeerMisbehaved::MalformedMessage`]
+    /// for a bit set past the last tag.
     pub(crate) fn on_positions(self, message: &[u8]) -> Result<Vec<usize>> {
-        if !message.len().is_multiple_of(4) {
+        let n = self.order.len();
+        if message.len() != bitmap_len(n) {
             return Err(wrong_length(
-                "the PSI receiver's positions (bytes)",
+                "the PSI receiver's matched positions (bytes)",
                 message.len(),
-                message.len() / 4 * 4,
+                bitmap_len(n),
             ));
         }
-        let mut out = Vec::with_capacity(message.len() / 4);
-        let mut last: Option<usize> = None;
-        for chunk in message.chunks_exact(4) {
-            let j = u32::from_be_bytes([chunk[0], chunk[1], chunk[2], chunk[3]]) as usize;
-            if j >= self.order.len() || last.is_some_and(|l| j <= l) {
-                return Err(PeerMisbehaved::MalformedMessage {
-                    message: "the PSI receiver's positions",
-                    problem: Malformed::Field("position"),
+        let mut out = Vec::new();
+        for (byte_index, &byte) in message.iter().enumerate() {
+            for bit in 0..8 {
+                if byte >> bit & 1 == 0 {
+                    continue;
                 }
-                .into());
+                let j = 8 * byte_index + bit;
+                let Some(&item) = self.order.get(j) else {
+                    return Err(PeerMisbehaved::MalformedMessage {
+                        message: "the PSI receiver's matched positions",
+                        problem: Malformed::Field("bit past the last tag"),
+                    }
+                    .into());
+                };
+                out.push(item);
             }
-            last = Some(j);
-            out.push(self.order[j]);
         }
         out.sort_unstable();
         Ok(out)
     }
+}
+
+/// Bytes of the bitmap over `n` tags: `ceil(n / 8)`.
+pub(crate) fn bitmap_len(n: usize) -> usize {
+    n.div_ceil(8)
 }
 
 /// The receiver's first step.
@@ -392,8 +408,8 @@ impl PsiReceiverVole {
 
 impl PsiReceiverAwaitingTags {
     /// Takes the tags (`S3`) and returns the indices of its items in the intersection
-    /// (ascending) and, for `mutual` mode, the message of positions (`R4`: the positions in
-    /// the sender's order of the tags that matched, 4-byte big-endian, ascending).
+    /// (ascending) and, for `mutual` mode, the bitmap of the tags that matched (`R4`, see
+    /// [`PsiSenderAwaitingPositions::on_positions`]).
     ///
     /// # Errors
     /// [`PeerMisbehaved::WrongCount`] if the tags are not `sender_count` tags of the agreed
@@ -428,11 +444,11 @@ impl PsiReceiverAwaitingTags {
                 .collect()
         };
         let mut matched = Vec::new();
-        let mut positions = Vec::new();
+        let mut positions = vec![0u8; bitmap_len(self.sender_count)];
         for (j, t) in message.chunks_exact(len).enumerate() {
             if let Some(&i) = ours.get(t) {
                 matched.push(i);
-                positions.extend_from_slice(&(j as u32).to_be_bytes());
+                positions[j / 8] |= 1 << (j % 8);
             }
         }
         matched.sort_unstable();
@@ -533,32 +549,29 @@ mod tests {
 
     #[test]
     fn bad_positions_are_refused() {
-        let state = PsiSenderAwaitingPositions {
+        let state = || PsiSenderAwaitingPositions {
             order: vec![2, 0, 1],
         };
+        // Three tags: one byte, bits 3 to 7 must be zero.
         assert!(matches!(
-            state.on_positions(&[0, 0, 0, 3]),
+            state().on_positions(&[0b1000]),
             Err(Error::PeerMisbehaved(
                 PeerMisbehaved::MalformedMessage { .. }
             ))
         ));
-        let state = PsiSenderAwaitingPositions {
-            order: vec![2, 0, 1],
-        };
         assert!(matches!(
-            state.on_positions(&[0, 0, 0, 1, 0, 0, 0, 1]),
-            Err(Error::PeerMisbehaved(
-                PeerMisbehaved::MalformedMessage { .. }
-            ))
+            state().on_positions(&[0, 0]),
+            Err(Error::PeerMisbehaved(PeerMisbehaved::WrongCount { .. }))
         ));
-        let state = PsiSenderAwaitingPositions {
-            order: vec![2, 0, 1],
-        };
+        assert!(matches!(
+            state().on_positions(&[]),
+            Err(Error::PeerMisbehaved(PeerMisbehaved::WrongCount { .. }))
+        ));
+        // Tags 0 and 2 matched: the sender's items 2 and 1.
+        assert_eq!(state().on_positions(&[0b101]).expect("valid"), vec![1, 2]);
         assert_eq!(
-            state
-                .on_positions(&[0, 0, 0, 0, 0, 0, 0, 2])
-                .expect("valid"),
-            vec![1, 2]
+            state().on_positions(&[0]).expect("valid"),
+            Vec::<usize>::new()
         );
     }
 }

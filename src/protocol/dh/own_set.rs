@@ -44,15 +44,7 @@ impl OwnSet {
         count: usize,
         rng: &mut R,
     ) -> Result<Self> {
-        if items.len() > count {
-            return Err(Error::input(
-                crate::error::InputReason::SetSize,
-                format!(
-                    "{} distinct items do not fit the agreed set size of {count}",
-                    items.len()
-                ),
-            ));
-        }
+        items.check_fits(count)?;
         let max = crate::protocol::MAX_SET_SIZE;
         let positions = u32::try_from(count)
             .ok()
@@ -135,15 +127,8 @@ impl OwnSet {
     }
 
     /// Turns distinct-item numbers into matches ordered by first input position.
-    pub(crate) fn into_matches(self, mut matched: Vec<usize>) -> Vec<Match> {
-        matched.sort_unstable();
-        matched
-            .into_iter()
-            .map(|n| Match {
-                item: self.items.items()[n].to_vec(),
-                input_indices: self.items.input_indices(n),
-            })
-            .collect()
+    pub(crate) fn into_matches(self, matched: Vec<usize>) -> Vec<Match> {
+        self.items.matches(matched)
     }
 
     pub(crate) fn items(&self) -> &ItemSet {

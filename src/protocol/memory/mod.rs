@@ -74,6 +74,47 @@ pub fn run_dh_psi(
     Ok(out)
 }
 
+/// Runs a whole VOLE-PSI session (`protocol-spec/08-vole-psi.md`) between `initiator` (the
+/// receiver) and `responder` (the sender) items with OS randomness, in mode `intersection` or
+/// `mutual`, both parties at once. `padding` is as for [`run_dh_psi`]. The outputs have
+/// DH-PSI's shape.
+///
+/// # Errors
+/// [`crate::Error::Input`] when a padding bound is below a side's distinct items;
+/// [`crate::Error::Internal`] for `cardinality`, which VOLE-PSI lacks.
+///
+/// # Examples
+///
+/// ```
+/// use blindmatch::protocol::memory::run_vole_psi;
+/// use blindmatch::protocol::{ItemSet, Mode};
+///
+/// # fn main() -> blindmatch::Result<()> {
+/// let ours = ItemSet::new(["IMO9187629", "IMO9321483"]);
+/// let theirs = ItemSet::new(["IMO9321483", "IMO9999999", "IMO9074729"]);
+/// let (initiator, responder) = run_vole_psi(Mode::Mutual, ours, theirs, None)?;
+/// assert_eq!(initiator.match_count(), Some(1));
+/// assert_eq!(responder.match_count(), Some(1));
+/// # Ok(()) }
+/// ```
+pub fn run_vole_psi(
+    mode: Mode,
+    initiator: ItemSet,
+    responder: ItemSet,
+    padding: Option<(usize, usize)>,
+) -> Result<(DhOutput, DhOutput)> {
+    use crate::protocol::vole_psi::VolePsiSession;
+    let mut rng = UnwrapErr(SysRng);
+    let mut session_id = [0u8; 32];
+    rng.fill_bytes(&mut session_id);
+    let counts = padding.unwrap_or((initiator.len(), responder.len()));
+    let params = DhParams::new(mode, session_id, counts.0, counts.1);
+    let mut a = VolePsiSession::new(Role::Initiator, params.clone(), initiator, &mut rng)?;
+    let mut b = VolePsiSession::new(Role::Responder, params, responder, &mut rng)?;
+    run_concurrently(&mut a, &mut b)?;
+    Ok((a.into_output()?, b.into_output()?))
+}
+
 /// Runs a whole session with the given parameters and randomness (the initiator draws first),
 /// optionally recording the transcript. The generator of the published test vectors uses
 /// this with a seeded RNG. Recording runs the parties in turn ([`pump`]), so the transcript's

@@ -143,16 +143,7 @@ impl AwaitingParams {
         rng: &mut R,
     ) -> Result<Self> {
         params.validate()?;
-        if items.len() > params.receiver_count {
-            return Err(Error::input(
-                crate::error::InputReason::SetSize,
-                format!(
-                    "{} distinct items exceed the agreed receiver count of {}",
-                    items.len(),
-                    params.receiver_count
-                ),
-            ));
-        }
+        items.check_fits(params.receiver_count)?;
         let padding = draw::byte_strings::<32, R>(rng, params.receiver_count - items.len());
         let mut slots: Vec<u32> = (0..params.receiver_count as u32).collect();
         draw::shuffle(rng, &mut slots);

@@ -1,0 +1,79 @@
+//! The receiver's steps (the initiator): it sends `R1`, `R2`, `R3` and in mutual mode `R4`,
+//! and learns which of its items the sender has.
+
+use crate::error::Result;
+use crate::protocol::Mode;
+use crate::vole::psi::{self, PsiReceiver, PsiReceiverAwaitingTags, PsiReceiverVole};
+
+use super::context::{unexpected, Context, Step};
+use super::message::{Kind, VoleMessage};
+use super::stream::{chunks, Inbound};
+
+/// The receiver between messages.
+pub(crate) enum ReceiverState {
+    AwaitingSenderSetup(PsiReceiver),
+    AwaitingTrees(PsiReceiverVole),
+    AwaitingTags(PsiReceiverAwaitingTags, Inbound),
+}
+
+/// Pads our items, starts the VOLE and queues `R1`; done at once if a count is zero.
+///
+/// # Errors
+/// [`crate::Error::Input`] when we have more distinct items than we announced.
+pub(crate) fn start(cx: &mut Context) -> Result<Step<ReceiverState>> {
+    let padded = cx.padded()?;
+    if cx.is_empty() {
+        return Ok(Step::Done(cx.output(Some(Vec::new()))));
+    }
+    let (receiver, first) = PsiReceiver::start(
+        &mut cx.rng,
+        &cx.params.session_id,
+        padded,
+        cx.params.responder_count,
+    )?;
+    cx.outbox
+        .push_back(VoleMessage::setup(Kind::ReceiverSetup, first));
+    Ok(Step::Running(ReceiverState::AwaitingSenderSetup(receiver)))
+}
+
+/// One message from the sender.
+///
+/// # Errors
+/// [`crate::error::PeerMisbehaved`] for a message of the wrong kind, count or length.
+pub(crate) fn step(
+    state: ReceiverState,
+    msg: VoleMessage,
+    cx: &mut Context,
+) -> Result<Step<ReceiverState>> {
+    let chunk = cx.params.chunk_size;
+    Ok(Step::Running(match state {
+        ReceiverState::AwaitingSenderSetup(r) if msg.kind == Kind::SenderSetup => {
+            let (r, noise) = r.on_first(&msg.bytes)?;
+            cx.outbox.push_back(VoleMessage::setup(Kind::Noise, noise));
+            ReceiverState::AwaitingTrees(r)
+        }
+        ReceiverState::AwaitingSenderSetup(_) => {
+            return Err(unexpected(Kind::SenderSetup, msg.kind))
+        }
+        ReceiverState::AwaitingTrees(r) if msg.kind == Kind::Trees => {
+            let (r, mask) = r.on_trees(&mut cx.rng, &msg.bytes)?;
+            cx.outbox.extend(chunks(Kind::Mask, &mask, 16, chunk));
+            let (n_r, n_s) = (cx.params.initiator_count, cx.params.responder_count);
+            let tag_len = psi::tag_len(n_r, n_s);
+            let tags = Inbound::new(Kind::Tags, "the sender's tags", tag_len, n_s, chunk);
+            ReceiverState::AwaitingTags(r, tags)
+        }
+        ReceiverState::AwaitingTrees(_) => return Err(unexpected(Kind::Trees, msg.kind)),
+        ReceiverState::AwaitingTags(r, mut tags) => {
+            if !tags.accept(msg)? {
+                ReceiverState::AwaitingTags(r, tags)
+            } else {
+                let (matched, bitmap) = r.on_tags(&tags.into_bytes())?;
+                if cx.params.mode == Mode::Mutual {
+                    cx.outbox.extend(chunks(Kind::Matched, &bitmap, 1, chunk));
+                }
+                return Ok(Step::Done(cx.output(Some(matched))));
+            }
+        }
+    }))
+}
