@@ -294,11 +294,7 @@ impl Summary {
             self.peer_fingerprint,
             self.role,
             self.mode,
-            if self.protocol == "oprf" {
-                "OPRF-PSI"
-            } else {
-                "DH-PSI"
-            }
+            crate::session::Protocol::from_name(&self.protocol).map_or("?", |p| p.title())
         );
         outln!(
             "  sent {} elements ({} distinct items), received {}; {} duplicate input items dropped",

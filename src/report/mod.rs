@@ -243,9 +243,10 @@ impl SessionReport {
     /// The protocol in words.
     pub fn protocol_text(&self) -> String {
         match self.protocol() {
-            Some("dh") => "DH-PSI (dh)".to_owned(),
-            Some("oprf") => "OPRF-PSI (oprf)".to_owned(),
-            Some(other) => other.to_owned(),
+            Some(name) => match crate::session::Protocol::from_name(name) {
+                Some(p) => format!("{} ({name})", p.title()),
+                None => name.to_owned(),
+            },
             None => "not logged".to_owned(),
         }
     }

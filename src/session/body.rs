@@ -130,7 +130,7 @@ pub(crate) enum Body {
     Dh(DhSession),
     Receiver(OprfReceiver),
     Sender(OprfSender),
-    Vole(VolePsiSession),
+    Vole(Box<VolePsiSession>),
 }
 
 fn count(n: u64) -> usize {
@@ -333,7 +333,7 @@ impl Body {
                 params.validate()?;
                 if terms.protocol == Protocol::Vole {
                     let session = VolePsiSession::new(role, params, input.items, rng)?;
-                    return Ok((Body::Vole(session), vole_phases(terms)));
+                    return Ok((Body::Vole(Box::new(session)), vole_phases(terms)));
                 }
                 let session = DhSession::new(role, params, input.items, rng)?;
                 Ok((Body::Dh(session), dh_phases(terms)))
@@ -433,7 +433,7 @@ impl Body {
             Body::Dh(s) => feed(s, payload),
             Body::Receiver(s) => feed(s, payload),
             Body::Sender(s) => feed(s, payload),
-            Body::Vole(s) => feed(s, payload),
+            Body::Vole(s) => feed(s.as_mut(), payload),
         }
     }
 

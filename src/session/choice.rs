@@ -144,6 +144,13 @@ impl Protocol {
         }
     }
 
+    /// The protocol named `name` ([`Protocol::as_str`]), if any.
+    pub fn from_name(name: &str) -> Option<Protocol> {
+        [Protocol::Dh, Protocol::Oprf, Protocol::Vole]
+            .into_iter()
+            .find(|p| p.as_str() == name)
+    }
+
     /// `DH-PSI`, `OPRF-PSI` or `VOLE-PSI`.
     pub fn title(self) -> &'static str {
         match self {

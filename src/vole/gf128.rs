@@ -27,6 +27,7 @@ impl Gf128 {
     /// The additive identity.
     pub(crate) const ZERO: Gf128 = Gf128(0);
     /// The multiplicative identity.
+    #[cfg(test)]
     pub(crate) const ONE: Gf128 = Gf128(1);
 
     /// From its 16 wire bytes (little-endian).

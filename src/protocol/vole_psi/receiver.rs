@@ -9,18 +9,18 @@ use super::context::{unexpected, Context, Step};
 use super::message::{Kind, VoleMessage};
 use super::stream::{chunks, Inbound};
 
-/// The receiver between messages.
-pub(crate) enum ReceiverState {
-    AwaitingSenderSetup(PsiReceiver),
-    AwaitingTrees(PsiReceiverVole),
-    AwaitingTags(PsiReceiverAwaitingTags, Inbound),
+/// The receiver between messages: the message it awaits.
+pub(crate) enum ReceiverAwaits {
+    SenderSetup(PsiReceiver),
+    Trees(PsiReceiverVole),
+    Tags(PsiReceiverAwaitingTags, Inbound),
 }
 
 /// Pads our items, starts the VOLE and queues `R1`; done at once if a count is zero.
 ///
 /// # Errors
 /// [`crate::Error::Input`] when we have more distinct items than we announced.
-pub(crate) fn start(cx: &mut Context) -> Result<Step<ReceiverState>> {
+pub(crate) fn start(cx: &mut Context) -> Result<Step<ReceiverAwaits>> {
     let padded = cx.padded()?;
     if cx.is_empty() {
         return Ok(Step::Done(cx.output(Some(Vec::new()))));
@@ -33,7 +33,7 @@ pub(crate) fn start(cx: &mut Context) -> Result<Step<ReceiverState>> {
     )?;
     cx.outbox
         .push_back(VoleMessage::setup(Kind::ReceiverSetup, first));
-    Ok(Step::Running(ReceiverState::AwaitingSenderSetup(receiver)))
+    Ok(Step::Running(ReceiverAwaits::SenderSetup(receiver)))
 }
 
 /// One message from the sender.
@@ -41,32 +41,30 @@ pub(crate) fn start(cx: &mut Context) -> Result<Step<ReceiverState>> {
 /// # Errors
 /// [`crate::error::PeerMisbehaved`] for a message of the wrong kind, count or length.
 pub(crate) fn step(
-    state: ReceiverState,
+    state: ReceiverAwaits,
     msg: VoleMessage,
     cx: &mut Context,
-) -> Result<Step<ReceiverState>> {
+) -> Result<Step<ReceiverAwaits>> {
     let chunk = cx.params.chunk_size;
     Ok(Step::Running(match state {
-        ReceiverState::AwaitingSenderSetup(r) if msg.kind == Kind::SenderSetup => {
+        ReceiverAwaits::SenderSetup(r) if msg.kind == Kind::SenderSetup => {
             let (r, noise) = r.on_first(&msg.bytes)?;
             cx.outbox.push_back(VoleMessage::setup(Kind::Noise, noise));
-            ReceiverState::AwaitingTrees(r)
+            ReceiverAwaits::Trees(r)
         }
-        ReceiverState::AwaitingSenderSetup(_) => {
-            return Err(unexpected(Kind::SenderSetup, msg.kind))
-        }
-        ReceiverState::AwaitingTrees(r) if msg.kind == Kind::Trees => {
+        ReceiverAwaits::SenderSetup(_) => return Err(unexpected(Kind::SenderSetup, msg.kind)),
+        ReceiverAwaits::Trees(r) if msg.kind == Kind::Trees => {
             let (r, mask) = r.on_trees(&mut cx.rng, &msg.bytes)?;
             cx.outbox.extend(chunks(Kind::Mask, &mask, 16, chunk));
             let (n_r, n_s) = (cx.params.initiator_count, cx.params.responder_count);
             let tag_len = psi::tag_len(n_r, n_s);
             let tags = Inbound::new(Kind::Tags, "the sender's tags", tag_len, n_s, chunk);
-            ReceiverState::AwaitingTags(r, tags)
+            ReceiverAwaits::Tags(r, tags)
         }
-        ReceiverState::AwaitingTrees(_) => return Err(unexpected(Kind::Trees, msg.kind)),
-        ReceiverState::AwaitingTags(r, mut tags) => {
+        ReceiverAwaits::Trees(_) => return Err(unexpected(Kind::Trees, msg.kind)),
+        ReceiverAwaits::Tags(r, mut tags) => {
             if !tags.accept(msg)? {
-                ReceiverState::AwaitingTags(r, tags)
+                ReceiverAwaits::Tags(r, tags)
             } else {
                 let (matched, bitmap) = r.on_tags(&tags.into_bytes())?;
                 if cx.params.mode == Mode::Mutual {

@@ -11,26 +11,26 @@ use super::context::{unexpected, Context, Step};
 use super::message::{Kind, VoleMessage};
 use super::stream::{chunks, Inbound};
 
-/// The sender between messages.
-pub(crate) enum SenderState {
-    AwaitingReceiverSetup(PsiSender),
-    AwaitingNoise(PsiSenderVole),
-    AwaitingMask(PsiSenderAwaitingMask, Inbound),
-    AwaitingMatched(PsiSenderAwaitingPositions, Inbound),
+/// The sender between messages: the message it awaits.
+pub(crate) enum SenderAwaits {
+    ReceiverSetup(PsiSender),
+    Noise(PsiSenderVole),
+    Mask(PsiSenderAwaitingMask, Inbound),
+    Matched(PsiSenderAwaitingPositions, Inbound),
 }
 
 /// Pads our items and waits for `R1`; done at once if a count is zero.
 ///
 /// # Errors
 /// [`crate::Error::Input`] when we have more distinct items than we announced.
-pub(crate) fn start(cx: &mut Context) -> Result<Step<SenderState>> {
+pub(crate) fn start(cx: &mut Context) -> Result<Step<SenderAwaits>> {
     let padded = cx.padded()?;
     if cx.is_empty() {
         let learned = (cx.params.mode == Mode::Mutual).then(Vec::new);
         return Ok(Step::Done(cx.output(learned)));
     }
     let sender = PsiSender::new(&cx.params.session_id, padded, cx.params.initiator_count);
-    Ok(Step::Running(SenderState::AwaitingReceiverSetup(sender)))
+    Ok(Step::Running(SenderAwaits::ReceiverSetup(sender)))
 }
 
 /// One message from the receiver.
@@ -38,33 +38,31 @@ pub(crate) fn start(cx: &mut Context) -> Result<Step<SenderState>> {
 /// # Errors
 /// [`crate::error::PeerMisbehaved`] for a message of the wrong kind, count or length.
 pub(crate) fn step(
-    state: SenderState,
+    state: SenderAwaits,
     msg: VoleMessage,
     cx: &mut Context,
-) -> Result<Step<SenderState>> {
+) -> Result<Step<SenderAwaits>> {
     let chunk = cx.params.chunk_size;
     let (n_r, n_s) = (cx.params.initiator_count, cx.params.responder_count);
     Ok(Step::Running(match state {
-        SenderState::AwaitingReceiverSetup(s) if msg.kind == Kind::ReceiverSetup => {
+        SenderAwaits::ReceiverSetup(s) if msg.kind == Kind::ReceiverSetup => {
             let (s, reply) = s.on_first(&mut cx.rng, &msg.bytes)?;
             cx.outbox
                 .push_back(VoleMessage::setup(Kind::SenderSetup, reply));
-            SenderState::AwaitingNoise(s)
+            SenderAwaits::Noise(s)
         }
-        SenderState::AwaitingReceiverSetup(_) => {
-            return Err(unexpected(Kind::ReceiverSetup, msg.kind))
-        }
-        SenderState::AwaitingNoise(s) if msg.kind == Kind::Noise => {
+        SenderAwaits::ReceiverSetup(_) => return Err(unexpected(Kind::ReceiverSetup, msg.kind)),
+        SenderAwaits::Noise(s) if msg.kind == Kind::Noise => {
             let entries = s.mask_entries();
             let (s, trees) = s.on_noise(&mut cx.rng, &msg.bytes)?;
             cx.outbox.push_back(VoleMessage::setup(Kind::Trees, trees));
             let mask = Inbound::new(Kind::Mask, "the receiver's mask", 16, entries, chunk);
-            SenderState::AwaitingMask(s, mask)
+            SenderAwaits::Mask(s, mask)
         }
-        SenderState::AwaitingNoise(_) => return Err(unexpected(Kind::Noise, msg.kind)),
-        SenderState::AwaitingMask(s, mut mask) => {
+        SenderAwaits::Noise(_) => return Err(unexpected(Kind::Noise, msg.kind)),
+        SenderAwaits::Mask(s, mut mask) => {
             if !mask.accept(msg)? {
-                SenderState::AwaitingMask(s, mask)
+                SenderAwaits::Mask(s, mask)
             } else {
                 let (s, tags) = s.on_mask(&mut cx.rng, &mask.into_bytes())?;
                 cx.outbox
@@ -74,12 +72,12 @@ pub(crate) fn step(
                 }
                 let what = "the receiver's matched positions";
                 let bitmap = Inbound::new(Kind::Matched, what, 1, psi::bitmap_len(n_s), chunk);
-                SenderState::AwaitingMatched(s, bitmap)
+                SenderAwaits::Matched(s, bitmap)
             }
         }
-        SenderState::AwaitingMatched(s, mut bitmap) => {
+        SenderAwaits::Matched(s, mut bitmap) => {
             if !bitmap.accept(msg)? {
-                SenderState::AwaitingMatched(s, bitmap)
+                SenderAwaits::Matched(s, bitmap)
             } else {
                 let matched = s.on_positions(&bitmap.into_bytes())?;
                 return Ok(Step::Done(cx.output(Some(matched))));

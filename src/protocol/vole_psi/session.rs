@@ -9,12 +9,12 @@ use crate::protocol::{ItemSet, Role, SansIo};
 
 use super::context::{Context, Step};
 use super::message::VoleMessage;
-use super::receiver::{self, ReceiverState};
-use super::sender::{self, SenderState};
+use super::receiver::{self, ReceiverAwaits};
+use super::sender::{self, SenderAwaits};
 
 enum State {
-    Receiver(ReceiverState),
-    Sender(SenderState),
+    Receiver(ReceiverAwaits),
+    Sender(SenderAwaits),
     Done(DhOutput),
     Failed,
 }
