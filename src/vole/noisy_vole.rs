@@ -122,6 +122,7 @@ pub(crate) fn receive(
 mod tests {
     use super::*;
     use crate::protocol::vector_rng::VectorRng;
+    use crate::vole::vectors;
     use crate::vole::base_ot::{OtReceiver, OtSender};
 
     fn run(delta: Gf128, betas: &[Gf128]) -> (Vec<Gf128>, Vec<Gf128>) {
@@ -174,5 +175,93 @@ mod tests {
                 ..
             })
         ));
+    }
+
+    const VECTOR_PATH: &str = "protocol-spec/vectors/vole-noisy.json";
+
+    /// The vector's inputs, drawn from the vector stream of `vole/noisy` in this order: the
+    /// 128 key pairs `k_{j,0}, k_{j,1}` (`bytes(16)` each), `Δ = bytes(16)`, then `t = 2`
+    /// values `β_n = bytes(16)`.
+    fn vector_input() -> (Vec<[OtKey; 2]>, Gf128, Vec<Gf128>) {
+        let mut rng = VectorRng::new(b"vole/noisy");
+        let mut block = || crate::protocol::draw::array::<16, _>(&mut rng);
+        let keys: Vec<[OtKey; 2]> = (0..OT_COUNT)
+            .map(|_| [OtKey(block()), OtKey(block())])
+            .collect();
+        let delta = Gf128::from_le_bytes(block());
+        let betas = (0..2).map(|_| Gf128::from_le_bytes(block())).collect();
+        (keys, delta, betas)
+    }
+
+    #[test]
+    fn the_committed_vector_is_what_the_library_produces() {
+        let (keys, delta, betas) = vector_input();
+        let (a, message) = send(&keys, &betas).expect("sends");
+        let chosen: Vec<OtKey> = keys
+            .iter()
+            .zip(delta_choices(delta))
+            .map(|(pair, bit)| pair[usize::from(bit)].clone())
+            .collect();
+        let b = receive(delta, &chosen, betas.len(), &message).expect("receives");
+        let blocks = |v: &[Gf128]| {
+            v.iter()
+                .map(|x| vectors::hex(&x.to_le_bytes()))
+                .collect::<Vec<_>>()
+        };
+        let produced = serde_json::json!({
+            "description": "blindmatch noisy VOLE (protocol-spec/08-vole-psi.md 8.4): keys, delta and betas from the vector stream of vole/noisy",
+            "seed_label": "vole/noisy",
+            "keys": keys.iter().map(|p| [vectors::hex(&p[0].0), vectors::hex(&p[1].0)]).collect::<Vec<_>>(),
+            "delta": vectors::hex(&delta.to_le_bytes()),
+            "betas": blocks(&betas),
+            "message": vectors::hex(&message),
+            "a": blocks(&a),
+            "b": blocks(&b),
+        });
+        vectors::check_committed(VECTOR_PATH, &produced);
+    }
+
+    /// The vector rebuilt from spec 8.4 with the `aes` crate and integer arithmetic: `x^j` as
+    /// a shift with the reduction `x^128 = x^7 + x^2 + x + 1`, the product by `Δ` as the sum
+    /// of `β·x^j` over the set bits `j` of `Δ`.
+    #[test]
+    fn the_committed_vector_follows_from_the_spec() {
+        let v = vectors::read(VECTOR_PATH);
+        let bytes = |x: &serde_json::Value| hex::decode(x.as_str().expect("hex")).expect("hex");
+        let block = |x: &serde_json::Value| {
+            u128::from_le_bytes(bytes(x).try_into().expect("16 bytes"))
+        };
+        let prg = |key: &serde_json::Value, n: u128| {
+            let key: [u8; 16] = bytes(key).try_into().expect("16 bytes");
+            let mut b = Array::from(n.to_le_bytes());
+            Aes128::new(&Array::from(key)).encrypt_block(&mut b);
+            u128::from_le_bytes(b.into())
+        };
+        let times_x = |a: u128| (a << 1) ^ if a >> 127 == 1 { 0x87 } else { 0 };
+        let keys = v["keys"].as_array().expect("keys");
+        let delta = block(&v["delta"]);
+        let message = bytes(&v["message"]);
+        let t = 2;
+        assert_eq!(message.len(), 128 * t * 16);
+        for n in 0..t {
+            let beta = block(&v["betas"][n]);
+            let (mut a, mut b, mut scaled, mut product) = (0u128, 0u128, beta, 0u128);
+            for (j, pair) in keys.iter().enumerate() {
+                let (r, q) = (prg(&pair[0], n as u128), prg(&pair[1], n as u128));
+                let at = 16 * (j * t + n);
+                let sent = u128::from_le_bytes(message[at..at + 16].try_into().expect("16"));
+                assert_eq!(sent, r ^ q ^ scaled, "message block ({j}, {n})");
+                a ^= r;
+                let bit = (delta >> j) & 1 == 1;
+                b ^= if bit { prg(&pair[1], n as u128) ^ sent } else { r };
+                if bit {
+                    product ^= scaled;
+                }
+                scaled = times_x(scaled);
+            }
+            assert_eq!(block(&v["a"][n]), a, "a_{n}");
+            assert_eq!(block(&v["b"][n]), b, "b_{n}");
+            assert_eq!(a ^ product, b, "b_{n} = a_{n} + beta_{n} * delta");
+        }
     }
 }
