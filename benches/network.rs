@@ -1,5 +1,6 @@
-//! The networked mutual DH-PSI session (two `blindmatch` processes over loopback mutual TLS)
-//! beside the in-memory session of the same sets, measured in one run.
+//! The networked session (two `blindmatch` processes over loopback mutual TLS) beside the
+//! in-memory session of the same sets, measured in one run: DH-PSI in mutual mode by default,
+//! or the protocol and mode the environment names.
 //!
 //! The in-memory session runs before and after the networked one (the machine is shared and
 //! its load drifts); the ratio is taken against their mean. The networked time is the
@@ -15,14 +16,16 @@
 //! canonical items.
 //!
 //! `cargo bench --bench network` (`BLINDMATCH_BENCH_LOG2=16` for a quick run, 22 for the
-//! memory bound of issue 3; `BLINDMATCH_BENCH_NETWORK_ONLY=1` skips the in-memory sessions).
+//! memory bound of issue 3; `BLINDMATCH_BENCH_NETWORK_ONLY=1` skips the in-memory sessions;
+//! `BLINDMATCH_BENCH_PROTOCOL=vole` and `BLINDMATCH_BENCH_MODE=intersection` for VOLE-PSI's
+//! targets of issue 15).
 
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::Instant;
 
 use blindmatch::generate::{generate, write_dataset, GenKind, GenSpec};
-use blindmatch::protocol::memory::run_dh_psi;
+use blindmatch::protocol::memory::{run_dh_psi, run_vole_psi};
 use blindmatch::protocol::{ItemSet, Mode};
 use blindmatch::records::{load, InputSpec};
 
@@ -39,12 +42,30 @@ fn items(path: &Path) -> Vec<Vec<u8>> {
     records.items().iter().map(<[u8]>::to_vec).collect()
 }
 
+/// The protocol (`dh` or `vole`) and mode the run measures.
+fn protocol_and_mode() -> (String, Mode) {
+    let protocol = std::env::var("BLINDMATCH_BENCH_PROTOCOL").unwrap_or_else(|_| "dh".into());
+    assert!(protocol == "dh" || protocol == "vole", "dh or vole");
+    let mode = match std::env::var("BLINDMATCH_BENCH_MODE").as_deref() {
+        Ok("intersection") => Mode::Intersection,
+        Ok("mutual") | Err(_) => Mode::Mutual,
+        Ok(other) => panic!("mode {other}: intersection or mutual"),
+    };
+    (protocol, mode)
+}
+
 fn in_memory(a: &[Vec<u8>], b: &[Vec<u8>]) -> f64 {
+    let (protocol, mode) = protocol_and_mode();
     let (a, b) = (ItemSet::new(a), ItemSet::new(b));
     let start = Instant::now();
-    let (init, resp) = run_dh_psi(Mode::Mutual, a, b, None).expect("in-memory session");
+    let (init, _) = if protocol == "vole" {
+        run_vole_psi(mode, a, b, None)
+    } else {
+        run_dh_psi(mode, a, b, None)
+    }
+    .expect("in-memory session");
     let t = start.elapsed().as_secs_f64();
-    assert!(init.match_count().is_some() && resp.match_count().is_some());
+    assert!(init.match_count().is_some());
     t
 }
 
@@ -107,6 +128,8 @@ fn main() {
         .and_then(|v| v.parse().ok())
         .unwrap_or(20);
     let n = 1usize << log2;
+    let (protocol, mode) = protocol_and_mode();
+    let mode_name = mode.as_str();
     let dir = tempfile::tempdir().expect("temp dir");
     let root = dir.path();
     let spec = GenSpec {
@@ -127,7 +150,7 @@ fn main() {
     std::fs::write(
         &policy,
         format!(
-            "version = 2\nname = \"network bench\"\nmodes = [\"mutual\"]\n\
+            "version = 2\nname = \"network bench\"\nmodes = [\"{mode_name}\"]\n\
              identifier_kinds = [\"container\"]\nmin_set_size = 1\nmax_set_size = {n}\n\
              revealable_columns = []\nmax_sessions_per_peer_per_day = 10\n\
              max_elements_per_peer = {n}\ncardinality_before_reveal = false\n\
@@ -136,7 +159,7 @@ fn main() {
     )
     .expect("write the bench policy");
     println!(
-        "n: 2^{log2} per side, mutual mode; backend {}, {} cores",
+        "n: 2^{log2} per side, {protocol} in {mode_name} mode; backend {}, {} cores",
         blindmatch::group::backend(),
         rayon::current_num_threads()
     );
@@ -156,7 +179,9 @@ fn main() {
             "--listen",
             "127.0.0.1:0",
             "--mode",
-            "mutual",
+            mode_name,
+            "--protocol",
+            &protocol,
         ])
         .args(["--json", "--identity"])
         .arg(root.join("agency-b"))
@@ -206,7 +231,9 @@ fn main() {
             "--quiet",
             "match",
             "--mode",
-            "mutual",
+            mode_name,
+            "--protocol",
+            &protocol,
             "--json",
             "--connect",
             &addr,

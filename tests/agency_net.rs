@@ -92,6 +92,8 @@ fn every_mode_and_protocol_over_the_network_with_audit() {
         (SessionMode::Mutual, ProtocolChoice::Dh),
         (SessionMode::Cardinality, ProtocolChoice::Dh),
         (SessionMode::Intersection, ProtocolChoice::Oprf),
+        (SessionMode::Intersection, ProtocolChoice::Vole),
+        (SessionMode::Mutual, ProtocolChoice::Vole),
     ];
     for (mode, protocol) in cases {
         let (ra, rb) = session(
@@ -101,11 +103,20 @@ fn every_mode_and_protocol_over_the_network_with_audit() {
         );
         let (ra, rb) = (ra.unwrap(), rb.unwrap());
         let learned = match &ra.outcome().output() {
-            BodyOutput::Dh(o) => o.match_count(),
+            BodyOutput::Dh(o) | BodyOutput::Vole(o) => o.match_count(),
             BodyOutput::Receiver(o) => Some(o.matches.len()),
             other => panic!("{other:?}"),
         };
         assert_eq!(learned, Some(7), "{mode} {protocol}");
+        if protocol == ProtocolChoice::Vole {
+            assert!(matches!(ra.outcome().output(), BodyOutput::Vole(_)));
+            let responder = match rb.outcome().output() {
+                BodyOutput::Vole(o) => o.match_count(),
+                other => panic!("{other:?}"),
+            };
+            let mutual = mode == SessionMode::Mutual;
+            assert_eq!(responder, mutual.then_some(7), "{mode} {protocol}");
+        }
         assert_eq!(ra.outcome().session_id(), rb.outcome().session_id());
         assert!(ra.traffic().bytes_sent > 0 && ra.traffic().bytes_received > 0);
     }
@@ -140,7 +151,7 @@ fn every_mode_and_protocol_over_the_network_with_audit() {
     let per_session = ["session_started", "peer_receipt", "session_ended"];
     for (log, key) in [(&t.a_log, t.keys.0), (&t.b_log, t.keys.1)] {
         let k = kinds(log, key);
-        assert_eq!(k.len(), 5 * per_session.len(), "{k:?}");
+        assert_eq!(k.len(), 7 * per_session.len(), "{k:?}");
         assert!(k.chunks(3).all(|c| c == per_session), "{k:?}");
     }
 }
@@ -460,5 +471,36 @@ fn a_payload_longer_than_the_policy_length_is_refused_before_connecting() {
     match t.b.prepare(Role::Responder, &mut spec) {
         Err(Error::PolicyRefused(r)) => assert_eq!(r.rule, PolicyRule::PayloadLen),
         other => panic!("expected a payload_len refusal, got {other:?}"),
+    }
+}
+
+#[test]
+fn a_padded_vole_session_sends_the_bound_and_the_log_and_report_name_it() {
+    let t = two(policy(false));
+    let (mut a_spec, mut b_spec) = (
+        spec(SessionMode::Mutual, ProtocolChoice::Vole, items("a", 30, 7)),
+        spec(SessionMode::Mutual, ProtocolChoice::Vole, items("b", 50, 7)),
+    );
+    a_spec.pad_to = Some(100);
+    b_spec.pad_to = Some(120);
+    let (ra, rb) = session(&t, a_spec, b_spec);
+    let (ra, rb) = (ra.unwrap(), rb.unwrap());
+    for (r, own, peer) in [(&ra, 100, 120), (&rb, 120, 100)] {
+        match r.outcome().output() {
+            BodyOutput::Vole(o) => {
+                assert_eq!((o.own_sent, o.peer_sent), (own, peer));
+                assert_eq!(o.match_count(), Some(7), "padding dummies never match");
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+    assert_eq!(ra.outcome().terms().initiator_count, 100);
+    for (log, key) in [(&t.a_log, t.keys.0), (&t.b_log, t.keys.1)] {
+        assert_eq!(
+            kinds(log, key),
+            ["session_started", "peer_receipt", "session_ended"]
+        );
+        let text = std::fs::read_to_string(log).unwrap();
+        assert!(text.contains("\"protocol\":\"vole\""), "{text}");
     }
 }

@@ -122,8 +122,8 @@ pub(crate) fn receive(
 mod tests {
     use super::*;
     use crate::protocol::vector_rng::VectorRng;
-    use crate::vole::vectors;
     use crate::vole::base_ot::{OtReceiver, OtSender};
+    use crate::vole::vectors;
 
     fn run(delta: Gf128, betas: &[Gf128]) -> (Vec<Gf128>, Vec<Gf128>) {
         let mut rng = VectorRng::new(b"noisy vole test");
@@ -228,9 +228,8 @@ mod tests {
     fn the_committed_vector_follows_from_the_spec() {
         let v = vectors::read(VECTOR_PATH);
         let bytes = |x: &serde_json::Value| hex::decode(x.as_str().expect("hex")).expect("hex");
-        let block = |x: &serde_json::Value| {
-            u128::from_le_bytes(bytes(x).try_into().expect("16 bytes"))
-        };
+        let block =
+            |x: &serde_json::Value| u128::from_le_bytes(bytes(x).try_into().expect("16 bytes"));
         let prg = |key: &serde_json::Value, n: u128| {
             let key: [u8; 16] = bytes(key).try_into().expect("16 bytes");
             let mut b = Array::from(n.to_le_bytes());
@@ -253,7 +252,11 @@ mod tests {
                 assert_eq!(sent, r ^ q ^ scaled, "message block ({j}, {n})");
                 a ^= r;
                 let bit = (delta >> j) & 1 == 1;
-                b ^= if bit { prg(&pair[1], n as u128) ^ sent } else { r };
+                b ^= if bit {
+                    prg(&pair[1], n as u128) ^ sent
+                } else {
+                    r
+                };
                 if bit {
                     product ^= scaled;
                 }
