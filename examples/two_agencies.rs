@@ -74,7 +74,7 @@ async fn main() -> blindmatch::Result<()> {
     // A connects and runs the session.
     let spec = SessionSpec::new(SessionMode::Mutual, watchlist, key);
     let report = agency_a.connect(&addr, spec, RunOptions::default()).await?;
-    if let BodyOutput::Dh(out) = report.outcome().output() {
+    if let BodyOutput::Dh(out) | BodyOutput::Vole(out) = report.outcome().output() {
         let shared: Vec<String> = out
             .matches()
             .unwrap_or_default()

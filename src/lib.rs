@@ -142,7 +142,8 @@
 //! let watchlist = ItemSet::new(["IMO9187629", "IMO9321483", "IMO9074729"]);
 //! let spec = SessionSpec::new(SessionMode::Mutual, watchlist, vec!["imo_ship".into()]);
 //! let done = agency_a.connect(&addr, spec, RunOptions::default()).await?;
-//! let BodyOutput::Dh(learned) = done.outcome().output() else { panic!("DH-PSI runs") };
+//! // The default policy pads both sets to its bound, so `auto` picks VOLE-PSI (spec 4.3.5).
+//! let BodyOutput::Vole(learned) = done.outcome().output() else { panic!("VOLE-PSI runs") };
 //! assert_eq!(learned.matches().map(|m| m.len()), Some(2));
 //! # server.await.map_err(|e| Error::internal(e.to_string()))??;
 //!

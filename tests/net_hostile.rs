@@ -374,9 +374,9 @@ fn flooding_peers_that_never_read_keep_serve_within_its_memory_bound() {
     assert!(server.finish().0);
 }
 
-/// Ctrl-C on `side` in the middle of a session: both processes end within 2 s, neither writes
+/// Ctrl-C on `side` in the middle of a `protocol` session: both processes end within 2 s, neither writes
 /// an output file, and both logs end with `session_aborted`.
-fn interrupted_mid_session(side: Role) {
+fn interrupted_mid_session(side: Role, protocol: &str) {
     let s = setup(150_000, 150_000);
     let b_out = s.root.path().join("b.csv");
     let a_out = s.root.path().join("a.csv");
@@ -387,6 +387,8 @@ fn interrupted_mid_session(side: Role) {
         &[
             "--mode",
             "mutual",
+            "--protocol",
+            protocol,
             "--json",
             "--output",
             b_out.to_str().unwrap(),
@@ -402,6 +404,8 @@ fn interrupted_mid_session(side: Role) {
         .args([
             "--mode",
             "mutual",
+            "--protocol",
+            protocol,
             "--json",
             "--policy",
             net_common::open_policy(),
@@ -498,10 +502,10 @@ fn interrupted_mid_session(side: Role) {
 
 #[test]
 fn ctrl_c_on_the_initiator_ends_both_within_two_seconds() {
-    interrupted_mid_session(Role::Initiator);
+    interrupted_mid_session(Role::Initiator, "dh");
 }
 
 #[test]
 fn ctrl_c_on_the_responder_ends_both_within_two_seconds() {
-    interrupted_mid_session(Role::Responder);
+    interrupted_mid_session(Role::Responder, "dh");
 }
