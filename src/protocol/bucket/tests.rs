@@ -373,3 +373,61 @@ fn at_most_two_buckets_are_open_and_in_order() {
     }
     assert_eq!(most, 5);
 }
+
+/// The sender, bucket and length of every message of a session run in turn.
+fn shape<S: SubSession>(
+    p: &DhParams,
+    buckets: u32,
+    a: &ItemSet,
+    b: &ItemSet,
+) -> Vec<(Role, u32, usize)> {
+    let (mut i, mut r) = pair::<S>(p, buckets, a, b);
+    let mut transcript = Transcript::default();
+    pump(&mut i, &mut r, Some(&mut transcript)).expect("session");
+    transcript
+        .messages
+        .iter()
+        .map(|(who, m)| (*who, u32::from_be_bytes([m[0], m[1], m[2], m[3]]), m.len()))
+        .collect()
+}
+
+/// The peer sees the same messages however our items fall into buckets: all in one bucket
+/// (as many as its bound allows) or spread over all of them.
+#[test]
+fn the_traffic_does_not_depend_on_how_items_fall_into_buckets() {
+    let (n, buckets) = (600, 4);
+    let bound = bucket_bound(n, buckets);
+    let skewed = ItemSet::new(crafted(0, buckets, bound));
+    let spread = items(0..bound as u32, 0);
+    let (i, _) = pair::<DhSession>(
+        &DhParams::new(Mode::Mutual, SID, n, 300),
+        buckets,
+        &spread,
+        &items(0..300, 0),
+    );
+    assert!(
+        (0..buckets).all(|c| i.bucket_len(c) > 0),
+        "spread over every bucket"
+    );
+    let peer = items(0..300, 0);
+    for mode in [Mode::Intersection, Mode::Mutual, Mode::Cardinality] {
+        let mut p = DhParams::new(mode, SID, n, 300);
+        p.chunk_size = 40;
+        let s = shape::<DhSession>(&p, buckets, &skewed, &peer);
+        assert_eq!(
+            s,
+            shape::<DhSession>(&p, buckets, &spread, &peer),
+            "{mode:?}"
+        );
+        assert!((0..buckets).all(|c| s.iter().any(|m| m.1 == c)));
+    }
+    for mode in [Mode::Intersection, Mode::Mutual] {
+        let p = DhParams::new(mode, SID, n, 300);
+        let s = shape::<VolePsiSession>(&p, buckets, &skewed, &peer);
+        assert_eq!(
+            s,
+            shape::<VolePsiSession>(&p, buckets, &spread, &peer),
+            "{mode:?}"
+        );
+    }
+}
