@@ -5,11 +5,12 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use blindmatch::error::{ConfigError, ConfigReason};
-use blindmatch::protocol::bucket::bucket_bound;
-use blindmatch::protocol::dh::{DhOutput, Learned};
+use blindmatch::protocol::bucket::{bucket_bound, bucket_of, BucketMessage, MAX_BUCKETS};
+use blindmatch::protocol::dh::{DhMessage, DhOutput, Learned};
 use blindmatch::protocol::memory::{run_bucketed, run_dh_psi, BucketedProtocol};
-use blindmatch::protocol::{ItemSet, Mode};
+use blindmatch::protocol::{ItemSet, Mode, WireMessage};
 use blindmatch::Error;
+use proptest::prelude::*;
 use rand::{RngExt, SeedableRng};
 use rand_chacha::ChaCha20Rng;
 
@@ -137,4 +138,51 @@ fn a_bucket_count_out_of_range_and_vole_cardinality_are_refused() {
     )
     .expect_err("VOLE-PSI has no cardinality mode");
     assert!(matches!(e, Error::Internal(_)), "{e:?}");
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(24))]
+
+    /// Small alphabets make overlaps, repeats and empty buckets frequent.
+    #[test]
+    fn random_sets_in_random_buckets_match_the_plaintext_intersection(
+        a in proptest::collection::vec(proptest::collection::vec(0u8..5, 0..4), 0..40),
+        b in proptest::collection::vec(proptest::collection::vec(0u8..5, 0..4), 0..40),
+        buckets in 1u32..7,
+    ) {
+        for mode in [Mode::Intersection, Mode::Mutual, Mode::Cardinality] {
+            check(BucketedProtocol::Dh, mode, buckets, &a, &b);
+        }
+    }
+
+    #[test]
+    fn the_bound_pads_every_bucket_and_never_exceeds_the_set(
+        n in 0usize..3_000_000,
+        buckets in 1u32..300,
+    ) {
+        let l = bucket_bound(n, buckets);
+        prop_assert!(l <= n);
+        prop_assert!(l as u64 * u64::from(buckets) >= n as u64);
+        prop_assert!(bucket_bound(n + 1, buckets) >= l, "monotone in n");
+        // Not monotone in B: crossing a power of two lowers k, so L(100, 128) = 25 < L(100, 129).
+    }
+
+    #[test]
+    fn items_fall_into_a_bucket_in_range(
+        sid in proptest::array::uniform32(any::<u8>()),
+        item in proptest::collection::vec(any::<u8>(), 0..64),
+        buckets in 1u32..=MAX_BUCKETS,
+    ) {
+        prop_assert!(bucket_of(&sid, &item, buckets) < buckets);
+        prop_assert_eq!(bucket_of(&sid, &item, 1), 0);
+    }
+
+    #[test]
+    fn bucketed_messages_never_panic_and_round_trip(
+        bytes in proptest::collection::vec(any::<u8>(), 0..200),
+    ) {
+        if let Ok(m) = BucketMessage::<DhMessage>::decode(&bytes) {
+            prop_assert_eq!(m.encode(), bytes);
+        }
+    }
 }

@@ -120,6 +120,12 @@ mod tests {
     ];
 
     #[test]
+    fn the_bound_is_not_monotone_in_the_bucket_count() {
+        // k = ceil(log2 B) drops by one below a power of two: more buckets, a larger bound.
+        assert_eq!((bucket_bound(100, 128), bucket_bound(100, 129)), (25, 26));
+    }
+
+    #[test]
     fn the_bound_is_the_spec_table() {
         for &(n, b, l) in TABLE {
             assert_eq!(bucket_bound(n, b), l, "L({n}, {b})");

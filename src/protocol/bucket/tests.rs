@@ -350,11 +350,13 @@ fn at_most_two_buckets_are_open_and_in_order() {
     let (a, b) = (items(0..90, 0), items(45..140, 0));
     let p = params(Mode::Mutual, &a, &b, 16);
     let (mut i, mut r) = pair::<DhSession>(&p, 6, &a, &b);
-    let mut most = 0;
+    let (mut most, mut overlapped) = (0, 0);
     let mut check = |s: &BucketedSession<DhSession>, bucket: u32| {
         let open = s.open_buckets();
         assert!(open.len() <= WINDOW && open.windows(2).all(|w| w[0] < w[1]));
         assert!(open.contains(&bucket) || open.is_empty() || bucket < open[0]);
+        // A later bucket sends while an earlier one still waits for its last messages.
+        overlapped += usize::from(open.first().is_some_and(|&first| first < bucket));
         most = most.max(bucket);
     };
     while !(i.is_finished() && r.is_finished()) {
@@ -372,6 +374,7 @@ fn at_most_two_buckets_are_open_and_in_order() {
         assert!(progressed, "stalled");
     }
     assert_eq!(most, 5);
+    assert!(overlapped > 0, "the window pipelines the buckets");
 }
 
 /// The sender, bucket and length of every message of a session run in turn.
