@@ -130,6 +130,13 @@ pub const VOLE_PSI_OKVS_SEED: &[u8] = b"blindmatch-v1-vole-psi-okvs-seed";
 /// The VOLE-based PSI: the tag (SHAKE256) of an OPRF value.
 pub const VOLE_PSI_TAG: &[u8] = b"blindmatch-v1-vole-psi-tag";
 
+/// Bucketed sessions (`protocol-spec/09-buckets.md` section 9.2): the hash (SHA3-256) of an
+/// item, keyed with the session id, whose first 8 bytes give the item's bucket.
+pub const BUCKET: &[u8] = b"blindmatch-v1-bucket";
+
+/// Bucketed sessions (section 9.5): the session id (SHA3-256) of one bucket's sub-session.
+pub const BUCKET_SESSION: &[u8] = b"blindmatch-v1-bucket-session";
+
 /// Test-vector generation seeds (never used outside the committed vector generator).
 pub const TEST_VECTOR_SEED: &[u8] = b"blindmatch-v1-test-vector-seed";
 
@@ -166,6 +173,8 @@ pub const ALL: &[(&str, &[u8])] = &[
     ("VOLE_PSI_ITEM", VOLE_PSI_ITEM),
     ("VOLE_PSI_OKVS_SEED", VOLE_PSI_OKVS_SEED),
     ("VOLE_PSI_TAG", VOLE_PSI_TAG),
+    ("BUCKET", BUCKET),
+    ("BUCKET_SESSION", BUCKET_SESSION),
     ("TEST_VECTOR_SEED", TEST_VECTOR_SEED),
 ];
 

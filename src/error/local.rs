@@ -56,6 +56,10 @@ reason_enum! {
         Empty => "empty",
         /// More items than the agreed or padded set size.
         SetSize => "set_size",
+        /// More of our items fell into one bucket of a bucketed session than its bound
+        /// (`protocol-spec/09-buckets.md` section 9.3): probability at most 2^-40; a new
+        /// session (a fresh key) assigns the items afresh.
+        BucketOverflow => "bucket_overflow",
         /// A labeled-mode payload cannot be built or read.
         Payload => "payload",
         /// An output path cannot be used (missing directory, existing file, the input itself).

@@ -31,7 +31,7 @@ pub use local::{
     AuditError, AuditProblem, CancelReason, ConfigError, ConfigReason, Deadline, InputError,
     InputReason, Setting, TlsError, TlsReason,
 };
-pub use peer::{Malformed, PeerMisbehaved, ReceiptProblem, SessionPhase};
+pub use peer::{BucketProblem, Malformed, PeerMisbehaved, ReceiptProblem, SessionPhase};
 pub use refusal::{PolicyRefusal, PolicyRule, RefusedBy};
 
 /// The result type used throughout blindmatch.

@@ -134,6 +134,34 @@ impl fmt::Display for ReceiptProblem {
     }
 }
 
+/// Why a bucketed session refused a message's bucket index (`protocol-spec/09-buckets.md`
+/// section 9.6).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum BucketProblem {
+    /// The index is not below the session's number of buckets.
+    OutOfRange {
+        /// The session's number of buckets.
+        buckets: u32,
+    },
+    /// The bucket's sub-session is already finished.
+    Finished,
+    /// The bucket's sub-session is not open yet (beyond the window).
+    NotOpen,
+}
+
+impl fmt::Display for BucketProblem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            BucketProblem::OutOfRange { buckets } => {
+                write!(f, "the session has only {buckets} buckets")
+            }
+            BucketProblem::Finished => f.write_str("that bucket is already finished"),
+            BucketProblem::NotOpen => f.write_str("that bucket is not open yet"),
+        }
+    }
+}
+
 /// What the peer did that the protocol forbids. The peer is never told which.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
@@ -212,6 +240,13 @@ pub enum PeerMisbehaved {
     MalformedPayload,
     /// The peer's session receipt was refused.
     BadReceipt(ReceiptProblem),
+    /// A bucketed session's message for a bucket that does not accept one now.
+    WrongBucket {
+        /// The bucket index the message carried.
+        bucket: u32,
+        /// Why it was refused.
+        problem: BucketProblem,
+    },
 }
 
 impl PeerMisbehaved {
@@ -237,6 +272,7 @@ impl PeerMisbehaved {
             PeerMisbehaved::ParamsContradictMode => "params_contradict_mode",
             PeerMisbehaved::MalformedPayload => "malformed_payload",
             PeerMisbehaved::BadReceipt(_) => "bad_receipt",
+            PeerMisbehaved::WrongBucket { .. } => "wrong_bucket",
         }
     }
 }
@@ -305,6 +341,9 @@ impl fmt::Display for PeerMisbehaved {
             }
             PeerMisbehaved::BadReceipt(p) => {
                 write!(f, "the peer's session receipt was refused: {p}")
+            }
+            PeerMisbehaved::WrongBucket { bucket, problem } => {
+                write!(f, "the peer sent a message for bucket {bucket}: {problem}")
             }
         }
     }

@@ -2,6 +2,8 @@
 //!
 //! * [`dh`]: DH-PSI in three modes ([`Mode`]).
 //! * [`memory`]: both parties in one process, for tests and benchmarks.
+//! * `bucket`: one session as many sub-sessions of DH-PSI or VOLE-PSI, a few at a time
+//!   (`protocol-spec/09-buckets.md`; not yet in the session envelope).
 //! * [`SansIo`]: the interface a transport drives.
 //!
 //! Session keys and DH-PSI's padding and shuffles are drawn by the crate's specified draws
@@ -9,6 +11,8 @@
 //! way, so the test vectors, driven by `vector_rng::VectorRng`, can be rebuilt from their
 //! seeds.
 
+#[doc(hidden)]
+pub mod bucket;
 pub mod dh;
 pub(crate) mod draw;
 mod interrupt;

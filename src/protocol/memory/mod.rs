@@ -5,9 +5,12 @@
 //! once, as over the network (the default); [`pump`] runs them in turn on one thread, so a
 //! recorded [`Transcript`] lists the messages in an order that never changes.
 
+mod bucketed;
 mod concurrent;
 mod in_turn;
 
+#[doc(hidden)]
+pub use bucketed::{run_bucketed, BucketedProtocol};
 pub use concurrent::run_concurrently;
 pub use in_turn::pump;
 

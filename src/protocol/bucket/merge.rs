@@ -1,0 +1,93 @@
+//! The buckets' outputs merged into one [`DhOutput`] over the caller's own items
+//! (`protocol-spec/09-buckets.md` section 9.8).
+
+use crate::error::{Error, Result};
+use crate::protocol::dh::{DhOutput, Learned};
+use crate::protocol::{ItemSet, Mode, Role};
+
+use super::assign::Layout;
+
+/// What the finished buckets gave, so far.
+enum Acc {
+    Nothing,
+    Cardinality(usize),
+    /// The caller's distinct item numbers found in the intersection.
+    Matches(Vec<usize>),
+}
+
+/// The merge of the buckets' outputs, one bucket at a time, as each finishes.
+pub(crate) struct Merged {
+    acc: Option<Acc>,
+    buckets: u32,
+}
+
+impl Merged {
+    pub(crate) fn new() -> Self {
+        Merged {
+            acc: None,
+            buckets: 0,
+        }
+    }
+
+    /// Adds bucket `bucket`'s output; its matches are positions in that bucket's items.
+    ///
+    /// # Errors
+    /// [`Error::Internal`] when the buckets learned different kinds of things.
+    pub(crate) fn add(&mut self, bucket: u32, out: DhOutput, layout: &Layout) -> Result<()> {
+        let acc = self.acc.get_or_insert(match out.learned {
+            Learned::Matches(_) => Acc::Matches(Vec::new()),
+            Learned::Cardinality(_) => Acc::Cardinality(0),
+            _ => Acc::Nothing,
+        });
+        match (acc, out.learned) {
+            (Acc::Nothing, Learned::Nothing) => {}
+            (Acc::Cardinality(n), Learned::Cardinality(k)) => *n += k,
+            (Acc::Matches(all), Learned::Matches(found)) => all.extend(
+                found
+                    .iter()
+                    .filter_map(|m| m.input_indices.first())
+                    .map(|&p| layout.item(bucket, p)),
+            ),
+            _ => {
+                return Err(Error::internal(
+                    "the buckets of a session learned unlike things",
+                ))
+            }
+        }
+        self.buckets += 1;
+        Ok(())
+    }
+
+    /// The session's output once all `buckets` are in: its own sizes, what each side sent in
+    /// all (`buckets · L`), and the matches at every input position of `items`.
+    ///
+    /// # Errors
+    /// [`Error::Internal`] when a bucket is missing.
+    pub(crate) fn finish(
+        self,
+        (role, mode): (Role, Mode),
+        items: &ItemSet,
+        buckets: u32,
+        (own_bound, peer_bound): (usize, usize),
+    ) -> Result<DhOutput> {
+        if self.buckets != buckets {
+            return Err(Error::internal(
+                "a bucketed session ended with buckets missing",
+            ));
+        }
+        let learned = match self.acc {
+            None | Some(Acc::Nothing) => Learned::Nothing,
+            Some(Acc::Cardinality(n)) => Learned::Cardinality(n),
+            Some(Acc::Matches(found)) => Learned::Matches(items.matches(found)),
+        };
+        Ok(DhOutput {
+            role,
+            mode,
+            own_unique: items.len(),
+            own_sent: buckets as usize * own_bound,
+            peer_sent: buckets as usize * peer_bound,
+            duplicates: items.duplicates(),
+            learned,
+        })
+    }
+}

@@ -1,0 +1,41 @@
+//! The protocols a bucketed session can run in its buckets: DH-PSI (all three modes) and
+//! VOLE-PSI (`intersection`, `mutual`), whose sessions take the same parameters
+//! ([`DhParams`]) and give the same output ([`DhOutput`]).
+
+use rand_chacha::ChaCha20Rng;
+
+use crate::error::Result;
+use crate::protocol::dh::{DhOutput, DhParams, DhSession};
+use crate::protocol::vole_psi::VolePsiSession;
+use crate::protocol::{ItemSet, Role, SansIo};
+
+/// Which protocol runs in every bucket.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum BucketedProtocol {
+    /// DH-PSI (`protocol-spec/03-dh-psi.md`).
+    Dh,
+    /// VOLE-PSI (`protocol-spec/08-vole-psi.md`).
+    Vole,
+}
+
+/// A sub-protocol session: opened for one bucket with that bucket's parameters and items.
+pub(crate) trait SubSession: SansIo<Output = DhOutput> + Sized {
+    /// Starts the session of one bucket.
+    ///
+    /// # Errors
+    /// As the protocol's own constructor.
+    fn open(role: Role, params: DhParams, items: ItemSet, rng: &mut ChaCha20Rng) -> Result<Self>;
+}
+
+impl SubSession for DhSession {
+    fn open(role: Role, params: DhParams, items: ItemSet, rng: &mut ChaCha20Rng) -> Result<Self> {
+        DhSession::new(role, params, items, rng)
+    }
+}
+
+impl SubSession for VolePsiSession {
+    fn open(role: Role, params: DhParams, items: ItemSet, rng: &mut ChaCha20Rng) -> Result<Self> {
+        VolePsiSession::new(role, params, items, rng)
+    }
+}
