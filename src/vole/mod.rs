@@ -24,6 +24,7 @@ use sha3::digest::{ExtendableOutput, Update};
 use crate::error::{Error, PeerMisbehaved};
 
 pub(crate) mod base_ot;
+pub(crate) mod breakdown;
 pub(crate) mod ex_conv;
 pub(crate) mod gf128;
 pub(crate) mod noisy_vole;
@@ -31,6 +32,7 @@ pub(crate) mod okvs;
 pub(crate) mod pprf;
 pub(crate) mod psi;
 pub(crate) mod silent_vole;
+mod timing;
 
 /// `I2OSP(len(tag), 4) || tag || parts[0] || parts[1] || ...`, the input of every hash of spec 8.
 fn tagged<H: Update>(mut h: H, tag: &[u8], parts: &[&[u8]]) -> H {

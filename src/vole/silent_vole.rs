@@ -34,10 +34,11 @@ use subtle::{ConditionallySelectable, ConstantTimeEq};
 use zeroize::{Zeroize, Zeroizing};
 
 use super::base_ot::{OtReceiver, OtSender, ReceiverPoints, SenderSetup};
-use super::ex_conv::dual_encode;
+use super::ex_conv::{dual_encode, dual_encode_all};
 use super::gf128::Gf128;
 use super::noisy_vole;
 use super::pprf::{self, PprfShape};
+use super::timing;
 use super::wrong_length;
 use crate::dst;
 use crate::error::{Error, Result};
@@ -166,13 +167,16 @@ impl VoleSender {
                 break d;
             }
         };
-        let (trees_ot, setup) =
-            OtSender::start(rng, &batch_session(session, 0), shape.trees.ot_count());
-        let (noise_ot, points) = OtReceiver::start(
-            rng,
-            &batch_session(session, 1),
-            &noisy_vole::delta_choices(delta),
-        )?;
+        let (trees_ot, setup, noise_ot, points) = timing::phase("base OT", || -> Result<_> {
+            let (trees_ot, setup) =
+                OtSender::start(rng, &batch_session(session, 0), shape.trees.ot_count());
+            let (noise_ot, points) = OtReceiver::start(
+                rng,
+                &batch_session(session, 1),
+                &noisy_vole::delta_choices(delta),
+            )?;
+            Ok((trees_ot, setup, noise_ot, points))
+        })?;
         let mut first = Vec::with_capacity(shape.first_sender_len());
         first.extend_from_slice(setup.0.as_bytes());
         first.extend_from_slice(&points.to_bytes());
@@ -210,11 +214,13 @@ impl VoleSender {
             trees_ot,
             noise_ot,
         } = self;
-        Ok(VoleSenderAwaitingNoise {
-            shape,
-            delta,
-            tree_keys: trees_ot.finish(&points)?,
-            noise_keys: noise_ot.finish(&setup)?,
+        timing::phase("base OT", || {
+            Ok(VoleSenderAwaitingNoise {
+                shape,
+                delta,
+                tree_keys: trees_ot.finish(&points)?,
+                noise_keys: noise_ot.finish(&setup)?,
+            })
         })
     }
 }
@@ -231,8 +237,11 @@ impl VoleSenderAwaitingNoise {
         message: &[u8],
     ) -> Result<(SenderVole, Vec<u8>)> {
         let shape = self.shape;
-        let noise = noisy_vole::receive(*self.delta, &self.noise_keys, NOISE_WEIGHT, message)?;
-        let (leaves, tree_message) = pprf::send(rng, &shape.trees, &self.tree_keys)?;
+        let noise = timing::phase("noisy VOLE", || {
+            noisy_vole::receive(*self.delta, &self.noise_keys, NOISE_WEIGHT, message)
+        })?;
+        let (leaves, tree_message) =
+            timing::phase("PPRF", || pprf::send(rng, &shape.trees, &self.tree_keys))?;
         let mut v: Vec<Gf128> = leaves.into_iter().map(Gf128).collect();
         let mut out = tree_message;
         for (part, b) in v.chunks_exact(shape.part).zip(&noise) {
@@ -242,7 +251,7 @@ impl VoleSenderAwaitingNoise {
             }
             out.extend_from_slice(&gamma.to_le_bytes());
         }
-        let b = dual_encode(&v, shape.outputs);
+        let b = timing::phase("ExConv code", || dual_encode(&v, shape.outputs));
         v.iter_mut().for_each(|x| x.0.zeroize());
         Ok((
             SenderVole {
@@ -296,10 +305,14 @@ impl VoleReceiver {
                 }
             })
             .collect();
-        let (noise_ot, setup) =
-            OtSender::start(rng, &batch_session(session, 1), noisy_vole::OT_COUNT);
-        let choices = pprf::receiver_choices(&shape.trees, &points);
-        let (trees_ot, tree_points) = OtReceiver::start(rng, &batch_session(session, 0), &choices)?;
+        let (noise_ot, setup, trees_ot, tree_points) = timing::phase("base OT", || -> Result<_> {
+            let (noise_ot, setup) =
+                OtSender::start(rng, &batch_session(session, 1), noisy_vole::OT_COUNT);
+            let choices = pprf::receiver_choices(&shape.trees, &points);
+            let (trees_ot, tree_points) =
+                OtReceiver::start(rng, &batch_session(session, 0), &choices)?;
+            Ok((noise_ot, setup, trees_ot, tree_points))
+        })?;
         let mut first = Vec::with_capacity(shape.first_receiver_len());
         first.extend_from_slice(setup.0.as_bytes());
         first.extend_from_slice(&tree_points.to_bytes());
@@ -338,9 +351,11 @@ impl VoleReceiver {
             trees_ot,
             noise_ot,
         } = self;
-        let noise_pairs = noise_ot.finish(&points)?;
-        let tree_keys = trees_ot.finish(&setup)?;
-        let (noise_shares, noisy_message) = noisy_vole::send(&noise_pairs, &betas)?;
+        let (noise_pairs, tree_keys) = timing::phase("base OT", || -> Result<_> {
+            Ok((noise_ot.finish(&points)?, trees_ot.finish(&setup)?))
+        })?;
+        let (noise_shares, noisy_message) =
+            timing::phase("noisy VOLE", || noisy_vole::send(&noise_pairs, &betas))?;
         Ok((
             VoleReceiverAwaitingTrees {
                 shape,
@@ -370,12 +385,14 @@ impl VoleReceiverAwaitingTrees {
                 expected,
             ));
         }
-        let leaves = pprf::receive(
-            &shape.trees,
-            &self.points,
-            &self.tree_keys,
-            &message[..tree_len],
-        )?;
+        let leaves = timing::phase("PPRF", || {
+            pprf::receive(
+                &shape.trees,
+                &self.points,
+                &self.tree_keys,
+                &message[..tree_len],
+            )
+        })?;
         let mut w: Vec<Gf128> = leaves.into_iter().map(Gf128).collect();
         let mut e = vec![Gf128::ZERO; shape.noise_len()];
         for (i, (part, noise)) in w
@@ -397,8 +414,11 @@ impl VoleReceiverAwaitingTrees {
                 *n = Gf128::conditional_select(n, &self.betas[i], here);
             }
         }
-        let a = dual_encode(&e, shape.outputs);
-        let c = dual_encode(&w, shape.outputs);
+        let (a, c) = timing::phase("ExConv code", || {
+            let mut both = dual_encode_all(&[&e, &w], shape.outputs);
+            let c = both.pop().unwrap_or_default();
+            (both.pop().unwrap_or_default(), c)
+        });
         e.iter_mut().chain(w.iter_mut()).for_each(|x| x.0.zeroize());
         Ok(ReceiverVole { a, c })
     }
