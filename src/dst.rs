@@ -115,10 +115,6 @@ pub const VOLE_EXCONV_CODE: &[u8] = b"blindmatch-v1-vole-exconv-code";
 /// SHA3-256 of this tag, the session id and the batch's number (spec 8.5.2).
 pub const VOLE_OT_BATCH: &[u8] = b"blindmatch-v1-vole-ot-batch";
 
-/// The OKVS of the VOLE-based protocol (`crate::vole::okvs`): the stream (SHAKE256) from which
-/// a key's row is read (spec 8.6).
-pub const VOLE_OKVS_ROW: &[u8] = b"blindmatch-v1-vole-okvs-row";
-
 /// The VOLE-based PSI (`crate::vole::psi`): the stream (SHAKE256) of an item's OKVS key and
 /// value (spec 8.7).
 pub const VOLE_PSI_ITEM: &[u8] = b"blindmatch-v1-vole-psi-item";
@@ -126,8 +122,11 @@ pub const VOLE_PSI_ITEM: &[u8] = b"blindmatch-v1-vole-psi-item";
 /// The VOLE-based PSI: the session's OKVS seed (SHAKE256 of this tag and the session id).
 pub const VOLE_PSI_OKVS_SEED: &[u8] = b"blindmatch-v1-vole-psi-okvs-seed";
 
-/// The VOLE-based PSI: the tag (SHAKE256) of an OPRF value.
-pub const VOLE_PSI_TAG: &[u8] = b"blindmatch-v1-vole-psi-tag";
+/// The VOLE-based PSI: the session's fixed AES-128 key of the tags (SHA3-256 of this tag and
+/// the session id), the tag of an OPRF value being the fixed-key AES hash of spec 8.7.
+/// (It replaces `blindmatch-v1-vole-psi-tag`, a SHAKE256 tag per value; rows of the OKVS no
+/// longer use a tag of their own, `blindmatch-v1-vole-okvs-row`: spec 8.6.)
+pub const VOLE_PSI_TAG_KEY: &[u8] = b"blindmatch-v1-vole-psi-tag-key";
 
 /// Test-vector generation seeds (never used outside the committed vector generator).
 pub const TEST_VECTOR_SEED: &[u8] = b"blindmatch-v1-test-vector-seed";
@@ -161,10 +160,9 @@ pub const ALL: &[(&str, &[u8])] = &[
     ("VOLE_GGM_PRG", VOLE_GGM_PRG),
     ("VOLE_EXCONV_CODE", VOLE_EXCONV_CODE),
     ("VOLE_OT_BATCH", VOLE_OT_BATCH),
-    ("VOLE_OKVS_ROW", VOLE_OKVS_ROW),
     ("VOLE_PSI_ITEM", VOLE_PSI_ITEM),
     ("VOLE_PSI_OKVS_SEED", VOLE_PSI_OKVS_SEED),
-    ("VOLE_PSI_TAG", VOLE_PSI_TAG),
+    ("VOLE_PSI_TAG_KEY", VOLE_PSI_TAG_KEY),
     ("TEST_VECTOR_SEED", TEST_VECTOR_SEED),
 ];
 

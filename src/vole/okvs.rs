@@ -27,10 +27,10 @@
 //! Not yet done: the clustering of RR22 (splitting the keys into bins of a few thousand, each its
 //! own table, for cache locality and parallel encoding).
 
-use sha3::digest::XofReader;
+use aes::cipher::{Array, BlockCipherEncrypt, KeyInit};
+use aes::Aes128;
 
-use super::gf128::Gf128;
-use crate::dst;
+use super::gf128::{Gf128, MulTable};
 use crate::error::{Error, Result};
 
 /// Sparse positions per row.
@@ -85,32 +85,74 @@ struct Row {
     dense: Gf128,
 }
 
-/// The row of `key` under `seed`: the stream `SHAKE256(I2OSP(len(tag), 4) || tag || seed ||
-/// key)` (tag [`dst::VOLE_OKVS_ROW`]) gives 16 bytes for `d` (the next 16 again while zero),
-/// then 8-byte little-endian `u`, each mapped to `floor(u · m' / 2^64)`, skipping a column
-/// already taken, until there are three.
-fn row(params: &OkvsParams, seed: &[u8; 16], key: &[u8; 16]) -> Row {
-    let mut xof = super::shake_tagged(dst::VOLE_OKVS_ROW, &[seed, key]);
-    let dense = loop {
-        let mut d = [0u8; 16];
-        xof.read(&mut d);
-        let d = Gf128::from_le_bytes(d);
-        if d != Gf128::ZERO {
-            break d;
-        }
-    };
-    let mut cols = [usize::MAX; WEIGHT];
-    let mut found = 0;
-    while found < WEIGHT {
-        let mut u = [0u8; 8];
-        xof.read(&mut u);
-        let c = ((u128::from(u64::from_le_bytes(u)) * params.sparse as u128) >> 64) as usize;
-        if !cols[..found].contains(&c) {
-            cols[found] = c;
-            found += 1;
-        }
+/// The three fixed-key permutations of a table: `R_j = AES-128_seed(I2OSP_LE(j, 16))` for
+/// `j = 0, 1, 2`, each used as the key of `AES-128_{R_j}` (spec 8.6).
+struct RowCiphers([Aes128; 3]);
+
+impl RowCiphers {
+    fn new(seed: &[u8; 16]) -> Self {
+        let master = Aes128::new(&Array::from(*seed));
+        RowCiphers([0u128, 1, 2].map(|j| {
+            let mut k = Array::from(j.to_le_bytes());
+            master.encrypt_block(&mut k);
+            Aes128::new(&k)
+        }))
     }
-    Row { cols, dense }
+}
+
+/// Keys whose rows are made in one batch of AES blocks.
+const ROW_BATCH: usize = 1024;
+
+/// `floor(u · bound / 2^64)`.
+fn scale(u: u64, bound: usize) -> usize {
+    ((u128::from(u) * bound as u128) >> 64) as usize
+}
+
+/// The rows of `keys` (spec 8.6): `r_j = AES-128_{R_j}(key)` for `j = 0, 1, 2`; `u_0`, `u_1`
+/// are the little-endian halves of `r_0` and `u_2` the low half of `r_1`; the columns are
+/// `c_0 = floor(u_0 · m' / 2^64)`, then `i_1 = floor(u_1 · (m' − 1) / 2^64)` and
+/// `c_1 = i_1 + [i_1 ≥ c_0]`, then `i_2 = floor(u_2 · (m' − 2) / 2^64)` counted past the two
+/// columns taken (`c_2 = i_2 + [i_2 ≥ lo]`, then `+ [c_2 ≥ hi]`, `lo < hi` the two); `d` is
+/// `r_2` (1 if `r_2` is zero).
+///
+/// This is fixed-key AES used as a public random permutation per `R_j`, as Guo, Katz, Wang and
+/// Yu analyse it ("Efficient and Secure Multiparty Computation from Fixed-Key Block Ciphers",
+/// IEEE S&P 2020) and as volepsi's `Paxos` derives its rows: the keys are already uniformly
+/// random (hashes of the items, spec 8.7), so the rows of distinct keys are independent and
+/// uniform, which is all the sizes of RR22 assume.
+fn rows(params: &OkvsParams, seed: &[u8; 16], keys: &[[u8; 16]]) -> Vec<Row> {
+    use rayon::prelude::*;
+    let ciphers = RowCiphers::new(seed);
+    let m = params.sparse;
+    keys.par_chunks(ROW_BATCH)
+        .flat_map_iter(|chunk| {
+            let blocks: Vec<Array<u8, aes::cipher::consts::U16>> =
+                chunk.iter().map(|k| Array::from(*k)).collect();
+            let mut out = [blocks.clone(), blocks.clone(), blocks];
+            for (c, b) in ciphers.0.iter().zip(out.iter_mut()) {
+                c.encrypt_blocks(b);
+            }
+            let [r0, r1, r2] = out;
+            (0..chunk.len())
+                .map(|i| {
+                    let a = u128::from_le_bytes(r0[i].into());
+                    let b = u128::from_le_bytes(r1[i].into());
+                    let d = u128::from_le_bytes(r2[i].into());
+                    let c0 = scale(a as u64, m);
+                    let i1 = scale((a >> 64) as u64, m - 1);
+                    let c1 = i1 + usize::from(i1 >= c0);
+                    let (lo, hi) = (c0.min(c1), c0.max(c1));
+                    let mut c2 = scale(b as u64, m - 2);
+                    c2 += usize::from(c2 >= lo);
+                    c2 += usize::from(c2 >= hi);
+                    Row {
+                        cols: [c0, c1, c2],
+                        dense: Gf128(if d == 0 { 1 } else { d }),
+                    }
+                })
+                .collect::<Vec<_>>()
+        })
+        .collect()
 }
 
 /// `d, d^2, ..., d^g`.
@@ -124,7 +166,43 @@ fn powers(d: Gf128, g: usize) -> Vec<Gf128> {
     out
 }
 
-/// `decode(P, row) = Σ P[cols] + Σ_k d^(k+1) · P[m' + k]`.
+/// A table `P` ready for decoding: its dense columns as multiplication tables, indexed by the
+/// rows' dense values (which the memory accesses of decoding reveal anyway, through the
+/// columns; see the module's note on timing).
+struct Decoder<'a> {
+    p: &'a [Gf128],
+    sparse: usize,
+    dense: Vec<MulTable>,
+}
+
+impl<'a> Decoder<'a> {
+    fn new(params: &OkvsParams, p: &'a [Gf128]) -> Self {
+        Decoder {
+            p,
+            sparse: params.sparse,
+            dense: p[params.sparse..params.sparse + params.dense]
+                .iter()
+                .map(|x| MulTable::new(*x))
+                .collect(),
+        }
+    }
+
+    /// `decode(P, row) = Σ P[cols] + Σ_k d^(k+1) · P[m' + k]`.
+    fn row(&self, r: &Row) -> Gf128 {
+        let p = self.p;
+        let mut v = p[r.cols[0]] + p[r.cols[1]] + p[r.cols[2]];
+        let mut x = r.dense;
+        for (k, t) in self.dense.iter().enumerate() {
+            if k > 0 {
+                x = x * r.dense;
+            }
+            v += t.mul(x);
+        }
+        v
+    }
+}
+
+/// `decode(P, row)` for a `P` whose dense columns may be about to change (encoding).
 fn decode_row(params: &OkvsParams, p: &[Gf128], r: &Row) -> Gf128 {
     let mut v = p[r.cols[0]] + p[r.cols[1]] + p[r.cols[2]];
     let mut x = r.dense;
@@ -136,8 +214,24 @@ fn decode_row(params: &OkvsParams, p: &[Gf128], r: &Row) -> Gf128 {
 }
 
 /// The value `P` decodes `key` to.
+#[cfg(test)]
 pub(crate) fn decode(params: &OkvsParams, seed: &[u8; 16], p: &[Gf128], key: &[u8; 16]) -> Gf128 {
-    decode_row(params, p, &row(params, seed, key))
+    decode_all(params, seed, p, std::slice::from_ref(key))[0]
+}
+
+/// The values `P` decodes `keys` to, in parallel.
+pub(crate) fn decode_all(
+    params: &OkvsParams,
+    seed: &[u8; 16],
+    p: &[Gf128],
+    keys: &[[u8; 16]],
+) -> Vec<Gf128> {
+    use rayon::prelude::*;
+    let decoder = Decoder::new(params, p);
+    rows(params, seed, keys)
+        .par_iter()
+        .map(|r| decoder.row(r))
+        .collect()
 }
 
 /// Encodes `values[i]` under `keys[i]` (distinct keys): `P` of [`OkvsParams::len`] entries.
@@ -161,10 +255,7 @@ pub(crate) fn encode<R: rand_core::CryptoRng + ?Sized>(
             "OKVS keys, values and size disagree".into(),
         ));
     }
-    let rows: Vec<Row> = {
-        use rayon::prelude::*;
-        keys.par_iter().map(|k| row(params, seed, k)).collect()
-    };
+    let rows = rows(params, seed, keys);
     let n = rows.len();
     let m = params.sparse;
 
@@ -254,10 +345,31 @@ pub(crate) fn encode<R: rand_core::CryptoRng + ?Sized>(
     }
 
     // Back-substitution, last peeled first: each pivot makes its row decode to its value.
-    for &(r, c) in order.iter().rev() {
-        let row = &rows[r as usize];
-        let current = decode_row(params, &p, row);
-        p[c] += current + values[r as usize];
+    // The dense columns are final here, so their part of every peeled row is computed first,
+    // in parallel, with multiplication tables.
+    let dense_part: Vec<Gf128> = {
+        use rayon::prelude::*;
+        let tables: Vec<MulTable> = p[m..].iter().map(|x| MulTable::new(*x)).collect();
+        order
+            .par_iter()
+            .map(|&(r, _)| {
+                let row = &rows[r as usize];
+                let mut v = values[r as usize];
+                let mut x = row.dense;
+                for (k, t) in tables.iter().enumerate() {
+                    if k > 0 {
+                        x = x * row.dense;
+                    }
+                    v += t.mul(x);
+                }
+                v
+            })
+            .collect()
+    };
+    for (&(r, c), extra) in order.iter().zip(&dense_part).rev() {
+        let cols = rows[r as usize].cols;
+        let current = p[cols[0]] + p[cols[1]] + p[cols[2]];
+        p[c] += current + *extra;
     }
     Ok(p)
 }
@@ -333,7 +445,7 @@ mod tests {
 
     #[test]
     fn every_key_decodes_to_its_value() {
-        for n in [1, 2, 3, 10, 100, 1000, 4097] {
+        for n in [1, 2, 3, 5, 10, 100, 1000, 4097] {
             round_trip(n);
         }
     }
@@ -378,10 +490,59 @@ mod tests {
     #[test]
     fn rows_have_distinct_columns() {
         let params = OkvsParams::new(10).expect("params");
-        for key in keys(500, 4) {
-            let r = row(&params, &[0; 16], &key);
+        for r in rows(&params, &[0; 16], &keys(5000, 4)) {
             assert!(r.cols[0] != r.cols[1] && r.cols[1] != r.cols[2] && r.cols[0] != r.cols[2]);
             assert!(r.cols.iter().all(|&c| c < params.sparse));
+        }
+        // The smallest table: every row takes three of the four columns, each of them.
+        let mut tiny = params;
+        tiny.sparse = 4;
+        let mut seen = [0usize; 4];
+        for r in rows(&tiny, &[1; 16], &keys(4000, 5)) {
+            for c in r.cols {
+                seen[c] += 1;
+            }
+        }
+        assert!(seen.iter().all(|&n| n > 2700), "{seen:?}");
+    }
+
+    /// Rows rebuilt from spec 8.6 with the `aes` crate alone.
+    #[test]
+    fn rows_follow_the_spec() {
+        use aes::cipher::{Array, BlockCipherEncrypt, KeyInit};
+        let params = OkvsParams::new(777).expect("params");
+        let seed = [0x42u8; 16];
+        let ks = keys(3000, 6);
+        let got = rows(&params, &seed, &ks);
+        let master = aes::Aes128::new(&Array::from(seed));
+        let r: Vec<aes::Aes128> = (0u128..3)
+            .map(|j| {
+                let mut b = Array::from(j.to_le_bytes());
+                master.encrypt_block(&mut b);
+                aes::Aes128::new(&b)
+            })
+            .collect();
+        let m = params.sparse as u128;
+        for (k, row) in ks.iter().zip(&got) {
+            let enc = |j: usize| {
+                let mut b = Array::from(*k);
+                r[j].encrypt_block(&mut b);
+                u128::from_le_bytes(b.into())
+            };
+            let (r0, r1, r2) = (enc(0), enc(1), enc(2));
+            let u = [r0 as u64, (r0 >> 64) as u64, r1 as u64];
+            let draw = |u: u64, bound: u128| ((u128::from(u) * bound) >> 64) as usize;
+            let c0 = draw(u[0], m);
+            let i1 = draw(u[1], m - 1);
+            let c1 = if i1 >= c0 { i1 + 1 } else { i1 };
+            // i_2 counted past the two columns taken: the i_2-th free column.
+            let i2 = draw(u[2], m - 2);
+            let c2 = (0..params.sparse)
+                .filter(|c| *c != c0 && *c != c1)
+                .nth(i2)
+                .expect("a free column");
+            assert_eq!(row.cols, [c0, c1, c2]);
+            assert_eq!(row.dense, Gf128(if r2 == 0 { 1 } else { r2 }));
         }
     }
 }

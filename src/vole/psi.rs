@@ -21,14 +21,17 @@
 use std::collections::HashMap;
 
 use rand_core::CryptoRng;
+use aes::cipher::{Array, BlockCipherEncrypt, KeyInit};
+use aes::Aes128;
 use sha3::digest::XofReader;
 
-use super::gf128::Gf128;
+use super::gf128::{Gf128, MulTable};
 use super::okvs::{self, OkvsParams};
 use super::silent_vole::{
     ReceiverVole, SenderVole, VoleReceiver, VoleReceiverAwaitingTrees, VoleSender,
     VoleSenderAwaitingNoise,
 };
+use super::timing;
 use super::wrong_length;
 use crate::dst;
 use crate::error::{Error, Malformed, PeerMisbehaved, Result};
@@ -66,12 +69,52 @@ fn okvs_seed(session: &[u8; 32]) -> [u8; 16] {
     seed
 }
 
-/// A tag: the first `len` bytes of `SHAKE256(I2OSP(len(tag), 4) || tag || session_id ||
-/// value)`, tag [`dst::VOLE_PSI_TAG`].
-fn tag(session: &[u8; 32], value: Gf128, len: usize) -> Vec<u8> {
-    let mut out = vec![0u8; len];
-    super::shake_tagged(dst::VOLE_PSI_TAG, &[session, &value.to_le_bytes()]).read(&mut out);
-    out
+/// The items' OKVS keys and values ([`item_hash`]), in parallel.
+fn item_hashes(session: &[u8; 32], items: &[Vec<u8>]) -> (Vec<[u8; 16]>, Vec<Gf128>) {
+    use rayon::prelude::*;
+    items.par_iter().map(|item| item_hash(session, item)).unzip()
+}
+
+/// Values whose tags are made in one batch of AES blocks.
+const TAG_BATCH: usize = 1024;
+
+/// The tags of `values` (spec 8.7), each the first `len ≤ 16` bytes of
+/// `π(σ(z)) ⊕ σ(z)` with `π = AES-128_{K_tag}`, `K_tag` the first 16 bytes of
+/// `SHA3-256(I2OSP(len(tag), 4) || tag || session_id)` (tag [`dst::VOLE_PSI_TAG_KEY`]) and
+/// `σ(z_0 + 2^64·z_1) = z_1 + 2^64·(z_0 ⊕ z_1)` (`z_0`, `z_1` the 64-bit halves).
+///
+/// This is the circular-correlation-robust hash from a fixed-key block cipher of Guo, Katz,
+/// Wang and Yu ("Efficient and Secure Multiparty Computation from Fixed-Key Block Ciphers",
+/// IEEE S&P 2020, ePrint 2019/074: `H(x) = π(σ(x)) ⊕ σ(x)` with the linear orthomorphism `σ`),
+/// in place of a random oracle on the OPRF values; the session's key binds the tags to the
+/// session. Made in batches with `encrypt_blocks` and in parallel.
+fn tags(session: &[u8; 32], values: &[Gf128], len: usize) -> Vec<[u8; 16]> {
+    use rayon::prelude::*;
+    debug_assert!(len <= 16);
+    let digest = super::sha3_tagged(dst::VOLE_PSI_TAG_KEY, &[session]);
+    let mut key = [0u8; 16];
+    key.copy_from_slice(&digest[..16]);
+    let cipher = Aes128::new(&Array::from(key));
+    values
+        .par_chunks(TAG_BATCH)
+        .flat_map_iter(|chunk| {
+            let sigma: Vec<u128> = chunk
+                .iter()
+                .map(|z| {
+                    let (lo, hi) = (z.0 as u64, (z.0 >> 64) as u64);
+                    (u128::from(lo ^ hi) << 64) | u128::from(hi)
+                })
+                .collect();
+            let mut blocks: Vec<Array<u8, aes::cipher::consts::U16>> =
+                sigma.iter().map(|x| Array::from(x.to_le_bytes())).collect();
+            cipher.encrypt_blocks(&mut blocks);
+            blocks
+                .into_iter()
+                .zip(sigma)
+                .map(|(b, x)| (u128::from_le_bytes(b.into()) ^ x).to_le_bytes())
+                .collect::<Vec<_>>()
+        })
+        .collect()
 }
 
 /// The sender before the receiver's first message: its items and the receiver's announced
@@ -210,37 +253,39 @@ impl PsiSenderAwaitingMask {
                 16 * params.len(),
             ));
         }
+        use rayon::prelude::*;
         let delta = self.vole.delta;
-        let k: Vec<Gf128> = message
-            .chunks_exact(16)
-            .zip(&self.vole.b)
-            .map(|(a, b)| {
-                let mut bytes = [0u8; 16];
-                bytes.copy_from_slice(a);
-                *b + Gf128::from_le_bytes(bytes) * delta
-            })
-            .collect();
-        let seed = okvs_seed(&self.session);
-        let len = tag_len(params.items, self.items.len());
-        let tags: Vec<Vec<u8>> = {
-            use rayon::prelude::*;
-            self.items
-                .par_iter()
-                .map(|item| {
-                    let (key, h) = item_hash(&self.session, item);
-                    tag(
-                        &self.session,
-                        okvs::decode(&params, &seed, &k, &key) + delta * h,
-                        len,
-                    )
+        // K = B + A'·Δ: A' is the peer's message, so a table of Δ indexed by it hides Δ.
+        let k: Vec<Gf128> = timing::phase("sender K = B + A'·Δ", || {
+            let times_delta = MulTable::new(delta);
+            message
+                .par_chunks_exact(16)
+                .zip(self.vole.b.par_iter())
+                .map(|(a, b)| {
+                    let mut bytes = [0u8; 16];
+                    bytes.copy_from_slice(a);
+                    *b + times_delta.mul(Gf128::from_le_bytes(bytes))
                 })
                 .collect()
-        };
+        });
+        let seed = okvs_seed(&self.session);
+        let len = tag_len(params.items, self.items.len());
+        let (keys, hs) = timing::phase("hashing", || item_hashes(&self.session, &self.items));
+        let tags: Vec<[u8; 16]> = timing::phase("OKVS decode + tags", || {
+            let decoded = okvs::decode_all(&params, &seed, &k, &keys);
+            // Δ·h(x) with h secret: the constant-time multiplication.
+            let values: Vec<Gf128> = decoded
+                .par_iter()
+                .zip(hs.par_iter())
+                .map(|(v, h)| *v + delta * *h)
+                .collect();
+            tags(&self.session, &values, len)
+        });
         let mut order: Vec<usize> = (0..tags.len()).collect();
         draw::shuffle(rng, &mut order);
         let mut out = Vec::with_capacity(len * tags.len());
         for &i in &order {
-            out.extend_from_slice(&tags[i]);
+            out.extend_from_slice(&tags[i][..len]);
         }
         Ok((PsiSenderAwaitingPositions { order }, out))
     }
@@ -300,6 +345,8 @@ pub(crate) struct PsiReceiverVole {
 pub(crate) struct PsiReceiverAwaitingTags {
     session: [u8; 32],
     items: Vec<Vec<u8>>,
+    /// The items' OKVS keys, kept from encoding.
+    keys: Vec<[u8; 16]>,
     sender_count: usize,
     vole: ReceiverVole,
 }
@@ -368,12 +415,10 @@ impl PsiReceiverVole {
     ) -> Result<(PsiReceiverAwaitingTags, Vec<u8>)> {
         let vole = self.vole.finish(message)?;
         let params = OkvsParams::new(self.items.len())?;
-        let (keys, values): (Vec<[u8; 16]>, Vec<Gf128>) = self
-            .items
-            .iter()
-            .map(|item| item_hash(&self.session, item))
-            .unzip();
-        let p = okvs::encode(&params, &okvs_seed(&self.session), &keys, &values, rng)?;
+        let (keys, values) = timing::phase("hashing", || item_hashes(&self.session, &self.items));
+        let p = timing::phase("OKVS encode", || {
+            okvs::encode(&params, &okvs_seed(&self.session), &keys, &values, rng)
+        })?;
         let mut out = Vec::with_capacity(16 * p.len());
         for (p, a) in p.iter().zip(&vole.a) {
             out.extend_from_slice(&(*p + *a).to_le_bytes());
@@ -382,6 +427,7 @@ impl PsiReceiverVole {
             PsiReceiverAwaitingTags {
                 session: self.session,
                 items: self.items,
+                keys,
                 sender_count: self.sender_count,
                 vole,
             },
@@ -409,24 +455,14 @@ impl PsiReceiverAwaitingTags {
         }
         let params = OkvsParams::new(self.items.len())?;
         let seed = okvs_seed(&self.session);
-        let ours: HashMap<Vec<u8>, usize> = {
-            use rayon::prelude::*;
-            self.items
-                .par_iter()
+        let ours: HashMap<Vec<u8>, usize> = timing::phase("OKVS decode + tags", || {
+            let decoded = okvs::decode_all(&params, &seed, &self.vole.c, &self.keys);
+            tags(&self.session, &decoded, len)
+                .iter()
                 .enumerate()
-                .map(|(i, item)| {
-                    let (key, _) = item_hash(&self.session, item);
-                    (
-                        tag(
-                            &self.session,
-                            okvs::decode(&params, &seed, &self.vole.c, &key),
-                            len,
-                        ),
-                        i,
-                    )
-                })
+                .map(|(i, t)| (t[..len].to_vec(), i))
                 .collect()
-        };
+        });
         let mut matched = Vec::new();
         let mut positions = Vec::new();
         for (j, t) in message.chunks_exact(len).enumerate() {
