@@ -115,9 +115,9 @@ pub const VOLE_EXCONV_CODE: &[u8] = b"blindmatch-v1-vole-exconv-code";
 /// SHA3-256 of this tag, the session id and the batch's number (spec 8.5.2).
 pub const VOLE_OT_BATCH: &[u8] = b"blindmatch-v1-vole-ot-batch";
 
-/// The VOLE-based PSI (`crate::vole::psi`): the stream (SHAKE256) of an item's OKVS key and
-/// value (spec 8.7).
-pub const VOLE_PSI_ITEM: &[u8] = b"blindmatch-v1-vole-psi-item";
+/// The VOLE-based PSI (`crate::vole::psi`): the hash (SHA-256) of an item to its OKVS key and
+/// value (spec 8.7). (It replaces `blindmatch-v1-vole-psi-item`, a SHAKE256 stream.)
+pub const VOLE_PSI_ITEM: &[u8] = b"blindmatch-v1-vole-psi-item-sha256";
 
 /// The VOLE-based PSI: the session's OKVS seed (SHAKE256 of this tag and the session id).
 pub const VOLE_PSI_OKVS_SEED: &[u8] = b"blindmatch-v1-vole-psi-okvs-seed";

@@ -52,6 +52,12 @@ fn sha3_tagged(tag: &[u8], parts: &[&[u8]]) -> [u8; 32] {
         .into()
 }
 
+/// SHA-256 of [`tagged`]`(tag, parts)`.
+fn sha256_tagged(tag: &[u8], parts: &[&[u8]]) -> [u8; 32] {
+    use sha2::Digest;
+    tagged(sha2::Sha256::new(), tag, parts).finalize().into()
+}
+
 /// The SHAKE256 stream of [`tagged`]`(tag, parts)`, read from its first byte.
 fn shake_tagged(tag: &[u8], parts: &[&[u8]]) -> sha3::Shake256Reader {
     tagged(sha3::Shake256::default(), tag, parts).finalize_xof()

@@ -47,17 +47,22 @@ pub(crate) fn tag_len(receiver: usize, sender: usize) -> usize {
     (40 + b).div_ceil(8)
 }
 
-/// An item's OKVS key and value: `SHAKE256(I2OSP(len(tag), 4) || tag || session_id ||
-/// I2OSP(len(item), 8) || item)`, its first 16 bytes the key, the next 16 `h(item)`.
+/// An item's OKVS key and value: `SHA-256(I2OSP(len(tag), 4) || tag || session_id ||
+/// I2OSP(len(item), 8) || item)` (tag [`dst::VOLE_PSI_ITEM`]), its first 16 bytes the key, the
+/// next 16 `h(item)`. The input is prefix-free (every length is encoded before what it
+/// measures), the condition under which Merkle–Damgård is indifferentiable from a random oracle
+/// (Coron, Dodis, Malinaud and Puniya, "Merkle-Damgård Revisited", CRYPTO 2005); SHA-256 runs
+/// on the CPU's SHA extensions where it has them, about nine times faster here than SHAKE256's
+/// software Keccak.
 fn item_hash(session: &[u8; 32], item: &[u8]) -> ([u8; 16], Gf128) {
-    let mut xof = super::shake_tagged(
+    let digest = super::sha256_tagged(
         dst::VOLE_PSI_ITEM,
         &[session, &(item.len() as u64).to_be_bytes(), item],
     );
     let mut key = [0u8; 16];
     let mut value = [0u8; 16];
-    xof.read(&mut key);
-    xof.read(&mut value);
+    key.copy_from_slice(&digest[..16]);
+    value.copy_from_slice(&digest[16..]);
     (key, Gf128::from_le_bytes(value))
 }
 
@@ -115,6 +120,38 @@ fn tags(session: &[u8; 32], values: &[Gf128], len: usize) -> Vec<[u8; 16]> {
                 .collect::<Vec<_>>()
         })
         .collect()
+}
+
+/// The receiver's tags, by value: their first `len` bytes (zero-padded to 16) as a 128-bit
+/// key, in a map with the standard library's keyed hash (SipHash with a random key), so a
+/// peer cannot choose tags that collide in it.
+struct TagIndex {
+    len: usize,
+    map: HashMap<u128, usize>,
+}
+
+impl TagIndex {
+    fn new(tags: &[[u8; 16]], len: usize) -> Self {
+        let mut map = HashMap::with_capacity(tags.len());
+        for (i, t) in tags.iter().enumerate() {
+            map.insert(Self::key(&t[..len]), i);
+        }
+        TagIndex { len, map }
+    }
+
+    fn key(t: &[u8]) -> u128 {
+        let mut b = [0u8; 16];
+        b[..t.len()].copy_from_slice(t);
+        u128::from_le_bytes(b)
+    }
+
+    /// The index of our item with tag `t`, if any.
+    fn get(&self, t: &[u8]) -> Option<&usize> {
+        if t.len() != self.len {
+            return None;
+        }
+        self.map.get(&Self::key(t))
+    }
 }
 
 /// The sender before the receiver's first message: its items and the receiver's announced
@@ -455,13 +492,9 @@ impl PsiReceiverAwaitingTags {
         }
         let params = OkvsParams::new(self.items.len())?;
         let seed = okvs_seed(&self.session);
-        let ours: HashMap<Vec<u8>, usize> = timing::phase("OKVS decode + tags", || {
+        let ours = timing::phase("OKVS decode + tags", || {
             let decoded = okvs::decode_all(&params, &seed, &self.vole.c, &self.keys);
-            tags(&self.session, &decoded, len)
-                .iter()
-                .enumerate()
-                .map(|(i, t)| (t[..len].to_vec(), i))
-                .collect()
+            TagIndex::new(&tags(&self.session, &decoded, len), len)
         });
         let mut matched = Vec::new();
         let mut positions = Vec::new();
@@ -520,6 +553,56 @@ mod tests {
         assert_eq!((ours, theirs), (vec![0], vec![0]));
         let (ours, _) = run(items(0..3000), items(2990..3010));
         assert_eq!(ours, (2990..3000).collect::<Vec<_>>());
+    }
+
+    /// Items' keys and values rebuilt from spec 8.7 with SHA-256 alone.
+    #[test]
+    fn item_hashes_follow_the_spec() {
+        use sha2::{Digest, Sha256};
+        let session = [0x21u8; 32];
+        let items = [b"".to_vec(), b"MSCU0000001".to_vec(), vec![0xab; 300]];
+        let (keys, values) = item_hashes(&session, &items);
+        for (i, item) in items.iter().enumerate() {
+            let tag = b"blindmatch-v1-vole-psi-item-sha256";
+            let mut h = Sha256::new();
+            h.update((tag.len() as u32).to_be_bytes());
+            h.update(tag);
+            h.update(session);
+            h.update((item.len() as u64).to_be_bytes());
+            h.update(item);
+            let d = h.finalize();
+            assert_eq!(keys[i], d[..16]);
+            assert_eq!(values[i].to_le_bytes(), d[16..]);
+        }
+    }
+
+    /// Tags rebuilt from spec 8.7 with the `aes` crate and SHA3 alone.
+    #[test]
+    fn tags_follow_the_spec() {
+        use aes::cipher::{Array, BlockCipherEncrypt, KeyInit};
+        use sha3::{Digest, Sha3_256};
+        let session = [0x33u8; 32];
+        let values: Vec<Gf128> = (0..2500u128)
+            .map(|i| Gf128(i.wrapping_mul(0x9e37_79b9_7f4a_7c15_f39c_c060_5ced_c835) ^ (i << 70)))
+            .collect();
+        let got = tags(&session, &values, 10);
+        let tag = b"blindmatch-v1-vole-psi-tag-key";
+        let mut h = Sha3_256::new();
+        Digest::update(&mut h, (tag.len() as u32).to_be_bytes());
+        Digest::update(&mut h, tag);
+        Digest::update(&mut h, session);
+        let key: [u8; 16] = h.finalize()[..16].try_into().expect("16");
+        let pi = aes::Aes128::new(&Array::from(key));
+        for (z, t) in values.iter().zip(&got) {
+            let (z0, z1) = (z.0 as u64, (z.0 >> 64) as u64);
+            let sigma = u128::from(z1) + (u128::from(z0 ^ z1) << 64);
+            let mut b = Array::from(sigma.to_le_bytes());
+            pi.encrypt_block(&mut b);
+            let want = (u128::from_le_bytes(b.into()) ^ sigma).to_le_bytes();
+            assert_eq!(t, &want);
+        }
+        // Another session, other tags.
+        assert_ne!(tags(&[0x34; 32], &values[..1], 10), got[..1]);
     }
 
     #[test]
