@@ -4,28 +4,33 @@
 //!
 //! This is the 3-hash garbled cuckoo table with dense columns of Raghuraman and Rindal ("Blazing
 //! Fast PSI from Improved OKVS and Subfield VOLE", ACM CCS 2022, ePrint 2022/320, section 3),
-//! with its sizes for weight 3 and 40-bit statistical security as volepsi's `PaxosParam`
-//! computes them: a key's row has three distinct sparse positions in `m'` columns and a dense
-//! part `d, d^2, ..., d^g` over `g` columns. Encoding peels the rows whose column has no other
-//! row (the 2-core of the hypergraph stays), solves the at most `g` rows left (the *gap*) with
-//! the dense columns, whose Vandermonde-like matrix is invertible, and back-substitutes the
-//! peeled rows in reverse order. More than `g` gap rows happens with probability below `2^-40`
-//! by RR22's sizes, which are fitted to experiments (volepsi `PaxosParam::init`), not proved;
-//! encoding then fails (and the session aborts) rather than leak.
+//! with its sizes for weight 3 as volepsi's `PaxosParam` computes them: a key's row has three
+//! distinct sparse positions in `m'` columns and a dense part `d, d^2, ..., d^g` over `g`
+//! columns. Encoding peels the rows whose column has no other row (the 2-core of the hypergraph
+//! stays), solves the at most `g` rows left (the *gap*) with the dense columns, whose
+//! Vandermonde-like matrix is invertible, and back-substitutes the peeled rows in reverse
+//! order. More than `g` gap rows happens with probability below `2^-λ` by RR22's sizes, which
+//! are fitted to experiments (volepsi `PaxosParam::init`), not proved; encoding then fails (and
+//! the session aborts) rather than leak.
+//!
+//! The keys are clustered into `B` bins, each its own table of the same sizes (RR22 section 3's
+//! clustering, as volepsi's `Baxos` does it): a key's bin is drawn from its row's hash, each bin
+//! is sized for the most keys any bin gets except with probability `2^-40` (a Chernoff bound)
+//! at statistical security `40 + log2(B)` per bin, and the bins are encoded in parallel, each
+//! in a few hundred KiB to a few MiB, so encoding no longer walks one table of the whole input.
 //!
 //! Not constant time: encoding and decoding index memory by the rows, which are hashes of the
 //! items. The protocol's secrets that must not leak through timing (the VOLE's noise and `Δ`)
 //! are handled in constant time in [`super::silent_vole`]; item-dependent memory access here
 //! is the usual OKVS behaviour and visible only locally.
 //!
-//! The sizes (RR22 section 3; volepsi `PaxosParam::init`, weight 3):
+//! The sizes of a table of `n` keys at statistical security `λ` (RR22 section 3; volepsi
+//! `PaxosParam::init`, weight 3):
 //! ```text
 //! logλvsE = 0.555·log2(n) + 0.093·log2(3)^3 − 1.01·log2(3)^2 + 2.925·log2(3) − 0.133
-//! e       = (40 + 9.2 + 2^logλvsE · 1.223) / 2^logλvsE
-//! m'      = floor(n · e),   g = max(1, floor(40 / log2(e · n)))
+//! e       = (λ + 9.2 + 2^logλvsE · 1.223) / 2^logλvsE
+//! m'      = floor(n · e),   g = max(1, floor(λ / log2(e · n)))
 //! ```
-//! Not yet done: the clustering of RR22 (splitting the keys into bins of a few thousand, each its
-//! own table, for cache locality and parallel encoding).
 
 use aes::cipher::{Array, BlockCipherEncrypt, KeyInit};
 use aes::Aes128;
@@ -36,19 +41,65 @@ use crate::error::{Error, Result};
 /// Sparse positions per row.
 pub(crate) const WEIGHT: usize = 3;
 
-/// The sizes of one table.
+/// Statistical security of an encoding: it fails with probability below `2^-40`.
+pub(crate) const STATISTICAL_SECURITY: f64 = 40.0;
+
+/// Keys per bin the encoder aims at (volepsi's `Baxos` bins are `2^14`; `2^16` keeps the
+/// dense part at `g ≤ 2` columns per bin, so that decoding needs no general multiplication).
+pub(crate) const BIN_TARGET: usize = 1 << 16;
+
+/// The sizes of a clustered table: `bins` tables of `sparse + dense` columns each.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) struct OkvsParams {
     /// Keys `n`.
     pub(crate) items: usize,
-    /// Sparse columns `m'`.
+    /// Sparse columns `m'` of each bin.
     pub(crate) sparse: usize,
-    /// Dense columns `g`.
+    /// Dense columns `g` of each bin.
     pub(crate) dense: usize,
+    /// Bins `B`.
+    pub(crate) bins: usize,
+}
+
+/// `(m', g)` of one table of `n ≥ 1` keys at statistical security `lambda` (RR22 section 3,
+/// volepsi `PaxosParam::init` for weight 3), in binary64.
+fn table_sizes(n: usize, lambda: f64) -> (usize, usize) {
+    let log_n = (n as f64).log2();
+    let log_w = (WEIGHT as f64).log2();
+    let log_lambda_vs_e =
+        0.555 * log_n + 0.093 * log_w.powi(3) - 1.01 * log_w.powi(2) + 2.925 * log_w - 0.133;
+    let lambda_vs_e = 2f64.powf(log_lambda_vs_e);
+    let b = -9.2 - lambda_vs_e * 1.223;
+    let e = (lambda - b) / lambda_vs_e;
+    let sparse = ((n as f64) * e).floor() as usize;
+    let dense = ((lambda / (e * n as f64).log2()).floor() as usize).max(1);
+    (sparse.max(WEIGHT + 1), dense)
+}
+
+/// The most keys a bin gets, but with probability at most `2^-40`, when `n` keys fall into `B`
+/// bins uniformly: the least `L ≥ n / B` with `B · exp(−μ·((1 + δ)·ln(1 + δ) − δ)) ≤ 2^-40`,
+/// `μ = n / B` and `L = (1 + δ)·μ` (the multiplicative Chernoff bound and a union bound over
+/// the bins); `n` itself for one bin.
+fn max_bin_load(n: usize, bins: usize) -> usize {
+    if bins <= 1 {
+        return n;
+    }
+    let mu = n as f64 / bins as f64;
+    let target = -STATISTICAL_SECURITY * std::f64::consts::LN_2 - (bins as f64).ln();
+    let bound = |l: usize| {
+        let delta = l as f64 / mu - 1.0;
+        -mu * ((1.0 + delta) * (1.0 + delta).ln() - delta)
+    };
+    let mut l = mu.ceil() as usize;
+    while l < n && bound(l) > target {
+        l += 1;
+    }
+    l
 }
 
 impl OkvsParams {
-    /// The sizes for `n ≥ 1` keys.
+    /// The sizes for `n ≥ 1` keys: `B = ceil(n / 2^16)` bins, each a table of
+    /// [`table_sizes`]`(L, 40 + log2(B))` for the bound `L` of [`max_bin_load`].
     ///
     /// # Errors
     /// [`Error::Internal`] for no keys or more than 2^32.
@@ -56,31 +107,33 @@ impl OkvsParams {
         if n == 0 || n > 1 << 32 {
             return Err(Error::Internal(format!("an OKVS of {n} keys")));
         }
-        let log_n = (n as f64).log2();
-        let log_w = (WEIGHT as f64).log2();
-        let log_lambda_vs_e =
-            0.555 * log_n + 0.093 * log_w.powi(3) - 1.01 * log_w.powi(2) + 2.925 * log_w - 0.133;
-        let lambda_vs_e = 2f64.powf(log_lambda_vs_e);
-        let b = -9.2 - lambda_vs_e * 1.223;
-        let e = (40.0 - b) / lambda_vs_e;
-        let sparse = ((n as f64) * e).floor() as usize;
-        let dense = ((40.0 / (e * n as f64).log2()).floor() as usize).max(1);
+        let bins = n.div_ceil(BIN_TARGET);
+        let load = max_bin_load(n, bins);
+        let (sparse, dense) = table_sizes(load, STATISTICAL_SECURITY + (bins as f64).log2());
         Ok(OkvsParams {
             items: n,
-            sparse: sparse.max(WEIGHT + 1),
+            sparse,
             dense,
+            bins,
         })
     }
 
-    /// Length of an encoding: `m' + g`.
-    pub(crate) fn len(&self) -> usize {
+    /// Columns of one bin: `m' + g`.
+    pub(crate) fn bin_len(&self) -> usize {
         self.sparse + self.dense
+    }
+
+    /// Length of an encoding: `B · (m' + g)`.
+    pub(crate) fn len(&self) -> usize {
+        self.bins * self.bin_len()
     }
 }
 
-/// One key's row: three distinct sparse columns and the dense value `d ≠ 0`.
+/// One key's row: its bin, three distinct sparse columns (indices into the whole encoding) and
+/// the dense value `d ≠ 0`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 struct Row {
+    bin: usize,
     cols: [usize; WEIGHT],
     dense: Gf128,
 }
@@ -109,11 +162,12 @@ fn scale(u: u64, bound: usize) -> usize {
 }
 
 /// The rows of `keys` (spec 8.6): `r_j = AES-128_{R_j}(key)` for `j = 0, 1, 2`; `u_0`, `u_1`
-/// are the little-endian halves of `r_0` and `u_2` the low half of `r_1`; the columns are
-/// `c_0 = floor(u_0 · m' / 2^64)`, then `i_1 = floor(u_1 · (m' − 1) / 2^64)` and
-/// `c_1 = i_1 + [i_1 ≥ c_0]`, then `i_2 = floor(u_2 · (m' − 2) / 2^64)` counted past the two
-/// columns taken (`c_2 = i_2 + [i_2 ≥ lo]`, then `+ [c_2 ≥ hi]`, `lo < hi` the two); `d` is
-/// `r_2` (1 if `r_2` is zero).
+/// are the low and high halves of `r_0`, `u_2`, `u_3` those of `r_1` (little-endian); the bin
+/// is `b = floor(u_3 · B / 2^64)`; within it the columns are `c_0 = floor(u_0 · m' / 2^64)`,
+/// then `i_1 = floor(u_1 · (m' − 1) / 2^64)` and `c_1 = i_1 + [i_1 ≥ c_0]`, then
+/// `i_2 = floor(u_2 · (m' − 2) / 2^64)` counted past the two columns taken
+/// (`c_2 = i_2 + [i_2 ≥ lo]`, then `+ [c_2 ≥ hi]`, `lo < hi` the two), each at `b · (m' + g)`
+/// in the encoding; `d` is `r_2` (1 if `r_2` is zero).
 ///
 /// This is fixed-key AES used as a public random permutation per `R_j`, as Guo, Katz, Wang and
 /// Yu analyse it ("Efficient and Secure Multiparty Computation from Fixed-Key Block Ciphers",
@@ -124,6 +178,7 @@ fn rows(params: &OkvsParams, seed: &[u8; 16], keys: &[[u8; 16]]) -> Vec<Row> {
     use rayon::prelude::*;
     let ciphers = RowCiphers::new(seed);
     let m = params.sparse;
+    let width = params.bin_len();
     keys.par_chunks(ROW_BATCH)
         .flat_map_iter(|chunk| {
             let blocks: Vec<Array<u8, aes::cipher::consts::U16>> =
@@ -138,6 +193,7 @@ fn rows(params: &OkvsParams, seed: &[u8; 16], keys: &[[u8; 16]]) -> Vec<Row> {
                     let a = u128::from_le_bytes(r0[i].into());
                     let b = u128::from_le_bytes(r1[i].into());
                     let d = u128::from_le_bytes(r2[i].into());
+                    let bin = scale((b >> 64) as u64, params.bins);
                     let c0 = scale(a as u64, m);
                     let i1 = scale((a >> 64) as u64, m - 1);
                     let c1 = i1 + usize::from(i1 >= c0);
@@ -145,8 +201,10 @@ fn rows(params: &OkvsParams, seed: &[u8; 16], keys: &[[u8; 16]]) -> Vec<Row> {
                     let mut c2 = scale(b as u64, m - 2);
                     c2 += usize::from(c2 >= lo);
                     c2 += usize::from(c2 >= hi);
+                    let base = bin * width;
                     Row {
-                        cols: [c0, c1, c2],
+                        bin,
+                        cols: [base + c0, base + c1, base + c2],
                         dense: Gf128(if d == 0 { 1 } else { d }),
                     }
                 })
@@ -166,51 +224,53 @@ fn powers(d: Gf128, g: usize) -> Vec<Gf128> {
     out
 }
 
-/// A table `P` ready for decoding: its dense columns as multiplication tables, indexed by the
-/// rows' dense values (which the memory accesses of decoding reveal anyway, through the
-/// columns; see the module's note on timing).
-struct Decoder<'a> {
-    p: &'a [Gf128],
-    sparse: usize,
-    dense: Vec<MulTable>,
+/// Multiplication tables of the dense columns of every bin (`tables[b · g + j]` for column
+/// `m' + j` of bin `b`), indexed by the rows' dense values, which the memory accesses of
+/// decoding reveal anyway through the columns (see the module's note on timing).
+struct DenseTables {
+    dense: usize,
+    tables: Vec<MulTable>,
 }
 
-impl<'a> Decoder<'a> {
-    fn new(params: &OkvsParams, p: &'a [Gf128]) -> Self {
-        Decoder {
-            p,
-            sparse: params.sparse,
-            dense: p[params.sparse..params.sparse + params.dense]
-                .iter()
-                .map(|x| MulTable::new(*x))
-                .collect(),
+impl DenseTables {
+    fn new(params: &OkvsParams, p: &[Gf128]) -> Self {
+        use rayon::prelude::*;
+        let tables = (0..params.bins * params.dense)
+            .into_par_iter()
+            .map(|t| {
+                let (b, j) = (t / params.dense, t % params.dense);
+                MulTable::new(p[b * params.bin_len() + params.sparse + j])
+            })
+            .collect();
+        DenseTables {
+            dense: params.dense,
+            tables,
         }
     }
 
-    /// `decode(P, row) = Σ P[cols] + Σ_k d^(k+1) · P[m' + k]`.
-    fn row(&self, r: &Row) -> Gf128 {
-        let p = self.p;
-        let mut v = p[r.cols[0]] + p[r.cols[1]] + p[r.cols[2]];
-        let mut x = r.dense;
-        for (k, t) in self.dense.iter().enumerate() {
-            if k > 0 {
+    /// `Σ_j d^(j+1) · P[bin's m' + j]`: `d` and `d^2` (a squaring, linear and cheap) by table,
+    /// higher powers by the constant-time multiplication.
+    fn dense_part(&self, r: &Row) -> Gf128 {
+        if self.dense == 0 {
+            return Gf128::ZERO;
+        }
+        let tables = &self.tables[r.bin * self.dense..(r.bin + 1) * self.dense];
+        let mut v = tables[0].mul(r.dense);
+        if self.dense > 1 {
+            let mut x = r.dense.square();
+            v += tables[1].mul(x);
+            for t in &tables[2..] {
                 x = x * r.dense;
+                v += t.mul(x);
             }
-            v += t.mul(x);
         }
         v
     }
 }
 
-/// `decode(P, row)` for a `P` whose dense columns may be about to change (encoding).
-fn decode_row(params: &OkvsParams, p: &[Gf128], r: &Row) -> Gf128 {
-    let mut v = p[r.cols[0]] + p[r.cols[1]] + p[r.cols[2]];
-    let mut x = r.dense;
-    for k in 0..params.dense {
-        v += x * p[params.sparse + k];
-        x = x * r.dense;
-    }
-    v
+/// `decode(P, row)` with the dense part from [`DenseTables`].
+fn decode_row(p: &[Gf128], tables: &DenseTables, r: &Row) -> Gf128 {
+    p[r.cols[0]] + p[r.cols[1]] + p[r.cols[2]] + tables.dense_part(r)
 }
 
 /// The value `P` decodes `key` to.
@@ -227,43 +287,29 @@ pub(crate) fn decode_all(
     keys: &[[u8; 16]],
 ) -> Vec<Gf128> {
     use rayon::prelude::*;
-    let decoder = Decoder::new(params, p);
+    let tables = DenseTables::new(params, p);
     rows(params, seed, keys)
         .par_iter()
-        .map(|r| decoder.row(r))
+        .map(|r| decode_row(p, &tables, r))
         .collect()
 }
 
-/// Encodes `values[i]` under `keys[i]` (distinct keys): `P` of [`OkvsParams::len`] entries.
-/// Every column no row determines is drawn uniformly (16 bytes each, sparse columns in
-/// ascending order, then the dense columns the gap does not use). Privacy does not rest on
-/// these draws: in the PSI the VOLE's `A` masks `P` entirely.
-///
-/// # Errors
-/// [`Error::Internal`] if the counts disagree, or if the rows cannot be solved: more gap rows
-/// than dense columns (below `2^-40` by the fitted sizes), or two keys with the same row
-/// (repeated keys, which callers never pass, or a hash collision).
-pub(crate) fn encode<R: rand_core::CryptoRng + ?Sized>(
-    params: &OkvsParams,
-    seed: &[u8; 16],
-    keys: &[[u8; 16]],
-    values: &[Gf128],
-    rng: &mut R,
-) -> Result<Vec<Gf128>> {
-    if keys.len() != params.items || values.len() != params.items {
-        return Err(Error::Internal(
-            "OKVS keys, values and size disagree".into(),
-        ));
-    }
-    let rows = rows(params, seed, keys);
-    let n = rows.len();
-    let m = params.sparse;
+/// One bin after peeling: the rows (indices into the keys) in the order they were peeled with
+/// their pivots (columns within the bin), and the rows left in the 2-core.
+struct Peeled {
+    order: Vec<(u32, usize)>,
+    gap: Vec<u32>,
+}
 
+/// Peels one bin (spec 8.6 step 1) of `m` sparse columns whose rows are `members` (indices into
+/// `rows`, ascending), with columns `base ..`.
+fn peel(rows: &[Row], members: &[u32], base: usize, m: usize) -> Peeled {
+    let local = |c: usize| c - base;
     // Column → rows (compressed), and the degree of every column.
     let mut degree = vec![0u32; m];
-    for r in &rows {
-        for &c in &r.cols {
-            degree[c] += 1;
+    for &i in members {
+        for &c in &rows[i as usize].cols {
+            degree[local(c)] += 1;
         }
     }
     let mut start = vec![0usize; m + 1];
@@ -271,106 +317,174 @@ pub(crate) fn encode<R: rand_core::CryptoRng + ?Sized>(
         start[c + 1] = start[c] + degree[c] as usize;
     }
     let mut fill = start.clone();
-    let mut col_rows = vec![0u32; n * WEIGHT];
-    for (i, r) in rows.iter().enumerate() {
-        for &c in &r.cols {
-            col_rows[fill[c]] = i as u32;
-            fill[c] += 1;
+    let mut col_rows = vec![0u32; members.len() * WEIGHT];
+    for (k, &i) in members.iter().enumerate() {
+        for &c in &rows[i as usize].cols {
+            col_rows[fill[local(c)]] = k as u32;
+            fill[local(c)] += 1;
         }
     }
-
     // Peeling: a column with one remaining row pivots that row.
-    let mut removed = vec![false; n];
-    let mut order: Vec<(u32, usize)> = Vec::with_capacity(n); // (row, pivot column)
+    let mut removed = vec![false; members.len()];
+    let mut order: Vec<(u32, usize)> = Vec::with_capacity(members.len());
     let mut queue: Vec<usize> = (0..m).filter(|&c| degree[c] == 1).collect();
     while let Some(c) = queue.pop() {
         if degree[c] != 1 {
             continue;
         }
-        let Some(&r) = col_rows[start[c]..start[c + 1]]
+        let Some(&k) = col_rows[start[c]..start[c + 1]]
             .iter()
-            .find(|&&r| !removed[r as usize])
+            .find(|&&k| !removed[k as usize])
         else {
             continue;
         };
-        removed[r as usize] = true;
-        order.push((r, c));
-        for &c2 in &rows[r as usize].cols {
+        removed[k as usize] = true;
+        let i = members[k as usize];
+        order.push((i, c));
+        for &c2 in &rows[i as usize].cols {
+            let c2 = local(c2);
             degree[c2] -= 1;
             if degree[c2] == 1 {
                 queue.push(c2);
             }
         }
     }
+    let gap = members
+        .iter()
+        .zip(&removed)
+        .filter(|(_, r)| !**r)
+        .map(|(&i, _)| i)
+        .collect();
+    Peeled { order, gap }
+}
 
-    // The gap: rows left in the 2-core. Their sparse columns are never pivots (each keeps a
-    // gap row), so once the free columns are drawn the gap rows constrain only the dense
-    // columns.
-    let gap: Vec<usize> = (0..n).filter(|&i| !removed[i]).collect();
-    if gap.len() > params.dense {
-        return Err(Error::Internal(format!(
-            "the OKVS has {} rows in its 2-core and {} dense columns (probability below 2^-40)",
-            gap.len(),
-            params.dense
-        )));
+/// Encodes `values[i]` under `keys[i]` (distinct keys): `P` of [`OkvsParams::len`] entries.
+/// The bins are peeled in parallel; then every column no row determines is drawn uniformly (16
+/// bytes each; bin by bin, in each the sparse columns in ascending order, then the dense
+/// columns the gap does not use); then each bin's gap is solved and its rows back-substituted,
+/// in parallel. Privacy does not rest on these draws: in the PSI the VOLE's `A` masks `P`
+/// entirely.
+///
+/// # Errors
+/// [`Error::Internal`] if the counts disagree, or if a bin cannot be solved: more gap rows than
+/// dense columns (below `2^-40` by the fitted sizes), or two keys with the same row (repeated
+/// keys, which callers never pass, or a hash collision).
+pub(crate) fn encode<R: rand_core::CryptoRng + ?Sized>(
+    params: &OkvsParams,
+    seed: &[u8; 16],
+    keys: &[[u8; 16]],
+    values: &[Gf128],
+    rng: &mut R,
+) -> Result<Vec<Gf128>> {
+    use rayon::prelude::*;
+    if keys.len() != params.items || values.len() != params.items {
+        return Err(Error::Internal(
+            "OKVS keys, values and size disagree".into(),
+        ));
     }
-    let mut pivot = vec![false; m];
-    for &(_, c) in &order {
-        pivot[c] = true;
+    let rows = rows(params, seed, keys);
+    let (m, g, width) = (params.sparse, params.dense, params.bin_len());
+
+    // The keys of each bin, ascending (a counting sort).
+    let mut counts = vec![0usize; params.bins + 1];
+    for r in &rows {
+        counts[r.bin + 1] += 1;
     }
-    let mut p = vec![Gf128::ZERO; params.len()];
-    for (c, is_pivot) in pivot.iter().enumerate() {
-        if !is_pivot {
-            p[c] = Gf128::from_le_bytes(crate::protocol::draw::array(rng));
+    for b in 0..params.bins {
+        counts[b + 1] += counts[b];
+    }
+    let mut members = vec![0u32; rows.len()];
+    let mut fill = counts.clone();
+    for (i, r) in rows.iter().enumerate() {
+        members[fill[r.bin]] = i as u32;
+        fill[r.bin] += 1;
+    }
+    let peeled: Vec<Peeled> = (0..params.bins)
+        .into_par_iter()
+        .map(|b| peel(&rows, &members[counts[b]..counts[b + 1]], b * width, m))
+        .collect();
+    for (b, bin) in peeled.iter().enumerate() {
+        if bin.gap.len() > g {
+            return Err(Error::Internal(format!(
+                "OKVS bin {b} has {} rows in its 2-core and {g} dense columns (probability \
+                 below 2^-40)",
+                bin.gap.len()
+            )));
         }
     }
-    for k in gap.len()..params.dense {
-        p[m + k] = Gf128::from_le_bytes(crate::protocol::draw::array(rng));
-    }
-    if !gap.is_empty() {
-        let g = gap.len();
-        // Solve M·D = v over the first g dense columns, M[i][k] = d_i^(k+1).
-        let mut mtx: Vec<Vec<Gf128>> = gap.iter().map(|&i| powers(rows[i].dense, g)).collect();
-        let mut rhs: Vec<Gf128> = gap
-            .iter()
-            .map(|&i| values[i] + decode_row(params, &p, &rows[i]))
-            .collect();
-        let solution = solve(&mut mtx, &mut rhs).ok_or_else(|| {
-            Error::Internal(
-                "the OKVS gap rows are dependent (repeated keys, or probability below 2^-40)"
-                    .into(),
-            )
-        })?;
-        p[m..m + g].copy_from_slice(&solution);
+
+    // The free columns, bin by bin.
+    let mut p = vec![Gf128::ZERO; params.len()];
+    let mut pivot = vec![false; m];
+    for (b, bin) in peeled.iter().enumerate() {
+        pivot.iter_mut().for_each(|x| *x = false);
+        for &(_, c) in &bin.order {
+            pivot[c] = true;
+        }
+        let cols = &mut p[b * width..(b + 1) * width];
+        for (c, is_pivot) in pivot.iter().enumerate() {
+            if !is_pivot {
+                cols[c] = Gf128::from_le_bytes(crate::protocol::draw::array(rng));
+            }
+        }
+        for k in bin.gap.len()..g {
+            cols[m + k] = Gf128::from_le_bytes(crate::protocol::draw::array(rng));
+        }
     }
 
-    // Back-substitution, last peeled first: each pivot makes its row decode to its value.
-    // The dense columns are final here, so their part of every peeled row is computed first,
-    // in parallel, with multiplication tables.
-    let dense_part: Vec<Gf128> = {
-        use rayon::prelude::*;
-        let tables: Vec<MulTable> = p[m..].iter().map(|x| MulTable::new(*x)).collect();
-        order
-            .par_iter()
-            .map(|&(r, _)| {
-                let row = &rows[r as usize];
-                let mut v = values[r as usize];
-                let mut x = row.dense;
-                for (k, t) in tables.iter().enumerate() {
-                    if k > 0 {
-                        x = x * row.dense;
-                    }
-                    v += t.mul(x);
-                }
-                v
-            })
-            .collect()
-    };
-    for (&(r, c), extra) in order.iter().zip(&dense_part).rev() {
-        let cols = rows[r as usize].cols;
-        let current = p[cols[0]] + p[cols[1]] + p[cols[2]];
-        p[c] += current + *extra;
-    }
+    // Each bin: the gap from the dense columns, then back-substitution, last peeled first.
+    p.par_chunks_mut(width)
+        .zip(peeled.par_iter())
+        .enumerate()
+        .try_for_each(|(b, (cols, bin))| -> Result<()> {
+            let base = b * width;
+            let sparse_sum = |cols: &[Gf128], r: &Row| {
+                cols[r.cols[0] - base] + cols[r.cols[1] - base] + cols[r.cols[2] - base]
+            };
+            if !bin.gap.is_empty() {
+                let gl = bin.gap.len();
+                // Solve M·D = v over the first |gap| dense columns, M[i][k] = d_i^(k+1); the
+                // unused dense columns are already drawn.
+                let mut mtx: Vec<Vec<Gf128>> = bin
+                    .gap
+                    .iter()
+                    .map(|&i| powers(rows[i as usize].dense, gl))
+                    .collect();
+                let mut rhs: Vec<Gf128> = bin
+                    .gap
+                    .iter()
+                    .map(|&i| {
+                        let r = &rows[i as usize];
+                        let pw = powers(r.dense, g);
+                        let mut v = values[i as usize] + sparse_sum(cols, r);
+                        for k in gl..g {
+                            v += pw[k] * cols[m + k];
+                        }
+                        v
+                    })
+                    .collect();
+                let solution = solve(&mut mtx, &mut rhs).ok_or_else(|| {
+                    Error::Internal(
+                        "the OKVS gap rows are dependent (repeated keys, or probability below \
+                         2^-40)"
+                            .into(),
+                    )
+                })?;
+                cols[m..m + gl].copy_from_slice(&solution);
+            }
+            let tables: Vec<MulTable> = cols[m..].iter().map(|x| MulTable::new(*x)).collect();
+            let dense = DenseTables { dense: g, tables };
+            for &(i, c) in bin.order.iter().rev() {
+                let r = &rows[i as usize];
+                let local = Row {
+                    bin: 0,
+                    ..*r
+                };
+                let current = sparse_sum(cols, r) + dense.dense_part(&local);
+                cols[c] += current + values[i as usize];
+            }
+            Ok(())
+        })?;
     Ok(p)
 }
 
@@ -431,16 +545,15 @@ mod tests {
         let (k, v) = (keys(n, 1), values(n));
         let p = encode(&params, &seed, &k, &v, &mut rng()).expect("encodes");
         assert_eq!(p.len(), params.len());
+        let all = decode_all(&params, &seed, &p, &k);
         for i in 0..n {
-            assert_eq!(decode(&params, &seed, &p, &k[i]), v[i], "key {i} of {n}");
+            assert_eq!(all[i], v[i], "key {i} of {n}");
         }
+        assert_eq!(decode(&params, &seed, &p, &k[n - 1]), v[n - 1]);
         // Other keys decode to something else.
-        let others = keys(64, 2);
-        let hits = others
-            .iter()
-            .filter(|o| v.contains(&decode(&params, &seed, &p, o)))
-            .count();
-        assert_eq!(hits, 0);
+        let others = decode_all(&params, &seed, &p, &keys(64, 2));
+        let ours: std::collections::HashSet<Gf128> = v.iter().copied().collect();
+        assert!(others.iter().all(|o| !ours.contains(o)));
     }
 
     #[test]
@@ -458,12 +571,46 @@ mod tests {
     #[test]
     fn sizes_follow_the_formula() {
         let p = OkvsParams::new(1 << 20).expect("params");
-        assert_eq!(p.dense, 1);
-        let e = p.sparse as f64 / f64::from(1 << 20);
-        assert!((1.22..1.24).contains(&e), "expansion {e}");
+        assert_eq!((p.bins, p.dense), (16, 2), "{p:?}");
+        let load = max_bin_load(1 << 20, 16);
+        assert!((66_000..69_000).contains(&load), "load {load}");
+        let e = (p.bins * p.sparse) as f64 / f64::from(1 << 20);
+        assert!((1.25..1.40).contains(&e), "expansion {e} ({p:?})");
+        // One bin up to 2^16 keys: the table of RR22 at 40 bits.
+        let one = OkvsParams::new(1 << 16).expect("params");
+        assert_eq!((one.bins, one.dense), (1, 2));
+        assert_eq!((one.sparse, one.dense), table_sizes(1 << 16, 40.0));
         let small = OkvsParams::new(100).expect("params");
         assert!(small.dense >= 4 && small.sparse >= 150, "{small:?}");
+        assert_eq!(small.bins, 1);
+        assert_eq!(OkvsParams::new((1 << 16) + 1).expect("params").bins, 2);
         assert!(matches!(OkvsParams::new(0), Err(Error::Internal(_))));
+        // The load bound: at least the mean, all the keys for one bin, and growing with n.
+        assert_eq!(max_bin_load(1000, 1), 1000);
+        assert!(max_bin_load(1 << 20, 64) > (1 << 14));
+        assert!(max_bin_load(1 << 21, 16) > max_bin_load(1 << 20, 16));
+    }
+
+    #[test]
+    fn keys_spread_over_the_bins_within_the_bound() {
+        let params = OkvsParams::new(600_000).expect("params");
+        assert_eq!(params.bins, 10);
+        let mut load = vec![0usize; params.bins];
+        for r in rows(&params, &[7; 16], &keys(600_000, 3)) {
+            load[r.bin] += 1;
+            let base = r.bin * params.bin_len();
+            assert!(r.cols.iter().all(|&c| (base..base + params.sparse).contains(&c)));
+        }
+        let bound = max_bin_load(600_000, 10);
+        assert!(load.iter().all(|&l| l > 55_000 && l <= bound), "{load:?}, bound {bound}");
+    }
+
+    #[test]
+    fn a_clustered_table_round_trips() {
+        // Four bins.
+        let n = 200_003;
+        assert_eq!(OkvsParams::new(n).expect("params").bins, 4);
+        round_trip(n);
     }
 
     #[test]

@@ -179,19 +179,30 @@ pub(crate) struct PsiSenderAwaitingMask {
 }
 
 /// Bytes of the OKVS sizes the receiver announces before its VOLE message: `I2OSP(m', 8) ||
-/// I2OSP(g, 1)`.
-const SIZES_LEN: usize = 9;
+/// I2OSP(g, 1) || I2OSP(B, 4)` (per-bin sparse and dense columns, bins).
+const SIZES_LEN: usize = 13;
 
-/// The OKVS sizes a receiver of `n` items may announce: `m'` from `max(n, 4)` to `4n + 64`,
-/// `g` from 1 to 64 (a larger table only costs the receiver; these bounds cap what it can
-/// make the sender spend).
-fn plausible(n: usize, sparse: u64, dense: u8) -> Option<OkvsParams> {
+/// The OKVS sizes a receiver of `n` items may announce (spec 8.7): `1 ≤ B ≤ max(n, 1)` bins of
+/// `m' ≥ 4` sparse and `1 ≤ g ≤ 64` dense columns, with `B·m'` from `n` to `4n + 64` and
+/// `B·(m' + g) ≤ 4n + 128` (a larger table only costs the receiver; these bounds cap what it
+/// can make the sender spend).
+fn plausible(n: usize, sparse: u64, dense: u8, bins: u32) -> Option<OkvsParams> {
     let sparse = usize::try_from(sparse).ok()?;
-    let ok = sparse >= n.max(okvs::WEIGHT + 1) && sparse <= 4 * n + 64 && (1..=64).contains(&dense);
+    let bins = usize::try_from(bins).ok()?;
+    let dense_cols = usize::from(dense);
+    let total_sparse = sparse.checked_mul(bins)?;
+    let total = sparse.checked_add(dense_cols)?.checked_mul(bins)?;
+    let ok = (1..=n.max(1)).contains(&bins)
+        && sparse > okvs::WEIGHT
+        && (1..=64).contains(&dense)
+        && total_sparse >= n
+        && total_sparse <= 4 * n + 64
+        && total <= 4 * n + 128;
     ok.then_some(OkvsParams {
         items: n,
         sparse,
-        dense: usize::from(dense),
+        dense: dense_cols,
+        bins,
     })
 }
 
@@ -233,8 +244,15 @@ impl PsiSender {
         let (sizes, rest) = message.split_at_checked(SIZES_LEN).ok_or_else(malformed)?;
         let mut sparse = [0u8; 8];
         sparse.copy_from_slice(&sizes[..8]);
-        let params = plausible(self.receiver_count, u64::from_be_bytes(sparse), sizes[8])
-            .ok_or_else(malformed)?;
+        let mut bins = [0u8; 4];
+        bins.copy_from_slice(&sizes[9..13]);
+        let params = plausible(
+            self.receiver_count,
+            u64::from_be_bytes(sparse),
+            sizes[8],
+            u32::from_be_bytes(bins),
+        )
+        .ok_or_else(malformed)?;
         let (vole, first) = VoleSender::start(rng, &self.session, params.len())?;
         Ok((
             PsiSenderVole {
@@ -407,6 +425,11 @@ impl PsiReceiver {
         first.push(
             u8::try_from(params.dense)
                 .map_err(|_| Error::Internal(format!("{} dense OKVS columns", params.dense)))?,
+        );
+        first.extend_from_slice(
+            &u32::try_from(params.bins)
+                .map_err(|_| Error::Internal(format!("{} OKVS bins", params.bins)))?
+                .to_be_bytes(),
         );
         first.extend_from_slice(&vole_first);
         Ok((
@@ -626,10 +649,21 @@ mod tests {
             announced as usize,
             OkvsParams::new(100).expect("params").sparse
         );
-        for (sparse, dense) in [(99u64, 3u8), (465, 3), (200, 0), (200, 65)] {
+        assert_eq!(r1[9..13], [0, 0, 0, 1]);
+        for (sparse, dense, bins) in [
+            (99u64, 3u8, 1u32),
+            (465, 3, 1),
+            (200, 0, 1),
+            (200, 65, 1),
+            (200, 3, 0),
+            (49, 3, 2),
+            (3, 3, 101),
+            (200, 3, 3),
+        ] {
             let mut bad = r1.clone();
             bad[..8].copy_from_slice(&sparse.to_be_bytes());
             bad[8] = dense;
+            bad[9..13].copy_from_slice(&bins.to_be_bytes());
             let sender = PsiSender::new(&session, items(0..10), 100);
             assert!(
                 matches!(
@@ -638,7 +672,7 @@ mod tests {
                         PeerMisbehaved::MalformedMessage { .. }
                     ))
                 ),
-                "{sparse}, {dense}"
+                "{sparse}, {dense}, {bins}"
             );
         }
         let sender = PsiSender::new(&session, items(0..10), 100);
