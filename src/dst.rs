@@ -115,6 +115,11 @@ pub const VOLE_EXCONV_CODE: &[u8] = b"blindmatch-v1-vole-exconv-code";
 /// SHA3-256 of this tag, the session id and the batch's number (spec 8.5.2).
 pub const VOLE_OT_BATCH: &[u8] = b"blindmatch-v1-vole-ot-batch";
 
+/// The OT extension of a silent VOLE (`crate::vole::iknp`): the session's fixed AES-128 key of
+/// the tweakable correlation-robust hash of the extended OTs' keys (SHA3-256 of this tag and the
+/// session id; spec 8.5.3).
+pub const VOLE_IKNP_HASH: &[u8] = b"blindmatch-v1-vole-iknp-hash";
+
 /// The VOLE-based PSI (`crate::vole::psi`): the hash (SHA-256) of an item to its OKVS key and
 /// value (spec 8.7). (It replaces `blindmatch-v1-vole-psi-item`, a SHAKE256 stream.)
 pub const VOLE_PSI_ITEM: &[u8] = b"blindmatch-v1-vole-psi-item-sha256";
@@ -160,6 +165,7 @@ pub const ALL: &[(&str, &[u8])] = &[
     ("VOLE_GGM_PRG", VOLE_GGM_PRG),
     ("VOLE_EXCONV_CODE", VOLE_EXCONV_CODE),
     ("VOLE_OT_BATCH", VOLE_OT_BATCH),
+    ("VOLE_IKNP_HASH", VOLE_IKNP_HASH),
     ("VOLE_PSI_ITEM", VOLE_PSI_ITEM),
     ("VOLE_PSI_OKVS_SEED", VOLE_PSI_OKVS_SEED),
     ("VOLE_PSI_TAG_KEY", VOLE_PSI_TAG_KEY),

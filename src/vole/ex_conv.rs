@@ -55,10 +55,9 @@ fn stream_into(cipher: &Aes128, domain: u64, first: u64, out: &mut [u8]) {
     for (c, chunk) in out.chunks_mut(16 * STREAM_CHUNK).enumerate() {
         let base = first + (c * STREAM_CHUNK) as u64;
         blocks.clear();
-        blocks.extend(
-            (0..chunk.len().div_ceil(16) as u64)
-                .map(|n| Array::from(((u128::from(domain) << 64) | u128::from(base + n)).to_le_bytes())),
-        );
+        blocks.extend((0..chunk.len().div_ceil(16) as u64).map(|n| {
+            Array::from(((u128::from(domain) << 64) | u128::from(base + n)).to_le_bytes())
+        }));
         cipher.encrypt_blocks(&mut blocks);
         for (dst, b) in chunk.chunks_mut(16).zip(&blocks) {
             dst.copy_from_slice(&b[..dst.len()]);
@@ -176,7 +175,11 @@ pub(crate) fn dual_encode_all(es: &[&[Gf128]], k: usize) -> Vec<Vec<Gf128>> {
                     idx.push(below(&regular, EXPANDER_REGULAR * r + j, step) + j * step);
                 }
                 for j in 0..EXPANDER_WEIGHT - EXPANDER_REGULAR {
-                    idx.push(below(&uniform, (EXPANDER_WEIGHT - EXPANDER_REGULAR) * r + j, m));
+                    idx.push(below(
+                        &uniform,
+                        (EXPANDER_WEIGHT - EXPANDER_REGULAR) * r + j,
+                        m,
+                    ));
                 }
             }
             let mut sum = Vec::with_capacity(suffixes.len() * count);
@@ -387,7 +390,11 @@ mod tests {
             let b = pseudo(n, 6);
             let want_a = spec_encode(&a.iter().map(|x| x.0).collect::<Vec<_>>(), k);
             let got = dual_encode_all(&[&a, &b], k);
-            assert_eq!(got[0].iter().map(|x| x.0).collect::<Vec<_>>(), want_a, "n {n}, k {k}");
+            assert_eq!(
+                got[0].iter().map(|x| x.0).collect::<Vec<_>>(),
+                want_a,
+                "n {n}, k {k}"
+            );
             assert_eq!(got[1], dual_encode(&b, k));
             assert_eq!(got[0], dual_encode(&a, k));
         }

@@ -91,10 +91,34 @@ impl Gf128 {
         Gf128(reduce(spread((self.0 >> 64) as u64), spread(self.0 as u64)))
     }
 
-    /// `self · MIX` ([`super::ex_conv::MIX`]), with [`Gf128::mul_small`].
+    /// `self · MIX` ([`super::ex_conv::MIX`]): [`Gf128::mul_small`] with the set bits of the
+    /// constant listed at compile time, so the shifts are constants and the loop unrolls.
     #[inline]
     pub(crate) fn mul_mix(self) -> Self {
-        self.mul_small(super::ex_conv::MIX.0 as u32)
+        const C: u32 = super::ex_conv::MIX.0 as u32;
+        const COUNT: usize = C.count_ones() as usize;
+        const SHIFTS: [u32; COUNT] = {
+            let mut out = [0u32; COUNT];
+            let (mut j, mut k) = (0, 0);
+            while j < 32 {
+                if (C >> j) & 1 == 1 {
+                    out[k] = j;
+                    k += 1;
+                }
+                j += 1;
+            }
+            out
+        };
+        let (mut hi, mut lo) = (0u128, 0u128);
+        for &j in &SHIFTS {
+            if j == 0 {
+                lo ^= self.0;
+            } else {
+                lo ^= self.0 << j;
+                hi ^= self.0 >> (128 - j);
+            }
+        }
+        Gf128(reduce(hi, lo))
     }
 }
 

@@ -288,10 +288,46 @@ pub(crate) fn decode_all(
 ) -> Vec<Gf128> {
     use rayon::prelude::*;
     let tables = DenseTables::new(params, p);
-    rows(params, seed, keys)
-        .par_iter()
-        .map(|r| decode_row(p, &tables, r))
-        .collect()
+    let rows = rows(params, seed, keys);
+    if params.bins == 1 {
+        return rows.par_iter().map(|r| decode_row(p, &tables, r)).collect();
+    }
+    // Bin by bin, so that each bin's columns and tables stay in the caches while its keys are
+    // decoded; then back in the keys' order.
+    let (starts, members) = by_bin(params.bins, &rows);
+    let per_bin: Vec<Vec<Gf128>> = (0..params.bins)
+        .into_par_iter()
+        .map(|b| {
+            members[starts[b]..starts[b + 1]]
+                .iter()
+                .map(|&i| decode_row(p, &tables, &rows[i as usize]))
+                .collect()
+        })
+        .collect();
+    let mut out = vec![Gf128::ZERO; rows.len()];
+    for (&i, v) in members.iter().zip(per_bin.iter().flatten()) {
+        out[i as usize] = *v;
+    }
+    out
+}
+
+/// The rows of each bin, ascending (a counting sort): bin `b`'s are
+/// `members[starts[b] .. starts[b + 1]]`.
+fn by_bin(bins: usize, rows: &[Row]) -> (Vec<usize>, Vec<u32>) {
+    let mut starts = vec![0usize; bins + 1];
+    for r in rows {
+        starts[r.bin + 1] += 1;
+    }
+    for b in 0..bins {
+        starts[b + 1] += starts[b];
+    }
+    let mut members = vec![0u32; rows.len()];
+    let mut fill = starts.clone();
+    for (i, r) in rows.iter().enumerate() {
+        members[fill[r.bin]] = i as u32;
+        fill[r.bin] += 1;
+    }
+    (starts, members)
 }
 
 /// One bin after peeling: the rows (indices into the keys) in the order they were peeled with
@@ -385,20 +421,8 @@ pub(crate) fn encode<R: rand_core::CryptoRng + ?Sized>(
     let rows = rows(params, seed, keys);
     let (m, g, width) = (params.sparse, params.dense, params.bin_len());
 
-    // The keys of each bin, ascending (a counting sort).
-    let mut counts = vec![0usize; params.bins + 1];
-    for r in &rows {
-        counts[r.bin + 1] += 1;
-    }
-    for b in 0..params.bins {
-        counts[b + 1] += counts[b];
-    }
-    let mut members = vec![0u32; rows.len()];
-    let mut fill = counts.clone();
-    for (i, r) in rows.iter().enumerate() {
-        members[fill[r.bin]] = i as u32;
-        fill[r.bin] += 1;
-    }
+    // The keys of each bin, ascending.
+    let (counts, members) = by_bin(params.bins, &rows);
     let peeled: Vec<Peeled> = (0..params.bins)
         .into_par_iter()
         .map(|b| peel(&rows, &members[counts[b]..counts[b + 1]], b * width, m))
@@ -476,10 +500,7 @@ pub(crate) fn encode<R: rand_core::CryptoRng + ?Sized>(
             let dense = DenseTables { dense: g, tables };
             for &(i, c) in bin.order.iter().rev() {
                 let r = &rows[i as usize];
-                let local = Row {
-                    bin: 0,
-                    ..*r
-                };
+                let local = Row { bin: 0, ..*r };
                 let current = sparse_sum(cols, r) + dense.dense_part(&local);
                 cols[c] += current + values[i as usize];
             }
@@ -599,10 +620,16 @@ mod tests {
         for r in rows(&params, &[7; 16], &keys(600_000, 3)) {
             load[r.bin] += 1;
             let base = r.bin * params.bin_len();
-            assert!(r.cols.iter().all(|&c| (base..base + params.sparse).contains(&c)));
+            assert!(r
+                .cols
+                .iter()
+                .all(|&c| (base..base + params.sparse).contains(&c)));
         }
         let bound = max_bin_load(600_000, 10);
-        assert!(load.iter().all(|&l| l > 55_000 && l <= bound), "{load:?}, bound {bound}");
+        assert!(
+            load.iter().all(|&l| l > 55_000 && l <= bound),
+            "{load:?}, bound {bound}"
+        );
     }
 
     #[test]

@@ -20,9 +20,9 @@
 
 use std::collections::HashMap;
 
-use rand_core::CryptoRng;
 use aes::cipher::{Array, BlockCipherEncrypt, KeyInit};
 use aes::Aes128;
+use rand_core::CryptoRng;
 use sha3::digest::XofReader;
 
 use super::gf128::{Gf128, MulTable};
@@ -77,7 +77,10 @@ fn okvs_seed(session: &[u8; 32]) -> [u8; 16] {
 /// The items' OKVS keys and values ([`item_hash`]), in parallel.
 fn item_hashes(session: &[u8; 32], items: &[Vec<u8>]) -> (Vec<[u8; 16]>, Vec<Gf128>) {
     use rayon::prelude::*;
-    items.par_iter().map(|item| item_hash(session, item)).unzip()
+    items
+        .par_iter()
+        .map(|item| item_hash(session, item))
+        .unzip()
 }
 
 /// Values whose tags are made in one batch of AES blocks.
