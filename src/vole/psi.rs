@@ -18,8 +18,6 @@
 //! In `mutual` mode the receiver then sends the positions (in the sender's order) of the tags
 //! that matched, never a tag or an OPRF value (which would let the sender test items offline).
 
-use std::collections::HashMap;
-
 use aes::cipher::{Array, BlockCipherEncrypt, KeyInit};
 use aes::Aes128;
 use rand_core::CryptoRng;
@@ -125,21 +123,42 @@ fn tags(session: &[u8; 32], values: &[Gf128], len: usize) -> Vec<[u8; 16]> {
         .collect()
 }
 
-/// The receiver's tags, by value: their first `len` bytes (zero-padded to 16) as a 128-bit
-/// key, in a map with the standard library's keyed hash (SipHash with a random key), so a
-/// peer cannot choose tags that collide in it.
+/// The receiver's tags, by value: their first `len` bytes (zero-padded to 16) as 128-bit
+/// integers, bucketed by their low bits (a counting sort; about 8 tags a bucket). The tags are
+/// pseudorandom, so the buckets are even; a peer's tags only pick which bucket is read, and a
+/// lookup scans one bucket of the receiver's own tags, so no choice of them slows it down.
 struct TagIndex {
     len: usize,
-    map: HashMap<u128, usize>,
+    mask: usize,
+    starts: Vec<usize>,
+    entries: Vec<(u128, usize)>,
 }
 
 impl TagIndex {
     fn new(tags: &[[u8; 16]], len: usize) -> Self {
-        let mut map = HashMap::with_capacity(tags.len());
-        for (i, t) in tags.iter().enumerate() {
-            map.insert(Self::key(&t[..len]), i);
+        let buckets = (tags.len() / 8).next_power_of_two().max(1);
+        let mask = buckets - 1;
+        let keys: Vec<u128> = tags.iter().map(|t| Self::key(&t[..len])).collect();
+        let mut starts = vec![0usize; buckets + 1];
+        for k in &keys {
+            starts[(*k as usize & mask) + 1] += 1;
         }
-        TagIndex { len, map }
+        for b in 0..buckets {
+            starts[b + 1] += starts[b];
+        }
+        let mut fill = starts.clone();
+        let mut entries = vec![(0u128, 0usize); keys.len()];
+        for (i, k) in keys.iter().enumerate() {
+            let b = *k as usize & mask;
+            entries[fill[b]] = (*k, i);
+            fill[b] += 1;
+        }
+        TagIndex {
+            len,
+            mask,
+            starts,
+            entries,
+        }
     }
 
     fn key(t: &[u8]) -> u128 {
@@ -148,12 +167,15 @@ impl TagIndex {
         u128::from_le_bytes(b)
     }
 
-    /// The index of our item with tag `t`, if any.
+    /// The index of our item with tag `t`, if any (the first, should two share a tag).
     fn get(&self, t: &[u8]) -> Option<&usize> {
         if t.len() != self.len {
             return None;
         }
-        self.map.get(&Self::key(t))
+        let k = Self::key(t);
+        let b = k as usize & self.mask;
+        let bucket = &self.entries[self.starts[b]..self.starts[b + 1]];
+        bucket.iter().find(|(key, _)| *key == k).map(|(_, i)| i)
     }
 }
 
@@ -518,10 +540,13 @@ impl PsiReceiverAwaitingTags {
         }
         let params = OkvsParams::new(self.items.len())?;
         let seed = okvs_seed(&self.session);
-        let ours = timing::phase("OKVS decode + tags", || {
-            let decoded = okvs::decode_all(&params, &seed, &self.vole.c, &self.keys);
-            TagIndex::new(&tags(&self.session, &decoded, len), len)
-        });
+        let ours = TagIndex::new(
+            &timing::phase("OKVS decode + tags", || {
+                let decoded = okvs::decode_all(&params, &seed, &self.vole.c, &self.keys);
+                tags(&self.session, &decoded, len)
+            }),
+            len,
+        );
         let mut matched = Vec::new();
         let mut positions = Vec::new();
         for (j, t) in message.chunks_exact(len).enumerate() {
@@ -579,6 +604,20 @@ mod tests {
         assert_eq!((ours, theirs), (vec![0], vec![0]));
         let (ours, _) = run(items(0..3000), items(2990..3010));
         assert_eq!(ours, (2990..3000).collect::<Vec<_>>());
+    }
+
+    #[test]
+    fn the_tag_index_finds_exactly_our_tags() {
+        let values: Vec<Gf128> = (0..5000u128).map(|i| Gf128(i * 77 + 1)).collect();
+        let ours = tags(&[1; 32], &values, 7);
+        let index = TagIndex::new(&ours, 7);
+        for (i, t) in ours.iter().enumerate() {
+            assert_eq!(index.get(&t[..7]), Some(&i));
+            assert_eq!(index.get(&t[..6]), None);
+        }
+        let others = tags(&[2; 32], &values, 7);
+        assert!(others.iter().all(|t| index.get(&t[..7]).is_none()));
+        assert_eq!(TagIndex::new(&[], 5).get(&[0; 5]), None);
     }
 
     /// Items' keys and values rebuilt from spec 8.7 with SHA-256 alone.
