@@ -23,6 +23,17 @@ fn cpu_model() -> String {
         .unwrap_or_else(|| "unknown".into())
 }
 
+/// CPU seconds (user + system) this process has used so far, from `/proc/self/stat` (clock
+/// ticks of 1/100 s): on a shared machine, less skewed by other processes than wall time.
+fn cpu_seconds() -> Option<f64> {
+    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
+    let after = &stat[stat.rfind(')')? + 2..];
+    let fields: Vec<&str> = after.split_whitespace().collect();
+    let user: f64 = fields.get(11)?.parse().ok()?;
+    let system: f64 = fields.get(12)?.parse().ok()?;
+    Some((user + system) / 100.0)
+}
+
 fn print(log2: u32, phases: &[(&'static str, Duration)]) {
     println!("VOLE PSI, 2^{log2} x 2^{log2} (mutual, half shared):");
     for (name, d) in phases {
@@ -49,22 +60,33 @@ fn main() {
         if log2 == sizes[0] {
             blindmatch::vole_breakdown(1 << 10).expect("warm-up");
         }
+        let cpu_start = cpu_seconds();
         let phases = blindmatch::vole_breakdown(n).expect("VOLE PSI");
+        let cpu = cpu_start.zip(cpu_seconds()).map(|(s, e)| e - s);
         print(log2, &phases);
+        if let Some(cpu) = cpu {
+            println!(
+                "  {:<40} {cpu:>9.3} s",
+                "CPU time, both parties (user + system)"
+            );
+        }
         let vole_total = phases
             .iter()
             .find(|(name, _)| *name == "total")
             .map_or(Duration::ZERO, |(_, d)| *d);
         if dh {
+            let cpu_start = cpu_seconds();
             let a = ItemSet::new((0..n).map(|i| format!("item-{i}")));
             let b = ItemSet::new((n / 2..n + n / 2).map(|i| format!("item-{i}")));
             let start = Instant::now();
             let (init, _) = run_dh_psi(Mode::Mutual, a, b, None).expect("DH-PSI session");
             let dh_time = start.elapsed();
+            let dh_cpu = cpu_start.zip(cpu_seconds()).map(|(s, e)| e - s);
             assert_eq!(init.match_count(), Some(n / 2));
             println!(
-                "DH-PSI mutual session, same size: {:.3} s; DH-PSI / VOLE PSI: {:.1}x",
+                "DH-PSI mutual session, same size: {:.3} s wall ({} CPU); DH-PSI / VOLE PSI: {:.1}x (wall)",
                 dh_time.as_secs_f64(),
+                dh_cpu.map_or("?".into(), |c| format!("{c:.2} s")),
                 dh_time.as_secs_f64() / vole_total.as_secs_f64()
             );
         }
