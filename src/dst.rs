@@ -116,19 +116,23 @@ pub const VOLE_EXCONV_CODE: &[u8] = b"blindmatch-v1-vole-exconv-code";
 /// SHA3-256 of this tag, the session id and the batch's number (spec 8.5.2).
 pub const VOLE_OT_BATCH: &[u8] = b"blindmatch-v1-vole-ot-batch";
 
-/// The OKVS of the VOLE-based protocol (`crate::vole::okvs`): the stream (SHAKE256) from which
-/// a key's row is read (spec 8.6).
-pub const VOLE_OKVS_ROW: &[u8] = b"blindmatch-v1-vole-okvs-row";
+/// The OT extension of a silent VOLE (`crate::vole::iknp`): the session's fixed AES-128 key of
+/// the tweakable correlation-robust hash of the extended OTs' keys (SHA3-256 of this tag and the
+/// session id; spec 8.5.3).
+pub const VOLE_IKNP_HASH: &[u8] = b"blindmatch-v1-vole-iknp-hash";
 
-/// The VOLE-based PSI (`crate::vole::psi`): the stream (SHAKE256) of an item's OKVS key and
-/// value (spec 8.7).
-pub const VOLE_PSI_ITEM: &[u8] = b"blindmatch-v1-vole-psi-item";
+/// The VOLE-based PSI (`crate::vole::psi`): the hash (SHA-256) of an item to its OKVS key and
+/// value (spec 8.7). (It replaces `blindmatch-v1-vole-psi-item`, a SHAKE256 stream.)
+pub const VOLE_PSI_ITEM: &[u8] = b"blindmatch-v1-vole-psi-item-sha256";
 
 /// The VOLE-based PSI: the session's OKVS seed (SHAKE256 of this tag and the session id).
 pub const VOLE_PSI_OKVS_SEED: &[u8] = b"blindmatch-v1-vole-psi-okvs-seed";
 
-/// The VOLE-based PSI: the tag (SHAKE256) of an OPRF value.
-pub const VOLE_PSI_TAG: &[u8] = b"blindmatch-v1-vole-psi-tag";
+/// The VOLE-based PSI: the session's fixed AES-128 key of the tags (SHA3-256 of this tag and
+/// the session id), the tag of an OPRF value being the fixed-key AES hash of spec 8.7.
+/// (It replaces `blindmatch-v1-vole-psi-tag`, a SHAKE256 tag per value; rows of the OKVS no
+/// longer use a tag of their own, `blindmatch-v1-vole-okvs-row`: spec 8.6.)
+pub const VOLE_PSI_TAG_KEY: &[u8] = b"blindmatch-v1-vole-psi-tag-key";
 
 /// Bucketed sessions (`protocol-spec/09-buckets.md` section 9.2): the hash (SHA3-256) of an
 /// item, keyed with the session id, whose first 8 bytes give the item's bucket.
@@ -169,10 +173,10 @@ pub const ALL: &[(&str, &[u8])] = &[
     ("VOLE_GGM_PRG", VOLE_GGM_PRG),
     ("VOLE_EXCONV_CODE", VOLE_EXCONV_CODE),
     ("VOLE_OT_BATCH", VOLE_OT_BATCH),
-    ("VOLE_OKVS_ROW", VOLE_OKVS_ROW),
+    ("VOLE_IKNP_HASH", VOLE_IKNP_HASH),
     ("VOLE_PSI_ITEM", VOLE_PSI_ITEM),
     ("VOLE_PSI_OKVS_SEED", VOLE_PSI_OKVS_SEED),
-    ("VOLE_PSI_TAG", VOLE_PSI_TAG),
+    ("VOLE_PSI_TAG_KEY", VOLE_PSI_TAG_KEY),
     ("BUCKET", BUCKET),
     ("BUCKET_SESSION", BUCKET_SESSION),
     ("TEST_VECTOR_SEED", TEST_VECTOR_SEED),

@@ -191,6 +191,16 @@ mod vole;
 
 pub use error::{ElementError, Error, Result};
 
+/// The in-memory VOLE PSI (`protocol-spec/08-vole-psi.md`, not yet offered by any session) of
+/// `n` items against `n`, half shared, timed phase by phase: for `benches/vole.rs` only.
+///
+/// # Errors
+/// As the protocol's steps; [`Error::Internal`] for `n = 0` or a wrong intersection.
+#[doc(hidden)]
+pub fn vole_breakdown(n: usize) -> Result<Vec<(&'static str, std::time::Duration)>> {
+    vole::breakdown::run(n)
+}
+
 // The crates whose types appear in blindmatch's API, re-exported so that an embedder names
 // them through blindmatch, at the versions blindmatch was built with, without depending on
 // them itself: `blindmatch::ed25519_dalek::VerifyingKey` for audit keys and receipt signers,

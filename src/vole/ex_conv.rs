@@ -35,73 +35,92 @@ pub(crate) const EXPANDER_WEIGHT: usize = 7;
 /// Of which regular: one position in each of this many equal parts.
 pub(crate) const EXPANDER_REGULAR: usize = 4;
 
-/// The public random streams of the code, `AES-128_K(I2OSP_LE(domain · 2^64 + n, 16))` for
-/// `n = 0, 1, ...`, with `K` the first 16 bytes of
-/// `SHA3-256(I2OSP(len(tag), 4) || tag || I2OSP(k, 8))` and tag [`dst::VOLE_EXCONV_CODE`].
-struct CodeStream {
-    cipher: Aes128,
-    domain: u64,
-    counter: u64,
-    buf: [u8; 16],
-    used: usize,
+/// The AES key of the code's public random streams: the first 16 bytes of
+/// `SHA3-256(I2OSP(len(tag), 4) || tag || I2OSP(k, 8))` with tag [`dst::VOLE_EXCONV_CODE`].
+fn code_cipher(message: usize) -> Aes128 {
+    let digest = super::sha3_tagged(dst::VOLE_EXCONV_CODE, &[&(message as u64).to_be_bytes()]);
+    let mut key = [0u8; 16];
+    key.copy_from_slice(&digest[..16]);
+    Aes128::new(&Array::from(key))
 }
 
-impl CodeStream {
-    fn new(message: usize, domain: u64) -> Self {
-        let digest = super::sha3_tagged(dst::VOLE_EXCONV_CODE, &[&(message as u64).to_be_bytes()]);
-        let mut key = [0u8; 16];
-        key.copy_from_slice(&digest[..16]);
-        CodeStream {
-            cipher: Aes128::new(&Array::from(key)),
-            domain,
-            counter: 0,
-            buf: [0; 16],
-            used: 16,
-        }
-    }
+/// Blocks of a stream made at once (64 KiB).
+const STREAM_CHUNK: usize = 4096;
 
-    fn byte(&mut self) -> u8 {
-        if self.used == 16 {
-            let n = (u128::from(self.domain) << 64) | u128::from(self.counter);
-            let mut block = Array::from(n.to_le_bytes());
-            self.cipher.encrypt_block(&mut block);
-            self.buf = block.into();
-            self.counter += 1;
-            self.used = 0;
+/// The stream of `domain`, `AES-128_K(I2OSP_LE(domain · 2^64 + n, 16))` for `n = 0, 1, ...`,
+/// written into `out` from block `first` on: counter mode, so any stretch of it can be made on
+/// its own, in batches of blocks (`encrypt_blocks`, which pipelines AES-NI).
+fn stream_into(cipher: &Aes128, domain: u64, first: u64, out: &mut [u8]) {
+    let mut blocks: Vec<Array<u8, aes::cipher::consts::U16>> = Vec::with_capacity(STREAM_CHUNK);
+    for (c, chunk) in out.chunks_mut(16 * STREAM_CHUNK).enumerate() {
+        let base = first + (c * STREAM_CHUNK) as u64;
+        blocks.clear();
+        blocks.extend((0..chunk.len().div_ceil(16) as u64).map(|n| {
+            Array::from(((u128::from(domain) << 64) | u128::from(base + n)).to_le_bytes())
+        }));
+        cipher.encrypt_blocks(&mut blocks);
+        for (dst, b) in chunk.chunks_mut(16).zip(&blocks) {
+            dst.copy_from_slice(&b[..dst.len()]);
         }
-        self.used += 1;
-        self.buf[self.used - 1]
     }
+}
 
-    /// The next 8 bytes as a little-endian integer `u`, mapped to `floor(u · bound / 2^64)`
-    /// (public randomness: the bias, below `bound / 2^64`, is immaterial).
-    fn below(&mut self, bound: usize) -> usize {
-        let mut b = [0u8; 8];
-        for x in &mut b {
-            *x = self.byte();
-        }
-        ((u128::from(u64::from_le_bytes(b)) * bound as u128) >> 64) as usize
-    }
+/// `floor(u · bound / 2^64)` for the 8 bytes at `bytes[8 · at ..]` read as a little-endian `u`
+/// (public randomness: the bias, below `bound / 2^64`, is immaterial).
+fn below(bytes: &[u8], at: usize, bound: usize) -> usize {
+    let mut b = [0u8; 8];
+    b.copy_from_slice(&bytes[8 * at..8 * at + 8]);
+    ((u128::from(u64::from_le_bytes(b)) * bound as u128) >> 64) as usize
 }
 
 /// One pass of the convolution over `x` (length `m`), in place and in order: for each `i`,
 /// with the 24 bits of the next 3 stream bytes (bit `r` is bit `r mod 8`, least significant
 /// first, of byte `r / 8`), `x[(i + 1 + r) mod m] += x[i]` for each set bit `r`, then
 /// `x[(i + 25) mod m] = (x[(i + 25) mod m] + x[i]) · MIX`.
-fn accumulate(x: &mut [Gf128], stream: &mut CodeStream) {
+///
+/// The taps are public, but they are applied with masks rather than branches (a branch on a
+/// random bit is mispredicted half the time); positions whose window does not wrap use no
+/// modulo.
+fn accumulate(x: &mut [Gf128], cipher: &Aes128, domain: u64) {
     let m = x.len();
-    for i in 0..m {
-        let xi = x[i];
-        let taps = [stream.byte(), stream.byte(), stream.byte()];
-        for r in 0..ACCUMULATOR_TAPS {
-            if (taps[r / 8] >> (r % 8)) & 1 == 1 {
-                x[(i + 1 + r) % m] += xi;
+    // Positions whose taps one buffer holds: a multiple of 16, so that every buffer starts on
+    // a block boundary (position i's taps are bytes 3i .. 3i + 3).
+    const PER_BUFFER: usize = 16 * 1024;
+    let mut taps = vec![0u8; 3 * PER_BUFFER];
+    let per_chunk = PER_BUFFER;
+    let mut i = 0;
+    while i < m {
+        let count = per_chunk.min(m - i);
+        // Position i's taps start at byte 3i, a multiple of 16 bytes at every buffer start.
+        let bytes = &mut taps[..3 * count];
+        stream_into(cipher, domain, (3 * i / 16) as u64, bytes);
+        for (j, t) in bytes.chunks_exact(3).enumerate() {
+            let p = i + j;
+            let bits = u32::from(t[0]) | (u32::from(t[1]) << 8) | (u32::from(t[2]) << 16);
+            let xi = x[p].0;
+            if p + 1 + ACCUMULATOR_TAPS < m {
+                let window = &mut x[p + 1..p + 2 + ACCUMULATOR_TAPS];
+                for (r, y) in window[..ACCUMULATOR_TAPS].iter_mut().enumerate() {
+                    y.0 ^= xi & u128::from((bits >> r) & 1).wrapping_neg();
+                }
+                let last = &mut window[ACCUMULATOR_TAPS];
+                *last = (*last + Gf128(xi)).mul_mix();
+            } else {
+                for r in 0..ACCUMULATOR_TAPS {
+                    x[(p + 1 + r) % m].0 ^= xi & u128::from((bits >> r) & 1).wrapping_neg();
+                }
+                let last = (p + 1 + ACCUMULATOR_TAPS) % m;
+                x[last] = (x[last] + Gf128(xi)).mul_mix();
             }
         }
-        let last = (i + 1 + ACCUMULATOR_TAPS) % m;
-        x[last] = (x[last] + xi) * MIX;
+        i += count;
     }
 }
+
+/// Outputs the expander handles per task (even, so that every task's uniform draws start on a
+/// block boundary: output `r` uses bytes `24r .. 24r + 24` of domain 3 and `32r .. 32r + 32` of
+/// domain 2).
+const EXPANDER_CHUNK: usize = 2048;
 
 /// The dual encoding of `e` (length `n ≥ 2k`, `k ≥ 1`): `k` values.
 ///
@@ -109,24 +128,83 @@ fn accumulate(x: &mut [Gf128], stream: &mut CodeStream) {
 /// Never for `n ≥ 2k` and `k ≥ 1`, which every caller in this crate ensures (an internal
 /// assertion otherwise).
 pub(crate) fn dual_encode(e: &[Gf128], k: usize) -> Vec<Gf128> {
-    assert!(k >= 1 && e.len() >= 2 * k, "the code's shape");
-    let mut suffix = e[k..].to_vec();
-    let m = suffix.len();
-    accumulate(&mut suffix, &mut CodeStream::new(k, 0));
-    accumulate(&mut suffix, &mut CodeStream::new(k, 1));
+    let mut out = dual_encode_all(&[e], k);
+    out.pop().unwrap_or_default()
+}
+
+/// The dual encodings of several vectors of the same length under the same code: the
+/// convolutions run in parallel (one vector each) and the expander reads its public random
+/// indices once for all of them.
+///
+/// # Panics
+/// As [`dual_encode`], and if the vectors' lengths differ.
+pub(crate) fn dual_encode_all(es: &[&[Gf128]], k: usize) -> Vec<Vec<Gf128>> {
+    use rayon::prelude::*;
+    let n = es.first().map_or(0, |e| e.len());
+    assert!(
+        k >= 1 && n >= 2 * k && es.iter().all(|e| e.len() == n),
+        "the code's shape"
+    );
+    let cipher = code_cipher(k);
+    let suffixes: Vec<Vec<Gf128>> = es
+        .par_iter()
+        .map(|e| {
+            let mut suffix = e[k..].to_vec();
+            accumulate(&mut suffix, &cipher, 0);
+            accumulate(&mut suffix, &cipher, 1);
+            suffix
+        })
+        .collect();
+    let m = n - k;
     let step = m / EXPANDER_REGULAR;
-    let mut regular = CodeStream::new(k, 2);
-    let mut uniform = CodeStream::new(k, 3);
-    let mut out = e[..k].to_vec();
-    for y in &mut out {
-        for j in 0..EXPANDER_REGULAR {
-            *y += suffix[regular.below(step) + j * step];
-        }
-        for _ in 0..EXPANDER_WEIGHT - EXPANDER_REGULAR {
-            *y += suffix[uniform.below(m)];
+    let mut outs: Vec<Vec<Gf128>> = es.iter().map(|e| e[..k].to_vec()).collect();
+    // Output r of every vector, computed chunk by chunk in parallel.
+    let chunks = k.div_ceil(EXPANDER_CHUNK);
+    let sums: Vec<Vec<Gf128>> = (0..chunks)
+        .into_par_iter()
+        .map(|c| {
+            let r0 = c * EXPANDER_CHUNK;
+            let count = EXPANDER_CHUNK.min(k - r0);
+            let mut regular = vec![0u8; 32 * count];
+            let mut uniform = vec![0u8; 24 * count];
+            stream_into(&cipher, 2, (2 * r0) as u64, &mut regular);
+            stream_into(&cipher, 3, (3 * r0 / 2) as u64, &mut uniform);
+            let mut idx = Vec::with_capacity(EXPANDER_WEIGHT * count);
+            for r in 0..count {
+                for j in 0..EXPANDER_REGULAR {
+                    idx.push(below(&regular, EXPANDER_REGULAR * r + j, step) + j * step);
+                }
+                for j in 0..EXPANDER_WEIGHT - EXPANDER_REGULAR {
+                    idx.push(below(
+                        &uniform,
+                        (EXPANDER_WEIGHT - EXPANDER_REGULAR) * r + j,
+                        m,
+                    ));
+                }
+            }
+            let mut sum = Vec::with_capacity(suffixes.len() * count);
+            for x in &suffixes {
+                for taps in idx.chunks_exact(EXPANDER_WEIGHT) {
+                    let mut y = Gf128::ZERO;
+                    for &t in taps {
+                        y += x[t];
+                    }
+                    sum.push(y);
+                }
+            }
+            sum
+        })
+        .collect();
+    for (c, sum) in sums.iter().enumerate() {
+        let r0 = c * EXPANDER_CHUNK;
+        let count = EXPANDER_CHUNK.min(k - r0);
+        for (v, out) in outs.iter_mut().enumerate() {
+            for (y, s) in out[r0..r0 + count].iter_mut().zip(&sum[v * count..]) {
+                *y += *s;
+            }
         }
     }
-    out
+    outs
 }
 
 #[cfg(test)]
@@ -238,9 +316,17 @@ mod tests {
             u128::from_le_bytes(b)
         };
         let e: Vec<u128> = v["e"].as_array().expect("e").iter().map(block).collect();
-        let k = 17usize;
-        let (n, m) = (e.len(), e.len() - k);
+        let y = spec_encode(&e, 17);
+        for (r, y) in y.iter().enumerate() {
+            assert_eq!(block(&v["y"][r]), *y, "output {r} of 17");
+        }
+    }
 
+    /// The dual encoding rebuilt from spec 8.5.1 with the `aes` crate and SHA3, and this
+    /// module's field multiplication (checked against a schoolbook reference in `gf128`),
+    /// independently of the library's code.
+    fn spec_encode(e: &[u128], k: usize) -> Vec<u128> {
+        let m = e.len() - k;
         let tag = b"blindmatch-v1-vole-exconv-code";
         let mut h = Sha3_256::new();
         Digest::update(&mut h, (tag.len() as u32).to_be_bytes());
@@ -281,15 +367,36 @@ mod tests {
         };
         let step = m / 4;
         let (reg, uni) = (stream(2, 8 * 4 * k), stream(3, 8 * 3 * k));
-        for r in 0..k {
-            let mut y = e[r];
-            for j in 0..4 {
-                y ^= x[below(&reg, 4 * r + j, step) + j * step];
-            }
-            for j in 0..3 {
-                y ^= x[below(&uni, 3 * r + j, m)];
-            }
-            assert_eq!(block(&v["y"][r]), y, "output {r} of {k} (n = {n})");
+        (0..k)
+            .map(|r| {
+                let mut y = e[r];
+                for j in 0..4 {
+                    y ^= x[below(&reg, 4 * r + j, step) + j * step];
+                }
+                for j in 0..3 {
+                    y ^= x[below(&uni, 3 * r + j, m)];
+                }
+                y
+            })
+            .collect()
+    }
+
+    #[test]
+    fn large_and_batched_encodings_follow_the_spec() {
+        // Sizes that cross the stream buffers (16384 positions) and the expander's chunks (2048
+        // outputs), odd ones included.
+        for (n, k) in [(40_003usize, 20_001usize), (36_000, 4_097), (20, 10)] {
+            let a = pseudo(n, 5);
+            let b = pseudo(n, 6);
+            let want_a = spec_encode(&a.iter().map(|x| x.0).collect::<Vec<_>>(), k);
+            let got = dual_encode_all(&[&a, &b], k);
+            assert_eq!(
+                got[0].iter().map(|x| x.0).collect::<Vec<_>>(),
+                want_a,
+                "n {n}, k {k}"
+            );
+            assert_eq!(got[1], dual_encode(&b, k));
+            assert_eq!(got[0], dual_encode(&a, k));
         }
     }
 }

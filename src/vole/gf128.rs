@@ -59,6 +59,119 @@ impl Gf128 {
     }
 }
 
+impl Gf128 {
+    /// `self · c` for a public constant `c < 2^32` (the code's [`super::ex_conv::MIX`]): the
+    /// shifted copies of `self` for the set bits of `c`, then the reduction. Constant time in
+    /// `self`; the loop depends only on `c`.
+    #[cfg(test)]
+    pub(crate) fn mul_small(self, c: u32) -> Self {
+        let (mut hi, mut lo) = (0u128, self.0);
+        if c & 1 == 0 {
+            lo = 0;
+        }
+        for j in 1..32 {
+            if (c >> j) & 1 == 1 {
+                lo ^= self.0 << j;
+                hi ^= self.0 >> (128 - j);
+            }
+        }
+        Gf128(reduce(hi, lo))
+    }
+
+    /// `self^2`: squaring is linear over GF(2), so it spreads the bits of `self` (bit `i` to
+    /// bit `2i`) and reduces; constant time, and much cheaper than a multiplication.
+    pub(crate) fn square(self) -> Self {
+        fn spread(x: u64) -> u128 {
+            let mut v = u128::from(x);
+            v = (v | (v << 32)) & 0x0000_0000_ffff_ffff_0000_0000_ffff_ffff;
+            v = (v | (v << 16)) & 0x0000_ffff_0000_ffff_0000_ffff_0000_ffff;
+            v = (v | (v << 8)) & 0x00ff_00ff_00ff_00ff_00ff_00ff_00ff_00ff;
+            v = (v | (v << 4)) & 0x0f0f_0f0f_0f0f_0f0f_0f0f_0f0f_0f0f_0f0f;
+            v = (v | (v << 2)) & 0x3333_3333_3333_3333_3333_3333_3333_3333;
+            (v | (v << 1)) & 0x5555_5555_5555_5555_5555_5555_5555_5555
+        }
+        Gf128(reduce(spread((self.0 >> 64) as u64), spread(self.0 as u64)))
+    }
+
+    /// `self · MIX` ([`super::ex_conv::MIX`]): [`Gf128::mul_small`] with the set bits of the
+    /// constant listed at compile time, so the shifts are constants and the loop unrolls.
+    #[inline]
+    pub(crate) fn mul_mix(self) -> Self {
+        const C: u32 = super::ex_conv::MIX.0 as u32;
+        const COUNT: usize = C.count_ones() as usize;
+        const SHIFTS: [u32; COUNT] = {
+            let mut out = [0u32; COUNT];
+            let (mut j, mut k) = (0, 0);
+            while j < 32 {
+                if (C >> j) & 1 == 1 {
+                    out[k] = j;
+                    k += 1;
+                }
+                j += 1;
+            }
+            out
+        };
+        let (mut hi, mut lo) = (0u128, 0u128);
+        for &j in &SHIFTS {
+            if j == 0 {
+                lo ^= self.0;
+            } else {
+                lo ^= self.0 << j;
+                hi ^= self.0 >> (128 - j);
+            }
+        }
+        Gf128(reduce(hi, lo))
+    }
+}
+
+/// Multiplication by a fixed element `a` with a table of 4-bit windows (Shoup's method,
+/// "On Fast and Provably Secure Message Authentication Based on Universal Hashing", CRYPTO
+/// 1996): `table[i][v] = a · v·x^(4i)` for the 32 nibbles `i` and the 16 values `v`, and
+/// `a · y = Σ_i table[i][nibble i of y]` (8 KiB; 32 loads and additions per product).
+///
+/// Its memory accesses depend on `y`, never on `a`: use it only where `y` may be seen, such as
+/// a value the peer sent (the mask `A'` of spec 8.7) or an OKVS row's dense value, whose
+/// columns the OKVS reads from memory anyway (spec 8.6). `a` may be secret (`Δ`, a table).
+#[derive(Clone)]
+pub(crate) struct MulTable {
+    table: Box<[[u128; 16]; 32]>,
+}
+
+impl MulTable {
+    /// The table of `a`.
+    pub(crate) fn new(a: Gf128) -> Self {
+        let mut table = Box::new([[0u128; 16]; 32]);
+        let mut power = a; // a · x^(4i + b)
+        for window in table.iter_mut() {
+            for b in 0..4 {
+                let bit = 1usize << b;
+                for v in 0..bit {
+                    window[bit | v] = window[v] ^ power.0;
+                }
+                power = power.mul_x();
+            }
+        }
+        MulTable { table }
+    }
+
+    /// `a · y`.
+    #[inline]
+    pub(crate) fn mul(&self, y: Gf128) -> Gf128 {
+        let mut acc = 0u128;
+        for (i, window) in self.table.iter().enumerate() {
+            acc ^= window[((y.0 >> (4 * i)) & 15) as usize];
+        }
+        Gf128(acc)
+    }
+}
+
+impl Drop for MulTable {
+    fn drop(&mut self) {
+        use zeroize::Zeroize;
+        self.table.iter_mut().for_each(|w| w.zeroize());
+    }
+}
+
 impl ConditionallySelectable for Gf128 {
     /// `a` or `b` without branching on `choice`, one 64-bit half at a time.
     fn conditional_select(a: &Self, b: &Self, choice: Choice) -> Self {
@@ -238,6 +351,22 @@ mod tests {
         #[test]
         fn multiplication_matches_the_reference(a: u128, b: u128) {
             prop_assert_eq!((Gf128(a) * Gf128(b)).0, reference(a, b));
+        }
+
+        #[test]
+        fn squaring_matches_the_reference(a: u128) {
+            prop_assert_eq!(Gf128(a).square().0, reference(a, a));
+        }
+
+        #[test]
+        fn table_multiplication_matches_the_reference(a: u128, b: u128) {
+            prop_assert_eq!(MulTable::new(Gf128(a)).mul(Gf128(b)).0, reference(a, b));
+        }
+
+        #[test]
+        fn multiplication_by_a_small_constant_matches_the_reference(a: u128, c: u32) {
+            prop_assert_eq!(Gf128(a).mul_small(c).0, reference(a, u128::from(c)));
+            prop_assert_eq!(Gf128(a).mul_mix().0, reference(a, 4_234_123_421));
         }
 
         #[test]

@@ -12,8 +12,9 @@
 //! | [`noisy_vole`]: VOLE for a few values from 128 OTs | Gilboa, CRYPTO 1999 | done (spec 8.4) |
 //! | [`pprf`]: punctured PRF, GGM trees opened with one OT per level | Goldreich–Goldwasser–Micali, JACM 1986; Boyle et al., CCS 2019 | done (spec 8.3, vectors) |
 //! | [`ex_conv`]: the Expand-Convolute code's dual encoding (`ExConv7x24` shape, GF(2^128) mixing) | Raghuraman–Rindal–Tanguy, CRYPTO 2023 | done (spec 8.5.1, vector) |
-//! | [`silent_vole`]: silent VOLE over GF(2^128), semi-honest | Boyle et al., CCS 2019 | done (spec 8.5.2); OT extension to replace most base OTs: to do |
-//! | [`okvs`]: 3-hash garbled cuckoo table with dense columns | RR22 section 3 | done (spec 8.6); clustering into bins: to do |
+//! | [`iknp`]: random OT extension from 128 base OTs, semi-honest, keys hashed with fixed-key AES | Ishai–Kilian–Nissim–Petrank, CRYPTO 2003; Guo–Katz–Wang–Yu, S&P 2020 | done (spec 8.5.3) |
+//! | [`silent_vole`]: silent VOLE over GF(2^128), semi-honest | Boyle et al., CCS 2019 | done (spec 8.5.2): 256 base OTs, the punctured PRFs' OTs extended |
+//! | [`okvs`]: 3-hash garbled cuckoo table with dense columns, clustered into bins, rows from fixed-key AES | RR22 section 3; Guo–Katz–Wang–Yu, S&P 2020 | done (spec 8.6) |
 //! | [`psi`]: the OPRF and the PSI, `intersection` and `mutual` | RR22; Rindal–Schoppmann, Eurocrypt 2021 | done in memory (spec 8.7); the session protocol: to do |
 //!
 //! Until the protocol is complete nothing outside the tests calls these components, and the
@@ -24,13 +25,16 @@ use sha3::digest::{ExtendableOutput, Update};
 use crate::error::{Error, PeerMisbehaved};
 
 pub(crate) mod base_ot;
+pub(crate) mod breakdown;
 pub(crate) mod ex_conv;
 pub(crate) mod gf128;
+pub(crate) mod iknp;
 pub(crate) mod noisy_vole;
 pub(crate) mod okvs;
 pub(crate) mod pprf;
 pub(crate) mod psi;
 pub(crate) mod silent_vole;
+mod timing;
 
 /// `I2OSP(len(tag), 4) || tag || parts[0] || parts[1] || ...`, the input of every hash of spec 8.
 fn tagged<H: Update>(mut h: H, tag: &[u8], parts: &[&[u8]]) -> H {
@@ -48,6 +52,12 @@ fn sha3_tagged(tag: &[u8], parts: &[&[u8]]) -> [u8; 32] {
     tagged(sha3::Sha3_256::default(), tag, parts)
         .finalize()
         .into()
+}
+
+/// SHA-256 of [`tagged`]`(tag, parts)`.
+fn sha256_tagged(tag: &[u8], parts: &[&[u8]]) -> [u8; 32] {
+    use sha2::Digest;
+    tagged(sha2::Sha256::new(), tag, parts).finalize().into()
 }
 
 /// The SHAKE256 stream of [`tagged`]`(tag, parts)`, read from its first byte.

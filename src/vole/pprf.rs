@@ -98,22 +98,32 @@ fn prg() -> &'static [Aes128; 2] {
     })
 }
 
+/// Parents expanded per batch of AES blocks.
+const EXPAND_BATCH: usize = 64;
+
 /// One level down: `children[2p + b] = AES_{K_b}(parents[p]) ⊕ parents[p]` (blocks read and
-/// written as little-endian 128-bit integers).
+/// written as little-endian 128-bit integers), in batches of blocks on the stack.
 fn expand(parents: &[u128], children: &mut [u128]) {
     let keys = prg();
-    let mut buf: Vec<Array<u8, aes::cipher::consts::U16>> = parents
-        .iter()
-        .map(|p| Array::from(p.to_le_bytes()))
-        .collect();
-    let mut left = buf.clone();
-    keys[0].encrypt_blocks(&mut left);
-    keys[1].encrypt_blocks(&mut buf);
-    for (p, parent) in parents.iter().enumerate() {
-        children[2 * p] = u128::from_le_bytes(left[p].into()) ^ parent;
-        children[2 * p + 1] = u128::from_le_bytes(buf[p].into()) ^ parent;
+    let mut left = [Array::<u8, aes::cipher::consts::U16>::default(); EXPAND_BATCH];
+    let mut right = left;
+    for (ps, cs) in parents
+        .chunks(EXPAND_BATCH)
+        .zip(children.chunks_mut(2 * EXPAND_BATCH))
+    {
+        let count = ps.len();
+        for (i, p) in ps.iter().enumerate() {
+            left[i] = Array::from(p.to_le_bytes());
+            right[i] = left[i];
+        }
+        keys[0].encrypt_blocks(&mut left[..count]);
+        keys[1].encrypt_blocks(&mut right[..count]);
+        for (i, (p, pair)) in ps.iter().zip(cs.chunks_exact_mut(2)).enumerate() {
+            pair[0] = u128::from_le_bytes(left[i].into()) ^ p;
+            pair[1] = u128::from_le_bytes(right[i].into()) ^ p;
+        }
     }
-    for b in left.iter_mut().chain(buf.iter_mut()) {
+    for b in left.iter_mut().chain(right.iter_mut()) {
         b.as_mut_slice().zeroize();
     }
 }

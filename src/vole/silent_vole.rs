@@ -16,14 +16,15 @@
 //! 4. both compress with the code: `a = E(e)`, `c = E(w)`, `b = E(v)`, and since `E` is linear,
 //!    `c = b + a·Δ`.
 //!
-//! The base OTs ([`super::base_ot`]) run as two batches, in opposite directions: batch 0 for
-//! the punctured PRFs (the sender sends), batch 1 for the noisy VOLE (the receiver sends).
+//! The base OTs ([`super::base_ot`]) run as one batch of 256, the receiver sending: 128 for the
+//! noisy VOLE, 128 for the OT extension ([`super::iknp`], Ishai–Kilian–Nissim–Petrank) that
+//! makes the punctured PRFs' `128·d` OTs, so that only 256 OTs cost public-key operations.
 //!
 //! ```text
 //! sender                                                  receiver
-//! start:   S1 = batch-0 setup || batch-1 points   ──►    start:    R1 = batch-1 setup || batch-0 points
+//! start:   S1 = base-OT points                     ──►    start:    R1 = base-OT setup
 //!                                                  ◄──
-//!                                                  ◄──    on S1:    R2 = noisy-VOLE message
+//!                                                  ◄──    on S1:    R2 = noisy-VOLE message || OT-extension U
 //! on R1, R2: S2 = PPRF message || γ_0 .. γ_127     ──►    on S2:    (a, c)
 //! → (Δ, b)
 //! ```
@@ -34,10 +35,12 @@ use subtle::{ConditionallySelectable, ConstantTimeEq};
 use zeroize::{Zeroize, Zeroizing};
 
 use super::base_ot::{OtReceiver, OtSender, ReceiverPoints, SenderSetup};
-use super::ex_conv::dual_encode;
+use super::ex_conv::{dual_encode, dual_encode_all};
 use super::gf128::Gf128;
+use super::iknp;
 use super::noisy_vole;
 use super::pprf::{self, PprfShape};
+use super::timing;
 use super::wrong_length;
 use crate::dst;
 use crate::error::{Error, Result};
@@ -81,12 +84,19 @@ impl VoleShape {
         NOISE_WEIGHT * self.part
     }
 
+    /// `S1`: the base OTs' `ReceiverPoints`.
     fn first_sender_len(&self) -> usize {
-        ELEMENT_LEN + noisy_vole::OT_COUNT * 2 * ELEMENT_LEN
+        BASE_OTS * 2 * ELEMENT_LEN
     }
 
+    /// `R1`: the base OTs' `SenderSetup`.
     fn first_receiver_len(&self) -> usize {
-        ELEMENT_LEN + self.trees.ot_count() * 2 * ELEMENT_LEN
+        ELEMENT_LEN
+    }
+
+    /// `R2`: the noisy-VOLE message, then the OT extension's.
+    fn second_receiver_len(&self) -> usize {
+        noisy_vole::OT_COUNT * NOISE_WEIGHT * 16 + iknp::message_len(self.trees.ot_count())
     }
 }
 
@@ -132,25 +142,31 @@ impl Drop for ReceiverVole {
     }
 }
 
+/// Base OTs of a silent VOLE: 128 for the noisy VOLE, then 128 for the OT extension.
+const BASE_OTS: usize = noisy_vole::OT_COUNT + iknp::BASE_COUNT;
+
 /// The sender before the receiver's first message.
 pub(crate) struct VoleSender {
     shape: VoleShape,
+    session: [u8; 32],
     delta: Zeroizing<Gf128>,
-    trees_ot: OtSender,
-    noise_ot: OtReceiver,
+    extension_choices: Zeroizing<Vec<bool>>,
+    base_ot: OtReceiver,
 }
 
 /// The sender waiting for the noisy-VOLE message.
 pub(crate) struct VoleSenderAwaitingNoise {
     shape: VoleShape,
+    session: [u8; 32],
     delta: Zeroizing<Gf128>,
-    tree_keys: Vec<[super::base_ot::OtKey; 2]>,
-    noise_keys: Vec<super::base_ot::OtKey>,
+    extension_choices: Zeroizing<Vec<bool>>,
+    base_keys: Vec<super::base_ot::OtKey>,
 }
 
 impl VoleSender {
-    /// Draws `Δ` (16 bytes, again while zero), then batch 0's sender secret, then batch 1's
-    /// receiver draws with the bits of `Δ` as choices; returns the state and `S1`.
+    /// Draws `Δ` (16 bytes, again while zero), then the OT extension's `s` (16 bytes), then the
+    /// base OTs' receiver draws with the bits of `Δ` and then those of `s` as choices; returns
+    /// the state and `S1`.
     ///
     /// # Errors
     /// [`Error::Internal`] for an impossible shape or a base-OT point that is the identity.
@@ -166,22 +182,27 @@ impl VoleSender {
                 break d;
             }
         };
-        let (trees_ot, setup) =
-            OtSender::start(rng, &batch_session(session, 0), shape.trees.ot_count());
-        let (noise_ot, points) = OtReceiver::start(
-            rng,
-            &batch_session(session, 1),
-            &noisy_vole::delta_choices(delta),
-        )?;
-        let mut first = Vec::with_capacity(shape.first_sender_len());
-        first.extend_from_slice(setup.0.as_bytes());
-        first.extend_from_slice(&points.to_bytes());
+        let mut s_bytes = Zeroizing::new(draw::array::<16, R>(rng));
+        let s_block = Zeroizing::new(u128::from_le_bytes(*s_bytes));
+        s_bytes.zeroize();
+        let extension_choices: Zeroizing<Vec<bool>> = Zeroizing::new(
+            (0..iknp::BASE_COUNT)
+                .map(|i| (*s_block >> i) & 1 == 1)
+                .collect(),
+        );
+        let mut choices = Zeroizing::new(noisy_vole::delta_choices(delta));
+        choices.extend_from_slice(&extension_choices);
+        let (base_ot, points) = timing::phase("base OT", || {
+            OtReceiver::start(rng, &batch_session(session, 1), &choices)
+        })?;
+        let first = points.to_bytes();
         Ok((
             VoleSender {
                 shape,
+                session: *session,
                 delta: Zeroizing::new(delta),
-                trees_ot,
-                noise_ot,
+                extension_choices,
+                base_ot,
             },
             first,
         ))
@@ -202,19 +223,21 @@ impl VoleSender {
             ));
         }
         let setup = setup_of(message);
-        let points =
-            ReceiverPoints::from_bytes(&message[ELEMENT_LEN..], self.shape.trees.ot_count())?;
         let VoleSender {
             shape,
+            session,
             delta,
-            trees_ot,
-            noise_ot,
+            extension_choices,
+            base_ot,
         } = self;
-        Ok(VoleSenderAwaitingNoise {
-            shape,
-            delta,
-            tree_keys: trees_ot.finish(&points)?,
-            noise_keys: noise_ot.finish(&setup)?,
+        timing::phase("base OT", || {
+            Ok(VoleSenderAwaitingNoise {
+                shape,
+                session,
+                delta,
+                extension_choices,
+                base_keys: base_ot.finish(&setup)?,
+            })
         })
     }
 }
@@ -231,8 +254,29 @@ impl VoleSenderAwaitingNoise {
         message: &[u8],
     ) -> Result<(SenderVole, Vec<u8>)> {
         let shape = self.shape;
-        let noise = noisy_vole::receive(*self.delta, &self.noise_keys, NOISE_WEIGHT, message)?;
-        let (leaves, tree_message) = pprf::send(rng, &shape.trees, &self.tree_keys)?;
+        if message.len() != shape.second_receiver_len() {
+            return Err(wrong_length(
+                "the VOLE receiver's noise message (bytes)",
+                message.len(),
+                shape.second_receiver_len(),
+            ));
+        }
+        let (noisy, extension) = message.split_at(noisy_vole::OT_COUNT * NOISE_WEIGHT * 16);
+        let (noise_keys, extension_keys) = self.base_keys.split_at(noisy_vole::OT_COUNT);
+        let noise = timing::phase("noisy VOLE", || {
+            noisy_vole::receive(*self.delta, noise_keys, NOISE_WEIGHT, noisy)
+        })?;
+        let tree_keys = timing::phase("OT extension", || {
+            iknp::send(
+                &self.session,
+                extension_keys,
+                &self.extension_choices,
+                shape.trees.ot_count(),
+                extension,
+            )
+        })?;
+        let (leaves, tree_message) =
+            timing::phase("PPRF", || pprf::send(rng, &shape.trees, &tree_keys))?;
         let mut v: Vec<Gf128> = leaves.into_iter().map(Gf128).collect();
         let mut out = tree_message;
         for (part, b) in v.chunks_exact(shape.part).zip(&noise) {
@@ -242,7 +286,7 @@ impl VoleSenderAwaitingNoise {
             }
             out.extend_from_slice(&gamma.to_le_bytes());
         }
-        let b = dual_encode(&v, shape.outputs);
+        let b = timing::phase("ExConv code", || dual_encode(&v, shape.outputs));
         v.iter_mut().for_each(|x| x.0.zeroize());
         Ok((
             SenderVole {
@@ -257,10 +301,10 @@ impl VoleSenderAwaitingNoise {
 /// The receiver before the sender's first message.
 pub(crate) struct VoleReceiver {
     shape: VoleShape,
+    session: [u8; 32],
     points: Zeroizing<Vec<usize>>,
     betas: Zeroizing<Vec<Gf128>>,
-    trees_ot: OtReceiver,
-    noise_ot: OtSender,
+    base_ot: OtSender,
 }
 
 /// The receiver waiting for the punctured PRFs.
@@ -274,8 +318,8 @@ pub(crate) struct VoleReceiverAwaitingTrees {
 
 impl VoleReceiver {
     /// Draws the noise positions (`index_below(part)` for each of the 128 parts), the noise
-    /// values (16 bytes each, again while zero), then batch 1's sender secret, then batch 0's
-    /// receiver draws with the punctured PRFs' choices; returns the state and `R1`.
+    /// values (16 bytes each, again while zero), then the base OTs' sender secret; returns the
+    /// state and `R1`.
     ///
     /// # Errors
     /// [`Error::Internal`] for an impossible shape or a base-OT point that is the identity.
@@ -296,20 +340,17 @@ impl VoleReceiver {
                 }
             })
             .collect();
-        let (noise_ot, setup) =
-            OtSender::start(rng, &batch_session(session, 1), noisy_vole::OT_COUNT);
-        let choices = pprf::receiver_choices(&shape.trees, &points);
-        let (trees_ot, tree_points) = OtReceiver::start(rng, &batch_session(session, 0), &choices)?;
-        let mut first = Vec::with_capacity(shape.first_receiver_len());
-        first.extend_from_slice(setup.0.as_bytes());
-        first.extend_from_slice(&tree_points.to_bytes());
+        let (base_ot, setup) = timing::phase("base OT", || {
+            OtSender::start(rng, &batch_session(session, 1), BASE_OTS)
+        });
+        let first = setup.0.as_bytes().to_vec();
         Ok((
             VoleReceiver {
                 shape,
+                session: *session,
                 points: Zeroizing::new(points),
                 betas: Zeroizing::new(betas),
-                trees_ot,
-                noise_ot,
+                base_ot,
             },
             first,
         ))
@@ -329,18 +370,23 @@ impl VoleReceiver {
                 expected,
             ));
         }
-        let setup = setup_of(message);
-        let points = ReceiverPoints::from_bytes(&message[ELEMENT_LEN..], noisy_vole::OT_COUNT)?;
+        let points = ReceiverPoints::from_bytes(message, BASE_OTS)?;
         let VoleReceiver {
             shape,
+            session,
             points: noise_points,
             betas,
-            trees_ot,
-            noise_ot,
+            base_ot,
         } = self;
-        let noise_pairs = noise_ot.finish(&points)?;
-        let tree_keys = trees_ot.finish(&setup)?;
-        let (noise_shares, noisy_message) = noisy_vole::send(&noise_pairs, &betas)?;
+        let pairs = timing::phase("base OT", || base_ot.finish(&points))?;
+        let (noise_pairs, extension_pairs) = pairs.split_at(noisy_vole::OT_COUNT);
+        let (noise_shares, mut noisy_message) =
+            timing::phase("noisy VOLE", || noisy_vole::send(noise_pairs, &betas))?;
+        let choices = Zeroizing::new(pprf::receiver_choices(&shape.trees, &noise_points));
+        let (tree_keys, extension_message) = timing::phase("OT extension", || {
+            iknp::receive(&session, extension_pairs, &choices)
+        })?;
+        noisy_message.extend_from_slice(&extension_message);
         Ok((
             VoleReceiverAwaitingTrees {
                 shape,
@@ -370,12 +416,14 @@ impl VoleReceiverAwaitingTrees {
                 expected,
             ));
         }
-        let leaves = pprf::receive(
-            &shape.trees,
-            &self.points,
-            &self.tree_keys,
-            &message[..tree_len],
-        )?;
+        let leaves = timing::phase("PPRF", || {
+            pprf::receive(
+                &shape.trees,
+                &self.points,
+                &self.tree_keys,
+                &message[..tree_len],
+            )
+        })?;
         let mut w: Vec<Gf128> = leaves.into_iter().map(Gf128).collect();
         let mut e = vec![Gf128::ZERO; shape.noise_len()];
         for (i, (part, noise)) in w
@@ -397,8 +445,11 @@ impl VoleReceiverAwaitingTrees {
                 *n = Gf128::conditional_select(n, &self.betas[i], here);
             }
         }
-        let a = dual_encode(&e, shape.outputs);
-        let c = dual_encode(&w, shape.outputs);
+        let (a, c) = timing::phase("ExConv code", || {
+            let mut both = dual_encode_all(&[&e, &w], shape.outputs);
+            let c = both.pop().unwrap_or_default();
+            (both.pop().unwrap_or_default(), c)
+        });
         e.iter_mut().chain(w.iter_mut()).for_each(|x| x.0.zeroize());
         Ok(ReceiverVole { a, c })
     }
