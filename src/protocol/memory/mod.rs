@@ -15,7 +15,7 @@ pub use concurrent::run_concurrently;
 pub use in_turn::pump;
 
 use rand::rngs::SysRng;
-use rand_core::{CryptoRng, Rng, UnwrapErr};
+use rand_core::{CryptoRng, UnwrapErr};
 
 use crate::error::Result;
 use crate::protocol::dh::{DhOutput, DhParams, DhSession};
@@ -69,12 +69,24 @@ pub fn run_dh_psi(
     padding: Option<(usize, usize)>,
 ) -> Result<(DhOutput, DhOutput)> {
     let mut rng = UnwrapErr(SysRng);
+    let params = fresh_params(mode, &initiator, &responder, padding, &mut rng);
+    let (out, _) = run_dh_psi_with(params, initiator, responder, &mut rng, false)?;
+    Ok(out)
+}
+
+/// The parameters of an in-memory session: a random session id, and the counts `padding`
+/// gives (each side's distinct items without it).
+fn fresh_params<R: CryptoRng + ?Sized>(
+    mode: Mode,
+    initiator: &ItemSet,
+    responder: &ItemSet,
+    padding: Option<(usize, usize)>,
+    rng: &mut R,
+) -> DhParams {
     let mut session_id = [0u8; 32];
     rng.fill_bytes(&mut session_id);
     let counts = padding.unwrap_or((initiator.len(), responder.len()));
-    let params = DhParams::new(mode, session_id, counts.0, counts.1);
-    let (out, _) = run_dh_psi_with(params, initiator, responder, &mut rng, false)?;
-    Ok(out)
+    DhParams::new(mode, session_id, counts.0, counts.1)
 }
 
 /// Runs a whole VOLE-PSI session (`protocol-spec/08-vole-psi.md`) between `initiator` (the
@@ -108,10 +120,7 @@ pub fn run_vole_psi(
 ) -> Result<(DhOutput, DhOutput)> {
     use crate::protocol::vole_psi::VolePsiSession;
     let mut rng = UnwrapErr(SysRng);
-    let mut session_id = [0u8; 32];
-    rng.fill_bytes(&mut session_id);
-    let counts = padding.unwrap_or((initiator.len(), responder.len()));
-    let params = DhParams::new(mode, session_id, counts.0, counts.1);
+    let params = fresh_params(mode, &initiator, &responder, padding, &mut rng);
     let mut a = VolePsiSession::new(Role::Initiator, params.clone(), initiator, &mut rng)?;
     let mut b = VolePsiSession::new(Role::Responder, params, responder, &mut rng)?;
     run_concurrently(&mut a, &mut b)?;
