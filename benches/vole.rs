@@ -10,18 +10,9 @@ use std::time::{Duration, Instant};
 use blindmatch::protocol::memory::run_dh_psi;
 use blindmatch::protocol::{ItemSet, Mode};
 
-/// The CPU's model name, from `/proc/cpuinfo`.
-fn cpu_model() -> String {
-    std::fs::read_to_string("/proc/cpuinfo")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("model name"))
-                .and_then(|l| l.split(':').nth(1))
-                .map(|m| m.trim().to_string())
-        })
-        .unwrap_or_else(|| "unknown".into())
-}
+#[path = "support/machine.rs"]
+mod machine;
+use machine::cpu_model;
 
 /// CPU seconds (user + system) this process has used so far, from `/proc/self/stat` (clock
 /// ticks of 1/100 s): on a shared machine, less skewed by other processes than wall time.

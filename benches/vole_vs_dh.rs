@@ -31,17 +31,9 @@ fn median(runs: usize, mut session: impl FnMut()) -> Duration {
     times[runs / 2]
 }
 
-fn cpu_model() -> String {
-    std::fs::read_to_string("/proc/cpuinfo")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("model name"))
-                .and_then(|l| l.split(':').nth(1))
-                .map(|m| m.trim().to_owned())
-        })
-        .unwrap_or_else(|| "unknown".into())
-}
+#[path = "support/machine.rs"]
+mod machine;
+use machine::cpu_model;
 
 fn main() {
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());

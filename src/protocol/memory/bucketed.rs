@@ -3,7 +3,7 @@
 //! envelope runs them.
 
 use rand::rngs::SysRng;
-use rand_core::{Rng, UnwrapErr};
+use rand_core::UnwrapErr;
 
 use crate::error::Result;
 use crate::protocol::bucket::{bucket_count, BucketedSession, SubSession};
@@ -30,9 +30,7 @@ pub fn run_bucketed(
     buckets: Option<u32>,
 ) -> Result<(DhOutput, DhOutput)> {
     let mut rng = UnwrapErr(SysRng);
-    let mut session_id = [0u8; 32];
-    rng.fill_bytes(&mut session_id);
-    let params = DhParams::new(mode, session_id, initiator.len(), responder.len());
+    let params = super::fresh_params(mode, &initiator, &responder, None, &mut rng);
     let buckets = buckets.unwrap_or_else(|| bucket_count(initiator.len(), responder.len()));
     match protocol {
         BucketedProtocol::Dh => run::<DhSession>(params, buckets, initiator, responder),
