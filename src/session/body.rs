@@ -332,7 +332,8 @@ impl Body {
                 };
                 params.validate()?;
                 if terms.protocol == Protocol::Vole {
-                    let session = VolePsiSession::new(role, params, input.items, rng)?;
+                    let session =
+                        VolePsiSession::new(role, params, input.items, rng, interrupt.clone())?;
                     return Ok((Body::Vole(Box::new(session)), vole_phases(terms)));
                 }
                 let session = DhSession::new(role, params, input.items, rng)?;

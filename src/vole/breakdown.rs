@@ -6,6 +6,7 @@ use std::time::{Duration, Instant};
 use super::psi::{PsiReceiver, PsiSender};
 use super::timing;
 use crate::error::{Error, Result};
+use crate::protocol::Interrupt;
 use rand::SeedableRng;
 use rand_chacha::ChaCha20Rng;
 
@@ -37,18 +38,19 @@ pub(crate) fn run(n: usize) -> Result<Vec<(&'static str, Duration)>> {
     // (seeded here, so runs are repeatable).
     let mut rng_s = ChaCha20Rng::seed_from_u64(1);
     let mut rng_r = ChaCha20Rng::seed_from_u64(2);
+    let stop = Interrupt::new();
     let start = Instant::now();
     let (result, mut phases) = timing::record(|| -> Result<_> {
         let sender = PsiSender::new(&session, sender_items, n);
         let (receiver, r1) = PsiReceiver::start(&mut rng_r, &session, receiver_items, n)?;
         let (sender, s1) = sender.on_first(&mut rng_s, &r1)?;
         let (receiver, r2) = receiver.on_first(&s1)?;
-        let (sender, s2) = sender.on_noise(&mut rng_s, &r2)?;
-        let (receiver, r3) = receiver.on_trees(&mut rng_r, &s2)?;
-        let (sender, s3) = sender.on_mask(&mut rng_s, &r3)?;
+        let (sender, s2) = sender.on_noise(&mut rng_s, &r2, &stop)?;
+        let (receiver, r3) = receiver.on_trees(&mut rng_r, &s2, &stop)?;
+        let (sender, s3) = sender.on_mask(&mut rng_s, &r3, &stop)?;
         let before: Duration = inner(&timing::snapshot());
         let started = Instant::now();
-        let (ours, r4) = receiver.on_tags(&s3)?;
+        let (ours, r4) = receiver.on_tags(&s3, &stop)?;
         let on_tags = started.elapsed();
         let inside = inner(&timing::snapshot()) - before;
         timing::add("comparison", on_tags.saturating_sub(inside));

@@ -22,6 +22,8 @@ use aes::Aes128;
 
 use super::gf128::Gf128;
 use crate::dst;
+use crate::error::Result;
+use crate::protocol::Interrupt;
 
 /// Random taps of the accumulator after each position.
 pub(crate) const ACCUMULATOR_TAPS: usize = 24;
@@ -81,7 +83,10 @@ fn below(bytes: &[u8], at: usize, bound: usize) -> usize {
 /// The taps are public, but they are applied with masks rather than branches (a branch on a
 /// random bit is mispredicted half the time); positions whose window does not wrap use no
 /// modulo.
-fn accumulate(x: &mut [Gf128], cipher: &Aes128, domain: u64) {
+///
+/// `stop` is checked once a buffer (16,384 positions), so that a cancelled session does not
+/// wait for the pass over a large vector.
+fn accumulate(x: &mut [Gf128], cipher: &Aes128, domain: u64, stop: &Interrupt) -> Result<()> {
     let m = x.len();
     // Positions whose taps one buffer holds: a multiple of 16, so that every buffer starts on
     // a block boundary (position i's taps are bytes 3i .. 3i + 3).
@@ -90,6 +95,7 @@ fn accumulate(x: &mut [Gf128], cipher: &Aes128, domain: u64) {
     let per_chunk = PER_BUFFER;
     let mut i = 0;
     while i < m {
+        stop.check()?;
         let count = per_chunk.min(m - i);
         // Position i's taps start at byte 3i, a multiple of 16 bytes at every buffer start.
         let bytes = &mut taps[..3 * count];
@@ -115,6 +121,7 @@ fn accumulate(x: &mut [Gf128], cipher: &Aes128, domain: u64) {
         }
         i += count;
     }
+    Ok(())
 }
 
 /// Outputs the expander handles per task (even, so that every task's uniform draws start on a
@@ -124,21 +131,31 @@ const EXPANDER_CHUNK: usize = 2048;
 
 /// The dual encoding of `e` (length `n ≥ 2k`, `k ≥ 1`): `k` values.
 ///
+/// # Errors
+/// [`crate::Error::Cancelled`] once `stop` is raised (checked between batches).
+///
 /// # Panics
 /// Never for `n ≥ 2k` and `k ≥ 1`, which every caller in this crate ensures (an internal
 /// assertion otherwise).
-pub(crate) fn dual_encode(e: &[Gf128], k: usize) -> Vec<Gf128> {
-    let mut out = dual_encode_all(&[e], k);
-    out.pop().unwrap_or_default()
+pub(crate) fn dual_encode(e: &[Gf128], k: usize, stop: &Interrupt) -> Result<Vec<Gf128>> {
+    let mut out = dual_encode_all(&[e], k, stop)?;
+    Ok(out.pop().unwrap_or_default())
 }
 
 /// The dual encodings of several vectors of the same length under the same code: the
 /// convolutions run in parallel (one vector each) and the expander reads its public random
 /// indices once for all of them.
 ///
+/// # Errors
+/// As [`dual_encode`].
+///
 /// # Panics
 /// As [`dual_encode`], and if the vectors' lengths differ.
-pub(crate) fn dual_encode_all(es: &[&[Gf128]], k: usize) -> Vec<Vec<Gf128>> {
+pub(crate) fn dual_encode_all(
+    es: &[&[Gf128]],
+    k: usize,
+    stop: &Interrupt,
+) -> Result<Vec<Vec<Gf128>>> {
     use rayon::prelude::*;
     let n = es.first().map_or(0, |e| e.len());
     assert!(
@@ -150,11 +167,11 @@ pub(crate) fn dual_encode_all(es: &[&[Gf128]], k: usize) -> Vec<Vec<Gf128>> {
         .par_iter()
         .map(|e| {
             let mut suffix = e[k..].to_vec();
-            accumulate(&mut suffix, &cipher, 0);
-            accumulate(&mut suffix, &cipher, 1);
-            suffix
+            accumulate(&mut suffix, &cipher, 0, stop)?;
+            accumulate(&mut suffix, &cipher, 1, stop)?;
+            Ok(suffix)
         })
-        .collect();
+        .collect::<Result<_>>()?;
     let m = n - k;
     let step = m / EXPANDER_REGULAR;
     let mut outs: Vec<Vec<Gf128>> = es.iter().map(|e| e[..k].to_vec()).collect();
@@ -163,6 +180,7 @@ pub(crate) fn dual_encode_all(es: &[&[Gf128]], k: usize) -> Vec<Vec<Gf128>> {
     let sums: Vec<Vec<Gf128>> = (0..chunks)
         .into_par_iter()
         .map(|c| {
+            stop.check()?;
             let r0 = c * EXPANDER_CHUNK;
             let count = EXPANDER_CHUNK.min(k - r0);
             let mut regular = vec![0u8; 32 * count];
@@ -192,9 +210,9 @@ pub(crate) fn dual_encode_all(es: &[&[Gf128]], k: usize) -> Vec<Vec<Gf128>> {
                     sum.push(y);
                 }
             }
-            sum
+            Ok(sum)
         })
-        .collect();
+        .collect::<Result<_>>()?;
     for (c, sum) in sums.iter().enumerate() {
         let r0 = c * EXPANDER_CHUNK;
         let count = EXPANDER_CHUNK.min(k - r0);
@@ -204,12 +222,16 @@ pub(crate) fn dual_encode_all(es: &[&[Gf128]], k: usize) -> Vec<Vec<Gf128>> {
             }
         }
     }
-    outs
+    Ok(outs)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn never() -> Interrupt {
+        Interrupt::new()
+    }
     use crate::vole::vectors;
     use sha3::{Digest, Sha3_256};
 
@@ -225,9 +247,9 @@ mod tests {
         let delta = Gf128(0xabcdef);
         let sum: Vec<Gf128> = a.iter().zip(&b).map(|(x, y)| *x + *y * delta).collect();
         let (ea, eb, es) = (
-            dual_encode(&a, 100),
-            dual_encode(&b, 100),
-            dual_encode(&sum, 100),
+            dual_encode(&a, 100, &never()).expect("encodes"),
+            dual_encode(&b, 100, &never()).expect("encodes"),
+            dual_encode(&sum, 100, &never()).expect("encodes"),
         );
         for i in 0..100 {
             assert_eq!(es[i], ea[i] + eb[i] * delta, "entry {i}");
@@ -239,13 +261,13 @@ mod tests {
         // A weight-1 input in the part the code compresses touches many outputs.
         let mut e = vec![Gf128::ZERO; 2048];
         e[1500] = Gf128::ONE;
-        let y = dual_encode(&e, 1024);
+        let y = dual_encode(&e, 1024, &never()).expect("encodes");
         let touched = y.iter().filter(|v| **v != Gf128::ZERO).count();
         assert!(touched > 100, "only {touched} outputs depend on it");
         // The systematic part passes through.
         let mut e = vec![Gf128::ZERO; 2048];
         e[7] = Gf128(5);
-        let y = dual_encode(&e, 1024);
+        let y = dual_encode(&e, 1024, &never()).expect("encodes");
         assert_eq!(y[7], Gf128(5));
         assert_eq!(y.iter().filter(|v| **v != Gf128::ZERO).count(), 1);
     }
@@ -258,7 +280,7 @@ mod tests {
         for i in [2100, 2500, 3000, 3900] {
             e[i] = Gf128::ONE;
         }
-        let y = dual_encode(&e, 2048);
+        let y = dual_encode(&e, 2048, &never()).expect("encodes");
         let high = y.iter().filter(|v| v.0 >> 1 != 0).count();
         assert!(
             high > 1000,
@@ -269,8 +291,14 @@ mod tests {
     #[test]
     fn the_code_depends_on_the_message_size_and_is_deterministic() {
         let e = pseudo(64, 3);
-        assert_eq!(dual_encode(&e, 32), dual_encode(&e, 32));
-        assert_ne!(dual_encode(&e, 31)[..31], dual_encode(&e, 32)[..31]);
+        assert_eq!(
+            dual_encode(&e, 32, &never()).expect("encodes"),
+            dual_encode(&e, 32, &never()).expect("encodes")
+        );
+        assert_ne!(
+            dual_encode(&e, 31, &never()).expect("encodes")[..31],
+            dual_encode(&e, 32, &never()).expect("encodes")[..31]
+        );
     }
 
     const VECTOR_PATH: &str = "protocol-spec/vectors/vole-exconv.json";
@@ -287,7 +315,7 @@ mod tests {
     #[test]
     fn the_committed_vector_is_what_the_library_produces() {
         let e = vector_input();
-        let y = dual_encode(&e, 17);
+        let y = dual_encode(&e, 17, &never()).expect("encodes");
         let blocks = |v: &[Gf128]| {
             v.iter()
                 .map(|x| vectors::hex(&x.to_le_bytes()))
@@ -389,14 +417,27 @@ mod tests {
             let a = pseudo(n, 5);
             let b = pseudo(n, 6);
             let want_a = spec_encode(&a.iter().map(|x| x.0).collect::<Vec<_>>(), k);
-            let got = dual_encode_all(&[&a, &b], k);
+            let got = dual_encode_all(&[&a, &b], k, &never()).expect("encodes");
             assert_eq!(
                 got[0].iter().map(|x| x.0).collect::<Vec<_>>(),
                 want_a,
                 "n {n}, k {k}"
             );
-            assert_eq!(got[1], dual_encode(&b, k));
-            assert_eq!(got[0], dual_encode(&a, k));
+            assert_eq!(got[1], dual_encode(&b, k, &never()).expect("encodes"));
+            assert_eq!(got[0], dual_encode(&a, k, &never()).expect("encodes"));
         }
+    }
+
+    #[test]
+    fn a_raised_interrupt_stops_the_encoding() {
+        let stop = Interrupt::new();
+        stop.raise(crate::error::CancelReason::Interrupted);
+        let e = pseudo(1 << 12, 5);
+        assert!(matches!(
+            dual_encode(&e, 1 << 11, &stop),
+            Err(crate::Error::Cancelled(
+                crate::error::CancelReason::Interrupted
+            ))
+        ));
     }
 }

@@ -37,6 +37,7 @@ use aes::Aes128;
 
 use super::gf128::{Gf128, MulTable};
 use crate::error::{Error, Result};
+use crate::protocol::Interrupt;
 
 /// Sparse positions per row.
 pub(crate) const WEIGHT: usize = 3;
@@ -276,21 +277,32 @@ fn decode_row(p: &[Gf128], tables: &DenseTables, r: &Row) -> Gf128 {
 /// The value `P` decodes `key` to.
 #[cfg(test)]
 pub(crate) fn decode(params: &OkvsParams, seed: &[u8; 16], p: &[Gf128], key: &[u8; 16]) -> Gf128 {
-    decode_all(params, seed, p, std::slice::from_ref(key))[0]
+    decode_all(
+        params,
+        seed,
+        p,
+        std::slice::from_ref(key),
+        &Interrupt::new(),
+    )
+    .expect("never interrupted")[0]
 }
 
 /// The values `P` decodes `keys` to, in parallel.
+///
+/// # Errors
+/// [`Error::Cancelled`] once `stop` is raised (checked before each bin).
 pub(crate) fn decode_all(
     params: &OkvsParams,
     seed: &[u8; 16],
     p: &[Gf128],
     keys: &[[u8; 16]],
-) -> Vec<Gf128> {
+    stop: &Interrupt,
+) -> Result<Vec<Gf128>> {
     use rayon::prelude::*;
     let tables = DenseTables::new(params, p);
     let rows = rows(params, seed, keys);
     if params.bins == 1 {
-        return rows.par_iter().map(|r| decode_row(p, &tables, r)).collect();
+        return Ok(rows.par_iter().map(|r| decode_row(p, &tables, r)).collect());
     }
     // Bin by bin, so that each bin's columns and tables stay in the caches while its keys are
     // decoded; then back in the keys' order.
@@ -298,17 +310,18 @@ pub(crate) fn decode_all(
     let per_bin: Vec<Vec<Gf128>> = (0..params.bins)
         .into_par_iter()
         .map(|b| {
-            members[starts[b]..starts[b + 1]]
+            stop.check()?;
+            Ok(members[starts[b]..starts[b + 1]]
                 .iter()
                 .map(|&i| decode_row(p, &tables, &rows[i as usize]))
-                .collect()
+                .collect())
         })
-        .collect();
+        .collect::<Result<_>>()?;
     let mut out = vec![Gf128::ZERO; rows.len()];
     for (&i, v) in members.iter().zip(per_bin.iter().flatten()) {
         out[i as usize] = *v;
     }
-    out
+    Ok(out)
 }
 
 /// The rows of each bin, ascending (a counting sort): bin `b`'s are
@@ -404,13 +417,15 @@ fn peel(rows: &[Row], members: &[u32], base: usize, m: usize) -> Peeled {
 /// # Errors
 /// [`Error::Internal`] if the counts disagree, or if a bin cannot be solved: more gap rows than
 /// dense columns (below `2^-40` by the fitted sizes), or two keys with the same row (repeated
-/// keys, which callers never pass, or a hash collision).
+/// keys, which callers never pass, or a hash collision); [`Error::Cancelled`] once `stop` is
+/// raised (checked before each bin's peeling and solving).
 pub(crate) fn encode<R: rand_core::CryptoRng + ?Sized>(
     params: &OkvsParams,
     seed: &[u8; 16],
     keys: &[[u8; 16]],
     values: &[Gf128],
     rng: &mut R,
+    stop: &Interrupt,
 ) -> Result<Vec<Gf128>> {
     use rayon::prelude::*;
     if keys.len() != params.items || values.len() != params.items {
@@ -425,8 +440,16 @@ pub(crate) fn encode<R: rand_core::CryptoRng + ?Sized>(
     let (counts, members) = by_bin(params.bins, &rows);
     let peeled: Vec<Peeled> = (0..params.bins)
         .into_par_iter()
-        .map(|b| peel(&rows, &members[counts[b]..counts[b + 1]], b * width, m))
-        .collect();
+        .map(|b| {
+            stop.check()?;
+            Ok(peel(
+                &rows,
+                &members[counts[b]..counts[b + 1]],
+                b * width,
+                m,
+            ))
+        })
+        .collect::<Result<_>>()?;
     for (b, bin) in peeled.iter().enumerate() {
         if bin.gap.len() > g {
             return Err(Error::Internal(format!(
@@ -461,6 +484,7 @@ pub(crate) fn encode<R: rand_core::CryptoRng + ?Sized>(
         .zip(peeled.par_iter())
         .enumerate()
         .try_for_each(|(b, (cols, bin))| -> Result<()> {
+            stop.check()?;
             let base = b * width;
             let sparse_sum = |cols: &[Gf128], r: &Row| {
                 cols[r.cols[0] - base] + cols[r.cols[1] - base] + cols[r.cols[2] - base]
@@ -564,15 +588,16 @@ mod tests {
         let params = OkvsParams::new(n).expect("params");
         let seed = [n as u8; 16];
         let (k, v) = (keys(n, 1), values(n));
-        let p = encode(&params, &seed, &k, &v, &mut rng()).expect("encodes");
+        let p = encode(&params, &seed, &k, &v, &mut rng(), &Interrupt::new()).expect("encodes");
         assert_eq!(p.len(), params.len());
-        let all = decode_all(&params, &seed, &p, &k);
+        let all = decode_all(&params, &seed, &p, &k, &Interrupt::new()).expect("decodes");
         for i in 0..n {
             assert_eq!(all[i], v[i], "key {i} of {n}");
         }
         assert_eq!(decode(&params, &seed, &p, &k[n - 1]), v[n - 1]);
         // Other keys decode to something else.
-        let others = decode_all(&params, &seed, &p, &keys(64, 2));
+        let others =
+            decode_all(&params, &seed, &p, &keys(64, 2), &Interrupt::new()).expect("decodes");
         let ours: std::collections::HashSet<Gf128> = v.iter().copied().collect();
         assert!(others.iter().all(|o| !ours.contains(o)));
     }
@@ -648,7 +673,7 @@ mod tests {
         params.dense = 4;
         let seed = [3u8; 16];
         let (k, v) = (keys(4, 9), values(4));
-        let p = encode(&params, &seed, &k, &v, &mut rng()).expect("encodes");
+        let p = encode(&params, &seed, &k, &v, &mut rng(), &Interrupt::new()).expect("encodes");
         for i in 0..4 {
             assert_eq!(decode(&params, &seed, &p, &k[i]), v[i]);
         }
@@ -656,7 +681,7 @@ mod tests {
         params.dense = 0;
         params.items = 4;
         assert!(matches!(
-            encode(&params, &seed, &k, &v, &mut rng()),
+            encode(&params, &seed, &k, &v, &mut rng(), &Interrupt::new()),
             Err(Error::Internal(_))
         ));
     }
@@ -718,5 +743,32 @@ mod tests {
             assert_eq!(row.cols, [c0, c1, c2]);
             assert_eq!(row.dense, Gf128(if r2 == 0 { 1 } else { r2 }));
         }
+    }
+
+    #[test]
+    fn a_raised_interrupt_stops_encoding_and_decoding() {
+        let stop = Interrupt::new();
+        stop.raise(crate::error::CancelReason::Dropped);
+        // Two bins, so that decoding goes bin by bin.
+        let n = (1 << 16) + 1;
+        let params = OkvsParams::new(n).expect("params");
+        assert!(params.bins > 1);
+        let (k, v) = (keys(n, 3), values(n));
+        let cancelled = |r: Result<Vec<Gf128>>| {
+            matches!(
+                r,
+                Err(Error::Cancelled(crate::error::CancelReason::Dropped))
+            )
+        };
+        assert!(cancelled(encode(
+            &params,
+            &[1; 16],
+            &k,
+            &v,
+            &mut rng(),
+            &stop
+        )));
+        let p = vec![Gf128::ZERO; params.len()];
+        assert!(cancelled(decode_all(&params, &[1; 16], &p, &k, &stop)));
     }
 }

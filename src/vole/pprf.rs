@@ -38,7 +38,7 @@ use super::base_ot::OtKey;
 use super::gf128::Gf128;
 use crate::dst;
 use crate::error::{Error, PeerMisbehaved, Result};
-use crate::protocol::draw;
+use crate::protocol::{draw, Interrupt};
 
 /// Length of one PRF value.
 pub(crate) const BLOCK_LEN: usize = 16;
@@ -157,11 +157,13 @@ pub(crate) fn receiver_choices(shape: &PprfShape, points: &[usize]) -> Vec<bool>
 /// are the OTs' key pairs in the order of [`receiver_choices`].
 ///
 /// # Errors
-/// [`Error::Internal`] if `keys` does not hold one pair per level of each tree.
+/// [`Error::Internal`] if `keys` does not hold one pair per level of each tree;
+/// [`Error::Cancelled`] once `stop` is raised (checked before each tree).
 pub(crate) fn send<R: CryptoRng + ?Sized>(
     rng: &mut R,
     shape: &PprfShape,
     keys: &[[OtKey; 2]],
+    stop: &Interrupt,
 ) -> Result<(Vec<u128>, Vec<u8>)> {
     if keys.len() != shape.ot_count() {
         return Err(Error::Internal(format!(
@@ -172,10 +174,11 @@ pub(crate) fn send<R: CryptoRng + ?Sized>(
     }
     let mut seeds = draw::byte_strings::<BLOCK_LEN, R>(rng, shape.trees);
     let depth = shape.depth as usize;
-    let per_tree: Vec<(Vec<u128>, Vec<u8>)> = seeds
+    let per_tree: Result<Vec<(Vec<u128>, Vec<u8>)>> = seeds
         .par_iter()
         .zip(keys.par_chunks(depth))
         .map(|(seed, keys)| {
+            stop.check()?;
             let mut level = vec![u128::from_le_bytes(*seed)];
             let mut message = Vec::with_capacity(depth * 2 * BLOCK_LEN);
             for key in keys {
@@ -188,12 +191,13 @@ pub(crate) fn send<R: CryptoRng + ?Sized>(
                 level = next;
             }
             level.truncate(shape.domain);
-            (level, message)
+            Ok((level, message))
         })
-        .collect();
+        .collect::<Result<_>>();
     for s in &mut seeds {
         s.zeroize();
     }
+    let per_tree = per_tree?;
     let mut leaves = Vec::with_capacity(shape.trees * shape.domain);
     let mut message = Vec::with_capacity(shape.message_len());
     for (l, m) in per_tree {
@@ -209,12 +213,14 @@ pub(crate) fn send<R: CryptoRng + ?Sized>(
 ///
 /// # Errors
 /// [`PeerMisbehaved::WrongCount`] if the message is not [`PprfShape::message_len`] bytes;
-/// [`Error::Internal`] for a point outside the domain or a wrong number of keys.
+/// [`Error::Internal`] for a point outside the domain or a wrong number of keys;
+/// [`Error::Cancelled`] once `stop` is raised (checked before each tree).
 pub(crate) fn receive(
     shape: &PprfShape,
     points: &[usize],
     keys: &[OtKey],
     message: &[u8],
+    stop: &Interrupt,
 ) -> Result<Vec<u128>> {
     if message.len() != shape.message_len() {
         return Err(PeerMisbehaved::WrongCount {
@@ -237,8 +243,11 @@ pub(crate) fn receive(
         .par_iter()
         .zip(keys.par_chunks(depth))
         .zip(message.par_chunks(depth * 2 * BLOCK_LEN))
-        .map(|((&alpha, keys), message)| rebuild(shape, alpha as u64, keys, message))
-        .collect();
+        .map(|((&alpha, keys), message)| {
+            stop.check()?;
+            Ok(rebuild(shape, alpha as u64, keys, message))
+        })
+        .collect::<Result<_>>()?;
     Ok(trees.into_iter().flatten().collect())
 }
 
@@ -309,8 +318,9 @@ mod tests {
         let (ot_r, ot_points) = OtReceiver::start(&mut rng, &session, &choices).expect("starts");
         let pairs = ot_s.finish(&ot_points).expect("sender OTs");
         let chosen = ot_r.finish(&setup).expect("receiver OTs");
-        let (full, message) = send(&mut rng, shape, &pairs).expect("sends");
-        let punctured = receive(shape, points, &chosen, &message).expect("receives");
+        let (full, message) = send(&mut rng, shape, &pairs, &Interrupt::new()).expect("sends");
+        let punctured =
+            receive(shape, points, &chosen, &message, &Interrupt::new()).expect("receives");
         (full, punctured)
     }
 
@@ -364,8 +374,14 @@ mod tests {
     fn a_message_of_the_wrong_length_is_refused() {
         let shape = PprfShape::for_domain(2, 8).expect("shape");
         let keys: Vec<OtKey> = (0..shape.ot_count()).map(|_| OtKey([0; 16])).collect();
-        let err = receive(&shape, &[1, 2], &keys, &vec![0u8; shape.message_len() - 1])
-            .expect_err("refused");
+        let err = receive(
+            &shape,
+            &[1, 2],
+            &keys,
+            &vec![0u8; shape.message_len() - 1],
+            &Interrupt::new(),
+        )
+        .expect_err("refused");
         assert!(matches!(
             err,
             Error::PeerMisbehaved(PeerMisbehaved::WrongCount {
@@ -375,7 +391,13 @@ mod tests {
             })
         ));
         assert!(matches!(
-            receive(&shape, &[8, 2], &keys, &vec![0u8; shape.message_len()]),
+            receive(
+                &shape,
+                &[8, 2],
+                &keys,
+                &vec![0u8; shape.message_len()],
+                &Interrupt::new()
+            ),
             Err(Error::Internal(_))
         ));
     }
@@ -403,8 +425,9 @@ mod tests {
         let (ot_r, ot_points) = OtReceiver::start(&mut rng, &session, &choices).expect("starts");
         let pairs = ot_s.finish(&ot_points).expect("sender OTs");
         let chosen = ot_r.finish(&setup).expect("receiver OTs");
-        let (full, message) = send(&mut rng, &shape, &pairs).expect("sends");
-        let punctured = receive(&shape, &VECTOR_POINTS, &chosen, &message).expect("receives");
+        let (full, message) = send(&mut rng, &shape, &pairs, &Interrupt::new()).expect("sends");
+        let punctured = receive(&shape, &VECTOR_POINTS, &chosen, &message, &Interrupt::new())
+            .expect("receives");
         let blocks = |v: &[u128]| {
             v.iter()
                 .map(|b| vectors::hex(&b.to_le_bytes()))

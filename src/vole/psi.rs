@@ -33,7 +33,7 @@ use super::timing;
 use super::wrong_length;
 use crate::dst;
 use crate::error::{Error, Malformed, PeerMisbehaved, Result};
-use crate::protocol::draw;
+use crate::protocol::{draw, Interrupt};
 
 /// Bytes of a tag for sets of `receiver` and `sender` entries: `ceil((40 + b) / 8)` with `b`
 /// the bit length of `receiver · sender − 1` (`ceil(log2(receiver · sender))`, in integers so
@@ -72,13 +72,28 @@ fn okvs_seed(session: &[u8; 32]) -> [u8; 16] {
     seed
 }
 
+/// Items hashed, values tagged or tags looked up between two checks of an [`Interrupt`]: a
+/// few milliseconds of work.
+const CHECK_EVERY: usize = 1 << 14;
+
 /// The items' OKVS keys and values ([`item_hash`]), in parallel.
-fn item_hashes(session: &[u8; 32], items: &[Vec<u8>]) -> (Vec<[u8; 16]>, Vec<Gf128>) {
+///
+/// # Errors
+/// [`Error::Cancelled`] once `stop` is raised (checked every [`CHECK_EVERY`] items).
+fn item_hashes(
+    session: &[u8; 32],
+    items: &[Vec<u8>],
+    stop: &Interrupt,
+) -> Result<(Vec<[u8; 16]>, Vec<Gf128>)> {
     use rayon::prelude::*;
-    items
-        .par_iter()
-        .map(|item| item_hash(session, item))
-        .unzip()
+    let batches: Vec<Vec<([u8; 16], Gf128)>> = items
+        .par_chunks(CHECK_EVERY)
+        .map(|batch| {
+            stop.check()?;
+            Ok(batch.iter().map(|item| item_hash(session, item)).collect())
+        })
+        .collect::<Result<_>>()?;
+    Ok(batches.into_iter().flatten().unzip())
 }
 
 /// Values whose tags are made in one batch of AES blocks.
@@ -94,32 +109,50 @@ const TAG_BATCH: usize = 1024;
 /// IEEE S&P 2020, ePrint 2019/074: `H(x) = π(σ(x)) ⊕ σ(x)` with the linear orthomorphism `σ`),
 /// in place of a random oracle on the OPRF values; the session's key binds the tags to the
 /// session. Made in batches with `encrypt_blocks` and in parallel.
-fn tags(session: &[u8; 32], values: &[Gf128], len: usize) -> Vec<[u8; 16]> {
+///
+/// # Errors
+/// [`Error::Cancelled`] once `stop` is raised (checked every [`CHECK_EVERY`] values).
+fn tags(
+    session: &[u8; 32],
+    values: &[Gf128],
+    len: usize,
+    stop: &Interrupt,
+) -> Result<Vec<[u8; 16]>> {
     use rayon::prelude::*;
     debug_assert!(len <= 16);
     let digest = super::sha3_tagged(dst::VOLE_PSI_TAG_KEY, &[session]);
     let mut key = [0u8; 16];
     key.copy_from_slice(&digest[..16]);
     let cipher = Aes128::new(&Array::from(key));
-    values
-        .par_chunks(TAG_BATCH)
-        .flat_map_iter(|chunk| {
-            let sigma: Vec<u128> = chunk
-                .iter()
-                .map(|z| {
-                    let (lo, hi) = (z.0 as u64, (z.0 >> 64) as u64);
-                    (u128::from(lo ^ hi) << 64) | u128::from(hi)
-                })
-                .collect();
-            let mut blocks: Vec<Array<u8, aes::cipher::consts::U16>> =
-                sigma.iter().map(|x| Array::from(x.to_le_bytes())).collect();
-            cipher.encrypt_blocks(&mut blocks);
-            blocks
-                .into_iter()
-                .zip(sigma)
-                .map(|(b, x)| (u128::from_le_bytes(b.into()) ^ x).to_le_bytes())
-                .collect::<Vec<_>>()
+    let batches: Vec<Vec<[u8; 16]>> = values
+        .par_chunks(CHECK_EVERY)
+        .map(|batch| {
+            stop.check()?;
+            Ok(batch
+                .chunks(TAG_BATCH)
+                .flat_map(|chunk| tag_batch(&cipher, chunk))
+                .collect())
         })
+        .collect::<Result<_>>()?;
+    Ok(batches.concat())
+}
+
+/// The tags of one batch of values under `cipher` (see [`tags`]), by `encrypt_blocks`.
+fn tag_batch(cipher: &Aes128, chunk: &[Gf128]) -> Vec<[u8; 16]> {
+    let sigma: Vec<u128> = chunk
+        .iter()
+        .map(|z| {
+            let (lo, hi) = (z.0 as u64, (z.0 >> 64) as u64);
+            (u128::from(lo ^ hi) << 64) | u128::from(hi)
+        })
+        .collect();
+    let mut blocks: Vec<Array<u8, aes::cipher::consts::U16>> =
+        sigma.iter().map(|x| Array::from(x.to_le_bytes())).collect();
+    cipher.encrypt_blocks(&mut blocks);
+    blocks
+        .into_iter()
+        .zip(sigma)
+        .map(|(b, x)| (u128::from_le_bytes(b.into()) ^ x).to_le_bytes())
         .collect()
 }
 
@@ -305,8 +338,9 @@ impl PsiSenderVole {
         self,
         rng: &mut R,
         message: &[u8],
+        stop: &Interrupt,
     ) -> Result<(PsiSenderAwaitingMask, Vec<u8>)> {
-        let (vole, out) = self.vole.finish(rng, message)?;
+        let (vole, out) = self.vole.finish(rng, message, stop)?;
         Ok((
             PsiSenderAwaitingMask {
                 session: self.session,
@@ -324,11 +358,13 @@ impl PsiSenderAwaitingMask {
     /// drawn with [`draw::shuffle`]).
     ///
     /// # Errors
-    /// [`PeerMisbehaved::WrongCount`] if `A'` is not the OKVS's length.
+    /// [`PeerMisbehaved::WrongCount`] if `A'` is not the OKVS's length; [`Error::Cancelled`]
+    /// once `stop` is raised (checked between batches of each phase).
     pub(crate) fn on_mask<R: CryptoRng + ?Sized>(
         self,
         rng: &mut R,
         message: &[u8],
+        stop: &Interrupt,
     ) -> Result<(PsiSenderAwaitingPositions, Vec<u8>)> {
         let params = self.params;
         if message.len() != 16 * params.len() {
@@ -355,17 +391,19 @@ impl PsiSenderAwaitingMask {
         });
         let seed = okvs_seed(&self.session);
         let len = tag_len(params.items, self.items.len());
-        let (keys, hs) = timing::phase("hashing", || item_hashes(&self.session, &self.items));
+        stop.check()?;
+        let (keys, hs) =
+            timing::phase("hashing", || item_hashes(&self.session, &self.items, stop))?;
         let tags: Vec<[u8; 16]> = timing::phase("OKVS decode + tags", || {
-            let decoded = okvs::decode_all(&params, &seed, &k, &keys);
+            let decoded = okvs::decode_all(&params, &seed, &k, &keys, stop)?;
             // Δ·h(x) with h secret: the constant-time multiplication.
             let values: Vec<Gf128> = decoded
                 .par_iter()
                 .zip(hs.par_iter())
                 .map(|(v, h)| *v + delta * *h)
                 .collect();
-            tags(&self.session, &values, len)
-        });
+            tags(&self.session, &values, len, stop)
+        })?;
         let mut order: Vec<usize> = (0..tags.len()).collect();
         draw::shuffle(rng, &mut order);
         let mut out = Vec::with_capacity(len * tags.len());
@@ -508,17 +546,27 @@ impl PsiReceiverVole {
     ///
     /// # Errors
     /// As [`VoleReceiverAwaitingTrees::finish`]; [`Error::Internal`] if the OKVS cannot be
-    /// encoded (probability below `2^-40`).
+    /// encoded (probability below `2^-40`); [`Error::Cancelled`] once `stop` is raised
+    /// (checked between batches of each phase).
     pub(crate) fn on_trees<R: CryptoRng + ?Sized>(
         self,
         rng: &mut R,
         message: &[u8],
+        stop: &Interrupt,
     ) -> Result<(PsiReceiverAwaitingTags, Vec<u8>)> {
-        let vole = self.vole.finish(message)?;
+        let vole = self.vole.finish(message, stop)?;
         let params = OkvsParams::new(self.items.len())?;
-        let (keys, values) = timing::phase("hashing", || item_hashes(&self.session, &self.items));
+        let (keys, values) =
+            timing::phase("hashing", || item_hashes(&self.session, &self.items, stop))?;
         let p = timing::phase("OKVS encode", || {
-            okvs::encode(&params, &okvs_seed(&self.session), &keys, &values, rng)
+            okvs::encode(
+                &params,
+                &okvs_seed(&self.session),
+                &keys,
+                &values,
+                rng,
+                stop,
+            )
         })?;
         let mut out = Vec::with_capacity(16 * p.len());
         for (p, a) in p.iter().zip(&vole.a) {
@@ -544,8 +592,8 @@ impl PsiReceiverAwaitingTags {
     ///
     /// # Errors
     /// [`PeerMisbehaved::WrongCount`] if the tags are not `sender_count` tags of the agreed
-    /// length.
-    pub(crate) fn on_tags(self, message: &[u8]) -> Result<(Vec<usize>, Vec<u8>)> {
+    /// length; [`Error::Cancelled`] once `stop` is raised (checked between batches).
+    pub(crate) fn on_tags(self, message: &[u8], stop: &Interrupt) -> Result<(Vec<usize>, Vec<u8>)> {
         let len = tag_len(self.items.len(), self.sender_count);
         if message.len() != len * self.sender_count {
             return Err(wrong_length(
@@ -558,14 +606,18 @@ impl PsiReceiverAwaitingTags {
         let seed = okvs_seed(&self.session);
         let ours = TagIndex::new(
             &timing::phase("OKVS decode + tags", || {
-                let decoded = okvs::decode_all(&params, &seed, &self.vole.c, &self.keys);
-                tags(&self.session, &decoded, len)
-            }),
+                let decoded = okvs::decode_all(&params, &seed, &self.vole.c, &self.keys, stop)?;
+                tags(&self.session, &decoded, len, stop)
+            })?,
             len,
         );
+        stop.check()?;
         let mut matched = Vec::new();
         let mut positions = vec![0u8; bitmap_len(self.sender_count)];
         for (j, t) in message.chunks_exact(len).enumerate() {
+            if j % CHECK_EVERY == 0 {
+                stop.check()?;
+            }
             if let Some(&i) = ours.get(t) {
                 matched.push(i);
                 positions[j / 8] |= 1 << (j % 8);
@@ -580,6 +632,10 @@ impl PsiReceiverAwaitingTags {
 mod tests {
     use super::*;
     use crate::protocol::vector_rng::VectorRng;
+
+    fn never() -> Interrupt {
+        Interrupt::new()
+    }
 
     fn items(range: std::ops::Range<u32>) -> Vec<Vec<u8>> {
         range.map(|i| format!("MSCU{i:07}").into_bytes()).collect()
@@ -596,10 +652,12 @@ mod tests {
             PsiReceiver::start(&mut rng_r, &session, receiver_items, ns).expect("receiver");
         let (sender, s1) = sender.on_first(&mut rng_s, &r1).expect("S on R1");
         let (receiver, r2) = receiver.on_first(&s1).expect("R on S1");
-        let (sender, s2) = sender.on_noise(&mut rng_s, &r2).expect("S on R2");
-        let (receiver, r3) = receiver.on_trees(&mut rng_r, &s2).expect("R on S2");
-        let (sender, s3) = sender.on_mask(&mut rng_s, &r3).expect("S on R3");
-        let (ours, r4) = receiver.on_tags(&s3).expect("R on S3");
+        let (sender, s2) = sender.on_noise(&mut rng_s, &r2, &never()).expect("S on R2");
+        let (receiver, r3) = receiver
+            .on_trees(&mut rng_r, &s2, &never())
+            .expect("R on S2");
+        let (sender, s3) = sender.on_mask(&mut rng_s, &r3, &never()).expect("S on R3");
+        let (ours, r4) = receiver.on_tags(&s3, &never()).expect("R on S3");
         let theirs = sender.on_positions(&r4).expect("S on R4");
         (ours, theirs)
     }
@@ -625,13 +683,13 @@ mod tests {
     #[test]
     fn the_tag_index_finds_exactly_our_tags() {
         let values: Vec<Gf128> = (0..5000u128).map(|i| Gf128(i * 77 + 1)).collect();
-        let ours = tags(&[1; 32], &values, 7);
+        let ours = tags(&[1; 32], &values, 7, &never()).expect("tags");
         let index = TagIndex::new(&ours, 7);
         for (i, t) in ours.iter().enumerate() {
             assert_eq!(index.get(&t[..7]), Some(&i));
             assert_eq!(index.get(&t[..6]), None);
         }
-        let others = tags(&[2; 32], &values, 7);
+        let others = tags(&[2; 32], &values, 7, &never()).expect("tags");
         assert!(others.iter().all(|t| index.get(&t[..7]).is_none()));
         assert_eq!(TagIndex::new(&[], 5).get(&[0; 5]), None);
     }
@@ -642,7 +700,7 @@ mod tests {
         use sha2::{Digest, Sha256};
         let session = [0x21u8; 32];
         let items = [b"".to_vec(), b"MSCU0000001".to_vec(), vec![0xab; 300]];
-        let (keys, values) = item_hashes(&session, &items);
+        let (keys, values) = item_hashes(&session, &items, &never()).expect("hashes");
         for (i, item) in items.iter().enumerate() {
             let tag = b"blindmatch-v1-vole-psi-item-sha256";
             let mut h = Sha256::new();
@@ -666,7 +724,7 @@ mod tests {
         let values: Vec<Gf128> = (0..2500u128)
             .map(|i| Gf128(i.wrapping_mul(0x9e37_79b9_7f4a_7c15_f39c_c060_5ced_c835) ^ (i << 70)))
             .collect();
-        let got = tags(&session, &values, 10);
+        let got = tags(&session, &values, 10, &never()).expect("tags");
         let tag = b"blindmatch-v1-vole-psi-tag-key";
         let mut h = Sha3_256::new();
         Digest::update(&mut h, (tag.len() as u32).to_be_bytes());
@@ -683,7 +741,10 @@ mod tests {
             assert_eq!(t, &want);
         }
         // Another session, other tags.
-        assert_ne!(tags(&[0x34; 32], &values[..1], 10), got[..1]);
+        assert_ne!(
+            tags(&[0x34; 32], &values[..1], 10, &never()).expect("tags"),
+            got[..1]
+        );
     }
 
     #[test]

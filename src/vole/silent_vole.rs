@@ -45,7 +45,7 @@ use super::wrong_length;
 use crate::dst;
 use crate::error::{Error, Result};
 use crate::group::{WireElement, ELEMENT_LEN};
-use crate::protocol::draw;
+use crate::protocol::{draw, Interrupt};
 
 /// Weight of the regular noise: the number of parts and of punctured PRF trees (libOTe's
 /// choice for `ExConv7x24` at 128-bit security: `max(40, -128 / log2(1 - 2 · 0.25))`).
@@ -247,11 +247,14 @@ impl VoleSenderAwaitingNoise {
     /// result and `S2`.
     ///
     /// # Errors
-    /// [`PeerMisbehaved::WrongCount`] for a message of the wrong length.
+    /// [`PeerMisbehaved::WrongCount`] for a message of the wrong length;
+    /// [`crate::Error::Cancelled`] once `stop` is raised (checked between and inside the
+    /// punctured PRFs and the code).
     pub(crate) fn finish<R: CryptoRng + ?Sized>(
         self,
         rng: &mut R,
         message: &[u8],
+        stop: &Interrupt,
     ) -> Result<(SenderVole, Vec<u8>)> {
         let shape = self.shape;
         if message.len() != shape.second_receiver_len() {
@@ -276,7 +279,7 @@ impl VoleSenderAwaitingNoise {
             )
         })?;
         let (leaves, tree_message) =
-            timing::phase("PPRF", || pprf::send(rng, &shape.trees, &tree_keys))?;
+            timing::phase("PPRF", || pprf::send(rng, &shape.trees, &tree_keys, stop))?;
         let mut v: Vec<Gf128> = leaves.into_iter().map(Gf128).collect();
         let mut out = tree_message;
         for (part, b) in v.chunks_exact(shape.part).zip(&noise) {
@@ -286,8 +289,9 @@ impl VoleSenderAwaitingNoise {
             }
             out.extend_from_slice(&gamma.to_le_bytes());
         }
-        let b = timing::phase("ExConv code", || dual_encode(&v, shape.outputs));
+        let b = timing::phase("ExConv code", || dual_encode(&v, shape.outputs, stop));
         v.iter_mut().for_each(|x| x.0.zeroize());
+        let b = b?;
         Ok((
             SenderVole {
                 delta: *self.delta,
@@ -404,8 +408,10 @@ impl VoleReceiverAwaitingTrees {
     /// Takes `S2` and returns `a` and `c`.
     ///
     /// # Errors
-    /// [`PeerMisbehaved::WrongCount`] for a message of the wrong length.
-    pub(crate) fn finish(self, message: &[u8]) -> Result<ReceiverVole> {
+    /// [`PeerMisbehaved::WrongCount`] for a message of the wrong length;
+    /// [`crate::Error::Cancelled`] once `stop` is raised (as the sender's
+    /// [`VoleSenderAwaitingNoise::finish`]).
+    pub(crate) fn finish(self, message: &[u8], stop: &Interrupt) -> Result<ReceiverVole> {
         let shape = self.shape;
         let tree_len = shape.trees.message_len();
         let expected = tree_len + 16 * NOISE_WEIGHT;
@@ -422,6 +428,7 @@ impl VoleReceiverAwaitingTrees {
                 &self.points,
                 &self.tree_keys,
                 &message[..tree_len],
+                stop,
             )
         })?;
         let mut w: Vec<Gf128> = leaves.into_iter().map(Gf128).collect();
@@ -445,12 +452,13 @@ impl VoleReceiverAwaitingTrees {
                 *n = Gf128::conditional_select(n, &self.betas[i], here);
             }
         }
-        let (a, c) = timing::phase("ExConv code", || {
-            let mut both = dual_encode_all(&[&e, &w], shape.outputs);
-            let c = both.pop().unwrap_or_default();
-            (both.pop().unwrap_or_default(), c)
+        let both = timing::phase("ExConv code", || {
+            dual_encode_all(&[&e, &w], shape.outputs, stop)
         });
         e.iter_mut().chain(w.iter_mut()).for_each(|x| x.0.zeroize());
+        let mut both = both?;
+        let c = both.pop().unwrap_or_default();
+        let a = both.pop().unwrap_or_default();
         Ok(ReceiverVole { a, c })
     }
 }
@@ -478,8 +486,12 @@ mod tests {
         let (receiver, r1) = VoleReceiver::start(&mut rng_r, &session, k).expect("receiver starts");
         let (receiver, r2) = receiver.on_first(&s1).expect("receiver takes S1");
         let sender = sender.on_first(&r1).expect("sender takes R1");
-        let (sent, s2) = sender.finish(&mut rng_s, &r2).expect("sender finishes");
-        let got = receiver.finish(&s2).expect("receiver finishes");
+        let (sent, s2) = sender
+            .finish(&mut rng_s, &r2, &Interrupt::new())
+            .expect("sender finishes");
+        let got = receiver
+            .finish(&s2, &Interrupt::new())
+            .expect("receiver finishes");
         (sent, got)
     }
 
@@ -530,7 +542,7 @@ mod tests {
         ));
         let (receiver, _) = receiver.on_first(&s1).expect("takes S1");
         assert!(matches!(
-            receiver.finish(&[0u8; 17]),
+            receiver.finish(&[0u8; 17], &Interrupt::new()),
             Err(Error::PeerMisbehaved(PeerMisbehaved::WrongCount {
                 got: 17,
                 ..

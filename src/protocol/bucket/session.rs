@@ -17,7 +17,7 @@ use rand_core::CryptoRng;
 
 use crate::error::{BucketProblem, Error, PeerMisbehaved, Result};
 use crate::protocol::dh::{DhOutput, DhParams};
-use crate::protocol::{draw, ItemSet, Role, SansIo};
+use crate::protocol::{draw, Interrupt, ItemSet, Role, SansIo};
 
 use super::assign::{sub_session_id, Layout};
 use super::bound::{bucket_bound, check_bucket, MAX_BUCKETS};
@@ -47,13 +47,16 @@ pub(crate) struct BucketedSession<S> {
     /// The next bucket to open.
     next: u32,
     rng: ChaCha20Rng,
+    /// Handed to every bucket's sub-session.
+    stop: Interrupt,
     merged: Merged,
     failed: bool,
 }
 
 impl<S: SubSession> BucketedSession<S> {
     /// Starts a session for `role` over `buckets` buckets: assigns our items to buckets,
-    /// checks each fits its bound, and opens the first [`WINDOW`] buckets.
+    /// checks each fits its bound, and opens the first [`WINDOW`] buckets. Every bucket's
+    /// sub-session stops its long steps once `stop` is raised.
     ///
     /// # Errors
     /// [`Error::Config`] for parameters out of range (or `buckets` outside
@@ -66,6 +69,7 @@ impl<S: SubSession> BucketedSession<S> {
         buckets: u32,
         items: ItemSet,
         rng: &mut R,
+        stop: Interrupt,
     ) -> Result<Self> {
         params.validate()?;
         if buckets == 0 || buckets > MAX_BUCKETS {
@@ -100,6 +104,7 @@ impl<S: SubSession> BucketedSession<S> {
             open: VecDeque::with_capacity(WINDOW),
             next: 0,
             rng: ChaCha20Rng::from_seed(draw::array::<32, R>(rng)),
+            stop,
             merged: Merged::new(),
             failed: false,
         };
@@ -117,7 +122,7 @@ impl<S: SubSession> BucketedSession<S> {
             params.session_id = sub_session_id(&self.params.session_id, bucket);
             (params.initiator_count, params.responder_count) = self.bounds;
             let items = self.layout.items(&self.items, bucket);
-            let session = S::open(self.role, params, items, &mut self.rng)?;
+            let session = S::open(self.role, params, items, &mut self.rng, &self.stop)?;
             if session.is_finished() {
                 self.merged
                     .add(bucket, session.into_output()?, &self.layout)?;

@@ -7,7 +7,7 @@ use rand_chacha::ChaCha20Rng;
 use crate::error::Result;
 use crate::protocol::dh::{DhOutput, DhParams, DhSession};
 use crate::protocol::vole_psi::VolePsiSession;
-use crate::protocol::{ItemSet, Role, SansIo};
+use crate::protocol::{Interrupt, ItemSet, Role, SansIo};
 
 /// Which protocol runs in every bucket.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -21,21 +21,41 @@ pub enum BucketedProtocol {
 
 /// A sub-protocol session: opened for one bucket with that bucket's parameters and items.
 pub(crate) trait SubSession: SansIo<Output = DhOutput> + Sized {
-    /// Starts the session of one bucket.
+    /// Starts the session of one bucket; its long steps, if it has any, stop once `stop` is
+    /// raised.
     ///
     /// # Errors
     /// As the protocol's own constructor.
-    fn open(role: Role, params: DhParams, items: ItemSet, rng: &mut ChaCha20Rng) -> Result<Self>;
+    fn open(
+        role: Role,
+        params: DhParams,
+        items: ItemSet,
+        rng: &mut ChaCha20Rng,
+        stop: &Interrupt,
+    ) -> Result<Self>;
 }
 
 impl SubSession for DhSession {
-    fn open(role: Role, params: DhParams, items: ItemSet, rng: &mut ChaCha20Rng) -> Result<Self> {
+    /// DH-PSI's steps are one chunk each: the driver's check between steps is enough.
+    fn open(
+        role: Role,
+        params: DhParams,
+        items: ItemSet,
+        rng: &mut ChaCha20Rng,
+        _stop: &Interrupt,
+    ) -> Result<Self> {
         DhSession::new(role, params, items, rng)
     }
 }
 
 impl SubSession for VolePsiSession {
-    fn open(role: Role, params: DhParams, items: ItemSet, rng: &mut ChaCha20Rng) -> Result<Self> {
-        VolePsiSession::new(role, params, items, rng)
+    fn open(
+        role: Role,
+        params: DhParams,
+        items: ItemSet,
+        rng: &mut ChaCha20Rng,
+        stop: &Interrupt,
+    ) -> Result<Self> {
+        VolePsiSession::new(role, params, items, rng, stop.clone())
     }
 }

@@ -11,7 +11,7 @@ use crate::error::{BucketProblem, Error, InputError, InputReason, PeerMisbehaved
 use crate::protocol::dh::{DhOutput, DhParams, DhSession, Learned, Match};
 use crate::protocol::memory::{pump, run_concurrently, run_dh_psi_with, Transcript};
 use crate::protocol::vole_psi::VolePsiSession;
-use crate::protocol::{ItemSet, Mode, Role, SansIo, WireMessage};
+use crate::protocol::{Interrupt, ItemSet, Mode, Role, SansIo, WireMessage};
 
 const SID: [u8; 32] = [0x5a; 32];
 
@@ -42,8 +42,22 @@ fn pair<S: SubSession>(
 ) -> (BucketedSession<S>, BucketedSession<S>) {
     let mut rng = ChaCha20Rng::seed_from_u64(11);
     let p = params.clone();
-    let i = BucketedSession::new(Role::Initiator, p.clone(), buckets, a.clone(), &mut rng);
-    let r = BucketedSession::new(Role::Responder, p, buckets, b.clone(), &mut rng);
+    let i = BucketedSession::new(
+        Role::Initiator,
+        p.clone(),
+        buckets,
+        a.clone(),
+        &mut rng,
+        Interrupt::new(),
+    );
+    let r = BucketedSession::new(
+        Role::Responder,
+        p,
+        buckets,
+        b.clone(),
+        &mut rng,
+        Interrupt::new(),
+    );
     (i.expect("initiator"), r.expect("responder"))
 }
 
@@ -140,10 +154,16 @@ fn one_bucket_is_the_unbucketed_session() {
         let p = params(mode, &a, &b, 64);
         let bucketed = run::<VolePsiSession>(&p, 1, &a, &b);
         let mut rng = ChaCha20Rng::seed_from_u64(3);
-        let mut i = VolePsiSession::new(Role::Initiator, p.clone(), a.clone(), &mut rng)
-            .expect("initiator");
-        let mut r =
-            VolePsiSession::new(Role::Responder, p, b.clone(), &mut rng).expect("responder");
+        let mut i = VolePsiSession::new(
+            Role::Initiator,
+            p.clone(),
+            a.clone(),
+            &mut rng,
+            Interrupt::new(),
+        )
+        .expect("initiator");
+        let mut r = VolePsiSession::new(Role::Responder, p, b.clone(), &mut rng, Interrupt::new())
+            .expect("responder");
         run_concurrently(&mut i, &mut r).expect("plain");
         let plain = (i.into_output().expect("i"), r.into_output().expect("r"));
         assert_eq!(bucketed, plain, "{mode:?}");
@@ -202,9 +222,16 @@ fn a_skewed_input_runs_up_to_the_bound_and_fails_above_it() {
     // One more: refused at setup, before any message.
     let over = ItemSet::new(&skewed);
     let mut rng = ChaCha20Rng::seed_from_u64(1);
-    let e = BucketedSession::<DhSession>::new(Role::Initiator, p, buckets, over, &mut rng)
-        .err()
-        .expect("an overflowing bucket");
+    let e = BucketedSession::<DhSession>::new(
+        Role::Initiator,
+        p,
+        buckets,
+        over,
+        &mut rng,
+        Interrupt::new(),
+    )
+    .err()
+    .expect("an overflowing bucket");
     assert!(
         matches!(
             e,
@@ -222,9 +249,16 @@ fn more_items_than_announced_or_bad_bucket_counts_are_refused() {
     let a = items(0..10, 0);
     let mut rng = ChaCha20Rng::seed_from_u64(1);
     let p = DhParams::new(Mode::Intersection, SID, 9, 9);
-    let e = BucketedSession::<DhSession>::new(Role::Initiator, p.clone(), 2, a.clone(), &mut rng)
-        .err()
-        .expect("too many");
+    let e = BucketedSession::<DhSession>::new(
+        Role::Initiator,
+        p.clone(),
+        2,
+        a.clone(),
+        &mut rng,
+        Interrupt::new(),
+    )
+    .err()
+    .expect("too many");
     assert!(matches!(
         e,
         Error::Input(InputError {
@@ -239,6 +273,7 @@ fn more_items_than_announced_or_bad_bucket_counts_are_refused() {
             buckets,
             a.clone(),
             &mut rng,
+            Interrupt::new(),
         );
         assert!(matches!(e, Err(Error::Config(_))), "{buckets}");
     }

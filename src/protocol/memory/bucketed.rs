@@ -10,7 +10,7 @@ use crate::protocol::bucket::{bucket_count, BucketedSession, SubSession};
 use crate::protocol::dh::{DhOutput, DhParams, DhSession};
 use crate::protocol::memory::run_concurrently;
 use crate::protocol::vole_psi::VolePsiSession;
-use crate::protocol::{ItemSet, Mode, Role, SansIo};
+use crate::protocol::{Interrupt, ItemSet, Mode, Role, SansIo};
 
 pub use crate::protocol::bucket::BucketedProtocol;
 
@@ -48,14 +48,17 @@ where
     S::Message: Send,
 {
     let mut rng = UnwrapErr(SysRng);
+    let stop = Interrupt::new();
     let mut a = BucketedSession::<S>::new(
         Role::Initiator,
         params.clone(),
         buckets,
         initiator,
         &mut rng,
+        stop.clone(),
     )?;
-    let mut b = BucketedSession::<S>::new(Role::Responder, params, buckets, responder, &mut rng)?;
+    let mut b =
+        BucketedSession::<S>::new(Role::Responder, params, buckets, responder, &mut rng, stop)?;
     run_concurrently(&mut a, &mut b)?;
     Ok((a.into_output()?, b.into_output()?))
 }

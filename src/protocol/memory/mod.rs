@@ -19,7 +19,7 @@ use rand_core::{CryptoRng, UnwrapErr};
 
 use crate::error::Result;
 use crate::protocol::dh::{DhOutput, DhParams, DhSession};
-use crate::protocol::{ItemSet, Mode, Role, SansIo};
+use crate::protocol::{Interrupt, ItemSet, Mode, Role, SansIo};
 
 /// Every message that crossed between the parties, as encoded bytes, in order.
 #[derive(Debug, Default, Clone)]
@@ -121,8 +121,15 @@ pub fn run_vole_psi(
     use crate::protocol::vole_psi::VolePsiSession;
     let mut rng = UnwrapErr(SysRng);
     let params = fresh_params(mode, &initiator, &responder, padding, &mut rng);
-    let mut a = VolePsiSession::new(Role::Initiator, params.clone(), initiator, &mut rng)?;
-    let mut b = VolePsiSession::new(Role::Responder, params, responder, &mut rng)?;
+    let stop = Interrupt::new();
+    let mut a = VolePsiSession::new(
+        Role::Initiator,
+        params.clone(),
+        initiator,
+        &mut rng,
+        stop.clone(),
+    )?;
+    let mut b = VolePsiSession::new(Role::Responder, params, responder, &mut rng, stop)?;
     run_concurrently(&mut a, &mut b)?;
     Ok((a.into_output()?, b.into_output()?))
 }

@@ -9,7 +9,7 @@ use rand_core::CryptoRng;
 
 use crate::error::{Error, PeerMisbehaved, Result};
 use crate::protocol::dh::{DhOutput, DhParams, Learned};
-use crate::protocol::{draw, ItemSet, Mode, Role};
+use crate::protocol::{draw, Interrupt, ItemSet, Mode, Role};
 
 use super::message::{Kind, VoleMessage};
 
@@ -26,6 +26,8 @@ pub(crate) struct Context {
     pub(crate) items: ItemSet,
     pub(crate) rng: ChaCha20Rng,
     pub(crate) outbox: VecDeque<VoleMessage>,
+    /// Raised to stop the long steps between batches (Ctrl-C, a dropped session).
+    pub(crate) stop: Interrupt,
 }
 
 impl Context {
@@ -40,6 +42,7 @@ impl Context {
         params: DhParams,
         items: ItemSet,
         rng: &mut R,
+        stop: Interrupt,
     ) -> Result<Self> {
         params.validate()?;
         if params.mode == Mode::Cardinality {
@@ -51,6 +54,7 @@ impl Context {
             items,
             rng: ChaCha20Rng::from_seed(draw::array::<32, R>(rng)),
             outbox: VecDeque::new(),
+            stop,
         })
     }
 

@@ -54,7 +54,7 @@ pub(crate) fn step(
         }
         ReceiverAwaits::SenderSetup(_) => return Err(unexpected(Kind::SenderSetup, msg.kind)),
         ReceiverAwaits::Trees(r) if msg.kind == Kind::Trees => {
-            let (r, mask) = r.on_trees(&mut cx.rng, &msg.bytes)?;
+            let (r, mask) = r.on_trees(&mut cx.rng, &msg.bytes, &cx.stop)?;
             cx.outbox.extend(chunks(Kind::Mask, &mask, 16, chunk));
             let (n_r, n_s) = (cx.params.initiator_count, cx.params.responder_count);
             let tag_len = psi::tag_len(n_r, n_s);
@@ -66,7 +66,7 @@ pub(crate) fn step(
             if !tags.accept(msg)? {
                 ReceiverAwaits::Tags(r, tags)
             } else {
-                let (matched, bitmap) = r.on_tags(&tags.into_bytes())?;
+                let (matched, bitmap) = r.on_tags(&tags.into_bytes(), &cx.stop)?;
                 if cx.params.mode == Mode::Mutual {
                     cx.outbox.extend(chunks(Kind::Matched, &bitmap, 1, chunk));
                 }

@@ -54,7 +54,7 @@ pub(crate) fn step(
         SenderAwaits::ReceiverSetup(_) => return Err(unexpected(Kind::ReceiverSetup, msg.kind)),
         SenderAwaits::Noise(s) if msg.kind == Kind::Noise => {
             let entries = s.mask_entries();
-            let (s, trees) = s.on_noise(&mut cx.rng, &msg.bytes)?;
+            let (s, trees) = s.on_noise(&mut cx.rng, &msg.bytes, &cx.stop)?;
             cx.outbox.push_back(VoleMessage::setup(Kind::Trees, trees));
             let mask = Inbound::new(Kind::Mask, "the receiver's mask", 16, entries, chunk);
             SenderAwaits::Mask(s, mask)
@@ -64,7 +64,7 @@ pub(crate) fn step(
             if !mask.accept(msg)? {
                 SenderAwaits::Mask(s, mask)
             } else {
-                let (s, tags) = s.on_mask(&mut cx.rng, &mask.into_bytes())?;
+                let (s, tags) = s.on_mask(&mut cx.rng, &mask.into_bytes(), &cx.stop)?;
                 cx.outbox
                     .extend(chunks(Kind::Tags, &tags, psi::tag_len(n_r, n_s), chunk));
                 if cx.params.mode != Mode::Mutual {

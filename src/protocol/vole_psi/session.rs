@@ -5,7 +5,7 @@ use rand_core::CryptoRng;
 
 use crate::error::{Error, PeerMisbehaved, Result};
 use crate::protocol::dh::{DhOutput, DhParams};
-use crate::protocol::{ItemSet, Role, SansIo};
+use crate::protocol::{Interrupt, ItemSet, Role, SansIo};
 
 use super::context::{Context, Step};
 use super::message::VoleMessage;
@@ -28,7 +28,9 @@ pub(crate) struct VolePsiSession {
 }
 
 impl VolePsiSession {
-    /// Starts a session for `role` (the receiver queues its first message).
+    /// Starts a session for `role` (the receiver queues its first message). Its long steps
+    /// (the punctured PRFs, the code, the OKVS, the tags) check `stop` between batches of a
+    /// few milliseconds' work and fail with [`Error::Cancelled`] once it is raised.
     ///
     /// # Errors
     /// [`Error::Config`] for parameters out of range; [`Error::Input`] when `items` has more
@@ -38,8 +40,9 @@ impl VolePsiSession {
         params: DhParams,
         items: ItemSet,
         rng: &mut R,
+        stop: Interrupt,
     ) -> Result<Self> {
-        let mut cx = Context::new(role, params, items, rng)?;
+        let mut cx = Context::new(role, params, items, rng, stop)?;
         let state = match role {
             Role::Initiator => Self::next(receiver::start(&mut cx)?, State::Receiver),
             Role::Responder => Self::next(sender::start(&mut cx)?, State::Sender),

@@ -7,10 +7,10 @@ use rand_chacha::ChaCha20Rng;
 
 use super::message::{Kind, VoleMessage};
 use super::*;
-use crate::error::{Error, PeerMisbehaved};
+use crate::error::{CancelReason, Error, PeerMisbehaved, Result};
 use crate::protocol::dh::{DhOutput, DhParams, Learned};
 use crate::protocol::memory::{pump, run_concurrently, Transcript};
-use crate::protocol::{ItemSet, Mode, Role, SansIo, WireMessage};
+use crate::protocol::{Interrupt, ItemSet, Mode, Role, SansIo, WireMessage};
 
 fn items(range: std::ops::Range<u32>) -> Vec<Vec<u8>> {
     range.map(|i| format!("MSCU{i:07}").into_bytes()).collect()
@@ -27,8 +27,16 @@ fn pair(
     let mut params = DhParams::new(mode, [3; 32], a.len() + pad.0, b.len() + pad.1);
     params.chunk_size = chunk;
     let mut rng = ChaCha20Rng::seed_from_u64(7);
-    let r = VolePsiSession::new(Role::Initiator, params.clone(), a, &mut rng).expect("receiver");
-    let s = VolePsiSession::new(Role::Responder, params, b, &mut rng).expect("sender");
+    let r = VolePsiSession::new(
+        Role::Initiator,
+        params.clone(),
+        a,
+        &mut rng,
+        Interrupt::new(),
+    )
+    .expect("receiver");
+    let s = VolePsiSession::new(Role::Responder, params, b, &mut rng, Interrupt::new())
+        .expect("sender");
     (r, s)
 }
 
@@ -111,13 +119,19 @@ fn more_items_than_announced_is_an_input_error() {
     for role in [Role::Initiator, Role::Responder] {
         let set = ItemSet::new(items(0..6).iter());
         assert!(matches!(
-            VolePsiSession::new(role, params.clone(), set, &mut rng),
+            VolePsiSession::new(role, params.clone(), set, &mut rng, Interrupt::new()),
             Err(Error::Input(e)) if e.reason == crate::error::InputReason::SetSize
         ));
     }
     let cardinality = DhParams::new(Mode::Cardinality, [3; 32], 2, 5);
     assert!(matches!(
-        VolePsiSession::new(Role::Initiator, cardinality, ItemSet::default(), &mut rng),
+        VolePsiSession::new(
+            Role::Initiator,
+            cardinality,
+            ItemSet::default(),
+            &mut rng,
+            Interrupt::new()
+        ),
         Err(Error::Internal(_))
     ));
 }
@@ -242,4 +256,71 @@ fn sixty_five_thousand_items_per_side() {
     let ours = items(0..1 << 16);
     let theirs = items((1 << 15)..(3 << 15));
     check(Mode::Intersection, &ours, &theirs, (0, 0), 4096);
+}
+
+/// Replays the honest transcript to a fresh party of `role` whose interrupt is raised just
+/// before the message `at` (counted among those it receives), and returns that step's result.
+fn interrupted_before(role: Role, at: usize) -> Result<()> {
+    let (a, b) = (
+        ItemSet::new(items(0..40).iter()),
+        ItemSet::new(items(20..70).iter()),
+    );
+    let mut params = DhParams::new(Mode::Mutual, [3; 32], a.len(), b.len());
+    params.chunk_size = 16;
+    let mut rng = ChaCha20Rng::seed_from_u64(7);
+    let stop = Interrupt::new();
+    let r = VolePsiSession::new(Role::Initiator, params.clone(), a, &mut rng, stop.clone());
+    let s = VolePsiSession::new(Role::Responder, params, b, &mut rng, stop.clone());
+    let mut victim = match role {
+        Role::Initiator => r.expect("receiver"),
+        Role::Responder => s.expect("sender"),
+    };
+    let incoming: Vec<Vec<u8>> = honest_transcript()
+        .into_iter()
+        .filter(|(from, _)| *from != role)
+        .map(|(_, m)| m)
+        .collect();
+    for (i, bytes) in incoming.iter().enumerate() {
+        while victim.poll_outgoing().expect("poll").is_some() {}
+        if i == at {
+            stop.raise(CancelReason::Interrupted);
+        }
+        let step = VoleMessage::decode(bytes).and_then(|m| victim.handle(m));
+        if i == at {
+            return step;
+        }
+        step.expect("an honest message");
+    }
+    panic!("the transcript has no message {at} for {role:?}")
+}
+
+/// The steps that run long (the sender's on the noise and on the last chunk of the mask, the
+/// receiver's on the trees and on the last chunk of the tags) see a raised interrupt
+/// themselves: the session is not only stopped between steps by its driver.
+#[test]
+fn long_steps_stop_once_the_interrupt_is_raised() {
+    let transcript = honest_transcript();
+    for (role, last_kind) in [(Role::Responder, 0x05u8), (Role::Initiator, 0x06)] {
+        let incoming: Vec<&Vec<u8>> = transcript
+            .iter()
+            .filter(|(from, _)| *from != role)
+            .map(|(_, m)| m)
+            .collect();
+        let last_chunk = incoming
+            .iter()
+            .rposition(|m| m[0] == last_kind)
+            .expect("the chunked message");
+        // Message 1 is the noise (to the sender) or the trees (to the receiver).
+        for at in [1, last_chunk] {
+            assert!(
+                matches!(
+                    interrupted_before(role, at),
+                    Err(Error::Cancelled(CancelReason::Interrupted))
+                ),
+                "{role:?}, message {at}"
+            );
+        }
+        // A chunk that completes nothing does no long work and is taken.
+        assert!(interrupted_before(role, last_chunk - 1).is_ok(), "{role:?}");
+    }
 }
