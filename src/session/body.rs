@@ -2,6 +2,9 @@
 //! built from the agreed terms once both sides admitted the session, fed the payloads of the
 //! peer's `Protocol` frames and polled for ours (`protocol-spec/04-transport-and-handshake.md`
 //! section 4.4, `03-dh-psi.md`, `07-oprf-psi.md` section 7.11, `08-vole-psi.md` section 8.8).
+//! A DH-PSI or VOLE-PSI session above the agreed bucket size runs as a bucketed session
+//! (`09-buckets.md`): the same protocol in `B` sub-sessions, its messages prefixed with their
+//! bucket.
 
 use std::collections::BTreeSet;
 use std::sync::Arc;
@@ -11,6 +14,7 @@ use rand_core::CryptoRng;
 use crate::error::{ConfigReason, Error, InputReason, PeerMisbehaved, Result};
 use crate::index::KeyEpoch;
 use crate::oprf::OprfKey;
+use crate::protocol::bucket::{bucket_bound, BucketedSession};
 use crate::protocol::dh::{DhMessage, DhOutput, DhParams, DhSession};
 use crate::protocol::oprf_psi::{
     OprfPsiMessage, OprfPsiParams, OprfReceiver, OprfSender, PreparedSender, ReceiverOutput,
@@ -131,6 +135,32 @@ pub(crate) enum Body {
     Receiver(OprfReceiver),
     Sender(OprfSender),
     Vole(Box<VolePsiSession>),
+    /// DH-PSI in buckets (`intersection` or `mutual`).
+    BucketedDh(Box<BucketedSession<DhSession>>),
+    /// VOLE-PSI in buckets.
+    BucketedVole(Box<BucketedSession<VolePsiSession>>),
+}
+
+/// The terms one bucket's sub-session runs under: each side's count is its bucket bound
+/// `L(n, B)` (spec 9.3, 9.5).
+fn bucket_terms(terms: &Terms, buckets: u32) -> Terms {
+    let bound = |n: u64| bucket_bound(count(n), buckets) as u64;
+    Terms {
+        initiator_count: bound(terms.initiator_count),
+        responder_count: bound(terms.responder_count),
+        ..terms.clone()
+    }
+}
+
+/// Every phase of a bucket, over all `buckets` buckets.
+fn times(phases: Vec<Phase>, buckets: u32) -> Vec<Phase> {
+    phases
+        .into_iter()
+        .map(|mut p| {
+            p.total *= u64::from(buckets);
+            p
+        })
+        .collect()
 }
 
 fn count(n: u64) -> usize {
@@ -331,9 +361,24 @@ impl Body {
                     chunk_size: terms.chunk_size,
                 };
                 params.validate()?;
+                let buckets = terms.buckets();
+                let stop = interrupt.clone();
+                if buckets > 1 {
+                    let per_bucket = bucket_terms(terms, buckets);
+                    return Ok(if terms.protocol == Protocol::Vole {
+                        let s =
+                            BucketedSession::new(role, params, buckets, input.items, rng, stop)?;
+                        let phases = times(vole_phases(&per_bucket), buckets);
+                        (Body::BucketedVole(Box::new(s)), phases)
+                    } else {
+                        let s =
+                            BucketedSession::new(role, params, buckets, input.items, rng, stop)?;
+                        let phases = times(dh_phases(&per_bucket), buckets);
+                        (Body::BucketedDh(Box::new(s)), phases)
+                    });
+                }
                 if terms.protocol == Protocol::Vole {
-                    let session =
-                        VolePsiSession::new(role, params, input.items, rng, interrupt.clone())?;
+                    let session = VolePsiSession::new(role, params, input.items, rng, stop)?;
                     return Ok((Body::Vole(Box::new(session)), vole_phases(terms)));
                 }
                 let session = DhSession::new(role, params, input.items, rng)?;
@@ -370,17 +415,43 @@ impl Body {
         }
     }
 
-    /// The largest protocol frame the peer may send (section 4.2).
+    /// The largest protocol frame the peer may send (section 4.2), with a bucketed
+    /// message's 4-byte prefix (spec 9.6).
     pub(crate) fn max_frame(terms: &Terms) -> usize {
+        let prefix = if terms.buckets() > 1 { 4 } else { 0 };
         match terms.protocol {
-            Protocol::Dh => 1 + DhMessage::encoded_len(terms.chunk_size),
+            Protocol::Dh => 1 + prefix + DhMessage::encoded_len(terms.chunk_size),
             Protocol::Oprf | Protocol::Vole => MAX_FRAME_LEN,
         }
     }
 
-    /// Bytes of protocol frames the peer may send in the whole body (sections 4.2 and
-    /// 7.11): a bound on what it can make us read.
+    /// Bytes of protocol frames the peer may send in the whole body (sections 4.2, 7.11,
+    /// 8.8.3 and 9.6): a bound on what it can make us read. A bucketed session allows each
+    /// bucket what its sub-session allows, plus the 4-byte prefix of each of its frames.
     pub(crate) fn max_received(terms: &Terms) -> u64 {
+        let buckets = terms.buckets();
+        if buckets == 1 {
+            return Self::max_received_unbucketed(terms);
+        }
+        let per_bucket = bucket_terms(terms, buckets);
+        u64::from(buckets)
+            * (Self::max_received_unbucketed(&per_bucket) + 4 * Self::max_frames(&per_bucket))
+    }
+
+    /// The most protocol frames an honest peer sends in an unbucketed body of DH-PSI or
+    /// VOLE-PSI (one per chunk of each stream, one per setup message), generously.
+    fn max_frames(terms: &Terms) -> u64 {
+        let c = terms.chunk_size.max(1) as u64;
+        let frames = |n: u64| n.div_ceil(c).max(1);
+        let (n_i, n_r) = (terms.initiator_count, terms.responder_count);
+        match terms.protocol {
+            Protocol::Dh => 2 * (frames(n_i) + frames(n_r)),
+            Protocol::Vole => 2 + frames(4 * n_i + 128) + frames(n_r) + frames(n_r.div_ceil(8)),
+            Protocol::Oprf => 0,
+        }
+    }
+
+    fn max_received_unbucketed(terms: &Terms) -> u64 {
         let c = terms.chunk_size.max(1) as u64;
         let frames = |n: u64| n.div_ceil(c).max(1);
         let (own, peer) = (terms.own_count(), terms.peer_count());
@@ -419,6 +490,8 @@ impl Body {
             Body::Receiver(s) => enc(s.poll_outgoing()?),
             Body::Sender(s) => enc(s.poll_outgoing()?),
             Body::Vole(s) => enc(s.poll_outgoing()?),
+            Body::BucketedDh(s) => enc(s.poll_outgoing()?),
+            Body::BucketedVole(s) => enc(s.poll_outgoing()?),
         })
     }
 
@@ -435,6 +508,8 @@ impl Body {
             Body::Receiver(s) => feed(s, payload),
             Body::Sender(s) => feed(s, payload),
             Body::Vole(s) => feed(s.as_mut(), payload),
+            Body::BucketedDh(s) => feed(s.as_mut(), payload),
+            Body::BucketedVole(s) => feed(s.as_mut(), payload),
         }
     }
 
@@ -444,6 +519,8 @@ impl Body {
             Body::Receiver(s) => s.is_finished(),
             Body::Sender(s) => s.is_finished(),
             Body::Vole(s) => s.is_finished(),
+            Body::BucketedDh(s) => s.is_finished(),
+            Body::BucketedVole(s) => s.is_finished(),
         }
     }
 
@@ -453,6 +530,8 @@ impl Body {
             Body::Receiver(s) => s.backlog(),
             Body::Sender(s) => s.backlog(),
             Body::Vole(s) => s.backlog(),
+            Body::BucketedDh(s) => s.backlog(),
+            Body::BucketedVole(s) => s.backlog(),
         }
     }
 
@@ -462,6 +541,8 @@ impl Body {
             Body::Receiver(s) => BodyOutput::Receiver(s.into_output()?),
             Body::Sender(s) => BodyOutput::Sender(s.into_output()?),
             Body::Vole(s) => BodyOutput::Vole(s.into_output()?),
+            Body::BucketedDh(s) => BodyOutput::Dh(s.into_output()?),
+            Body::BucketedVole(s) => BodyOutput::Vole(s.into_output()?),
         })
     }
 }

@@ -61,6 +61,12 @@ pub struct SessionConfig {
     pub oprf_suite: Suite,
     /// Entries per message (must equal the peer's).
     pub chunk_size: u32,
+    /// `β`, log2 of the largest bucket we take part in
+    /// ([`crate::protocol::bucket::BUCKET_LOG2_RANGE`], by default
+    /// [`crate::protocol::bucket::DEFAULT_BUCKET_LOG2`]): the smaller of ours and the peer's
+    /// is agreed, and a DH-PSI or VOLE-PSI session with more than `2^β` items on a side runs
+    /// in buckets (`protocol-spec/09-buckets.md`), each sub-session holding about `2^β`.
+    pub max_bucket_log2: u8,
     /// Digest of the policy we loaded (must equal the peer's).
     pub policy_digest: [u8; 32],
     /// Elements we announce and send: our distinct items, or a padding bound.
@@ -232,6 +238,18 @@ impl Envelope {
                 ),
             ));
         }
+        let range = crate::protocol::bucket::BUCKET_LOG2_RANGE;
+        if !range.contains(&config.max_bucket_log2) {
+            return Err(Error::config(
+                ConfigReason::Parameter,
+                format!(
+                    "a bucket of 2^{} items is outside 2^{}..=2^{}",
+                    config.max_bucket_log2,
+                    range.start(),
+                    range.end()
+                ),
+            ));
+        }
         let key_kinds = canonical_key_kinds(&config.key_kinds)?;
         let mut rng = ChaCha20Rng::from_seed(seed);
         let mut nonce = [0u8; 32];
@@ -242,6 +260,7 @@ impl Envelope {
             mode: config.mode,
             oprf_suite: config.oprf_suite,
             chunk_size: config.chunk_size,
+            max_bucket_log2: config.max_bucket_log2,
             policy_digest: config.policy_digest,
             set_size: config.own_count,
             own_fingerprint: config.own_fingerprint,

@@ -4,7 +4,7 @@
 //!
 //! ```text
 //! hello = version (2) || role (1) || protocol (1) || mode (1) || oprf_suite (1)
-//!      || chunk_size (4) || policy_digest (32) || set_size (8)
+//!      || chunk_size (4) || max_bucket (1) || policy_digest (32) || set_size (8)
 //!      || own_fingerprint (32) || peer_fingerprint (32) || time (8, signed)
 //!      || key_count (1) || key_count * (len (1) || key kinds, ASCII)
 //!      || nonce (32)
@@ -17,6 +17,7 @@ use crate::dst;
 use crate::error::{Error, Incompatible, Malformed, Mismatch, PeerMisbehaved, Result};
 use crate::identity::Fingerprint;
 use crate::oprf::Suite;
+use crate::protocol::bucket::BUCKET_LOG2_RANGE;
 use crate::protocol::Role;
 
 use super::choice::{ProtocolChoice, SessionMode};
@@ -43,6 +44,10 @@ pub struct Hello {
     pub oprf_suite: Suite,
     /// Entries per message (both sides must use the same).
     pub chunk_size: u32,
+    /// `β`, log2 of the largest bucket the sender takes part in (10 to 20): a DH-PSI or
+    /// VOLE-PSI session whose larger count exceeds `2^β` of the smaller of the two hellos'
+    /// `β` runs in buckets (`protocol-spec/09-buckets.md` section 9.4).
+    pub max_bucket_log2: u8,
     /// Digest of the policy the sender loaded.
     pub policy_digest: [u8; 32],
     /// Elements the sender will send (its padded count where padding is on).
@@ -113,6 +118,7 @@ impl Hello {
         out.push(self.mode.code());
         out.push(self.oprf_suite.code());
         out.extend_from_slice(&self.chunk_size.to_be_bytes());
+        out.push(self.max_bucket_log2);
         out.extend_from_slice(&self.policy_digest);
         out.extend_from_slice(&self.set_size.to_be_bytes());
         out.extend_from_slice(&self.own_fingerprint.0);
@@ -159,6 +165,10 @@ impl Hello {
         let oprf_suite =
             Suite::from_code(suite).ok_or(malformed(Malformed::Field("oprf_suite")))?;
         let chunk_size = u32::from_be_bytes(r.array().ok_or_else(t)?);
+        let [max_bucket_log2] = r.array().ok_or_else(t)?;
+        if !BUCKET_LOG2_RANGE.contains(&max_bucket_log2) {
+            return Err(malformed(Malformed::Field("max_bucket")));
+        }
         let policy_digest = r.array().ok_or_else(t)?;
         let set_size = u64::from_be_bytes(r.array().ok_or_else(t)?);
         let own_fingerprint = Fingerprint(r.array().ok_or_else(t)?);
@@ -191,6 +201,7 @@ impl Hello {
             mode,
             oprf_suite,
             chunk_size,
+            max_bucket_log2,
             policy_digest,
             set_size,
             own_fingerprint,
@@ -240,6 +251,7 @@ pub(crate) mod tests {
             mode: SessionMode::Mutual,
             oprf_suite: Suite::default(),
             chunk_size: 4096,
+            max_bucket_log2: 20,
             policy_digest: [7; 32],
             set_size: 1000,
             own_fingerprint: Fingerprint([1; 32]),
@@ -304,6 +316,21 @@ pub(crate) mod tests {
                 "{field}"
             );
         }
+        // max_bucket (offset 10) outside 10..=20.
+        for bad_log2 in [0u8, 9, 21, 0xff] {
+            let mut bad = enc.clone();
+            bad[10] = bad_log2;
+            assert!(
+                matches!(
+                    Hello::decode(&bad),
+                    Err(Error::PeerMisbehaved(PeerMisbehaved::MalformedMessage {
+                        problem: Malformed::Field("max_bucket"),
+                        ..
+                    }))
+                ),
+                "{bad_log2}"
+            );
+        }
         let mut h = sample(Role::Initiator);
         h.key_kinds.reverse();
         assert!(Hello::decode(&h.encode()).is_err());
@@ -318,7 +345,7 @@ pub(crate) mod tests {
             .map(|i| format!("{i:02}{}", "k".repeat(MAX_KEY_LEN - 2)))
             .collect();
         let enc = h.encode();
-        assert_eq!(enc.len(), 155 + MAX_KEYS * (1 + MAX_KEY_LEN));
+        assert_eq!(enc.len(), 156 + MAX_KEYS * (1 + MAX_KEY_LEN));
         assert!(enc.len() < crate::transport::framing::FrameKind::Hello.max_len());
         assert_eq!(Hello::decode(&enc).unwrap(), h);
     }

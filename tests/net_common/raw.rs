@@ -30,6 +30,7 @@ impl RawHello {
             mode: self.mode,
             oprf_suite: Suite::default(),
             chunk_size: self.chunk_size,
+            max_bucket_log2: 20,
             policy_digest: Policy::parse(super::OPEN_POLICY_TEXT, "open-policy.toml")
                 .expect("the open test policy")
                 .digest(),

@@ -127,6 +127,8 @@ pub struct Pair {
     pub b_exporter: Option<[u8; 32]>,
     pub a_count: Option<u64>,
     pub b_count: Option<u64>,
+    /// Both sides' `max_bucket` (log2): small values make small sets run in buckets.
+    pub max_bucket_log2: u8,
 }
 
 impl Pair {
@@ -144,6 +146,7 @@ impl Pair {
             b_exporter: None,
             a_count: None,
             b_count: None,
+            max_bucket_log2: blindmatch::protocol::bucket::DEFAULT_BUCKET_LOG2,
         }
     }
 
@@ -159,6 +162,7 @@ impl Pair {
             protocol: self.protocol,
             oprf_suite: Default::default(),
             chunk_size: 16,
+            max_bucket_log2: self.max_bucket_log2,
             policy_digest: if b {
                 self.b_policy.unwrap_or([7; 32])
             } else {

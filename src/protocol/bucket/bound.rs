@@ -3,7 +3,7 @@
 //! platform computes the same values.
 //!
 //! ```text
-//! B       = max(1, ceil(max(n_I, n_R) / 2^20))
+//! B       = max(1, ceil(max(n_I, n_R) / 2^β))     β: the agreed bucket size, 20 by default
 //! L(n, B) = min(n, the smallest L >= 0 with L·B >= n + 1 and
 //!               3 · 2^16 · T^2 >= (40 + k) · 45427 · B · (6·(n + 1) + 2·T)),
 //!           T = L·B - n - 1, k = ceil(log2 B)
@@ -14,22 +14,32 @@
 
 use crate::error::{Error, InputReason, Result};
 
-/// The number of items a bucket is meant to hold: `B` is chosen so that the larger side's
-/// buckets hold about this many (section 9.4).
-pub const TARGET_BUCKET_SIZE: usize = 1 << 20;
+/// The number of items a bucket is meant to hold by default, `2^20`: `B` is chosen so that
+/// the larger side's buckets hold about `2^β` ([`bucket_count`]; section 9.4).
+pub const TARGET_BUCKET_SIZE: usize = 1 << DEFAULT_BUCKET_LOG2;
+
+/// The default `β`, log2 of the items a bucket is meant to hold (section 9.4).
+pub const DEFAULT_BUCKET_LOG2: u8 = 20;
+
+/// The `β` a hello may announce: buckets of `2^10` to `2^20` items (section 4.3.1).
+pub const BUCKET_LOG2_RANGE: std::ops::RangeInclusive<u8> = 10..=20;
 
 /// The most buckets a session may have: a bucket index is 4 bytes, but no agreed count needs
-/// more than `2^27 / 2^20 = 128`; tests use more, on small sets.
-pub const MAX_BUCKETS: u32 = 1 << 16;
+/// more than `2^27 / 2^10 = 2^17` (the engine's limit in the smallest buckets a hello may
+/// ask for; `2^27 / 2^20 = 128` at the default size).
+pub const MAX_BUCKETS: u32 = 1 << 17;
 
 /// `ln 2` rounded up to 16 fractional bits: `45427 / 2^16 = 0.6931610...`, above
 /// `ln 2 = 0.6931471...`.
 const LN2_UP: u128 = 45427;
 const LN2_UP_SHIFT: u32 = 16;
 
-/// The number of buckets `B` for announced counts `n_i` and `n_r` (section 9.4).
-pub fn bucket_count(n_i: usize, n_r: usize) -> u32 {
-    let b = n_i.max(n_r).div_ceil(TARGET_BUCKET_SIZE).max(1);
+/// The number of buckets `B` for announced counts `n_i` and `n_r` and buckets of about
+/// `2^bucket_log2` items (section 9.4; [`DEFAULT_BUCKET_LOG2`] unless both sides agreed on
+/// less).
+pub fn bucket_count(n_i: usize, n_r: usize, bucket_log2: u8) -> u32 {
+    let size = 1usize << bucket_log2.min(DEFAULT_BUCKET_LOG2);
+    let b = n_i.max(n_r).div_ceil(size).max(1);
     u32::try_from(b).unwrap_or(u32::MAX)
 }
 
@@ -39,7 +49,7 @@ fn ceil_log2(b: u32) -> u32 {
 }
 
 /// True when `l` entries per bucket meet the condition of section 9.3 for `n` items in `b`
-/// buckets. At most `2^27 · 2^16 = 2^43` for `T`, so every product fits in 128 bits.
+/// buckets. At most `2^27 · 2^17 = 2^44` for `T`, so every product fits in 128 bits.
 fn meets(n: u128, b: u128, k: u128, l: u128) -> bool {
     let Some(t) = (l * b).checked_sub(n + 1) else {
         return false;
@@ -208,11 +218,18 @@ mod tests {
 
     #[test]
     fn bucket_counts_follow_the_target_size() {
-        assert_eq!(bucket_count(0, 0), 1);
-        assert_eq!(bucket_count(1 << 20, 5), 1);
-        assert_eq!(bucket_count(5, (1 << 20) + 1), 2);
-        assert_eq!(bucket_count(100_000_000, 3), 96);
-        assert_eq!(bucket_count(1 << 27, 1 << 27), 128);
+        let d = DEFAULT_BUCKET_LOG2;
+        assert_eq!(bucket_count(0, 0, d), 1);
+        assert_eq!(bucket_count(1 << 20, 5, d), 1);
+        assert_eq!(bucket_count(5, (1 << 20) + 1, d), 2);
+        assert_eq!(bucket_count(100_000_000, 3, d), 96);
+        assert_eq!(bucket_count(1 << 27, 1 << 27, d), 128);
+        // Smaller agreed buckets; a β above the default is the default.
+        assert_eq!(bucket_count(1024, 1, 10), 1);
+        assert_eq!(bucket_count(1025, 1, 10), 2);
+        assert_eq!(bucket_count(5000, 3000, 10), 5);
+        assert_eq!(bucket_count(1 << 27, 0, 16), 2048);
+        assert_eq!(bucket_count((1 << 20) + 1, 0, 30), 2);
         assert_eq!(ceil_log2(1), 0);
         assert_eq!(ceil_log2(2), 1);
         assert_eq!(ceil_log2(3), 2);

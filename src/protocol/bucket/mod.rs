@@ -15,7 +15,8 @@
 //!    while the previous one's last messages are in flight.
 //! 4. The output merges the buckets' matches back to the caller's input positions.
 //!
-//! Not yet part of the session envelope: the in-memory driver runs it
+//! The session envelope's body runs it when the terms give more than one bucket
+//! ([`crate::session::Terms::buckets`]); the in-memory driver runs it with a chosen `B`
 //! ([`crate::protocol::memory::run_bucketed`], hidden from the docs).
 
 mod assign;
@@ -26,7 +27,10 @@ mod session;
 mod sub;
 
 pub use assign::{bucket_of, sub_session_id};
-pub use bound::{bucket_bound, bucket_count, check_bucket, MAX_BUCKETS, TARGET_BUCKET_SIZE};
+pub use bound::{
+    bucket_bound, bucket_count, check_bucket, BUCKET_LOG2_RANGE, DEFAULT_BUCKET_LOG2, MAX_BUCKETS,
+    TARGET_BUCKET_SIZE,
+};
 pub use message::BucketMessage;
 pub(crate) use session::BucketedSession;
 pub use session::WINDOW;

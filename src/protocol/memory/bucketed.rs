@@ -6,7 +6,7 @@ use rand::rngs::SysRng;
 use rand_core::UnwrapErr;
 
 use crate::error::Result;
-use crate::protocol::bucket::{bucket_count, BucketedSession, SubSession};
+use crate::protocol::bucket::{bucket_count, BucketedSession, SubSession, DEFAULT_BUCKET_LOG2};
 use crate::protocol::dh::{DhOutput, DhParams, DhSession};
 use crate::protocol::memory::run_concurrently;
 use crate::protocol::vole_psi::VolePsiSession;
@@ -31,7 +31,8 @@ pub fn run_bucketed(
 ) -> Result<(DhOutput, DhOutput)> {
     let mut rng = UnwrapErr(SysRng);
     let params = super::fresh_params(mode, &initiator, &responder, None, &mut rng);
-    let buckets = buckets.unwrap_or_else(|| bucket_count(initiator.len(), responder.len()));
+    let buckets = buckets
+        .unwrap_or_else(|| bucket_count(initiator.len(), responder.len(), DEFAULT_BUCKET_LOG2));
     match protocol {
         BucketedProtocol::Dh => run::<DhSession>(params, buckets, initiator, responder),
         BucketedProtocol::Vole => run::<VolePsiSession>(params, buckets, initiator, responder),
