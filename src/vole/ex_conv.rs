@@ -233,7 +233,6 @@ mod tests {
         Interrupt::new()
     }
     use crate::vole::vectors;
-    use sha3::{Digest, Sha3_256};
 
     fn pseudo(n: usize, seed: u128) -> Vec<Gf128> {
         (0..n as u128)
@@ -350,63 +349,10 @@ mod tests {
         }
     }
 
-    /// The dual encoding rebuilt from spec 8.5.1 with the `aes` crate and SHA3, and this
-    /// module's field multiplication (checked against a schoolbook reference in `gf128`),
-    /// independently of the library's code.
+    /// The dual encoding rebuilt from spec 8.5.1 (`super::super::spec_model`), independently
+    /// of the library's code.
     fn spec_encode(e: &[u128], k: usize) -> Vec<u128> {
-        let m = e.len() - k;
-        let tag = b"blindmatch-v1-vole-exconv-code";
-        let mut h = Sha3_256::new();
-        Digest::update(&mut h, (tag.len() as u32).to_be_bytes());
-        Digest::update(&mut h, tag);
-        Digest::update(&mut h, (k as u64).to_be_bytes());
-        let key: [u8; 16] = h.finalize()[..16].try_into().expect("16");
-        let aes = Aes128::new(&Array::from(key));
-        // The stream of domain d: the bytes of AES(I2OSP_LE(d * 2^64 + n, 16)), n = 0, 1, ...
-        let stream = |d: u64, len: usize| -> Vec<u8> {
-            let mut out = Vec::new();
-            let mut ctr = 0u64;
-            while out.len() < len {
-                let mut b = Array::from(((u128::from(d) << 64) | u128::from(ctr)).to_le_bytes());
-                aes.encrypt_block(&mut b);
-                out.extend_from_slice(&b);
-                ctr += 1;
-            }
-            out
-        };
-        let mul = |a: u128, b: u128| (Gf128(a) * Gf128(b)).0;
-        let mut x: Vec<u128> = e[k..].to_vec();
-        for d in 0..2u64 {
-            let bytes = stream(d, 3 * m);
-            for i in 0..m {
-                let xi = x[i];
-                for r in 0..24 {
-                    if (bytes[3 * i + r / 8] >> (r % 8)) & 1 == 1 {
-                        x[(i + 1 + r) % m] ^= xi;
-                    }
-                }
-                let j = (i + 25) % m;
-                x[j] = mul(x[j] ^ xi, 4_234_123_421);
-            }
-        }
-        let below = |bytes: &[u8], at: usize, bound: usize| {
-            let u = u64::from_le_bytes(bytes[8 * at..8 * at + 8].try_into().expect("8"));
-            ((u128::from(u) * bound as u128) >> 64) as usize
-        };
-        let step = m / 4;
-        let (reg, uni) = (stream(2, 8 * 4 * k), stream(3, 8 * 3 * k));
-        (0..k)
-            .map(|r| {
-                let mut y = e[r];
-                for j in 0..4 {
-                    y ^= x[below(&reg, 4 * r + j, step) + j * step];
-                }
-                for j in 0..3 {
-                    y ^= x[below(&uni, 3 * r + j, m)];
-                }
-                y
-            })
-            .collect()
+        crate::vole::spec_model::ex_conv(e, k)
     }
 
     #[test]

@@ -237,4 +237,115 @@ mod tests {
             Err(Error::Internal(_))
         ));
     }
+
+    const VECTOR_PATH: &str = "protocol-spec/vectors/vole-iknp.json";
+    /// Extended OTs of the vector: more than 128, so that `G` takes two AES blocks.
+    const VECTOR_M: usize = 136;
+
+    /// The vector's inputs from the stream of `vole/iknp` (spec 8.5.3.1): `session_id =
+    /// bytes(32)`, the 128 base key pairs `k_{i,0}, k_{i,1}` (`bytes(16)` each), `s =
+    /// bytes(16)` (bit `i` little-endian is `s_i`), then `bytes(M / 8)` whose bit `j` is `r_j`.
+    fn vector_input() -> ([u8; 32], Vec<[OtKey; 2]>, Vec<bool>, Vec<bool>) {
+        use crate::protocol::draw;
+        let mut rng = VectorRng::new(b"vole/iknp");
+        let session: [u8; 32] = draw::array(&mut rng);
+        let pairs: Vec<[OtKey; 2]> = (0..BASE_COUNT)
+            .map(|_| [OtKey(draw::array(&mut rng)), OtKey(draw::array(&mut rng))])
+            .collect();
+        let s = u128::from_le_bytes(draw::array(&mut rng));
+        let s: Vec<bool> = (0..BASE_COUNT).map(|i| (s >> i) & 1 == 1).collect();
+        let mut r = vec![0u8; VECTOR_M / 8];
+        draw::bytes(&mut rng, &mut r);
+        let r: Vec<bool> = (0..VECTOR_M)
+            .map(|j| (r[j / 8] >> (j % 8)) & 1 == 1)
+            .collect();
+        (session, pairs, s, r)
+    }
+
+    fn generate_vector() -> serde_json::Value {
+        use crate::vole::vectors::hex;
+        let (session, pairs, s, r) = vector_input();
+        let chosen: Vec<OtKey> = pairs
+            .iter()
+            .zip(&s)
+            .map(|(p, &s_i)| p[usize::from(s_i)].clone())
+            .collect();
+        let (keys, u) = receive(&session, &pairs, &r).expect("receives");
+        let both = send(&session, &chosen, &s, VECTOR_M, &u).expect("sends");
+        serde_json::json!({
+            "description": "blindmatch IKNP OT extension (protocol-spec/08-vole-psi.md 8.5.3), seed label vole/iknp",
+            "seed_label": "vole/iknp",
+            "m": VECTOR_M,
+            "session_id": hex(&session),
+            "base_keys": pairs.iter().map(|k| serde_json::json!([hex(&k[0].0), hex(&k[1].0)])).collect::<Vec<_>>(),
+            "s": s,
+            "choices": r,
+            "u": hex(&u),
+            "sender_keys": both.iter().map(|k| serde_json::json!([hex(&k[0].0), hex(&k[1].0)])).collect::<Vec<_>>(),
+            "receiver_keys": keys.iter().map(|k| hex(&k.0)).collect::<Vec<_>>(),
+        })
+    }
+
+    #[test]
+    fn the_committed_vector_is_what_the_library_produces() {
+        crate::vole::vectors::check_committed(VECTOR_PATH, &generate_vector());
+    }
+
+    /// `U` and every key rebuilt from spec 8.5.3 (`spec_model`: the `aes` crate and SHA3),
+    /// from the inputs drawn as 8.5.3.1 says.
+    #[test]
+    fn the_committed_vector_follows_from_the_spec() {
+        use crate::vole::spec_model::{self as spec, Stream};
+        let v = crate::vole::vectors::read(VECTOR_PATH);
+        let unhex = |x: &serde_json::Value| hex::decode(x.as_str().expect("hex")).expect("hex");
+        let bools = |x: &serde_json::Value| -> Vec<bool> {
+            x.as_array()
+                .expect("array")
+                .iter()
+                .map(|b| b.as_bool().expect("bool"))
+                .collect()
+        };
+
+        let mut stream = Stream::new(b"vole/iknp");
+        let session: [u8; 32] = stream.bytes(32).try_into().expect("32");
+        let pairs: Vec<[[u8; 16]; 2]> =
+            (0..128).map(|_| [stream.block(), stream.block()]).collect();
+        let s_int = u128::from_le_bytes(stream.block());
+        let s: Vec<bool> = (0..128).map(|i| (s_int >> i) & 1 == 1).collect();
+        let r_bytes = stream.bytes(VECTOR_M / 8);
+        let r: Vec<bool> = (0..VECTOR_M)
+            .map(|j| (r_bytes[j / 8] >> (j % 8)) & 1 == 1)
+            .collect();
+        assert_eq!(v["m"].as_u64(), Some(VECTOR_M as u64));
+        assert_eq!(unhex(&v["session_id"]), session);
+        for (i, p) in pairs.iter().enumerate() {
+            assert_eq!(unhex(&v["base_keys"][i][0]), p[0], "base OT {i}, key 0");
+            assert_eq!(unhex(&v["base_keys"][i][1]), p[1], "base OT {i}, key 1");
+        }
+        assert_eq!(bools(&v["s"]), s);
+        assert_eq!(bools(&v["choices"]), r);
+
+        let (keys, u) = spec::iknp_receive(&session, &pairs, &r);
+        assert_eq!(u.len(), 128 * VECTOR_M / 8);
+        assert_eq!(unhex(&v["u"]), u);
+        let chosen: Vec<[u8; 16]> = pairs
+            .iter()
+            .zip(&s)
+            .map(|(p, &s_i)| p[usize::from(s_i)])
+            .collect();
+        let both = spec::iknp_send(&session, &chosen, &s, &u);
+        assert_eq!(both.len(), VECTOR_M);
+        for j in 0..VECTOR_M {
+            assert_eq!(unhex(&v["sender_keys"][j][0]), both[j][0], "OT {j}, k'_0");
+            assert_eq!(unhex(&v["sender_keys"][j][1]), both[j][1], "OT {j}, k'_1");
+            assert_eq!(
+                unhex(&v["receiver_keys"][j]),
+                keys[j],
+                "OT {j}, the receiver's key"
+            );
+            // The receiver's key is the sender's key of its choice, and only that one.
+            assert_eq!(keys[j], both[j][usize::from(r[j])], "OT {j}");
+            assert_ne!(keys[j], both[j][1 - usize::from(r[j])], "OT {j}");
+        }
+    }
 }

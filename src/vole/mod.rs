@@ -9,11 +9,11 @@
 //! |---|---|---|
 //! | [`base_ot`]: 1-out-of-2 random OT over ristretto255 | Masny–Rindal, "Endemic Oblivious Transfer", CCS 2019 | done (spec 8.2, vectors) |
 //! | [`gf128`]: the field GF(2^128), constant time | Pornin's constant-time carry-less multiplication (BearSSL) | done (spec 8.1) |
-//! | [`noisy_vole`]: VOLE for a few values from 128 OTs | Gilboa, CRYPTO 1999 | done (spec 8.4) |
+//! | [`noisy_vole`]: VOLE for a few values from 128 OTs | Gilboa, CRYPTO 1999 | done (spec 8.4, vector) |
 //! | [`pprf`]: punctured PRF, GGM trees opened with one OT per level | Goldreich–Goldwasser–Micali, JACM 1986; Boyle et al., CCS 2019 | done (spec 8.3, vectors) |
 //! | [`ex_conv`]: the Expand-Convolute code's dual encoding (`ExConv7x24` shape, GF(2^128) mixing) | Raghuraman–Rindal–Tanguy, CRYPTO 2023 | done (spec 8.5.1, vector) |
-//! | [`iknp`]: random OT extension from 128 base OTs, semi-honest, keys hashed with fixed-key AES | Ishai–Kilian–Nissim–Petrank, CRYPTO 2003; Guo–Katz–Wang–Yu, S&P 2020 | done (spec 8.5.3) |
-//! | [`silent_vole`]: silent VOLE over GF(2^128), semi-honest | Boyle et al., CCS 2019 | done (spec 8.5.2): 256 base OTs, the punctured PRFs' OTs extended |
+//! | [`iknp`]: random OT extension from 128 base OTs, semi-honest, keys hashed with fixed-key AES | Ishai–Kilian–Nissim–Petrank, CRYPTO 2003; Guo–Katz–Wang–Yu, S&P 2020 | done (spec 8.5.3, vector) |
+//! | [`silent_vole`]: silent VOLE over GF(2^128), semi-honest | Boyle et al., CCS 2019 | done (spec 8.5.2, vector): 256 base OTs, the punctured PRFs' OTs extended |
 //! | [`okvs`]: 3-hash garbled cuckoo table with dense columns, clustered into bins, rows from fixed-key AES | RR22 section 3; Guo–Katz–Wang–Yu, S&P 2020 | done (spec 8.6) |
 //! | [`psi`]: the OPRF and the PSI, `intersection` and `mutual` | RR22; Rindal–Schoppmann, Eurocrypt 2021 | done in memory (spec 8.7); the session protocol: to do |
 //!
@@ -34,6 +34,8 @@ pub(crate) mod okvs;
 pub(crate) mod pprf;
 pub(crate) mod psi;
 pub(crate) mod silent_vole;
+#[cfg(test)]
+mod spec_model;
 mod timing;
 
 /// `I2OSP(len(tag), 4) || tag || parts[0] || parts[1] || ...`, the input of every hash of spec 8.
