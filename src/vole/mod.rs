@@ -14,7 +14,7 @@
 //! | [`ex_conv`]: the Expand-Convolute code's dual encoding (`ExConv7x24` shape, GF(2^128) mixing) | Raghuraman–Rindal–Tanguy, CRYPTO 2023 | done (spec 8.5.1, vector) |
 //! | [`iknp`]: random OT extension from 128 base OTs, semi-honest, keys hashed with fixed-key AES | Ishai–Kilian–Nissim–Petrank, CRYPTO 2003; Guo–Katz–Wang–Yu, S&P 2020 | done (spec 8.5.3, vector) |
 //! | [`silent_vole`]: silent VOLE over GF(2^128), semi-honest | Boyle et al., CCS 2019 | done (spec 8.5.2, vector): 256 base OTs, the punctured PRFs' OTs extended |
-//! | [`okvs`]: 3-hash garbled cuckoo table with dense columns, clustered into bins, rows from fixed-key AES | RR22 section 3; Guo–Katz–Wang–Yu, S&P 2020 | done (spec 8.6) |
+//! | [`okvs`]: 3-hash garbled cuckoo table with dense columns, clustered into bins, rows from fixed-key AES | RR22 section 3; Guo–Katz–Wang–Yu, S&P 2020 | done (spec 8.6, vector) |
 //! | [`psi`]: the OPRF and the PSI, `intersection` and `mutual` | RR22; Rindal–Schoppmann, Eurocrypt 2021 | done in memory (spec 8.7); the session protocol: to do |
 //!
 //! Until the protocol is complete nothing outside the tests calls these components, and the
