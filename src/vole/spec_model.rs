@@ -78,6 +78,17 @@ impl Stream {
             }
         }
     }
+
+    /// `shuffle` of the list `0, 1, ..., len − 1`: for `i = len − 1` down to 1,
+    /// `j = index_below(i + 1)`, exchange positions `i` and `j`.
+    pub(super) fn shuffle(&mut self, len: usize) -> Vec<usize> {
+        let mut list: Vec<usize> = (0..len).collect();
+        for i in (1..len).rev() {
+            let j = self.index_below(i as u64 + 1) as usize;
+            list.swap(i, j);
+        }
+        list
+    }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -735,4 +746,48 @@ pub(super) fn okvs_encode(
         }
     }
     Some((p, peelings))
+}
+
+// ---------------------------------------------------------------------------------------------
+// 8.7: the PSI's hashes.
+
+/// `(key(item), h(item))`.
+pub(super) fn item_hash(session: &[u8; 32], item: &[u8]) -> (Block, u128) {
+    use sha2::Digest;
+    let tag = b"blindmatch-v1-vole-psi-item-sha256";
+    let mut h = sha2::Sha256::new();
+    Digest::update(&mut h, (tag.len() as u32).to_be_bytes());
+    Digest::update(&mut h, tag);
+    Digest::update(&mut h, session);
+    Digest::update(&mut h, (item.len() as u64).to_be_bytes());
+    Digest::update(&mut h, item);
+    let d = h.finalize();
+    (first16(&d), u128::from_le_bytes(first16(&d[16..])))
+}
+
+/// The session's OKVS seed: the first 16 bytes of SHAKE256 of the tagged session id.
+pub(super) fn okvs_seed(session: &[u8; 32]) -> Block {
+    let tag = b"blindmatch-v1-vole-psi-okvs-seed";
+    let mut x = sha3::Shake256::default();
+    x.update(&(tag.len() as u32).to_be_bytes());
+    x.update(tag);
+    x.update(session);
+    let mut seed = [0u8; 16];
+    x.finalize_xof().read(&mut seed);
+    seed
+}
+
+/// `ℓ = ceil((40 + b) / 8)`, `b` the bit length of `n_R·n_S − 1`.
+pub(super) fn tag_len(n_r: usize, n_s: usize) -> usize {
+    let x = (n_r * n_s - 1) as u128;
+    let b = 128 - x.leading_zeros() as usize;
+    (40 + b).div_ceil(8)
+}
+
+/// `H(z)` of 8.7 (all 16 bytes; a tag is its first `ℓ`).
+pub(super) fn tag(session: &[u8; 32], z: u128) -> Block {
+    let k_tag = first16(&sha3_tagged(b"blindmatch-v1-vole-psi-tag-key", &[session]));
+    let (z0, z1) = (z as u64, (z >> 64) as u64);
+    let sigma = u128::from(z1) + (u128::from(z0 ^ z1) << 64);
+    (aes(&k_tag, sigma) ^ sigma).to_le_bytes()
 }
