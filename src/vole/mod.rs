@@ -14,11 +14,11 @@
 //! | [`ex_conv`]: the Expand-Convolute code's dual encoding (`ExConv7x24` shape, GF(2^128) mixing) | Raghuraman–Rindal–Tanguy, CRYPTO 2023 | done (spec 8.5.1, vector) |
 //! | [`iknp`]: random OT extension from 128 base OTs, semi-honest, keys hashed with fixed-key AES | Ishai–Kilian–Nissim–Petrank, CRYPTO 2003; Guo–Katz–Wang–Yu, S&P 2020 | done (spec 8.5.3, vector) |
 //! | [`silent_vole`]: silent VOLE over GF(2^128), semi-honest | Boyle et al., CCS 2019 | done (spec 8.5.2, vector): 256 base OTs, the punctured PRFs' OTs extended |
-//! | [`okvs`]: 3-hash garbled cuckoo table with dense columns, clustered into bins, rows from fixed-key AES | RR22 section 3; Guo–Katz–Wang–Yu, S&P 2020 | done (spec 8.6) |
-//! | [`psi`]: the OPRF and the PSI, `intersection` and `mutual` | RR22; Rindal–Schoppmann, Eurocrypt 2021 | done in memory (spec 8.7); the session protocol: to do |
+//! | [`okvs`]: 3-hash garbled cuckoo table with dense columns, clustered into bins, rows from fixed-key AES | RR22 section 3; Guo–Katz–Wang–Yu, S&P 2020 | done (spec 8.6, vector) |
+//! | [`psi`]: the OPRF and the PSI, `intersection` and `mutual` | RR22; Rindal–Schoppmann, Eurocrypt 2021 | done (spec 8.7, vector); its session protocol is `crate::protocol::vole_psi` (spec 8.8) |
 //!
-//! Until the protocol is complete nothing outside the tests calls these components, and the
-//! handshake does not offer `vole`.
+//! Every vector of spec 8 (`protocol-spec/vectors/vole-*.json`) is checked twice: against the
+//! library's run, and against `spec_model`, a test-only rebuild of spec 8 from its text.
 
 use sha3::digest::{ExtendableOutput, Update};
 
@@ -94,6 +94,18 @@ mod vectors {
             std::fs::write(&path, text).expect("writes the vector");
         }
         assert_eq!(&read_at(&path), produced, "{} is stale", path.display());
+    }
+
+    /// Asserts that a listed message is the rebuilt one, naming the first byte that differs
+    /// rather than printing messages of hundreds of kilobytes.
+    pub(super) fn assert_same_bytes(listed: &[u8], rebuilt: &[u8], what: &str) {
+        assert_eq!(listed.len(), rebuilt.len(), "{what}: length");
+        if let Some(at) = listed.iter().zip(rebuilt).position(|(a, b)| a != b) {
+            panic!(
+                "{what}: byte {at} is {:#04x} in the vector, {:#04x} rebuilt",
+                listed[at], rebuilt[at]
+            );
+        }
     }
 
     /// The committed vector at `path` (relative to the crate).

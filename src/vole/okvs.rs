@@ -771,4 +771,188 @@ mod tests {
         let p = vec![Gf128::ZERO; params.len()];
         assert!(cancelled(decode_all(&params, &[1; 16], &p, &k, &stop)));
     }
+
+    const VECTOR_PATH: &str = "protocol-spec/vectors/vole-okvs.json";
+
+    /// The vector's two tables (spec 8.6.1): seed label, keys, and the sizes `(m', g, B)`,
+    /// `None` for those of [`OkvsParams::new`].
+    /// `(m', g, B)` given by the vector, rather than computed.
+    type Sizes = Option<(usize, usize, usize)>;
+
+    const VECTOR_CASES: [(&str, usize, Sizes); 2] = [
+        ("vole/okvs", 40, None),
+        ("vole/okvs-gap", 10, Some((12, 6, 1))),
+    ];
+
+    fn generate_case(label: &str, n: usize, sizes: Sizes) -> serde_json::Value {
+        use crate::protocol::draw;
+        use crate::vole::vectors::hex;
+        let params = match sizes {
+            None => OkvsParams::new(n).expect("params"),
+            Some((sparse, dense, bins)) => OkvsParams {
+                items: n,
+                sparse,
+                dense,
+                bins,
+            },
+        };
+        let mut rng = crate::protocol::vector_rng::VectorRng::new(label.as_bytes());
+        let seed: [u8; 16] = draw::array(&mut rng);
+        let keys = draw::byte_strings::<16, _>(&mut rng, n);
+        let values: Vec<Gf128> = (0..n)
+            .map(|_| Gf128::from_le_bytes(draw::array(&mut rng)))
+            .collect();
+        let rows = rows(&params, &seed, &keys);
+        let (starts, members) = by_bin(params.bins, &rows);
+        let peelings: Vec<serde_json::Value> = (0..params.bins)
+            .map(|b| {
+                let peeled = peel(
+                    &rows,
+                    &members[starts[b]..starts[b + 1]],
+                    b * params.bin_len(),
+                    params.sparse,
+                );
+                serde_json::json!({ "order": peeled.order, "gap": peeled.gap })
+            })
+            .collect();
+        let p =
+            encode(&params, &seed, &keys, &values, &mut rng, &Interrupt::new()).expect("encodes");
+        let width = params.bin_len();
+        serde_json::json!({
+            "seed_label": label,
+            "n": n,
+            "sparse": params.sparse,
+            "dense": params.dense,
+            "bins": params.bins,
+            "seed": hex(&seed),
+            "keys": keys.iter().map(|k| hex(k)).collect::<Vec<_>>(),
+            "values": values.iter().map(|v| hex(&v.to_le_bytes())).collect::<Vec<_>>(),
+            "rows": rows.iter().map(|r| serde_json::json!({
+                "bin": r.bin,
+                "columns": r.cols.map(|c| c - r.bin * width),
+                "d": hex(&r.dense.to_le_bytes()),
+            })).collect::<Vec<_>>(),
+            "peeling": peelings,
+            "p": p.iter().map(|x| hex(&x.to_le_bytes())).collect::<Vec<_>>(),
+        })
+    }
+
+    #[test]
+    fn the_committed_vector_is_what_the_library_produces() {
+        let produced = serde_json::json!({
+            "description": "blindmatch OKVS (protocol-spec/08-vole-psi.md 8.6): two tables, each from the vector stream of its seed label; the second smaller than 8.6's sizes so that four rows stay in the 2-core",
+            "cases": VECTOR_CASES
+                .iter()
+                .map(|&(label, n, sizes)| generate_case(label, n, sizes))
+                .collect::<Vec<_>>(),
+        });
+        crate::vole::vectors::check_committed(VECTOR_PATH, &produced);
+    }
+
+    /// Rebuilt from spec 8.6 (`spec_model`: the `aes` crate, and `Gf128`'s multiplication for
+    /// the field): the sizes, every row, the peeling, and `P` by re-running the encoder from
+    /// the stream; and `decode(P, k_i) = v_i` for every key.
+    #[test]
+    fn the_committed_vector_follows_from_the_spec() {
+        use crate::vole::spec_model::{self as spec, Stream};
+        let v = crate::vole::vectors::read(VECTOR_PATH);
+        let unhex = |x: &serde_json::Value| -> [u8; 16] {
+            hex::decode(x.as_str().expect("hex"))
+                .expect("hex")
+                .try_into()
+                .expect("16 bytes")
+        };
+        let int = |x: &serde_json::Value| x.as_u64().expect("integer") as usize;
+        let cases = v["cases"].as_array().expect("cases");
+        assert_eq!(cases.len(), VECTOR_CASES.len());
+        let mut gaps = Vec::new();
+        for (case, &(label, n, sizes)) in cases.iter().zip(&VECTOR_CASES) {
+            assert_eq!(case["seed_label"].as_str(), Some(label));
+            assert_eq!(int(&case["n"]), n);
+            let (m, g, bins) = sizes.unwrap_or_else(|| {
+                // One bin below 2^16 keys, its table T(n, 40).
+                let (m, g) = spec::okvs_table(n, 40.0);
+                (m, g, n.div_ceil(1 << 16))
+            });
+            assert_eq!(
+                (
+                    int(&case["sparse"]),
+                    int(&case["dense"]),
+                    int(&case["bins"])
+                ),
+                (m, g, bins),
+                "{label}: sizes"
+            );
+
+            let mut stream = Stream::new(label.as_bytes());
+            let seed = stream.block();
+            let keys: Vec<[u8; 16]> = (0..n).map(|_| stream.block()).collect();
+            let values: Vec<u128> = (0..n)
+                .map(|_| u128::from_le_bytes(stream.block()))
+                .collect();
+            assert_eq!(unhex(&case["seed"]), seed);
+            for i in 0..n {
+                assert_eq!(unhex(&case["keys"][i]), keys[i], "{label}: key {i}");
+                assert_eq!(
+                    u128::from_le_bytes(unhex(&case["values"][i])),
+                    values[i],
+                    "{label}: value {i}"
+                );
+                let row = spec::okvs_row(&seed, m, bins, &keys[i]);
+                let listed = &case["rows"][i];
+                assert_eq!(int(&listed["bin"]), row.bin, "{label}: row {i}");
+                let cols: Vec<usize> = listed["columns"]
+                    .as_array()
+                    .expect("columns")
+                    .iter()
+                    .map(int)
+                    .collect();
+                assert_eq!(cols, row.cols, "{label}: row {i}");
+                assert_eq!(
+                    u128::from_le_bytes(unhex(&listed["d"])),
+                    row.d,
+                    "{label}: row {i}"
+                );
+            }
+
+            let (p, peelings) = spec::okvs_encode(&seed, (m, g, bins), &keys, &values, &mut stream)
+                .expect("encodes");
+            let listed_p: Vec<u128> = case["p"]
+                .as_array()
+                .expect("p")
+                .iter()
+                .map(|x| u128::from_le_bytes(unhex(x)))
+                .collect();
+            assert_eq!(listed_p.len(), bins * (m + g));
+            assert_eq!(listed_p, p, "{label}: P");
+            for (b, peeling) in peelings.iter().enumerate() {
+                let listed = &case["peeling"][b];
+                let order: Vec<(usize, usize)> = listed["order"]
+                    .as_array()
+                    .expect("order")
+                    .iter()
+                    .map(|x| (int(&x[0]), int(&x[1])))
+                    .collect();
+                assert_eq!(order, peeling.order, "{label}: bin {b}, peeling");
+                let gap: Vec<usize> = listed["gap"]
+                    .as_array()
+                    .expect("gap")
+                    .iter()
+                    .map(int)
+                    .collect();
+                assert_eq!(gap, peeling.gap, "{label}: bin {b}, gap");
+                gaps.push(gap.len());
+            }
+            for i in 0..n {
+                let row = spec::okvs_row(&seed, m, bins, &keys[i]);
+                assert_eq!(
+                    spec::okvs_decode(&listed_p, m, g, &row),
+                    values[i],
+                    "{label}: decode key {i}"
+                );
+            }
+        }
+        // The first table peels entirely; the second leaves four rows for the dense columns.
+        assert_eq!(gaps, [0, 4]);
+    }
 }

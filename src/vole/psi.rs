@@ -830,4 +830,251 @@ mod tests {
             Vec::<usize>::new()
         );
     }
+
+    const VECTOR_PATH: &str = "protocol-spec/vectors/vole-psi.json";
+
+    /// The vector's items (spec 8.7.1): the receiver's `vessel-00 .. vessel-11`, the sender's
+    /// `vessel-07 .. vessel-16`.
+    fn vector_items() -> (Vec<Vec<u8>>, Vec<Vec<u8>>) {
+        let named = |r: std::ops::Range<u32>| -> Vec<Vec<u8>> {
+            r.map(|i| format!("vessel-{i:02}").into_bytes()).collect()
+        };
+        (named(0..12), named(7..17))
+    }
+
+    /// A whole `mutual` session: the session id and then the receiver's draws from the stream
+    /// of `vole/psi-receiver`, the sender's from that of `vole/psi-sender`.
+    fn generate_vector() -> serde_json::Value {
+        use crate::vole::vectors::hex;
+        let blocks = |v: &[Gf128]| -> Vec<serde_json::Value> {
+            v.iter().map(|x| hex(&x.to_le_bytes())).collect()
+        };
+        let (receiver_items, sender_items) = vector_items();
+        let (nr, ns) = (receiver_items.len(), sender_items.len());
+        let mut rng_r = VectorRng::new(b"vole/psi-receiver");
+        let mut rng_s = VectorRng::new(b"vole/psi-sender");
+        let session: [u8; 32] = draw::array(&mut rng_r);
+        let sender = PsiSender::new(&session, sender_items.clone(), nr);
+        let (receiver, r1) =
+            PsiReceiver::start(&mut rng_r, &session, receiver_items.clone(), ns).expect("receiver");
+        let (sender, s1) = sender.on_first(&mut rng_s, &r1).expect("S on R1");
+        let (receiver, r2) = receiver.on_first(&s1).expect("R on S1");
+        let (sender, s2) = sender.on_noise(&mut rng_s, &r2, &never()).expect("S on R2");
+        let (receiver, r3) = receiver
+            .on_trees(&mut rng_r, &s2, &never())
+            .expect("R on S2");
+        let (delta, b) = (sender.vole.delta, sender.vole.b.clone());
+        let (a, c) = (receiver.vole.a.clone(), receiver.vole.c.clone());
+        let params = sender.params;
+        let (sender, s3) = sender.on_mask(&mut rng_s, &r3, &never()).expect("S on R3");
+        let order = sender.order.clone();
+        let (ours, r4) = receiver.on_tags(&s3, &never()).expect("R on S3");
+        let theirs = sender.on_positions(&r4).expect("S on R4");
+        let text = |items: &[Vec<u8>]| -> Vec<String> {
+            items
+                .iter()
+                .map(|i| String::from_utf8(i.clone()).expect("ASCII"))
+                .collect()
+        };
+        serde_json::json!({
+            "description": "blindmatch VOLE-PSI in mutual mode (protocol-spec/08-vole-psi.md 8.7), seed labels vole/psi-receiver (session id, then the receiver) and vole/psi-sender",
+            "receiver_seed_label": "vole/psi-receiver",
+            "sender_seed_label": "vole/psi-sender",
+            "mode": "mutual",
+            "receiver_items": text(&receiver_items),
+            "sender_items": text(&sender_items),
+            "session_id": hex(&session),
+            "okvs_sparse": params.sparse,
+            "okvs_dense": params.dense,
+            "okvs_bins": params.bins,
+            "okvs_seed": hex(&okvs_seed(&session)),
+            "tag_len": tag_len(nr, ns),
+            "r1": hex(&r1),
+            "s1": hex(&s1),
+            "r2": hex(&r2),
+            "s2": hex(&s2),
+            "delta": hex(&delta.to_le_bytes()),
+            "vole_b": blocks(&b),
+            "vole_a": blocks(&a),
+            "vole_c": blocks(&c),
+            "r3": hex(&r3),
+            "sender_order": order,
+            "s3": hex(&s3),
+            "r4": hex(&r4),
+            "receiver_result": ours,
+            "sender_result": theirs,
+        })
+    }
+
+    #[test]
+    fn the_committed_vector_is_what_the_library_produces() {
+        crate::vole::vectors::check_committed(VECTOR_PATH, &generate_vector());
+    }
+
+    /// The session rebuilt from spec 8.7 and the sections it uses (`spec_model`: plain
+    /// curve25519-dalek, `aes`, SHA-256 and SHA3, `Gf128`'s multiplication): the OKVS sizes,
+    /// the VOLE's messages and outputs from the two streams, `P` by 8.6's encoder, and then,
+    /// from the listed values, that `R3 + A` decodes to `h(y)` for every receiver item, the
+    /// sender's tags in its shuffled order, the bitmap `R4` and both results.
+    #[test]
+    fn the_committed_vector_follows_from_the_spec() {
+        use crate::vole::spec_model::{self as spec, Stream};
+        let v = crate::vole::vectors::read(VECTOR_PATH);
+        let unhex = |x: &serde_json::Value| hex::decode(x.as_str().expect("hex")).expect("hex");
+        let elements = |x: &[u8]| -> Vec<u128> {
+            x.chunks_exact(16)
+                .map(|b| u128::from_le_bytes(b.try_into().expect("16 bytes")))
+                .collect()
+        };
+        let listed = |x: &serde_json::Value| -> Vec<u128> {
+            x.as_array()
+                .expect("array")
+                .iter()
+                .flat_map(|b| elements(&unhex(b)))
+                .collect()
+        };
+        let indices = |x: &serde_json::Value| -> Vec<usize> {
+            x.as_array()
+                .expect("array")
+                .iter()
+                .map(|i| i.as_u64().expect("index") as usize)
+                .collect()
+        };
+        let strings = |x: &serde_json::Value| -> Vec<Vec<u8>> {
+            x.as_array()
+                .expect("array")
+                .iter()
+                .map(|i| i.as_str().expect("string").as_bytes().to_vec())
+                .collect()
+        };
+        let receiver_items = strings(&v["receiver_items"]);
+        let sender_items = strings(&v["sender_items"]);
+        assert_eq!(
+            (receiver_items.clone(), sender_items.clone()),
+            vector_items()
+        );
+        let (nr, ns) = (receiver_items.len(), sender_items.len());
+
+        let mut receiver = Stream::new(b"vole/psi-receiver");
+        let mut sender = Stream::new(b"vole/psi-sender");
+        let session: [u8; 32] = receiver.bytes(32).try_into().expect("32");
+        assert_eq!(unhex(&v["session_id"]), session);
+
+        // Step 1: the OKVS sizes of 8.6 for n_R keys, then a VOLE of B·(m' + g) outputs.
+        let (m, g) = spec::okvs_table(nr, 40.0);
+        let bins = nr.div_ceil(1 << 16);
+        let listed_sizes = ["okvs_sparse", "okvs_dense", "okvs_bins"].map(|f| v[f].as_u64());
+        assert_eq!(
+            listed_sizes,
+            [Some(m as u64), Some(g as u64), Some(bins as u64)]
+        );
+        let len = bins * (m + g);
+        let vole = spec::silent_vole(&session, len, &mut sender, &mut receiver);
+        let r1 = unhex(&v["r1"]);
+        let mut sizes = (m as u64).to_be_bytes().to_vec();
+        sizes.push(g as u8);
+        sizes.extend_from_slice(&(bins as u32).to_be_bytes());
+        assert_eq!(r1[..13], sizes, "R1's sizes");
+        crate::vole::vectors::assert_same_bytes(&r1[13..], &vole.r1, "R1's VOLE message");
+        crate::vole::vectors::assert_same_bytes(&unhex(&v["s1"]), &vole.s1, "S1");
+        crate::vole::vectors::assert_same_bytes(&unhex(&v["r2"]), &vole.r2, "R2");
+        crate::vole::vectors::assert_same_bytes(&unhex(&v["s2"]), &vole.s2, "S2");
+        let delta = u128::from_le_bytes(unhex(&v["delta"]).try_into().expect("16 bytes"));
+        let (b, a, c) = (
+            listed(&v["vole_b"]),
+            listed(&v["vole_a"]),
+            listed(&v["vole_c"]),
+        );
+        assert_eq!((delta, &b, &a, &c), (vole.delta, &vole.b, &vole.a, &vole.c));
+        for i in 0..len {
+            assert_eq!(c[i], b[i] ^ spec::mul(a[i], delta), "C = B + A·Δ at {i}");
+        }
+
+        // Step 2: P encodes (key(y), h(y)) with its free columns drawn after the VOLE's draws;
+        // R3 = P + A, and R3 + A decodes to h(y) for every receiver item.
+        let seed = spec::okvs_seed(&session);
+        assert_eq!(unhex(&v["okvs_seed"]), seed);
+        let (keys, values): (Vec<_>, Vec<_>) = receiver_items
+            .iter()
+            .map(|y| spec::item_hash(&session, y))
+            .unzip();
+        let (p, _) =
+            spec::okvs_encode(&seed, (m, g, bins), &keys, &values, &mut receiver).expect("encodes");
+        let r3 = elements(&unhex(&v["r3"]));
+        assert_eq!(r3.len(), len);
+        let masked: Vec<u128> = p.iter().zip(&a).map(|(p, a)| p ^ a).collect();
+        assert_eq!(r3, masked, "R3 = P + A");
+        let unmasked: Vec<u128> = r3.iter().zip(&a).map(|(x, a)| x ^ a).collect();
+        for (i, (key, h)) in keys.iter().zip(&values).enumerate() {
+            let row = spec::okvs_row(&seed, m, bins, key);
+            assert_eq!(
+                spec::okvs_decode(&unmasked, m, g, &row),
+                *h,
+                "receiver item {i}"
+            );
+        }
+
+        // Step 3: K = B + R3·Δ; the tags of decode(K, key(x)) + Δ·h(x), in the order of the
+        // sender's shuffle, drawn after its VOLE's draws.
+        let l = spec::tag_len(nr, ns);
+        assert_eq!(v["tag_len"].as_u64(), Some(l as u64));
+        let k_vec: Vec<u128> = b
+            .iter()
+            .zip(&r3)
+            .map(|(b, x)| b ^ spec::mul(*x, delta))
+            .collect();
+        let sender_tags: Vec<[u8; 16]> = sender_items
+            .iter()
+            .map(|x| {
+                let (key, h) = spec::item_hash(&session, x);
+                let row = spec::okvs_row(&seed, m, bins, &key);
+                let z = spec::okvs_decode(&k_vec, m, g, &row) ^ spec::mul(delta, h);
+                spec::tag(&session, z)
+            })
+            .collect();
+        let order = sender.shuffle(ns);
+        assert_eq!(indices(&v["sender_order"]), order);
+        let s3: Vec<u8> = order
+            .iter()
+            .flat_map(|&i| sender_tags[i][..l].to_vec())
+            .collect();
+        crate::vole::vectors::assert_same_bytes(&unhex(&v["s3"]), &s3, "S3");
+
+        // Step 4: the receiver's tags of decode(C, key(y)); R4 marks the tags of S3 among them.
+        let receiver_tags: Vec<Vec<u8>> = keys
+            .iter()
+            .map(|key| {
+                let row = spec::okvs_row(&seed, m, bins, key);
+                spec::tag(&session, spec::okvs_decode(&c, m, g, &row))[..l].to_vec()
+            })
+            .collect();
+        let mut r4 = vec![0u8; ns.div_ceil(8)];
+        let mut receiver_result = Vec::new();
+        for (j, t) in s3.chunks_exact(l).enumerate() {
+            if let Some(i) = receiver_tags.iter().position(|r| r == t) {
+                r4[j / 8] |= 1 << (j % 8);
+                receiver_result.push(i);
+            }
+        }
+        receiver_result.sort_unstable();
+        assert_eq!(unhex(&v["r4"]), r4, "R4");
+        let mut sender_result: Vec<usize> = (0..ns)
+            .filter(|&j| (r4[j / 8] >> (j % 8)) & 1 == 1)
+            .map(|j| order[j])
+            .collect();
+        sender_result.sort_unstable();
+
+        // The results are the plaintext intersection: vessel-07 .. vessel-11.
+        let plain_r: Vec<usize> = (0..nr)
+            .filter(|&i| sender_items.contains(&receiver_items[i]))
+            .collect();
+        let plain_s: Vec<usize> = (0..ns)
+            .filter(|&i| receiver_items.contains(&sender_items[i]))
+            .collect();
+        assert_eq!((plain_r.len(), plain_s.len()), (5, 5));
+        assert_eq!(receiver_result, plain_r);
+        assert_eq!(sender_result, plain_s);
+        assert_eq!(indices(&v["receiver_result"]), receiver_result);
+        assert_eq!(indices(&v["sender_result"]), sender_result);
+    }
 }

@@ -652,10 +652,10 @@ mod tests {
         assert_eq!(s2.len(), 32 * 128 * d + 16 * 128);
 
         // Every message and output, byte for byte.
-        assert_eq!(r1, run.r1, "R1");
-        assert_eq!(s1, run.s1, "S1");
-        assert_eq!(r2, run.r2, "R2");
-        assert_eq!(s2, run.s2, "S2");
+        crate::vole::vectors::assert_same_bytes(&r1, &run.r1, "R1");
+        crate::vole::vectors::assert_same_bytes(&s1, &run.s1, "S1");
+        crate::vole::vectors::assert_same_bytes(&r2, &run.r2, "R2");
+        crate::vole::vectors::assert_same_bytes(&s2, &run.s2, "S2");
         let alphas: Vec<usize> = v["alpha"]
             .as_array()
             .expect("alpha")

@@ -78,6 +78,17 @@ impl Stream {
             }
         }
     }
+
+    /// `shuffle` of the list `0, 1, ..., len − 1`: for `i = len − 1` down to 1,
+    /// `j = index_below(i + 1)`, exchange positions `i` and `j`.
+    pub(super) fn shuffle(&mut self, len: usize) -> Vec<usize> {
+        let mut list: Vec<usize> = (0..len).collect();
+        for i in (1..len).rev() {
+            let j = self.index_below(i as u64 + 1) as usize;
+            list.swap(i, j);
+        }
+        list
+    }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -110,6 +121,16 @@ pub(super) fn first16(bytes: &[u8]) -> Block {
 /// The product in GF(2^128).
 pub(super) fn mul(a: u128, b: u128) -> u128 {
     (Gf128(a) * Gf128(b)).0
+}
+
+/// `a^(2^128 − 2)`, the inverse of `a ≠ 0`: the product of `a^(2^i)` for `i = 1 .. 127`.
+pub(super) fn inverse(a: u128) -> u128 {
+    let (mut square, mut out) = (a, 1u128);
+    for _ in 1..128 {
+        square = mul(square, square);
+        out = mul(out, square);
+    }
+    out
 }
 
 /// Bit `i` of the little-endian integer `x`.
@@ -548,4 +569,225 @@ pub(super) fn silent_vole(
         e,
         delta,
     }
+}
+
+// ---------------------------------------------------------------------------------------------
+// 8.6: OKVS.
+
+/// `T(N, λ) = (m', g)` in binary64.
+pub(super) fn okvs_table(n: usize, lambda: f64) -> (usize, usize) {
+    let l3 = 3f64.log2();
+    let l = 0.555 * (n as f64).log2() + 0.093 * l3.powi(3) - 1.01 * l3.powi(2) + 2.925 * l3 - 0.133;
+    let e = (lambda + 9.2 + 2f64.powf(l) * 1.223) / 2f64.powf(l);
+    let m = ((n as f64 * e).floor() as usize).max(4);
+    let g = ((lambda / (e * n as f64).log2()).floor() as usize).max(1);
+    (m, g)
+}
+
+/// One key's row: its bin, its columns within the bin and `d`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) struct OkvsRow {
+    pub(super) bin: usize,
+    pub(super) cols: [usize; 3],
+    pub(super) d: u128,
+}
+
+/// The row of `key` in a table of `bins` bins of `m` sparse columns.
+pub(super) fn okvs_row(seed: &Block, m: usize, bins: usize, key: &Block) -> OkvsRow {
+    let r_key = |j: u128| aes(seed, j).to_le_bytes();
+    let r = [0, 1, 2].map(|j| {
+        let mut b = Array::from(*key);
+        Aes128::new(&Array::from(r_key(j))).encrypt_block(&mut b);
+        u128::from_le_bytes(b.into())
+    });
+    let u = [
+        r[0] as u64,
+        (r[0] >> 64) as u64,
+        r[1] as u64,
+        (r[1] >> 64) as u64,
+    ];
+    let draw = |u: u64, bound: usize| ((u128::from(u) * bound as u128) >> 64) as usize;
+    let c0 = draw(u[0], m);
+    let i1 = draw(u[1], m - 1);
+    let c1 = i1 + usize::from(i1 >= c0);
+    let i2 = draw(u[2], m - 2);
+    let (lo, hi) = (c0.min(c1), c0.max(c1));
+    let mut c2 = i2 + usize::from(i2 >= lo);
+    c2 += usize::from(c2 >= hi);
+    OkvsRow {
+        bin: draw(u[3], bins),
+        cols: [c0, c1, c2],
+        d: if r[2] == 0 { 1 } else { r[2] },
+    }
+}
+
+/// `decode(P, k)` for the row of `k`.
+pub(super) fn okvs_decode(p: &[u128], m: usize, g: usize, row: &OkvsRow) -> u128 {
+    let base = row.bin * (m + g);
+    let mut v = p[base + row.cols[0]] ^ p[base + row.cols[1]] ^ p[base + row.cols[2]];
+    let mut power = 1u128;
+    for j in 1..=g {
+        power = mul(power, row.d);
+        v ^= mul(power, p[base + m + j - 1]);
+    }
+    v
+}
+
+/// One bin's peeling: the rows (indices of keys) with their pivots in the order peeled, and
+/// the gap.
+pub(super) struct Peeling {
+    pub(super) order: Vec<(usize, usize)>,
+    pub(super) gap: Vec<usize>,
+}
+
+/// Step 1 of 8.6 for the rows `members` (ascending) of one bin of `m` sparse columns.
+pub(super) fn okvs_peel(rows: &[OkvsRow], members: &[usize], m: usize) -> Peeling {
+    let mut remaining: Vec<bool> = vec![true; rows.len()];
+    let count = |c: usize, remaining: &[bool]| {
+        members
+            .iter()
+            .filter(|&&i| remaining[i] && rows[i].cols.contains(&c))
+            .count()
+    };
+    let mut stack: Vec<usize> = (0..m).filter(|&c| count(c, &remaining) == 1).collect();
+    let mut order = Vec::new();
+    while let Some(c) = stack.pop() {
+        if count(c, &remaining) != 1 {
+            continue;
+        }
+        let i = *members
+            .iter()
+            .find(|&&i| remaining[i] && rows[i].cols.contains(&c))
+            .expect("one row");
+        order.push((i, c));
+        remaining[i] = false;
+        for c2 in rows[i].cols {
+            // Its count fell by one with this row: pushed if it is now one.
+            if count(c2, &remaining) == 1 {
+                stack.push(c2);
+            }
+        }
+    }
+    let gap = members.iter().copied().filter(|&i| remaining[i]).collect();
+    Peeling { order, gap }
+}
+
+/// Encoding of 8.6, steps 1 to 4, its free columns drawn from `stream`: `P` and each bin's
+/// peeling, or `None` on a failure.
+pub(super) fn okvs_encode(
+    seed: &Block,
+    (m, g, bins): (usize, usize, usize),
+    keys: &[Block],
+    values: &[u128],
+    stream: &mut Stream,
+) -> Option<(Vec<u128>, Vec<Peeling>)> {
+    let rows: Vec<OkvsRow> = keys.iter().map(|k| okvs_row(seed, m, bins, k)).collect();
+    let w = m + g;
+    let peelings: Vec<Peeling> = (0..bins)
+        .map(|b| {
+            let members: Vec<usize> = (0..rows.len()).filter(|&i| rows[i].bin == b).collect();
+            okvs_peel(&rows, &members, m)
+        })
+        .collect();
+    if peelings.iter().any(|p| p.gap.len() > g) {
+        return None;
+    }
+    let mut p = vec![0u128; bins * w];
+    for (b, peeling) in peelings.iter().enumerate() {
+        for c in 0..m {
+            if !peeling.order.iter().any(|&(_, pivot)| pivot == c) {
+                p[b * w + c] = u128::from_le_bytes(stream.block());
+            }
+        }
+        for j in peeling.gap.len()..g {
+            p[b * w + m + j] = u128::from_le_bytes(stream.block());
+        }
+    }
+    for (b, peeling) in peelings.iter().enumerate() {
+        // Step 3: Σ_{j ≤ |gap|} d_r^j · P[m' + j − 1] = v_r + decode(P, k_r), the first |gap|
+        // dense columns still zero; Gauss–Jordan elimination.
+        let n = peeling.gap.len();
+        let mut mtx: Vec<Vec<u128>> = peeling
+            .gap
+            .iter()
+            .map(|&i| {
+                let mut row = Vec::new();
+                let mut power = 1u128;
+                for _ in 0..n {
+                    power = mul(power, rows[i].d);
+                    row.push(power);
+                }
+                row.push(values[i] ^ okvs_decode(&p, m, g, &rows[i]));
+                row
+            })
+            .collect();
+        for col in 0..n {
+            let pivot = (col..n).find(|&r| mtx[r][col] != 0)?;
+            mtx.swap(col, pivot);
+            let inv = inverse(mtx[col][col]);
+            mtx[col] = mtx[col].iter().map(|x| mul(*x, inv)).collect();
+            for r in 0..n {
+                if r != col {
+                    let f = mtx[r][col];
+                    let pivot_row = mtx[col].clone();
+                    for (x, y) in mtx[r].iter_mut().zip(pivot_row) {
+                        *x ^= mul(f, y);
+                    }
+                }
+            }
+        }
+        for (j, row) in mtx.iter().enumerate() {
+            p[b * w + m + j] = row[n];
+        }
+        // Step 4: back-substitution, last peeled first.
+        for &(i, c) in peeling.order.iter().rev() {
+            let fix = okvs_decode(&p, m, g, &rows[i]) ^ values[i];
+            p[b * w + c] ^= fix;
+        }
+    }
+    Some((p, peelings))
+}
+
+// ---------------------------------------------------------------------------------------------
+// 8.7: the PSI's hashes.
+
+/// `(key(item), h(item))`.
+pub(super) fn item_hash(session: &[u8; 32], item: &[u8]) -> (Block, u128) {
+    use sha2::Digest;
+    let tag = b"blindmatch-v1-vole-psi-item-sha256";
+    let mut h = sha2::Sha256::new();
+    Digest::update(&mut h, (tag.len() as u32).to_be_bytes());
+    Digest::update(&mut h, tag);
+    Digest::update(&mut h, session);
+    Digest::update(&mut h, (item.len() as u64).to_be_bytes());
+    Digest::update(&mut h, item);
+    let d = h.finalize();
+    (first16(&d), u128::from_le_bytes(first16(&d[16..])))
+}
+
+/// The session's OKVS seed: the first 16 bytes of SHAKE256 of the tagged session id.
+pub(super) fn okvs_seed(session: &[u8; 32]) -> Block {
+    let tag = b"blindmatch-v1-vole-psi-okvs-seed";
+    let mut x = sha3::Shake256::default();
+    x.update(&(tag.len() as u32).to_be_bytes());
+    x.update(tag);
+    x.update(session);
+    let mut seed = [0u8; 16];
+    x.finalize_xof().read(&mut seed);
+    seed
+}
+
+/// `ℓ = ceil((40 + b) / 8)`, `b` the bit length of `n_R·n_S − 1`.
+pub(super) fn tag_len(n_r: usize, n_s: usize) -> usize {
+    let x = (n_r * n_s - 1) as u128;
+    let b = 128 - x.leading_zeros() as usize;
+    (40 + b).div_ceil(8)
+}
+
+/// `H(z)` of 8.7 (all 16 bytes; a tag is its first `ℓ`).
+pub(super) fn tag(session: &[u8; 32], z: u128) -> Block {
+    let k_tag = first16(&sha3_tagged(b"blindmatch-v1-vole-psi-tag-key", &[session]));
+    let (z0, z1) = (z as u64, (z >> 64) as u64);
+    let sigma = u128::from(z1) + (u128::from(z0 ^ z1) << 64);
+    (aes(&k_tag, sigma) ^ sigma).to_le_bytes()
 }
