@@ -85,6 +85,11 @@ mod vectors {
         serde_json::Value::String(hex::encode(bytes))
     }
 
+    /// The bytes of a JSON hex string of a vector.
+    pub(super) fn unhex(x: &serde_json::Value) -> Vec<u8> {
+        hex::decode(x.as_str().expect("a hex string")).expect("hex")
+    }
+
     /// Checks that the committed vector at `path` (relative to the crate) is `produced`, the
     /// library's run; `BLINDMATCH_WRITE_VECTORS=1` rewrites it first.
     pub(super) fn check_committed(path: &str, produced: &serde_json::Value) {

@@ -464,7 +464,7 @@ mod tests {
         use sha3::digest::{ExtendableOutput, Update, XofReader};
 
         let v = vectors::read(VECTOR_PATH);
-        let unhex = |x: &serde_json::Value| hex::decode(x.as_str().expect("hex")).expect("hex");
+        let unhex = crate::vole::vectors::unhex;
         let block = |x: &serde_json::Value| -> [u8; 16] { unhex(x).try_into().expect("16 bytes") };
 
         // The stream (1.6.2), skipping the session id and the base OTs' draws (8.2.1).

@@ -920,7 +920,7 @@ mod tests {
     fn the_committed_vector_follows_from_the_spec() {
         use crate::vole::spec_model::{self as spec, Stream};
         let v = crate::vole::vectors::read(VECTOR_PATH);
-        let unhex = |x: &serde_json::Value| hex::decode(x.as_str().expect("hex")).expect("hex");
+        let unhex = crate::vole::vectors::unhex;
         let elements = |x: &[u8]| -> Vec<u128> {
             x.chunks_exact(16)
                 .map(|b| u128::from_le_bytes(b.try_into().expect("16 bytes")))

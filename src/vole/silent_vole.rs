@@ -617,7 +617,7 @@ mod tests {
     fn the_committed_vector_follows_from_the_spec() {
         use crate::vole::spec_model::{self as spec, Stream};
         let v = crate::vole::vectors::read(VECTOR_PATH);
-        let unhex = |x: &serde_json::Value| hex::decode(x.as_str().expect("hex")).expect("hex");
+        let unhex = crate::vole::vectors::unhex;
         let elements = |x: &serde_json::Value| -> Vec<u128> {
             x.as_array()
                 .expect("array")
