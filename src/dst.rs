@@ -8,14 +8,16 @@
 //! `protocol-spec/01-suite.md` 1.4 lists them byte for byte; the test at the bottom keeps
 //! them distinct and versioned.
 
-/// Protocol version carried in every hello: 4, the typed hello of
-/// `protocol-spec/04-transport-and-handshake.md` 4.3.1 with the `max_bucket` field, by which
-/// sessions above `2^β` items run in buckets (`protocol-spec/09-buckets.md`). Version 3 added
+/// Protocol version carried in every hello: 5, whose bucketed VOLE-PSI sessions send tags
+/// long enough for all their buckets (`protocol-spec/08-vole-psi.md` 8.7's `ℓ` counts `B`).
+/// Version 4 added the `max_bucket` field of the typed hello of
+/// `protocol-spec/04-transport-and-handshake.md` 4.3.1, by which sessions above `2^β` items
+/// run in buckets (`protocol-spec/09-buckets.md`). Version 3 added
 /// protocol code 3 (`vole`), the `auto` rule that picks VOLE-PSI for large sets, and version 3
 /// receipts; version 2 had neither; version 1 carried its mode, protocol and suite as names.
 /// The tags below carry `v1`, the version of the hash constructions they separate, which have
 /// not changed.
-pub const PROTOCOL_VERSION: u16 = 4;
+pub const PROTOCOL_VERSION: u16 = 5;
 
 /// The DH-PSI hash-to-group suite ID: the RFC 9380 (section 8.10) name of DH-PSI's
 /// hash-to-group, `hash_to_ristretto255` (RFC 9380 Appendix B) with

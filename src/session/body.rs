@@ -431,11 +431,12 @@ impl Body {
     pub(crate) fn max_received(terms: &Terms) -> u64 {
         let buckets = terms.buckets();
         if buckets == 1 {
-            return Self::max_received_unbucketed(terms);
+            return Self::max_received_unbucketed(terms, 1);
         }
         let per_bucket = bucket_terms(terms, buckets);
         u64::from(buckets)
-            * (Self::max_received_unbucketed(&per_bucket) + 4 * Self::max_frames(&per_bucket))
+            * (Self::max_received_unbucketed(&per_bucket, buckets)
+                + 4 * Self::max_frames(&per_bucket))
     }
 
     /// The most protocol frames an honest peer sends in an unbucketed body of DH-PSI or
@@ -451,7 +452,9 @@ impl Body {
         }
     }
 
-    fn max_received_unbucketed(terms: &Terms) -> u64 {
+    /// What the peer may send in one body of `terms`, one of `buckets` (VOLE-PSI's tags grow
+    /// with the number of buckets, spec 8.7).
+    fn max_received_unbucketed(terms: &Terms, buckets: u32) -> u64 {
         let c = terms.chunk_size.max(1) as u64;
         let frames = |n: u64| n.div_ceil(c).max(1);
         let (own, peer) = (terms.own_count(), terms.peer_count());
@@ -472,6 +475,7 @@ impl Body {
                 terms.role,
                 count(terms.initiator_count),
                 count(terms.responder_count),
+                buckets as usize,
                 terms.chunk_size,
             ),
         }

@@ -41,8 +41,8 @@ pub(crate) fn run(n: usize) -> Result<Vec<(&'static str, Duration)>> {
     let stop = Interrupt::new();
     let start = Instant::now();
     let (result, mut phases) = timing::record(|| -> Result<_> {
-        let sender = PsiSender::new(&session, sender_items, n);
-        let (receiver, r1) = PsiReceiver::start(&mut rng_r, &session, receiver_items, n)?;
+        let sender = PsiSender::new(&session, sender_items, n, 1);
+        let (receiver, r1) = PsiReceiver::start(&mut rng_r, &session, receiver_items, n, 1)?;
         let (sender, s1) = sender.on_first(&mut rng_s, &r1)?;
         let (receiver, r2) = receiver.on_first(&s1)?;
         let (sender, s2) = sender.on_noise(&mut rng_s, &r2, &stop)?;

@@ -35,12 +35,13 @@ use crate::dst;
 use crate::error::{Error, Malformed, PeerMisbehaved, Result};
 use crate::protocol::{draw, Interrupt};
 
-/// Bytes of a tag for sets of `receiver` and `sender` entries: `ceil((40 + b) / 8)` with `b`
-/// the bit length of `receiver · sender − 1` (`ceil(log2(receiver · sender))`, in integers so
-/// both parties agree exactly), so that a false match has probability at most `2^-40` per
-/// session.
-pub(crate) fn tag_len(receiver: usize, sender: usize) -> usize {
-    let product = (receiver.max(1) as u128) * (sender.max(1) as u128);
+/// Bytes of a tag for sets of `receiver` and `sender` entries in one of `sessions` PSI runs
+/// that share the false-match bound (the buckets of a bucketed session, spec 9; 1 otherwise):
+/// `ceil((40 + b) / 8)` with `b` the bit length of `receiver · sender · sessions − 1`
+/// (`ceil(log2(receiver · sender · sessions))`, in integers so both parties agree exactly),
+/// so that a false match has probability at most `2^-40` per session, all runs together.
+pub(crate) fn tag_len(receiver: usize, sender: usize, sessions: usize) -> usize {
+    let product = (receiver.max(1) as u128) * (sender.max(1) as u128) * (sessions.max(1) as u128);
     let b = 128 - (product - 1).leading_zeros() as usize;
     (40 + b).div_ceil(8)
 }
@@ -218,6 +219,7 @@ pub(crate) struct PsiSender {
     session: [u8; 32],
     items: Vec<Vec<u8>>,
     receiver_count: usize,
+    tag_len: usize,
 }
 
 /// The sender during the VOLE.
@@ -225,6 +227,7 @@ pub(crate) struct PsiSenderVole {
     session: [u8; 32],
     items: Vec<Vec<u8>>,
     params: OkvsParams,
+    tag_len: usize,
     vole: VoleSenderAwaitingNoise,
 }
 
@@ -233,6 +236,7 @@ pub(crate) struct PsiSenderAwaitingMask {
     session: [u8; 32],
     items: Vec<Vec<u8>>,
     params: OkvsParams,
+    tag_len: usize,
     vole: SenderVole,
 }
 
@@ -271,11 +275,18 @@ pub(crate) struct PsiSenderAwaitingPositions {
 
 impl PsiSender {
     /// A sender of `items` (distinct; padded by the caller) for a receiver that announced
-    /// `receiver_count` items. It speaks second: its VOLE starts on the receiver's `R1`, which
-    /// carries the OKVS sizes.
-    pub(crate) fn new(session: &[u8; 32], items: Vec<Vec<u8>>, receiver_count: usize) -> Self {
+    /// `receiver_count` items, in one of `sessions` runs sharing the false-match bound
+    /// ([`tag_len`]). It speaks second: its VOLE starts on the receiver's `R1`, which carries
+    /// the OKVS sizes.
+    pub(crate) fn new(
+        session: &[u8; 32],
+        items: Vec<Vec<u8>>,
+        receiver_count: usize,
+        sessions: usize,
+    ) -> Self {
         PsiSender {
             session: *session,
+            tag_len: tag_len(receiver_count, items.len(), sessions),
             items,
             receiver_count,
         }
@@ -317,6 +328,7 @@ impl PsiSender {
                 session: self.session,
                 items: self.items,
                 params,
+                tag_len: self.tag_len,
                 vole: vole.on_first(rest)?,
             },
             first,
@@ -346,6 +358,7 @@ impl PsiSenderVole {
                 session: self.session,
                 items: self.items,
                 params: self.params,
+                tag_len: self.tag_len,
                 vole,
             },
             out,
@@ -390,7 +403,7 @@ impl PsiSenderAwaitingMask {
                 .collect()
         });
         let seed = okvs_seed(&self.session);
-        let len = tag_len(params.items, self.items.len());
+        let len = self.tag_len;
         stop.check()?;
         let (keys, hs) =
             timing::phase("hashing", || item_hashes(&self.session, &self.items, stop))?;
@@ -464,6 +477,7 @@ pub(crate) struct PsiReceiver {
     session: [u8; 32],
     items: Vec<Vec<u8>>,
     sender_count: usize,
+    tag_len: usize,
     vole: VoleReceiver,
 }
 
@@ -472,6 +486,7 @@ pub(crate) struct PsiReceiverVole {
     session: [u8; 32],
     items: Vec<Vec<u8>>,
     sender_count: usize,
+    tag_len: usize,
     vole: VoleReceiverAwaitingTrees,
 }
 
@@ -482,12 +497,14 @@ pub(crate) struct PsiReceiverAwaitingTags {
     /// The items' OKVS keys, kept from encoding.
     keys: Vec<[u8; 16]>,
     sender_count: usize,
+    tag_len: usize,
     vole: ReceiverVole,
 }
 
 impl PsiReceiver {
     /// Starts a receiver of `items` (distinct, padded by the caller) for a sender that
-    /// announced `sender_count` items; returns the state and `R1`.
+    /// announced `sender_count` items, in one of `sessions` runs sharing the false-match bound
+    /// ([`tag_len`]); returns the state and `R1`.
     ///
     /// # Errors
     /// [`Error::Internal`] for no items or an impossible size.
@@ -496,6 +513,7 @@ impl PsiReceiver {
         session: &[u8; 32],
         items: Vec<Vec<u8>>,
         sender_count: usize,
+        sessions: usize,
     ) -> Result<(Self, Vec<u8>)> {
         let params = OkvsParams::new(items.len())?;
         let (vole, vole_first) = VoleReceiver::start(rng, session, params.len())?;
@@ -514,6 +532,7 @@ impl PsiReceiver {
         Ok((
             PsiReceiver {
                 session: *session,
+                tag_len: tag_len(items.len(), sender_count, sessions),
                 items,
                 sender_count,
                 vole,
@@ -533,6 +552,7 @@ impl PsiReceiver {
                 session: self.session,
                 items: self.items,
                 sender_count: self.sender_count,
+                tag_len: self.tag_len,
                 vole,
             },
             out,
@@ -578,6 +598,7 @@ impl PsiReceiverVole {
                 items: self.items,
                 keys,
                 sender_count: self.sender_count,
+                tag_len: self.tag_len,
                 vole,
             },
             out,
@@ -594,7 +615,7 @@ impl PsiReceiverAwaitingTags {
     /// [`PeerMisbehaved::WrongCount`] if the tags are not `sender_count` tags of the agreed
     /// length; [`Error::Cancelled`] once `stop` is raised (checked between batches).
     pub(crate) fn on_tags(self, message: &[u8], stop: &Interrupt) -> Result<(Vec<usize>, Vec<u8>)> {
-        let len = tag_len(self.items.len(), self.sender_count);
+        let len = self.tag_len;
         if message.len() != len * self.sender_count {
             return Err(wrong_length(
                 "the PSI sender's tags (bytes)",
@@ -647,9 +668,9 @@ mod tests {
         let mut rng_s = VectorRng::new(b"psi test sender");
         let mut rng_r = VectorRng::new(b"psi test receiver");
         let (nr, ns) = (receiver_items.len(), sender_items.len());
-        let sender = PsiSender::new(&session, sender_items, nr);
+        let sender = PsiSender::new(&session, sender_items, nr, 1);
         let (receiver, r1) =
-            PsiReceiver::start(&mut rng_r, &session, receiver_items, ns).expect("receiver");
+            PsiReceiver::start(&mut rng_r, &session, receiver_items, ns, 1).expect("receiver");
         let (sender, s1) = sender.on_first(&mut rng_s, &r1).expect("S on R1");
         let (receiver, r2) = receiver.on_first(&s1).expect("R on S1");
         let (sender, s2) = sender.on_noise(&mut rng_s, &r2, &never()).expect("S on R2");
@@ -749,19 +770,24 @@ mod tests {
 
     #[test]
     fn tag_lengths_keep_false_matches_below_2_to_the_minus_40() {
-        assert_eq!(tag_len(1 << 20, 1 << 20), 10);
-        assert_eq!(tag_len(1, 1), 5);
-        assert_eq!(tag_len(1000, 10), 7);
+        assert_eq!(tag_len(1 << 20, 1 << 20, 1), 10);
+        assert_eq!(tag_len(1, 1, 1), 5);
+        assert_eq!(tag_len(1000, 10, 1), 7);
         // 2^56 - 1 needs 56 bits, 2^56 exactly 56 and 2^56 + 1 needs 57: the boundary is exact.
-        assert_eq!(tag_len(1 << 28, (1 << 28) - 1), 12);
-        assert_eq!(tag_len(1 << 28, 1 << 28), 12);
-        assert_eq!(tag_len((1 << 28) + 1, 1 << 28), 13);
+        assert_eq!(tag_len(1 << 28, (1 << 28) - 1, 1), 12);
+        assert_eq!(tag_len(1 << 28, 1 << 28, 1), 12);
+        assert_eq!(tag_len((1 << 28) + 1, 1 << 28, 1), 13);
+        // Buckets multiply the pairs that may collide: 16 buckets of 2^20 need 44 bits more.
+        assert_eq!(tag_len(1 << 20, 1 << 20, 16), 11);
+        assert_eq!(tag_len(1 << 20, 1 << 20, 1 << 8), 11);
+        assert_eq!(tag_len(1 << 20, 1 << 20, (1 << 8) + 1), 12);
+        assert_eq!(tag_len(0, 0, 0), tag_len(1, 1, 1));
     }
 
     #[test]
     fn implausible_okvs_sizes_are_refused() {
         let session = [6u8; 32];
-        let (_, r1) = PsiReceiver::start(&mut VectorRng::new(b"r"), &session, items(0..100), 10)
+        let (_, r1) = PsiReceiver::start(&mut VectorRng::new(b"r"), &session, items(0..100), 10, 1)
             .expect("receiver");
         let announced = u64::from_be_bytes(r1[..8].try_into().expect("8 bytes"));
         assert_eq!(
@@ -783,7 +809,7 @@ mod tests {
             bad[..8].copy_from_slice(&sparse.to_be_bytes());
             bad[8] = dense;
             bad[9..13].copy_from_slice(&bins.to_be_bytes());
-            let sender = PsiSender::new(&session, items(0..10), 100);
+            let sender = PsiSender::new(&session, items(0..10), 100, 1);
             assert!(
                 matches!(
                     sender.on_first(&mut VectorRng::new(b"s"), &bad),
@@ -794,7 +820,7 @@ mod tests {
                 "{sparse}, {dense}, {bins}"
             );
         }
-        let sender = PsiSender::new(&session, items(0..10), 100);
+        let sender = PsiSender::new(&session, items(0..10), 100, 1);
         assert!(matches!(
             sender.on_first(&mut VectorRng::new(b"s"), &r1[..5]),
             Err(Error::PeerMisbehaved(
@@ -854,9 +880,10 @@ mod tests {
         let mut rng_r = VectorRng::new(b"vole/psi-receiver");
         let mut rng_s = VectorRng::new(b"vole/psi-sender");
         let session: [u8; 32] = draw::array(&mut rng_r);
-        let sender = PsiSender::new(&session, sender_items.clone(), nr);
+        let sender = PsiSender::new(&session, sender_items.clone(), nr, 1);
         let (receiver, r1) =
-            PsiReceiver::start(&mut rng_r, &session, receiver_items.clone(), ns).expect("receiver");
+            PsiReceiver::start(&mut rng_r, &session, receiver_items.clone(), ns, 1)
+                .expect("receiver");
         let (sender, s1) = sender.on_first(&mut rng_s, &r1).expect("S on R1");
         let (receiver, r2) = receiver.on_first(&s1).expect("R on S1");
         let (sender, s2) = sender.on_noise(&mut rng_s, &r2, &never()).expect("S on R2");
@@ -888,7 +915,7 @@ mod tests {
             "okvs_dense": params.dense,
             "okvs_bins": params.bins,
             "okvs_seed": hex(&okvs_seed(&session)),
-            "tag_len": tag_len(nr, ns),
+            "tag_len": tag_len(nr, ns, 1),
             "r1": hex(&r1),
             "s1": hex(&s1),
             "r2": hex(&r2),

@@ -122,7 +122,8 @@ impl<S: SubSession> BucketedSession<S> {
             params.session_id = sub_session_id(&self.params.session_id, bucket);
             (params.initiator_count, params.responder_count) = self.bounds;
             let items = self.layout.items(&self.items, bucket);
-            let session = S::open(self.role, params, items, &mut self.rng, &self.stop)?;
+            let buckets = self.buckets as usize;
+            let session = S::open(self.role, params, items, &mut self.rng, &self.stop, buckets)?;
             if session.is_finished() {
                 self.merged
                     .add(bucket, session.into_output()?, &self.layout)?;

@@ -21,8 +21,8 @@ pub enum BucketedProtocol {
 
 /// A sub-protocol session: opened for one bucket with that bucket's parameters and items.
 pub(crate) trait SubSession: SansIo<Output = DhOutput> + Sized {
-    /// Starts the session of one bucket; its long steps, if it has any, stop once `stop` is
-    /// raised.
+    /// Starts the session of one of `buckets` buckets; its long steps, if it has any, stop
+    /// once `stop` is raised.
     ///
     /// # Errors
     /// As the protocol's own constructor.
@@ -32,17 +32,20 @@ pub(crate) trait SubSession: SansIo<Output = DhOutput> + Sized {
         items: ItemSet,
         rng: &mut ChaCha20Rng,
         stop: &Interrupt,
+        buckets: usize,
     ) -> Result<Self>;
 }
 
 impl SubSession for DhSession {
-    /// DH-PSI's steps are one chunk each: the driver's check between steps is enough.
+    /// DH-PSI's steps are one chunk each: the driver's check between steps is enough; it has
+    /// no false matches, so the number of buckets changes nothing.
     fn open(
         role: Role,
         params: DhParams,
         items: ItemSet,
         rng: &mut ChaCha20Rng,
         _stop: &Interrupt,
+        _buckets: usize,
     ) -> Result<Self> {
         DhSession::new(role, params, items, rng)
     }
@@ -55,7 +58,8 @@ impl SubSession for VolePsiSession {
         items: ItemSet,
         rng: &mut ChaCha20Rng,
         stop: &Interrupt,
+        buckets: usize,
     ) -> Result<Self> {
-        VolePsiSession::new(role, params, items, rng, stop.clone())
+        VolePsiSession::in_buckets(role, params, items, rng, stop.clone(), buckets)
     }
 }

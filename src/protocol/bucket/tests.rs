@@ -469,3 +469,32 @@ fn the_traffic_does_not_depend_on_how_items_fall_into_buckets() {
         );
     }
 }
+
+/// A bucket's VOLE-PSI tags count the buckets (spec 8.7's `ℓ` with `B`), so that false
+/// matches stay below `2^-40` for the whole session: here one byte longer than one unbucketed
+/// run of the bucket's size would send.
+#[test]
+fn a_buckets_vole_tags_are_long_enough_for_all_the_buckets() {
+    let (n, buckets) = (600, 4);
+    let (a, b) = (items(0..n as u32, 0), items(300..300 + n as u32, 0));
+    let p = DhParams::new(Mode::Intersection, SID, n, n);
+    let bound = bucket_bound(n, buckets);
+    let expected = crate::vole::psi::tag_len(bound, bound, buckets as usize);
+    assert!(expected > crate::vole::psi::tag_len(bound, bound, 1));
+    let (mut i, mut r) = pair::<VolePsiSession>(&p, buckets, &a, &b);
+    let mut transcript = Transcript::default();
+    pump(&mut i, &mut r, Some(&mut transcript)).expect("session");
+    let mut seen = HashSet::new();
+    for (who, m) in &transcript.messages {
+        // The bucket (4 bytes), the message type (Tags: 0x06), the chunk's count, the tags.
+        if *who != Role::Responder || m[4] != 0x06 {
+            continue;
+        }
+        let count = u32::from_be_bytes([m[5], m[6], m[7], m[8]]) as usize;
+        assert_eq!(m.len() - 9, count * expected, "a chunk of {count} tags");
+        seen.insert(u32::from_be_bytes([m[0], m[1], m[2], m[3]]));
+    }
+    assert_eq!(seen.len(), buckets as usize, "every bucket sent tags");
+    let out = i.into_output().expect("initiator");
+    assert_eq!(out.learned, Learned::Matches(plaintext(&a, &b)));
+}

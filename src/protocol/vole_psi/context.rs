@@ -28,10 +28,14 @@ pub(crate) struct Context {
     pub(crate) outbox: VecDeque<VoleMessage>,
     /// Raised to stop the long steps between batches (Ctrl-C, a dropped session).
     pub(crate) stop: Interrupt,
+    /// How many VOLE-PSI runs share the session's false-match bound: the buckets of a
+    /// bucketed session (spec 9), 1 otherwise.
+    pub(crate) sessions: usize,
 }
 
 impl Context {
-    /// Checks the parameters (DH-PSI's limits, and a mode VOLE-PSI has) and seeds the
+    /// Checks the parameters (DH-PSI's limits, and a mode VOLE-PSI has) for one of `sessions`
+    /// runs sharing the false-match bound, and seeds the
     /// session's own generator from `rng`: the steps that draw run when the peer's messages
     /// arrive, long after the caller's generator was lent.
     ///
@@ -43,6 +47,7 @@ impl Context {
         items: ItemSet,
         rng: &mut R,
         stop: Interrupt,
+        sessions: usize,
     ) -> Result<Self> {
         params.validate()?;
         if params.mode == Mode::Cardinality {
@@ -55,7 +60,18 @@ impl Context {
             rng: ChaCha20Rng::from_seed(draw::array::<32, R>(rng)),
             outbox: VecDeque::new(),
             stop,
+            sessions: sessions.max(1),
         })
+    }
+
+    /// Bytes of each of the sender's tags (spec 8.7): from the agreed counts and
+    /// [`Context::sessions`].
+    pub(crate) fn tag_len(&self) -> usize {
+        crate::vole::psi::tag_len(
+            self.params.initiator_count,
+            self.params.responder_count,
+            self.sessions,
+        )
     }
 
     /// Our announced count.

@@ -3,7 +3,7 @@
 
 use crate::error::Result;
 use crate::protocol::Mode;
-use crate::vole::psi::{self, PsiReceiver, PsiReceiverAwaitingTags, PsiReceiverVole};
+use crate::vole::psi::{PsiReceiver, PsiReceiverAwaitingTags, PsiReceiverVole};
 
 use super::context::{unexpected, Context, Step};
 use super::message::{Kind, VoleMessage};
@@ -30,6 +30,7 @@ pub(crate) fn start(cx: &mut Context) -> Result<Step<ReceiverAwaits>> {
         &cx.params.session_id,
         padded,
         cx.params.responder_count,
+        cx.sessions,
     )?;
     cx.outbox
         .push_back(VoleMessage::setup(Kind::ReceiverSetup, first));
@@ -56,9 +57,8 @@ pub(crate) fn step(
         ReceiverAwaits::Trees(r) if msg.kind == Kind::Trees => {
             let (r, mask) = r.on_trees(&mut cx.rng, &msg.bytes, &cx.stop)?;
             cx.outbox.extend(chunks(Kind::Mask, &mask, 16, chunk));
-            let (n_r, n_s) = (cx.params.initiator_count, cx.params.responder_count);
-            let tag_len = psi::tag_len(n_r, n_s);
-            let tags = Inbound::new(Kind::Tags, "the sender's tags", tag_len, n_s, chunk);
+            let n_s = cx.params.responder_count;
+            let tags = Inbound::new(Kind::Tags, "the sender's tags", cx.tag_len(), n_s, chunk);
             ReceiverAwaits::Tags(r, tags)
         }
         ReceiverAwaits::Trees(_) => return Err(unexpected(Kind::Trees, msg.kind)),

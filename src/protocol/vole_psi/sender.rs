@@ -29,7 +29,12 @@ pub(crate) fn start(cx: &mut Context) -> Result<Step<SenderAwaits>> {
         let learned = (cx.params.mode == Mode::Mutual).then(Vec::new);
         return Ok(Step::Done(cx.output(learned)));
     }
-    let sender = PsiSender::new(&cx.params.session_id, padded, cx.params.initiator_count);
+    let sender = PsiSender::new(
+        &cx.params.session_id,
+        padded,
+        cx.params.initiator_count,
+        cx.sessions,
+    );
     Ok(Step::Running(SenderAwaits::ReceiverSetup(sender)))
 }
 
@@ -43,7 +48,7 @@ pub(crate) fn step(
     cx: &mut Context,
 ) -> Result<Step<SenderAwaits>> {
     let chunk = cx.params.chunk_size;
-    let (n_r, n_s) = (cx.params.initiator_count, cx.params.responder_count);
+    let n_s = cx.params.responder_count;
     Ok(Step::Running(match state {
         SenderAwaits::ReceiverSetup(s) if msg.kind == Kind::ReceiverSetup => {
             let (s, reply) = s.on_first(&mut cx.rng, &msg.bytes)?;
@@ -66,7 +71,7 @@ pub(crate) fn step(
             } else {
                 let (s, tags) = s.on_mask(&mut cx.rng, &mask.into_bytes(), &cx.stop)?;
                 cx.outbox
-                    .extend(chunks(Kind::Tags, &tags, psi::tag_len(n_r, n_s), chunk));
+                    .extend(chunks(Kind::Tags, &tags, cx.tag_len(), chunk));
                 if cx.params.mode != Mode::Mutual {
                     return Ok(Step::Done(cx.output(None)));
                 }

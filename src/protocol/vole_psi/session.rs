@@ -42,7 +42,24 @@ impl VolePsiSession {
         rng: &mut R,
         stop: Interrupt,
     ) -> Result<Self> {
-        let mut cx = Context::new(role, params, items, rng, stop)?;
+        Self::in_buckets(role, params, items, rng, stop, 1)
+    }
+
+    /// As [`VolePsiSession::new`], for one bucket of a bucketed session of `buckets` buckets
+    /// (spec 9): the tags are longer by `ceil(log2 buckets)` bits or so (spec 8.7's `ℓ`), so
+    /// that a false match stays below `2^-40` for the whole session, not for each bucket.
+    ///
+    /// # Errors
+    /// As [`VolePsiSession::new`].
+    pub(crate) fn in_buckets<R: CryptoRng + ?Sized>(
+        role: Role,
+        params: DhParams,
+        items: ItemSet,
+        rng: &mut R,
+        stop: Interrupt,
+        buckets: usize,
+    ) -> Result<Self> {
+        let mut cx = Context::new(role, params, items, rng, stop, buckets)?;
         let state = match role {
             Role::Initiator => Self::next(receiver::start(&mut cx)?, State::Receiver),
             Role::Responder => Self::next(sender::start(&mut cx)?, State::Sender),
