@@ -145,6 +145,14 @@ pub const BUCKET: &[u8] = b"blindmatch-v1-bucket";
 /// Bucketed sessions (section 9.5): the session id (SHA3-256) of one bucket's sub-session.
 pub const BUCKET_SESSION: &[u8] = b"blindmatch-v1-bucket-session";
 
+/// Shards of a logical session (`protocol-spec/09-buckets.md` section 9.11): the key of the
+/// shard assignment (SHA3-256 of this tag and the logical session's name).
+pub const SHARD_KEY: &[u8] = b"blindmatch-v1-shard-key";
+
+/// Shards (section 9.11): the hash (SHA3-256) of an item, keyed with the shard key, whose first
+/// 8 bytes give the item's shard.
+pub const SHARD: &[u8] = b"blindmatch-v1-shard";
+
 /// Test-vector generation seeds (never used outside the committed vector generator).
 pub const TEST_VECTOR_SEED: &[u8] = b"blindmatch-v1-test-vector-seed";
 
@@ -183,6 +191,8 @@ pub const ALL: &[(&str, &[u8])] = &[
     ("VOLE_PSI_TAG_KEY", VOLE_PSI_TAG_KEY),
     ("BUCKET", BUCKET),
     ("BUCKET_SESSION", BUCKET_SESSION),
+    ("SHARD_KEY", SHARD_KEY),
+    ("SHARD", SHARD),
     ("TEST_VECTOR_SEED", TEST_VECTOR_SEED),
 ];
 

@@ -9,10 +9,15 @@ mod session_support;
 
 use std::collections::BTreeSet;
 
-use blindmatch::error::{BucketProblem, Error, PeerMisbehaved, SessionPhase};
+use blindmatch::error::{
+    BucketProblem, ConfigError, ConfigReason, Error, Mismatch, PeerMisbehaved, SessionPhase,
+};
 use blindmatch::protocol::dh::DhOutput;
 use blindmatch::protocol::{ItemSet, Role};
-use blindmatch::session::{BodyOutput, Protocol, ProtocolChoice, SessionMode};
+use blindmatch::session::{
+    BodyInput, BodyOutput, Channel, Envelope, NoProgress, Protocol, ProtocolChoice, SessionMode,
+    Shard,
+};
 use blindmatch::transport::framing::FrameKind;
 use session_support::*;
 
@@ -141,5 +146,88 @@ fn a_message_for_a_bucket_that_does_not_exist_aborts_both_sides() {
             "{protocol:?}: {ra:?}"
         );
         assert_eq!(pair.b.kinds(), ["session_started", "session_aborted"]);
+    }
+}
+
+/// Both sides must run the same shard of the same logical session (section 9.11): another
+/// shard, another count or another name is an incompatibility both sides report, before any
+/// element; the same shard runs, and its terms and log carry it.
+#[test]
+fn the_sides_must_name_the_same_shard() {
+    let (a, b, _) = sets();
+    let ours = Shard::new(1, 3, "ops-2026-12").unwrap();
+    for theirs in [
+        Shard::new(2, 3, "ops-2026-12").unwrap(),
+        Shard::new(1, 4, "ops-2026-12").unwrap(),
+        Shard::new(1, 3, "ops-2026-11").unwrap(),
+        Shard::WHOLE,
+    ] {
+        let mut pair = Pair::new(SessionMode::Intersection, ProtocolChoice::Dh);
+        pair.shard = ours;
+        pair.b_shard = Some(theirs);
+        let (ra, rb, frames) = pair.run(a.clone(), b.clone());
+        for r in [ra, rb] {
+            match r {
+                Err(Error::Incompatible(i)) => assert!(
+                    i.mismatches
+                        .iter()
+                        .any(|m| matches!(m, Mismatch::Shard { .. })),
+                    "{theirs:?}: {i:?}"
+                ),
+                other => panic!("{theirs:?}: {other:?}"),
+            }
+        }
+        assert!(!frames.iter().any(|(_, f)| f.kind == FrameKind::Protocol));
+    }
+    let mut pair = Pair::new(SessionMode::Mutual, ProtocolChoice::Dh);
+    pair.shard = ours;
+    let (ra, _, _) = pair.run(a, b);
+    let oa = ra.unwrap();
+    assert_eq!(oa.terms().shard, ours);
+    let started = pair.a.events.lock().unwrap().iter().find_map(|e| match e {
+        blindmatch::audit::Event::SessionStarted { terms, .. } => terms.clone(),
+        _ => None,
+    });
+    let record = started.and_then(|t| t.shard).unwrap();
+    assert_eq!((record.index, record.count), (1, 3));
+    assert_eq!(record.logical_session, hex::encode(ours.key()));
+}
+
+/// `cardinality` and `labeled` are never sharded: a shard's count would be revealed, and a
+/// labeled sender needs its whole set. The envelope refuses the configuration.
+#[test]
+fn cardinality_and_labeled_sessions_are_not_sharded() {
+    let (a, _, _) = sets();
+    for mode in [SessionMode::Cardinality, SessionMode::Labeled] {
+        let mut pair = Pair::new(mode, ProtocolChoice::Auto);
+        pair.shard = Shard::new(0, 2, "ops").unwrap();
+        let e = Envelope::new(
+            pair.config(Role::Initiator, &a),
+            BodyInput {
+                items: a.clone(),
+                sender: None,
+                allowed_columns: BTreeSet::new(),
+                payload_len: None,
+            },
+            Channel {
+                exporter: [5; 32],
+                peer: pair.b.identity(0xbb),
+            },
+            NOW,
+            [1; 32],
+            std::sync::Arc::new(NoProgress),
+        )
+        .map(|_| ())
+        .unwrap_err();
+        assert!(
+            matches!(
+                e,
+                Error::Config(ConfigError {
+                    reason: ConfigReason::Conflict,
+                    ..
+                })
+            ),
+            "{mode}: {e:?}"
+        );
     }
 }

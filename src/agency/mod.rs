@@ -37,7 +37,7 @@ use crate::oprf::Suite;
 use crate::policy::Policy;
 use crate::protocol::dh::DEFAULT_CHUNK_SIZE;
 use crate::protocol::{ItemSet, Role, MAX_SET_SIZE};
-use crate::session::{BodyInput, ProtocolChoice, SenderSource, SessionConfig, SessionMode};
+use crate::session::{BodyInput, ProtocolChoice, SenderSource, SessionConfig, SessionMode, Shard};
 use crate::transport::verifier::PeerAuth;
 
 pub use performer::OutputSink;
@@ -112,6 +112,10 @@ pub struct SessionSpec {
     /// Send this many elements instead of our true count (the policy's padding bound, if it
     /// has one, is the default and the only value allowed).
     pub pad_to: Option<u64>,
+    /// The share of a logical session to run ([`Shard::WHOLE`] by default): [`Agency::prepare`]
+    /// keeps our items of that shard and announces the shard bound for our padded total
+    /// (`protocol-spec/09-buckets.md` section 9.11).
+    pub shard: Shard,
     /// Our items, and the responder's OPRF-PSI material.
     pub input: BodyInput,
     /// The identifier kinds of our keys, one entry per key (`imo_ship`,
@@ -130,6 +134,7 @@ impl SessionSpec {
             chunk_size: DEFAULT_CHUNK_SIZE as u32,
             max_bucket_log2: crate::protocol::bucket::DEFAULT_BUCKET_LOG2,
             pad_to: None,
+            shard: Shard::WHOLE,
             input: BodyInput {
                 items,
                 sender: None,
@@ -430,6 +435,26 @@ impl Agency {
                 ),
             ));
         }
+        let own_count = if spec.shard.is_sharded() {
+            let whole_set = match &spec.input.sender {
+                Some(SenderSource::Index { .. }) => true,
+                Some(s) => s.is_labeled(),
+                None => false,
+            };
+            if whole_set {
+                return Err(Error::config(
+                    ConfigReason::Conflict,
+                    "a shard cannot serve OPRF-PSI from an index or with payloads (they hold \
+                     the whole set): shards run intersection or mutual mode over the input",
+                ));
+            }
+            // Spec 9.11: our items of this shard, at their rows of the whole input, and the
+            // same count from every shard.
+            spec.input.items = spec.shard.select(&spec.input.items, own_count)?;
+            spec.shard.bound(own_count)
+        } else {
+            own_count
+        };
         if let Some(SenderSource::Index { set, .. }) = &spec.input.sender {
             // Spec 7.8.3: the stored padding must cover the padded size.
             set.check_padding(usize::try_from(own_count).unwrap_or(usize::MAX))?;
@@ -441,6 +466,7 @@ impl Agency {
             oprf_suite: spec.oprf_suite,
             chunk_size: spec.chunk_size,
             max_bucket_log2: spec.max_bucket_log2,
+            shard: spec.shard,
             policy_digest: policy.digest(),
             own_count,
             key_kinds: spec.key_kinds.clone(),

@@ -78,6 +78,24 @@ pub struct SessionTerms {
     /// match. The receiver learns the names in the body: its `session_ended` lists them.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub revealed_columns: Vec<String>,
+    /// The buckets the body ran in (`protocol-spec/09-buckets.md`), when more than one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub buckets: Option<u32>,
+    /// The shard of a logical session this session ran (section 9.11), when sharded: the
+    /// entries of all its shards, in both agencies' logs, carry the same `logical_session`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shard: Option<ShardRecord>,
+}
+
+/// Which shard of which logical session a session ran (`protocol-spec/09-buckets.md` 9.11).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ShardRecord {
+    /// The shard, from 0.
+    pub index: u32,
+    /// How many shards the logical session has.
+    pub count: u32,
+    /// The shard key (hex): SHA3-256 of the logical session's name, the same in every shard.
+    pub logical_session: String,
 }
 
 /// How far an aborted session got (`protocol-spec/06-policy-and-audit.md` section 7), which

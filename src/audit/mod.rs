@@ -52,6 +52,7 @@ pub use checkpoint::{Checkpoint, LoggedCheckpoint, SignedCheckpoint};
 pub use commitment::{CommitmentKey, COMMITMENT_KEY_FILE};
 pub use entry::{
     AbortStage, Entry, Event, HandshakeRecord, Learned, Outcome, SessionInfo, SessionTerms,
+    ShardRecord,
 };
 pub use keys::{identity_key_of_log, parse_public_key};
 pub use log::AuditLog;

@@ -47,12 +47,14 @@ pub fn run(args: Args, quiet: bool) -> Result<()> {
         quiet_notes,
     )?;
     let unmatched = args.outputs.unmatched_with(&output);
+    let shard = args.session.shard(unmatched.is_some())?;
     let records = Arc::new(input::load(&args.input, quiet_notes)?);
     super::rejects::require_items(&records)?;
     let agency = args.session.open_agency()?;
-    let spec = args
+    let mut spec = args
         .session
         .spec(input::items(&records), key_kinds(&records));
+    spec.shard = shard;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

@@ -128,6 +128,7 @@ pub fn run(args: Args, quiet: bool) -> Result<()> {
         quiet || args.session.json,
     )?;
     let unmatched = args.outputs.unmatched_with(&output);
+    let shard = args.session.shard(unmatched.is_some())?;
     let served = Arc::new(served(&args, quiet)?);
     let agency = args.session.open_agency()?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -166,6 +167,7 @@ pub fn run(args: Args, quiet: bool) -> Result<()> {
         let spec = move || {
             let mut s = session_args.spec(served.items.clone(), served.key_kinds.clone());
             s = s.with_sender(served.sender.clone());
+            s.shard = shard;
             let mut o = session_args.run_options(quiet, spec_stop.clone());
             o.timeouts = timeouts;
             if let (Some(path), Some(records)) = (&output, &served.records) {

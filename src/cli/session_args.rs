@@ -13,7 +13,7 @@ use crate::policy::Policy;
 use crate::protocol::dh::{Learned, DEFAULT_CHUNK_SIZE};
 use crate::protocol::ItemSet;
 use crate::records::Records;
-use crate::session::{BodyOutput, ProtocolChoice, SessionMode, SessionReport};
+use crate::session::{BodyOutput, ProtocolChoice, SessionMode, SessionReport, Shard, MAX_SHARDS};
 use crate::transport::shutdown::Shutdown;
 use crate::transport::timeouts::Timeouts;
 use crate::transport::verifier::PeerAuth;
@@ -73,6 +73,17 @@ pub struct SessionArgs {
     /// state at a time; smaller buckets use less memory and pad a little more.
     #[arg(long, default_value_t = 1 << 20, value_parser = bucket_items)]
     pub max_bucket: u32,
+    /// Run shard I of N of a logical session (I from 0 to N - 1): this process matches only
+    /// its share of the items (N processes, or N pairs of machines, split one session; the
+    /// union of their outputs is the whole result). Both agencies run the same N shards with
+    /// the same --logical-session, shard I of one connecting to shard I of the other.
+    /// Intersection and mutual mode only; not with --unmatched.
+    #[arg(long, value_name = "I/N", value_parser = shard_arg, requires = "logical_session")]
+    pub shard: Option<(u32, u32)>,
+    /// The logical session's name, the same for every shard on both sides (for example the
+    /// scheduler's job name): it keys which items fall into which shard.
+    #[arg(long, value_name = "NAME", requires = "shard")]
+    pub logical_session: Option<String>,
     /// Seconds a peer may stay silent, or take to finish a frame.
     #[arg(long, default_value_t = 300)]
     pub read_timeout: u64,
@@ -132,6 +143,31 @@ impl SessionArgs {
         let peers = self.peer_auth()?;
         let policy = load_policy(self.policy.as_deref())?;
         Agency::open(identity, policy, peers, &self.files())
+    }
+
+    /// The shard of `--shard` and `--logical-session` ([`Shard::WHOLE`] without them), for a
+    /// command that writes unmatched rows if `unmatched`.
+    ///
+    /// # Errors
+    /// As [`Shard::new`]; [`Error::Config`] with [`ConfigReason::Conflict`] for `--unmatched`
+    /// with more than one shard: a row with several keys may match in another shard, so no
+    /// shard can tell which of its rows matched nowhere.
+    pub fn shard(&self, unmatched: bool) -> Result<Shard> {
+        let shard = match (self.shard, &self.logical_session) {
+            (Some((index, count)), name) => {
+                Shard::new(index, count, name.as_deref().unwrap_or(""))?
+            }
+            (None, _) => Shard::WHOLE,
+        };
+        if shard.is_sharded() && unmatched {
+            return Err(Error::config(
+                ConfigReason::Conflict,
+                "--unmatched cannot be used with --shard: a row may match in another shard \
+                 (through another of its keys); the unmatched rows are the input's rows \
+                 outside the union of all shards' --output files",
+            ));
+        }
+        Ok(shard)
     }
 
     /// Deadlines from the options.
@@ -339,6 +375,21 @@ pub fn cancel_on_signal(trigger: crate::transport::shutdown::ShutdownTrigger, wh
 }
 
 /// `--max-bucket`: a power of two of items within the hello's range (4.3.1).
+/// `--shard I/N`: `I` from 0 to `N - 1`, `N` from 1 to [`MAX_SHARDS`].
+fn shard_arg(text: &str) -> std::result::Result<(u32, u32), String> {
+    let parsed = text
+        .split_once('/')
+        .and_then(|(i, n)| Some((i.trim().parse::<u32>().ok()?, n.trim().parse::<u32>().ok()?)));
+    match parsed {
+        Some((i, n)) if (1..=MAX_SHARDS).contains(&n) && i < n => Ok((i, n)),
+        Some((i, n)) => Err(format!(
+            "shard {i}/{n}: N must be 1 to {MAX_SHARDS} and I from 0 to N - 1 (for example 0/4 \
+             to 3/4)"
+        )),
+        None => Err(format!("`{text}` is not I/N (for example 2/8)")),
+    }
+}
+
 fn bucket_items(text: &str) -> std::result::Result<u32, String> {
     let range = crate::protocol::bucket::BUCKET_LOG2_RANGE;
     let (lo, hi) = (1u32 << range.start(), 1u32 << range.end());

@@ -62,6 +62,15 @@ pub enum Mismatch {
         /// The peer's.
         theirs: String,
     },
+    /// The sides run different shards of a logical session, or of different ones
+    /// (`protocol-spec/09-buckets.md` section 9.11): another shard, shard count or logical
+    /// session name.
+    Shard {
+        /// Ours: `I/N` and the first bytes of the key.
+        ours: String,
+        /// The peer's.
+        theirs: String,
+    },
     /// The clocks differ by more than the allowed skew.
     ClockSkew {
         /// Seconds between the two hellos' times.
@@ -83,6 +92,7 @@ impl Mismatch {
             Mismatch::PolicyDigest { .. } => "policy_digest",
             Mismatch::ChunkSize { .. } => "chunk_size",
             Mismatch::KeyKinds { .. } => "key_kinds",
+            Mismatch::Shard { .. } => "shard",
             Mismatch::ClockSkew { .. } => "clock_skew",
         }
     }
@@ -115,6 +125,11 @@ impl fmt::Display for Mismatch {
                 f,
                 "identifier kinds of the keys: ours `{ours}`, peer's `{theirs}` (the two sides \
                  would match nothing)"
+            ),
+            Mismatch::Shard { ours, theirs } => write!(
+                f,
+                "shard: ours {ours}, peer's {theirs} (pair shard I of one agency with shard I of \
+                 the other, with the same shard count and --logical-session)"
             ),
             Mismatch::ClockSkew { seconds, max } => write!(
                 f,

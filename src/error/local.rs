@@ -60,6 +60,10 @@ reason_enum! {
         /// (`protocol-spec/09-buckets.md` section 9.3): probability at most 2^-40; a new
         /// session (a fresh key) assigns the items afresh.
         BucketOverflow => "bucket_overflow",
+        /// More of our items fell into our shard of a sharded logical session than its bound
+        /// (`protocol-spec/09-buckets.md` section 9.11): probability at most 2^-40; another
+        /// logical session name assigns the items afresh.
+        ShardOverflow => "shard_overflow",
         /// A labeled-mode payload cannot be built or read.
         Payload => "payload",
         /// An output path cannot be used (missing directory, existing file, the input itself).

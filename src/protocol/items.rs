@@ -90,6 +90,33 @@ impl ItemSet {
         all
     }
 
+    /// The distinct items `keep` (ascending item numbers), as a set of their own that
+    /// remembers where each stood in *this* set's input: its matches name the same input
+    /// positions as this set's would (a shard of the input, `protocol-spec/09-buckets.md`
+    /// 9.11).
+    pub(crate) fn select(&self, keep: &[usize]) -> ItemSet {
+        let items: PackedBytes = keep.iter().map(|&i| &self.items[i]).collect();
+        let mut repeats = HashMap::new();
+        let mut input_len = keep.len();
+        let first_index = keep
+            .iter()
+            .enumerate()
+            .map(|(new, &old)| {
+                if let Some(more) = self.repeats.get(&old) {
+                    input_len += more.len();
+                    repeats.insert(new, more.clone());
+                }
+                self.first_index.as_ref().map_or(old, |f| f[old])
+            })
+            .collect();
+        ItemSet {
+            items: Arc::new(items),
+            first_index: Some(first_index),
+            repeats,
+            input_len,
+        }
+    }
+
     /// Checks the distinct items fit the `count` agreed for this party.
     ///
     /// # Errors
@@ -124,6 +151,24 @@ impl ItemSet {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_selection_keeps_the_input_positions_and_repeats() {
+        let set = ItemSet::new(["a", "b", "a", "c", "b", "d"]);
+        let part = set.select(&[1, 3]);
+        assert_eq!(part.len(), 2);
+        assert_eq!(part.input_len(), 3);
+        assert_eq!(part.duplicates(), 1);
+        assert_eq!(&part.items()[0], b"b");
+        assert_eq!(part.input_indices(0), vec![1, 4]);
+        assert_eq!(part.input_indices(1), vec![5]);
+        let found = part.matches(vec![1, 0]);
+        assert_eq!(found[0].input_indices, vec![1, 4]);
+        assert_eq!(found[1].item, b"d");
+        // A set that had no repeats (item i at input position i) maps the same way.
+        let plain = ItemSet::new(["x", "y", "z"]).select(&[2]);
+        assert_eq!(plain.input_indices(0), vec![2]);
+    }
 
     #[test]
     fn duplicates_are_removed_and_remembered() {

@@ -8,6 +8,7 @@ use crate::protocol::Role;
 
 use super::choice::{auto_protocol, Protocol, SessionMode};
 use super::hello::Hello;
+use super::shard::Shard;
 
 /// The largest difference between the two hellos' clocks, in seconds.
 pub const MAX_CLOCK_SKEW: i64 = 300;
@@ -37,6 +38,9 @@ pub struct Terms {
     pub responder_count: u64,
     /// The identifier kinds of the keys (equal on both sides).
     pub key_kinds: Vec<String>,
+    /// The share of a logical session this session runs (equal on both sides;
+    /// [`Shard::WHOLE`] for an ordinary session).
+    pub shard: Shard,
 }
 
 impl Terms {
@@ -99,7 +103,7 @@ fn pick(ours: &Hello, theirs: &Hello) -> std::result::Result<Protocol, Mismatch>
 /// [`PeerMisbehaved::WrongIdentity`] (its hello names certificates other than the two of this
 /// connection); otherwise [`Error::Incompatible`] listing every field that differs, in the
 /// hello's order: mode, protocol, suite, mode not in the protocol, policy digest, chunk size,
-/// key kinds, clocks. The peer computes the same list.
+/// key kinds, shard, clocks. The peer computes the same list.
 pub fn agree(ours: &Hello, theirs: &Hello) -> Result<Terms> {
     if theirs.role == ours.role {
         return Err(PeerMisbehaved::SameRole.into());
@@ -158,6 +162,12 @@ pub fn agree(ours: &Hello, theirs: &Hello) -> Result<Terms> {
             theirs: theirs.key_kinds.join(","),
         });
     }
+    if ours.shard != theirs.shard {
+        diffs.push(Mismatch::Shard {
+            ours: format!("{:?}", ours.shard),
+            theirs: format!("{:?}", theirs.shard),
+        });
+    }
     let skew = ours.time.saturating_sub(theirs.time).saturating_abs();
     if skew > MAX_CLOCK_SKEW {
         diffs.push(Mismatch::ClockSkew {
@@ -182,6 +192,7 @@ pub fn agree(ours: &Hello, theirs: &Hello) -> Result<Terms> {
                 initiator_count: init.set_size,
                 responder_count: resp.set_size,
                 key_kinds: ours.key_kinds.clone(),
+                shard: ours.shard,
             })
         }
         _ => Err(Error::Incompatible(Incompatible { mismatches: diffs })),

@@ -77,6 +77,14 @@ impl SessionMode {
         self != SessionMode::Cardinality
     }
 
+    /// True for the modes a shard of a logical session may run (`protocol-spec/09-buckets.md`
+    /// section 9.11): `intersection` and `mutual`, whose results add up over the shards.
+    /// `cardinality` would reveal each shard's count; `labeled` needs the sender's whole set
+    /// of payloads in one place.
+    pub fn shardable(self) -> bool {
+        matches!(self, SessionMode::Intersection | SessionMode::Mutual)
+    }
+
     /// True when `protocol` has this mode.
     pub fn runs_over(self, protocol: Protocol) -> bool {
         match protocol {

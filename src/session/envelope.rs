@@ -21,7 +21,7 @@ use rand_core::{Rng, SeedableRng};
 
 use crate::audit::{
     AbortStage, Event, HandshakeRecord, Learned, Outcome, ReceiptBody, SessionInfo, SessionReceipt,
-    SessionTerms,
+    SessionTerms, ShardRecord,
 };
 use crate::error::{
     CancelReason, ConfigReason, Error, PeerMisbehaved, PolicyRefusal, PolicyRule, RefusedBy,
@@ -42,6 +42,7 @@ use super::outcome::{learned, SessionOutcome};
 use super::peer::PeerIdentity;
 use super::progress::{Direction, Progress};
 use super::receipt::{check_peer_receipt, our_body};
+use super::shard::Shard;
 use super::transcript::{session_id, transcript_hash};
 use super::verdict;
 
@@ -67,6 +68,10 @@ pub struct SessionConfig {
     /// is agreed, and a DH-PSI or VOLE-PSI session with more than `2^β` items on a side runs
     /// in buckets (`protocol-spec/09-buckets.md`), each sub-session holding about `2^β`.
     pub max_bucket_log2: u8,
+    /// The share of a logical session we run (must equal the peer's; [`Shard::WHOLE`] for an
+    /// ordinary session, `protocol-spec/09-buckets.md` section 9.11). Our items and
+    /// `own_count` are then the shard's ([`crate::agency::Agency::prepare`] selects them).
+    pub shard: Shard,
     /// Digest of the policy we loaded (must equal the peer's).
     pub policy_digest: [u8; 32],
     /// Elements we announce and send: our distinct items, or a padding bound.
@@ -250,6 +255,15 @@ impl Envelope {
                 ),
             ));
         }
+        if config.shard.is_sharded() && !config.mode.shardable() {
+            return Err(Error::config(
+                ConfigReason::Conflict,
+                format!(
+                    "mode `{}` cannot be sharded: shards run intersection or mutual mode (a                      cardinality shard would reveal its count, a labeled one needs its sender's                      whole set)",
+                    config.mode.as_str()
+                ),
+            ));
+        }
         let key_kinds = canonical_key_kinds(&config.key_kinds)?;
         let mut rng = ChaCha20Rng::from_seed(seed);
         let mut nonce = [0u8; 32];
@@ -261,6 +275,7 @@ impl Envelope {
             oprf_suite: config.oprf_suite,
             chunk_size: config.chunk_size,
             max_bucket_log2: config.max_bucket_log2,
+            shard: config.shard,
             policy_digest: config.policy_digest,
             set_size: config.own_count,
             own_fingerprint: config.own_fingerprint,
@@ -364,6 +379,12 @@ impl Envelope {
             policy_name: self.config.policy_name.clone(),
             output_retention_days: self.config.output_retention_days,
             revealed_columns,
+            buckets: Some(a.terms.buckets()).filter(|&b| b > 1),
+            shard: a.terms.shard.is_sharded().then(|| ShardRecord {
+                index: a.terms.shard.index(),
+                count: a.terms.shard.count(),
+                logical_session: hex::encode(a.terms.shard.key()),
+            }),
         }
     }
 

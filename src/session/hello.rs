@@ -21,6 +21,7 @@ use crate::protocol::bucket::BUCKET_LOG2_RANGE;
 use crate::protocol::Role;
 
 use super::choice::{ProtocolChoice, SessionMode};
+use super::shard::Shard;
 
 /// The version a hello carries (`protocol-spec/04-transport-and-handshake.md` 4.3.1).
 pub const HELLO_VERSION: u16 = dst::PROTOCOL_VERSION;
@@ -48,6 +49,9 @@ pub struct Hello {
     /// VOLE-PSI session whose larger count exceeds `2^β` of the smaller of the two hellos'
     /// `β` runs in buckets (`protocol-spec/09-buckets.md` section 9.4).
     pub max_bucket_log2: u8,
+    /// The share of a logical session the sender runs ([`Shard::WHOLE`] for an ordinary
+    /// session; `protocol-spec/09-buckets.md` section 9.11): both sides must name the same.
+    pub shard: Shard,
     /// Digest of the policy the sender loaded.
     pub policy_digest: [u8; 32],
     /// Elements the sender will send (its padded count where padding is on).
@@ -119,6 +123,9 @@ impl Hello {
         out.push(self.oprf_suite.code());
         out.extend_from_slice(&self.chunk_size.to_be_bytes());
         out.push(self.max_bucket_log2);
+        out.extend_from_slice(&self.shard.index().to_be_bytes());
+        out.extend_from_slice(&self.shard.count().to_be_bytes());
+        out.extend_from_slice(self.shard.key());
         out.extend_from_slice(&self.policy_digest);
         out.extend_from_slice(&self.set_size.to_be_bytes());
         out.extend_from_slice(&self.own_fingerprint.0);
@@ -169,6 +176,10 @@ impl Hello {
         if !BUCKET_LOG2_RANGE.contains(&max_bucket_log2) {
             return Err(malformed(Malformed::Field("max_bucket")));
         }
+        let index = u32::from_be_bytes(r.array().ok_or_else(t)?);
+        let count = u32::from_be_bytes(r.array().ok_or_else(t)?);
+        let shard = Shard::from_parts(index, count, r.array().ok_or_else(t)?)
+            .ok_or(malformed(Malformed::Field("shard")))?;
         let policy_digest = r.array().ok_or_else(t)?;
         let set_size = u64::from_be_bytes(r.array().ok_or_else(t)?);
         let own_fingerprint = Fingerprint(r.array().ok_or_else(t)?);
@@ -202,6 +213,7 @@ impl Hello {
             oprf_suite,
             chunk_size,
             max_bucket_log2,
+            shard,
             policy_digest,
             set_size,
             own_fingerprint,
@@ -252,6 +264,7 @@ pub(crate) mod tests {
             oprf_suite: Suite::default(),
             chunk_size: 4096,
             max_bucket_log2: 20,
+            shard: Shard::WHOLE,
             policy_digest: [7; 32],
             set_size: 1000,
             own_fingerprint: Fingerprint([1; 32]),
@@ -331,6 +344,33 @@ pub(crate) mod tests {
                 "{bad_log2}"
             );
         }
+        // shard (offset 11), shard_count (15), shard_key (19): an index not below the count,
+        // a count of 0 or above MAX_SHARDS, one shard with a key.
+        let mut sharded = sample(Role::Responder);
+        sharded.shard = Shard::new(2, 3, "ops").unwrap();
+        let good = sharded.encode();
+        assert_eq!(Hello::decode(&good).unwrap().shard, sharded.shard);
+        let set = |at: usize, v: u32| {
+            let mut b = good.clone();
+            b[at..at + 4].copy_from_slice(&v.to_be_bytes());
+            b
+        };
+        let mut keyed_whole = enc.clone();
+        keyed_whole[19] = 1;
+        for bad in [
+            set(11, 3),
+            set(15, 0),
+            set(15, crate::session::MAX_SHARDS + 1),
+            keyed_whole,
+        ] {
+            assert!(matches!(
+                Hello::decode(&bad),
+                Err(Error::PeerMisbehaved(PeerMisbehaved::MalformedMessage {
+                    problem: Malformed::Field("shard"),
+                    ..
+                }))
+            ));
+        }
         let mut h = sample(Role::Initiator);
         h.key_kinds.reverse();
         assert!(Hello::decode(&h.encode()).is_err());
@@ -345,7 +385,7 @@ pub(crate) mod tests {
             .map(|i| format!("{i:02}{}", "k".repeat(MAX_KEY_LEN - 2)))
             .collect();
         let enc = h.encode();
-        assert_eq!(enc.len(), 156 + MAX_KEYS * (1 + MAX_KEY_LEN));
+        assert_eq!(enc.len(), 196 + MAX_KEYS * (1 + MAX_KEY_LEN));
         assert!(enc.len() < crate::transport::framing::FrameKind::Hello.max_len());
         assert_eq!(Hello::decode(&enc).unwrap(), h);
     }

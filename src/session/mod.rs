@@ -43,6 +43,7 @@ mod outcome;
 mod peer;
 mod progress;
 mod receipt;
+mod shard;
 pub mod transcript;
 mod verdict;
 
@@ -55,3 +56,4 @@ pub use hello::{canonical_key_kinds, role_code, Hello, HELLO_VERSION, MAX_KEYS, 
 pub use outcome::{learned, SessionOutcome, SessionReport, Traffic};
 pub use peer::PeerIdentity;
 pub use progress::{Direction, NoProgress, Phase, Progress};
+pub use shard::{Shard, MAX_SHARDS};

@@ -31,6 +31,7 @@ impl RawHello {
             oprf_suite: Suite::default(),
             chunk_size: self.chunk_size,
             max_bucket_log2: 20,
+            shard: blindmatch::session::Shard::WHOLE,
             policy_digest: Policy::parse(super::OPEN_POLICY_TEXT, "open-policy.toml")
                 .expect("the open test policy")
                 .digest(),

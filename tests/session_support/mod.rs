@@ -11,7 +11,7 @@ use blindmatch::protocol::{ItemSet, Role};
 use blindmatch::session::memory::{run_pair, FrameLog};
 use blindmatch::session::{
     BodyInput, Channel, Completion, Effect, Envelope, NoProgress, PeerIdentity, ProtocolChoice,
-    SenderSource, SessionConfig, SessionMode, SessionOutcome,
+    SenderSource, SessionConfig, SessionMode, SessionOutcome, Shard,
 };
 use blindmatch::transport::framing::{Frame, FrameKind};
 use blindmatch::transport::machine::{Action, Input, Machine, Perform};
@@ -129,6 +129,9 @@ pub struct Pair {
     pub b_count: Option<u64>,
     /// Both sides' `max_bucket` (log2): small values make small sets run in buckets.
     pub max_bucket_log2: u8,
+    /// Both sides' shard, unless `b_shard` gives the responder's.
+    pub shard: Shard,
+    pub b_shard: Option<Shard>,
 }
 
 impl Pair {
@@ -147,10 +150,12 @@ impl Pair {
             a_count: None,
             b_count: None,
             max_bucket_log2: blindmatch::protocol::bucket::DEFAULT_BUCKET_LOG2,
+            shard: Shard::WHOLE,
+            b_shard: None,
         }
     }
 
-    fn config(&self, role: Role, items: &ItemSet) -> SessionConfig {
+    pub fn config(&self, role: Role, items: &ItemSet) -> SessionConfig {
         let b = role == Role::Responder;
         SessionConfig {
             role,
@@ -163,6 +168,10 @@ impl Pair {
             oprf_suite: Default::default(),
             chunk_size: 16,
             max_bucket_log2: self.max_bucket_log2,
+            shard: match (b, self.b_shard) {
+                (true, Some(s)) => s,
+                _ => self.shard,
+            },
             policy_digest: if b {
                 self.b_policy.unwrap_or([7; 32])
             } else {

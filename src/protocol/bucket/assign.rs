@@ -34,13 +34,25 @@ fn sha3_tagged(tag: &[u8], parts: &[&[u8]]) -> [u8; 32] {
 
 /// The bucket `b(x)` of item `x` among `buckets` (section 9.2).
 pub fn bucket_of(session_id: &[u8; 32], item: &[u8], buckets: u32) -> u32 {
+    part_of(dst::BUCKET, session_id, item, buckets)
+}
+
+/// `floor(u · parts / 2^64)` with `u = LE(SHA3-256(enc(tag) || key || I2OSP(len(x), 8) ||
+/// x)[0..8])`: the part of `parts` that item `x` falls into under `key` (a bucket, section
+/// 9.2, or a shard, 9.11).
+pub(crate) fn part_of(tag: &[u8], key: &[u8; 32], item: &[u8], parts: u32) -> u32 {
     let len = (item.len() as u64).to_be_bytes();
-    let h = sha3_tagged(dst::BUCKET, &[session_id, &len, item]);
+    let h = sha3_tagged(tag, &[key, &len, item]);
     let mut first = [0u8; 8];
     first.copy_from_slice(&h[..8]);
     let u = u128::from(u64::from_le_bytes(first));
-    // Below `buckets` since u < 2^64.
-    ((u * u128::from(buckets)) >> 64) as u32
+    // Below `parts` since u < 2^64.
+    ((u * u128::from(parts)) >> 64) as u32
+}
+
+/// SHA3-256 of `enc(tag) || parts...`, for the keys derived beside the assignment.
+pub(crate) fn tagged_digest(tag: &[u8], parts: &[&[u8]]) -> [u8; 32] {
+    sha3_tagged(tag, parts)
 }
 
 /// The session id of bucket `bucket`'s sub-session (section 9.5).
