@@ -267,6 +267,12 @@ pub struct Summary {
     /// The peer's signed session receipt was received, checked and logged (always, for a
     /// completed session).
     pub peer_receipt: bool,
+    /// Buckets the body ran in (1: unbucketed).
+    pub buckets: u32,
+    /// `I/N` when this session was shard `I` of `N` of a logical session (`--shard`); its
+    /// counts and matches are the shard's, its `duplicates` the whole input's.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub shard: Option<String>,
 }
 
 impl Summary {
@@ -292,6 +298,12 @@ impl Summary {
             elapsed_ms: r.elapsed.as_millis(),
             output: o.output_record.as_ref().map(|rec| rec.location.clone()),
             peer_receipt: true,
+            buckets: o.terms.buckets(),
+            shard: o
+                .terms
+                .shard
+                .is_sharded()
+                .then(|| o.terms.shard.to_string()),
         };
         match &o.output {
             BodyOutput::Dh(d) | BodyOutput::Vole(d) => {
@@ -339,6 +351,12 @@ impl Summary {
             self.mode,
             crate::session::Protocol::from_name(&self.protocol).map_or("?", |p| p.title())
         );
+        if let Some(shard) = &self.shard {
+            outln!("  shard {shard} of a logical session: the counts below are this shard's");
+        }
+        if self.buckets > 1 {
+            outln!("  ran in {} buckets", self.buckets);
+        }
         outln!(
             "  sent {} elements ({} distinct items), received {}; {} duplicate input items dropped",
             self.own_sent,
