@@ -9,12 +9,16 @@ mod session_support;
 use std::collections::BTreeSet;
 use std::sync::Arc;
 
-use blindmatch::error::{Error, Mismatch, PeerMisbehaved, PolicyRule, RefusedBy, SessionPhase};
+use blindmatch::audit::Event;
+use blindmatch::error::{
+    CancelReason, Error, Mismatch, PeerMisbehaved, PolicyRule, RefusedBy, SessionPhase,
+};
 use blindmatch::protocol::oprf_psi::PreparedSender;
 use blindmatch::protocol::{ItemSet, Role};
 use blindmatch::session::memory::run_pair;
 use blindmatch::session::{BodyOutput, ProtocolChoice, SenderSource, SessionMode};
 use blindmatch::transport::framing::FrameKind;
+use blindmatch::transport::machine::Machine;
 use session_support::*;
 
 fn items(prefix: &str, n: usize) -> Vec<String> {
@@ -497,5 +501,95 @@ fn garbage_in_a_vole_body_aborts_both_sides_with_typed_reasons() {
         "{ra:?}"
     );
     assert_eq!(pair.a.kinds(), ["session_started", "session_aborted"]);
+    assert_eq!(pair.b.kinds(), ["session_started", "session_aborted"]);
+}
+
+/// One run in which the initiator is interrupted (its step sees the interrupt raised, as on
+/// Ctrl-C) when it sends its first protocol frame; if `driver_stops_b`, the responder's
+/// interrupt is raised with [`CancelReason::PeerLeft`] at the same moment, as the network
+/// driver does when the initiator's `Abort` arrives during the responder's step. Returns the
+/// results, the frames and the responder's log.
+fn initiator_interrupted(
+    protocol: ProtocolChoice,
+    driver_stops_b: bool,
+) -> (
+    blindmatch::error::Result<blindmatch::session::SessionOutcome>,
+    blindmatch::error::Result<blindmatch::session::SessionOutcome>,
+    blindmatch::session::memory::FrameLog,
+    Vec<Event>,
+) {
+    let (a, b, _) = shared_sets();
+    let pair = Pair::new(SessionMode::Mutual, protocol);
+    let (ea, eb) = pair.envelopes(a, b);
+    let (a_stop, b_stop) = (ea.interrupt(), eb.interrupt());
+    let (ra, rb, frames) = pair.run_envelopes_with_tamper(ea, eb, |role, f| {
+        if role == Role::Initiator && f.kind == FrameKind::Protocol {
+            a_stop.raise(CancelReason::Interrupted);
+            if driver_stops_b {
+                b_stop.raise(CancelReason::PeerLeft);
+            }
+        }
+    });
+    let events = pair.b.events.lock().unwrap().clone();
+    (ra, rb, frames, events)
+}
+
+#[test]
+fn a_step_stopped_because_the_peer_left_ends_with_the_peers_abort_as_before() {
+    for protocol in [ProtocolChoice::Dh, ProtocolChoice::Vole] {
+        let (ra, rb, frames, stopped_log) = initiator_interrupted(protocol, true);
+        assert!(
+            matches!(ra, Err(Error::Cancelled(CancelReason::Interrupted))),
+            "{protocol:?}: {ra:?}"
+        );
+        // The peer's error, not a cancellation of ours, and no Abort of our own.
+        assert!(
+            matches!(rb, Err(Error::PeerAborted(SessionPhase::Body))),
+            "{protocol:?}: {rb:?}"
+        );
+        assert!(!kinds_from(&frames, Role::Responder).contains(&FrameKind::Abort));
+        assert_eq!(
+            kinds_from(&frames, Role::Initiator).last(),
+            Some(&FrameKind::Abort)
+        );
+        // Logged exactly as when the responder reads the Abort after its step.
+        let (_, rb, _, unstopped_log) = initiator_interrupted(protocol, false);
+        assert!(matches!(rb, Err(Error::PeerAborted(SessionPhase::Body))));
+        assert_eq!(stopped_log, unstopped_log, "{protocol:?}");
+        assert!(
+            matches!(
+                stopped_log.as_slice(),
+                [Event::SessionStarted { .. }, Event::SessionAborted { code: Some(c), .. }]
+                    if *c == Error::PeerAborted(SessionPhase::Body).code()
+            ),
+            "{protocol:?}: {stopped_log:?}"
+        );
+    }
+}
+
+#[test]
+fn a_step_stopped_because_the_connection_ended_ends_with_closed_early() {
+    let (a, b, _) = shared_sets();
+    let pair = Pair::new(SessionMode::Mutual, ProtocolChoice::Vole);
+    let (ea, eb) = pair.envelopes(a, b);
+    let b_stop = eb.interrupt();
+    // The connection ends during the responder's step: its driver stops the step, and no
+    // Abort follows, only the end of the stream.
+    let (ra, rb, frames) = pair.run_envelopes_with_tamper(ea, eb, |role, f| {
+        if role == Role::Initiator && f.kind == FrameKind::Protocol {
+            b_stop.raise(CancelReason::PeerLeft);
+        }
+    });
+    assert!(
+        matches!(
+            rb,
+            Err(Error::PeerMisbehaved(PeerMisbehaved::ClosedEarly(
+                SessionPhase::Body
+            )))
+        ),
+        "{rb:?}"
+    );
+    assert!(!kinds_from(&frames, Role::Responder).contains(&FrameKind::Abort));
+    assert!(ra.is_err());
     assert_eq!(pair.b.kinds(), ["session_started", "session_aborted"]);
 }

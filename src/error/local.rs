@@ -188,7 +188,7 @@ impl Deadline {
 }
 
 reason_enum! {
-    /// Why a session was cancelled locally.
+    /// Why a session was cancelled locally, or why its running step was stopped.
     CancelReason {
         /// Ctrl-C or SIGTERM.
         Interrupted => "interrupted",
@@ -198,6 +198,11 @@ reason_enum! {
         Dropped => "dropped",
         /// `serve --once` ended without serving a session.
         NoSession => "no_session",
+        /// Not a local cancellation: the peer aborted, or the connection ended or failed,
+        /// while a step ran, and the network driver raised the step's interrupt so that it
+        /// stops at its next check. The session then ends with the peer's error (its `Abort`
+        /// or the end of the connection, read next), never with [`crate::Error::Cancelled`].
+        PeerLeft => "peer_left",
     }
 }
 
@@ -209,7 +214,15 @@ impl CancelReason {
             CancelReason::Shutdown => "the server is shutting down",
             CancelReason::Dropped => "the session was dropped before it ended",
             CancelReason::NoSession => "no session was served",
+            CancelReason::PeerLeft => "the peer aborted or the connection ended",
         }
+    }
+
+    /// True for a cancellation decided on this side (every reason but
+    /// [`CancelReason::PeerLeft`]): the session ends with [`crate::Error::Cancelled`] and
+    /// tells the peer with `Abort`.
+    pub fn is_local(self) -> bool {
+        self != CancelReason::PeerLeft
     }
 }
 

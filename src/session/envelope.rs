@@ -12,6 +12,11 @@
 //! [`Envelope::fail`], the one place that sends `Abort` (exactly once, and never in answer to
 //! the peer's own `Abort`), logs `session_aborted` when `session_started` was logged, or, for
 //! a refusal at admission, sends `Refused` naming the rule and logs `session_refused`.
+//!
+//! A step stopped because the peer left ([`CancelReason::PeerLeft`]: the network driver saw
+//! the peer's `Abort`, or the end of the connection, while the step ran) is not a failure of
+//! ours: the envelope waits in [`State::PeerLeft`] for that input, which ends the session with
+//! the peer's error exactly as if the step had finished first.
 
 use std::collections::VecDeque;
 use std::sync::Arc;
@@ -125,6 +130,11 @@ enum State {
     LoggingEnd(Box<SessionOutcome>),
     Completed(Box<SessionOutcome>),
     Failed(Error),
+    /// A step in this phase was stopped because the peer left
+    /// ([`CancelReason::PeerLeft`]): the peer's `Abort`, the end of the stream or the
+    /// transport's failure is queued and ends the session; the peer's other frames are
+    /// dropped.
+    PeerLeft(SessionPhase),
     /// Transient, while a step owns the state.
     Empty,
 }
@@ -137,6 +147,7 @@ impl State {
                 SessionPhase::Admission
             }
             State::Running(..) | State::AwaitDone(..) => SessionPhase::Body,
+            State::PeerLeft(phase) => *phase,
             _ => SessionPhase::Receipts,
         }
     }
@@ -398,7 +409,8 @@ impl Envelope {
     }
 
     /// Ends the session with `err`: the one place that sends `Abort` or `Refused` and logs
-    /// the refusal or the abort.
+    /// the refusal or the abort. A step stopped because the peer left does not end it: the
+    /// peer's own input, queued behind, does.
     fn fail(&mut self, err: Error) {
         if matches!(self.state, State::Completed(_) | State::Failed(_)) {
             return;
@@ -407,6 +419,12 @@ impl Envelope {
             State::Empty => self.phase,
             ref s => s.phase(),
         };
+        if let Error::Cancelled(CancelReason::PeerLeft) = err {
+            // Not our failure: no `Abort`, no entry yet. The input that made the driver stop
+            // the step comes next and ends the session with the peer's error.
+            self.state = State::PeerLeft(phase);
+            return;
+        }
         if std::mem::take(&mut self.progressing) {
             self.progress.finish();
         }
@@ -545,6 +563,8 @@ impl Envelope {
             (State::AwaitReceipt(..), k) => return Err(unexpected("the peer's Receipt", k)),
             // After both receipts the peer has nothing more to say.
             (s @ (State::Writing(..) | State::LoggingEnd(_) | State::Completed(_)), _) => s,
+            // What the peer sent before its `Abort` needs no work.
+            (s @ State::PeerLeft(_), _) => s,
             (State::Failed(e), _) => State::Failed(e),
             (s, k) => {
                 self.state = s;
@@ -645,6 +665,11 @@ impl Envelope {
                     return Err(e);
                 }
                 let input = self.input.take().unwrap_or_default();
+                // The body begins with its start (which can take seconds: hashing the items,
+                // evaluating a sender's set): an error from here on is one of the body's,
+                // and a peer's `Abort` during the start ends the session as one after it.
+                self.phase = SessionPhase::Body;
+                self.stage = Some(AbortStage::Body);
                 let (body, phases) = Body::start(
                     &a.terms,
                     a.session_id,
@@ -654,7 +679,6 @@ impl Envelope {
                 )?;
                 self.progress.start(a.terms.role, &phases);
                 self.progressing = true;
-                self.stage = Some(AbortStage::Body);
                 self.after_body_step(a, body)?
             }
             (State::Signing(a, output, mut body), Completion::Signed(receipt)) => {

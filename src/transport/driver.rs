@@ -16,6 +16,13 @@
 //! The driver adds no frame of its own: every `Abort` comes from the machine. A cancellation
 //! (the [`Shutdown`] firing) is passed to the machine, which aborts in its own way; a long step
 //! in progress sees the machine's interrupt flag and stops within a batch.
+//!
+//! The driver watches the connection while a step runs, too: when the reader sees the peer
+//! leave (its `Abort`, the end of the stream, a failed read; [`ReaderFlags`]), the driver
+//! raises the machine's interrupt with [`CancelReason::PeerLeft`]. A long step stops at its
+//! next check and the machine then reads why the peer left, ending with the peer's error (no
+//! local cancellation, no `Abort` of its own), without first finishing work that no one
+//! will read.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -27,7 +34,12 @@ use super::framing::{read_header, read_payload, write_frame_unflushed, Frame, Fr
 use super::machine::{Action, Input, Machine, Perform, Stage};
 use super::shutdown::Shutdown;
 use super::timeouts::{deadline, Timeouts};
-use crate::error::{Deadline, Error, Result};
+use crate::error::{CancelReason, Deadline, Error, Result};
+use reader_flags::ReaderFlags;
+
+mod reader_flags;
+#[cfg(test)]
+mod tests;
 
 /// Frames buffered between the machine and the writer task.
 pub const WRITE_QUEUE: usize = 4;
@@ -68,14 +80,6 @@ struct Queued {
 
 fn permits(len: usize) -> u32 {
     u32::try_from(len.max(1)).unwrap_or(u32::MAX)
-}
-
-/// What the reader shares with the driver.
-#[derive(Clone, Default)]
-struct ReaderFlags {
-    /// Set by the reader when the session can no longer complete (an `Abort` arrived, or
-    /// the connection failed): protocol frames queued before need no work.
-    peer_aborted: Arc<std::sync::atomic::AtomicBool>,
 }
 
 /// How long one step may produce before the driver looks at what arrived: a peer's `Abort`
@@ -119,6 +123,7 @@ async fn reader_task<R: AsyncRead + Unpin + Send + 'static>(
         let header = match deadline(idle, Deadline::Idle, read_header(&mut rd)).await {
             Ok(Some(h)) => h,
             Ok(None) => {
+                flags.raise_left();
                 let _ = tx.send(Queued {
                     input: Input::Closed,
                     _room: None,
@@ -126,9 +131,7 @@ async fn reader_task<R: AsyncRead + Unpin + Send + 'static>(
                 return;
             }
             Err(e) => {
-                flags
-                    .peer_aborted
-                    .store(true, std::sync::atomic::Ordering::SeqCst);
+                flags.raise_aborted();
                 let _ = tx.send(Queued {
                     input: Input::Failed(e),
                     _room: None,
@@ -151,9 +154,7 @@ async fn reader_task<R: AsyncRead + Unpin + Send + 'static>(
         let item = match deadline(t.frame, Deadline::Frame, read_payload(&mut rd, header)).await {
             Ok(frame) => {
                 if frame.kind == FrameKind::Abort {
-                    flags
-                        .peer_aborted
-                        .store(true, std::sync::atomic::Ordering::SeqCst);
+                    flags.raise_aborted();
                 }
                 counter.fetch_add(
                     frame.wire_len() as u64,
@@ -165,9 +166,7 @@ async fn reader_task<R: AsyncRead + Unpin + Send + 'static>(
                 }
             }
             Err(e) => {
-                flags
-                    .peer_aborted
-                    .store(true, std::sync::atomic::Ordering::SeqCst);
+                flags.raise_aborted();
                 Queued {
                     input: Input::Failed(e),
                     _room: None,
@@ -311,16 +310,17 @@ where
     fn feed(&mut self, frames: &mut std::collections::VecDeque<Queued>) -> bool {
         let mut blocked = self.drain();
         while self.machine.wants_input() {
-            if self.machine.interrupt().reason().is_some() {
-                // Back to the driver: the session is being cancelled.
+            if self
+                .machine
+                .interrupt()
+                .reason()
+                .is_some_and(CancelReason::is_local)
+            {
+                // Back to the driver: the session is being cancelled. (When the peer left,
+                // the machine goes on taking input: the peer's Abort is in it.)
                 break;
             }
-            if self.write_error.is_some()
-                || self
-                    .flags
-                    .peer_aborted
-                    .load(std::sync::atomic::Ordering::SeqCst)
-            {
+            if self.write_error.is_some() || self.flags.aborted() {
                 // The peer gave up or went away: its queued protocol frames need no work;
                 // what else it sent (its Abort, the end of the stream) still goes in.
                 drop_protocol_frames(frames);
@@ -386,9 +386,11 @@ where
         closed: false,
     });
     let mut frames = std::collections::VecDeque::new();
-    let mut cancel: Option<crate::error::CancelReason> = None;
+    let mut cancel: Option<CancelReason> = None;
     // The shutdown is passed to the machine once.
     let mut cancelled = false;
+    // The peer left (its Abort arrived, or the connection ended): the running step was told.
+    let mut peer_left = false;
     let mut timed_out: Option<Error> = None;
     let mut blocked;
     loop {
@@ -419,7 +421,8 @@ where
             (s, frames, blocked)
         });
         tokio::pin!(step);
-        // While the step runs, a shutdown raises the machine's interrupt flag.
+        // While the step runs, a shutdown, or the peer leaving, raises the machine's interrupt
+        // flag: a long step stops at its next check.
         let (s, rest, b) = loop {
             tokio::select! {
                 r = &mut step => match r {
@@ -434,6 +437,13 @@ where
                     interrupt.raise(r);
                     cancelled = true;
                     cancel = Some(r);
+                }
+                () = flags.left(), if !peer_left => {
+                    // The step's work is for nothing now. Stopped, the machine takes the
+                    // input that says why (the peer's Abort, the end of the stream, the
+                    // failure) and ends with the peer's error, sending no Abort of its own.
+                    interrupt.raise(CancelReason::PeerLeft);
+                    peer_left = true;
                 }
             }
         };
@@ -493,7 +503,7 @@ where
                                 Err(_) => break,
                             }
                         }
-                        if flags.peer_aborted.load(std::sync::atomic::Ordering::SeqCst) {
+                        if flags.aborted() {
                             // Skip to the Abort: drain what is queued, keeping only the rest.
                             while let Ok(q) = in_rx.try_recv() {
                                 frames.push_back(q);

@@ -245,9 +245,20 @@ impl Pair {
         &self,
         a: ItemSet,
         b: ItemSet,
+        tamper: impl FnMut(Role, &mut Frame),
+    ) -> (Result<SessionOutcome>, Result<SessionOutcome>, FrameLog) {
+        let (ea, eb) = self.envelopes(a, b);
+        self.run_envelopes_with_tamper(ea, eb, tamper)
+    }
+
+    /// As [`Pair::run_with_tamper`], with envelopes made by [`Pair::envelopes`] (a test may
+    /// keep their interrupts, to raise them as a driver would).
+    pub fn run_envelopes_with_tamper(
+        &self,
+        mut ea: Envelope,
+        mut eb: Envelope,
         mut tamper: impl FnMut(Role, &mut Frame),
     ) -> (Result<SessionOutcome>, Result<SessionOutcome>, FrameLog) {
-        let (mut ea, mut eb) = self.envelopes(a, b);
         let mut log = FrameLog::new();
         let mut to_a: Vec<Frame> = Vec::new();
         let mut to_b: Vec<Frame> = Vec::new();
