@@ -231,3 +231,34 @@ fn cardinality_and_labeled_sessions_are_not_sharded() {
         );
     }
 }
+
+/// Records what a session reports of its buckets.
+#[derive(Default)]
+struct BucketLog(std::sync::Mutex<Vec<(u32, u32)>>);
+
+impl blindmatch::session::Progress for BucketLog {
+    fn start(&self, _: Role, _: &[blindmatch::session::Phase]) {}
+    fn advance(&self, _: blindmatch::session::Direction, _: &'static str, _: u64) {}
+    fn finish(&self) {}
+    fn bucket_finished(&self, finished: u32, total: u32) {
+        self.0.lock().unwrap().push((finished, total));
+    }
+}
+
+/// A bucketed session reports each bucket once as it finishes, in order, up to all of them;
+/// an unbucketed one reports none.
+#[test]
+fn each_finished_bucket_is_reported_once() {
+    for (log2, reported) in [(10u8, 4u32), (20, 0)] {
+        let (a, b, _) = sets();
+        let log = std::sync::Arc::new(BucketLog::default());
+        let mut pair = small_buckets(SessionMode::Intersection, ProtocolChoice::Vole);
+        pair.max_bucket_log2 = log2;
+        pair.a_progress = log.clone();
+        let (ra, rb, _) = pair.run(a, b);
+        assert_eq!(ra.unwrap().terms().buckets(), reported.max(1));
+        rb.unwrap();
+        let want: Vec<(u32, u32)> = (1..=reported).map(|k| (k, reported)).collect();
+        assert_eq!(*log.0.lock().unwrap(), want, "max_bucket 2^{log2}");
+    }
+}

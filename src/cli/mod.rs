@@ -41,6 +41,7 @@ pub mod output;
 pub(crate) mod output_path;
 pub(crate) mod policy;
 pub(crate) mod progress;
+pub(crate) mod progress_json;
 pub(crate) mod rejects;
 pub(crate) mod report;
 pub(crate) mod serve;

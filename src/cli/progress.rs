@@ -15,10 +15,13 @@ pub fn shown(quiet: bool) -> bool {
     !quiet && std::io::stderr().is_terminal()
 }
 
-/// Bars on stderr, one per phase of the session.
+/// Bars on stderr, one per phase of the session, and one for the buckets of a bucketed
+/// session (with its estimate of the time left).
 #[derive(Default)]
 pub struct TerminalProgress {
     bars: Mutex<Vec<(Direction, &'static str, ProgressBar)>>,
+    multi: Mutex<Option<MultiProgress>>,
+    buckets: Mutex<Option<ProgressBar>>,
 }
 
 impl TerminalProgress {
@@ -51,6 +54,29 @@ impl Progress for TerminalProgress {
         if let Ok(mut b) = self.bars.lock() {
             *b = bars;
         }
+        if let Ok(mut m) = self.multi.lock() {
+            *m = Some(multi);
+        }
+    }
+
+    fn bucket_finished(&self, finished: u32, total: u32) {
+        let Ok(mut slot) = self.buckets.lock() else {
+            return;
+        };
+        let bar = slot.get_or_insert_with(|| {
+            let bar = ProgressBar::new(u64::from(total));
+            if let Ok(style) = ProgressStyle::with_template(
+                "{prefix:>44} [{bar:30}] {pos}/{len} buckets, {elapsed} (eta {eta})",
+            ) {
+                bar.set_style(style.progress_chars("=> "));
+            }
+            bar.set_prefix("buckets finished");
+            match self.multi.lock().ok().and_then(|m| m.clone()) {
+                Some(multi) => multi.add(bar),
+                None => bar,
+            }
+        });
+        bar.set_position(u64::from(finished));
     }
 
     fn advance(&self, direction: Direction, message: &'static str, items: u64) {
@@ -67,12 +93,20 @@ impl Progress for TerminalProgress {
                 bar.finish_and_clear();
             }
         }
+        if let Some(bar) = self.buckets.lock().ok().and_then(|mut b| b.take()) {
+            bar.finish_and_clear();
+        }
     }
 }
 
-/// The progress of a session: bars when `shown(quiet)`, else nothing.
-pub fn for_session(quiet: bool) -> std::sync::Arc<dyn Progress> {
-    if shown(quiet) {
+/// The progress of a session: unless `quiet`, JSON lines on stderr with `json`
+/// ([`super::progress_json`]), else bars when stderr is a terminal; otherwise nothing.
+pub fn for_session(quiet: bool, json: bool) -> std::sync::Arc<dyn Progress> {
+    if quiet {
+        std::sync::Arc::new(crate::session::NoProgress)
+    } else if json {
+        std::sync::Arc::new(super::progress_json::JsonProgress::stderr())
+    } else if shown(quiet) {
         std::sync::Arc::new(TerminalProgress::new())
     } else {
         std::sync::Arc::new(crate::session::NoProgress)
@@ -91,6 +125,7 @@ mod tests {
                 (Direction::Sent, "Blinded", bar(10)),
                 (Direction::Received, "Blinded", bar(20)),
             ]),
+            ..TerminalProgress::default()
         };
         progress.advance(Direction::Sent, "Blinded", 4);
         progress.advance(Direction::Received, "Blinded", 7);

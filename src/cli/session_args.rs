@@ -90,7 +90,9 @@ pub struct SessionArgs {
     /// Seconds the session handshake and admission may take.
     #[arg(long, default_value_t = 30)]
     pub handshake_timeout: u64,
-    /// Print a machine-readable JSON summary (or error object) on stdout.
+    /// Print a machine-readable JSON summary (or error object) on stdout, and progress as
+    /// JSON lines on stderr (`{"progress":"bucket","finished":3,"total":16,"eta_ms":..}`, see
+    /// the README) unless --quiet.
     #[arg(long)]
     pub json: bool,
 }
@@ -193,7 +195,7 @@ impl SessionArgs {
         RunOptions {
             timeouts: self.timeouts(),
             shutdown,
-            progress: super::progress::for_session(quiet || self.json),
+            progress: super::progress::for_session(quiet, self.json),
             ..RunOptions::default()
         }
     }

@@ -499,6 +499,15 @@ impl Body {
         })
     }
 
+    /// `(finished, total)` buckets of a bucketed body; `None` for an unbucketed one.
+    pub(crate) fn bucket_progress(&self) -> Option<(u32, u32)> {
+        match self {
+            Body::BucketedDh(s) => Some((s.finished_buckets(), s.buckets())),
+            Body::BucketedVole(s) => Some((s.finished_buckets(), s.buckets())),
+            _ => None,
+        }
+    }
+
     /// Handles the payload of a peer's `Protocol` frame; returns its type and item count.
     pub(crate) fn handle(&mut self, payload: &[u8]) -> Result<(&'static str, u64)> {
         fn feed<S: SansIo>(s: &mut S, payload: &[u8]) -> Result<(&'static str, u64)> {

@@ -188,6 +188,8 @@ pub struct Envelope {
     revealed_columns: Vec<String>,
     /// The body's progress was started and not finished.
     progressing: bool,
+    /// Buckets reported finished to [`Progress::bucket_finished`] so far.
+    buckets_reported: u32,
     /// An `Abort` (or `Refused`) was queued, or the peer aborted: send no other.
     abort_sent: bool,
     closed: bool,
@@ -319,6 +321,7 @@ impl Envelope {
             body_learned: None,
             revealed_columns: Vec::new(),
             progressing: false,
+            buckets_reported: 0,
             abort_sent: false,
             closed: false,
             received: 0,
@@ -396,6 +399,16 @@ impl Envelope {
                 count: a.terms.shard.count(),
                 logical_session: hex::encode(a.terms.shard.key()),
             }),
+        }
+    }
+
+    /// Tells [`Progress::bucket_finished`] of each bucket that finished since the last call.
+    fn report_buckets(&mut self, body: &Body) {
+        if let Some((finished, total)) = body.bucket_progress() {
+            while self.buckets_reported < finished {
+                self.buckets_reported += 1;
+                self.progress.bucket_finished(self.buckets_reported, total);
+            }
         }
     }
 
@@ -542,6 +555,7 @@ impl Envelope {
                 self.interrupt.check()?;
                 let (message, items) = body.handle(&frame.payload)?;
                 self.progress.advance(Direction::Received, message, items);
+                self.report_buckets(&body);
                 self.after_body_step(a, body)?
             }
             (State::Running(..), FrameKind::Done) => return Err(PeerMisbehaved::EarlyDone.into()),
@@ -679,6 +693,7 @@ impl Envelope {
                 )?;
                 self.progress.start(a.terms.role, &phases);
                 self.progressing = true;
+                self.report_buckets(&body);
                 self.after_body_step(a, body)?
             }
             (State::Signing(a, output, mut body), Completion::Signed(receipt)) => {
@@ -773,6 +788,7 @@ impl Envelope {
             Some((bytes, message, items)) => {
                 self.send(FrameKind::Protocol, bytes);
                 self.progress.advance(Direction::Sent, message, items);
+                self.report_buckets(&body);
                 self.state = self.after_body_step(a, body)?;
             }
             None => self.state = State::Running(a, body),

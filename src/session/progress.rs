@@ -4,7 +4,9 @@
 //! A session has phases, each one type of protocol message going one way (for DH-PSI as the
 //! initiator: our set blinded and sent, our set coming back re-blinded, the peer's set
 //! arriving, and in mutual mode the peer's set re-blinded and returned). Each phase counts the
-//! items its messages carry against the total the handshake agreed.
+//! items its messages carry against the total the handshake agreed. A bucketed session also
+//! reports each bucket as it finishes ([`Progress::bucket_finished`]), from which a caller
+//! can tell how far the session is and estimate the rest.
 
 /// Which way a phase's messages go.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -55,6 +57,12 @@ pub trait Progress: Send + Sync {
     fn advance(&self, direction: Direction, message: &'static str, items: u64);
     /// The body ended (successfully or not).
     fn finish(&self);
+    /// In a bucketed session (`protocol-spec/09-buckets.md`), `finished` of the `total`
+    /// buckets have finished: called once each time one more finishes (a bucket with nothing
+    /// to exchange finishes as it opens). Nothing is called for an unbucketed session.
+    fn bucket_finished(&self, finished: u32, total: u32) {
+        let _ = (finished, total);
+    }
 }
 
 /// Progress that goes nowhere.

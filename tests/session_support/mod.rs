@@ -10,8 +10,8 @@ use blindmatch::identity::Fingerprint;
 use blindmatch::protocol::{ItemSet, Role};
 use blindmatch::session::memory::{run_pair, FrameLog};
 use blindmatch::session::{
-    BodyInput, Channel, Completion, Effect, Envelope, NoProgress, PeerIdentity, ProtocolChoice,
-    SenderSource, SessionConfig, SessionMode, SessionOutcome, Shard,
+    BodyInput, Channel, Completion, Effect, Envelope, NoProgress, PeerIdentity, Progress,
+    ProtocolChoice, SenderSource, SessionConfig, SessionMode, SessionOutcome, Shard,
 };
 use blindmatch::transport::framing::{Frame, FrameKind};
 use blindmatch::transport::machine::{Action, Input, Machine, Perform};
@@ -132,6 +132,8 @@ pub struct Pair {
     /// Both sides' shard, unless `b_shard` gives the responder's.
     pub shard: Shard,
     pub b_shard: Option<Shard>,
+    /// Where the initiator's progress goes (nowhere by default).
+    pub a_progress: Arc<dyn Progress>,
 }
 
 impl Pair {
@@ -152,6 +154,7 @@ impl Pair {
             max_bucket_log2: blindmatch::protocol::bucket::DEFAULT_BUCKET_LOG2,
             shard: Shard::WHOLE,
             b_shard: None,
+            a_progress: Arc::new(NoProgress),
         }
     }
 
@@ -208,7 +211,7 @@ impl Pair {
             },
             NOW,
             [1; 32],
-            Arc::new(NoProgress),
+            self.a_progress.clone(),
         )
         .unwrap();
         let eb = Envelope::new(

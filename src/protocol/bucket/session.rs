@@ -179,9 +179,13 @@ impl<S: SubSession> BucketedSession<S> {
     }
 
     /// The number of buckets.
-    #[cfg(test)]
     pub(crate) fn buckets(&self) -> u32 {
         self.buckets
+    }
+
+    /// How many buckets have finished: those opened and no longer open.
+    pub(crate) fn finished_buckets(&self) -> u32 {
+        self.next - self.open.len() as u32
     }
 
     /// The buckets open now, ascending.
