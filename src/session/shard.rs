@@ -202,6 +202,22 @@ mod tests {
         assert_eq!(seen.len(), set.len());
     }
 
+    /// The example of `protocol-spec/09-buckets.md` 9.11 (computed there from the spec's
+    /// formulas by an independent implementation).
+    #[test]
+    fn the_spec_example() {
+        let shard = Shard::new(0, 3, "customs-2026-12-02").expect("shard");
+        assert_eq!(
+            hex::encode(shard.key()),
+            "0d7f46118bc3ee3857f905b2261bf9ba6d1d8812a02136be7cc8b1306dae41e0"
+        );
+        let got: Vec<u32> = ["MSCU0000000", "MSCU0000001", "MSCU0000003"]
+            .iter()
+            .map(|x| shard.of(x.as_bytes()))
+            .collect();
+        assert_eq!(got, [2, 1, 0]);
+    }
+
     #[test]
     fn the_name_keys_the_assignment() {
         let a = Shard::new(0, 4, "one").expect("a");
