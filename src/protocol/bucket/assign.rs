@@ -18,8 +18,13 @@ use rayon::prelude::*;
 use sha3::{Digest, Sha3_256};
 
 use crate::dst;
+use crate::error::Result;
 use crate::packed::PackedBytes;
-use crate::protocol::ItemSet;
+use crate::protocol::{Interrupt, ItemSet};
+
+/// Items assigned (hashed, or placed by the counting sort) between two checks of the
+/// session's [`Interrupt`]: a few milliseconds of work, as VOLE-PSI's steps (spec 8.8.4).
+const CHECK_EVERY: usize = 1 << 14;
 
 /// SHA3-256 of `I2OSP(len(tag), 4) || tag || parts[0] || parts[1] || ...`.
 fn sha3_tagged(tag: &[u8], parts: &[&[u8]]) -> [u8; 32] {
@@ -72,12 +77,29 @@ pub(crate) struct Layout {
 impl Layout {
     /// Assigns every distinct item of `items` (at most 2^32 of them) to its bucket, hashing
     /// on rayon's pool, and groups them with a counting sort.
-    pub(crate) fn new(session_id: &[u8; 32], items: &ItemSet, buckets: u32) -> Self {
+    ///
+    /// # Errors
+    /// [`crate::error::Error::Cancelled`] once `stop` is raised: it is checked before every
+    /// [`CHECK_EVERY`] items hashed and every [`CHECK_EVERY`] items placed.
+    pub(crate) fn new(
+        session_id: &[u8; 32],
+        items: &ItemSet,
+        buckets: u32,
+        stop: &Interrupt,
+    ) -> Result<Self> {
         let packed = items.items();
-        let of: Vec<u32> = (0..packed.len())
-            .into_par_iter()
-            .map(|i| bucket_of(session_id, &packed[i], buckets))
-            .collect();
+        let mut of = vec![0u32; packed.len()];
+        of.par_chunks_mut(CHECK_EVERY)
+            .enumerate()
+            .try_for_each(|(batch, out)| -> Result<()> {
+                stop.check()?;
+                let first = batch * CHECK_EVERY;
+                for (j, b) in out.iter_mut().enumerate() {
+                    *b = bucket_of(session_id, &packed[first + j], buckets);
+                }
+                Ok(())
+            })?;
+        stop.check()?;
         let mut starts = vec![0usize; buckets as usize + 1];
         for &b in &of {
             starts[b as usize + 1] += 1;
@@ -87,11 +109,14 @@ impl Layout {
         }
         let mut next = starts.clone();
         let mut order = vec![0u32; of.len()];
-        for (i, &b) in of.iter().enumerate() {
-            order[next[b as usize]] = i as u32;
-            next[b as usize] += 1;
+        for (batch, bs) in of.chunks(CHECK_EVERY).enumerate() {
+            stop.check()?;
+            for (j, &b) in bs.iter().enumerate() {
+                order[next[b as usize]] = (batch * CHECK_EVERY + j) as u32;
+                next[b as usize] += 1;
+            }
         }
-        Layout { order, starts }
+        Ok(Layout { order, starts })
     }
 
     fn range(&self, bucket: u32) -> Range<usize> {
@@ -187,7 +212,7 @@ mod tests {
     #[test]
     fn the_layout_groups_every_item_once_in_order() {
         let set = ItemSet::new((0..500).map(|i| format!("x{}", i % 450)));
-        let layout = Layout::new(&[1; 32], &set, 7);
+        let layout = Layout::new(&[1; 32], &set, 7, &Interrupt::new()).expect("not raised");
         let mut seen = vec![false; set.len()];
         for b in 0..7 {
             let own = layout.items(&set, b);
@@ -205,5 +230,19 @@ mod tests {
         assert!(seen.iter().all(|&s| s));
         let (b, n) = layout.largest();
         assert!((0..7).all(|c| layout.count(c) <= n) && layout.count(b) == n);
+    }
+
+    #[test]
+    fn a_raised_interrupt_stops_the_assignment() {
+        let set = ItemSet::new((0..(2 * CHECK_EVERY + 5)).map(|i| format!("x{i}")));
+        let stop = Interrupt::new();
+        assert!(Layout::new(&[1; 32], &set, 3, &stop).is_ok());
+        stop.raise(crate::error::CancelReason::Interrupted);
+        assert!(matches!(
+            Layout::new(&[1; 32], &set, 3, &stop),
+            Err(crate::error::Error::Cancelled(
+                crate::error::CancelReason::Interrupted
+            ))
+        ));
     }
 }

@@ -62,7 +62,9 @@ impl<S: SubSession> BucketedSession<S> {
     /// [`Error::Config`] for parameters out of range (or `buckets` outside
     /// `1..=`[`MAX_BUCKETS`]); [`Error::Input`] with [`crate::error::InputReason::SetSize`]
     /// when `items` has more distinct items than our announced count, and with
-    /// [`crate::error::InputReason::BucketOverflow`] when a bucket holds more than its bound.
+    /// [`crate::error::InputReason::BucketOverflow`] when a bucket holds more than its bound;
+    /// [`Error::Cancelled`] once `stop` is raised: the assignment checks it every 16 384
+    /// items, and each bucket's opening before it gathers the bucket's items.
     pub(crate) fn new<R: CryptoRng + ?Sized>(
         role: Role,
         params: DhParams,
@@ -87,7 +89,7 @@ impl<S: SubSession> BucketedSession<S> {
             bucket_bound(params.initiator_count, buckets),
             bucket_bound(params.responder_count, buckets),
         );
-        let layout = Layout::new(&params.session_id, &items, buckets);
+        let layout = Layout::new(&params.session_id, &items, buckets, &stop)?;
         let (largest, count) = layout.largest();
         let own_bound = match role {
             Role::Initiator => bounds.0,
@@ -114,8 +116,13 @@ impl<S: SubSession> BucketedSession<S> {
 
     /// Opens buckets until [`WINDOW`] are open or none is left; a bucket finished as soon as
     /// it opens (VOLE-PSI with an empty side sends nothing) is merged at once.
+    ///
+    /// # Errors
+    /// [`Error::Cancelled`] once `stop` is raised, checked before each bucket opens (gathering
+    /// its items runs over a bucket's share of the set, its sub-session's start may be long).
     fn refill(&mut self) -> Result<()> {
         while self.open.len() < WINDOW && self.next < self.buckets {
+            self.stop.check()?;
             let bucket = self.next;
             self.next += 1;
             let mut params = self.params.clone();

@@ -7,7 +7,7 @@ use rand::SeedableRng;
 use rand_chacha::ChaCha20Rng;
 
 use super::*;
-use crate::error::{BucketProblem, Error, InputError, InputReason, PeerMisbehaved};
+use crate::error::{BucketProblem, CancelReason, Error, InputError, InputReason, PeerMisbehaved};
 use crate::protocol::dh::{DhOutput, DhParams, DhSession, Learned, Match};
 use crate::protocol::memory::{pump, run_concurrently, run_dh_psi_with, Transcript};
 use crate::protocol::vole_psi::VolePsiSession;
@@ -497,4 +497,35 @@ fn a_buckets_vole_tags_are_long_enough_for_all_the_buckets() {
     assert_eq!(seen.len(), buckets as usize, "every bucket sent tags");
     let out = i.into_output().expect("initiator");
     assert_eq!(out.learned, Learned::Matches(plaintext(&a, &b)));
+}
+
+/// A raised interrupt stops the assignment of the items to buckets (checked every 16 384
+/// items, spec 8.8.4): `new` fails with `Cancelled` and its reason, for either protocol and
+/// role, before any bucket opens.
+#[test]
+fn a_raised_interrupt_cancels_the_bucket_assignment() {
+    fn open<S: SubSession>(role: Role, set: &ItemSet, stop: Interrupt) -> Result<(), Error> {
+        let p = DhParams::new(Mode::Intersection, SID, set.len(), set.len());
+        let mut rng = ChaCha20Rng::seed_from_u64(3);
+        BucketedSession::<S>::new(role, p, 4, set.clone(), &mut rng, stop).map(|_| ())
+    }
+    // More than one batch of 16 384 items, so the check between batches runs too.
+    let set = items(0..40_000, 0);
+    for role in [Role::Initiator, Role::Responder] {
+        assert!(open::<DhSession>(role, &set, Interrupt::new()).is_ok());
+        for reason in [CancelReason::Interrupted, CancelReason::Dropped] {
+            let stop = Interrupt::new();
+            stop.raise(reason);
+            let dh = open::<DhSession>(role, &set, stop.clone());
+            assert!(
+                matches!(dh, Err(Error::Cancelled(r)) if r == reason),
+                "DH-PSI {role:?}: {dh:?}"
+            );
+            let vole = open::<VolePsiSession>(role, &set, stop);
+            assert!(
+                matches!(vole, Err(Error::Cancelled(r)) if r == reason),
+                "VOLE-PSI {role:?}: {vole:?}"
+            );
+        }
+    }
 }
