@@ -10,6 +10,7 @@ mod net_common;
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
+use blindmatch::report::{Disclosure, Filter};
 use net_common::*;
 
 const SHARDS: usize = 3;
@@ -225,6 +226,21 @@ fn three_shard_pairs_give_the_single_session_result() {
         }
         let whole_log = root.path().join(format!("{tag}-whole-a-0.audit.jsonl"));
         assert!(logged_shard(&whole_log).is_null());
+        // The compliance report names the shard and the logical session it belongs to.
+        let log = root.path().join(format!("{tag}-shard-b-2.audit.jsonl"));
+        let verified = blindmatch::audit::verify(&log, &[]).unwrap();
+        let d = Disclosure::build("audit.jsonl", &verified, &Filter::All);
+        assert_eq!(d.sessions.len(), 1);
+        assert_eq!(
+            d.sessions[0].split_text(),
+            format!(
+                "shard 2/{SHARDS} of logical session {}; one bucket",
+                key["logical_session"].as_str().unwrap()
+            )
+        );
+        let whole = blindmatch::audit::verify(&whole_log, &[]).unwrap();
+        let d = Disclosure::build("audit.jsonl", &whole, &Filter::All);
+        assert_eq!(d.sessions[0].split_text(), "not sharded; one bucket");
     }
 }
 

@@ -262,6 +262,26 @@ impl SessionReport {
         }
     }
 
+    /// How the session was split, in words: its buckets (`protocol-spec/09-buckets.md`) and,
+    /// for a shard of a logical session (9.11), which shard of how many and the logical
+    /// session's key, by which the shards' entries in both agencies' logs are joined.
+    pub fn split_text(&self) -> String {
+        let Some(t) = &self.terms else {
+            return "not logged".to_owned();
+        };
+        let buckets = match t.buckets {
+            Some(b) if b > 1 => format!("{b} buckets"),
+            _ => "one bucket".to_owned(),
+        };
+        match &t.shard {
+            Some(s) => format!(
+                "shard {}/{} of logical session {}; {buckets}",
+                s.index, s.count, s.logical_session
+            ),
+            None => format!("not sharded; {buckets}"),
+        }
+    }
+
     /// The output retention in words.
     pub fn retention_text(&self) -> String {
         match &self.terms {
