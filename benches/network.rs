@@ -3,7 +3,9 @@
 //! or the protocol and mode the environment names.
 //!
 //! The in-memory session runs before and after the networked one (the machine is shared and
-//! its load drifts); the ratio is taken against their mean. The networked time is the
+//! its load drifts); the ratio is taken against their mean. Above 2^20 a side, where the
+//! networked session is bucketed (`protocol-spec/09-buckets.md`, buckets of 2^20), the
+//! in-memory session is the bucketed one with the same number of buckets. The networked time is the
 //! session's own `elapsed_ms` from the `--json` summary of `match` (handshake to end, the same
 //! span as the in-memory session), and the wall time of the whole `match` process (reading and
 //! parsing the input, writing the output) is shown beside it. Peak RSS of each process is read
@@ -15,19 +17,29 @@
 //! parsing and normalisation (outside the session time) and the in-memory run hashes the same
 //! canonical items.
 //!
+//! Above the generator's limits (`blindmatch generate` makes at most 10^7 records a side, and
+//! at most 2·10^7 distinct container numbers in all; 2^24 a side with half shared needs
+//! 3·2^23) the bench writes the files itself ([`write_enumerated`]): distinct valid container
+//! numbers, in a shuffled order, written as the generator does in `a.csv` and with spaces or in
+//! lower case in `b.csv`, half of them shared.
+//!
 //! `cargo bench --bench network` (`BLINDMATCH_BENCH_LOG2=16` for a quick run, 22 for the
 //! memory bound of issue 3; `BLINDMATCH_BENCH_NETWORK_ONLY=1` skips the in-memory sessions;
 //! `BLINDMATCH_BENCH_PROTOCOL=vole` and `BLINDMATCH_BENCH_MODE=intersection` for VOLE-PSI's
 //! targets of issue 15).
 
-use std::path::Path;
+use std::io::Write;
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::Instant;
 
-use blindmatch::generate::{generate, write_dataset, GenKind, GenSpec};
-use blindmatch::protocol::memory::{run_dh_psi, run_vole_psi};
+use blindmatch::generate::{check_spec, generate, write_dataset, GenKind, GenSpec};
+use blindmatch::protocol::bucket::{bucket_count, DEFAULT_BUCKET_LOG2};
+use blindmatch::protocol::memory::{run_bucketed, run_dh_psi, run_vole_psi, BucketedProtocol};
 use blindmatch::protocol::{ItemSet, Mode};
 use blindmatch::records::{load, InputSpec};
+use rand::{RngExt, SeedableRng};
+use rand_chacha::ChaCha8Rng;
 
 const BIN: &str = env!("CARGO_BIN_EXE_blindmatch");
 
@@ -57,16 +69,102 @@ fn protocol_and_mode() -> (String, Mode) {
 fn in_memory(a: &[Vec<u8>], b: &[Vec<u8>]) -> f64 {
     let (protocol, mode) = protocol_and_mode();
     let (a, b) = (ItemSet::new(a), ItemSet::new(b));
+    // The networked session is bucketed when the default bucket size gives more than one
+    // bucket (above 2^20 a side): so is the in-memory one then, with the same count.
+    let bucketed = bucket_count(a.len(), b.len(), DEFAULT_BUCKET_LOG2) > 1;
     let start = Instant::now();
-    let (init, _) = if protocol == "vole" {
-        run_vole_psi(mode, a, b, None)
-    } else {
-        run_dh_psi(mode, a, b, None)
+    let (init, _) = match (bucketed, protocol == "vole") {
+        (true, true) => run_bucketed(BucketedProtocol::Vole, mode, a, b, None),
+        (true, false) => run_bucketed(BucketedProtocol::Dh, mode, a, b, None),
+        (false, true) => run_vole_psi(mode, a, b, None),
+        (false, false) => run_dh_psi(mode, a, b, None),
     }
     .expect("in-memory session");
     let t = start.elapsed().as_secs_f64();
     assert!(init.match_count().is_some());
     t
+}
+
+/// ISO 6346 value of a letter: 10 for `A`, counting up and skipping the multiples of 11.
+fn letter_value(c: u8) -> u32 {
+    let mut v = 10;
+    for _ in b'A'..c {
+        v += 1;
+        if v % 11 == 0 {
+            v += 1;
+        }
+    }
+    v
+}
+
+/// `count` distinct valid container numbers (`<owner>U<serial><check>`, check values 0 to 9
+/// only, serial 000000 never), owner codes `AAA`, `AAB`, ... with every serial each.
+fn container_numbers(count: usize) -> Vec<String> {
+    let mut out = Vec::with_capacity(count);
+    'owners: for (a, b, c) in (b'A'..=b'Z')
+        .flat_map(|a| (b'A'..=b'Z').flat_map(move |b| (b'A'..=b'Z').map(move |c| (a, b, c))))
+    {
+        let owner: u32 = [a, b, c, b'U']
+            .iter()
+            .enumerate()
+            .map(|(i, &l)| letter_value(l) << i)
+            .sum();
+        for serial in 1..1_000_000u32 {
+            let mut sum = owner;
+            let mut rest = serial;
+            for i in (4..10).rev() {
+                sum += (rest % 10) << i;
+                rest /= 10;
+            }
+            let check = sum % 11;
+            if check == 10 {
+                continue;
+            }
+            out.push(format!(
+                "{}{}{}U{serial:06}{check}",
+                a as char, b as char, c as char
+            ));
+            if out.len() == count {
+                break 'owners;
+            }
+        }
+    }
+    assert_eq!(out.len(), count, "enough owner codes");
+    out
+}
+
+/// Writes `a.csv` and `b.csv` of `n` container numbers each, `n / 2` of them shared, for sizes
+/// the generator refuses: numbers `0..n` of [`container_numbers`] in `a.csv` and `n/2..3n/2`
+/// in `b.csv`, each file in its own shuffled order; `b.csv` writes them with spaces
+/// (`MSCU 123456 5`) or in lower case, alternately, so `match` and `serve` normalise them.
+fn write_enumerated(root: &Path, n: usize) -> (PathBuf, PathBuf) {
+    let all = container_numbers(n + n / 2);
+    let mut rng = ChaCha8Rng::seed_from_u64(1);
+    let mut write = |name: &str, range: std::ops::Range<usize>, styled: bool| {
+        let mut order: Vec<usize> = range.collect();
+        for i in (1..order.len()).rev() {
+            order.swap(i, rng.random_range(0..=i));
+        }
+        let path = root.join(name);
+        let mut f = std::io::BufWriter::new(std::fs::File::create(&path).expect("create"));
+        writeln!(f, "container_number").expect("write");
+        for (k, &i) in order.iter().enumerate() {
+            let v = &all[i];
+            if !styled {
+                writeln!(f, "{v}")
+            } else if k % 2 == 0 {
+                writeln!(f, "{} {} {}", &v[..4], &v[4..10], &v[10..])
+            } else {
+                writeln!(f, "{}", v.to_lowercase())
+            }
+            .expect("write");
+        }
+        f.flush().expect("flush");
+        path
+    };
+    let a = write("a.csv", 0..n, false);
+    let b = write("b.csv", n / 2..n + n / 2, true);
+    (a, b)
 }
 
 fn vm_hwm_mib(pid: u32) -> Option<f64> {
@@ -138,10 +236,20 @@ fn main() {
         overlap: n / 2,
         seed: 1,
     };
-    let files = write_dataset(&generate(&spec).expect("generate"), root).expect("write files");
-    let (a_in, b_in) = (files.a, files.b);
+    let (a_in, b_in) = if check_spec(&spec).is_ok() {
+        let files = write_dataset(&generate(&spec).expect("generate"), root).expect("write files");
+        (files.a, files.b)
+    } else {
+        println!("2^{log2} a side is beyond the generator: writing enumerated container numbers");
+        write_enumerated(root, n)
+    };
     let (a, b) = (items(&a_in), items(&b_in));
     assert_eq!((a.len(), b.len()), (n, n));
+    let shared = {
+        let theirs: std::collections::HashSet<&[u8]> = b.iter().map(Vec::as_slice).collect();
+        a.iter().filter(|x| theirs.contains(x.as_slice())).count()
+    };
+    assert_eq!(shared, n / 2, "half of the items shared");
     let a_fp = identity(root, "agency-a");
     let b_fp = identity(root, "agency-b");
     // The default policy caps sets at 16,384: this benchmark's policy allows its size, with
@@ -165,6 +273,13 @@ fn main() {
     );
 
     let network_only = std::env::var_os("BLINDMATCH_BENCH_NETWORK_ONLY").is_some();
+    // Without the in-memory sessions the items are not needed again: free them before the
+    // two processes start (2^24 a side is about 1.5 GiB here).
+    let (a, b) = if network_only {
+        (Vec::new(), Vec::new())
+    } else {
+        (a, b)
+    };
     let mem_before = if network_only {
         f64::NAN
     } else {
@@ -211,6 +326,17 @@ fn main() {
             .to_string()
     };
     server.stderr = None;
+    // The rest of serve's stderr and its stdout (its `--json` summary, or error), read as it
+    // runs so that neither pipe fills, and shown if the session fails.
+    let drain = |mut r: Box<dyn std::io::Read + Send>| {
+        std::thread::spawn(move || {
+            let mut s = String::new();
+            let _ = r.read_to_string(&mut s);
+            s
+        })
+    };
+    let server_err = drain(Box::new(server_err));
+    let server_out = drain(Box::new(server.stdout.take().expect("serve stdout")));
     let server_watch = std::thread::spawn(move || {
         let pid = server.id();
         let mut peak: f64 = 0.0;
@@ -254,7 +380,18 @@ fn main() {
     let (out, err, ok, client_peak) = wait_with_peak(client);
     let process_wall = start.elapsed().as_secs_f64();
     let server_peak = server_watch.join().expect("serve watcher");
-    assert!(ok, "match failed: {err}");
+    let server_out = server_out.join().expect("serve stdout reader");
+    let server_err = server_err.join().expect("serve stderr reader");
+    if !ok {
+        // Keep the files, the identities and both audit logs (`agency-*/audit.jsonl`), which
+        // say why a side failed.
+        let kept = dir.keep();
+        panic!(
+            "match failed: {err}\nmatch stdout: {out}\nserve stdout: {server_out}\nserve \
+             stderr: {server_err}\nfiles and audit logs kept in {}",
+            kept.display()
+        );
+    }
     let summary: serde_json::Value = serde_json::from_str(out.trim()).expect("match --json");
     assert_eq!(
         summary["matches"].as_u64(),
