@@ -186,6 +186,7 @@ pub mod protocol;
 pub mod records;
 pub mod report;
 pub mod session;
+mod tagged_hash;
 pub mod transport;
 mod vole;
 

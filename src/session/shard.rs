@@ -21,8 +21,9 @@ use rayon::prelude::*;
 
 use crate::dst;
 use crate::error::{ConfigReason, Error, InputReason, Result};
-use crate::protocol::bucket::{bucket_bound, part_of, tagged_digest};
+use crate::protocol::bucket::{bucket_bound, part_of};
 use crate::protocol::ItemSet;
+use crate::tagged_hash::sha3_tagged;
 
 /// The most shards a logical session may have.
 pub const MAX_SHARDS: u32 = 4096;
@@ -73,7 +74,7 @@ impl Shard {
         Ok(Shard {
             index,
             count,
-            key: tagged_digest(dst::SHARD_KEY, &[name.as_bytes()]),
+            key: sha3_tagged(dst::SHARD_KEY, &[name.as_bytes()]),
         })
     }
 

@@ -20,7 +20,7 @@
 //! Every vector of spec 8 (`protocol-spec/vectors/vole-*.json`) is checked twice: against the
 //! library's run, and against `spec_model`, a test-only rebuild of spec 8 from its text.
 
-use sha3::digest::{ExtendableOutput, Update};
+use crate::tagged_hash::{sha256_tagged, sha3_tagged, shake_tagged};
 
 use crate::error::{Error, PeerMisbehaved};
 
@@ -37,35 +37,6 @@ pub(crate) mod silent_vole;
 #[cfg(test)]
 mod spec_model;
 mod timing;
-
-/// `I2OSP(len(tag), 4) || tag || parts[0] || parts[1] || ...`, the input of every hash of spec 8.
-fn tagged<H: Update>(mut h: H, tag: &[u8], parts: &[&[u8]]) -> H {
-    h.update(&(tag.len() as u32).to_be_bytes());
-    h.update(tag);
-    for part in parts {
-        h.update(part);
-    }
-    h
-}
-
-/// SHA3-256 of [`tagged`]`(tag, parts)`.
-fn sha3_tagged(tag: &[u8], parts: &[&[u8]]) -> [u8; 32] {
-    use sha3::Digest;
-    tagged(sha3::Sha3_256::default(), tag, parts)
-        .finalize()
-        .into()
-}
-
-/// SHA-256 of [`tagged`]`(tag, parts)`.
-fn sha256_tagged(tag: &[u8], parts: &[&[u8]]) -> [u8; 32] {
-    use sha2::Digest;
-    tagged(sha2::Sha256::new(), tag, parts).finalize().into()
-}
-
-/// The SHAKE256 stream of [`tagged`]`(tag, parts)`, read from its first byte.
-fn shake_tagged(tag: &[u8], parts: &[&[u8]]) -> sha3::Shake256Reader {
-    tagged(sha3::Shake256::default(), tag, parts).finalize_xof()
-}
 
 /// The peer's message `what` has `got` bytes where `expected` were due.
 fn wrong_length(what: &'static str, got: usize, expected: usize) -> Error {

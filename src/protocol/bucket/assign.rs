@@ -15,27 +15,16 @@ use std::ops::Range;
 use std::sync::Arc;
 
 use rayon::prelude::*;
-use sha3::{Digest, Sha3_256};
 
 use crate::dst;
 use crate::error::Result;
 use crate::packed::PackedBytes;
 use crate::protocol::{Interrupt, ItemSet};
+use crate::tagged_hash::sha3_tagged;
 
 /// Items assigned (hashed, or placed by the counting sort) between two checks of the
 /// session's [`Interrupt`]: a few milliseconds of work, as VOLE-PSI's steps (spec 8.8.4).
 const CHECK_EVERY: usize = 1 << 14;
-
-/// SHA3-256 of `I2OSP(len(tag), 4) || tag || parts[0] || parts[1] || ...`.
-fn sha3_tagged(tag: &[u8], parts: &[&[u8]]) -> [u8; 32] {
-    let mut h = Sha3_256::new();
-    h.update((tag.len() as u32).to_be_bytes());
-    h.update(tag);
-    for part in parts {
-        h.update(part);
-    }
-    h.finalize().into()
-}
 
 /// The bucket `b(x)` of item `x` among `buckets` (section 9.2).
 pub fn bucket_of(session_id: &[u8; 32], item: &[u8], buckets: u32) -> u32 {
@@ -53,11 +42,6 @@ pub(crate) fn part_of(tag: &[u8], key: &[u8; 32], item: &[u8], parts: u32) -> u3
     let u = u128::from(u64::from_le_bytes(first));
     // Below `parts` since u < 2^64.
     ((u * u128::from(parts)) >> 64) as u32
-}
-
-/// SHA3-256 of `enc(tag) || parts...`, for the keys derived beside the assignment.
-pub(crate) fn tagged_digest(tag: &[u8], parts: &[&[u8]]) -> [u8; 32] {
-    sha3_tagged(tag, parts)
 }
 
 /// The session id of bucket `bucket`'s sub-session (section 9.5).
@@ -156,6 +140,8 @@ impl Layout {
 
 #[cfg(test)]
 mod tests {
+    use sha3::{Digest, Sha3_256};
+
     use super::*;
 
     #[test]

@@ -26,8 +26,8 @@ mod message;
 mod session;
 mod sub;
 
+pub(crate) use assign::part_of;
 pub use assign::{bucket_of, sub_session_id};
-pub(crate) use assign::{part_of, tagged_digest};
 pub use bound::{
     bucket_bound, bucket_count, check_bucket, BUCKET_LOG2_RANGE, DEFAULT_BUCKET_LOG2, MAX_BUCKETS,
     TARGET_BUCKET_SIZE,
