@@ -367,6 +367,11 @@ impl PsiSenderVole {
 }
 
 impl PsiSenderAwaitingMask {
+    /// Bytes of each of its tags ([`tag_len`] of this run's counts and runs).
+    pub(crate) fn tag_len(&self) -> usize {
+        self.tag_len
+    }
+
     /// Takes `A'` (`R3`) and returns the tags (`S3`: its items' tags, concatenated, in an order
     /// drawn with [`draw::shuffle`]).
     ///
@@ -607,6 +612,11 @@ impl PsiReceiverVole {
 }
 
 impl PsiReceiverAwaitingTags {
+    /// Bytes of each of the sender's tags ([`tag_len`] of this run's counts and runs).
+    pub(crate) fn tag_len(&self) -> usize {
+        self.tag_len
+    }
+
     /// Takes the tags (`S3`) and returns the indices of its items in the intersection
     /// (ascending) and, for `mutual` mode, the bitmap of the tags that matched (`R4`, see
     /// [`PsiSenderAwaitingPositions::on_positions`]).

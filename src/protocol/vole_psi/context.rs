@@ -64,16 +64,6 @@ impl Context {
         })
     }
 
-    /// Bytes of each of the sender's tags (spec 8.7): from the agreed counts and
-    /// [`Context::sessions`].
-    pub(crate) fn tag_len(&self) -> usize {
-        crate::vole::psi::tag_len(
-            self.params.initiator_count,
-            self.params.responder_count,
-            self.sessions,
-        )
-    }
-
     /// Our announced count.
     pub(crate) fn own_count(&self) -> usize {
         match self.role {

@@ -58,7 +58,7 @@ pub(crate) fn step(
             let (r, mask) = r.on_trees(&mut cx.rng, &msg.bytes, &cx.stop)?;
             cx.outbox.extend(chunks(Kind::Mask, &mask, 16, chunk));
             let n_s = cx.params.responder_count;
-            let tags = Inbound::new(Kind::Tags, "the sender's tags", cx.tag_len(), n_s, chunk);
+            let tags = Inbound::new(Kind::Tags, "the sender's tags", r.tag_len(), n_s, chunk);
             ReceiverAwaits::Tags(r, tags)
         }
         ReceiverAwaits::Trees(_) => return Err(unexpected(Kind::Trees, msg.kind)),

@@ -69,9 +69,9 @@ pub(crate) fn step(
             if !mask.accept(msg)? {
                 SenderAwaits::Mask(s, mask)
             } else {
+                let tag_len = s.tag_len();
                 let (s, tags) = s.on_mask(&mut cx.rng, &mask.into_bytes(), &cx.stop)?;
-                cx.outbox
-                    .extend(chunks(Kind::Tags, &tags, cx.tag_len(), chunk));
+                cx.outbox.extend(chunks(Kind::Tags, &tags, tag_len, chunk));
                 if cx.params.mode != Mode::Mutual {
                     return Ok(Step::Done(cx.output(None)));
                 }
