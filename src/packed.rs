@@ -154,6 +154,7 @@ impl DistinctBytes {
     }
 
     /// The index of `bytes`, if present.
+    #[cfg(test)]
     pub fn index_of(&self, bytes: &[u8]) -> Option<usize> {
         let hash = self.hasher.hash_one(bytes);
         self.table
@@ -161,31 +162,14 @@ impl DistinctBytes {
             .copied()
     }
 
-    /// The strings, in order of first insertion.
-    pub fn strings(&self) -> &PackedBytes {
-        &self.strings
-    }
-
     /// Number of distinct strings.
     pub fn len(&self) -> usize {
         self.strings.len()
     }
 
-    /// The strings, shared rather than copied.
-    pub fn shared_strings(&self) -> Arc<PackedBytes> {
-        Arc::clone(&self.strings)
-    }
-
     /// Drops the lookup table and keeps the strings.
     pub fn into_strings(self) -> Arc<PackedBytes> {
         self.strings
-    }
-
-    /// Releases spare capacity (after loading).
-    pub fn shrink_to_fit(&mut self) {
-        Arc::make_mut(&mut self.strings).shrink_to_fit();
-        let (strings, hasher) = (&self.strings, &self.hasher);
-        self.table.shrink_to_fit(|&j| hasher.hash_one(&strings[j]));
     }
 }
 
@@ -221,11 +205,11 @@ mod tests {
                     }
                 }
             }
-            prop_assert!(set.strings().iter().eq(expected.iter().copied()));
             for (i, e) in expected.iter().enumerate() {
                 prop_assert_eq!(set.index_of(e), Some(i));
             }
             prop_assert_eq!(set.index_of(b"not there"), None);
+            prop_assert!(set.into_strings().iter().eq(expected.iter().copied()));
         }
     }
 }

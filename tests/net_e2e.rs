@@ -438,3 +438,57 @@ fn serve_takes_its_options_from_a_config_file() {
     assert_eq!(lines(&a_out), expected);
     assert_eq!(lines(&b_out), expected);
 }
+
+/// `match --input -`: standard input is copied into `--temp-dir` as it is read, the matched
+/// rows are written from that copy, and the copy is gone when the process ends.
+#[test]
+fn standard_input_is_read_again_from_its_copy() {
+    use std::io::Write;
+    use std::process::{Command, Stdio};
+    let root = tempfile::tempdir().unwrap();
+    let (a_dir, a_fp) = identity(root.path(), "agency-a");
+    let (b_dir, b_fp) = identity(root.path(), "agency-b");
+    let (a, b, expected) = sets();
+    let b_in = root.path().join("b.txt");
+    write_items(&b_in, &b);
+    let temp = root.path().join("scratch");
+    std::fs::create_dir(&temp).unwrap();
+    let a_out = root.path().join("a.csv");
+    let server = Server::start(&b_dir, &a_fp, &b_in, &["--mode", "intersection"]);
+    let mut child = Command::new(BIN)
+        .args(["--quiet", "match", "--connect", &server.addr, "--identity"])
+        .arg(&a_dir)
+        .args(["--peer", &b_fp, "--input", "-", "--mode", "intersection"])
+        .args([
+            "--policy",
+            open_policy(),
+            "--temp-dir",
+            path_str(&temp),
+            "--output",
+        ])
+        .arg(&a_out)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    for item in &a {
+        writeln!(stdin, "{item}").unwrap();
+    }
+    drop(stdin);
+    let out = child.wait_with_output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let (ok, _, s_err) = server.finish();
+    assert!(ok, "{s_err}");
+    assert_eq!(lines(&a_out), expected);
+    assert_eq!(
+        std::fs::read_dir(&temp).unwrap().count(),
+        0,
+        "the copy is removed"
+    );
+}

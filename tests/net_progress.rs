@@ -54,6 +54,13 @@ fn a_bucketed_session_reports_each_bucket_as_json_lines() {
     let summary: serde_json::Value = serde_json::from_str(stdout.trim()).unwrap();
     assert_eq!(summary["buckets"], 3);
     assert_eq!(summary["matches"], 2000);
+    // What each side sent: every bucket padded to its side's bound, not the announced count.
+    let sent = |n: usize| 3 * blindmatch::protocol::bucket::bucket_bound(n, 3) as u64;
+    assert_eq!(
+        (summary["own_sent"].as_u64(), summary["peer_sent"].as_u64()),
+        (Some(sent(3000)), Some(sent(2500)))
+    );
+    assert!(sent(3000) > 3000);
     let events: Vec<serde_json::Value> = String::from_utf8_lossy(&out.stderr)
         .lines()
         .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())

@@ -37,9 +37,10 @@ fn rejects_carry_line_column_value_and_reason_and_summary_counts() {
     let p = file(dir.path(), "shipments.csv", SHIPMENTS);
     let r = records::load(&spec(&p, &["container:container", "imo:imo_ship"])).expect("load");
     assert_eq!(r.header(), ["id", "container", "imo", "note"]);
-    assert_eq!(r.rows().len(), 6);
+    let rows = r.read_rows().expect("read again");
+    assert_eq!(rows.len(), 6);
     assert_eq!(
-        r.rows().get(5).and_then(|row| row.field(3)),
+        rows.get(5).and_then(|row| row.field(3)),
         Some("quoted, note")
     );
     let rejects: Vec<(u64, &str, &str)> = r
@@ -90,8 +91,7 @@ fn rejects_carry_line_column_value_and_reason_and_summary_counts() {
         .expect("item");
     let lines: Vec<u64> = r
         .origins(msc)
-        .iter()
-        .map(|o| r.rows().get(o.row).expect("row").line())
+        .map(|o| rows.get(o.row).expect("row").line())
         .collect();
     assert_eq!(lines, [2, 5]);
     assert_eq!(r.item_text(msc).as_deref(), Some("MSCU1234566"));
@@ -209,7 +209,11 @@ fn write_matches_is_atomic_and_refuses_foreign_items() {
     assert_eq!(r.items().len(), 3);
     assert_eq!(r.summary().keys[0].duplicates, 1);
     assert_eq!(
-        r.rows().iter().map(|x| x.line()).collect::<Vec<_>>(),
+        r.read_rows()
+            .expect("read again")
+            .iter()
+            .map(|x| x.line())
+            .collect::<Vec<_>>(),
         [1, 3, 4, 5]
     );
     let out = dir.path().join("out.csv");
@@ -361,5 +365,87 @@ fn errors_name_the_setting_that_would_change_them() {
             &["imo:imo_ship"]
         ))),
         None
+    );
+}
+
+/// The matched rows come from a second reading of the input, which must be the bytes read the
+/// first time: a file changed in between (same length, or shorter) is refused with
+/// `InputReason::Changed` and no output is written; a gzip file is decompressed again.
+#[test]
+fn matched_rows_are_read_again_and_a_changed_input_is_refused() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let text = b"imo,name\n9074729,Aurora\n9187629,Borealis\n9176187,Cygnus\n";
+    let p = file(dir.path(), "ships.csv", text);
+    let r = records::load(&spec(&p, &["imo:imo_ship"])).expect("load");
+    assert_eq!((r.row_count(), r.items().len()), (3, 3));
+    let out = dir.path().join("out.csv");
+    let changed = |r: Result<records::MatchSummary, Error>| {
+        matches!(
+            r,
+            Err(Error::Input(InputError {
+                reason: InputReason::Changed,
+                ..
+            }))
+        )
+    };
+    for edit in [
+        &b"imo,name\n9074729,Aurora\n9187629,Borealiz\n9176187,Cygnus\n"[..],
+        &b"imo,name\n9074729,Aurora\n"[..],
+        &b"imo,name\n9074729,Aurora\n9187629,Borealis\n9176187,Cygnus\n9321483,Dorado\n"[..],
+    ] {
+        std::fs::write(&p, edit).expect("edit");
+        assert!(
+            changed(records::write_matches_by_index(&out, &r, &[1])),
+            "{edit:?}"
+        );
+        assert!(!out.exists(), "nothing written from a changed input");
+        assert!(std::fs::read_dir(dir.path()).expect("dir").all(|e| {
+            !e.expect("entry")
+                .file_name()
+                .to_string_lossy()
+                .ends_with(".partial")
+        }));
+    }
+    std::fs::write(&p, text).expect("restore");
+    records::write_matches_by_index(&out, &r, &[1]).expect("write");
+    assert_eq!(
+        std::fs::read_to_string(&out).expect("read"),
+        "imo,name,matched_values,matched_keys\n9187629,Borealis,9187629,imo:imo_ship\n"
+    );
+
+    let gz = dir.path().join("ships.csv.gz");
+    let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    std::io::Write::write_all(&mut enc, text).expect("compress");
+    std::fs::write(&gz, enc.finish().expect("finish")).expect("write");
+    let r = records::load(&spec(&gz, &["imo:imo_ship"])).expect("load gzip");
+    let out_gz = dir.path().join("out-gz.csv");
+    records::write_matches_by_index(&out_gz, &r, &[1]).expect("write");
+    assert_eq!(
+        std::fs::read(&out_gz).expect("read"),
+        std::fs::read(&out).expect("read")
+    );
+}
+
+/// A record longer than the reader's window (1 MiB) is read whole, and the rows after it keep
+/// their lines.
+#[test]
+fn a_record_longer_than_the_window_is_read_whole() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let note: String = "line of a long note, \"quoted\"\n".repeat(100_000);
+    let quoted = note.replace('"', "\"\"");
+    let text = format!("imo,note\n9074729,\"{quoted}\"\n9187629,short\n9176187,\"x\"\n");
+    let p = file(dir.path(), "long.csv", text.as_bytes());
+    let r = records::load(&spec(&p, &["imo:imo_ship"])).expect("load");
+    assert!(note.len() > 2 << 20);
+    assert_eq!((r.row_count(), r.items().len()), (3, 3));
+    let rows = r.read_rows().expect("read again");
+    assert_eq!(
+        rows.get(0).and_then(|row| row.field(1)),
+        Some(note.as_str())
+    );
+    let after = 2 + note.matches('\n').count() as u64;
+    assert_eq!(
+        rows.iter().map(|row| row.line()).collect::<Vec<_>>(),
+        [2, after + 1, after + 2]
     );
 }

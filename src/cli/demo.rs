@@ -49,23 +49,25 @@ impl Table {
         self.records.item_set()
     }
 
-    /// The text of item `i` and the described columns of its first row.
-    fn describe(&self, i: usize) -> (String, String) {
+    /// The text of item `i` and the described columns of its first row (the demo's tables are
+    /// a few rows: read again for each).
+    fn describe(&self, i: usize) -> Result<(String, String)> {
         let text = self.records.item_text(i).unwrap_or_default().to_string();
-        let desc = self
-            .records
-            .origins(i)
-            .first()
-            .and_then(|o| self.records.rows().get(o.row))
-            .map(|row| {
-                self.describe
-                    .iter()
-                    .filter_map(|&c| row.field(c))
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            })
-            .unwrap_or_default();
-        (text, desc)
+        let mut desc = String::new();
+        if let Some(first) = self.records.origins(i).next() {
+            self.records.for_each_row(|index, row| {
+                if index == first.row {
+                    desc = self
+                        .describe
+                        .iter()
+                        .filter_map(|&c| row.field(c))
+                        .collect::<Vec<_>>()
+                        .join(", ");
+                }
+                Ok(())
+            })?;
+        }
+        Ok((text, desc))
     }
 }
 
@@ -181,8 +183,8 @@ pub fn run(_args: Args, quiet: bool) -> Result<()> {
     })?;
     let ((ra, a_log), rb) = (ra, rb);
     let elapsed = start.elapsed();
-    print_side("Agency A", &ra, &sdn, quiet);
-    print_side("Agency B", &rb, &register, quiet);
+    print_side("Agency A", &ra, &sdn, quiet)?;
+    print_side("Agency B", &rb, &register, quiet)?;
     outln!(
         "  session {} ({} bytes A -> B, {} bytes B -> A), total time {:.2} s",
         hex::encode(&ra.outcome.session_id[..8]),
@@ -206,9 +208,9 @@ pub fn run(_args: Args, quiet: bool) -> Result<()> {
     Ok(())
 }
 
-fn print_side(name: &str, r: &SessionReport, table: &Table, quiet: bool) {
+fn print_side(name: &str, r: &SessionReport, table: &Table, quiet: bool) -> Result<()> {
     let BodyOutput::Dh(out) = &r.outcome.output else {
-        return;
+        return Ok(());
     };
     match &out.learned {
         Learned::Matches(m) => {
@@ -224,6 +226,7 @@ fn print_side(name: &str, r: &SessionReport, table: &Table, quiet: bool) {
                         .input_indices
                         .first()
                         .map(|&i| table.describe(i))
+                        .transpose()?
                         .unwrap_or_default();
                     outln!("    IMO {imo}  {desc}");
                 }
@@ -232,4 +235,5 @@ fn print_side(name: &str, r: &SessionReport, table: &Table, quiet: bool) {
         Learned::Cardinality(n) => outln!("  {name} learned the intersection size: {n}"),
         Learned::Nothing => outln!("  {name} learned only the other set's size"),
     }
+    Ok(())
 }

@@ -55,6 +55,11 @@ pub struct InputArgs {
     /// output (see `--force`).
     #[arg(long)]
     pub rejects: Option<PathBuf>,
+    /// Directory for temporary files: the copy of standard input kept to read it a second
+    /// time (the matched rows are written from a second reading of the input). Default: the
+    /// system's temporary directory (`$TMPDIR`, else `/tmp`).
+    #[arg(long, value_name = "DIR")]
+    pub temp_dir: Option<PathBuf>,
 }
 
 impl InputArgs {
@@ -80,6 +85,7 @@ impl InputArgs {
             header: !self.no_header,
             column: self.column.clone(),
             strict: self.strict,
+            temp_dir: self.temp_dir.clone(),
             ..InputSpec::new(path, keys)
         })
     }

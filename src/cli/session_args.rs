@@ -245,9 +245,10 @@ pub struct Summary {
     pub mode: String,
     /// Distinct items of ours.
     pub own_unique: u64,
-    /// Elements we sent (padded count).
+    /// Elements we sent: the padded count, or in a bucketed session every bucket's padded
+    /// count together, `B · L(n, B)` (`protocol-spec/09-buckets.md` 9.3).
     pub own_sent: u64,
-    /// Elements the peer sent (its padded count).
+    /// Elements the peer sent, counted the same way.
     pub peer_sent: u64,
     /// Input values dropped because an earlier row or key gave the same item (the input's
     /// `duplicates`, as `check` counts them).
@@ -315,6 +316,8 @@ impl Summary {
                     Learned::Matches(m) => (Some(m.len()), None),
                 };
                 s.duplicates = d.duplicates;
+                // What the body sent: a bucketed session pads every bucket, `B · L(n, B)`.
+                (s.own_sent, s.peer_sent) = (d.own_sent as u64, d.peer_sent as u64);
             }
             BodyOutput::Receiver(rx) => {
                 s.duplicates = rx.duplicates;

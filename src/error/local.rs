@@ -64,6 +64,10 @@ reason_enum! {
         /// (`protocol-spec/09-buckets.md` section 9.11): probability at most 2^-40; another
         /// logical session name assigns the items afresh.
         ShardOverflow => "shard_overflow",
+        /// The input changed between its first reading (the items of the session) and its
+        /// second (the matched rows are written from it): its rows cannot be trusted to be
+        /// those matched.
+        Changed => "changed",
         /// A labeled-mode payload cannot be built or read.
         Payload => "payload",
         /// An output path cannot be used (missing directory, existing file, the input itself).

@@ -64,6 +64,7 @@ pub struct Parser<'a> {
 impl<'a> Parser<'a> {
     /// A parser of `bytes` with fields separated by `delimiter` (which must not be `"`, `\r`
     /// or `\n`; the caller checks).
+    #[cfg(test)]
     pub fn new(bytes: &'a [u8], delimiter: u8) -> Self {
         let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
         Parser {
@@ -72,6 +73,27 @@ impl<'a> Parser<'a> {
             line: 1,
             delimiter,
         }
+    }
+
+    /// A parser of `bytes` that continue an input at `line`: no byte-order mark is looked for
+    /// (the input's first window had it removed).
+    pub fn resume(bytes: &'a [u8], line: u64, delimiter: u8) -> Self {
+        Parser {
+            bytes,
+            pos: 0,
+            line,
+            delimiter,
+        }
+    }
+
+    /// How many bytes of the input have been read.
+    pub fn pos(&self) -> usize {
+        self.pos
+    }
+
+    /// The line of the next byte to read.
+    pub fn line(&self) -> u64 {
+        self.line
     }
 
     /// Reads the next record into `record`; `Ok(false)` at the end of the input.

@@ -1,6 +1,8 @@
 //! Turning rows into items.
 
 use std::borrow::Cow;
+use std::collections::HashMap;
+use std::sync::Arc;
 
 use crate::error::{
     excerpt, ConfigError, ConfigReason, Error, InputError, InputReason, Result, Setting,
@@ -9,14 +11,15 @@ use crate::identifiers::{encode_item, extract, item_values, Canonical};
 use crate::packed::{DistinctBytes, PackedBytes};
 use crate::protocol::ItemSet;
 
-use super::read::read_table;
+use super::read::{Entry, ReadOptions, TableReader};
 use super::rows::{Row, Rows};
+use super::source::Again;
 use super::{InputSpec, KeySpec, KeySummary, Summary};
 
 /// Where an item came from: a row and a key.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Origin {
-    /// Index into [`Records::rows`].
+    /// The row's index among the file's readable rows (as [`Records::for_each_row`] counts).
     pub row: usize,
     /// Index into [`Records::keys`].
     pub key: usize,
@@ -40,22 +43,29 @@ pub struct Reject {
     pub kind: InputReason,
 }
 
-/// A loaded file: its rows, the items to match, where each item came from, and what was
-/// rejected.
+/// A loaded file: the items to match, where each item came from, and what was rejected. The
+/// rows themselves are not kept: the matched rows are written from a second reading of the
+/// input ([`Records::for_each_row`]), which checks it did not change.
 ///
-/// Everything is packed (rows in one string, items back to back, origins in one list), so a
-/// file of 2^22 records costs about twice its size in memory.
+/// Everything is packed (items back to back, origins as two 32-bit numbers), so a file of 2^24
+/// records costs about 30 bytes a distinct item plus 8 a (row, key) pair, whatever its other
+/// columns hold.
 #[derive(Debug, Clone)]
 pub struct Records {
     path: String,
     header: Vec<String>,
-    rows: Rows,
+    /// How many readable rows the file has.
+    row_count: usize,
+    options: ReadOptions,
+    /// Where to read the rows again, and the SHA-256 of the bytes read the first time.
+    again: Again,
+    digest: [u8; 32],
     keys: Vec<KeySpec>,
-    items: DistinctBytes,
-    /// Origins of every item, item after item; item `i`'s are
+    items: Arc<PackedBytes>,
+    /// Origins of every item, item after item, as (row, key); item `i`'s are
     /// `origins[origin_starts[i]..origin_starts[i + 1]]`.
-    origins: Vec<Origin>,
-    origin_starts: Vec<usize>,
+    origins: Vec<(u32, u32)>,
+    origin_starts: Vec<u32>,
     rejects: Vec<Reject>,
     summary: Summary,
 }
@@ -71,9 +81,59 @@ impl Records {
         &self.header
     }
 
-    /// Readable rows, in file order, with every original field.
-    pub fn rows(&self) -> &Rows {
-        &self.rows
+    /// How many readable rows the file has (the rows [`Records::for_each_row`] gives).
+    pub fn row_count(&self) -> usize {
+        self.row_count
+    }
+
+    /// Reads the input again and gives every readable row, in file order, with its index
+    /// (`0..row_count()`, as [`Origin::row`] counts). Standard input is read from the copy made
+    /// the first time. Holds one row at a time.
+    ///
+    /// # Errors
+    /// [`Error::Io`] if the input cannot be read again; [`Error::Input`] with
+    /// [`InputReason::Changed`] if it is not what was read the first time (checked once it has
+    /// all been read: a caller writing a file from the rows discards it then); any error `f`
+    /// returns, at once.
+    pub fn for_each_row(&self, mut f: impl FnMut(usize, Row<'_>) -> Result<()>) -> Result<()> {
+        let mut reader = TableReader::reopen(&self.again, &self.path, &self.options)?;
+        let mut index = 0;
+        while let Some(entry) = reader.next_entry()? {
+            if let Entry::Row(row) = entry {
+                if index >= self.row_count {
+                    break;
+                }
+                f(index, row)?;
+                index += 1;
+            }
+        }
+        let (_, digest) = reader.again();
+        if index != self.row_count || digest != self.digest {
+            return Err(Error::input(
+                InputReason::Changed,
+                format!(
+                    "{}: the input changed since it was read for the session (its bytes are \
+                     not those read then), so its matched rows cannot be written; keep the \
+                     file unchanged until the run ends",
+                    self.path
+                ),
+            ));
+        }
+        Ok(())
+    }
+
+    /// Every readable row, read again into memory (as [`Records::for_each_row`]; for small
+    /// inputs and tests: this holds the whole file).
+    ///
+    /// # Errors
+    /// As [`Records::for_each_row`].
+    pub fn read_rows(&self) -> Result<Rows> {
+        let mut rows = Rows::new(self.header.len());
+        self.for_each_row(|_, row| {
+            rows.push_copy(row);
+            Ok(())
+        })?;
+        Ok(rows)
     }
 
     /// The keys in effect.
@@ -84,35 +144,54 @@ impl Records {
     /// The distinct items, in order of first appearance: the byte strings to hash (give them
     /// to `protocol::ItemSet::new`).
     pub fn items(&self) -> &PackedBytes {
-        self.items.strings()
+        &self.items
     }
 
     /// The canonical text of item `i` (composite parts joined by ` + `), read back from the
     /// item's encoding.
     pub fn item_text(&self, i: usize) -> Option<Cow<'_, str>> {
-        match item_values(self.items.strings().get(i)?)?.as_slice() {
+        match item_values(self.items.get(i)?)?.as_slice() {
             [one] => Some(Cow::Borrowed(one)),
             parts => Some(Cow::Owned(parts.join(" + "))),
         }
     }
 
     /// The (row, key) pairs item `i` came from, in file order.
-    pub fn origins(&self, i: usize) -> &[Origin] {
-        match (self.origin_starts.get(i), self.origin_starts.get(i + 1)) {
-            (Some(&start), Some(&end)) => &self.origins[start..end],
-            _ => &[],
-        }
+    pub fn origins(&self, i: usize) -> impl ExactSizeIterator<Item = Origin> + '_ {
+        let range = match (self.origin_starts.get(i), self.origin_starts.get(i + 1)) {
+            (Some(&start), Some(&end)) => start as usize..end as usize,
+            _ => 0..0,
+        };
+        self.origins[range].iter().map(|&(row, key)| Origin {
+            row: row as usize,
+            key: key as usize,
+        })
     }
 
     /// The distinct items as a protocol item set, shared rather than copied (item `i` is
     /// input position `i`).
     pub fn item_set(&self) -> ItemSet {
-        ItemSet::from_distinct(self.items.shared_strings())
+        ItemSet::from_distinct(Arc::clone(&self.items))
     }
 
-    /// The index of an item in [`Records::items`], if it is one of them.
+    /// The index of an item in [`Records::items`], if it is one of them. The lookup table is
+    /// not kept after loading, so this compares with every item: for one item or a few
+    /// (many at once: [`Records::indices_of`]).
     pub fn index_of(&self, item: &[u8]) -> Option<usize> {
-        self.items.index_of(item)
+        self.items.iter().position(|x| x == item)
+    }
+
+    /// The index in [`Records::items`] of each of `wanted` (`None` for one that is not an
+    /// item), in one pass over the items.
+    pub fn indices_of<T: AsRef<[u8]>>(&self, wanted: &[T]) -> Vec<Option<usize>> {
+        let mut at: HashMap<&[u8], Option<usize>> =
+            wanted.iter().map(|w| (w.as_ref(), None)).collect();
+        for (i, item) in self.items.iter().enumerate() {
+            if let Some(slot) = at.get_mut(item) {
+                slot.get_or_insert(i);
+            }
+        }
+        wanted.iter().map(|w| at[w.as_ref()]).collect()
     }
 
     /// The values that were not used, in file order.
@@ -157,46 +236,35 @@ impl Records {
 pub fn load(spec: &InputSpec) -> Result<Records> {
     let keys = spec.effective_keys()?;
     let path = spec.display_name();
-    let table = read_table(&spec.path, &spec.read_options())?;
+    let options = spec.read_options();
+    let mut reader = TableReader::open(&spec.path, &options, spec.temp_dir.as_deref())?;
+    let header = reader.header().to_vec();
     // Resolve column names once.
     let mut columns: Vec<Vec<usize>> = Vec::with_capacity(keys.len());
     for k in &keys {
         let mut idx = Vec::new();
         for p in k.parts() {
-            let i = table
-                .header
+            let i = header
                 .iter()
                 .position(|h| *h == p.column)
-                .ok_or_else(|| missing_column(&path, spec, k, &p.column, &table.header))?;
+                .ok_or_else(|| missing_column(&path, spec, k, &p.column, &header))?;
             idx.push(i);
         }
         columns.push(idx);
     }
 
-    let mut rec = Records {
-        path: path.clone(),
-        header: table.header,
-        rows: table.rows,
-        keys,
-        items: DistinctBytes::new(),
-        origins: Vec::new(),
-        origin_starts: Vec::new(),
-        rejects: Vec::new(),
-        summary: Summary::default(),
+    let mut summary = Summary {
+        keys: keys
+            .iter()
+            .map(|k| KeySummary {
+                key: k.label(),
+                ..KeySummary::default()
+            })
+            .collect(),
+        ..Summary::default()
     };
-    rec.summary.keys = rec
-        .keys
-        .iter()
-        .map(|k| KeySummary {
-            key: k.label(),
-            ..KeySummary::default()
-        })
-        .collect();
-    rec.summary.rows = rec.rows.len() + table.unreadable.len();
-    rec.summary.unreadable_rows = table.unreadable.len();
-
-    // Merge readable and unreadable rows back into file order so rejects come out sorted.
-    let mut unreadable = table.unreadable.into_iter().peekable();
+    let mut items = DistinctBytes::new();
+    let mut rejects = Vec::new();
     let strict = spec.strict;
     let fail = |why: InputReason, line: u64, column: &str, value: &str, reason: &str| {
         let at = if column.is_empty() {
@@ -223,7 +291,6 @@ pub fn load(spec: &InputSpec) -> Result<Records> {
             .about(Setting::Strict),
         )
     };
-    let keys = rec.keys.clone();
     // (item, row, key) in file order, 12 bytes each; grouped by item at the end.
     let mut found_at: Vec<(u32, u32, u32)> = Vec::new();
     let narrow = |n: usize, what: &str| {
@@ -234,102 +301,101 @@ pub fn load(spec: &InputSpec) -> Result<Records> {
             )
         })
     };
-    for (row_index, row) in rec.rows.iter().enumerate() {
-        while let Some(u) = unreadable.next_if(|u| u.line < row.line()) {
-            if strict {
-                return Err(fail(u.kind, u.line, "", &u.text, &u.reason));
+    let mut row_index = 0usize;
+    while let Some(entry) = reader.next_entry()? {
+        summary.rows += 1;
+        let row = match entry {
+            Entry::Row(row) => row,
+            Entry::Unreadable(u) => {
+                summary.unreadable_rows += 1;
+                if strict {
+                    return Err(fail(u.kind, u.line, "", &u.text, &u.reason));
+                }
+                rejects.push(Reject {
+                    line: u.line,
+                    column: String::new(),
+                    value: u.text,
+                    reason: u.reason,
+                    kind: u.kind,
+                });
+                continue;
             }
-            rec.rejects.push(Reject {
-                line: u.line,
-                column: String::new(),
-                value: u.text,
-                reason: u.reason,
-                kind: u.kind,
-            });
-        }
+        };
+        let row_number = narrow(row_index, "rows")?;
+        row_index += 1;
         for (key_index, cols) in columns.iter().enumerate() {
             let values = key_values(&keys[key_index], cols, row);
-            let stats = &mut rec.summary.keys[key_index];
-            match values {
-                KeyValues::Empty => stats.empty += 1,
-                KeyValues::Invalid(bad) => {
-                    for (column, value, (why, reason)) in bad {
-                        if strict {
-                            return Err(fail(why, row.line(), &column, &value, &reason));
-                        }
-                        stats.rejected += 1;
-                        rec.rejects.push(Reject {
-                            line: row.line(),
-                            column,
-                            value,
-                            reason,
-                            kind: why,
-                        });
-                    }
+            let stats = &mut summary.keys[key_index];
+            let found = match values {
+                KeyValues::Empty => {
+                    stats.empty += 1;
+                    continue;
                 }
-                KeyValues::Valid(found, bad) => {
-                    for (column, value, (why, reason)) in bad {
-                        if strict {
-                            return Err(fail(why, row.line(), &column, &value, &reason));
-                        }
-                        stats.rejected += 1;
-                        rec.rejects.push(Reject {
-                            line: row.line(),
-                            column,
-                            value,
-                            reason,
-                            kind: why,
-                        });
-                    }
-                    for parts in found {
-                        let item = encode_item(&parts);
-                        stats.accepted += 1;
-                        let (i, new) = rec.items.insert(&item);
-                        if !new {
-                            stats.duplicates += 1;
-                        }
-                        found_at.push((
-                            narrow(i, "distinct items")?,
-                            narrow(row_index, "rows")?,
-                            narrow(key_index, "keys")?,
-                        ));
-                    }
+                KeyValues::Invalid(bad) => (Vec::new(), bad),
+                KeyValues::Valid(found, bad) => (found, bad),
+            };
+            for (column, value, (why, reason)) in found.1 {
+                if strict {
+                    return Err(fail(why, row.line(), &column, &value, &reason));
                 }
+                stats.rejected += 1;
+                rejects.push(Reject {
+                    line: row.line(),
+                    column,
+                    value,
+                    reason,
+                    kind: why,
+                });
+            }
+            for parts in found.0 {
+                let item = encode_item(&parts);
+                stats.accepted += 1;
+                let (i, new) = items.insert(&item);
+                if !new {
+                    stats.duplicates += 1;
+                }
+                found_at.push((
+                    narrow(i, "distinct items")?,
+                    row_number,
+                    narrow(key_index, "keys")?,
+                ));
             }
         }
     }
-    for u in unreadable {
-        if strict {
-            return Err(fail(u.kind, u.line, "", &u.text, &u.reason));
-        }
-        rec.rejects.push(Reject {
-            line: u.line,
-            column: String::new(),
-            value: u.text,
-            reason: u.reason,
-            kind: u.kind,
-        });
-    }
-    rec.summary.unique_items = rec.items.len();
+    let (again, digest) = reader.again();
+    let again = again.clone();
+    summary.unique_items = items.len();
     // Group origins by item, in file order within an item ((row, key) ascending is file
     // order), and drop a (row, key) seen twice for one item (an extractor finding one value
     // twice in a cell).
     found_at.sort_unstable();
     found_at.dedup();
-    rec.origin_starts = Vec::with_capacity(rec.items.len() + 1);
-    rec.origins = Vec::with_capacity(found_at.len());
+    narrow(found_at.len(), "(row, key) pairs")?;
+    let mut origin_starts = Vec::with_capacity(items.len() + 1);
+    let mut origins = Vec::with_capacity(found_at.len());
     for (i, row, key) in found_at {
-        while rec.origin_starts.len() <= i as usize {
-            rec.origin_starts.push(rec.origins.len());
+        while origin_starts.len() <= i as usize {
+            origin_starts.push(origins.len() as u32);
         }
-        rec.origins.push(Origin {
-            row: row as usize,
-            key: key as usize,
-        });
+        origins.push((row, key));
     }
-    rec.origin_starts.push(rec.origins.len());
-    rec.items.shrink_to_fit();
-    Ok(rec)
+    origin_starts.push(origins.len() as u32);
+    let mut items = items.into_strings();
+    Arc::make_mut(&mut items).shrink_to_fit();
+    Ok(Records {
+        path,
+        header,
+        row_count: row_index,
+        options,
+        again,
+        digest,
+        keys,
+        items,
+        origins,
+        origin_starts,
+        rejects,
+        summary,
+    })
 }
 
 /// The error of a key naming a column the file does not have; lists at most the first 20

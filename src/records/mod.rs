@@ -1,12 +1,15 @@
 //! Records: reading the caller's file, turning its rows into the items that are hashed, and
 //! mapping matched items back to rows.
 //!
-//! Data flows one way: a file ([`InputSpec`]) is read into rows ([`read`]); each row's key
-//! columns ([`KeySpec`]) are parsed as identifiers ([`crate::identifiers`]) and encoded as items;
-//! [`load`] returns the rows, the unique items (as a protocol item set: [`Records::item_set`]),
-//! for each item the (row, key) pairs it came from, the rejected values and a [`Summary`].
-//! After a run, [`write_matches`] writes the matched rows with all their original columns, the
-//! matched value(s) and the key(s) they matched on.
+//! Data flows one way: a file ([`InputSpec`]) is streamed a row at a time ([`read`]); each
+//! row's key columns ([`KeySpec`]) are parsed as identifiers ([`crate::identifiers`]) and
+//! encoded as items; [`load`] returns the unique items (as a protocol item set:
+//! [`Records::item_set`]), for each item the (row, key) pairs it came from, the rejected values
+//! and a [`Summary`], but not the rows: memory holds the items, not the file. After a run,
+//! [`write_matches`] reads the input a second time ([`Records::for_each_row`]: the file again,
+//! or the copy of standard input made while it was read) and writes the matched rows with all
+//! their original columns, the matched value(s) and the key(s) they matched on; an input whose
+//! bytes changed in between is refused ([`crate::error::InputReason::Changed`]).
 //!
 //! Nothing is dropped silently: a value that does not parse, a key cell that is not valid
 //! text in the file's [`Encoding`] and a row that cannot be read become a [`Reject`] (line,

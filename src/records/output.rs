@@ -1,4 +1,5 @@
-//! Writing matched rows and rejects, atomically: the file appears complete or not at all.
+//! Writing matched rows and rejects, atomically: the file appears complete or not at all. The
+//! matched and unmatched rows come from a second reading of the input, one row at a time.
 
 use std::collections::BTreeMap;
 use std::io::Write;
@@ -20,41 +21,97 @@ pub struct MatchSummary {
     pub rows_per_key: Vec<(String, usize)>,
 }
 
-/// Writes a CSV file atomically: rows go to a temporary file in the same directory, which is
-/// renamed over `path` only once complete, so an aborted run leaves no partial file.
+/// A CSV file written atomically: rows go to a temporary file in the same directory, which is
+/// renamed over `path` only by [`AtomicCsv::finish`], so a run that fails or stops leaves no
+/// partial file (dropping it removes the temporary file).
+pub(crate) struct AtomicCsv {
+    path: std::path::PathBuf,
+    tmp: tempfile::NamedTempFile,
+    writer: csv::Writer<std::io::BufWriter<std::fs::File>>,
+}
+
+impl AtomicCsv {
+    /// Starts the file with its `header`.
+    ///
+    /// # Errors
+    /// [`Error::Io`] if the temporary file cannot be created or written.
+    pub(crate) fn create(path: &Path, header: &[String]) -> Result<Self> {
+        let dir = match path.parent() {
+            Some(d) if !d.as_os_str().is_empty() => d,
+            _ => Path::new("."),
+        };
+        let tmp = tempfile::Builder::new()
+            .prefix(".blindmatch-")
+            .suffix(".partial")
+            .tempfile_in(dir)
+            .map_err(|e| {
+                Error::io(
+                    format!("creating a temporary file next to {}", path.display()),
+                    e,
+                )
+            })?;
+        let file = tmp
+            .as_file()
+            .try_clone()
+            .map_err(|e| Error::io(format!("writing {}", path.display()), e))?;
+        let mut csv = AtomicCsv {
+            path: path.to_path_buf(),
+            tmp,
+            writer: csv::Writer::from_writer(std::io::BufWriter::new(file)),
+        };
+        csv.write(header)?;
+        Ok(csv)
+    }
+
+    /// Appends one record.
+    ///
+    /// # Errors
+    /// [`Error::Io`] if it cannot be written.
+    pub(crate) fn write<I, T>(&mut self, record: I) -> Result<()>
+    where
+        I: IntoIterator<Item = T>,
+        T: AsRef<[u8]>,
+    {
+        self.writer
+            .write_record(record)
+            .map_err(|e| self.failed(std::io::Error::other(e)))
+    }
+
+    fn failed(&self, e: std::io::Error) -> Error {
+        Error::io(format!("writing {}", self.path.display()), e)
+    }
+
+    /// Flushes, syncs and renames the file into place.
+    ///
+    /// # Errors
+    /// [`Error::Io`] if any of it fails (the temporary file is removed).
+    pub(crate) fn finish(self) -> Result<()> {
+        let AtomicCsv { path, tmp, writer } = self;
+        let ctx = |what: &str| format!("{what} {}", path.display());
+        let mut inner = writer
+            .into_inner()
+            .map_err(|e| Error::io(ctx("writing"), std::io::Error::other(e.to_string())))?;
+        inner.flush().map_err(|e| Error::io(ctx("writing"), e))?;
+        tmp.as_file()
+            .sync_all()
+            .map_err(|e| Error::io(ctx("syncing"), e))?;
+        tmp.persist(&path)
+            .map_err(|e| Error::io(ctx("renaming the temporary file to"), e.error))?;
+        Ok(())
+    }
+}
+
+/// Writes a CSV file atomically ([`AtomicCsv`]) from its header and rows.
 pub(crate) fn write_csv_atomically(
     path: &Path,
     header: &[String],
     rows: impl IntoIterator<Item = Vec<String>>,
 ) -> Result<()> {
-    let ctx = |what: &str| format!("{what} {}", path.display());
-    let dir = match path.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d,
-        _ => Path::new("."),
-    };
-    let tmp = tempfile::Builder::new()
-        .prefix(".blindmatch-")
-        .suffix(".partial")
-        .tempfile_in(dir)
-        .map_err(|e| Error::io(ctx("creating a temporary file next to"), e))?;
-    {
-        let mut w = csv::Writer::from_writer(std::io::BufWriter::new(tmp.as_file()));
-        let csv_err = |e: csv::Error| Error::io(ctx("writing"), std::io::Error::other(e));
-        w.write_record(header).map_err(csv_err)?;
-        for r in rows {
-            w.write_record(&r).map_err(csv_err)?;
-        }
-        let mut inner = w
-            .into_inner()
-            .map_err(|e| Error::io(ctx("writing"), std::io::Error::other(e.to_string())))?;
-        inner.flush().map_err(|e| Error::io(ctx("writing"), e))?;
+    let mut csv = AtomicCsv::create(path, header)?;
+    for r in rows {
+        csv.write(&r)?;
     }
-    tmp.as_file()
-        .sync_all()
-        .map_err(|e| Error::io(ctx("syncing"), e))?;
-    tmp.persist(path)
-        .map_err(|e| Error::io(ctx("renaming the temporary file to"), e.error))?;
-    Ok(())
+    csv.finish()
 }
 
 /// Writes the rows that matched: every original column, then `matched_values` (the canonical
@@ -71,10 +128,11 @@ pub fn write_matches(
     records: &Records,
     matched_items: &[Vec<u8>],
 ) -> Result<MatchSummary> {
-    let indices = matched_items
-        .iter()
-        .map(|item| {
-            records.index_of(item).ok_or_else(|| {
+    let indices = records
+        .indices_of(matched_items)
+        .into_iter()
+        .map(|i| {
+            i.ok_or_else(|| {
                 Error::input(
                     InputReason::Argument,
                     format!(
@@ -118,9 +176,10 @@ pub fn write_matches_with_columns(
     let mut distinct: Vec<usize> = matched.to_vec();
     distinct.sort_unstable();
     distinct.dedup();
-    // (row, key index, item index) of every match, in file order: flat, so that half a
-    // 2^22-row file matching costs 24 bytes a match here and rows are written as they go.
-    let mut hits: Vec<(usize, usize, usize)> = Vec::new();
+    // (row, key index, item index) of every match, in file order: 12 bytes a match, so that
+    // half a 2^24-row file matching costs 100 MB here; the rows themselves are read again
+    // one at a time.
+    let mut hits: Vec<(u32, u32, u32)> = Vec::new();
     for &i in &distinct {
         if i >= records.items().len() {
             return Err(Error::input(
@@ -132,7 +191,12 @@ pub fn write_matches_with_columns(
                 ),
             ));
         }
-        hits.extend(records.origins(i).iter().map(|o| (o.row, o.key, i)));
+        // Below 2^32: the records refuse more items, rows or keys.
+        hits.extend(
+            records
+                .origins(i)
+                .map(|o| (o.row as u32, o.key as u32, i as u32)),
+        );
     }
     hits.sort_unstable();
     hits.dedup();
@@ -142,10 +206,10 @@ pub fn write_matches_with_columns(
     let mut matched_rows = 0;
     for row_hits in by_row() {
         matched_rows += 1;
-        let mut keys: Vec<usize> = row_hits.iter().map(|h| h.1).collect();
+        let mut keys: Vec<u32> = row_hits.iter().map(|h| h.1).collect();
         keys.dedup();
         for k in keys {
-            rows_per_key[k] += 1;
+            rows_per_key[k as usize] += 1;
         }
     }
     let summary = MatchSummary {
@@ -171,23 +235,26 @@ pub fn write_matches_with_columns(
     header.push(name("matched_keys"));
     header.extend(extra_header.iter().map(|h| name(h)));
 
-    let out_rows = by_row().map(|row_hits| {
+    let mut csv = AtomicCsv::create(path, &header)?;
+    let mut pending = by_row().peekable();
+    let mut fields: Vec<String> = Vec::new();
+    records.for_each_row(|index, row| {
+        let Some(row_hits) = pending.next_if(|h| h[0].0 as usize == index) else {
+            return Ok(());
+        };
         // In (key, item) order, as sorted.
-        let items: Vec<usize> = row_hits.iter().map(|h| h.2).collect();
+        let items: Vec<usize> = row_hits.iter().map(|h| h.2 as usize).collect();
         let mut values: Vec<std::borrow::Cow<'_, str>> =
             items.iter().filter_map(|&i| records.item_text(i)).collect();
         values.dedup();
-        let mut keys: Vec<usize> = row_hits.iter().map(|h| h.1).collect();
+        let mut keys: Vec<u32> = row_hits.iter().map(|h| h.1).collect();
         keys.dedup();
-        let mut fields: Vec<String> = records
-            .rows()
-            .get(row_hits[0].0)
-            .map(|r| r.fields().map(str::to_string).collect())
-            .unwrap_or_default();
+        fields.clear();
+        fields.extend(row.fields().map(str::to_string));
         fields.push(values.join("; "));
         fields.push(
             keys.iter()
-                .map(|&k| records.keys()[k].label())
+                .map(|&k| records.keys()[k as usize].label())
                 .collect::<Vec<_>>()
                 .join("; "),
         );
@@ -197,9 +264,9 @@ pub fn write_matches_with_columns(
                 fields.push(values.and_then(|v| v.get(c)).cloned().unwrap_or_default());
             }
         }
-        fields
-    });
-    write_csv_atomically(path, &header, out_rows)?;
+        csv.write(&fields)
+    })?;
+    csv.finish()?;
     Ok(summary)
 }
 
@@ -208,9 +275,9 @@ pub fn write_matches_with_columns(
 /// atomically; returns how many. Unreadable rows are in the rejects, not here.
 ///
 /// # Errors
-/// [`Error::Io`] if the file cannot be written.
+/// [`Error::Io`] if the file cannot be written; as [`Records::for_each_row`].
 pub fn write_unmatched(path: &Path, records: &Records, matched: &[usize]) -> Result<usize> {
-    let mut hit = vec![false; records.rows().len()];
+    let mut hit = vec![false; records.row_count()];
     for &i in matched {
         for o in records.origins(i) {
             if let Some(h) = hit.get_mut(o.row) {
@@ -219,13 +286,14 @@ pub fn write_unmatched(path: &Path, records: &Records, matched: &[usize]) -> Res
         }
     }
     let count = hit.iter().filter(|h| !**h).count();
-    let rows = records
-        .rows()
-        .iter()
-        .zip(&hit)
-        .filter(|(_, h)| !**h)
-        .map(|(r, _)| r.fields().map(str::to_string).collect::<Vec<_>>());
-    write_csv_atomically(path, records.header(), rows)?;
+    let mut csv = AtomicCsv::create(path, records.header())?;
+    records.for_each_row(|index, row| {
+        if hit.get(index) == Some(&false) {
+            csv.write(row.fields())?;
+        }
+        Ok(())
+    })?;
+    csv.finish()?;
     Ok(count)
 }
 

@@ -27,9 +27,10 @@ pub fn encode_row(fields: &[(&str, &str)]) -> Vec<u8> {
 }
 
 /// Each item's payload: the `columns` of its first row (one payload per item of
-/// [`Records::items`], in order).
+/// [`Records::items`], in order), from a second reading of the input.
 ///
 /// # Errors
+/// As [`Records::for_each_row`];
 /// [`Error::Input`] with [`InputReason::Payload`] naming a column the records do not have;
 /// [`Error::Internal`] if an item has no row (a bug).
 pub fn encode(recs: &Records, columns: &[String]) -> Result<Vec<Vec<u8>>> {
@@ -48,17 +49,29 @@ pub fn encode(recs: &Records, columns: &[String]) -> Result<Vec<Vec<u8>>> {
             })
         })
         .collect::<Result<Vec<usize>>>()?;
-    (0..recs.items().len())
+    // (first row, item) of every item, by row: the rows are read again one at a time.
+    let mut firsts: Vec<(usize, usize)> = (0..recs.items().len())
         .map(|i| {
-            let row = recs.origins(i).first().and_then(|o| recs.rows().get(o.row));
-            let row = row.ok_or_else(|| Error::internal(format!("item {i} has no row")))?;
+            recs.origins(i)
+                .next()
+                .map(|o| (o.row, i))
+                .ok_or_else(|| Error::internal(format!("item {i} has no row")))
+        })
+        .collect::<Result<_>>()?;
+    firsts.sort_unstable();
+    let mut payloads = vec![Vec::new(); recs.items().len()];
+    let mut pending = firsts.into_iter().peekable();
+    recs.for_each_row(|index, row| {
+        while let Some((_, i)) = pending.next_if(|&(r, _)| r == index) {
             let fields: Vec<(&str, &str)> = cols
                 .iter()
                 .map(|&c| (recs.header()[c].as_str(), row.field(c).unwrap_or_default()))
                 .collect();
-            Ok(encode_row(&fields))
-        })
-        .collect()
+            payloads[i] = encode_row(&fields);
+        }
+        Ok(())
+    })?;
+    Ok(payloads)
 }
 
 /// The values of `columns` in a payload, in that order: a JSON string as its text, another

@@ -43,6 +43,15 @@ impl Rows {
         self.lines.push(line);
     }
 
+    /// Appends a copy of `row` (of another [`Rows`] of the same width): its line, fields and
+    /// unreadable cells.
+    pub(crate) fn push_copy(&mut self, row: Row<'_>) {
+        self.push(row.line(), row.fields());
+        for c in (0..self.width).filter(|&c| row.is_unreadable(c)) {
+            self.mark_unreadable(c);
+        }
+    }
+
     /// Marks cell `column` of the last row pushed as not readable in the file's encoding.
     pub(crate) fn mark_unreadable(&mut self, column: usize) {
         if let Some(row) = self.len().checked_sub(1) {
@@ -71,6 +80,14 @@ impl Rows {
     /// The rows in file order.
     pub fn iter(&self) -> impl ExactSizeIterator<Item = Row<'_>> + '_ {
         (0..self.len()).map(move |index| Row { rows: self, index })
+    }
+
+    /// Removes every row, keeping the capacity (a reader's buffer of one row).
+    pub(crate) fn clear(&mut self) {
+        self.text.clear();
+        self.ends.clear();
+        self.lines.clear();
+        self.unreadable.clear();
     }
 
     /// Releases spare capacity (after reading).

@@ -241,6 +241,9 @@ pub struct InputSpec {
     pub keys: Vec<KeySpec>,
     /// Fail on the first invalid value or unreadable row instead of collecting rejects.
     pub strict: bool,
+    /// Where temporary files go (a copy of standard input, read again to write the matched
+    /// rows); `None`: the system's temporary directory.
+    pub temp_dir: Option<PathBuf>,
 }
 
 impl InputSpec {
@@ -255,6 +258,7 @@ impl InputSpec {
             column: None,
             keys,
             strict: false,
+            temp_dir: None,
         }
     }
 
