@@ -77,9 +77,9 @@ async fn main() -> blindmatch::Result<()> {
     if let BodyOutput::Dh(out) | BodyOutput::Vole(out) = report.outcome().output() {
         let shared: Vec<String> = out
             .matches()
-            .unwrap_or_default()
-            .iter()
-            .map(|m| String::from_utf8_lossy(&m.item).into_owned())
+            .into_iter()
+            .flatten()
+            .map(|m| String::from_utf8_lossy(m.item()).into_owned())
             .collect();
         println!("A: shared with B: {shared:?}");
     }

@@ -50,8 +50,8 @@
 //!
 //! let matches = initiator.matches().expect("the initiator learns matches");
 //! assert_eq!(matches.len(), 1);
-//! assert_eq!(matches[0].item, b"IMO9321483");
-//! assert_eq!(matches[0].input_indices, vec![1]);
+//! assert_eq!(matches.get(0).expect("a match").item(), b"IMO9321483");
+//! assert_eq!(matches.get(0).expect("a match").input_indices().collect::<Vec<_>>(), [1]);
 //! assert_eq!(initiator.duplicates, 1);
 //! assert_eq!(responder.learned, Learned::Nothing); // only the initiator's set size
 //! assert_eq!(responder.peer_sent, 2);

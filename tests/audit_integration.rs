@@ -31,7 +31,7 @@ fn no_input_value_of_a_real_session_appears_in_the_log() {
         .matches()
         .expect("matches")
         .iter()
-        .map(|m| String::from_utf8_lossy(&m.item).into_owned())
+        .map(|m| String::from_utf8_lossy(m.item()).into_owned())
         .collect();
     std::fs::write(&output, format!("imo\n{}\n", rows.join("\n"))).expect("write");
 

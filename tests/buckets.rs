@@ -32,7 +32,7 @@ fn learned(out: &DhOutput) -> Option<Positions> {
     match &out.learned {
         Learned::Matches(m) => Some(
             m.iter()
-                .map(|m| (m.item.clone(), m.input_indices.clone()))
+                .map(|m| (m.item().to_vec(), m.input_indices().collect()))
                 .collect(),
         ),
         _ => None,

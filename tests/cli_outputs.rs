@@ -229,8 +229,8 @@ fn serve_output_in_a_missing_directory_is_refused_before_listening() {
 fn a_file_that_appears_during_the_session_is_not_replaced_without_force() {
     use blindmatch::agency::OutputSink;
     use blindmatch::cli::output::CsvSink;
-    use blindmatch::protocol::dh::{DhOutput, Learned, Match};
-    use blindmatch::protocol::{Mode, Role};
+    use blindmatch::protocol::dh::{DhOutput, Learned};
+    use blindmatch::protocol::{Matches, Mode, Role};
     use blindmatch::session::BodyOutput;
     let dir = tempfile::tempdir().expect("tempdir");
     let input = items(dir.path());
@@ -243,10 +243,7 @@ fn a_file_that_appears_during_the_session_is_not_replaced_without_force() {
         own_sent: 3,
         peer_sent: 3,
         duplicates: 0,
-        learned: Learned::Matches(vec![Match {
-            item: records.items().get(0).expect("item").to_vec(),
-            input_indices: vec![0],
-        }]),
+        learned: Learned::Matches(Matches::new(&records.item_set(), vec![0])),
     });
     let out = dir.path().join("out.csv");
     let unmatched = dir.path().join("un.csv");

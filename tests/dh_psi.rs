@@ -33,7 +33,7 @@ fn learned_map(out: &DhOutput) -> BTreeMap<Vec<u8>, Vec<usize>> {
     match &out.learned {
         Learned::Matches(m) => m
             .iter()
-            .map(|m| (m.item.clone(), m.input_indices.clone()))
+            .map(|m| (m.item().to_vec(), m.input_indices().collect()))
             .collect(),
         other => panic!("expected matches, got {other:?}"),
     }
@@ -144,8 +144,14 @@ fn duplicates_are_removed_and_reported_with_all_positions() {
         run_dh_psi(Mode::Intersection, ItemSet::new(&a), ItemSet::new(&b), None).expect("runs");
     assert_eq!(init.duplicates, 2);
     let m = init.matches().expect("matches");
-    assert_eq!(m[0].item, b"x");
-    assert_eq!(m[0].input_indices, vec![0, 2, 4]);
+    assert_eq!(m.get(0).expect("a match").item(), b"x");
+    assert_eq!(
+        m.get(0)
+            .expect("a match")
+            .input_indices()
+            .collect::<Vec<_>>(),
+        [0, 2, 4]
+    );
 }
 
 #[test]

@@ -35,7 +35,7 @@ fn psi(a: &Records, b: &Records) -> (BTreeSet<String>, BTreeSet<String>) {
             .expect("mutual mode: both learn the matches")
             .iter()
             .map(|m| {
-                let i = r.index_of(&m.item).expect("a matched item is one of ours");
+                let i = r.index_of(m.item()).expect("a matched item is one of ours");
                 r.item_text(i).expect("text").to_string()
             })
             .collect()
@@ -103,7 +103,7 @@ fn sdn_vessels_against_vessel_registers_find_exactly_the_plain_intersection() {
         .matches()
         .expect("initiator learns")
         .iter()
-        .map(|m| m.item.clone())
+        .map(|m| m.item().to_vec())
         .collect();
     let dir = tempfile::tempdir().expect("tempdir");
     let out = dir.path().join("hits.csv");

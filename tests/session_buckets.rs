@@ -45,7 +45,7 @@ fn matched(o: &DhOutput) -> BTreeSet<Vec<u8>> {
     o.matches()
         .unwrap()
         .iter()
-        .map(|m| m.item.clone())
+        .map(|m| m.item().to_vec())
         .collect()
 }
 
@@ -76,7 +76,7 @@ fn dh_and_vole_psi_in_buckets_give_the_plaintext_intersection() {
                 .matches()
                 .unwrap()
                 .iter()
-                .all(|m| m.input_indices.len() == 2));
+                .all(|m| m.input_indices().count() == 2));
             let theirs = dh_output(ob.output());
             if mode == SessionMode::Mutual {
                 assert_eq!(matched(theirs), want, "{ran:?}");

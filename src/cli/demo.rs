@@ -222,12 +222,7 @@ fn print_side(name: &str, r: &SessionReport, table: &Table, quiet: bool) -> Resu
             );
             if !quiet {
                 for mt in m {
-                    let (imo, desc) = mt
-                        .input_indices
-                        .first()
-                        .map(|&i| table.describe(i))
-                        .transpose()?
-                        .unwrap_or_default();
+                    let (imo, desc) = table.describe(mt.first_input_index())?;
                     outln!("    IMO {imo}  {desc}");
                 }
             }

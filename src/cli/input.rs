@@ -6,9 +6,9 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use crate::error::{Error, InputReason, Result};
-use crate::protocol::dh::Match;
 use crate::protocol::oprf_psi::OprfMatch;
 use crate::protocol::ItemSet;
+use crate::protocol::Matches;
 use crate::records::{
     self, Delimiter, Encoding, InputFormat, InputSpec, KeySpec, Mapping, Records,
 };
@@ -138,11 +138,8 @@ pub fn items(recs: &Records) -> ItemSet {
 ///
 /// # Errors
 /// As [`records::write_matches_by_index`].
-pub fn write_matches(out: &Path, recs: &Records, matches: &[Match]) -> Result<()> {
-    let indices: Vec<usize> = matches
-        .iter()
-        .flat_map(|m| m.input_indices.iter().copied())
-        .collect();
+pub fn write_matches(out: &Path, recs: &Records, matches: &Matches) -> Result<()> {
+    let indices: Vec<usize> = matches.iter().flat_map(|m| m.input_indices()).collect();
     records::write_matches_by_index(out, recs, &indices)?;
     Ok(())
 }

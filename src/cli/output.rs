@@ -72,9 +72,7 @@ impl OutputSink for CsvSink {
             BodyOutput::Dh(o) | BodyOutput::Vole(o) => match o.matches() {
                 Some(m) => {
                     input::write_matches(&path, &self.records, m)?;
-                    m.iter()
-                        .flat_map(|m| m.input_indices.iter().copied())
-                        .collect()
+                    m.iter().flat_map(|m| m.input_indices()).collect()
                 }
                 None => return Ok(None),
             },

@@ -4,19 +4,21 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use crate::packed::{DistinctBytes, PackedBytes};
+use crate::protocol::Matches;
 
 /// A party's items, each distinct, remembering where each one stood in the input.
 ///
 /// Duplicates are removed here, before hashing (a duplicate would show on the wire as a
-/// repeated element), and counted so the caller can report them.
+/// repeated element), and counted so the caller can report them. A clone shares the items
+/// and their positions (the [`Matches`] of a session hold one).
 #[derive(Debug, Clone, Default)]
 pub struct ItemSet {
     items: Arc<PackedBytes>,
     /// Input position of the first occurrence of each item; `None` when the input had no
     /// repeats, so item `i` stood at position `i`.
-    first_index: Option<Vec<usize>>,
+    first_index: Option<Arc<[usize]>>,
     /// Further input positions of items that occurred more than once.
-    repeats: HashMap<usize, Vec<usize>>,
+    repeats: Arc<HashMap<usize, Vec<usize>>>,
     input_len: usize,
 }
 
@@ -27,21 +29,25 @@ impl ItemSet {
         I: IntoIterator<Item = T>,
         T: AsRef<[u8]>,
     {
-        let mut set = ItemSet::default();
         let mut first_index = Vec::new();
+        let mut repeats: HashMap<usize, Vec<usize>> = HashMap::new();
+        let mut input_len = 0;
         let mut seen = DistinctBytes::new();
         for (input_index, item) in items.into_iter().enumerate() {
-            set.input_len += 1;
+            input_len += 1;
             match seen.insert(item.as_ref()) {
-                (unique, false) => set.repeats.entry(unique).or_default().push(input_index),
+                (unique, false) => repeats.entry(unique).or_default().push(input_index),
                 (_, true) => first_index.push(input_index),
             }
         }
-        set.items = seen.into_strings();
-        Arc::make_mut(&mut set.items).shrink_to_fit();
-        first_index.shrink_to_fit();
-        set.first_index = Some(first_index);
-        set
+        let mut items = seen.into_strings();
+        Arc::make_mut(&mut items).shrink_to_fit();
+        ItemSet {
+            items,
+            first_index: Some(first_index.into()),
+            repeats: Arc::new(repeats),
+            input_len,
+        }
     }
 
     /// The set of `items` known to be distinct (as [`crate::records::Records`] holds them),
@@ -51,7 +57,7 @@ impl ItemSet {
             input_len: items.len(),
             items,
             first_index: None,
-            repeats: HashMap::new(),
+            repeats: Arc::default(),
         }
     }
 
@@ -82,12 +88,19 @@ impl ItemSet {
 
     /// Every input position at which distinct item `unique` occurred, ascending.
     pub fn input_indices(&self, unique: usize) -> Vec<usize> {
-        let first = self.first_index.as_ref().map_or(unique, |f| f[unique]);
-        let mut all = vec![first];
-        if let Some(more) = self.repeats.get(&unique) {
-            all.extend_from_slice(more);
-        }
+        let mut all = vec![self.first_input_index(unique)];
+        all.extend_from_slice(self.repeat_indices(unique));
         all
+    }
+
+    /// The input position of distinct item `unique`'s first occurrence.
+    pub(crate) fn first_input_index(&self, unique: usize) -> usize {
+        self.first_index.as_ref().map_or(unique, |f| f[unique])
+    }
+
+    /// The input positions of distinct item `unique`'s repeats (after the first), ascending.
+    pub(crate) fn repeat_indices(&self, unique: usize) -> &[usize] {
+        self.repeats.get(&unique).map_or(&[], Vec::as_slice)
     }
 
     /// The distinct items `keep` (ascending item numbers), as a set of their own that
@@ -106,13 +119,13 @@ impl ItemSet {
                     input_len += more.len();
                     repeats.insert(new, more.clone());
                 }
-                self.first_index.as_ref().map_or(old, |f| f[old])
+                self.first_input_index(old)
             })
             .collect();
         ItemSet {
             items: Arc::new(items),
             first_index: Some(first_index),
-            repeats,
+            repeats: Arc::new(repeats),
             input_len,
         }
     }
@@ -135,16 +148,9 @@ impl ItemSet {
     }
 
     /// The matches of distinct items `numbers` (in any order), ordered by first input
-    /// position.
-    pub(crate) fn matches(&self, mut numbers: Vec<usize>) -> Vec<crate::protocol::dh::Match> {
-        numbers.sort_unstable();
-        numbers
-            .into_iter()
-            .map(|n| crate::protocol::dh::Match {
-                item: self.items[n].to_vec(),
-                input_indices: self.input_indices(n),
-            })
-            .collect()
+    /// position: a share of this set and the numbers, 8 bytes a match.
+    pub(crate) fn matches(&self, numbers: Vec<usize>) -> Matches {
+        Matches::new(self, numbers)
     }
 }
 
@@ -163,8 +169,15 @@ mod tests {
         assert_eq!(part.input_indices(0), vec![1, 4]);
         assert_eq!(part.input_indices(1), vec![5]);
         let found = part.matches(vec![1, 0]);
-        assert_eq!(found[0].input_indices, vec![1, 4]);
-        assert_eq!(found[1].item, b"d");
+        assert_eq!(
+            found
+                .get(0)
+                .expect("a match")
+                .input_indices()
+                .collect::<Vec<_>>(),
+            vec![1, 4]
+        );
+        assert_eq!(found.get(1).expect("a match").item(), b"d");
         // A set that had no repeats (item i at input position i) maps the same way.
         let plain = ItemSet::new(["x", "y", "z"]).select(&[2]);
         assert_eq!(plain.input_indices(0), vec![2]);

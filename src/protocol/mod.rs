@@ -17,6 +17,7 @@ pub mod dh;
 pub(crate) mod draw;
 mod interrupt;
 mod items;
+mod matches;
 pub mod memory;
 mod mode;
 pub mod oprf_psi;
@@ -27,6 +28,7 @@ pub(crate) mod vole_psi;
 
 pub use interrupt::Interrupt;
 pub use items::ItemSet;
+pub use matches::{MatchIter, MatchRef, Matches};
 pub use mode::{Mode, Role};
 pub use sans_io::{SansIo, WireMessage};
 

@@ -39,7 +39,7 @@
 //!     b.item_set(),
 //!     None,
 //! )?;
-//! let matched: Vec<Vec<u8>> = mine.matches().unwrap_or(&[]).iter().map(|m| m.item.clone()).collect();
+//! let matched: Vec<Vec<u8>> = mine.matches().map(|m| m.iter().map(|m| m.item().to_vec()).collect()).unwrap_or_default();
 //! let out = dir.path().join("matches.csv");
 //! let summary = records::write_matches(&out, &a, &matched)?;
 //! assert_eq!(summary.matched_rows, 1);

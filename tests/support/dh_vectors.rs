@@ -226,7 +226,7 @@ fn learned(l: &Learned) -> Value {
         Learned::Nothing => json!("nothing"),
         Learned::Cardinality(n) => json!({ "cardinality": n }),
         Learned::Matches(m) => json!({
-            "matches": m.iter().map(|m| String::from_utf8_lossy(&m.item).into_owned()).collect::<Vec<_>>()
+            "matches": m.iter().map(|m| String::from_utf8_lossy(m.item()).into_owned()).collect::<Vec<_>>()
         }),
         other => panic!("the vectors describe no {other:?}"),
     }

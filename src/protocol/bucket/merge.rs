@@ -45,8 +45,7 @@ impl Merged {
             (Acc::Matches(all), Learned::Matches(found)) => all.extend(
                 found
                     .iter()
-                    .filter_map(|m| m.input_indices.first())
-                    .map(|&p| layout.item(bucket, p)),
+                    .map(|m| layout.item(bucket, m.first_input_index())),
             ),
             _ => {
                 return Err(Error::internal(

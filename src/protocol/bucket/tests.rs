@@ -8,10 +8,10 @@ use rand_chacha::ChaCha20Rng;
 
 use super::*;
 use crate::error::{BucketProblem, CancelReason, Error, InputError, InputReason, PeerMisbehaved};
-use crate::protocol::dh::{DhOutput, DhParams, DhSession, Learned, Match};
+use crate::protocol::dh::{DhOutput, DhParams, DhSession, Learned};
 use crate::protocol::memory::{pump, run_concurrently, run_dh_psi_with, Transcript};
 use crate::protocol::vole_psi::VolePsiSession;
-use crate::protocol::{Interrupt, ItemSet, Mode, Role, SansIo, WireMessage};
+use crate::protocol::{Interrupt, ItemSet, Matches, Mode, Role, SansIo, WireMessage};
 
 const SID: [u8; 32] = [0x5a; 32];
 
@@ -77,7 +77,7 @@ where
 }
 
 /// `own`'s items that `peer` has, at every input position: the plaintext result.
-fn plaintext(own: &ItemSet, peer: &ItemSet) -> Vec<Match> {
+fn plaintext(own: &ItemSet, peer: &ItemSet) -> Matches {
     let theirs: HashSet<&[u8]> = peer.items().iter().collect();
     let found = (0..own.len())
         .filter(|&i| theirs.contains(&own.items()[i]))

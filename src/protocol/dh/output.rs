@@ -2,9 +2,10 @@
 
 use serde::Serialize;
 
-use crate::protocol::{Mode, Role};
+use crate::protocol::{Matches, Mode, Role};
 
-/// One of the caller's own items found in the intersection.
+/// One of the caller's own items found in the intersection, as an owned value
+/// ([`Matches::to_vec`]; a session's output holds [`Matches`]).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Match {
     /// The item's bytes, as given to [`crate::protocol::ItemSet::new`].
@@ -22,7 +23,7 @@ pub enum Learned {
     /// How many items are shared (the initiator in cardinality mode).
     Cardinality(usize),
     /// Which of its own items are shared, ordered by first input position.
-    Matches(Vec<Match>),
+    Matches(Matches),
 }
 
 /// The result of a DH-PSI session for one party.
@@ -46,7 +47,7 @@ pub struct DhOutput {
 
 impl DhOutput {
     /// The matches, when this party learned them.
-    pub fn matches(&self) -> Option<&[Match]> {
+    pub fn matches(&self) -> Option<&Matches> {
         match &self.learned {
             Learned::Matches(m) => Some(m),
             _ => None,

@@ -7,8 +7,8 @@ use crate::dst;
 use crate::error::{ConfigReason, Error, Result};
 use crate::group::{batch, SessionKey, WireElement};
 use crate::protocol::dh::element_set::ElementSet;
-use crate::protocol::dh::output::Match;
 use crate::protocol::dh::params::DhParams;
+use crate::protocol::Matches;
 use crate::protocol::{draw, ItemSet};
 
 /// The party's own set and key for one session.
@@ -127,7 +127,7 @@ impl OwnSet {
     }
 
     /// Turns distinct-item numbers into matches ordered by first input position.
-    pub(crate) fn into_matches(self, matched: Vec<usize>) -> Vec<Match> {
+    pub(crate) fn into_matches(self, matched: Vec<usize>) -> Matches {
         self.items.matches(matched)
     }
 

@@ -42,7 +42,7 @@ fn pair(
 
 fn matched(out: &DhOutput) -> Option<BTreeSet<Vec<u8>>> {
     match &out.learned {
-        Learned::Matches(m) => Some(m.iter().map(|m| m.item.clone()).collect()),
+        Learned::Matches(m) => Some(m.iter().map(|m| m.item().to_vec()).collect()),
         _ => None,
     }
 }
@@ -109,7 +109,13 @@ fn duplicates_are_matched_at_every_input_position() {
         panic!("the receiver learns matches")
     };
     assert_eq!(m.len(), 1);
-    assert_eq!(m[0].input_indices, [0, 2]);
+    assert_eq!(
+        m.get(0)
+            .expect("a match")
+            .input_indices()
+            .collect::<Vec<_>>(),
+        [0, 2]
+    );
 }
 
 #[test]
