@@ -11,6 +11,7 @@ use crate::identifiers::{encode_item, extract, item_values, Canonical};
 use crate::packed::{DistinctBytes, PackedBytes};
 use crate::protocol::ItemSet;
 
+use super::origins::{Origins, OriginsBuilder};
 use super::read::{Entry, ReadOptions, TableReader};
 use super::rows::{Row, Rows};
 use super::source::Again;
@@ -47,9 +48,11 @@ pub struct Reject {
 /// rows themselves are not kept: the matched rows are written from a second reading of the
 /// input ([`Records::for_each_row`]), which checks it did not change.
 ///
-/// Everything is packed (items back to back, origins as two 32-bit numbers), so a file of 2^24
-/// records costs about 30 bytes a distinct item plus 8 a (row, key) pair, whatever its other
-/// columns hold.
+/// Everything is packed (items back to back, origins as two 32-bit numbers): a distinct item
+/// costs its length plus 16 bytes (its end offset and its first (row, key)), and a file with
+/// repeats 8 bytes more a further (row, key) pair and 4 an item, whatever its other columns
+/// hold: about 440 MiB for 2^24 distinct container numbers. While loading, the lookup table
+/// adds about 5 bytes an item and a repeat 12 bytes until it is sorted in.
 #[derive(Debug, Clone)]
 pub struct Records {
     path: String,
@@ -62,10 +65,8 @@ pub struct Records {
     digest: [u8; 32],
     keys: Vec<KeySpec>,
     items: Arc<PackedBytes>,
-    /// Origins of every item, item after item, as (row, key); item `i`'s are
-    /// `origins[origin_starts[i]..origin_starts[i + 1]]`.
-    origins: Vec<(u32, u32)>,
-    origin_starts: Vec<u32>,
+    /// Every item's (row, key) pairs.
+    origins: Origins,
     rejects: Vec<Reject>,
     summary: Summary,
 }
@@ -158,11 +159,7 @@ impl Records {
 
     /// The (row, key) pairs item `i` came from, in file order.
     pub fn origins(&self, i: usize) -> impl ExactSizeIterator<Item = Origin> + '_ {
-        let range = match (self.origin_starts.get(i), self.origin_starts.get(i + 1)) {
-            (Some(&start), Some(&end)) => start as usize..end as usize,
-            _ => 0..0,
-        };
-        self.origins[range].iter().map(|&(row, key)| Origin {
+        self.origins.of(i).iter().map(|&(row, key)| Origin {
             row: row as usize,
             key: key as usize,
         })
@@ -291,8 +288,7 @@ pub fn load(spec: &InputSpec) -> Result<Records> {
             .about(Setting::Strict),
         )
     };
-    // (item, row, key) in file order, 12 bytes each; grouped by item at the end.
-    let mut found_at: Vec<(u32, u32, u32)> = Vec::new();
+    let mut origins = OriginsBuilder::default();
     let narrow = |n: usize, what: &str| {
         u32::try_from(n).map_err(|_| {
             Error::input(
@@ -350,38 +346,27 @@ pub fn load(spec: &InputSpec) -> Result<Records> {
             for parts in found.0 {
                 let item = encode_item(&parts);
                 stats.accepted += 1;
-                let (i, new) = items.insert(&item);
-                if !new {
-                    stats.duplicates += 1;
+                // Item numbers and the count of (row, key) pairs stay 32-bit.
+                narrow(items.len(), "distinct items")?;
+                narrow(origins.recorded() + 1, "(row, key) pairs")?;
+                let key = narrow(key_index, "keys")?;
+                match items.insert(&item) {
+                    (_, true) => origins.first(row_number, key),
+                    (i, false) => {
+                        stats.duplicates += 1;
+                        origins.repeat(i as u32, row_number, key);
+                    }
                 }
-                found_at.push((
-                    narrow(i, "distinct items")?,
-                    row_number,
-                    narrow(key_index, "keys")?,
-                ));
             }
         }
     }
     let (again, digest) = reader.again();
     let again = again.clone();
     summary.unique_items = items.len();
-    // Group origins by item, in file order within an item ((row, key) ascending is file
-    // order), and drop a (row, key) seen twice for one item (an extractor finding one value
-    // twice in a cell).
-    found_at.sort_unstable();
-    found_at.dedup();
-    narrow(found_at.len(), "(row, key) pairs")?;
-    let mut origin_starts = Vec::with_capacity(items.len() + 1);
-    let mut origins = Vec::with_capacity(found_at.len());
-    for (i, row, key) in found_at {
-        while origin_starts.len() <= i as usize {
-            origin_starts.push(origins.len() as u32);
-        }
-        origins.push((row, key));
-    }
-    origin_starts.push(origins.len() as u32);
+    // The lookup table goes before the origins are grouped (at 2^24 items it is 160 MiB).
     let mut items = items.into_strings();
     Arc::make_mut(&mut items).shrink_to_fit();
+    let origins = origins.finish();
     Ok(Records {
         path,
         header,
@@ -392,7 +377,6 @@ pub fn load(spec: &InputSpec) -> Result<Records> {
         keys,
         items,
         origins,
-        origin_starts,
         rejects,
         summary,
     })

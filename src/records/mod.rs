@@ -53,6 +53,7 @@ mod csv_syntax;
 mod delimiter;
 mod encoding;
 mod load;
+mod origins;
 mod output;
 pub mod payload;
 pub mod read;
