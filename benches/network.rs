@@ -26,7 +26,8 @@
 //! `cargo bench --bench network` (`BLINDMATCH_BENCH_LOG2=16` for a quick run, 22 for the
 //! memory bound of issue 3; `BLINDMATCH_BENCH_NETWORK_ONLY=1` skips the in-memory sessions;
 //! `BLINDMATCH_BENCH_PROTOCOL=vole` and `BLINDMATCH_BENCH_MODE=intersection` for VOLE-PSI's
-//! targets of issue 15).
+//! targets of issue 15; `BLINDMATCH_BENCH_MAX_BUCKET=18` gives both processes
+//! `--max-bucket 2^18`, network only, for the memory of smaller buckets, issue 16).
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -52,6 +53,19 @@ fn items(path: &Path) -> Vec<Vec<u8>> {
         "generated values must all be valid"
     );
     records.items().iter().map(<[u8]>::to_vec).collect()
+}
+
+/// `BLINDMATCH_BENCH_MAX_BUCKET`: the log2 of both processes' `--max-bucket`, if set.
+fn max_bucket() -> Option<u32> {
+    let log2 = std::env::var("BLINDMATCH_BENCH_MAX_BUCKET").ok()?;
+    let log2: u32 = log2
+        .parse()
+        .expect("BLINDMATCH_BENCH_MAX_BUCKET: a number from 10 to 20");
+    assert!(
+        (10..=20).contains(&log2),
+        "BLINDMATCH_BENCH_MAX_BUCKET: 10 to 20"
+    );
+    Some(log2)
 }
 
 /// The protocol (`dh` or `vole`) and mode the run measures.
@@ -273,6 +287,18 @@ fn main() {
     );
 
     let network_only = std::env::var_os("BLINDMATCH_BENCH_NETWORK_ONLY").is_some();
+    let max_bucket = max_bucket();
+    assert!(
+        network_only || max_bucket.is_none(),
+        "BLINDMATCH_BENCH_MAX_BUCKET needs BLINDMATCH_BENCH_NETWORK_ONLY (the in-memory \
+         sessions use the default bucket size)"
+    );
+    let bucket_args: Vec<String> = max_bucket
+        .map(|log2| vec!["--max-bucket".into(), (1u32 << log2).to_string()])
+        .unwrap_or_default();
+    if let Some(log2) = max_bucket {
+        println!("both processes: --max-bucket 2^{log2}");
+    }
     // Without the in-memory sessions the items are not needed again: free them before the
     // two processes start (2^24 a side is about 1.5 GiB here).
     let (a, b) = if network_only {
@@ -305,6 +331,7 @@ fn main() {
         .arg("--policy")
         .arg(&policy)
         .args(["--key", GenKind::Container.key()])
+        .args(&bucket_args)
         .arg("--output")
         .arg(root.join("b-matches.csv"))
         .stdout(Stdio::piped())
@@ -371,6 +398,7 @@ fn main() {
         .arg("--policy")
         .arg(&policy)
         .args(["--key", GenKind::Container.key()])
+        .args(&bucket_args)
         .arg("--output")
         .arg(root.join("a-matches.csv"))
         .stdout(Stdio::piped())

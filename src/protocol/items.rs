@@ -4,13 +4,12 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use crate::packed::{DistinctBytes, PackedBytes};
-use crate::protocol::Matches;
 
 /// A party's items, each distinct, remembering where each one stood in the input.
 ///
 /// Duplicates are removed here, before hashing (a duplicate would show on the wire as a
 /// repeated element), and counted so the caller can report them. A clone shares the items
-/// and their positions (the [`Matches`] of a session hold one).
+/// and their positions (the [`crate::protocol::Matches`] of a session hold one).
 #[derive(Debug, Clone, Default)]
 pub struct ItemSet {
     items: Arc<PackedBytes>,
@@ -146,12 +145,6 @@ impl ItemSet {
         }
         Ok(())
     }
-
-    /// The matches of distinct items `numbers` (in any order), ordered by first input
-    /// position: a share of this set and the numbers, 8 bytes a match.
-    pub(crate) fn matches(&self, numbers: Vec<usize>) -> Matches {
-        Matches::new(self, numbers)
-    }
 }
 
 #[cfg(test)]
@@ -168,16 +161,8 @@ mod tests {
         assert_eq!(&part.items()[0], b"b");
         assert_eq!(part.input_indices(0), vec![1, 4]);
         assert_eq!(part.input_indices(1), vec![5]);
-        let found = part.matches(vec![1, 0]);
-        assert_eq!(
-            found
-                .get(0)
-                .expect("a match")
-                .input_indices()
-                .collect::<Vec<_>>(),
-            vec![1, 4]
-        );
-        assert_eq!(found.get(1).expect("a match").item(), b"d");
+        assert_eq!(part.repeat_indices(0), [4]);
+        assert_eq!(part.first_input_index(1), 5);
         // A set that had no repeats (item i at input position i) maps the same way.
         let plain = ItemSet::new(["x", "y", "z"]).select(&[2]);
         assert_eq!(plain.input_indices(0), vec![2]);

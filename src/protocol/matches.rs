@@ -9,8 +9,19 @@ use std::fmt;
 
 use serde::ser::{Serialize, SerializeSeq, Serializer};
 
-use crate::protocol::dh::Match;
+use serde::Serialize as DeriveSerialize;
+
 use crate::protocol::ItemSet;
+
+/// One of the caller's own items found in the intersection, as an owned value
+/// ([`Matches::to_vec`]; a session's output holds [`Matches`]).
+#[derive(Debug, Clone, PartialEq, Eq, DeriveSerialize)]
+pub struct Match {
+    /// The item's bytes, as given to [`ItemSet::new`].
+    pub item: Vec<u8>,
+    /// Every position in the caller's input at which the item occurred, ascending.
+    pub input_indices: Vec<usize>,
+}
 
 /// The caller's own items found in the intersection, ordered by first input position.
 ///
@@ -224,7 +235,7 @@ mod tests {
     #[test]
     fn matches_read_their_items_and_positions_from_the_set() {
         let set = ItemSet::new(["a", "b", "a", "c", "b", "d"]);
-        let found = set.matches(vec![3, 1]);
+        let found = Matches::new(&set, vec![3, 1, 3]);
         assert_eq!(found.len(), 2);
         assert_eq!(found.get(0).expect("a match").item(), b"b");
         assert_eq!(found.get(0).expect("a match").first_input_index(), 1);
@@ -245,18 +256,18 @@ mod tests {
 
     #[test]
     fn equal_matches_of_different_sets_compare_equal() {
-        let one = ItemSet::new(["x", "y"]).matches(vec![1]);
-        let other = ItemSet::new(["y"]).matches(vec![0]);
+        let one = Matches::new(&ItemSet::new(["x", "y"]), vec![1]);
+        let other = Matches::new(&ItemSet::new(["y"]), vec![0]);
         assert_ne!(one, other, "y stood at a different input position");
-        let same = ItemSet::new(["z", "y"]).matches(vec![1]);
+        let same = Matches::new(&ItemSet::new(["z", "y"]), vec![1]);
         assert_eq!(one, same, "the same item at the same position");
-        let repeated = ItemSet::new(["z", "y", "y"]).matches(vec![1]);
+        let repeated = Matches::new(&ItemSet::new(["z", "y", "y"]), vec![1]);
         assert_ne!(one, repeated, "y occurred twice");
     }
 
     #[test]
     fn matches_serialise_as_a_list_of_matches() {
-        let found = ItemSet::new(["a", "b", "a"]).matches(vec![0]);
+        let found = Matches::new(&ItemSet::new(["a", "b", "a"]), vec![0]);
         assert_eq!(
             serde_json::to_string(&found).expect("json"),
             serde_json::to_string(&[owned("a", &[0, 2])]).expect("json")

@@ -28,7 +28,7 @@ pub(crate) mod vole_psi;
 
 pub use interrupt::Interrupt;
 pub use items::ItemSet;
-pub use matches::{MatchIter, MatchRef, Matches};
+pub use matches::{Match, MatchIter, MatchRef, Matches};
 pub use mode::{Mode, Role};
 pub use sans_io::{SansIo, WireMessage};
 

@@ -511,6 +511,15 @@ mod tests {
         collect(|record| window.next_record(b',', record).expect("in memory"))
     }
 
+    /// The case the property below once found: a byte-order mark read one byte at a time
+    /// (the mark itself cut across chunks).
+    #[test]
+    fn a_byte_order_mark_cut_across_chunks_is_still_removed() {
+        let bytes = b"\xEF\xBB\xBFaa";
+        assert_eq!(windowed(bytes, 1), whole(bytes));
+        assert_eq!(windowed(bytes, 2), whole(bytes));
+    }
+
     proptest! {
         /// A record is never cut where a chunk ends: reading a chunk at a time gives the
         /// records (and lines, and errors) of reading the whole input, and the digest is the

@@ -3,7 +3,7 @@
 
 use crate::error::{Error, Result};
 use crate::protocol::dh::{DhOutput, Learned};
-use crate::protocol::{ItemSet, Mode, Role};
+use crate::protocol::{ItemSet, Matches, Mode, Role};
 
 use super::assign::Layout;
 
@@ -77,7 +77,7 @@ impl Merged {
         let learned = match self.acc {
             None | Some(Acc::Nothing) => Learned::Nothing,
             Some(Acc::Cardinality(n)) => Learned::Cardinality(n),
-            Some(Acc::Matches(found)) => Learned::Matches(items.matches(found)),
+            Some(Acc::Matches(found)) => Learned::Matches(Matches::new(items, found)),
         };
         Ok(DhOutput {
             role,

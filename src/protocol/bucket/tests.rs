@@ -82,7 +82,7 @@ fn plaintext(own: &ItemSet, peer: &ItemSet) -> Matches {
     let found = (0..own.len())
         .filter(|&i| theirs.contains(&own.items()[i]))
         .collect();
-    own.matches(found)
+    Matches::new(own, found)
 }
 
 /// Runs `S` over `buckets` buckets and checks both sides against the plaintext result.

@@ -22,12 +22,13 @@ mod responder;
 mod session;
 mod tally;
 
+pub use crate::protocol::Match;
 pub use initiator::{
     InitiatorAfterChunk, InitiatorAfterPeerSet, InitiatorAfterReblinded, InitiatorAwaitingPeerSet,
     InitiatorAwaitingReblinded, InitiatorBlinding,
 };
 pub use message::DhMessage;
-pub use output::{DhOutput, Learned, Match};
+pub use output::{DhOutput, Learned};
 pub use params::{DhParams, DEFAULT_CHUNK_SIZE, MAX_CHUNK_SIZE, MAX_SET_SIZE};
 pub use responder::{
     ResponderAfterChunk, ResponderAfterPeerSet, ResponderAfterReblinded, ResponderAwaitingPeerSet,

@@ -4,16 +4,6 @@ use serde::Serialize;
 
 use crate::protocol::{Matches, Mode, Role};
 
-/// One of the caller's own items found in the intersection, as an owned value
-/// ([`Matches::to_vec`]; a session's output holds [`Matches`]).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Match {
-    /// The item's bytes, as given to [`crate::protocol::ItemSet::new`].
-    pub item: Vec<u8>,
-    /// Every position in the caller's input at which the item occurred, ascending.
-    pub input_indices: Vec<usize>,
-}
-
 /// What a party learned.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[non_exhaustive]

@@ -128,7 +128,7 @@ impl OwnSet {
 
     /// Turns distinct-item numbers into matches ordered by first input position.
     pub(crate) fn into_matches(self, matched: Vec<usize>) -> Matches {
-        self.items.matches(matched)
+        Matches::new(&self.items, matched)
     }
 
     pub(crate) fn items(&self) -> &ItemSet {

@@ -9,7 +9,7 @@ use rand_core::CryptoRng;
 
 use crate::error::{Error, PeerMisbehaved, Result};
 use crate::protocol::dh::{DhOutput, DhParams, Learned};
-use crate::protocol::{draw, Interrupt, ItemSet, Mode, Role};
+use crate::protocol::{draw, Interrupt, ItemSet, Matches, Mode, Role};
 
 use super::message::{Kind, VoleMessage};
 
@@ -110,10 +110,10 @@ impl Context {
             peer_sent,
             duplicates: self.items.duplicates(),
             learned: match matched {
-                Some(m) => Learned::Matches(
-                    self.items
-                        .matches(m.into_iter().filter(|&i| i < real).collect()),
-                ),
+                Some(m) => Learned::Matches(Matches::new(
+                    &self.items,
+                    m.into_iter().filter(|&i| i < real).collect(),
+                )),
                 None => Learned::Nothing,
             },
         }
