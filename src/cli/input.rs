@@ -134,14 +134,14 @@ pub fn items(recs: &Records) -> ItemSet {
 }
 
 /// Writes our matched rows (all original columns plus the matched value) to `out`,
-/// atomically.
+/// atomically; returns the input positions (item numbers of `recs`) it wrote.
 ///
 /// # Errors
 /// As [`records::write_matches_by_index`].
-pub fn write_matches(out: &Path, recs: &Records, matches: &Matches) -> Result<()> {
+pub fn write_matches(out: &Path, recs: &Records, matches: &Matches) -> Result<Vec<usize>> {
     let indices: Vec<usize> = matches.iter().flat_map(|m| m.input_indices()).collect();
     records::write_matches_by_index(out, recs, &indices)?;
-    Ok(())
+    Ok(indices)
 }
 
 /// Labeled mode: each item's payload ([`records::payload::encode`]), for `--label-columns`.

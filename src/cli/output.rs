@@ -70,10 +70,7 @@ impl OutputSink for CsvSink {
         }
         let matched: Vec<usize> = match output {
             BodyOutput::Dh(o) | BodyOutput::Vole(o) => match o.matches() {
-                Some(m) => {
-                    input::write_matches(&path, &self.records, m)?;
-                    m.iter().flat_map(|m| m.input_indices()).collect()
-                }
+                Some(m) => input::write_matches(&path, &self.records, m)?,
                 None => return Ok(None),
             },
             BodyOutput::Receiver(o) => {

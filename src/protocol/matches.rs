@@ -7,15 +7,14 @@
 
 use std::fmt;
 
-use serde::ser::{Serialize, SerializeSeq, Serializer};
-
-use serde::Serialize as DeriveSerialize;
+use serde::ser::{SerializeSeq, Serializer};
+use serde::Serialize;
 
 use crate::protocol::ItemSet;
 
 /// One of the caller's own items found in the intersection, as an owned value
 /// ([`Matches::to_vec`]; a session's output holds [`Matches`]).
-#[derive(Debug, Clone, PartialEq, Eq, DeriveSerialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Match {
     /// The item's bytes, as given to [`ItemSet::new`].
     pub item: Vec<u8>,
@@ -180,13 +179,16 @@ impl fmt::Debug for Matches {
     }
 }
 
+/// The same item at the same input positions (of whichever sets).
+impl PartialEq for MatchRef<'_> {
+    fn eq(&self, other: &Self) -> bool {
+        self.item() == other.item() && self.input_indices().eq(other.input_indices())
+    }
+}
+
 impl PartialEq for Matches {
     fn eq(&self, other: &Self) -> bool {
-        self.len() == other.len()
-            && self
-                .iter()
-                .zip(other.iter())
-                .all(|(a, b)| a.item() == b.item() && a.input_indices().eq(b.input_indices()))
+        self.iter().eq(other.iter())
     }
 }
 
