@@ -8,8 +8,10 @@
 //! `protocol-spec/01-suite.md` 1.4 lists them byte for byte; the test at the bottom keeps
 //! them distinct and versioned.
 
-/// Protocol version carried in every hello: 5, whose bucketed VOLE-PSI sessions send tags
-/// long enough for all their buckets (`protocol-spec/08-vole-psi.md` 8.7's `ℓ` counts `B`).
+/// Protocol version carried in every hello: 6, whose hello may name the logical session it
+/// resumes (`protocol-spec/09-buckets.md` section 9.12). Version 5's bucketed VOLE-PSI
+/// sessions send tags long enough for all their buckets (`protocol-spec/08-vole-psi.md`
+/// 8.7's `ℓ` counts `B`).
 /// Version 4 added the `max_bucket` field of the typed hello of
 /// `protocol-spec/04-transport-and-handshake.md` 4.3.1, by which sessions above `2^β` items
 /// run in buckets (`protocol-spec/09-buckets.md`). Version 3 added
@@ -17,7 +19,7 @@
 /// receipts; version 2 had neither; version 1 carried its mode, protocol and suite as names.
 /// The tags below carry `v1`, the version of the hash constructions they separate, which have
 /// not changed.
-pub const PROTOCOL_VERSION: u16 = 5;
+pub const PROTOCOL_VERSION: u16 = 6;
 
 /// The DH-PSI hash-to-group suite ID: the RFC 9380 (section 8.10) name of DH-PSI's
 /// hash-to-group, `hash_to_ristretto255` (RFC 9380 Appendix B) with
@@ -153,6 +155,18 @@ pub const SHARD_KEY: &[u8] = b"blindmatch-v1-shard-key";
 /// 8 bytes give the item's shard.
 pub const SHARD: &[u8] = b"blindmatch-v1-shard";
 
+/// Resumed sessions (`protocol-spec/09-buckets.md` section 9.12): the digest (SHA3-256) of a
+/// session's agreed terms that a checkpoint keeps, so that a resumption runs under the same.
+pub const RESUME_TERMS: &[u8] = b"blindmatch-v1-resume-terms";
+
+/// Resumed sessions (section 9.12): the digest (SHA3-256) of a side's distinct items, in
+/// order, that a checkpoint keeps, so that its item numbers are read against the same items.
+pub const CHECKPOINT_ITEMS: &[u8] = b"blindmatch-v1-checkpoint-items";
+
+/// Resumed sessions (section 9.12): the check value (SHA3-256, first 16 bytes) closing each
+/// record of a checkpoint's `buckets.bin`, by which a record torn by a crash is told apart.
+pub const CHECKPOINT_RECORD: &[u8] = b"blindmatch-v1-checkpoint-record";
+
 /// Test-vector generation seeds (never used outside the committed vector generator).
 pub const TEST_VECTOR_SEED: &[u8] = b"blindmatch-v1-test-vector-seed";
 
@@ -193,6 +207,9 @@ pub const ALL: &[(&str, &[u8])] = &[
     ("BUCKET_SESSION", BUCKET_SESSION),
     ("SHARD_KEY", SHARD_KEY),
     ("SHARD", SHARD),
+    ("RESUME_TERMS", RESUME_TERMS),
+    ("CHECKPOINT_ITEMS", CHECKPOINT_ITEMS),
+    ("CHECKPOINT_RECORD", CHECKPOINT_RECORD),
     ("TEST_VECTOR_SEED", TEST_VECTOR_SEED),
 ];
 

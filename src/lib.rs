@@ -167,6 +167,7 @@
 pub mod agency;
 pub mod audit;
 pub mod budget;
+pub mod checkpoint;
 #[cfg(feature = "cli")]
 pub mod cli;
 pub(crate) mod dst;

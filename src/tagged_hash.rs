@@ -16,10 +16,16 @@ fn tagged<H: Update>(mut h: H, tag: &[u8], parts: &[&[u8]]) -> H {
 
 /// SHA3-256 of [`tagged`]`(tag, parts)`.
 pub(crate) fn sha3_tagged(tag: &[u8], parts: &[&[u8]]) -> [u8; 32] {
+    sha3_tagged_with(tag, |update| parts.iter().for_each(|p| update(p)))
+}
+
+/// SHA3-256 of [`tagged`]`(tag, parts)` with the parts handed to `update` by `feed` one after
+/// another (a whole item set's worth, never gathered in memory).
+pub(crate) fn sha3_tagged_with(tag: &[u8], feed: impl FnOnce(&mut dyn FnMut(&[u8]))) -> [u8; 32] {
     use sha3::Digest;
-    tagged(sha3::Sha3_256::default(), tag, parts)
-        .finalize()
-        .into()
+    let mut h = tagged(sha3::Sha3_256::default(), tag, &[]);
+    feed(&mut |part| Digest::update(&mut h, part));
+    h.finalize().into()
 }
 
 /// SHA-256 of [`tagged`]`(tag, parts)`.

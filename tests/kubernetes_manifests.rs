@@ -35,6 +35,9 @@ fn job(text: &str) -> Job {
             in_args = true;
             continue;
         }
+        if in_args && t.starts_with('#') {
+            continue;
+        }
         if in_args {
             match t.strip_prefix("- ") {
                 Some(a) => {
@@ -119,11 +122,13 @@ fn the_two_jobs_agree() {
         flag(&a.args, "connect"),
         format!("blindmatch-b-$(JOB_COMPLETION_INDEX).blindmatch-b:{port}")
     );
-    // Each pod keeps its own log, budget and output, named by its index.
+    // Each pod keeps its own log, budget, output and checkpoint, named by its index, and a
+    // pod run again resumes its shard.
     for j in [&a, &b] {
-        for f in ["audit-log", "budget-state", "output"] {
+        for f in ["audit-log", "budget-state", "output", "checkpoint"] {
             assert!(flag(&j.args, f).contains("$(JOB_COMPLETION_INDEX)"), "{f}");
         }
+        assert!(j.args.iter().any(|a| a == "--resume"));
     }
 }
 

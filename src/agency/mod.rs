@@ -474,6 +474,8 @@ impl Agency {
             own_agency: self.inner.own_agency.clone(),
             policy_name: policy.name().to_owned(),
             output_retention_days: policy.output_retention_days(),
+            checkpoint: false,
+            resume: None,
         })
     }
 }

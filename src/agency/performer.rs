@@ -1,11 +1,12 @@
 //! The agency's side of a session's effects ([`crate::session::Effect`]): admission under the
-//! policy and the budget lock, audit appends, receipt signatures, the output. Runs on the
-//! driver's blocking thread.
+//! policy and the budget lock, audit appends, receipt signatures, the output, the checkpoint.
+//! Runs on the driver's blocking thread.
 
 use std::sync::Arc;
 
 use crate::audit::{Event, SessionReceipt};
 use crate::budget::{self, BudgetStore, Charge};
+use crate::checkpoint::Checkpoint;
 use crate::error::Result;
 use crate::identity::Fingerprint;
 use crate::protocol::Role;
@@ -39,6 +40,8 @@ pub(crate) struct AgencyPerformer {
     pub(crate) sink: Arc<dyn OutputSink>,
     /// The index key epoch (hex id) the session serves under, for the evaluation cap.
     pub(crate) key_epoch: Option<String>,
+    /// The session's checkpoint, if it keeps one.
+    pub(crate) checkpoint: Option<Arc<Checkpoint>>,
 }
 
 impl AgencyPerformer {
@@ -139,6 +142,12 @@ impl Perform<Effect, Completion> for AgencyPerformer {
                         .transpose()
                 }))
             }
+            Effect::Checkpoint(entry) => Completion::Checkpointed(match &self.checkpoint {
+                Some(c) => c.record(&entry),
+                None => Err(crate::error::Error::internal(
+                    "a checkpoint entry for a session that keeps none",
+                )),
+            }),
         }
     }
 }

@@ -12,6 +12,7 @@ use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::TcpListener;
 
 use crate::audit::Event;
+use crate::checkpoint::{Checkpoint, CheckpointOptions};
 use crate::error::{CancelReason, Error, Result, TlsReason};
 use crate::protocol::Role;
 use crate::session::{
@@ -56,6 +57,9 @@ pub struct RunOptions {
     pub progress: Arc<dyn Progress>,
     /// Where the result goes.
     pub sink: Arc<dyn OutputSink>,
+    /// Keep a checkpoint of a bucketed session, and resume from it
+    /// (`protocol-spec/09-buckets.md` section 9.12); `None`: keep none.
+    pub checkpoint: Option<CheckpointOptions>,
 }
 
 impl Default for RunOptions {
@@ -66,6 +70,7 @@ impl Default for RunOptions {
             queue_budget: None,
             progress: Arc::new(NoProgress),
             sink: Arc::new(NoOutput),
+            checkpoint: None,
         }
     }
 }
@@ -92,6 +97,18 @@ impl RunOptions {
     /// The same, writing the result to `sink`.
     pub fn with_sink(mut self, sink: Arc<dyn OutputSink>) -> Self {
         self.sink = sink;
+        self
+    }
+
+    /// The same, keeping a checkpoint in `dir` (see [`crate::checkpoint`]): every bucket
+    /// that finishes is recorded there, and after a crash or a broken connection a session
+    /// run again with `resume` continues with the buckets that did not finish on both sides.
+    /// Without `resume`, `dir` must hold no unfinished session.
+    pub fn with_checkpoint(mut self, dir: impl Into<std::path::PathBuf>, resume: bool) -> Self {
+        self.checkpoint = Some(CheckpointOptions {
+            dir: dir.into(),
+            resume,
+        });
         self
     }
 }
@@ -129,6 +146,24 @@ impl Agency {
         })
         .await
         .map_err(|e| Error::internal(format!("preparing the session failed: {e}")))?
+    }
+
+    /// Opens the checkpoint `options` ask for over our (prepared) items, on a thread that may
+    /// block (the items' digest reads them all).
+    async fn checkpoint(
+        &self,
+        options: &RunOptions,
+        role: Role,
+        spec: &SessionSpec,
+    ) -> Result<Option<Arc<Checkpoint>>> {
+        let Some(o) = options.checkpoint.clone() else {
+            return Ok(None);
+        };
+        let items = spec.input.items.clone();
+        tokio::task::spawn_blocking(move || Checkpoint::open(&o.dir, o.resume, role, &items))
+            .await
+            .map_err(|e| Error::internal(format!("opening the checkpoint failed: {e}")))?
+            .map(|c| Some(Arc::new(c)))
     }
 
     /// Logs `certificate_refused` when `err` is our TLS verifier refusing the peer's
@@ -189,6 +224,7 @@ impl Agency {
     ) -> Result<SessionReport> {
         // Refuse what needs no peer before connecting.
         let (spec, config) = self.prepared(Role::Initiator, spec).await?;
+        let checkpoint = self.checkpoint(&options, Role::Initiator, &spec).await?;
         let tls_config = tls::client_config(self.identity(), self.peers())?;
         let mut stop = options.shutdown.clone();
         let conn = tokio::select! {
@@ -198,7 +234,8 @@ impl Agency {
             },
             r = stop.wait() => return Err(Error::Cancelled(r)),
         };
-        self.run_prepared(conn, spec, config, options).await
+        self.run_prepared(conn, spec, config, options, checkpoint)
+            .await
     }
 
     /// Runs a session as `role` over an authenticated connection, for an embedder that makes
@@ -237,15 +274,18 @@ impl Agency {
         S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
     {
         let (spec, config) = self.prepared(role, spec).await?;
-        self.run_prepared(conn, spec, config, options).await
+        let checkpoint = self.checkpoint(&options, role, &spec).await?;
+        self.run_prepared(conn, spec, config, options, checkpoint)
+            .await
     }
 
     async fn run_prepared<S>(
         &self,
         conn: Connected<S>,
         spec: SessionSpec,
-        config: crate::session::SessionConfig,
+        mut config: crate::session::SessionConfig,
         options: RunOptions,
+        checkpoint: Option<Arc<Checkpoint>>,
     ) -> Result<SessionReport>
     where
         S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
@@ -255,6 +295,11 @@ impl Agency {
             exporter: *conn.exporter(),
             peer: PeerIdentity::from_cert(conn.peer_certificate())?,
         };
+        if let Some(c) = &checkpoint {
+            c.bind_peer(channel.peer.fingerprint)?;
+            config.checkpoint = true;
+            config.resume = c.resume_point().cloned();
+        }
         let key_epoch = spec.input.key_epoch();
         let envelope = Envelope::new(
             config,
@@ -268,6 +313,7 @@ impl Agency {
             agency: self.clone(),
             sink: options.sink.clone(),
             key_epoch,
+            checkpoint: checkpoint.clone(),
         });
         let (trigger, session_shutdown) = shutdown::channel();
         let mut outer = options.shutdown.clone();
@@ -299,8 +345,18 @@ impl Agency {
         guard.0 = None;
         let (outcome, stats) =
             joined.map_err(|e| Error::internal(format!("the session task failed: {e}")))?;
+        let outcome = outcome?;
+        if let Some(c) = checkpoint {
+            // The output holds what the checkpoint held: it has served.
+            if let Err(e) = tokio::task::spawn_blocking(move || c.finish())
+                .await
+                .unwrap_or_else(|e| Err(Error::internal(e.to_string())))
+            {
+                tracing::warn!(target: "blindmatch::checkpoint", "removing the checkpoint of a completed session failed: {e}");
+            }
+        }
         Ok(SessionReport {
-            outcome: outcome?,
+            outcome,
             traffic: Traffic {
                 bytes_sent: stats.bytes_sent,
                 bytes_received: stats.bytes_received,
@@ -361,8 +417,9 @@ impl Agency {
         D: Fn(Result<SessionReport>) + Send + Sync + 'static,
     {
         // Refuse what needs no peer before listening.
-        let (first, _) = spec();
-        self.prepared(Role::Responder, first).await?;
+        let (first, options) = spec();
+        let (first, _) = self.prepared(Role::Responder, first).await?;
+        self.checkpoint(&options, Role::Responder, &first).await?;
         let config = tls::server_config(self.identity(), self.peers())?;
         let agency = self.clone();
         let spec = Arc::new(spec);

@@ -85,6 +85,26 @@ pub struct SessionTerms {
     /// entries of all its shards, in both agencies' logs, carry the same `logical_session`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub shard: Option<ShardRecord>,
+    /// The session kept a checkpoint (`--checkpoint`): each finished bucket's matches were
+    /// recorded on disk until the session completed (section 9.12).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub checkpoint: bool,
+    /// This session resumed an interrupted logical session (section 9.12): every attempt's
+    /// entries name the same first session.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resumes: Option<ResumeRecord>,
+}
+
+/// Which logical session a resumed session continued, and from where
+/// (`protocol-spec/09-buckets.md` section 9.12).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ResumeRecord {
+    /// The session id (hex) of the logical session's first attempt, whose entries are earlier
+    /// in this log.
+    pub session: String,
+    /// The buckets `0..buckets_done` this attempt took from the checkpoint instead of
+    /// running them (both sides had finished them).
+    pub buckets_done: u32,
 }
 
 /// Which shard of which logical session a session ran (`protocol-spec/09-buckets.md` 9.11).
@@ -221,6 +241,11 @@ pub enum Event {
         /// See `own_learned`.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         peer_learned: Option<Learned>,
+        /// A bucketed session: the buckets of the logical session finished before the abort
+        /// (from 0, counting those a resumed session took over). With a checkpoint, a later
+        /// attempt resumes after those both sides finished.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        buckets_finished: Option<u32>,
     },
     /// A session was refused by the policy or the query budget before any element was sent.
     SessionRefused {

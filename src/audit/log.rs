@@ -148,6 +148,7 @@ impl AuditLog {
             stage: None,
             own_learned: None,
             peer_learned: None,
+            buckets_finished: None,
         })
     }
 

@@ -51,8 +51,8 @@ pub mod witness;
 pub use checkpoint::{Checkpoint, LoggedCheckpoint, SignedCheckpoint};
 pub use commitment::{CommitmentKey, COMMITMENT_KEY_FILE};
 pub use entry::{
-    AbortStage, Entry, Event, HandshakeRecord, Learned, Outcome, SessionInfo, SessionTerms,
-    ShardRecord,
+    AbortStage, Entry, Event, HandshakeRecord, Learned, Outcome, ResumeRecord, SessionInfo,
+    SessionTerms, ShardRecord,
 };
 pub use keys::{identity_key_of_log, parse_public_key};
 pub use log::AuditLog;

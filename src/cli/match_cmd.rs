@@ -73,7 +73,11 @@ pub fn run(args: Args, quiet: bool) -> Result<()> {
             });
         }
         agency.connect(&args.connect, spec, options).await
-    })?;
+    });
+    if report.is_err() {
+        args.session.checkpoint_note();
+    }
+    let report = report?;
     if !quiet || args.session.json {
         Summary::new(&report)
             .with_input(Some(&records))

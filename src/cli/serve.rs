@@ -129,6 +129,12 @@ pub fn run(args: Args, quiet: bool) -> Result<()> {
     )?;
     let unmatched = args.outputs.unmatched_with(&output);
     let shard = args.session.shard(unmatched.is_some())?;
+    if args.session.checkpoint.is_some() && !args.once {
+        return Err(Error::config(
+            crate::error::ConfigReason::Conflict,
+            "--checkpoint keeps one session: serve it with --once",
+        ));
+    }
     let served = Arc::new(served(&args, quiet)?);
     let agency = args.session.open_agency()?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -138,6 +144,7 @@ pub fn run(args: Args, quiet: bool) -> Result<()> {
     let last: Arc<Mutex<Option<Result<()>>>> = Arc::new(Mutex::new(None));
     let json = args.session.json;
     let session_args = args.session.clone();
+    let args_session = args.session.clone();
     let once = args.once;
     let force = args.outputs.force;
     let mut timeouts = args.session.timeouts();
@@ -205,6 +212,9 @@ pub fn run(args: Args, quiet: bool) -> Result<()> {
     })?;
     if once {
         let outcome = last.lock().ok().and_then(|mut s| s.take());
+        if !matches!(outcome, Some(Ok(()))) {
+            args_session.checkpoint_note();
+        }
         return match outcome {
             Some(r) => r,
             None => Err(Error::Cancelled(CancelReason::NoSession)),

@@ -6,6 +6,7 @@ use std::time::Duration;
 use serde::Serialize;
 
 use crate::agency::{Agency, AgencyFiles, RunOptions, SessionSpec};
+use crate::checkpoint::{Checkpoint, CheckpointOptions};
 use crate::error::{ConfigReason, Error, Result};
 use crate::identity::{Fingerprint, Identity};
 use crate::oprf::Suite;
@@ -84,6 +85,17 @@ pub struct SessionArgs {
     /// scheduler's job name): it keys which items fall into which shard.
     #[arg(long, value_name = "NAME", requires = "shard")]
     pub logical_session: Option<String>,
+    /// Keep a checkpoint of the session in DIR (created with mode 0700): each bucket of a
+    /// bucketed session is recorded there as it finishes, so that after a crash or a broken
+    /// connection the same command with --resume continues with the buckets that did not
+    /// finish on both sides. Removed once the session completes. With serve, only with --once.
+    #[arg(long, value_name = "DIR")]
+    pub checkpoint: Option<PathBuf>,
+    /// Continue the session kept in --checkpoint, if the peer continues the same one (with
+    /// its own --checkpoint and --resume); otherwise, or if DIR holds none, the session
+    /// starts over. The input, keys and settings must be those of the interrupted session.
+    #[arg(long, requires = "checkpoint")]
+    pub resume: bool,
     /// Seconds a peer may stay silent, or take to finish a frame.
     #[arg(long, default_value_t = 300)]
     pub read_timeout: u64,
@@ -196,7 +208,27 @@ impl SessionArgs {
             timeouts: self.timeouts(),
             shutdown,
             progress: super::progress::for_session(quiet, self.json),
+            checkpoint: self.checkpoint.clone().map(|dir| CheckpointOptions {
+                dir,
+                resume: self.resume,
+            }),
             ..RunOptions::default()
+        }
+    }
+
+    /// After a failed session that kept a checkpoint: how far it got and how to continue,
+    /// on standard error.
+    pub fn checkpoint_note(&self) {
+        let Some(dir) = &self.checkpoint else {
+            return;
+        };
+        if let Ok(Some(s)) = Checkpoint::status(dir) {
+            eprintln!(
+                "blindmatch: the checkpoint in {} keeps {} of {} buckets: run the same command                  with --resume (on both sides) to continue",
+                dir.display(),
+                s.buckets_done,
+                s.buckets
+            );
         }
     }
 }
@@ -276,6 +308,10 @@ pub struct Summary {
     /// counts and matches are the shard's, its `duplicates` the whole input's.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub shard: Option<String>,
+    /// A resumed session (`--resume`): the logical session (its first attempt's id, hex) and
+    /// the buckets taken from the checkpoint instead of run again.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub resumed: Option<crate::audit::ResumeRecord>,
 }
 
 impl Summary {
@@ -307,6 +343,10 @@ impl Summary {
                 .shard
                 .is_sharded()
                 .then(|| o.terms.shard.to_string()),
+            resumed: o.terms.resume.map(|r| crate::audit::ResumeRecord {
+                session: hex::encode(r.logical_session),
+                buckets_done: r.buckets_done,
+            }),
         };
         match &o.output {
             BodyOutput::Dh(d) | BodyOutput::Vole(d) => {
@@ -361,6 +401,13 @@ impl Summary {
         }
         if self.buckets > 1 {
             outln!("  ran in {} buckets", self.buckets);
+        }
+        if let Some(r) = &self.resumed {
+            outln!(
+                "  resumed session {}: {} buckets taken from the checkpoint, the others run now",
+                &r.session[..16],
+                r.buckets_done
+            );
         }
         outln!(
             "  sent {} elements ({} distinct items), received {}; {} duplicate input items dropped",

@@ -160,3 +160,101 @@ impl fmt::Display for FileModeError {
         )
     }
 }
+
+/// What is wrong with a session's checkpoint directory (`--checkpoint`,
+/// `protocol-spec/09-buckets.md` section 9.12).
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum CheckpointProblem {
+    /// A first attempt was asked for, but the directory holds the checkpoint of a session
+    /// that did not finish: resume it, or remove the directory to start over.
+    Unfinished {
+        /// The buckets it finished, from 0.
+        buckets_done: u32,
+        /// Its buckets.
+        buckets: u32,
+    },
+    /// A file of the checkpoint cannot be read as one (not written by blindmatch, another
+    /// format version, or altered); a last bucket record cut short by a crash is not this:
+    /// it is dropped, and its bucket runs again.
+    Unreadable {
+        /// The file, within the directory.
+        file: &'static str,
+        /// What is wrong with it.
+        detail: String,
+    },
+    /// Our items are not those the checkpoint was taken over (the input, its keys, or the
+    /// shard changed): its item numbers would name other items.
+    ItemsChanged,
+    /// The checkpointed session ran with another peer (another certificate).
+    PeerChanged,
+    /// The checkpointed session ran as the other role.
+    RoleChanged,
+    /// Both sides resume the same logical session, but the agreed terms (protocol, mode,
+    /// counts, policy, key kinds, bucket size, shard) are not those it ran under.
+    TermsChanged,
+}
+
+impl CheckpointProblem {
+    /// The problem in one `snake_case` word.
+    pub fn code(&self) -> &'static str {
+        match self {
+            CheckpointProblem::Unfinished { .. } => "unfinished",
+            CheckpointProblem::Unreadable { .. } => "unreadable",
+            CheckpointProblem::ItemsChanged => "items_changed",
+            CheckpointProblem::PeerChanged => "peer_changed",
+            CheckpointProblem::RoleChanged => "role_changed",
+            CheckpointProblem::TermsChanged => "terms_changed",
+        }
+    }
+}
+
+/// An [`crate::Error::Checkpoint`]: what is wrong with which checkpoint directory.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CheckpointError {
+    /// What is wrong.
+    pub problem: CheckpointProblem,
+    /// The checkpoint directory.
+    pub dir: PathBuf,
+}
+
+impl fmt::Display for CheckpointError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let dir = self.dir.display();
+        let over = "remove the directory (or name another) to start the session over";
+        match &self.problem {
+            CheckpointProblem::Unfinished {
+                buckets_done,
+                buckets,
+            } => write!(
+                f,
+                "{dir} holds the checkpoint of a session that did not finish ({buckets_done} of \
+                 {buckets} buckets done): pass --resume to continue it, or {over}"
+            ),
+            CheckpointProblem::Unreadable { file, detail } => {
+                write!(f, "{dir}/{file} is not a checkpoint: {detail}; {over}")
+            }
+            CheckpointProblem::ItemsChanged => write!(
+                f,
+                "{dir} was taken over other items (the input, its keys or the shard changed \
+                 since): resume with the same input, or {over}"
+            ),
+            CheckpointProblem::PeerChanged => write!(
+                f,
+                "{dir} is the checkpoint of a session with another peer: resume it with that \
+                 peer, or {over}"
+            ),
+            CheckpointProblem::RoleChanged => write!(
+                f,
+                "{dir} is the checkpoint of a session in the other role (match or serve): \
+                 resume it in that role, or {over}"
+            ),
+            CheckpointProblem::TermsChanged => write!(
+                f,
+                "both sides resume the session of {dir}, but the terms agreed now (protocol, \
+                 mode, counts, policy, keys, bucket size or shard) differ from those it ran \
+                 under; nothing was sent. Resume with the same settings on both sides, or {over}"
+            ),
+        }
+    }
+}

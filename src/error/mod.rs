@@ -25,7 +25,10 @@ mod refusal;
 use std::fmt;
 
 pub use excerpt::{excerpt, Excerpt};
-pub use files::{Exposure, FileModeError, IndexError, IndexFile, IndexProblem};
+pub use files::{
+    CheckpointError, CheckpointProblem, Exposure, FileModeError, IndexError, IndexFile,
+    IndexProblem,
+};
 pub use incompatible::{Incompatible, Mismatch};
 pub use local::{
     AuditError, AuditProblem, CancelReason, ConfigError, ConfigReason, Deadline, InputError,
@@ -105,6 +108,11 @@ pub enum Error {
     #[error("file permissions: {0}")]
     FileMode(FileModeError),
 
+    /// A session's checkpoint directory cannot be used as asked (`--checkpoint`,
+    /// `--resume`): typed by [`CheckpointProblem`].
+    #[error("checkpoint: {0}")]
+    Checkpoint(CheckpointError),
+
     /// A file or socket operation failed.
     #[error("{context}: {source}")]
     Io {
@@ -177,6 +185,14 @@ impl Category {
 }
 
 impl Error {
+    /// An [`Error::Checkpoint`] about the checkpoint directory `dir`.
+    pub fn checkpoint(problem: CheckpointProblem, dir: impl Into<std::path::PathBuf>) -> Self {
+        Error::Checkpoint(CheckpointError {
+            problem,
+            dir: dir.into(),
+        })
+    }
+
     /// Wraps an I/O error with what was being done, for example
     /// `Error::io("reading shipments.csv", e)`.
     pub fn io(context: impl Into<String>, source: std::io::Error) -> Self {
@@ -252,9 +268,11 @@ impl Error {
     pub fn category(&self) -> Category {
         match self {
             Error::Input(_) => Category::Input,
-            Error::Config(_) | Error::Audit(_) | Error::Index(_) | Error::FileMode(_) => {
-                Category::Config
-            }
+            Error::Config(_)
+            | Error::Audit(_)
+            | Error::Index(_)
+            | Error::FileMode(_)
+            | Error::Checkpoint(_) => Category::Config,
             Error::PolicyRefused(_) => Category::Policy,
             Error::PeerMisbehaved(_)
             | Error::PeerAborted(_)
@@ -281,6 +299,7 @@ impl Error {
             Error::Audit(a) => ("audit", a.problem.code()),
             Error::Index(i) => ("index", i.problem.code()),
             Error::FileMode(m) => ("file_mode", m.exposure.as_str()),
+            Error::Checkpoint(c) => ("checkpoint", c.problem.code()),
             Error::Io { .. } => ("io", "failed"),
             Error::Tls(t) => ("tls", t.reason.as_str()),
             Error::Timeout { deadline, .. } => ("timeout", deadline.as_str()),

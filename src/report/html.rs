@@ -200,6 +200,7 @@ fn session(o: &mut String, s: &SessionReport, include_local: bool) {
         ("Revealed label columns", s.columns_text(), false),
         ("Output retention", s.retention_text(), false),
         ("Buckets and shards", s.split_text(), false),
+        ("Attempts", s.attempts_text(), false),
         ("Peer certificate", i.peer_fingerprint.clone(), true),
         ("Transcript hash", i.transcript_hash.clone(), true),
         ("Set sizes", s.set_sizes(include_local), false),

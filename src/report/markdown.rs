@@ -78,6 +78,7 @@ pub fn render(d: &Disclosure) -> String {
             ("Revealed label columns", text(&s.columns_text())),
             ("Output retention", text(&s.retention_text())),
             ("Buckets and shards", text(&s.split_text())),
+            ("Attempts", text(&s.attempts_text())),
             ("Peer certificate", code(&i.peer_fingerprint)),
             ("Transcript hash", code(&i.transcript_hash)),
             ("Set sizes", text(&s.set_sizes(d.include_local))),

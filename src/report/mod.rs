@@ -21,6 +21,7 @@
 //! # Ok(()) }
 //! ```
 
+mod attempts;
 mod chart;
 mod escape;
 pub mod html;
@@ -30,8 +31,11 @@ pub mod markdown;
 use crate::audit::{
     AbortStage, Event, Learned, Outcome, ReceiptOutcome, Report, SessionInfo, SessionTerms,
 };
+use std::collections::HashMap;
+
 use crate::error::AuditProblem;
 
+pub use attempts::AttemptReport;
 use learned::{Reached, Words};
 
 /// Which sessions a report covers.
@@ -60,6 +64,9 @@ pub struct Abort {
     pub own_learned: Option<Learned>,
     /// What the peer could compute, if logged.
     pub peer_learned: Option<Learned>,
+    /// A bucketed session: the logical session's buckets finished before the abort, if
+    /// logged.
+    pub buckets_finished: Option<u32>,
 }
 
 /// How a session ended, as far as the log says.
@@ -111,6 +118,10 @@ pub struct SessionReport {
     pub peer_receipt: Option<ReceiptOutcome>,
     /// Our matched records, if attached.
     pub records: Records,
+    /// A logical session resumed after an interruption (`protocol-spec/09-buckets.md`
+    /// section 9.12): every attempt, first to last (the entry shows the last one's result
+    /// and the first one's start). Empty for a session run in one attempt.
+    pub attempts: Vec<AttemptReport>,
 }
 
 impl SessionReport {
@@ -124,6 +135,7 @@ impl SessionReport {
             status: Status::Unfinished,
             peer_receipt: None,
             records: Records::NotIncluded,
+            attempts: Vec::new(),
         }
     }
 
@@ -282,6 +294,26 @@ impl SessionReport {
         }
     }
 
+    /// The attempts at the logical session in words: `one` for a session run in one attempt,
+    /// else each attempt and how far it got.
+    pub fn attempts_text(&self) -> String {
+        if self.attempts.is_empty() {
+            return "one".to_owned();
+        }
+        let buckets = self.terms.as_ref().and_then(|t| t.buckets);
+        let each: Vec<String> = self
+            .attempts
+            .iter()
+            .enumerate()
+            .map(|(i, a)| format!("{}. {}", i + 1, a.text(buckets)))
+            .collect();
+        format!(
+            "{} (interrupted and resumed from its checkpoint): {}",
+            self.attempts.len(),
+            each.join("; ")
+        )
+    }
+
     /// The output retention in words.
     pub fn retention_text(&self) -> String {
         match &self.terms {
@@ -408,6 +440,7 @@ impl Disclosure {
                     stage,
                     own_learned,
                     peer_learned,
+                    buckets_finished,
                 } => {
                     let i = find(&mut sessions, session, &entry.time);
                     sessions[i].finished = Some(entry.time.clone());
@@ -417,6 +450,7 @@ impl Disclosure {
                         stage: *stage,
                         own_learned: *own_learned,
                         peer_learned: *peer_learned,
+                        buckets_finished: *buckets_finished,
                     });
                 }
                 Event::PeerReceipt {
@@ -477,11 +511,15 @@ impl Disclosure {
                 Event::LogRecovered { .. } => {}
             }
         }
+        let mut sessions = join_attempts(sessions);
         match filter {
             Filter::All => {}
             Filter::Session(id) => {
                 let id = id.to_ascii_lowercase();
-                sessions.retain(|s| s.info.session_id.starts_with(&id));
+                sessions.retain(|s| {
+                    s.info.session_id.starts_with(&id)
+                        || s.attempts.iter().any(|a| a.session_id.starts_with(&id))
+                });
                 refusals.clear();
             }
             Filter::Since(date) => {
@@ -586,4 +624,67 @@ impl Disclosure {
     pub fn refusals_of(&self, kind: RefusalKind) -> usize {
         self.refusals.iter().filter(|r| r.kind == kind).count()
     }
+}
+
+/// One attempt's line of [`SessionReport::attempts`].
+fn attempt_of(s: &SessionReport) -> AttemptReport {
+    let outcome = match &s.status {
+        Status::Completed(_) => "completed".to_owned(),
+        Status::Aborted(a) => match &a.code {
+            Some(c) => format!("aborted ({c})"),
+            None => "aborted".to_owned(),
+        },
+        Status::Unfinished => "unfinished".to_owned(),
+    };
+    let (buckets_done, buckets_finished) = match (&s.terms, &s.status) {
+        (Some(t), Status::Aborted(a)) => (
+            t.resumes.as_ref().map_or(0, |r| r.buckets_done),
+            a.buckets_finished,
+        ),
+        (Some(t), _) => (t.resumes.as_ref().map_or(0, |r| r.buckets_done), None),
+        (None, _) => (0, None),
+    };
+    AttemptReport {
+        session_id: s.info.session_id.clone(),
+        started: s.started.clone(),
+        outcome,
+        buckets_done,
+        buckets_finished,
+    }
+}
+
+/// Joins each resumed session into the entry of the logical session it continued (at the
+/// first attempt's place, with the last attempt's result); sessions that were never resumed
+/// are left as they are, with no attempts listed.
+fn join_attempts(sessions: Vec<SessionReport>) -> Vec<SessionReport> {
+    let mut out: Vec<SessionReport> = Vec::with_capacity(sessions.len());
+    let mut by_logical: HashMap<String, usize> = HashMap::new();
+    for s in sessions {
+        let resumes = s
+            .terms
+            .as_ref()
+            .and_then(|t| t.resumes.as_ref())
+            .map(|r| r.session.clone());
+        let target = resumes.as_ref().and_then(|id| by_logical.get(id).copied());
+        match target {
+            Some(i) => {
+                let first = &mut out[i];
+                if first.attempts.is_empty() {
+                    first.attempts.push(attempt_of(first));
+                }
+                let mut attempts = std::mem::take(&mut first.attempts);
+                attempts.push(attempt_of(&s));
+                let started = std::mem::take(&mut first.started);
+                *first = s;
+                first.started = started;
+                first.attempts = attempts;
+            }
+            None => {
+                let logical = resumes.unwrap_or_else(|| s.info.session_id.clone());
+                by_logical.insert(logical, out.len());
+                out.push(s);
+            }
+        }
+    }
+    out
 }

@@ -2,12 +2,15 @@
 //! (`protocol-spec/04-transport-and-handshake.md` sections 4.3.2 and 4.3.5). A pure function:
 //! both sides compute the same terms from the same two hellos, which the transcript binds.
 
+use crate::dst;
 use crate::error::{Error, Incompatible, Mismatch, PeerMisbehaved, Result};
 use crate::oprf::Suite;
 use crate::protocol::Role;
+use crate::tagged_hash::sha3_tagged;
 
 use super::choice::{auto_protocol, Protocol, SessionMode};
-use super::hello::Hello;
+use super::hello::{role_code, Hello};
+use super::resume::Resumption;
 use super::shard::Shard;
 
 /// The largest difference between the two hellos' clocks, in seconds.
@@ -41,6 +44,11 @@ pub struct Terms {
     /// The share of a logical session this session runs (equal on both sides;
     /// [`Shard::WHOLE`] for an ordinary session).
     pub shard: Shard,
+    /// The logical session this attempt resumes, with the first bucket it runs: both hellos
+    /// named the same logical session, and `buckets_done` is the smaller of their counts
+    /// (`protocol-spec/09-buckets.md` section 9.12). `None`: a first attempt, whose session
+    /// id is the logical session's.
+    pub resume: Option<Resumption>,
 }
 
 impl Terms {
@@ -82,6 +90,35 @@ impl Terms {
     }
 }
 
+/// SHA3-256 over the terms a resumption must share with the attempts before it (section
+/// 9.12): role, protocol, mode, OPRF suite, chunk size, `β`, policy digest, both counts, key
+/// kinds, shard, and the number of buckets. Local: kept in our checkpoint, never sent.
+pub fn terms_digest(terms: &Terms) -> [u8; 32] {
+    let mut enc: Vec<u8> = Vec::with_capacity(256);
+    let mut field = |bytes: &[u8]| {
+        enc.extend_from_slice(&(bytes.len() as u32).to_be_bytes());
+        enc.extend_from_slice(bytes);
+    };
+    field(&[role_code(terms.role)]);
+    field(terms.protocol.as_str().as_bytes());
+    field(terms.mode.as_str().as_bytes());
+    field(&[terms.oprf_suite.code()]);
+    field(&(terms.chunk_size as u64).to_be_bytes());
+    field(&[terms.bucket_log2]);
+    field(&terms.policy_digest);
+    field(&terms.initiator_count.to_be_bytes());
+    field(&terms.responder_count.to_be_bytes());
+    field(&(terms.key_kinds.len() as u32).to_be_bytes());
+    for k in &terms.key_kinds {
+        field(k.as_bytes());
+    }
+    field(&terms.shard.index().to_be_bytes());
+    field(&terms.shard.count().to_be_bytes());
+    field(terms.shard.key());
+    field(&terms.buckets().to_be_bytes());
+    sha3_tagged(dst::RESUME_TERMS, &[&enc])
+}
+
 /// The protocol both hellos give, or why they give none (section 4.3.5): two explicit
 /// protocols must be equal; `auto` takes the other's; two `auto`s follow
 /// [`auto_protocol`].
@@ -93,6 +130,19 @@ fn pick(ours: &Hello, theirs: &Hello) -> std::result::Result<Protocol, Mismatch>
         }),
         (Some(p), _) | (None, Some(p)) => Ok(p),
         (None, None) => Ok(auto_protocol(ours.mode, ours.set_size, theirs.set_size)),
+    }
+}
+
+/// The resumption two hellos agree on (section 9.12): both name the same logical session,
+/// and the buckets both finished are skipped; otherwise the session starts over (a side that
+/// kept no checkpoint, or one of another logical session, resumes nothing).
+fn resumption(ours: Option<Resumption>, theirs: Option<Resumption>) -> Option<Resumption> {
+    match (ours, theirs) {
+        (Some(a), Some(b)) if a.logical_session == b.logical_session => Some(Resumption {
+            logical_session: a.logical_session,
+            buckets_done: a.buckets_done.min(b.buckets_done),
+        }),
+        _ => None,
     }
 }
 
@@ -193,6 +243,7 @@ pub fn agree(ours: &Hello, theirs: &Hello) -> Result<Terms> {
                 responder_count: resp.set_size,
                 key_kinds: ours.key_kinds.clone(),
                 shard: ours.shard,
+                resume: resumption(ours.resume, theirs.resume),
             })
         }
         _ => Err(Error::Incompatible(Incompatible { mismatches: diffs })),
@@ -333,6 +384,30 @@ mod tests {
                 buckets,
                 "{protocol:?} {mode}"
             );
+        }
+    }
+
+    #[test]
+    fn a_resumption_needs_the_same_logical_session_on_both_sides() {
+        let (mut a, mut b) = pair();
+        let offer = |id: u8, done: u32| {
+            Some(Resumption {
+                logical_session: [id; 32],
+                buckets_done: done,
+            })
+        };
+        (a.resume, b.resume) = (offer(1, 7), offer(1, 5));
+        let (ta, tb) = (agree(&a, &b).unwrap(), agree(&b, &a).unwrap());
+        assert_eq!(ta.resume, offer(1, 5));
+        assert_eq!(tb.resume, offer(1, 5));
+        for (x, y) in [
+            (offer(1, 7), offer(2, 7)),
+            (offer(1, 7), None),
+            (None, None),
+        ] {
+            (a.resume, b.resume) = (x, y);
+            assert_eq!(agree(&a, &b).unwrap().resume, None);
+            assert_eq!(agree(&b, &a).unwrap().resume, None);
         }
     }
 }

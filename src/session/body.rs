@@ -14,7 +14,7 @@ use rand_core::CryptoRng;
 use crate::error::{ConfigReason, Error, InputReason, PeerMisbehaved, Result};
 use crate::index::KeyEpoch;
 use crate::oprf::OprfKey;
-use crate::protocol::bucket::{bucket_bound, BucketedSession};
+use crate::protocol::bucket::{bucket_bound, BucketStart, BucketedSession, FinishedBucket};
 use crate::protocol::dh::{DhMessage, DhOutput, DhParams, DhSession};
 use crate::protocol::oprf_psi::{
     OprfPsiMessage, OprfPsiParams, OprfReceiver, OprfSender, PreparedSender, ReceiverOutput,
@@ -326,11 +326,14 @@ fn sender_set(
 }
 
 impl Body {
-    /// The body of the agreed protocol, and its phases for progress.
+    /// The body of the agreed protocol, and its phases for progress. A bucketed body starts
+    /// as `start` says (its assignment key, the buckets done in an earlier attempt, whether
+    /// finished buckets are kept for a checkpoint); an unbucketed one runs whole.
     pub(crate) fn start<R: CryptoRng + ?Sized>(
         terms: &Terms,
         session_id: [u8; 32],
         input: BodyInput,
+        start: BucketStart,
         interrupt: &Interrupt,
         rng: &mut R,
     ) -> Result<(Body, Vec<Phase>)> {
@@ -365,14 +368,15 @@ impl Body {
                 let stop = interrupt.clone();
                 if buckets > 1 {
                     let per_bucket = bucket_terms(terms, buckets);
+                    let items = input.items;
                     return Ok(if terms.protocol == Protocol::Vole {
                         let s =
-                            BucketedSession::new(role, params, buckets, input.items, rng, stop)?;
+                            BucketedSession::new(role, params, buckets, items, start, rng, stop)?;
                         let phases = times(vole_phases(&per_bucket), buckets);
                         (Body::BucketedVole(Box::new(s)), phases)
                     } else {
                         let s =
-                            BucketedSession::new(role, params, buckets, input.items, rng, stop)?;
+                            BucketedSession::new(role, params, buckets, items, start, rng, stop)?;
                         let phases = times(dh_phases(&per_bucket), buckets);
                         (Body::BucketedDh(Box::new(s)), phases)
                     });
@@ -500,6 +504,16 @@ impl Body {
     }
 
     /// `(finished, total)` buckets of a bucketed body; `None` for an unbucketed one.
+    /// The buckets that finished since the last call (a bucketed body that records them;
+    /// otherwise none).
+    pub(crate) fn take_finished(&mut self) -> Vec<FinishedBucket> {
+        match self {
+            Body::BucketedDh(s) => s.take_finished(),
+            Body::BucketedVole(s) => s.take_finished(),
+            _ => Vec::new(),
+        }
+    }
+
     pub(crate) fn bucket_progress(&self) -> Option<(u32, u32)> {
         match self {
             Body::BucketedDh(s) => Some((s.finished_buckets(), s.buckets())),

@@ -3,7 +3,8 @@
 //!
 //! Each effect is I/O or touches a secret the envelope does not hold: asking the agency's
 //! policy and budget to admit the session, appending to the signed audit log, signing a
-//! receipt with the identity key, writing the output. The envelope decides when each happens
+//! receipt with the identity key, writing the output, recording a checkpoint. The envelope
+//! decides when each happens
 //! and in what order; the performer only carries it out.
 
 use std::sync::Arc;
@@ -14,6 +15,7 @@ use crate::error::Result;
 use super::agreement::Terms;
 use super::body::BodyOutput;
 use super::peer::PeerIdentity;
+use super::resume::CheckpointEntry;
 
 /// What the admission check needs: the agreed terms and who the peer is.
 #[derive(Debug, Clone)]
@@ -57,6 +59,10 @@ pub enum Effect {
         /// The session id (for per-session file names).
         session_id: [u8; 32],
     },
+    /// Record this in the session's checkpoint, durably, before going on (a session run with
+    /// one, [`crate::session::SessionConfig::checkpoint`]). Completed by
+    /// [`Completion::Checkpointed`].
+    Checkpoint(CheckpointEntry),
 }
 
 /// The result of an [`Effect`].
@@ -73,4 +79,6 @@ pub enum Completion {
     Signed(SessionReceipt),
     /// The output was written (`None`: nothing to write).
     Written(Result<Option<OutputRecord>>),
+    /// The checkpoint recorded the entry.
+    Checkpointed(Result<()>),
 }

@@ -25,20 +25,21 @@ use rand_chacha::ChaCha20Rng;
 use rand_core::{Rng, SeedableRng};
 
 use crate::audit::{
-    AbortStage, Event, HandshakeRecord, Learned, Outcome, ReceiptBody, SessionInfo, SessionReceipt,
-    SessionTerms, ShardRecord,
+    AbortStage, Event, HandshakeRecord, Learned, Outcome, ReceiptBody, ResumeRecord, SessionInfo,
+    SessionReceipt, SessionTerms, ShardRecord,
 };
 use crate::error::{
-    CancelReason, ConfigReason, Error, PeerMisbehaved, PolicyRefusal, PolicyRule, RefusedBy,
-    Result, SessionPhase,
+    CancelReason, CheckpointProblem, ConfigReason, Error, PeerMisbehaved, PolicyRefusal,
+    PolicyRule, RefusedBy, Result, SessionPhase,
 };
 use crate::identity::Fingerprint;
 use crate::oprf::Suite;
+use crate::protocol::bucket::BucketStart;
 use crate::protocol::{Interrupt, Role, MAX_SET_SIZE};
 use crate::transport::framing::{Frame, FrameKind};
 use crate::transport::machine::{Action, Input, Machine, Stage};
 
-use super::agreement::{agree, Terms};
+use super::agreement::{agree, terms_digest, Terms};
 use super::body::{frame_too_large, too_many_items, Body, BodyInput, BodyOutput};
 use super::choice::{ProtocolChoice, SessionMode};
 use super::effect::{AdmissionRequest, Completion, Effect, OutputRecord};
@@ -47,6 +48,7 @@ use super::outcome::{learned, SessionOutcome};
 use super::peer::PeerIdentity;
 use super::progress::{Direction, Progress};
 use super::receipt::{check_peer_receipt, our_body};
+use super::resume::{CheckpointBegin, CheckpointEntry, ResumePoint};
 use super::shard::Shard;
 use super::transcript::{session_id, transcript_hash};
 use super::verdict;
@@ -91,6 +93,13 @@ pub struct SessionConfig {
     pub policy_name: String,
     /// Our policy's `output_retention_days`, for the log.
     pub output_retention_days: u64,
+    /// Record the session in a checkpoint as it goes ([`Effect::Checkpoint`]): which logical
+    /// session it is, then every bucket as it finishes (`protocol-spec/09-buckets.md`
+    /// section 9.12).
+    pub checkpoint: bool,
+    /// What our checkpoint holds of an earlier attempt at a logical session: our hello offers
+    /// to resume it, and if the peer offers the same, only the buckets neither kept run.
+    pub resume: Option<ResumePoint>,
 }
 
 /// What the TLS connection established.
@@ -110,6 +119,9 @@ struct Handshake {
 struct Agreed {
     terms: Terms,
     session_id: [u8; 32],
+    /// The logical session's id: `session_id` for a first attempt, the first attempt's for a
+    /// resumed one (it keys the bucket assignment, spec 9.12).
+    logical_session: [u8; 32],
     transcript: [u8; 32],
     /// What the transcript hash was computed from, for the log.
     record: HandshakeRecord,
@@ -160,6 +172,7 @@ enum Due {
     Log,
     Signature,
     Output,
+    Checkpoint,
 }
 
 /// One side's session envelope: handshake, admission, body, receipts, output, audit entries.
@@ -190,6 +203,8 @@ pub struct Envelope {
     progressing: bool,
     /// Buckets reported finished to [`Progress::bucket_finished`] so far.
     buckets_reported: u32,
+    /// A bucketed body: the logical session's buckets finished so far, for an abort entry.
+    buckets_finished: Option<u32>,
     /// An `Abort` (or `Refused`) was queued, or the peer aborted: send no other.
     abort_sent: bool,
     closed: bool,
@@ -289,6 +304,7 @@ impl Envelope {
             chunk_size: config.chunk_size,
             max_bucket_log2: config.max_bucket_log2,
             shard: config.shard,
+            resume: config.resume.as_ref().map(ResumePoint::offer),
             policy_digest: config.policy_digest,
             set_size: config.own_count,
             own_fingerprint: config.own_fingerprint,
@@ -322,6 +338,7 @@ impl Envelope {
             revealed_columns: Vec::new(),
             progressing: false,
             buckets_reported: 0,
+            buckets_finished: None,
             abort_sent: false,
             closed: false,
             received: 0,
@@ -399,12 +416,34 @@ impl Envelope {
                 count: a.terms.shard.count(),
                 logical_session: hex::encode(a.terms.shard.key()),
             }),
+            checkpoint: self.config.checkpoint,
+            resumes: a.terms.resume.map(|r| ResumeRecord {
+                session: hex::encode(r.logical_session),
+                buckets_done: r.buckets_done,
+            }),
+        }
+    }
+
+    /// Asks the checkpoint to record the buckets that finished in the last step, if we keep
+    /// one and any did.
+    fn checkpoint_buckets(&mut self, body: &mut Body) {
+        if !self.config.checkpoint {
+            return;
+        }
+        let finished = body.take_finished();
+        if !finished.is_empty() {
+            let entry = CheckpointEntry {
+                begin: None,
+                finished,
+            };
+            self.perform(Due::Checkpoint, Effect::Checkpoint(entry));
         }
     }
 
     /// Tells [`Progress::bucket_finished`] of each bucket that finished since the last call.
     fn report_buckets(&mut self, body: &Body) {
         if let Some((finished, total)) = body.bucket_progress() {
+            self.buckets_finished = Some(finished);
             while self.buckets_reported < finished {
                 self.buckets_reported += 1;
                 self.progress.bucket_finished(self.buckets_reported, total);
@@ -489,6 +528,7 @@ impl Envelope {
                             stage: self.stage,
                             own_learned,
                             peer_learned,
+                            buckets_finished: self.buckets_finished,
                         })));
                 }
             }
@@ -555,6 +595,7 @@ impl Envelope {
                 self.interrupt.check()?;
                 let (message, items) = body.handle(&frame.payload)?;
                 self.progress.advance(Direction::Received, message, items);
+                self.checkpoint_buckets(&mut body);
                 self.report_buckets(&body);
                 self.after_body_step(a, body)?
             }
@@ -608,9 +649,28 @@ impl Envelope {
             initiator_hello: hex::encode(initiator),
             responder_hello: hex::encode(responder),
         };
+        let session_id = session_id(&transcript);
+        let logical_session = match (terms.resume, &self.config.resume) {
+            (Some(r), Some(point)) => {
+                if terms_digest(&terms) != point.terms_digest {
+                    return Err(Error::checkpoint(
+                        CheckpointProblem::TermsChanged,
+                        point.dir.clone(),
+                    ));
+                }
+                r.logical_session
+            }
+            (Some(_), None) => {
+                return Err(Error::internal(
+                    "the terms resume a session our hello did not offer",
+                ))
+            }
+            (None, _) => session_id,
+        };
         self.send(FrameKind::Confirm, transcript.to_vec());
         Ok(State::AwaitConfirm(Agreed {
-            session_id: session_id(&transcript),
+            session_id,
+            logical_session,
             terms,
             transcript,
             record,
@@ -684,15 +744,44 @@ impl Envelope {
                 // and a peer's `Abort` during the start ends the session as one after it.
                 self.phase = SessionPhase::Body;
                 self.stage = Some(AbortStage::Body);
-                let (body, phases) = Body::start(
+                let point = self.config.resume.take();
+                let done = match (a.terms.resume, point) {
+                    (Some(r), Some(p)) => {
+                        p.done.into_iter().take(r.buckets_done as usize).collect()
+                    }
+                    _ => Vec::new(),
+                };
+                let start = BucketStart {
+                    assignment_key: a.logical_session,
+                    done,
+                    record: self.config.checkpoint,
+                };
+                let (mut body, phases) = Body::start(
                     &a.terms,
                     a.session_id,
                     input,
+                    start,
                     &self.interrupt,
                     &mut self.rng,
                 )?;
                 self.progress.start(a.terms.role, &phases);
                 self.progressing = true;
+                if self.config.checkpoint {
+                    let begin = CheckpointBegin {
+                        role: a.terms.role,
+                        logical_session: a.logical_session,
+                        session_id: a.session_id,
+                        transcript: a.transcript,
+                        terms_digest: terms_digest(&a.terms),
+                        buckets: a.terms.buckets(),
+                        buckets_done: a.terms.resume.map_or(0, |r| r.buckets_done),
+                    };
+                    let entry = CheckpointEntry {
+                        begin: Some(begin),
+                        finished: body.take_finished(),
+                    };
+                    self.perform(Due::Checkpoint, Effect::Checkpoint(entry));
+                }
                 self.report_buckets(&body);
                 self.after_body_step(a, body)?
             }
@@ -754,6 +843,13 @@ impl Envelope {
                     output_record: record,
                 }))
             }
+            (s, Completion::Checkpointed(r)) => {
+                if let Err(e) = r {
+                    self.state = s;
+                    return Err(e);
+                }
+                s
+            }
             (State::LoggingEnd(outcome), Completion::Logged(r)) => {
                 if let Err(e) = r {
                     // The session is over on both sides; only our end entry is missing.
@@ -788,6 +884,7 @@ impl Envelope {
             Some((bytes, message, items)) => {
                 self.send(FrameKind::Protocol, bytes);
                 self.progress.advance(Direction::Sent, message, items);
+                self.checkpoint_buckets(&mut body);
                 self.report_buckets(&body);
                 self.state = self.after_body_step(a, body)?;
             }

@@ -4,7 +4,8 @@
 //!
 //! ```text
 //! hello = version (2) || role (1) || protocol (1) || mode (1) || oprf_suite (1)
-//!      || chunk_size (4) || max_bucket (1) || policy_digest (32) || set_size (8)
+//!      || chunk_size (4) || max_bucket (1) || shard (4) || shard_count (4) || shard_key (32)
+//!      || resume_session (32) || resume_done (4) || policy_digest (32) || set_size (8)
 //!      || own_fingerprint (32) || peer_fingerprint (32) || time (8, signed)
 //!      || key_count (1) || key_count * (len (1) || key kinds, ASCII)
 //!      || nonce (32)
@@ -17,10 +18,11 @@ use crate::dst;
 use crate::error::{Error, Incompatible, Malformed, Mismatch, PeerMisbehaved, Result};
 use crate::identity::Fingerprint;
 use crate::oprf::Suite;
-use crate::protocol::bucket::BUCKET_LOG2_RANGE;
+use crate::protocol::bucket::{BUCKET_LOG2_RANGE, MAX_BUCKETS};
 use crate::protocol::Role;
 
 use super::choice::{ProtocolChoice, SessionMode};
+use super::resume::Resumption;
 use super::shard::Shard;
 
 /// The version a hello carries (`protocol-spec/04-transport-and-handshake.md` 4.3.1).
@@ -52,6 +54,10 @@ pub struct Hello {
     /// The share of a logical session the sender runs ([`Shard::WHOLE`] for an ordinary
     /// session; `protocol-spec/09-buckets.md` section 9.11): both sides must name the same.
     pub shard: Shard,
+    /// The logical session the sender resumes and how many of its buckets it finished
+    /// (`protocol-spec/09-buckets.md` section 9.12); `None` for a first attempt. Encoded as
+    /// 32 zero bytes and 0 when `None`.
+    pub resume: Option<Resumption>,
     /// Digest of the policy the sender loaded.
     pub policy_digest: [u8; 32],
     /// Elements the sender will send (its padded count where padding is on).
@@ -126,6 +132,11 @@ impl Hello {
         out.extend_from_slice(&self.shard.index().to_be_bytes());
         out.extend_from_slice(&self.shard.count().to_be_bytes());
         out.extend_from_slice(self.shard.key());
+        let (logical, done) = self
+            .resume
+            .map_or(([0; 32], 0), |r| (r.logical_session, r.buckets_done));
+        out.extend_from_slice(&logical);
+        out.extend_from_slice(&done.to_be_bytes());
         out.extend_from_slice(&self.policy_digest);
         out.extend_from_slice(&self.set_size.to_be_bytes());
         out.extend_from_slice(&self.own_fingerprint.0);
@@ -180,6 +191,16 @@ impl Hello {
         let count = u32::from_be_bytes(r.array().ok_or_else(t)?);
         let shard = Shard::from_parts(index, count, r.array().ok_or_else(t)?)
             .ok_or(malformed(Malformed::Field("shard")))?;
+        let logical_session: [u8; 32] = r.array().ok_or_else(t)?;
+        let buckets_done = u32::from_be_bytes(r.array().ok_or_else(t)?);
+        let resume = match (logical_session == [0; 32], buckets_done) {
+            (true, 0) => None,
+            (false, n) if n <= MAX_BUCKETS => Some(Resumption {
+                logical_session,
+                buckets_done,
+            }),
+            _ => return Err(malformed(Malformed::Field("resume"))),
+        };
         let policy_digest = r.array().ok_or_else(t)?;
         let set_size = u64::from_be_bytes(r.array().ok_or_else(t)?);
         let own_fingerprint = Fingerprint(r.array().ok_or_else(t)?);
@@ -214,6 +235,7 @@ impl Hello {
             chunk_size,
             max_bucket_log2,
             shard,
+            resume,
             policy_digest,
             set_size,
             own_fingerprint,
@@ -265,6 +287,7 @@ pub(crate) mod tests {
             chunk_size: 4096,
             max_bucket_log2: 20,
             shard: Shard::WHOLE,
+            resume: None,
             policy_digest: [7; 32],
             set_size: 1000,
             own_fingerprint: Fingerprint([1; 32]),
@@ -371,6 +394,30 @@ pub(crate) mod tests {
                 }))
             ));
         }
+        // resume_session (offset 51) and resume_done (83): no session with a count, or a
+        // count above MAX_BUCKETS.
+        let mut resumed = sample(Role::Responder);
+        resumed.resume = Some(Resumption {
+            logical_session: [0x3c; 32],
+            buckets_done: 7,
+        });
+        let good = resumed.encode();
+        assert_eq!(Hello::decode(&good).unwrap().resume, resumed.resume);
+        assert_eq!(good[51..83], [0x3c; 32]);
+        assert_eq!(good[83..87], 7u32.to_be_bytes());
+        let mut count_alone = enc.clone();
+        count_alone[86] = 1;
+        let mut too_many = good.clone();
+        too_many[83..87].copy_from_slice(&(MAX_BUCKETS + 1).to_be_bytes());
+        for bad in [count_alone, too_many] {
+            assert!(matches!(
+                Hello::decode(&bad),
+                Err(Error::PeerMisbehaved(PeerMisbehaved::MalformedMessage {
+                    problem: Malformed::Field("resume"),
+                    ..
+                }))
+            ));
+        }
         let mut h = sample(Role::Initiator);
         h.key_kinds.reverse();
         assert!(Hello::decode(&h.encode()).is_err());
@@ -385,7 +432,7 @@ pub(crate) mod tests {
             .map(|i| format!("{i:02}{}", "k".repeat(MAX_KEY_LEN - 2)))
             .collect();
         let enc = h.encode();
-        assert_eq!(enc.len(), 196 + MAX_KEYS * (1 + MAX_KEY_LEN));
+        assert_eq!(enc.len(), 232 + MAX_KEYS * (1 + MAX_KEY_LEN));
         assert!(enc.len() < crate::transport::framing::FrameKind::Hello.max_len());
         assert_eq!(Hello::decode(&enc).unwrap(), h);
     }

@@ -17,7 +17,10 @@
 //!    rule. No element moves unless both admitted; a refusal is logged on both sides.
 //! 4. **Start.** `session_started` is logged ([`Effect::Log`]) before any element.
 //! 5. **Body.** The protocol the terms name runs ([`BodyInput`] in, [`BodyOutput`] out):
-//!    DH-PSI in three modes, or OPRF-PSI whose sender first announces its parameters. Each side
+//!    DH-PSI in three modes, OPRF-PSI whose sender first announces its parameters, or
+//!    VOLE-PSI; a large DH-PSI or VOLE-PSI session runs in buckets. A side that keeps a
+//!    checkpoint records each finished bucket ([`Effect::Checkpoint`]), and a later attempt
+//!    resumes from the buckets both sides kept ([`ResumePoint`], [`Resumption`]). Each side
 //!    sends `Done` when its part is complete.
 //! 6. **Receipts.** Each side signs a receipt ([`Effect::SignReceipt`]), sends it, checks the
 //!    peer's against its certificate's key, and logs it.
@@ -43,11 +46,12 @@ mod outcome;
 mod peer;
 mod progress;
 mod receipt;
+mod resume;
 mod shard;
 pub mod transcript;
 mod verdict;
 
-pub use agreement::{agree, Terms, MAX_CLOCK_SKEW};
+pub use agreement::{agree, terms_digest, Terms, MAX_CLOCK_SKEW};
 pub use body::{BodyInput, BodyOutput, SenderSource};
 pub use choice::{auto_protocol, Protocol, ProtocolChoice, SessionMode, AUTO_RATIO, AUTO_VOLE_MIN};
 pub use effect::{AdmissionRequest, Completion, Effect, OutputRecord};
@@ -56,4 +60,5 @@ pub use hello::{canonical_key_kinds, role_code, Hello, HELLO_VERSION, MAX_KEYS, 
 pub use outcome::{learned, SessionOutcome, SessionReport, Traffic};
 pub use peer::PeerIdentity;
 pub use progress::{Direction, NoProgress, Phase, Progress};
+pub use resume::{CheckpointBegin, CheckpointEntry, ResumePoint, Resumption};
 pub use shard::{Shard, MAX_SHARDS};

@@ -32,6 +32,7 @@ impl RawHello {
             chunk_size: self.chunk_size,
             max_bucket_log2: 20,
             shard: blindmatch::session::Shard::WHOLE,
+            resume: None,
             policy_digest: Policy::parse(super::OPEN_POLICY_TEXT, "open-policy.toml")
                 .expect("the open test policy")
                 .digest(),

@@ -10,8 +10,9 @@ use blindmatch::identity::Fingerprint;
 use blindmatch::protocol::{ItemSet, Role};
 use blindmatch::session::memory::{run_pair, FrameLog};
 use blindmatch::session::{
-    BodyInput, Channel, Completion, Effect, Envelope, NoProgress, PeerIdentity, Progress,
-    ProtocolChoice, SenderSource, SessionConfig, SessionMode, SessionOutcome, Shard,
+    BodyInput, Channel, CheckpointEntry, Completion, Effect, Envelope, NoProgress, PeerIdentity,
+    Progress, ProtocolChoice, ResumePoint, SenderSource, SessionConfig, SessionMode,
+    SessionOutcome, Shard,
 };
 use blindmatch::transport::framing::{Frame, FrameKind};
 use blindmatch::transport::machine::{Action, Input, Machine, Perform};
@@ -26,6 +27,8 @@ pub struct Recorder {
     pub refusal: Mutex<Option<PolicyRule>>,
     pub admitted: Mutex<usize>,
     pub output_fails: Mutex<bool>,
+    /// Every checkpoint entry, in order.
+    pub checkpoints: Mutex<Vec<CheckpointEntry>>,
 }
 
 impl Recorder {
@@ -36,6 +39,7 @@ impl Recorder {
             refusal: Mutex::new(None),
             admitted: Mutex::new(0),
             output_fails: Mutex::new(false),
+            checkpoints: Mutex::new(Vec::new()),
         }
     }
 
@@ -108,6 +112,10 @@ impl Perform<Effect, Completion> for Recorder {
                     Completion::Written(Ok(None))
                 }
             }
+            Effect::Checkpoint(entry) => {
+                self.checkpoints.lock().unwrap().push(entry);
+                Completion::Checkpointed(Ok(()))
+            }
             _ => unreachable!(),
         }
     }
@@ -134,6 +142,11 @@ pub struct Pair {
     pub b_shard: Option<Shard>,
     /// Where the initiator's progress goes (nowhere by default).
     pub a_progress: Arc<dyn Progress>,
+    /// Both sides keep a checkpoint (their recorders take the entries).
+    pub checkpoint: bool,
+    /// What each side's checkpoint offers to resume.
+    pub a_resume: Option<ResumePoint>,
+    pub b_resume: Option<ResumePoint>,
 }
 
 impl Pair {
@@ -155,6 +168,9 @@ impl Pair {
             shard: Shard::WHOLE,
             b_shard: None,
             a_progress: Arc::new(NoProgress),
+            checkpoint: false,
+            a_resume: None,
+            b_resume: None,
         }
     }
 
@@ -193,6 +209,12 @@ impl Pair {
             own_agency: if b { "B".into() } else { "A".into() },
             policy_name: "test".into(),
             output_retention_days: 30,
+            checkpoint: self.checkpoint,
+            resume: if b {
+                self.b_resume.clone()
+            } else {
+                self.a_resume.clone()
+            },
         }
     }
 

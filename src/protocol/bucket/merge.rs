@@ -6,6 +6,7 @@ use crate::protocol::dh::{DhOutput, Learned};
 use crate::protocol::{ItemSet, Matches, Mode, Role};
 
 use super::assign::Layout;
+use super::resume::BucketLearned;
 
 /// What the finished buckets gave, so far.
 enum Acc {
@@ -29,24 +30,48 @@ impl Merged {
         }
     }
 
-    /// Adds bucket `bucket`'s output; its matches are positions in that bucket's items.
+    /// Adds bucket `bucket`'s output, whose matches are positions in that bucket's items, and
+    /// returns what it gave in the caller's item numbers.
     ///
     /// # Errors
     /// [`Error::Internal`] when the buckets learned different kinds of things.
-    pub(crate) fn add(&mut self, bucket: u32, out: DhOutput, layout: &Layout) -> Result<()> {
-        let acc = self.acc.get_or_insert(match out.learned {
-            Learned::Matches(_) => Acc::Matches(Vec::new()),
-            Learned::Cardinality(_) => Acc::Cardinality(0),
-            _ => Acc::Nothing,
-        });
-        match (acc, out.learned) {
-            (Acc::Nothing, Learned::Nothing) => {}
-            (Acc::Cardinality(n), Learned::Cardinality(k)) => *n += k,
-            (Acc::Matches(all), Learned::Matches(found)) => all.extend(
+    pub(crate) fn add(
+        &mut self,
+        bucket: u32,
+        out: DhOutput,
+        layout: &Layout,
+    ) -> Result<BucketLearned> {
+        let learned = match out.learned {
+            Learned::Nothing => BucketLearned::Nothing,
+            Learned::Cardinality(k) => BucketLearned::Count(k as u64),
+            Learned::Matches(found) => BucketLearned::Matches(
                 found
                     .iter()
-                    .map(|m| layout.item(bucket, m.first_input_index())),
+                    .map(|m| layout.item(bucket, m.first_input_index()) as u32)
+                    .collect(),
             ),
+        };
+        self.seed(&learned)?;
+        Ok(learned)
+    }
+
+    /// Adds what a bucket gave, in the caller's item numbers: a bucket of this session, or
+    /// one finished in an earlier attempt (a resumed session, spec 9.12).
+    ///
+    /// # Errors
+    /// [`Error::Internal`] when the buckets learned different kinds of things.
+    pub(crate) fn seed(&mut self, learned: &BucketLearned) -> Result<()> {
+        let acc = self.acc.get_or_insert(match learned {
+            BucketLearned::Matches(_) => Acc::Matches(Vec::new()),
+            BucketLearned::Count(_) => Acc::Cardinality(0),
+            BucketLearned::Nothing => Acc::Nothing,
+        });
+        match (acc, learned) {
+            (Acc::Nothing, BucketLearned::Nothing) => {}
+            (Acc::Cardinality(n), BucketLearned::Count(k)) => *n += *k as usize,
+            (Acc::Matches(all), BucketLearned::Matches(found)) => {
+                all.extend(found.iter().map(|&i| i as usize))
+            }
             _ => {
                 return Err(Error::internal(
                     "the buckets of a session learned unlike things",

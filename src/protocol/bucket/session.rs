@@ -23,6 +23,7 @@ use super::assign::{sub_session_id, Layout};
 use super::bound::{bucket_bound, check_bucket, MAX_BUCKETS};
 use super::merge::Merged;
 use super::message::BucketMessage;
+use super::resume::{BucketLearned, BucketStart, FinishedBucket};
 use super::sub::SubSession;
 
 /// How many buckets a side keeps open at once: while one bucket's last messages are in
@@ -50,17 +51,22 @@ pub(crate) struct BucketedSession<S> {
     /// Handed to every bucket's sub-session.
     stop: Interrupt,
     merged: Merged,
+    /// The buckets finished since the last [`BucketedSession::take_finished`], when the
+    /// start asked to record them.
+    finished: Option<Vec<FinishedBucket>>,
     failed: bool,
 }
 
 impl<S: SubSession> BucketedSession<S> {
-    /// Starts a session for `role` over `buckets` buckets: assigns our items to buckets,
-    /// checks each fits its bound, and opens the first [`WINDOW`] buckets. Every bucket's
-    /// sub-session stops its long steps once `stop` is raised.
+    /// Starts a session for `role` over `buckets` buckets: assigns our items to buckets
+    /// under `start`'s key, checks each fits its bound, takes the buckets `start` says are
+    /// done, and opens the next [`WINDOW`] buckets. Every bucket's sub-session stops its long
+    /// steps once `stop` is raised.
     ///
     /// # Errors
     /// [`Error::Config`] for parameters out of range (or `buckets` outside
-    /// `1..=`[`MAX_BUCKETS`]); [`Error::Input`] with [`crate::error::InputReason::SetSize`]
+    /// `1..=`[`MAX_BUCKETS`], more buckets done than there are, a done bucket naming an item
+    /// we do not have); [`Error::Input`] with [`crate::error::InputReason::SetSize`]
     /// when `items` has more distinct items than our announced count, and with
     /// [`crate::error::InputReason::BucketOverflow`] when a bucket holds more than its bound;
     /// [`Error::Cancelled`] once `stop` is raised: the assignment checks it every 16 384
@@ -70,6 +76,7 @@ impl<S: SubSession> BucketedSession<S> {
         params: DhParams,
         buckets: u32,
         items: ItemSet,
+        start: BucketStart,
         rng: &mut R,
         stop: Interrupt,
     ) -> Result<Self> {
@@ -89,7 +96,29 @@ impl<S: SubSession> BucketedSession<S> {
             bucket_bound(params.initiator_count, buckets),
             bucket_bound(params.responder_count, buckets),
         );
-        let layout = Layout::new(&params.session_id, &items, buckets, &stop)?;
+        if start.done.len() > buckets as usize {
+            return Err(Error::config(
+                crate::error::ConfigReason::Parameter,
+                format!(
+                    "{} buckets are done of a session of {buckets}",
+                    start.done.len()
+                ),
+            ));
+        }
+        let beyond = |l: &BucketLearned| match l {
+            BucketLearned::Matches(m) => m.iter().any(|&i| i as usize >= items.len()),
+            _ => false,
+        };
+        if start.done.iter().any(beyond) {
+            return Err(Error::config(
+                crate::error::ConfigReason::Parameter,
+                format!(
+                    "a bucket done earlier names an item beyond this set of {}",
+                    items.len()
+                ),
+            ));
+        }
+        let layout = Layout::new(&start.assignment_key, &items, buckets, &stop)?;
         let (largest, count) = layout.largest();
         let own_bound = match role {
             Role::Initiator => bounds.0,
@@ -104,12 +133,16 @@ impl<S: SubSession> BucketedSession<S> {
             items,
             layout,
             open: VecDeque::with_capacity(WINDOW),
-            next: 0,
+            next: start.done.len() as u32,
             rng: ChaCha20Rng::from_seed(draw::array::<32, R>(rng)),
             stop,
             merged: Merged::new(),
+            finished: start.record.then(Vec::new),
             failed: false,
         };
+        for learned in &start.done {
+            session.merged.seed(learned)?;
+        }
         session.refill()?;
         Ok(session)
     }
@@ -132,8 +165,7 @@ impl<S: SubSession> BucketedSession<S> {
             let buckets = self.buckets as usize;
             let session = S::open(self.role, params, items, &mut self.rng, &self.stop, buckets)?;
             if session.is_finished() {
-                self.merged
-                    .add(bucket, session.into_output()?, &self.layout)?;
+                self.retire(bucket, session)?;
             } else {
                 self.open.push_back((bucket, session));
             }
@@ -149,9 +181,28 @@ impl<S: SubSession> BucketedSession<S> {
         let Some((bucket, session)) = self.open.remove(pos) else {
             return Err(Error::internal("a bucket vanished"));
         };
-        self.merged
-            .add(bucket, session.into_output()?, &self.layout)?;
+        self.retire(bucket, session)?;
         self.refill()
+    }
+
+    /// Merges a finished bucket's output, and keeps it for a checkpoint if asked to.
+    fn retire(&mut self, bucket: u32, session: S) -> Result<()> {
+        let learned = self
+            .merged
+            .add(bucket, session.into_output()?, &self.layout)?;
+        if let Some(finished) = &mut self.finished {
+            finished.push(FinishedBucket { bucket, learned });
+        }
+        Ok(())
+    }
+
+    /// The buckets that finished since the last call, in the order they finished (empty
+    /// unless the start asked to record them, [`BucketStart::record`]).
+    pub(crate) fn take_finished(&mut self) -> Vec<FinishedBucket> {
+        self.finished
+            .as_mut()
+            .map(std::mem::take)
+            .unwrap_or_default()
     }
 
     fn poll(&mut self) -> Result<Option<BucketMessage<S::Message>>> {

@@ -47,6 +47,7 @@ fn pair<S: SubSession>(
         p.clone(),
         buckets,
         a.clone(),
+        BucketStart::fresh(SID),
         &mut rng,
         Interrupt::new(),
     );
@@ -55,6 +56,7 @@ fn pair<S: SubSession>(
         p,
         buckets,
         b.clone(),
+        BucketStart::fresh(SID),
         &mut rng,
         Interrupt::new(),
     );
@@ -227,6 +229,7 @@ fn a_skewed_input_runs_up_to_the_bound_and_fails_above_it() {
         p,
         buckets,
         over,
+        BucketStart::fresh(SID),
         &mut rng,
         Interrupt::new(),
     )
@@ -254,6 +257,7 @@ fn more_items_than_announced_or_bad_bucket_counts_are_refused() {
         p.clone(),
         2,
         a.clone(),
+        BucketStart::fresh(SID),
         &mut rng,
         Interrupt::new(),
     )
@@ -272,6 +276,7 @@ fn more_items_than_announced_or_bad_bucket_counts_are_refused() {
             p.clone(),
             buckets,
             a.clone(),
+            BucketStart::fresh(SID),
             &mut rng,
             Interrupt::new(),
         );
@@ -507,7 +512,8 @@ fn a_raised_interrupt_cancels_the_bucket_assignment() {
     fn open<S: SubSession>(role: Role, set: &ItemSet, stop: Interrupt) -> Result<(), Error> {
         let p = DhParams::new(Mode::Intersection, SID, set.len(), set.len());
         let mut rng = ChaCha20Rng::seed_from_u64(3);
-        BucketedSession::<S>::new(role, p, 4, set.clone(), &mut rng, stop).map(|_| ())
+        let start = BucketStart::fresh(SID);
+        BucketedSession::<S>::new(role, p, 4, set.clone(), start, &mut rng, stop).map(|_| ())
     }
     // More than one batch of 16 384 items, so the check between batches runs too.
     let set = items(0..40_000, 0);

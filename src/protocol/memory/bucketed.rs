@@ -6,7 +6,9 @@ use rand::rngs::SysRng;
 use rand_core::UnwrapErr;
 
 use crate::error::Result;
-use crate::protocol::bucket::{bucket_count, BucketedSession, SubSession, DEFAULT_BUCKET_LOG2};
+use crate::protocol::bucket::{
+    bucket_count, BucketStart, BucketedSession, SubSession, DEFAULT_BUCKET_LOG2,
+};
 use crate::protocol::dh::{DhOutput, DhParams, DhSession};
 use crate::protocol::memory::run_concurrently;
 use crate::protocol::vole_psi::VolePsiSession;
@@ -55,11 +57,20 @@ where
         params.clone(),
         buckets,
         initiator,
+        BucketStart::fresh(params.session_id),
         &mut rng,
         stop.clone(),
     )?;
-    let mut b =
-        BucketedSession::<S>::new(Role::Responder, params, buckets, responder, &mut rng, stop)?;
+    let start = BucketStart::fresh(params.session_id);
+    let mut b = BucketedSession::<S>::new(
+        Role::Responder,
+        params,
+        buckets,
+        responder,
+        start,
+        &mut rng,
+        stop,
+    )?;
     run_concurrently(&mut a, &mut b)?;
     Ok((a.into_output()?, b.into_output()?))
 }
