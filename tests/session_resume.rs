@@ -247,3 +247,39 @@ fn a_resumption_under_other_terms_is_refused_on_both_sides() {
         .iter()
         .all(|(_, f)| f.kind != blindmatch::transport::framing::FrameKind::Protocol));
 }
+
+/// Records what a session reports of its buckets.
+#[derive(Default)]
+struct Buckets(std::sync::Mutex<Vec<(&'static str, u32, u32)>>);
+
+impl blindmatch::session::Progress for Buckets {
+    fn start(&self, _: blindmatch::protocol::Role, _: &[blindmatch::session::Phase]) {}
+    fn advance(&self, _: blindmatch::session::Direction, _: &'static str, _: u64) {}
+    fn finish(&self) {}
+    fn bucket_finished(&self, finished: u32, total: u32) {
+        self.0.lock().unwrap().push(("finished", finished, total));
+    }
+    fn buckets_resumed(&self, done: u32, total: u32) {
+        self.0.lock().unwrap().push(("resumed", done, total));
+    }
+}
+
+/// A resumed session reports the buckets it took over once, then each bucket it runs.
+#[test]
+fn progress_counts_the_buckets_taken_over_once() {
+    let (a, b) = sets();
+    let first = pair(SessionMode::Intersection, ProtocolChoice::Vole);
+    let (ra, rb, _) = first.run(a.clone(), b.clone());
+    let (ra, rb) = (ra.unwrap(), rb.unwrap());
+    let mut again = pair(SessionMode::Intersection, ProtocolChoice::Vole);
+    let seen = std::sync::Arc::new(Buckets::default());
+    again.a_progress = seen.clone();
+    again.a_resume = Some(point(&first.a, &ra, 3));
+    again.b_resume = Some(point(&first.b, &rb, 3));
+    let (sa, _, _) = again.run(a, b);
+    sa.unwrap();
+    assert_eq!(
+        *seen.0.lock().unwrap(),
+        [("resumed", 3, 5), ("finished", 4, 5), ("finished", 5, 5)]
+    );
+}

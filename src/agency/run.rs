@@ -103,7 +103,9 @@ impl RunOptions {
     /// The same, keeping a checkpoint in `dir` (see [`crate::checkpoint`]): every bucket
     /// that finishes is recorded there, and after a crash or a broken connection a session
     /// run again with `resume` continues with the buckets that did not finish on both sides.
-    /// Without `resume`, `dir` must hold no unfinished session.
+    /// Without `resume`, `dir` must hold no unfinished session. A checkpoint keeps one
+    /// session: give each session its own directory (a server, one per connection it runs at
+    /// a time; the command line's `serve` takes `--checkpoint` only with `--once`).
     pub fn with_checkpoint(mut self, dir: impl Into<std::path::PathBuf>, resume: bool) -> Self {
         self.checkpoint = Some(CheckpointOptions {
             dir: dir.into(),

@@ -74,7 +74,7 @@ pub fn run(args: Args, quiet: bool) -> Result<()> {
         }
         agency.connect(&args.connect, spec, options).await
     });
-    if report.is_err() {
+    if matches!(&report, Err(e) if !matches!(e, Error::Checkpoint(_))) {
         args.session.checkpoint_note();
     }
     let report = report?;

@@ -59,6 +59,16 @@ impl Progress for TerminalProgress {
         }
     }
 
+    fn buckets_resumed(&self, done: u32, total: u32) {
+        self.bucket_finished(done, total);
+        if let Ok(slot) = self.buckets.lock() {
+            if let Some(bar) = slot.as_ref() {
+                // The estimate counts only the buckets this attempt runs.
+                bar.reset_eta();
+            }
+        }
+    }
+
     fn bucket_finished(&self, finished: u32, total: u32) {
         let Ok(mut slot) = self.buckets.lock() else {
             return;

@@ -5,13 +5,16 @@
 //! ```text
 //! {"progress":"start","role":"initiator","phases":[{"what":..,"direction":"sent","total":n},..]}
 //! {"progress":"phase","what":..,"direction":"received","done":n,"total":n}
+//! {"progress":"resumed","done":d,"total":B}
 //! {"progress":"bucket","finished":k,"total":B,"elapsed_ms":t,"eta_ms":t}
 //! {"progress":"finish","elapsed_ms":t}
 //! ```
 //!
 //! A `phase` line is written when a phase completes and at most once a second before that; a
 //! `bucket` line each time a bucket of a bucketed session finishes, with an estimate of the
-//! time left (the mean time per finished bucket times the buckets left).
+//! time left (the mean time per finished bucket times the buckets left); in a resumed session
+//! a `resumed` line first says how many buckets came from the checkpoint, and the estimate
+//! counts only the buckets this attempt ran.
 
 use std::io::Write;
 use std::sync::Mutex;
@@ -38,6 +41,8 @@ struct PhaseState {
 struct State {
     started: Option<Instant>,
     phases: Vec<PhaseState>,
+    /// Buckets a resumed session took from its checkpoint (they took no time here).
+    resumed: u32,
 }
 
 /// Writes JSON progress lines to `out` (stderr for the command line).
@@ -71,6 +76,10 @@ enum Line<'a> {
         total: u32,
         elapsed_ms: u128,
         eta_ms: u128,
+    },
+    Resumed {
+        done: u32,
+        total: u32,
     },
     Finish {
         elapsed_ms: u128,
@@ -177,10 +186,19 @@ impl<W: Write + Send> Progress for JsonProgress<W> {
         }
     }
 
+    fn buckets_resumed(&self, done: u32, total: u32) {
+        if let Ok(mut s) = self.state.lock() {
+            s.resumed = done;
+        }
+        self.write(&Line::Resumed { done, total });
+    }
+
     fn bucket_finished(&self, finished: u32, total: u32) {
         let elapsed = self.elapsed();
+        let resumed = self.state.lock().map_or(0, |s| s.resumed);
         let left = u128::from(total.saturating_sub(finished));
-        let eta_ms = elapsed.as_millis() * left / u128::from(finished.max(1));
+        let run = finished.saturating_sub(resumed).max(1);
+        let eta_ms = elapsed.as_millis() * left / u128::from(run);
         self.write(&Line::Bucket {
             finished,
             total,
@@ -242,6 +260,25 @@ mod tests {
         );
         // Three buckets left, each estimated at the time the first took.
         let (elapsed, eta) = (got[3]["elapsed_ms"].as_u64(), got[3]["eta_ms"].as_u64());
+        assert_eq!(eta, elapsed.map(|e| 3 * e));
+    }
+
+    #[test]
+    fn a_resumed_session_estimates_from_the_buckets_it_ran() {
+        let p = JsonProgress::new(Vec::new());
+        p.start(Role::Responder, &[]);
+        p.buckets_resumed(6, 10);
+        std::thread::sleep(Duration::from_millis(20));
+        p.bucket_finished(7, 10);
+        let got = lines(p);
+        assert_eq!(got[1]["progress"], "resumed");
+        assert_eq!(
+            (got[1]["done"].as_u64(), got[1]["total"].as_u64()),
+            (Some(6), Some(10))
+        );
+        // One bucket ran in this attempt, three are left: three times its time (not 3/7).
+        let (elapsed, eta) = (got[2]["elapsed_ms"].as_u64(), got[2]["eta_ms"].as_u64());
+        assert!(elapsed >= Some(20));
         assert_eq!(eta, elapsed.map(|e| 3 * e));
     }
 }

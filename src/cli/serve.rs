@@ -212,7 +212,7 @@ pub fn run(args: Args, quiet: bool) -> Result<()> {
     })?;
     if once {
         let outcome = last.lock().ok().and_then(|mut s| s.take());
-        if !matches!(outcome, Some(Ok(()))) {
+        if matches!(&outcome, Some(Err(e)) if !matches!(e, Error::Checkpoint(_))) {
             args_session.checkpoint_note();
         }
         return match outcome {

@@ -766,6 +766,12 @@ impl Envelope {
                 )?;
                 self.progress.start(a.terms.role, &phases);
                 self.progressing = true;
+                if let (Some(r), Some((_, total))) = (a.terms.resume, body.bucket_progress()) {
+                    if r.buckets_done > 0 {
+                        self.progress.buckets_resumed(r.buckets_done, total);
+                        self.buckets_reported = r.buckets_done;
+                    }
+                }
                 if self.config.checkpoint {
                     let begin = CheckpointBegin {
                         role: a.terms.role,
@@ -843,13 +849,6 @@ impl Envelope {
                     output_record: record,
                 }))
             }
-            (s, Completion::Checkpointed(r)) => {
-                if let Err(e) = r {
-                    self.state = s;
-                    return Err(e);
-                }
-                s
-            }
             (State::LoggingEnd(outcome), Completion::Logged(r)) => {
                 if let Err(e) = r {
                     // The session is over on both sides; only our end entry is missing.
@@ -861,6 +860,15 @@ impl Envelope {
             // Entries queued by `fail` complete here; the session error matters more than a
             // failure to log it.
             (State::Failed(e), _) => State::Failed(e),
+            // A checkpoint entry is recorded wherever the body left the session (a bucket
+            // that finished last may have moved it to `AwaitDone`).
+            (s, Completion::Checkpointed(r)) => {
+                if let Err(e) = r {
+                    self.state = s;
+                    return Err(e);
+                }
+                s
+            }
             (s, c) => {
                 self.state = s;
                 return Err(Error::internal(format!(

@@ -63,6 +63,12 @@ pub trait Progress: Send + Sync {
     fn bucket_finished(&self, finished: u32, total: u32) {
         let _ = (finished, total);
     }
+    /// A resumed session (`protocol-spec/09-buckets.md` section 9.12) took buckets
+    /// `0..done` of the `total` from its checkpoint: they count as finished, but took none
+    /// of this attempt's time. Called once, before any [`Progress::bucket_finished`].
+    fn buckets_resumed(&self, done: u32, total: u32) {
+        let _ = (done, total);
+    }
 }
 
 /// Progress that goes nowhere.
