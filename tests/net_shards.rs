@@ -19,22 +19,7 @@ const NAME: &str = "customs-2026-12-02";
 /// Rows `value,row` (the row number makes every row distinct): A has 2,000 of its own and
 /// B 1,500, 600 shared, and A has 50 of the shared values twice.
 fn inputs(dir: &Path) -> (PathBuf, PathBuf) {
-    let shared: Vec<String> = (0..600).map(|i| format!("MSCU{i:07}")).collect();
-    let mut a: Vec<String> = (0..2000).map(|i| format!("A{i:06}")).collect();
-    let mut b: Vec<String> = (0..1500).map(|i| format!("B{i:06}")).collect();
-    a.extend(shared.iter().cloned());
-    a.extend(shared.iter().take(50).cloned());
-    b.extend(shared.iter().cloned());
-    let write = |name: &str, values: &[String]| {
-        let path = dir.join(name);
-        let mut text = String::from("container,row\n");
-        for (i, v) in values.iter().enumerate() {
-            text.push_str(&format!("{v},{i}\n"));
-        }
-        std::fs::write(&path, text).unwrap();
-        path
-    };
-    (write("a.csv", &a), write("b.csv", &b))
+    shared_inputs(dir, (2000, 1500, 600, 50))
 }
 
 /// The rows of a matches file, whole.

@@ -87,6 +87,31 @@ pub fn identity(root: &Path, name: &str) -> (PathBuf, String) {
     (dir, fp)
 }
 
+/// Two agencies' inputs of rows `container,row` (the row number makes every row distinct):
+/// `own_a` and `own_b` values of each side's own, `shared` values in both, and the first
+/// `twice` shared values a second time in A's.
+pub fn shared_inputs(
+    dir: &Path,
+    (own_a, own_b, shared, twice): (usize, usize, usize, usize),
+) -> (PathBuf, PathBuf) {
+    let shared: Vec<String> = (0..shared).map(|i| format!("MSCU{i:07}")).collect();
+    let mut a: Vec<String> = (0..own_a).map(|i| format!("A{i:06}")).collect();
+    let mut b: Vec<String> = (0..own_b).map(|i| format!("B{i:06}")).collect();
+    a.extend(shared.iter().cloned());
+    a.extend(shared.iter().take(twice).cloned());
+    b.extend(shared.iter().cloned());
+    let write = |name: &str, values: &[String]| {
+        let path = dir.join(name);
+        let mut text = String::from("container,row\n");
+        for (i, v) in values.iter().enumerate() {
+            text.push_str(&format!("{v},{i}\n"));
+        }
+        std::fs::write(&path, text).unwrap();
+        path
+    };
+    (write("a.csv", &a), write("b.csv", &b))
+}
+
 pub fn write_items(path: &Path, items: &[String]) {
     std::fs::write(path, items.join("\n") + "\n").unwrap();
 }
