@@ -339,6 +339,7 @@ fn an_unfinished_checkpoint_is_not_overwritten() {
         finished: Vec::new(),
     })
     .unwrap();
+    drop(c);
     let args = w.args("x", "a", "mutual", "dh", false);
     // match_nowhere gives --json itself.
     let out_path = w.path("x", "a", "csv");

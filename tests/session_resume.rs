@@ -12,7 +12,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use blindmatch::audit::Event;
 use blindmatch::error::{CheckpointError, CheckpointProblem, Error};
-use blindmatch::protocol::bucket::BucketLearned;
+use blindmatch::protocol::bucket::{bucket_of, BucketLearned};
 use blindmatch::protocol::dh::DhOutput;
 use blindmatch::protocol::ItemSet;
 use blindmatch::session::{
@@ -120,7 +120,6 @@ fn resumes_as_if_uninterrupted(mode: SessionMode, protocol: ProtocolChoice) {
         );
         assert_eq!(learned(&sa), learned(&ra), "{what}: A's result");
         assert_eq!(learned(&sb), learned(&rb), "{what}: B's result");
-        assert_eq!(dh(&sa).own_sent, dh(&ra).own_sent, "{what}");
         // Only the buckets it ran are recorded, and the first entry says how many it took.
         let ran: Vec<u32> = recorded(&again.a).keys().copied().collect();
         assert_eq!(ran, (taken..buckets).collect::<Vec<_>>(), "{what}");
@@ -170,24 +169,39 @@ fn the_buckets_taken_over_come_from_the_checkpoint() {
     let BucketLearned::Matches(m) = &mut pa.done[1] else {
         panic!("the initiator learns matches");
     };
+    // An item of A's in bucket 1 (under the logical session's assignment) that matched
+    // nothing.
+    let found = learned(&ra).unwrap();
     let unmatched = (0..a.len() as u32)
-        .find(|i| {
-            !m.contains(i)
-                && !learned(&ra)
-                    .unwrap()
-                    .iter()
-                    .any(|(x, _)| x == &a.items()[*i as usize])
+        .find(|&i| {
+            let x = &a.items()[i as usize];
+            bucket_of(&ra.session_id(), x, 5) == 1 && !found.iter().any(|(y, _)| y == x)
         })
         .unwrap();
     m.push(unmatched);
+    m.sort_unstable();
     let mut again = pair(SessionMode::Intersection, ProtocolChoice::Dh);
     again.a_resume = Some(pa);
     again.b_resume = Some(point(&first.b, &rb, 2));
-    let (sa, _, _) = again.run(a.clone(), b);
+    let (sa, _, _) = again.run(a.clone(), b.clone());
     let sa = sa.unwrap();
     let got = learned(&sa).unwrap();
     assert_eq!(got.len(), learned(&ra).unwrap().len() + 1);
     assert!(got.iter().any(|(x, _)| x == &a.items()[unmatched as usize]));
+    // An item of another bucket is refused before anything is sent.
+    let mut pa = point(&first.a, &ra, 2);
+    let other = (0..a.len() as u32)
+        .find(|&i| bucket_of(&ra.session_id(), &a.items()[i as usize], 5) == 3)
+        .unwrap();
+    pa.done[1] = BucketLearned::Matches(vec![other]);
+    let mut again = pair(SessionMode::Intersection, ProtocolChoice::Dh);
+    again.a_resume = Some(pa);
+    again.b_resume = Some(point(&first.b, &rb, 2));
+    let (sa, _, log) = again.run(a, b);
+    assert!(matches!(sa, Err(Error::Config(_))), "{sa:?}");
+    assert!(log
+        .iter()
+        .all(|(_, f)| f.kind != blindmatch::transport::framing::FrameKind::Protocol));
 }
 
 /// A side that offers no resumption (or one of another logical session) makes the session
@@ -282,4 +296,22 @@ fn progress_counts_the_buckets_taken_over_once() {
         *seen.0.lock().unwrap(),
         [("resumed", 3, 5), ("finished", 4, 5), ("finished", 5, 5)]
     );
+}
+
+/// A session that is not bucketed has nothing to checkpoint: it records nothing, and its log
+/// does not say it kept a checkpoint.
+#[test]
+fn an_unbucketed_session_records_nothing() {
+    let (a, b) = sets();
+    let mut p = Pair::new(SessionMode::Mutual, ProtocolChoice::Dh);
+    p.checkpoint = true;
+    let (ra, rb, _) = p.run(a, b);
+    assert_eq!(ra.unwrap().terms().buckets(), 1);
+    rb.unwrap();
+    assert!(p.a.checkpoints.lock().unwrap().is_empty());
+    let events = p.a.events.lock().unwrap();
+    let Some(Event::SessionStarted { terms: Some(t), .. }) = events.first() else {
+        panic!("no session_started");
+    };
+    assert!(!t.checkpoint);
 }

@@ -125,6 +125,8 @@ struct Open {
 
 /// A session's checkpoint directory, open for one session.
 pub struct Checkpoint {
+    /// `DIR/.lock`, locked for as long as this value lives.
+    _lock: std::fs::File,
     dir: PathBuf,
     role: Role,
     items_digest: [u8; 32],
@@ -151,12 +153,25 @@ fn unreadable(dir: &Path, file: &'static str, detail: impl Into<String>) -> Erro
     )
 }
 
+/// Reads `dir/name` (refused if others may read or write it: it holds our matches), or
+/// `None` when there is no such file.
+fn read_private(dir: &Path, name: &str) -> Result<Option<Vec<u8>>> {
+    let path = dir.join(name);
+    let mut missing = false;
+    let r = file_mode::read_secret(&path, |e| {
+        missing = e.kind() == std::io::ErrorKind::NotFound;
+        Error::io(format!("reading {}", path.display()), e)
+    });
+    match r {
+        Ok(b) => Ok(Some(b)),
+        Err(_) if missing => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
 fn read_session(dir: &Path) -> Result<Option<SessionFile>> {
-    let path = dir.join(SESSION_FILE);
-    let bytes = match std::fs::read(&path) {
-        Ok(b) => b,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-        Err(e) => return Err(Error::io(format!("reading {}", path.display()), e)),
+    let Some(bytes) = read_private(dir, SESSION_FILE)? else {
+        return Ok(None);
     };
     let s: SessionFile =
         serde_json::from_slice(&bytes).map_err(|e| unreadable(dir, SESSION_FILE, e.to_string()))?;
@@ -171,12 +186,9 @@ fn read_session(dir: &Path) -> Result<Option<SessionFile>> {
 }
 
 fn read_buckets(dir: &Path) -> Result<BTreeMap<u32, BucketLearned>> {
-    let path = dir.join(BUCKETS_FILE);
-    match std::fs::read(&path) {
-        Ok(b) => Ok(records::decode(&b).0),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(BTreeMap::new()),
-        Err(e) => Err(Error::io(format!("reading {}", path.display()), e)),
-    }
+    Ok(read_private(dir, BUCKETS_FILE)?
+        .map(|b| records::decode(&b))
+        .unwrap_or_default())
 }
 
 fn hex32(dir: &Path, what: &str, s: &str) -> Result<[u8; 32]> {
@@ -233,6 +245,16 @@ impl Checkpoint {
     pub fn open(dir: &Path, resume: bool, role: Role, items: &ItemSet) -> Result<Checkpoint> {
         file_mode::create_private_dir(dir)?;
         file_mode::check(dir)?;
+        let lock = crate::lock::open_lock(&dir.join(""))?;
+        match lock.try_lock() {
+            Ok(()) => {}
+            Err(std::fs::TryLockError::WouldBlock) => {
+                return Err(Error::checkpoint(CheckpointProblem::InUse, dir))
+            }
+            Err(std::fs::TryLockError::Error(e)) => {
+                return Err(Error::io(format!("locking {}", dir.display()), e))
+            }
+        }
         let items_digest = items_digest(items);
         let session = read_session(dir)?;
         let point = match (session, resume) {
@@ -279,6 +301,7 @@ impl Checkpoint {
                     done,
                 };
                 return Ok(Checkpoint {
+                    _lock: lock,
                     dir: dir.to_path_buf(),
                     role,
                     items_digest,
@@ -292,6 +315,7 @@ impl Checkpoint {
             }
         };
         Ok(Checkpoint {
+            _lock: lock,
             dir: dir.to_path_buf(),
             role,
             items_digest,
@@ -346,6 +370,11 @@ impl Checkpoint {
     pub fn record(&self, entry: &CheckpointEntry) -> Result<()> {
         let mut open = self.lock();
         if let Some(begin) = &entry.begin {
+            if begin.role != self.role {
+                return Err(Error::internal(
+                    "a checkpoint opened for one role began a session of the other",
+                ));
+            }
             let peer = open
                 .peer
                 .ok_or_else(|| Error::internal("a checkpoint began before the peer was known"))?;
@@ -421,7 +450,9 @@ impl Checkpoint {
     pub fn finish(&self) -> Result<()> {
         let mut open = self.lock();
         open.buckets = None;
-        for name in [SESSION_FILE, BUCKETS_FILE] {
+        // The matches first: a crash between the two leaves a session without buckets, which
+        // `status` and `open` still see, never buckets without their session.
+        for name in [BUCKETS_FILE, SESSION_FILE] {
             let path = self.dir.join(name);
             match std::fs::remove_file(&path) {
                 Ok(()) => {}

@@ -125,6 +125,12 @@ fn another_use_of_the_directory_is_refused_with_its_reason() {
             ..
         }))
     ));
+    // One session at a time.
+    assert_eq!(
+        problem(Checkpoint::open(&dir, true, Role::Initiator, &items())),
+        CheckpointProblem::InUse
+    );
+    drop(c);
     std::fs::write(dir.join(SESSION_FILE), b"{\"format\": 1}").expect("write");
     assert!(matches!(
         problem(Checkpoint::open(&dir, true, Role::Initiator, &items())),

@@ -144,7 +144,8 @@ pub fn run(args: Args, quiet: bool) -> Result<()> {
     let last: Arc<Mutex<Option<Result<()>>>> = Arc::new(Mutex::new(None));
     let json = args.session.json;
     let session_args = args.session.clone();
-    let args_session = args.session.clone();
+    // For the note after a failed `--once` session (the closures own `session_args`).
+    let note_args = args.session.clone();
     let once = args.once;
     let force = args.outputs.force;
     let mut timeouts = args.session.timeouts();
@@ -213,7 +214,7 @@ pub fn run(args: Args, quiet: bool) -> Result<()> {
     if once {
         let outcome = last.lock().ok().and_then(|mut s| s.take());
         if matches!(&outcome, Some(Err(e)) if !matches!(e, Error::Checkpoint(_))) {
-            args_session.checkpoint_note();
+            note_args.checkpoint_note();
         }
         return match outcome {
             Some(r) => r,

@@ -224,7 +224,8 @@ impl SessionArgs {
         };
         if let Ok(Some(s)) = Checkpoint::status(dir) {
             eprintln!(
-                "blindmatch: the checkpoint in {} keeps {} of {} buckets: run the same command                  with --resume (on both sides) to continue",
+                "blindmatch: the checkpoint in {} keeps {} of {} buckets: run the same command \
+                 with --resume (on both sides) to continue",
                 dir.display(),
                 s.buckets_done,
                 s.buckets

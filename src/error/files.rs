@@ -190,6 +190,9 @@ pub enum CheckpointProblem {
     PeerChanged,
     /// The checkpointed session ran as the other role.
     RoleChanged,
+    /// Another session (another process, or another session of this one) holds the
+    /// directory: a checkpoint keeps one session.
+    InUse,
     /// Both sides resume the same logical session, but the agreed terms (protocol, mode,
     /// counts, policy, key kinds, bucket size, shard) are not those it ran under.
     TermsChanged,
@@ -204,6 +207,7 @@ impl CheckpointProblem {
             CheckpointProblem::ItemsChanged => "items_changed",
             CheckpointProblem::PeerChanged => "peer_changed",
             CheckpointProblem::RoleChanged => "role_changed",
+            CheckpointProblem::InUse => "in_use",
             CheckpointProblem::TermsChanged => "terms_changed",
         }
     }
@@ -248,6 +252,11 @@ impl fmt::Display for CheckpointError {
                 f,
                 "{dir} is the checkpoint of a session in the other role (match or serve): \
                  resume it in that role, or {over}"
+            ),
+            CheckpointProblem::InUse => write!(
+                f,
+                "{dir} is in use by another session (a checkpoint keeps one session): give each \
+                 session its own directory"
             ),
             CheckpointProblem::TermsChanged => write!(
                 f,

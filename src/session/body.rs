@@ -369,15 +369,17 @@ impl Body {
                 if buckets > 1 {
                     let per_bucket = bucket_terms(terms, buckets);
                     let items = input.items;
+                    // A resumed body runs only the buckets not taken from the checkpoint.
+                    let to_run = buckets.saturating_sub(start.done.len() as u32);
                     return Ok(if terms.protocol == Protocol::Vole {
                         let s =
                             BucketedSession::new(role, params, buckets, items, start, rng, stop)?;
-                        let phases = times(vole_phases(&per_bucket), buckets);
+                        let phases = times(vole_phases(&per_bucket), to_run);
                         (Body::BucketedVole(Box::new(s)), phases)
                     } else {
                         let s =
                             BucketedSession::new(role, params, buckets, items, start, rng, stop)?;
-                        let phases = times(dh_phases(&per_bucket), buckets);
+                        let phases = times(dh_phases(&per_bucket), to_run);
                         (Body::BucketedDh(Box::new(s)), phases)
                     });
                 }
@@ -503,7 +505,6 @@ impl Body {
         })
     }
 
-    /// `(finished, total)` buckets of a bucketed body; `None` for an unbucketed one.
     /// The buckets that finished since the last call (a bucketed body that records them;
     /// otherwise none).
     pub(crate) fn take_finished(&mut self) -> Vec<FinishedBucket> {
@@ -514,6 +515,7 @@ impl Body {
         }
     }
 
+    /// `(finished, total)` buckets of a bucketed body; `None` for an unbucketed one.
     pub(crate) fn bucket_progress(&self) -> Option<(u32, u32)> {
         match self {
             Body::BucketedDh(s) => Some((s.finished_buckets(), s.buckets())),

@@ -93,9 +93,9 @@ pub struct SessionConfig {
     pub policy_name: String,
     /// Our policy's `output_retention_days`, for the log.
     pub output_retention_days: u64,
-    /// Record the session in a checkpoint as it goes ([`Effect::Checkpoint`]): which logical
-    /// session it is, then every bucket as it finishes (`protocol-spec/09-buckets.md`
-    /// section 9.12).
+    /// Record the session in a checkpoint as it goes ([`Effect::Checkpoint`]), when it runs
+    /// in buckets: which logical session it is, then every bucket as it finishes
+    /// (`protocol-spec/09-buckets.md` section 9.12). An unbucketed session records nothing.
     pub checkpoint: bool,
     /// What our checkpoint holds of an earlier attempt at a logical session: our hello offers
     /// to resume it, and if the peer offers the same, only the buckets neither kept run.
@@ -416,7 +416,7 @@ impl Envelope {
                 count: a.terms.shard.count(),
                 logical_session: hex::encode(a.terms.shard.key()),
             }),
-            checkpoint: self.config.checkpoint,
+            checkpoint: self.config.checkpoint && a.terms.buckets() > 1,
             resumes: a.terms.resume.map(|r| ResumeRecord {
                 session: hex::encode(r.logical_session),
                 buckets_done: r.buckets_done,
@@ -751,10 +751,12 @@ impl Envelope {
                     }
                     _ => Vec::new(),
                 };
+                // Only a bucketed session has anything to record (spec 9.12).
+                let checkpointing = self.config.checkpoint && a.terms.buckets() > 1;
                 let start = BucketStart {
                     assignment_key: a.logical_session,
                     done,
-                    record: self.config.checkpoint,
+                    record: checkpointing,
                 };
                 let (mut body, phases) = Body::start(
                     &a.terms,
@@ -772,7 +774,7 @@ impl Envelope {
                         self.buckets_reported = r.buckets_done;
                     }
                 }
-                if self.config.checkpoint {
+                if checkpointing {
                     let begin = CheckpointBegin {
                         role: a.terms.role,
                         logical_session: a.logical_session,

@@ -405,6 +405,12 @@ pub(crate) mod tests {
         assert_eq!(Hello::decode(&good).unwrap().resume, resumed.resume);
         assert_eq!(good[51..83], [0x3c; 32]);
         assert_eq!(good[83..87], 7u32.to_be_bytes());
+        let mut most = resumed.clone();
+        most.resume = Some(Resumption {
+            logical_session: [0x3c; 32],
+            buckets_done: MAX_BUCKETS,
+        });
+        assert_eq!(Hello::decode(&most.encode()).unwrap(), most);
         let mut count_alone = enc.clone();
         count_alone[86] = 1;
         let mut too_many = good.clone();

@@ -18,7 +18,7 @@ use crate::protocol::bucket::{BucketLearned, FinishedBucket};
 use crate::protocol::Role;
 
 /// A hello's claim to resume a logical session, or the resumption both agreed on
-/// ([`Terms::resume`]).
+/// ([`crate::session::Terms::resume`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Resumption {
     /// The logical session: the session id of its first attempt, which keys the bucket

@@ -19,7 +19,7 @@ use crate::error::{BucketProblem, Error, PeerMisbehaved, Result};
 use crate::protocol::dh::{DhOutput, DhParams};
 use crate::protocol::{draw, Interrupt, ItemSet, Role, SansIo};
 
-use super::assign::{sub_session_id, Layout};
+use super::assign::{bucket_of, sub_session_id, Layout};
 use super::bound::{bucket_bound, check_bucket, MAX_BUCKETS};
 use super::merge::Merged;
 use super::message::BucketMessage;
@@ -66,7 +66,7 @@ impl<S: SubSession> BucketedSession<S> {
     /// # Errors
     /// [`Error::Config`] for parameters out of range (or `buckets` outside
     /// `1..=`[`MAX_BUCKETS`], more buckets done than there are, a done bucket naming an item
-    /// we do not have); [`Error::Input`] with [`crate::error::InputReason::SetSize`]
+    /// we do not have, of another bucket, or out of order); [`Error::Input`] with [`crate::error::InputReason::SetSize`]
     /// when `items` has more distinct items than our announced count, and with
     /// [`crate::error::InputReason::BucketOverflow`] when a bucket holds more than its bound;
     /// [`Error::Cancelled`] once `stop` is raised: the assignment checks it every 16 384
@@ -105,17 +105,25 @@ impl<S: SubSession> BucketedSession<S> {
                 ),
             ));
         }
-        let beyond = |l: &BucketLearned| match l {
-            BucketLearned::Matches(m) => m.iter().any(|&i| i as usize >= items.len()),
+        // Each item a bucket done earlier found must be ours, of that bucket, and named once
+        // in ascending order, as the bucket's own output gives them.
+        let packed = items.items();
+        let foreign = |(b, l): (usize, &BucketLearned)| match l {
+            BucketLearned::Matches(m) => {
+                m.windows(2).any(|w| w[0] >= w[1])
+                    || m.iter().any(|&i| {
+                        (i as usize) >= packed.len()
+                            || bucket_of(&start.assignment_key, &packed[i as usize], buckets)
+                                != b as u32
+                    })
+            }
             _ => false,
         };
-        if start.done.iter().any(beyond) {
+        if start.done.iter().enumerate().any(foreign) {
             return Err(Error::config(
                 crate::error::ConfigReason::Parameter,
-                format!(
-                    "a bucket done earlier names an item beyond this set of {}",
-                    items.len()
-                ),
+                "a bucket done earlier names an item that is not ours, not of that bucket, or \
+                 not in ascending order",
             ));
         }
         let layout = Layout::new(&start.assignment_key, &items, buckets, &stop)?;

@@ -535,3 +535,50 @@ fn a_raised_interrupt_cancels_the_bucket_assignment() {
         }
     }
 }
+
+/// What a start says buckets done earlier gave must be ours, of that bucket, in order: a
+/// checkpoint altered to name another bucket's item, an item twice or an item we lack is
+/// refused before anything runs.
+#[test]
+fn buckets_done_earlier_must_name_our_items_of_that_bucket_in_order() {
+    let a = items(0..3000, 0);
+    let p = params(Mode::Intersection, &a, &a, 64);
+    let open = |done: Vec<BucketLearned>| {
+        let start = BucketStart {
+            assignment_key: SID,
+            done,
+            record: false,
+        };
+        let mut rng = ChaCha20Rng::seed_from_u64(1);
+        BucketedSession::<DhSession>::new(
+            Role::Initiator,
+            p.clone(),
+            4,
+            a.clone(),
+            start,
+            &mut rng,
+            Interrupt::new(),
+        )
+        .err()
+    };
+    let of = |b: u32| {
+        (0..a.len() as u32)
+            .filter(|&i| bucket_of(&SID, &a.items()[i as usize], 4) == b)
+            .take(2)
+            .collect::<Vec<_>>()
+    };
+    let (zero, one) = (of(0), of(1));
+    assert!(open(vec![BucketLearned::Matches(zero.clone())]).is_none());
+    for bad in [
+        vec![BucketLearned::Matches(vec![one[0]])],
+        vec![BucketLearned::Matches(vec![zero[1], zero[0]])],
+        vec![BucketLearned::Matches(vec![zero[0], zero[0]])],
+        vec![BucketLearned::Matches(vec![a.len() as u32])],
+        vec![BucketLearned::Nothing; 5],
+    ] {
+        assert!(
+            matches!(open(bad.clone()), Some(Error::Config(_))),
+            "{bad:?}"
+        );
+    }
+}
