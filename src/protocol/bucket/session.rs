@@ -216,6 +216,11 @@ impl<S: SubSession> BucketedSession<S> {
     fn poll(&mut self) -> Result<Option<BucketMessage<S::Message>>> {
         for pos in 0..self.open.len() {
             let (bucket, session) = &mut self.open[pos];
+            // A younger DH-PSI bucket sends only answers (its backlog) while an older one is
+            // open ([`SubSession::OVERLAPS`]).
+            if pos > 0 && !S::OVERLAPS && session.backlog() == 0 {
+                continue;
+            }
             if let Some(inner) = session.poll_outgoing()? {
                 let bucket = *bucket;
                 self.settle(pos)?;

@@ -21,6 +21,13 @@ pub enum BucketedProtocol {
 
 /// A sub-protocol session: opened for one bucket with that bucket's parameters and items.
 pub(crate) trait SubSession: SansIo<Output = DhOutput> + Sized {
+    /// Whether a bucket younger than the oldest open one may send what no message of the
+    /// peer asked for (its own set, its setup). DH-PSI's may not: two buckets streaming
+    /// their own sets in opposite directions fill both directions, each side's answers wait
+    /// behind its own elements, and under a driver's flow control neither takes input any
+    /// more (spec 9.7). A younger DH-PSI bucket only answers until the older ones finished.
+    const OVERLAPS: bool;
+
     /// Starts the session of one of `buckets` buckets; its long steps, if it has any, stop
     /// once `stop` is raised.
     ///
@@ -37,6 +44,8 @@ pub(crate) trait SubSession: SansIo<Output = DhOutput> + Sized {
 }
 
 impl SubSession for DhSession {
+    const OVERLAPS: bool = false;
+
     /// DH-PSI's steps are one chunk each: the driver's check between steps is enough; it has
     /// no false matches, so the number of buckets changes nothing.
     fn open(
@@ -52,6 +61,9 @@ impl SubSession for DhSession {
 }
 
 impl SubSession for VolePsiSession {
+    /// VOLE-PSI's messages are requests and their answers, a few at a time each way.
+    const OVERLAPS: bool = true;
+
     fn open(
         role: Role,
         params: DhParams,
