@@ -49,6 +49,38 @@ pub(crate) fn create_private_dir(dir: &Path) -> Result<()> {
         .map_err(|e| Error::io(format!("creating {}", dir.display()), e))
 }
 
+/// Replaces `path` with `bytes` whole: a temporary file beside it (mode `0600`, which the
+/// renamed file keeps) is written, synced and renamed into place, and the directory synced,
+/// so a crash leaves the old file or the new one. Errors name `context`.
+///
+/// # Errors
+/// [`Error::Io`] with `context` if a step fails.
+pub(crate) fn replace_private(path: &Path, bytes: &[u8], context: &str) -> Result<()> {
+    use std::io::Write;
+    let io = |e| Error::io(context.to_owned(), e);
+    let dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let mut tmp = tempfile::NamedTempFile::new_in(dir).map_err(io)?;
+    tmp.write_all(bytes).map_err(io)?;
+    tmp.as_file().sync_all().map_err(io)?;
+    tmp.persist(path).map_err(|e| io(e.error))?;
+    sync_dir(dir, context)
+}
+
+/// Syncs directory `dir` (its entries: a file created, renamed or removed in it), where the
+/// platform can; a directory that cannot be opened is left as it is.
+///
+/// # Errors
+/// [`Error::Io`] with `context` if the sync fails.
+pub(crate) fn sync_dir(dir: &Path, context: &str) -> Result<()> {
+    if let Ok(d) = File::open(dir) {
+        d.sync_all().map_err(|e| Error::io(context.to_owned(), e))?;
+    }
+    Ok(())
+}
+
 /// Options that create a file with mode `0600` (for appending to, say).
 pub(crate) fn private_options() -> OpenOptions {
     #[cfg_attr(not(unix), allow(unused_mut))]

@@ -42,7 +42,6 @@
 
 mod state;
 
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use crate::error::{ConfigReason, Error, PolicyRule, Result};
@@ -349,23 +348,9 @@ impl BudgetStore {
 
     fn save(&self) -> Result<()> {
         let ctx = format!("saving budget state {}", self.path.display());
-        let io = |e| Error::io(ctx.clone(), e);
         let bytes = serde_json::to_vec_pretty(&self.state)
             .map_err(|e| Error::internal(format!("{ctx}: encoding the state: {e}")))?;
-        let dir = self
-            .path
-            .parent()
-            .filter(|p| !p.as_os_str().is_empty())
-            .unwrap_or(Path::new("."));
-        // A NamedTempFile is created with mode 0600, which the renamed state keeps.
-        let mut tmp = tempfile::NamedTempFile::new_in(dir).map_err(io)?;
-        tmp.write_all(&bytes).map_err(io)?;
-        tmp.as_file().sync_all().map_err(io)?;
-        tmp.persist(&self.path).map_err(|e| io(e.error))?;
-        if let Ok(d) = std::fs::File::open(dir) {
-            d.sync_all().map_err(io)?;
-        }
-        Ok(())
+        crate::file_mode::replace_private(&self.path, &bytes, &ctx)
     }
 }
 

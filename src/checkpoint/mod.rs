@@ -198,23 +198,10 @@ fn hex32(dir: &Path, what: &str, s: &str) -> Result<[u8; 32]> {
     Ok(out)
 }
 
-/// Writes `bytes` to `dir/name` through a temporary file renamed into place, synced.
+/// Writes `bytes` to `dir/name` whole ([`file_mode::replace_private`]).
 fn replace(dir: &Path, name: &str, bytes: &[u8]) -> Result<()> {
     let path = dir.join(name);
-    let io = |e| Error::io(format!("writing {}", path.display()), e);
-    let mut tmp = tempfile::NamedTempFile::new_in(dir).map_err(io)?;
-    tmp.write_all(bytes).map_err(io)?;
-    tmp.as_file().sync_all().map_err(io)?;
-    tmp.persist(&path).map_err(|e| io(e.error))?;
-    sync_dir(dir)
-}
-
-fn sync_dir(dir: &Path) -> Result<()> {
-    #[cfg(unix)]
-    std::fs::File::open(dir)
-        .and_then(|d| d.sync_all())
-        .map_err(|e| Error::io(format!("syncing {}", dir.display()), e))?;
-    Ok(())
+    file_mode::replace_private(&path, bytes, &format!("writing {}", path.display()))
 }
 
 impl Checkpoint {
@@ -257,8 +244,8 @@ impl Checkpoint {
         }
         let items_digest = items_digest(items);
         let session = read_session(dir)?;
-        let point = match (session, resume) {
-            (None, _) => None,
+        let (resume, session, peer) = match (session, resume) {
+            (None, _) => (None, None, None),
             (Some(s), false) => {
                 return Err(Error::checkpoint(
                     CheckpointProblem::Unfinished {
@@ -300,18 +287,7 @@ impl Checkpoint {
                     terms_digest: hex32(dir, "terms_digest", &s.terms_digest)?,
                     done,
                 };
-                return Ok(Checkpoint {
-                    _lock: lock,
-                    dir: dir.to_path_buf(),
-                    role,
-                    items_digest,
-                    resume: Some(point),
-                    open: Mutex::new(Open {
-                        session: Some(s),
-                        buckets: None,
-                        peer: Some(peer),
-                    }),
-                });
+                (Some(point), Some(s), Some(peer))
             }
         };
         Ok(Checkpoint {
@@ -319,11 +295,11 @@ impl Checkpoint {
             dir: dir.to_path_buf(),
             role,
             items_digest,
-            resume: point,
+            resume,
             open: Mutex::new(Open {
-                session: None,
+                session,
                 buckets: None,
-                peer: None,
+                peer,
             }),
         })
     }
@@ -460,7 +436,7 @@ impl Checkpoint {
                 Err(e) => return Err(Error::io(format!("removing {}", path.display()), e)),
             }
         }
-        sync_dir(&self.dir)
+        file_mode::sync_dir(&self.dir, &format!("syncing {}", self.dir.display()))
     }
 }
 

@@ -416,12 +416,18 @@ impl Envelope {
                 count: a.terms.shard.count(),
                 logical_session: hex::encode(a.terms.shard.key()),
             }),
-            checkpoint: self.config.checkpoint && a.terms.buckets() > 1,
+            checkpoint: self.checkpointing(&a.terms),
             resumes: a.terms.resume.map(|r| ResumeRecord {
                 session: hex::encode(r.logical_session),
                 buckets_done: r.buckets_done,
             }),
         }
+    }
+
+    /// Whether this session records a checkpoint: we keep one and it runs in buckets (an
+    /// unbucketed session has nothing to record, spec 9.12).
+    fn checkpointing(&self, terms: &Terms) -> bool {
+        self.config.checkpoint && terms.buckets() > 1
     }
 
     /// Asks the checkpoint to record the buckets that finished in the last step, if we keep
@@ -751,8 +757,7 @@ impl Envelope {
                     }
                     _ => Vec::new(),
                 };
-                // Only a bucketed session has anything to record (spec 9.12).
-                let checkpointing = self.config.checkpoint && a.terms.buckets() > 1;
+                let checkpointing = self.checkpointing(&a.terms);
                 let start = BucketStart {
                     assignment_key: a.logical_session,
                     done,
