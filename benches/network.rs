@@ -27,7 +27,14 @@
 //! memory bound of issue 3; `BLINDMATCH_BENCH_NETWORK_ONLY=1` skips the in-memory sessions;
 //! `BLINDMATCH_BENCH_PROTOCOL=vole` and `BLINDMATCH_BENCH_MODE=intersection` for VOLE-PSI's
 //! targets of issue 15; `BLINDMATCH_BENCH_MAX_BUCKET=18` gives both processes
-//! `--max-bucket 2^18`, network only, for the memory of smaller buckets, issue 16).
+//! `--max-bucket 2^18`, network only, for the memory of smaller buckets, issue 16;
+//! `BLINDMATCH_BENCH_N=100000000` sets the exact count a side instead of a power of two, for
+//! issue 16's 10^8 x 10^8, network only).
+//!
+//! With `BLINDMATCH_BENCH_NETWORK_ONLY` the bench does not load the files itself (at 10^8 a
+//! side that would hold several GiB beside the two processes): the enumerated files share
+//! half their numbers by construction, and `match`'s summary must report exactly that many
+//! matches.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -115,8 +122,9 @@ fn letter_value(c: u8) -> u32 {
 }
 
 /// `count` distinct valid container numbers (`<owner>U<serial><check>`, check values 0 to 9
-/// only, serial 000000 never), owner codes `AAA`, `AAB`, ... with every serial each.
-fn container_numbers(count: usize) -> Vec<String> {
+/// only, serial 000000 never), owner codes `AAA`, `AAB`, ... with every serial each; eleven
+/// ASCII bytes each (1.65 GB for the 1.5·10^8 of a 10^8 run, where `String`s would take 6 GB).
+fn container_numbers(count: usize) -> Vec<[u8; 11]> {
     let mut out = Vec::with_capacity(count);
     'owners: for (a, b, c) in (b'A'..=b'Z')
         .flat_map(|a| (b'A'..=b'Z').flat_map(move |b| (b'A'..=b'Z').map(move |c| (a, b, c))))
@@ -137,10 +145,13 @@ fn container_numbers(count: usize) -> Vec<String> {
             if check == 10 {
                 continue;
             }
-            out.push(format!(
-                "{}{}{}U{serial:06}{check}",
-                a as char, b as char, c as char
-            ));
+            let mut number = [a, b, c, b'U', 0, 0, 0, 0, 0, 0, b'0' + check as u8];
+            let mut rest = serial;
+            for digit in number[4..10].iter_mut().rev() {
+                *digit = b'0' + (rest % 10) as u8;
+                rest /= 10;
+            }
+            out.push(number);
             if out.len() == count {
                 break 'owners;
             }
@@ -166,7 +177,7 @@ fn write_enumerated(root: &Path, n: usize) -> (PathBuf, PathBuf) {
         let mut f = std::io::BufWriter::new(std::fs::File::create(&path).expect("create"));
         writeln!(f, "container_number").expect("write");
         for (k, &i) in order.iter().enumerate() {
-            let v = &all[i];
+            let v = std::str::from_utf8(&all[i]).expect("ASCII");
             if !styled {
                 writeln!(f, "{v}")
             } else if k % 2 == 0 {
@@ -185,11 +196,7 @@ fn write_enumerated(root: &Path, n: usize) -> (PathBuf, PathBuf) {
 }
 
 fn main() {
-    let log2: u32 = std::env::var("BLINDMATCH_BENCH_LOG2")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(20);
-    let n = 1usize << log2;
+    let (n, size) = set_size();
     let (protocol, mode) = protocol_and_mode();
     let mode_name = mode.as_str();
     let dir = tempfile::tempdir().expect("temp dir");
@@ -200,20 +207,30 @@ fn main() {
         overlap: n / 2,
         seed: 1,
     };
-    let (a_in, b_in) = if check_spec(&spec).is_ok() {
+    let network_only = std::env::var_os("BLINDMATCH_BENCH_NETWORK_ONLY").is_some();
+    let generated = check_spec(&spec).is_ok();
+    let (a_in, b_in) = if generated {
         let files = write_dataset(&generate(&spec).expect("generate"), root).expect("write files");
         (files.a, files.b)
     } else {
-        println!("2^{log2} a side is beyond the generator: writing enumerated container numbers");
+        println!("{size} a side is beyond the generator: writing enumerated container numbers");
         write_enumerated(root, n)
     };
-    let (a, b) = (items(&a_in), items(&b_in));
-    assert_eq!((a.len(), b.len()), (n, n));
-    let shared = {
-        let theirs: std::collections::HashSet<&[u8]> = b.iter().map(Vec::as_slice).collect();
-        a.iter().filter(|x| theirs.contains(x.as_slice())).count()
+    // The in-memory sessions need the items; generated files are checked here too. Enumerated
+    // files share `n / 2` numbers by construction, which `match`'s summary checks below.
+    let (a, b) = if network_only && !generated {
+        (Vec::new(), Vec::new())
+    } else {
+        let (a, b) = (items(&a_in), items(&b_in));
+        assert_eq!((a.len(), b.len()), (n, n));
+        let shared = {
+            let theirs: std::collections::HashSet<&[u8]> = b.iter().map(Vec::as_slice).collect();
+            a.iter().filter(|x| theirs.contains(x.as_slice())).count()
+        };
+        assert_eq!(shared, n / 2, "half of the items shared");
+        (a, b)
     };
-    assert_eq!(shared, n / 2, "half of the items shared");
+    let input_bytes = file_len(&a_in) + file_len(&b_in);
     let a_fp = identity(root, "agency-a");
     let b_fp = identity(root, "agency-b");
     // The default policy caps sets at 16,384: this benchmark's policy allows its size, with
@@ -231,12 +248,11 @@ fn main() {
     )
     .expect("write the bench policy");
     println!(
-        "n: 2^{log2} per side, {protocol} in {mode_name} mode; backend {}, {} cores",
+        "n: {size} per side, {protocol} in {mode_name} mode; backend {}, {} cores",
         blindmatch::group::backend(),
         rayon::current_num_threads()
     );
 
-    let network_only = std::env::var_os("BLINDMATCH_BENCH_NETWORK_ONLY").is_some();
     let max_bucket = max_bucket();
     assert!(
         network_only || max_bucket.is_none(),
@@ -388,7 +404,7 @@ fn main() {
     let mem = (mem_before + mem_after) / 2.0;
     println!("in-memory session:  {mem:.2} s (before {mem_before:.2} s, after {mem_after:.2} s)");
     println!("networked session:  {session:.2} s (handshake to end, from match --json)");
-    println!("match process wall: {process_wall:.2} s (with reading, validating and normalising 2^{log2} records, writing the output)");
+    println!("match process wall: {process_wall:.2} s (with reading, validating and normalising {size} records, writing the output)");
     println!("ratio networked / in-memory: {:.3}", session / mem);
     println!(
         "bytes on the wire: {:.0} sent + {:.0} received by match = {:.1} bytes per item (both sides' items)",
@@ -397,4 +413,47 @@ fn main() {
         (sent + received) / (2 * n) as f64
     );
     println!("peak RSS: match {client_peak:.0} MiB, serve {server_peak:.0} MiB");
+    // Everything the run left on disk beside the two inputs: both outputs, both audit logs and
+    // identities (neither process has a temporary directory of its own).
+    let written = dir_bytes(root) - input_bytes;
+    println!(
+        "disk: inputs {:.0} MB, written by the two processes {:.0} MB",
+        input_bytes as f64 / 1e6,
+        written as f64 / 1e6
+    );
+}
+
+/// The set size a side: `BLINDMATCH_BENCH_N` exactly, else `2^BLINDMATCH_BENCH_LOG2` (2^20 by
+/// default); and how to print it.
+fn set_size() -> (usize, String) {
+    if let Ok(n) = std::env::var("BLINDMATCH_BENCH_N") {
+        let n: usize = n.parse().expect("BLINDMATCH_BENCH_N: a count");
+        assert!(n >= 2 && n % 2 == 0, "BLINDMATCH_BENCH_N: an even count");
+        return (n, n.to_string());
+    }
+    let log2: u32 = std::env::var("BLINDMATCH_BENCH_LOG2")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(20);
+    (1usize << log2, format!("2^{log2}"))
+}
+
+fn file_len(path: &Path) -> u64 {
+    std::fs::metadata(path).expect("file size").len()
+}
+
+/// The bytes of every file under `dir`.
+fn dir_bytes(dir: &Path) -> u64 {
+    std::fs::read_dir(dir)
+        .expect("read dir")
+        .map(|entry| {
+            let entry = entry.expect("dir entry");
+            let kind = entry.file_type().expect("file type");
+            if kind.is_dir() {
+                dir_bytes(&entry.path())
+            } else {
+                entry.metadata().expect("metadata").len()
+            }
+        })
+        .sum()
 }
