@@ -3,9 +3,10 @@
 //! Both run the whole protocol in one process on ISO 6346 container numbers with half of the
 //! client's set in the server's set:
 //!
-//! - **balanced** (`BLINDMATCH_BENCH_LOG2=16`, default): DH-PSI `intersection` mode (the
-//!   client, our initiator, learns which of its items are shared; OpenMined PSI's protocol)
-//!   against OpenMined PSI with the `RAW` data structure (exact, like ours);
+//! - **balanced** (`BLINDMATCH_BENCH_LOG2=16`, default): DH-PSI and VOLE-PSI in `intersection`
+//!   mode (the client, our initiator, learns which of its items are shared; OpenMined PSI's
+//!   protocol) against OpenMined PSI with the `RAW` data structure (exact, like ours);
+//!   `BLINDMATCH_BENCH_DH=0` leaves DH-PSI out;
 //! - **unbalanced** (`BLINDMATCH_BENCH_LOG2_CLIENT=10 BLINDMATCH_BENCH_LOG2=20`): also
 //!   OPRF-PSI with the sender's set prepared beforehand (our precomputed index), against
 //!   OpenMined PSI with its Golomb-compressed set (`GCS`), whose server re-encodes its whole set
@@ -28,7 +29,7 @@ use std::time::Instant;
 
 use blindmatch::oprf::{OprfKey, Suite};
 use blindmatch::protocol::dh::DhParams;
-use blindmatch::protocol::memory::run_dh_psi_with;
+use blindmatch::protocol::memory::{run_dh_psi_with, run_vole_psi_with};
 use blindmatch::protocol::oprf_psi::{run_in_memory_with, OprfPsiParams, PreparedSender};
 use blindmatch::protocol::{ItemSet, Mode};
 use rand::rngs::SysRng;
@@ -199,23 +200,51 @@ fn main() {
         "run", "wall s", "CPU s", "bytes c->s", "bytes s->c", "found"
     );
 
-    let dh = measure(
-        format!(
-            "blindmatch DH-PSI intersection ({} cores)",
-            rayon::current_num_threads()
-        ),
-        || {
-            let params = DhParams::new(Mode::Intersection, [7; 32], client.len(), server.len());
-            let ((init, _), transcript) =
-                run_dh_psi_with(params, client.clone(), server.clone(), &mut rng, true)
-                    .expect("session");
-            let (c2s, s2c) = transcript.bytes();
-            (c2s, s2c, init.match_count().expect("initiator learns"))
-        },
-    );
-    dh.print();
-    assert_eq!(dh.found, n_c / 2);
-    let mut ours = vec![dh];
+    let mut ours = Vec::new();
+    if std::env::var("BLINDMATCH_BENCH_DH").as_deref() != Ok("0") {
+        let dh = measure(
+            format!(
+                "blindmatch DH-PSI intersection ({} cores)",
+                rayon::current_num_threads()
+            ),
+            || {
+                let params = DhParams::new(Mode::Intersection, [7; 32], client.len(), server.len());
+                let ((init, _), transcript) =
+                    run_dh_psi_with(params, client.clone(), server.clone(), &mut rng, true)
+                        .expect("session");
+                let (c2s, s2c) = transcript.bytes();
+                (c2s, s2c, init.match_count().expect("initiator learns"))
+            },
+        );
+        dh.print();
+        assert_eq!(dh.found, n_c / 2);
+        ours.push(dh);
+    }
+
+    if n_s < 8 * n_c {
+        // VOLE-PSI's parties run at once when not recorded, as a networked session's do: the
+        // bytes come from a recorded run beforehand (in turn, not timed).
+        let params = || DhParams::new(Mode::Intersection, [7; 32], client.len(), server.len());
+        let (_, transcript) =
+            run_vole_psi_with(params(), client.clone(), server.clone(), &mut rng, true)
+                .expect("recorded session");
+        let (c2s, s2c) = transcript.bytes();
+        let vole = measure(
+            format!(
+                "blindmatch VOLE-PSI intersection ({} cores)",
+                rayon::current_num_threads()
+            ),
+            || {
+                let ((init, _), _) =
+                    run_vole_psi_with(params(), client.clone(), server.clone(), &mut rng, false)
+                        .expect("session");
+                (c2s, s2c, init.match_count().expect("initiator learns"))
+            },
+        );
+        vole.print();
+        assert_eq!(vole.found, n_c / 2);
+        ours.push(vole);
+    }
 
     if n_s >= 8 * n_c {
         let suite = Suite::default();

@@ -8,8 +8,9 @@
 //! `protocol-spec/01-suite.md` 1.4 lists them byte for byte; the test at the bottom keeps
 //! them distinct and versioned.
 
-/// Protocol version carried in every hello: 6, whose hello may name the logical session it
-/// resumes (`protocol-spec/09-buckets.md` section 9.12). Version 5's bucketed VOLE-PSI
+/// Protocol version carried in every hello: 7, whose bucket assignment hashes with SHA-256
+/// (`protocol-spec/09-buckets.md` section 9.2, tag [`BUCKET`]). Version 6's hello may name the
+/// logical session it resumes (`protocol-spec/09-buckets.md` section 9.12). Version 5's bucketed VOLE-PSI
 /// sessions send tags long enough for all their buckets (`protocol-spec/08-vole-psi.md`
 /// 8.7's `ℓ` counts `B`).
 /// Version 4 added the `max_bucket` field of the typed hello of
@@ -18,8 +19,8 @@
 /// protocol code 3 (`vole`), the `auto` rule that picks VOLE-PSI for large sets, and version 3
 /// receipts; version 2 had neither; version 1 carried its mode, protocol and suite as names.
 /// The tags below carry `v1`, the version of the hash constructions they separate, which have
-/// not changed.
-pub const PROTOCOL_VERSION: u16 = 6;
+/// not changed (where one did, it got a new tag).
+pub const PROTOCOL_VERSION: u16 = 7;
 
 /// The DH-PSI hash-to-group suite ID: the RFC 9380 (section 8.10) name of DH-PSI's
 /// hash-to-group, `hash_to_ristretto255` (RFC 9380 Appendix B) with
@@ -140,9 +141,11 @@ pub const VOLE_PSI_OKVS_SEED: &[u8] = b"blindmatch-v1-vole-psi-okvs-seed";
 /// longer use a tag of their own, `blindmatch-v1-vole-okvs-row`: spec 8.6.)
 pub const VOLE_PSI_TAG_KEY: &[u8] = b"blindmatch-v1-vole-psi-tag-key";
 
-/// Bucketed sessions (`protocol-spec/09-buckets.md` section 9.2): the hash (SHA3-256) of an
-/// item, keyed with the session id, whose first 8 bytes give the item's bucket.
-pub const BUCKET: &[u8] = b"blindmatch-v1-bucket";
+/// Bucketed sessions (`protocol-spec/09-buckets.md` section 9.2): the hash (SHA-256) of an
+/// item, keyed with the session id, whose first 8 bytes give the item's bucket. (It replaces
+/// `blindmatch-v1-bucket`, the SHA3-256 hash of versions 4 to 6: a new construction, so a new
+/// tag, as for [`VOLE_PSI_ITEM`].)
+pub const BUCKET: &[u8] = b"blindmatch-v1-bucket-sha256";
 
 /// Bucketed sessions (section 9.5): the session id (SHA3-256) of one bucket's sub-session.
 pub const BUCKET_SESSION: &[u8] = b"blindmatch-v1-bucket-session";

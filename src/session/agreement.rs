@@ -9,7 +9,7 @@ use crate::protocol::Role;
 use crate::tagged_hash::sha3_tagged;
 
 use super::choice::{auto_protocol, Protocol, SessionMode};
-use super::hello::{role_code, Hello};
+use super::hello::{role_code, Hello, HELLO_VERSION};
 use super::resume::Resumption;
 use super::shard::Shard;
 
@@ -91,7 +91,8 @@ impl Terms {
 }
 
 /// SHA3-256 over the terms a resumption must share with the attempts before it (section
-/// 9.12): role, protocol, mode, OPRF suite, chunk size, `β`, policy digest, both counts, key
+/// 9.12): the hello version (a checkpoint of another version, whose buckets may be assigned
+/// otherwise, is refused), role, protocol, mode, OPRF suite, chunk size, `β`, policy digest, both counts, key
 /// kinds, shard, and the number of buckets. Local: kept in our checkpoint, never sent.
 pub fn terms_digest(terms: &Terms) -> [u8; 32] {
     let mut enc: Vec<u8> = Vec::with_capacity(256);
@@ -99,6 +100,7 @@ pub fn terms_digest(terms: &Terms) -> [u8; 32] {
         enc.extend_from_slice(&(bytes.len() as u32).to_be_bytes());
         enc.extend_from_slice(bytes);
     };
+    field(&HELLO_VERSION.to_be_bytes());
     field(&[role_code(terms.role)]);
     field(terms.protocol.as_str().as_bytes());
     field(terms.mode.as_str().as_bytes());

@@ -111,7 +111,7 @@ impl Shard {
         if self.count == 1 {
             return 0;
         }
-        part_of(dst::SHARD, &self.key, item, self.count)
+        part_of(sha3_tagged, dst::SHARD, &self.key, item, self.count)
     }
 
     /// The elements each shard of a side whose padded total is `total` announces: `L(total,

@@ -172,7 +172,8 @@ impl TagIndex {
     fn new(tags: &[[u8; 16]], len: usize) -> Self {
         let buckets = (tags.len() / 8).next_power_of_two().max(1);
         let mask = buckets - 1;
-        let keys: Vec<u128> = tags.iter().map(|t| Self::key(&t[..len])).collect();
+        use rayon::prelude::*;
+        let keys: Vec<u128> = tags.par_iter().map(|t| Self::key(&t[..len])).collect();
         let mut starts = vec![0usize; buckets + 1];
         for k in &keys {
             starts[(*k as usize & mask) + 1] += 1;
@@ -643,18 +644,29 @@ impl PsiReceiverAwaitingTags {
             len,
         );
         stop.check()?;
-        let mut matched = Vec::new();
-        let mut positions = vec![0u8; bitmap_len(self.sender_count)];
-        for (j, t) in message.chunks_exact(len).enumerate() {
-            if j % CHECK_EVERY == 0 {
+        // Looked up in parallel, CHECK_EVERY tags a batch: each batch's hits as (our item,
+        // position of the sender's tag), in the sender's order.
+        use rayon::prelude::*;
+        let hits: Vec<Vec<(usize, usize)>> = message
+            .par_chunks(len * CHECK_EVERY)
+            .enumerate()
+            .map(|(batch, tags)| {
                 stop.check()?;
-            }
-            if let Some(&i) = ours.get(t) {
-                matched.push(i);
-                positions[j / 8] |= 1 << (j % 8);
-            }
+                let first = batch * CHECK_EVERY;
+                Ok(tags
+                    .chunks_exact(len)
+                    .enumerate()
+                    .filter_map(|(j, t)| ours.get(t).map(|&i| (i, first + j)))
+                    .collect())
+            })
+            .collect::<Result<_>>()?;
+        let mut positions = vec![0u8; bitmap_len(self.sender_count)];
+        let mut matched = Vec::with_capacity(hits.iter().map(Vec::len).sum());
+        for (i, j) in hits.into_iter().flatten() {
+            matched.push(i);
+            positions[j / 8] |= 1 << (j % 8);
         }
-        matched.sort_unstable();
+        matched.par_sort_unstable();
         Ok((matched, positions))
     }
 }

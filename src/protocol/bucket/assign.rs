@@ -2,14 +2,17 @@
 //! (`protocol-spec/09-buckets.md` sections 9.2 and 9.5).
 //!
 //! ```text
-//! u(x)      = LE( SHA3-256( I2OSP(len(BUCKET), 4) || BUCKET || session_id
-//!                           || I2OSP(len(x), 8) || x )[0..8] )
+//! u(x)      = LE( SHA-256( I2OSP(len(BUCKET), 4) || BUCKET || session_id
+//!                          || I2OSP(len(x), 8) || x )[0..8] )
 //! b(x)      = floor( u(x) · B / 2^64 )
 //! sub_id(b) = SHA3-256( I2OSP(len(BUCKET_SESSION), 4) || BUCKET_SESSION || session_id
 //!                       || I2OSP(b, 4) )
 //! ```
 //! The session id comes from the transcript of both hellos, each with its side's fresh nonce
-//! (section 4.3.3), so the key of the assignment is fresh and neither side chooses it.
+//! (section 4.3.3), so the key of the assignment is fresh and neither side chooses it. The
+//! assignment hashes with SHA-256 (since hello version 7), which runs on the CPU's SHA
+//! extensions where it has them: every item is hashed once before any bucket opens, and
+//! SHA3-256's software Keccak made that step a seventh of a 2^24 session (spec 9.2).
 
 use std::ops::Range;
 use std::sync::Arc;
@@ -20,7 +23,7 @@ use crate::dst;
 use crate::error::Result;
 use crate::packed::PackedBytes;
 use crate::protocol::{Interrupt, ItemSet};
-use crate::tagged_hash::sha3_tagged;
+use crate::tagged_hash::{sha256_tagged, sha3_tagged};
 
 /// Items assigned (hashed, or placed by the counting sort) between two checks of the
 /// session's [`Interrupt`]: a few milliseconds of work, as VOLE-PSI's steps (spec 8.8.4).
@@ -28,15 +31,25 @@ const CHECK_EVERY: usize = 1 << 14;
 
 /// The bucket `b(x)` of item `x` among `buckets` (section 9.2).
 pub fn bucket_of(session_id: &[u8; 32], item: &[u8], buckets: u32) -> u32 {
-    part_of(dst::BUCKET, session_id, item, buckets)
+    part_of(sha256_tagged, dst::BUCKET, session_id, item, buckets)
 }
 
-/// `floor(u · parts / 2^64)` with `u = LE(SHA3-256(enc(tag) || key || I2OSP(len(x), 8) ||
+/// A tagged hash of [`crate::tagged_hash`]: SHA-256 for the buckets (9.2), SHA3-256 for the
+/// shards (9.11).
+pub(crate) type TaggedHash = fn(&[u8], &[&[u8]]) -> [u8; 32];
+
+/// `floor(u · parts / 2^64)` with `u = LE(H(enc(tag) || key || I2OSP(len(x), 8) ||
 /// x)[0..8])`: the part of `parts` that item `x` falls into under `key` (a bucket, section
 /// 9.2, or a shard, 9.11).
-pub(crate) fn part_of(tag: &[u8], key: &[u8; 32], item: &[u8], parts: u32) -> u32 {
+pub(crate) fn part_of(
+    hash: TaggedHash,
+    tag: &[u8],
+    key: &[u8; 32],
+    item: &[u8],
+    parts: u32,
+) -> u32 {
     let len = (item.len() as u64).to_be_bytes();
-    let h = sha3_tagged(tag, &[key, &len, item]);
+    let h = hash(tag, &[key, &len, item]);
     let mut first = [0u8; 8];
     first.copy_from_slice(&h[..8]);
     let u = u128::from(u64::from_le_bytes(first));
@@ -169,18 +182,19 @@ mod tests {
         );
     }
 
-    /// Recomputes `b(x)` and `sub_id(b)` from the spec's formulas with nothing but SHA3-256.
+    /// Recomputes `b(x)` (SHA-256) and `sub_id(b)` (SHA3-256) from the spec's formulas with
+    /// nothing but the two hash functions.
     #[test]
     fn the_assignment_and_sub_ids_are_the_specs() {
         let sid = [0x42; 32];
         let item = b"IMO9321483";
         let mut input = Vec::new();
-        input.extend_from_slice(&20u32.to_be_bytes());
-        input.extend_from_slice(b"blindmatch-v1-bucket");
+        input.extend_from_slice(&27u32.to_be_bytes());
+        input.extend_from_slice(b"blindmatch-v1-bucket-sha256");
         input.extend_from_slice(&sid);
         input.extend_from_slice(&10u64.to_be_bytes());
         input.extend_from_slice(item);
-        let h = Sha3_256::digest(&input);
+        let h = sha2::Sha256::digest(&input);
         let u = u64::from_le_bytes(h[..8].try_into().expect("8 bytes"));
         let b = ((u128::from(u) * 96) >> 64) as u32;
         assert_eq!(bucket_of(&sid, item, 96), b);

@@ -118,20 +118,36 @@ pub fn run_vole_psi(
     responder: ItemSet,
     padding: Option<(usize, usize)>,
 ) -> Result<(DhOutput, DhOutput)> {
-    use crate::protocol::vole_psi::VolePsiSession;
     let mut rng = UnwrapErr(SysRng);
     let params = fresh_params(mode, &initiator, &responder, padding, &mut rng);
+    let (out, _) = run_vole_psi_with(params, initiator, responder, &mut rng, false)?;
+    Ok(out)
+}
+
+/// As [`run_dh_psi_with`], for VOLE-PSI: a whole session with the given parameters and
+/// randomness, optionally recording the transcript (then the parties run in turn).
+///
+/// # Errors
+/// As [`run_vole_psi`].
+pub fn run_vole_psi_with<R: CryptoRng + ?Sized>(
+    params: DhParams,
+    initiator: ItemSet,
+    responder: ItemSet,
+    rng: &mut R,
+    record: bool,
+) -> Result<((DhOutput, DhOutput), Transcript)> {
+    use crate::protocol::vole_psi::VolePsiSession;
     let stop = Interrupt::new();
     let mut a = VolePsiSession::new(
         Role::Initiator,
         params.clone(),
         initiator,
-        &mut rng,
+        rng,
         stop.clone(),
     )?;
-    let mut b = VolePsiSession::new(Role::Responder, params, responder, &mut rng, stop)?;
-    run_concurrently(&mut a, &mut b)?;
-    Ok((a.into_output()?, b.into_output()?))
+    let mut b = VolePsiSession::new(Role::Responder, params, responder, rng, stop)?;
+    let transcript = exchange(&mut a, &mut b, record)?;
+    Ok(((a.into_output()?, b.into_output()?), transcript))
 }
 
 /// Runs a whole session with the given parameters and randomness (the initiator draws first),
