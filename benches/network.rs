@@ -428,7 +428,10 @@ fn main() {
 fn set_size() -> (usize, String) {
     if let Ok(n) = std::env::var("BLINDMATCH_BENCH_N") {
         let n: usize = n.parse().expect("BLINDMATCH_BENCH_N: a count");
-        assert!(n >= 2 && n.is_multiple_of(2), "BLINDMATCH_BENCH_N: an even count");
+        assert!(
+            n >= 2 && n.is_multiple_of(2),
+            "BLINDMATCH_BENCH_N: an even count"
+        );
         return (n, n.to_string());
     }
     let log2: u32 = std::env::var("BLINDMATCH_BENCH_LOG2")

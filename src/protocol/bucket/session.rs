@@ -302,7 +302,12 @@ impl<S: SubSession> SansIo for BucketedSession<S> {
         !self.failed && self.open.is_empty() && self.next == self.buckets
     }
 
+    /// Every open bucket's queued messages, or only the oldest's for sub-sessions whose
+    /// parties take turns ([`SubSession::IN_TURN`]).
     fn backlog(&self) -> usize {
+        if S::IN_TURN {
+            return self.open.front().map_or(0, |(_, s)| s.backlog());
+        }
         self.open.iter().map(|(_, s)| s.backlog()).sum()
     }
 

@@ -28,6 +28,17 @@ pub(crate) trait SubSession: SansIo<Output = DhOutput> + Sized {
     /// more (spec 9.7). A younger DH-PSI bucket only answers until the older ones finished.
     const OVERLAPS: bool;
 
+    /// Whether the two parties of one sub-session take turns: at any time at most one of them
+    /// has messages to send (VOLE-PSI: each message answers the last one). A bucketed session
+    /// of such sub-sessions then reports as its backlog only the oldest open bucket's
+    /// ([`crate::protocol::SansIo::backlog`]): the side whose oldest bucket has nothing to send
+    /// keeps taking input, however much a younger bucket has queued (its mask, say), so the
+    /// oldest bucket always moves and a driver's flow control cannot stop both sides (spec
+    /// 9.7). A younger bucket's queue stays bounded by its own protocol, whose every message
+    /// answers one of the peer's. DH-PSI's parties stream their sets at once, so its buckets
+    /// count every bucket's queue.
+    const IN_TURN: bool;
+
     /// Starts the session of one of `buckets` buckets; its long steps, if it has any, stop
     /// once `stop` is raised.
     ///
@@ -45,6 +56,7 @@ pub(crate) trait SubSession: SansIo<Output = DhOutput> + Sized {
 
 impl SubSession for DhSession {
     const OVERLAPS: bool = false;
+    const IN_TURN: bool = false;
 
     /// DH-PSI's steps are one chunk each: the driver's check between steps is enough; it has
     /// no false matches, so the number of buckets changes nothing.
@@ -63,6 +75,7 @@ impl SubSession for DhSession {
 impl SubSession for VolePsiSession {
     /// VOLE-PSI's messages are requests and their answers, a few at a time each way.
     const OVERLAPS: bool = true;
+    const IN_TURN: bool = true;
 
     fn open(
         role: Role,
