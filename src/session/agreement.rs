@@ -95,12 +95,17 @@ impl Terms {
 /// otherwise, is refused), role, protocol, mode, OPRF suite, chunk size, `β`, policy digest, both counts, key
 /// kinds, shard, and the number of buckets. Local: kept in our checkpoint, never sent.
 pub fn terms_digest(terms: &Terms) -> [u8; 32] {
+    terms_digest_at(HELLO_VERSION, terms)
+}
+
+/// [`terms_digest`] as hello version `version` would compute it.
+fn terms_digest_at(version: u16, terms: &Terms) -> [u8; 32] {
     let mut enc: Vec<u8> = Vec::with_capacity(256);
     let mut field = |bytes: &[u8]| {
         enc.extend_from_slice(&(bytes.len() as u32).to_be_bytes());
         enc.extend_from_slice(bytes);
     };
-    field(&HELLO_VERSION.to_be_bytes());
+    field(&version.to_be_bytes());
     field(&[role_code(terms.role)]);
     field(terms.protocol.as_str().as_bytes());
     field(terms.mode.as_str().as_bytes());
@@ -287,6 +292,26 @@ mod tests {
         assert_eq!(
             (ta.protocol, ta.mode, ta.initiator_count),
             (tb.protocol, tb.mode, tb.initiator_count)
+        );
+    }
+
+    /// A checkpoint written under another hello version (whose buckets may be assigned
+    /// otherwise: version 7 moved the assignment to SHA-256) has another terms digest, so a
+    /// resumption refuses it (spec 9.12); any change of a term changes it too.
+    #[test]
+    fn the_terms_digest_covers_the_version_and_the_terms() {
+        let (a, b) = pair();
+        let terms = agree(&a, &b).unwrap();
+        let ours = terms_digest(&terms);
+        assert_eq!(ours, terms_digest_at(HELLO_VERSION, &terms));
+        assert_ne!(ours, terms_digest_at(HELLO_VERSION - 1, &terms));
+        let mut other = terms.clone();
+        other.responder_count += 1;
+        assert_ne!(ours, terms_digest(&other));
+        assert_ne!(
+            ours,
+            terms_digest(&agree(&b, &a).unwrap()),
+            "the role counts"
         );
     }
 
