@@ -10,9 +10,8 @@
 
 /// Protocol version carried in every hello: 7, whose bucket assignment hashes with SHA-256
 /// (`protocol-spec/09-buckets.md` section 9.2, tag [`BUCKET`]). Version 6's hello may name the
-/// logical session it resumes (`protocol-spec/09-buckets.md` section 9.12). Version 5's bucketed VOLE-PSI
-/// sessions send tags long enough for all their buckets (`protocol-spec/08-vole-psi.md`
-/// 8.7's `ℓ` counts `B`).
+/// logical session it resumes (section 9.12). Version 5's bucketed VOLE-PSI sessions send tags
+/// long enough for all their buckets (`protocol-spec/08-vole-psi.md` 8.7's `ℓ` counts `B`).
 /// Version 4 added the `max_bucket` field of the typed hello of
 /// `protocol-spec/04-transport-and-handshake.md` 4.3.1, by which sessions above `2^β` items
 /// run in buckets (`protocol-spec/09-buckets.md`). Version 3 added

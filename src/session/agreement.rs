@@ -92,8 +92,9 @@ impl Terms {
 
 /// SHA3-256 over the terms a resumption must share with the attempts before it (section
 /// 9.12): the hello version (a checkpoint of another version, whose buckets may be assigned
-/// otherwise, is refused), role, protocol, mode, OPRF suite, chunk size, `β`, policy digest, both counts, key
-/// kinds, shard, and the number of buckets. Local: kept in our checkpoint, never sent.
+/// otherwise, is refused), role, protocol, mode, OPRF suite, chunk size, `β`, policy digest,
+/// both counts, key kinds, shard, and the number of buckets. Local: kept in our checkpoint,
+/// never sent.
 pub fn terms_digest(terms: &Terms) -> [u8; 32] {
     terms_digest_at(HELLO_VERSION, terms)
 }
