@@ -287,7 +287,9 @@ impl Envelope {
             return Err(Error::config(
                 ConfigReason::Conflict,
                 format!(
-                    "mode `{}` cannot be sharded: shards run intersection or mutual mode (a                      cardinality shard would reveal its count, a labeled one needs its sender's                      whole set)",
+                    "mode `{}` cannot be sharded: shards run intersection or mutual mode (a \
+                     cardinality shard would reveal its count, a labeled one needs its sender's \
+                     whole set)",
                     config.mode.as_str()
                 ),
             ));
