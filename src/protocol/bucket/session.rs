@@ -217,8 +217,8 @@ impl<S: SubSession> BucketedSession<S> {
         for pos in 0..self.open.len() {
             let (bucket, session) = &mut self.open[pos];
             // A younger DH-PSI bucket sends only answers (its backlog) while an older one is
-            // open ([`SubSession::OVERLAPS`]).
-            if pos > 0 && !S::OVERLAPS && session.backlog() == 0 {
+            // open ([`SubSession::IN_TURN`]).
+            if pos > 0 && !S::IN_TURN && session.backlog() == 0 {
                 continue;
             }
             if let Some(inner) = session.poll_outgoing()? {

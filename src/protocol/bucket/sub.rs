@@ -21,22 +21,21 @@ pub enum BucketedProtocol {
 
 /// A sub-protocol session: opened for one bucket with that bucket's parameters and items.
 pub(crate) trait SubSession: SansIo<Output = DhOutput> + Sized {
-    /// Whether a bucket younger than the oldest open one may send what no message of the
-    /// peer asked for (its own set, its setup). DH-PSI's may not: two buckets streaming
-    /// their own sets in opposite directions fill both directions, each side's answers wait
-    /// behind its own elements, and under a driver's flow control neither takes input any
-    /// more (spec 9.7). A younger DH-PSI bucket only answers until the older ones finished.
-    const OVERLAPS: bool;
-
     /// Whether the two parties of one sub-session take turns: at any time at most one of them
-    /// has messages to send (VOLE-PSI: each message answers the last one). A bucketed session
-    /// of such sub-sessions then reports as its backlog only the oldest open bucket's
-    /// ([`crate::protocol::SansIo::backlog`]): the side whose oldest bucket has nothing to send
-    /// keeps taking input, however much a younger bucket has queued (its mask, say), so the
-    /// oldest bucket always moves and a driver's flow control cannot stop both sides (spec
-    /// 9.7). A younger bucket's queue stays bounded by its own protocol, whose every message
-    /// answers one of the peer's. DH-PSI's parties stream their sets at once, so its buckets
-    /// count every bucket's queue.
+    /// has messages to send (VOLE-PSI: each message answers the last one). This one property
+    /// sets both of a bucketed session's flow rules (spec 9.7):
+    ///
+    /// - **Which bucket sends.** Buckets of in-turn sub-sessions overlap freely. Otherwise
+    ///   (DH-PSI, whose parties stream their sets at once) a bucket younger than the oldest
+    ///   open one sends only answers, never its own set: two buckets streaming their own sets
+    ///   in opposite directions fill both directions, each side's answers wait behind its own
+    ///   elements, and under a driver's flow control neither takes input any more.
+    /// - **When to read.** A bucketed session of in-turn sub-sessions reports as its backlog
+    ///   only the oldest open bucket's ([`crate::protocol::SansIo::backlog`]): the side whose
+    ///   oldest bucket has nothing to send keeps taking input, however much a younger bucket
+    ///   has queued (its mask, say), so the oldest bucket always moves. A younger bucket's
+    ///   queue stays bounded by its own protocol, whose every message answers one of the
+    ///   peer's. Otherwise every open bucket's queue counts.
     const IN_TURN: bool;
 
     /// Starts the session of one of `buckets` buckets; its long steps, if it has any, stop
@@ -55,7 +54,6 @@ pub(crate) trait SubSession: SansIo<Output = DhOutput> + Sized {
 }
 
 impl SubSession for DhSession {
-    const OVERLAPS: bool = false;
     const IN_TURN: bool = false;
 
     /// DH-PSI's steps are one chunk each: the driver's check between steps is enough; it has
@@ -74,7 +72,6 @@ impl SubSession for DhSession {
 
 impl SubSession for VolePsiSession {
     /// VOLE-PSI's messages are requests and their answers, a few at a time each way.
-    const OVERLAPS: bool = true;
     const IN_TURN: bool = true;
 
     fn open(
