@@ -8,10 +8,11 @@
 //!   deadline, flushing when the queue is empty;
 //! * the machine's steps (handling frames, producing messages: batched group operations on a
 //!   chunk) and its effects (log appends, budget locks, signing) run on a blocking thread,
-//!   never on an async worker. A step produces frames only while the writer has room, and the
-//!   machine keeps taking frames while its own answers wait, so two honest sides never block
-//!   each other on full buffers, and a peer that sends without reading is stopped by its own
-//!   full queue.
+//!   never on an async worker. A step produces frames only while the writer has room (the
+//!   first frame that finds it full is held until there is), runs local effects whatever the
+//!   writer's state, and the machine keeps taking frames while its own answers wait, so two
+//!   honest sides never block each other on full buffers, and a peer that sends without
+//!   reading is stopped by its own full queue.
 //!
 //! The driver adds no frame of its own: every `Abort` comes from the machine. A cancellation
 //! (the [`Shutdown`] firing) is passed to the machine, which aborts in its own way; a long step
@@ -241,6 +242,9 @@ struct Stepper<M, P> {
     write_error: Option<Error>,
     flags: ReaderFlags,
     closed: bool,
+    /// A frame the machine produced while the writer was full: it goes first once there is
+    /// room.
+    held: Option<Frame>,
 }
 
 impl<M, P> Stepper<M, P>
@@ -248,8 +252,6 @@ where
     M: Machine,
     P: Perform<M::Effect, M::Completion>,
 {
-    /// Runs the machine's actions while the writer has room. Returns true when it stopped
-    /// because the writer was full.
     /// The writer stopped before we closed: the machine will learn why, after the frames the
     /// peer sent before it went away (its `Abort`, most often).
     fn writer_stopped(&mut self) {
@@ -268,6 +270,14 @@ where
         self.write_error = Some(e);
     }
 
+    /// Runs the machine's actions until a frame finds the writer full (it is held until there
+    /// is room) or the machine has none left. Returns true when it stopped because the writer
+    /// was full, or to let the driver look at what arrived.
+    ///
+    /// Only a frame waits for the writer: an effect behind frames already handed over runs
+    /// at once, so a machine never stops taking input because a local effect (a checkpoint
+    /// written at the end of a bucket) is queued behind a full writer while the peer, for its
+    /// part, waits for us to read (`protocol-spec/09-buckets.md` 9.7).
     fn drain(&mut self) -> bool {
         let until = Instant::now() + STEP_BUDGET;
         loop {
@@ -278,19 +288,19 @@ where
             if !self.writer_gone && !self.closed && self.tx.is_closed() {
                 self.writer_stopped();
             }
-            if !self.writer_gone && !self.closed && self.tx.capacity() == 0 {
-                return true;
+            if let Some(f) = self.held.take() {
+                if !self.send(f) {
+                    return true;
+                }
+                continue;
             }
             let Some(action) = self.machine.poll() else {
                 return false;
             };
             match action {
                 Action::Send(f) => {
-                    if self.writer_gone || self.closed {
-                        continue;
-                    }
-                    if self.tx.try_send(Outgoing::Frame(f)).is_err() {
-                        self.writer_stopped();
+                    if !self.send(f) {
+                        return true;
                     }
                 }
                 Action::Perform(e) => {
@@ -305,6 +315,27 @@ where
                 }
             }
         }
+    }
+
+    /// Hands `f` to the writer, or holds it when the writer is full (returning false). A
+    /// frame for a writer that stopped, or after our close, is dropped.
+    fn send(&mut self, f: Frame) -> bool {
+        if self.writer_gone || self.closed {
+            return true;
+        }
+        if self.tx.capacity() == 0 {
+            self.held = Some(f);
+            return false;
+        }
+        if self.tx.try_send(Outgoing::Frame(f)).is_err() {
+            self.writer_stopped();
+        }
+        true
+    }
+
+    /// The machine finished and its last frame is with the writer.
+    fn is_finished(&self) -> bool {
+        self.held.is_none() && self.machine.is_finished()
     }
 
     fn feed(&mut self, frames: &mut std::collections::VecDeque<Queued>) -> bool {
@@ -384,6 +415,7 @@ where
         write_error: None,
         flags: flags.clone(),
         closed: false,
+        held: None,
     });
     let mut frames = std::collections::VecDeque::new();
     let mut cancel: Option<CancelReason> = None;
@@ -449,7 +481,7 @@ where
         };
         frames = rest;
         blocked = b;
-        if s.machine.is_finished() {
+        if s.is_finished() {
             stepper = Some(s);
             break;
         }

@@ -208,3 +208,133 @@ fn a_local_shutdown_during_the_step_still_cancels() {
         );
     });
 }
+
+/// Sends [`FILL`] frames to a peer that reads nothing, then asks for one effect, then takes
+/// input: the frames fill the pipe, the writer and its queue, so the effect waits behind a
+/// full writer.
+struct EffectBehindFullWriter {
+    interrupt: Interrupt,
+    sent: usize,
+    asked: bool,
+    performed: bool,
+    heard: Arc<std::sync::atomic::AtomicBool>,
+}
+
+/// One frame in the writer's hands (the pipe takes only a part of it) and
+/// [`super::WRITE_QUEUE`] in its queue.
+const FILL: usize = super::WRITE_QUEUE + 1;
+
+impl Machine for EffectBehindFullWriter {
+    type Effect = ();
+    type Completion = ();
+    type Output = Seen;
+
+    fn handle(&mut self, input: Input) {
+        if matches!(input, Input::Frame(ref f) if f.kind == FrameKind::Protocol) {
+            self.heard.store(true, std::sync::atomic::Ordering::SeqCst);
+        }
+    }
+
+    fn complete(&mut self, (): ()) {
+        self.performed = true;
+    }
+
+    fn cancel(&mut self, reason: CancelReason) {
+        self.interrupt.raise(reason);
+    }
+
+    fn poll(&mut self) -> Option<Action<()>> {
+        if self.sent < FILL {
+            self.sent += 1;
+            return Some(Action::Send(Frame::new(FrameKind::Protocol, vec![0; 1000])));
+        }
+        if !self.asked {
+            self.asked = true;
+            return Some(Action::Perform(()));
+        }
+        None
+    }
+
+    fn wants_input(&self) -> bool {
+        self.performed && !self.is_finished()
+    }
+
+    fn stage(&self) -> Stage {
+        Stage::Session
+    }
+
+    fn interrupt(&self) -> Interrupt {
+        self.interrupt.clone()
+    }
+
+    fn is_finished(&self) -> bool {
+        self.heard.load(std::sync::atomic::Ordering::SeqCst)
+    }
+
+    fn into_output(self) -> Result<Seen> {
+        Ok(Seen {
+            stopped_by: None,
+            stopped_at: Instant::now(),
+            then: Then::Closed,
+        })
+    }
+}
+
+/// The peer sends one frame and reads nothing until we have read it (as a peer whose own
+/// answers wait for ours may): an effect queued behind our full writer must not stop us
+/// reading (`protocol-spec/09-buckets.md` 9.7).
+#[test]
+fn an_effect_behind_a_full_writer_runs_and_input_goes_on() {
+    runtime().block_on(async {
+        let (ours, mut theirs) = tokio::io::duplex(64);
+        let heard = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let machine = EffectBehindFullWriter {
+            interrupt: Interrupt::default(),
+            sent: 0,
+            asked: false,
+            performed: false,
+            heard: heard.clone(),
+        };
+        let driven = tokio::spawn(async move {
+            drive(
+                ours,
+                machine,
+                Arc::new(NoEffects),
+                Timeouts::default(),
+                Shutdown::never(),
+                None,
+            )
+            .await
+            .0
+        });
+        write_frame(&mut theirs, &Frame::new(FrameKind::Protocol, vec![0x01]))
+            .await
+            .unwrap();
+        let start = Instant::now();
+        while !heard.load(std::sync::atomic::Ordering::SeqCst) && start.elapsed() < PROMPT {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        let was_heard = heard.load(std::sync::atomic::Ordering::SeqCst);
+        // Now read everything, so the driver can finish either way.
+        let reader = tokio::spawn(async move {
+            let mut frames = 0usize;
+            while let Ok(Some(h)) = crate::transport::framing::read_header(&mut theirs).await {
+                crate::transport::framing::read_payload(&mut theirs, h)
+                    .await
+                    .unwrap();
+                frames += 1;
+            }
+            frames
+        });
+        if !was_heard {
+            heard.store(true, std::sync::atomic::Ordering::SeqCst);
+        }
+        let r = ended(driven).await;
+        assert!(r.is_ok(), "{r:?}");
+        assert_eq!(reader.await.unwrap(), FILL);
+        assert!(
+            was_heard,
+            "the frame was not read within {PROMPT:?} while the effect waited"
+        );
+    });
+}
