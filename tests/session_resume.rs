@@ -17,6 +17,7 @@ use blindmatch::protocol::dh::DhOutput;
 use blindmatch::protocol::ItemSet;
 use blindmatch::session::{
     terms_digest, BodyOutput, ProtocolChoice, ResumePoint, SessionMode, SessionOutcome,
+    RESUMED_TERMS,
 };
 use session_support::*;
 
@@ -255,6 +256,18 @@ fn a_resumption_under_other_terms_is_refused_on_both_sides() {
                 }))
             ),
             "{r:?}"
+        );
+    }
+    // Each side's log says why: a refused handshake, and no session started.
+    for side in [&again.a, &again.b] {
+        let events = side.events.lock().unwrap();
+        assert!(
+            matches!(
+                events.as_slice(),
+                [Event::HandshakeRefused { mismatches, .. }]
+                    if mismatches.as_slice() == [RESUMED_TERMS]
+            ),
+            "{events:?}"
         );
     }
     assert!(log

@@ -83,15 +83,17 @@ pub struct SessionFile {
 
 /// SHA3-256 of our distinct items in order (`I2OSP(n, 8)`, then `I2OSP(len, 8) || item` for
 /// each, after the tag `CHECKPOINT_ITEMS` of `protocol-spec/01-suite.md` 1.4): the
-/// checkpoint's item numbers are positions in this order.
+/// checkpoint's item numbers are positions in this order. Computed once per set (its clones
+/// share it).
 pub fn items_digest(items: &ItemSet) -> [u8; 32] {
-    let packed = items.items();
-    sha3_tagged_with(dst::CHECKPOINT_ITEMS, |update| {
-        update(&(packed.len() as u64).to_be_bytes());
-        for x in packed.iter() {
-            update(&(x.len() as u64).to_be_bytes());
-            update(x);
-        }
+    items.digest_once(|packed| {
+        sha3_tagged_with(dst::CHECKPOINT_ITEMS, |update| {
+            update(&(packed.len() as u64).to_be_bytes());
+            for x in packed.iter() {
+                update(&(x.len() as u64).to_be_bytes());
+                update(x);
+            }
+        })
     })
 }
 

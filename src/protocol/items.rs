@@ -1,7 +1,7 @@
 //! The set of items a party brings: byte strings, deduplicated before anything is hashed.
 
 use std::collections::HashMap;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use crate::packed::{DistinctBytes, PackedBytes};
 
@@ -19,6 +19,9 @@ pub struct ItemSet {
     /// Further input positions of items that occurred more than once.
     repeats: Arc<HashMap<usize, Vec<usize>>>,
     input_len: usize,
+    /// The digest of the items, once computed ([`ItemSet::digest_once`]): shared by the
+    /// clones, which hold the same items.
+    digest: Arc<OnceLock<[u8; 32]>>,
 }
 
 impl ItemSet {
@@ -46,6 +49,7 @@ impl ItemSet {
             first_index: Some(first_index.into()),
             repeats: Arc::new(repeats),
             input_len,
+            digest: Arc::default(),
         }
     }
 
@@ -57,6 +61,7 @@ impl ItemSet {
             items,
             first_index: None,
             repeats: Arc::default(),
+            digest: Arc::default(),
         }
     }
 
@@ -126,7 +131,16 @@ impl ItemSet {
             first_index: Some(first_index),
             repeats: Arc::new(repeats),
             input_len,
+            digest: Arc::default(),
         }
+    }
+
+    /// The items' checkpoint digest ([`crate::checkpoint::items_digest`], its one caller,
+    /// which passes the function): computed by the first call, then remembered for this set
+    /// and its clones (a server with a checkpoint checks it before listening and again for
+    /// the connection: one pass over 2^24 items, not two).
+    pub(crate) fn digest_once(&self, digest: impl FnOnce(&PackedBytes) -> [u8; 32]) -> [u8; 32] {
+        *self.digest.get_or_init(|| digest(&self.items))
     }
 
     /// Checks the distinct items fit the `count` agreed for this party.
@@ -166,6 +180,22 @@ mod tests {
         // A set that had no repeats (item i at input position i) maps the same way.
         let plain = ItemSet::new(["x", "y", "z"]).select(&[2]);
         assert_eq!(plain.input_indices(0), vec![2]);
+    }
+
+    #[test]
+    fn the_digest_is_computed_once_for_a_set_and_its_clones() {
+        let set = ItemSet::new(["a", "b"]);
+        let calls = std::cell::Cell::new(0);
+        let digest = |p: &PackedBytes| {
+            calls.set(calls.get() + 1);
+            [p.len() as u8; 32]
+        };
+        assert_eq!(set.digest_once(digest), [2; 32]);
+        assert_eq!(set.clone().digest_once(digest), [2; 32]);
+        assert_eq!(calls.get(), 1);
+        // A selection holds other items: its own digest.
+        assert_eq!(set.select(&[1]).digest_once(digest), [1; 32]);
+        assert_eq!(calls.get(), 2);
     }
 
     #[test]

@@ -56,6 +56,10 @@ use super::verdict;
 /// Answers queued for sending beyond which the envelope stops taking input (section 4.5).
 pub const MAX_BACKLOG: usize = 8;
 
+/// The `mismatches` code of a `handshake_refused` entry for a resumption whose agreed terms
+/// differ from those its checkpoint recorded (`protocol-spec/06-policy-and-audit.md` section 6).
+pub const RESUMED_TERMS: &str = "resumed_terms";
+
 /// What one side brings to a session, besides its items.
 #[derive(Debug, Clone)]
 pub struct SessionConfig {
@@ -507,6 +511,24 @@ impl Envelope {
                     mode: self.config.mode.as_str().to_owned(),
                     mismatches: i.mismatches.iter().map(|m| m.code().to_owned()).collect(),
                     detail: i.to_string(),
+                };
+                self.actions.push_back(Action::Perform(Effect::Log(event)));
+            }
+            (Error::Checkpoint(c), SessionPhase::Handshake)
+                if c.problem == CheckpointProblem::TermsChanged =>
+            {
+                // We refuse to resume under other terms: logged as a refused handshake (no
+                // element was sent), and the peer told by `Abort`.
+                if !self.abort_sent && !self.closed {
+                    self.abort_sent = true;
+                    self.actions
+                        .push_back(Action::Send(Frame::empty(FrameKind::Abort)));
+                }
+                let event = Event::HandshakeRefused {
+                    peer_fingerprint: self.channel.peer.fingerprint.to_string(),
+                    mode: self.config.mode.as_str().to_owned(),
+                    mismatches: vec![RESUMED_TERMS.to_owned()],
+                    detail: err.to_string(),
                 };
                 self.actions.push_back(Action::Perform(Effect::Log(event)));
             }

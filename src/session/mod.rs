@@ -55,7 +55,7 @@ pub use agreement::{agree, terms_digest, Terms, MAX_CLOCK_SKEW};
 pub use body::{BodyInput, BodyOutput, SenderSource};
 pub use choice::{auto_protocol, Protocol, ProtocolChoice, SessionMode, AUTO_RATIO, AUTO_VOLE_MIN};
 pub use effect::{AdmissionRequest, Completion, Effect, OutputRecord};
-pub use envelope::{Channel, Envelope, SessionConfig, MAX_BACKLOG};
+pub use envelope::{Channel, Envelope, SessionConfig, MAX_BACKLOG, RESUMED_TERMS};
 pub use hello::{canonical_key_kinds, role_code, Hello, HELLO_VERSION, MAX_KEYS, MAX_KEY_LEN};
 pub use outcome::{learned, SessionOutcome, SessionReport, Traffic};
 pub use peer::PeerIdentity;
