@@ -328,7 +328,8 @@ impl SessionReport {
 pub enum RefusalKind {
     /// The policy or the query budget (`session_refused`).
     Policy,
-    /// The session handshake: the hellos disagree (`handshake_refused`).
+    /// The session handshake: the hellos disagree, or a resumption's terms differ from its
+    /// checkpoint's (`handshake_refused`).
     Handshake,
     /// The peer's certificate, at TLS (`certificate_refused`).
     Certificate,

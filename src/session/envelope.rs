@@ -475,6 +475,22 @@ impl Envelope {
     /// Ends the session with `err`: the one place that sends `Abort` or `Refused` and logs
     /// the refusal or the abort. A step stopped because the peer left does not end it: the
     /// peer's own input, queued behind, does.
+    /// Tells the peer by `Abort` that we refuse the handshake, and logs why.
+    fn refuse_handshake(&mut self, mismatches: Vec<String>, detail: String) {
+        if !self.abort_sent && !self.closed {
+            self.abort_sent = true;
+            self.actions
+                .push_back(Action::Send(Frame::empty(FrameKind::Abort)));
+        }
+        let event = Event::HandshakeRefused {
+            peer_fingerprint: self.channel.peer.fingerprint.to_string(),
+            mode: self.config.mode.as_str().to_owned(),
+            mismatches,
+            detail,
+        };
+        self.actions.push_back(Action::Perform(Effect::Log(event)));
+    }
+
     fn fail(&mut self, err: Error) {
         if matches!(self.state, State::Completed(_) | State::Failed(_)) {
             return;
@@ -501,36 +517,20 @@ impl Envelope {
         match (&err, phase) {
             (Error::Incompatible(i), SessionPhase::Handshake) => {
                 // We refuse the handshake: logged, and the peer told by `Abort` (section 4.3.2).
-                if !self.abort_sent && !self.closed {
-                    self.abort_sent = true;
-                    self.actions
-                        .push_back(Action::Send(Frame::empty(FrameKind::Abort)));
-                }
-                let event = Event::HandshakeRefused {
-                    peer_fingerprint: self.channel.peer.fingerprint.to_string(),
-                    mode: self.config.mode.as_str().to_owned(),
-                    mismatches: i.mismatches.iter().map(|m| m.code().to_owned()).collect(),
-                    detail: i.to_string(),
-                };
-                self.actions.push_back(Action::Perform(Effect::Log(event)));
+                let mismatches = i.mismatches.iter().map(|m| m.code().to_owned()).collect();
+                self.refuse_handshake(mismatches, i.to_string());
             }
             (Error::Checkpoint(c), SessionPhase::Handshake)
                 if c.problem == CheckpointProblem::TermsChanged =>
             {
-                // We refuse to resume under other terms: logged as a refused handshake (no
-                // element was sent), and the peer told by `Abort`.
-                if !self.abort_sent && !self.closed {
-                    self.abort_sent = true;
-                    self.actions
-                        .push_back(Action::Send(Frame::empty(FrameKind::Abort)));
-                }
-                let event = Event::HandshakeRefused {
-                    peer_fingerprint: self.channel.peer.fingerprint.to_string(),
-                    mode: self.config.mode.as_str().to_owned(),
-                    mismatches: vec![RESUMED_TERMS.to_owned()],
-                    detail: err.to_string(),
-                };
-                self.actions.push_back(Action::Perform(Effect::Log(event)));
+                // We refuse to resume under other terms: a refused handshake too (no element
+                // was sent).
+                let detail = format!(
+                    "the terms agreed now (protocol, mode, counts, policy, keys, bucket size or \
+                     shard) differ from those the checkpoint in {} recorded",
+                    c.dir.display()
+                );
+                self.refuse_handshake(vec![RESUMED_TERMS.to_owned()], detail);
             }
             (Error::PolicyRefused(r), SessionPhase::Admission) => {
                 if r.by == RefusedBy::Us && !self.abort_sent {
@@ -921,9 +921,11 @@ impl Envelope {
         self.interrupt.check()?;
         match body.poll()? {
             Some((bytes, message, items)) => {
+                // A bucket this message finishes is recorded first: the record never waits
+                // behind the message for room to send (spec 9.7, 9.12.2).
+                self.checkpoint_buckets(&mut body);
                 self.send(FrameKind::Protocol, bytes);
                 self.progress.advance(Direction::Sent, message, items);
-                self.checkpoint_buckets(&mut body);
                 self.report_buckets(&body);
                 self.state = self.after_body_step(a, body)?;
             }

@@ -9,10 +9,10 @@
 //! * the machine's steps (handling frames, producing messages: batched group operations on a
 //!   chunk) and its effects (log appends, budget locks, signing) run on a blocking thread,
 //!   never on an async worker. A step produces frames only while the writer has room (the
-//!   first frame that finds it full is held until there is), runs local effects whatever the
-//!   writer's state, and the machine keeps taking frames while its own answers wait, so two
-//!   honest sides never block each other on full buffers, and a peer that sends without
-//!   reading is stopped by its own full queue.
+//!   first frame that finds it full is held until there is), performs the effects queued
+//!   before that frame whatever the writer's state, and the machine keeps taking frames
+//!   while its own answers wait, so two honest sides never block each other on full
+//!   buffers, and a peer that sends without reading is stopped by its own full queue.
 //!
 //! The driver adds no frame of its own: every `Abort` comes from the machine. A cancellation
 //! (the [`Shutdown`] firing) is passed to the machine, which aborts in its own way; a long step
@@ -242,9 +242,9 @@ struct Stepper<M, P> {
     write_error: Option<Error>,
     flags: ReaderFlags,
     closed: bool,
-    /// A frame the machine produced while the writer was full: it goes first once there is
-    /// room.
-    held: Option<Frame>,
+    /// A frame (or the close) the machine produced while the writer was full: it goes first
+    /// once there is room.
+    held: Option<Outgoing>,
 }
 
 impl<M, P> Stepper<M, P>
@@ -270,14 +270,19 @@ where
         self.write_error = Some(e);
     }
 
-    /// Runs the machine's actions until a frame finds the writer full (it is held until there
-    /// is room) or the machine has none left. Returns true when it stopped because the writer
-    /// was full, or to let the driver look at what arrived.
+    /// Runs the machine's actions until a frame (or the close) finds the writer full (it is
+    /// held until there is room) or the machine has none left. Returns true when it stopped
+    /// because the writer was full, or to let the driver look at what arrived.
     ///
-    /// Only a frame waits for the writer: an effect behind frames already handed over runs
-    /// at once, so a machine never stops taking input because a local effect (a checkpoint
-    /// written at the end of a bucket) is queued behind a full writer while the peer, for its
-    /// part, waits for us to read (`protocol-spec/09-buckets.md` 9.7).
+    /// Only what goes to the writer waits for it: an effect is performed even when the
+    /// writer has no room, so a machine does not stop taking input because a local effect (a
+    /// checkpoint written at the end of a bucket) waits for room to send while the peer, for
+    /// its part, waits for us to read (`protocol-spec/09-buckets.md` 9.7). The machine is
+    /// therefore polled once more after the frame that filled the writer: its next frame,
+    /// if it makes one then, is the one held (one frame a session beyond the queue). An
+    /// effect queued behind the held frame waits with it, so a machine queues an effect
+    /// before the frame it must not wait behind (the envelope records a finished bucket
+    /// before sending the bucket's last message).
     fn drain(&mut self) -> bool {
         let until = Instant::now() + STEP_BUDGET;
         loop {
@@ -288,8 +293,8 @@ where
             if !self.writer_gone && !self.closed && self.tx.is_closed() {
                 self.writer_stopped();
             }
-            if let Some(f) = self.held.take() {
-                if !self.send(f) {
+            if let Some(out) = self.held.take() {
+                if !self.hand_over(out) {
                     return true;
                 }
                 continue;
@@ -299,7 +304,10 @@ where
             };
             match action {
                 Action::Send(f) => {
-                    if !self.send(f) {
+                    if self.writer_gone || self.closed {
+                        continue;
+                    }
+                    if !self.hand_over(Outgoing::Frame(f)) {
                         return true;
                     }
                 }
@@ -310,30 +318,32 @@ where
                 Action::Close => {
                     if !self.closed {
                         self.closed = true;
-                        let _ = self.tx.try_send(Outgoing::Close);
+                        if !self.writer_gone && !self.hand_over(Outgoing::Close) {
+                            return true;
+                        }
                     }
                 }
             }
         }
     }
 
-    /// Hands `f` to the writer, or holds it when the writer is full (returning false). A
-    /// frame for a writer that stopped, or after our close, is dropped.
-    fn send(&mut self, f: Frame) -> bool {
-        if self.writer_gone || self.closed {
+    /// Hands `out` to the writer, or holds it when the writer is full (returning false). What
+    /// is held for a writer that stopped meanwhile is dropped.
+    fn hand_over(&mut self, out: Outgoing) -> bool {
+        if self.writer_gone {
             return true;
         }
         if self.tx.capacity() == 0 {
-            self.held = Some(f);
+            self.held = Some(out);
             return false;
         }
-        if self.tx.try_send(Outgoing::Frame(f)).is_err() {
+        if self.tx.try_send(out).is_err() {
             self.writer_stopped();
         }
         true
     }
 
-    /// The machine finished and its last frame is with the writer.
+    /// The machine finished and its last frame (and close) is with the writer.
     fn is_finished(&self) -> bool {
         self.held.is_none() && self.machine.is_finished()
     }

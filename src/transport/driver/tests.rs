@@ -209,9 +209,9 @@ fn a_local_shutdown_during_the_step_still_cancels() {
     });
 }
 
-/// Sends [`FILL`] frames to a peer that reads nothing, then asks for one effect, then takes
-/// input: the frames fill the pipe, the writer and its queue, so the effect waits behind a
-/// full writer.
+/// Sends [`FILL`] frames to a peer that reads nothing, then asks for one effect, and takes
+/// input only once the effect was performed: the frames fill the pipe, the writer and its
+/// queue, so the effect comes after the frame that took the writer's last place.
 struct EffectBehindFullWriter {
     interrupt: Interrupt,
     sent: usize,
@@ -281,8 +281,11 @@ impl Machine for EffectBehindFullWriter {
 }
 
 /// The peer sends one frame and reads nothing until we have read it (as a peer whose own
-/// answers wait for ours may): an effect queued behind our full writer must not stop us
-/// reading (`protocol-spec/09-buckets.md` 9.7).
+/// answers wait for ours may): an effect that comes after the frame that filled our writer
+/// runs, and we go on reading (`protocol-spec/09-buckets.md` 9.7). (An effect behind a frame
+/// that found the writer full waits with it: a machine queues an effect before the frame it
+/// must not wait behind, as the envelope records a finished bucket before sending the
+/// bucket's last message.)
 #[test]
 fn an_effect_behind_a_full_writer_runs_and_input_goes_on() {
     runtime().block_on(async {
