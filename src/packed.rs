@@ -5,7 +5,7 @@
 //! `HashMap<Vec<u8>, _>` to find repeats copies every item once more. [`PackedBytes`] keeps
 //! the bytes back to back with one end offset each, and [`DistinctBytes`] finds repeats with a
 //! hash table of 32-bit indices into it, so an item is stored once, in about its own length
-//! plus 8 bytes (plus about 5 more for the table while it lives).
+//! plus 4 bytes (plus about 5 more for the table while it lives).
 
 use std::hash::BuildHasher;
 use std::ops::Index;
@@ -13,11 +13,27 @@ use std::sync::Arc;
 
 use hashbrown::HashTable;
 
+/// Bits of an end offset kept per string: 32 in a build, 4 in the unit tests, so that every
+/// test that packs more than 16 bytes crosses a [`PackedBytes::wraps`] point.
+#[cfg(not(test))]
+const LOW_BITS: u32 = 32;
+#[cfg(test)]
+const LOW_BITS: u32 = 4;
+
 /// Byte strings stored back to back: `get(i)` is the `i`-th one pushed.
+///
+/// Each string's end offset is kept as its low 32 bits (4 bytes a string rather than 8: 64 MiB
+/// less at 2^24 items); the high bits, which change once per 4 GiB of data, are counted from
+/// the few indices where they do ([`PackedBytes::wraps`]).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct PackedBytes {
     data: Vec<u8>,
-    ends: Vec<usize>,
+    /// `end(i) mod 2^LOW_BITS` of every string.
+    ends: Vec<u32>,
+    /// `wraps[k]` is the first string whose end is at least `(k + 1) · 2^LOW_BITS`
+    /// (ascending; a string longer than `2^LOW_BITS` bytes appears more than once), so
+    /// `end(i) >> LOW_BITS` is the number of entries at or below `i`. Empty below 4 GiB.
+    wraps: Vec<usize>,
 }
 
 impl PackedBytes {
@@ -28,16 +44,38 @@ impl PackedBytes {
 
     /// Appends `bytes`; returns its index.
     pub fn push(&mut self, bytes: &[u8]) -> usize {
+        let i = self.ends.len();
         self.data.extend_from_slice(bytes);
-        self.ends.push(self.data.len());
-        self.ends.len() - 1
+        let end = self.data.len() as u64;
+        while (self.wraps.len() as u64) < end >> LOW_BITS {
+            self.wraps.push(i);
+        }
+        self.ends.push((end & ((1 << LOW_BITS) - 1)) as u32);
+        i
+    }
+
+    /// The end offset of string `i` (below `len()`).
+    fn end(&self, i: usize) -> usize {
+        let low = self.ends[i] as usize;
+        if self.wraps.is_empty() {
+            return low;
+        }
+        let high = self.wraps.partition_point(|&w| w <= i) as u64;
+        low + (high << LOW_BITS) as usize
+    }
+
+    /// The start offset of string `i` (below `len()`).
+    fn start(&self, i: usize) -> usize {
+        if i == 0 {
+            0
+        } else {
+            self.end(i - 1)
+        }
     }
 
     /// The `i`-th string, if there is one.
     pub fn get(&self, i: usize) -> Option<&[u8]> {
-        let end = *self.ends.get(i)?;
-        let start = if i == 0 { 0 } else { self.ends[i - 1] };
-        Some(&self.data[start..end])
+        (i < self.len()).then(|| &self.data[self.start(i)..self.end(i)])
     }
 
     /// Number of strings.
@@ -70,6 +108,7 @@ impl PackedBytes {
     pub fn shrink_to_fit(&mut self) {
         self.data.shrink_to_fit();
         self.ends.shrink_to_fit();
+        self.wraps.shrink_to_fit();
     }
 }
 
@@ -79,8 +118,7 @@ impl Index<usize> for PackedBytes {
     /// # Panics
     /// If `i` is out of range, like slice indexing.
     fn index(&self, i: usize) -> &[u8] {
-        let start = if i == 0 { 0 } else { self.ends[i - 1] };
-        &self.data[start..self.ends[i]]
+        &self.data[self.start(i)..self.end(i)]
     }
 }
 
@@ -196,6 +234,18 @@ mod tests {
             }
             prop_assert_eq!(packed.get(items.len()), None);
             prop_assert!(packed.iter().eq(items.iter().map(Vec::as_slice)));
+        }
+
+        /// With 4-bit low ends (the unit tests' `LOW_BITS`), strings of up to 40 bytes cross
+        /// many wrap points, some of them several at once.
+        #[test]
+        fn ends_past_the_low_bits_are_counted_back(items in proptest::collection::vec(proptest::collection::vec(any::<u8>(), 0..40), 0..40)) {
+            let packed: PackedBytes = items.iter().collect();
+            let total: usize = items.iter().map(Vec::len).sum();
+            prop_assert_eq!(packed.wraps.len(), total >> LOW_BITS);
+            for (i, item) in items.iter().enumerate() {
+                prop_assert_eq!(&packed[i], item.as_slice());
+            }
         }
 
         #[test]

@@ -48,10 +48,10 @@ pub struct Reject {
 /// rows themselves are not kept: the matched rows are written from a second reading of the
 /// input ([`Records::for_each_row`]), which checks it did not change.
 ///
-/// Everything is packed (items back to back, origins as two 32-bit numbers): a distinct item
-/// costs its length plus 16 bytes (its end offset and its first (row, key)), and a file with
-/// repeats 8 bytes more a further (row, key) pair and 4 an item, whatever its other columns
-/// hold: about 440 MiB for 2^24 distinct container numbers. While loading, the lookup table
+/// Everything is packed (items back to back, their ends and origins as 32-bit numbers): a
+/// distinct item costs its length plus 12 bytes (its end offset and its first (row, key)), and
+/// a file with repeats 8 bytes more a further (row, key) pair and 4 an item, whatever its other
+/// columns hold: about 380 MiB for 2^24 distinct container numbers. While loading, the lookup table
 /// adds about 5 bytes an item and a repeat 12 bytes until it is sorted in.
 #[derive(Debug, Clone)]
 pub struct Records {
