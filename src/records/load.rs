@@ -49,9 +49,10 @@ pub struct Reject {
 /// input ([`Records::for_each_row`]), which checks it did not change.
 ///
 /// Everything is packed (items back to back, their ends and origins as 32-bit numbers): a
-/// distinct item costs its length plus 12 bytes (its end offset and its first (row, key)), and
-/// a file with repeats 8 bytes more a further (row, key) pair and 4 an item, whatever its other
-/// columns hold: about 380 MiB for 2^24 distinct container numbers. While loading, the lookup table
+/// distinct item costs its length plus 8 bytes (its end offset and its first (row, key) as
+/// `row · keys + key`, 8 bytes in a file of more than about 2^32 / keys rows), and a file with
+/// repeats 4 bytes more a further (row, key) pair and 4 an item, whatever its other columns
+/// hold: about 310 MiB for 2^24 distinct container numbers. While loading, the lookup table
 /// adds about 5 bytes an item and a repeat 12 bytes until it is sorted in.
 #[derive(Debug, Clone)]
 pub struct Records {
@@ -159,7 +160,7 @@ impl Records {
 
     /// The (row, key) pairs item `i` came from, in file order.
     pub fn origins(&self, i: usize) -> impl ExactSizeIterator<Item = Origin> + '_ {
-        self.origins.of(i).iter().map(|&(row, key)| Origin {
+        self.origins.of(i).map(|(row, key)| Origin {
             row: row as usize,
             key: key as usize,
         })
@@ -288,7 +289,7 @@ pub fn load(spec: &InputSpec) -> Result<Records> {
             .about(Setting::Strict),
         )
     };
-    let mut origins = OriginsBuilder::default();
+    let mut origins = OriginsBuilder::new(u32::try_from(keys.len()).unwrap_or(u32::MAX));
     let narrow = |n: usize, what: &str| {
         u32::try_from(n).map_err(|_| {
             Error::input(
